@@ -1,0 +1,436 @@
+//! The book on disk: finding it, reading its records, and writing them safely. This is the
+//! only module that touches the filesystem, so every write goes through the same lock and
+//! the same atomic rename.
+//!
+//! Safety rules, all enforced here:
+//! - a write replaces a file by renaming a fully written and synced temporary file from
+//!   the same folder over it, so a reader or a crash sees the old or the new file, never
+//!   half of one;
+//! - writers to one record are serialised by an advisory lock on a sidecar file
+//!   (`.NAME.yaml.lock`): the rename replaces the record's inode, so the record itself
+//!   cannot carry the lock;
+//! - a record is read, parsed and edited under that lock, and a record that does not parse
+//!   is never written;
+//! - temporary and lock files start with a dot and do not end in `.yaml`, so they are
+//!   never read as records.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use walkdir::WalkDir;
+
+use crate::error::{Error, Result};
+use crate::model::customer::{self, Pick};
+use crate::model::{Config, Customer, Incident, id};
+use crate::time::Clock;
+use crate::yaml::{self, Doc};
+
+pub const CONFIG_FILE: &str = "care.yaml";
+pub const CUSTOMERS: &str = "customers";
+pub const INCIDENTS: &str = "incidents";
+
+#[derive(Debug)]
+pub struct Book {
+    pub root: PathBuf,
+    pub config: Config,
+    pub clock: Clock,
+}
+
+/// Records of one kind read from the book, and the files that could not be read.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    pub records: Vec<(PathBuf, T)>,
+    pub problems: Vec<Error>,
+}
+
+/// Where the book is: the folder given (by `-C` or `CARE_BOOK`), else the first folder
+/// from `start` upwards that holds `care.yaml`. The result is relative to `start` when it
+/// is found by walking, so messages name files as the user would type them.
+pub fn find_root(given: Option<&Path>, start: &Path) -> Result<PathBuf> {
+    if let Some(dir) = given {
+        if dir.join(CONFIG_FILE).is_file() {
+            return Ok(dir.to_path_buf());
+        }
+        return Err(Error::Refused(format!(
+            "{} is not a care book (it has no {CONFIG_FILE}); create one with `care init {}`",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let mut relative = PathBuf::new();
+    for dir in start.ancestors() {
+        if dir.join(CONFIG_FILE).is_file() {
+            return Ok(relative);
+        }
+        relative.push("..");
+    }
+    Err(Error::NoBook(start.to_path_buf()))
+}
+
+impl Book {
+    /// Open the book at `root`: read its settings and set its clock.
+    pub fn open(root: PathBuf) -> Result<Book> {
+        let path = root.join(CONFIG_FILE);
+        let text = read_text(&path)?;
+        let config: Config = if text.trim().is_empty() {
+            Config::default()
+        } else {
+            yaml::parse(&path, &text)?
+        };
+        let clock = Clock::from_env(config.timezone).map_err(Error::Usage)?;
+        Ok(Book {
+            root,
+            config,
+            clock,
+        })
+    }
+
+    /// Create a new book in `dir`, which may exist but must not hold a book.
+    pub fn init(dir: &Path, config_text: &str) -> Result<()> {
+        let config = dir.join(CONFIG_FILE);
+        if config.exists() {
+            return Err(Error::Refused(format!(
+                "{} already holds a book ({} exists); nothing was changed",
+                dir.display(),
+                config.display()
+            )));
+        }
+        for sub in [CUSTOMERS, INCIDENTS] {
+            fs::create_dir_all(dir.join(sub)).map_err(|e| Error::io(&dir.join(sub), e))?;
+        }
+        let ignore = dir.join(".gitignore");
+        if !ignore.exists() {
+            write_atomic(
+                &ignore,
+                "# care's lock, temporary and cache files\n.*.lock\n.*.tmp-*\n.care/\n",
+            )?;
+        }
+        create_new(&config, config_text)
+    }
+
+    pub fn path(&self, sub: &str) -> PathBuf {
+        self.root.join(sub)
+    }
+
+    /// Where a new customer record goes.
+    pub fn customer_path(&self, id: &str) -> PathBuf {
+        self.path(CUSTOMERS).join(format!("{id}.yaml"))
+    }
+
+    /// Every record file under `customers/` or `incidents/`, in a stable order.
+    pub fn record_files(&self, sub: &str) -> (Vec<PathBuf>, Vec<Error>) {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        let dir = self.path(sub);
+        if !dir.exists() {
+            return (files, problems);
+        }
+        let walk = WalkDir::new(&dir)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| !is_hidden(e.file_name()));
+        for entry in walk {
+            match entry {
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) if is_record_name(e.file_name()) => files.push(e.into_path()),
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().unwrap_or(&dir).to_path_buf();
+                    problems.push(Error::io(
+                        &path,
+                        e.into_io_error()
+                            .unwrap_or_else(|| std::io::Error::other("loop")),
+                    ));
+                }
+            }
+        }
+        (files, problems)
+    }
+
+    /// Read and parse every record of a kind. Broken files are collected, not fatal.
+    pub fn load<T: DeserializeOwned>(&self, sub: &str) -> Loaded<T> {
+        let (files, mut problems) = self.record_files(sub);
+        let mut records = Vec::with_capacity(files.len());
+        for path in files {
+            match read_text(&path).and_then(|text| yaml::parse::<T>(&path, &text)) {
+                Ok(record) => records.push((path, record)),
+                Err(e) => problems.push(e),
+            }
+        }
+        Loaded { records, problems }
+    }
+
+    pub fn customers(&self) -> Loaded<Customer> {
+        self.load(CUSTOMERS)
+    }
+
+    pub fn incidents(&self) -> Loaded<Incident> {
+        self.load(INCIDENTS)
+    }
+
+    /// The file of the customer with this id, wherever under `customers/` it is.
+    pub fn customer_file(&self, id: &str) -> Option<PathBuf> {
+        id::check_customer_id(id).ok()?;
+        let direct = self.customer_path(id);
+        if direct.is_file() {
+            return Some(direct);
+        }
+        let (files, _) = self.record_files(CUSTOMERS);
+        files
+            .into_iter()
+            .find(|p| p.file_stem().is_some_and(|s| s == id))
+    }
+
+    /// The customer named by `query`: an id, or a unique case-insensitive part of a name.
+    /// An id whose file sits where new records go is read without loading the book.
+    pub fn find_customer(&self, query: &str) -> Result<(PathBuf, Customer)> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(Error::Usage("a customer id or name is needed".into()));
+        }
+        if id::check_customer_id(query).is_ok() {
+            let direct = self.customer_path(query);
+            if direct.is_file() {
+                return Ok((direct.clone(), self.read(&direct)?));
+            }
+        }
+        let loaded = self.customers();
+        let customers: Vec<&Customer> = loaded.records.iter().map(|(_, c)| c).collect();
+        match customer::pick(query, &customers) {
+            Pick::One(i) => Ok(loaded
+                .records
+                .into_iter()
+                .nth(i)
+                .expect("pick returns an index into the list")),
+            Pick::Many(found) => Err(Error::Ambiguous {
+                what: "customer",
+                input: query.to_string(),
+                candidates: found
+                    .iter()
+                    .map(|&i| format!("{}  ({})", customers[i].id, customers[i].name))
+                    .collect(),
+            }),
+            Pick::None => {
+                let unread = loaded.problems.len();
+                let also = if unread > 0 {
+                    format!(" ({unread} customer files could not be read; run `care check`)")
+                } else {
+                    String::new()
+                };
+                Err(Error::NotFound(format!(
+                    "no customer matches {query:?}{also}; `care customer list` shows them all, `care customer add` adds one"
+                )))
+            }
+        }
+    }
+
+    /// The incident named by `query`: its id, a unique prefix of it, or of its random part.
+    pub fn find_incident(&self, query: &str) -> Result<(PathBuf, Incident)> {
+        let query = query.trim().to_ascii_lowercase();
+        id::check_incident_id(&query).map_err(Error::Usage)?;
+        if let (Some(year), Some(month)) = (query.get(0..4), query.get(4..6)) {
+            let direct = self
+                .path(INCIDENTS)
+                .join(year)
+                .join(month)
+                .join(format!("{query}.yaml"));
+            if direct.is_file() {
+                return Ok((direct.clone(), self.read(&direct)?));
+            }
+        }
+        let (files, _) = self.record_files(INCIDENTS);
+        let found: Vec<PathBuf> = files
+            .into_iter()
+            .filter(|p| {
+                let stem = p
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                stem.starts_with(&query)
+                    || stem
+                        .split_once('-')
+                        .is_some_and(|(_, random)| random.starts_with(&query))
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Ok((one.clone(), self.read(one)?)),
+            [] => Err(Error::NotFound(format!(
+                "no incident matches {query:?}; `care recover list` shows them"
+            ))),
+            many => Err(Error::Ambiguous {
+                what: "incident",
+                input: query,
+                candidates: many
+                    .iter()
+                    .map(|p| {
+                        p.file_stem()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .into_owned()
+                    })
+                    .collect(),
+            }),
+        }
+    }
+
+    /// Read one record by path.
+    pub fn read<T: DeserializeOwned>(&self, path: &Path) -> Result<T> {
+        yaml::parse(path, &read_text(path)?)
+    }
+
+    /// Edit one record under its lock: read, parse (typed and as a document), let `edit`
+    /// change the document, and write it back atomically. If the file does not parse,
+    /// `edit` is not called and nothing is written.
+    pub fn edit<R, T>(&self, path: &Path, edit: impl FnOnce(&R, &mut Doc) -> Result<T>) -> Result<T>
+    where
+        R: DeserializeOwned,
+    {
+        let _lock = Lock::acquire(path)?;
+        remove_stale_temps(path);
+        let text = read_text(path)?;
+        let record: R = yaml::parse(path, &text)?;
+        let mut doc = Doc::parse(path, &text)?;
+        let out = edit(&record, &mut doc)?;
+        if doc.loses_comments() {
+            crate::output::warn(&format!(
+                "{}: its layout could not be kept, so it was rewritten in canonical form (comments dropped)",
+                path.display()
+            ));
+        }
+        write_atomic(path, &doc.render()?)?;
+        Ok(out)
+    }
+
+    /// Write a new record; refuses to replace an existing file.
+    pub fn create(&self, path: &Path, text: &str) -> Result<()> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let _lock = Lock::acquire(path)?;
+        create_new(path, text)
+    }
+}
+
+fn create_new(path: &Path, text: &str) -> Result<()> {
+    if path.exists() {
+        return Err(Error::Refused(format!(
+            "{} already exists; nothing was changed",
+            path.display()
+        )));
+    }
+    write_atomic(path, text)
+}
+
+/// Read a record's text: bounded in size, and valid UTF-8 or an error saying where not.
+pub fn read_text(path: &Path) -> Result<String> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::data(path, 1, 1, "is a folder, not a record file"));
+    }
+    yaml::check_size(path, usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
+    let mut bytes = Vec::new();
+    file.take(yaml::MAX_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    yaml::check_size(path, bytes.len())?;
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        Error::data(
+            path,
+            line,
+            column,
+            "not valid UTF-8 text; save the file as UTF-8",
+        )
+    })
+}
+
+/// Replace `path` with `text` atomically: write a sibling temporary file, sync it, rename.
+fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // Make the rename itself durable; not every platform lets a folder be synced.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    })();
+    result.map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// `dir/.NAME.suffix` beside `dir/NAME`.
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{suffix}"))
+}
+
+/// Temporary files left by a writer that was killed; only called under the record's lock,
+/// when no other writer of that record can be running.
+fn remove_stale_temps(path: &Path) {
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// An exclusive advisory lock on a record's sidecar lock file, released on drop.
+struct Lock(File);
+
+impl Lock {
+    fn acquire(path: &Path) -> Result<Lock> {
+        let lock_path = sidecar(path, "lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        file.lock().map_err(|e| Error::io(&lock_path, e))?;
+        Ok(Lock(file))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+fn is_record_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}

@@ -1,0 +1,102 @@
+//! The command line, declared once with clap's derive: `--help`, completions and the man
+//! page all come from these definitions. Each subcommand's own arguments live beside its
+//! `run` in `cmd/<name>.rs`; this file holds the global options and the list of commands.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd;
+use crate::output::Format;
+
+const EXAMPLES: &str = "\
+Examples:
+  care init mybook                              create a book
+  care -C mybook customer add \"Ada Lovelace\" --phone \"+1 555 0100\"
+  care note ada --pref --critical \"Allergic to shellfish\"
+  care show ada                                 the briefing card before you serve her
+  care flags                                    the list the front desk reads each shift
+  care customer list --format csv > customers.csv
+
+The book is found with -C DIR, else CARE_BOOK, else by walking up to a folder with care.yaml.
+CARE_NOW (RFC 3339) replaces the clock; CARE_STAFF names who is writing.";
+
+/// A memory for your customers and a discipline for your service failures.
+///
+/// care keeps a book: a folder of YAML files, one per customer, that people can read,
+/// hand-edit, grep and keep in git. Each command does one job and prints a table for
+/// people, or CSV/TSV/JSON for programs.
+#[derive(Debug, Parser)]
+#[command(name = "care", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    /// The book's folder (default: CARE_BOOK, else the first folder upwards with care.yaml).
+    #[arg(
+        short = 'C',
+        long = "book",
+        value_name = "DIR",
+        global = true,
+        env = "CARE_BOOK",
+        hide_env_values = true
+    )]
+    pub book: Option<PathBuf>,
+
+    /// Output format (default: table on a terminal, csv otherwise).
+    #[arg(long, value_enum, value_name = "FORMAT", global = true)]
+    pub format: Option<Format>,
+
+    /// Leave out the header row in table, CSV and TSV output.
+    #[arg(long, global = true)]
+    pub no_header: bool,
+
+    /// Do not neutralise CSV cells that a spreadsheet would run as formulas.
+    #[arg(long, global = true)]
+    pub raw: bool,
+
+    /// CSV for Excel: a UTF-8 byte-order mark and CRLF line ends.
+    #[arg(long, global = true)]
+    pub excel: bool,
+
+    /// Who is writing, recorded as `by:` (default: CARE_STAFF, else your login name).
+    #[arg(
+        long = "as",
+        value_name = "STAFF",
+        global = true,
+        env = "CARE_STAFF",
+        hide_env_values = true
+    )]
+    pub as_staff: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new book: care.yaml with commented defaults, customers/ and incidents/.
+    Init(cmd::init::Args),
+    /// Add and list customers.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  care customer add \"Ada Lovelace\" --phone \"+1 555 0100\"\n  care customer list --flagged"
+    )]
+    Customer(cmd::customer::Command),
+    /// The briefing card for one or more customers: what to remember before serving them.
+    Show(cmd::show::Args),
+    /// Add to a customer's permanent record: a note, role, goal, preference or misstep.
+    Note(cmd::note::Args),
+    /// Raise or clear a flag on a customer's file, so every colleague knows.
+    Flag(cmd::flag::Args),
+    /// List the active flags: what the front desk reads at the start of a shift.
+    Flags(cmd::flags::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,142 @@
+//! `care customer add|list`: create customer records and list them.
+
+use std::io::Write;
+
+use regex::Regex;
+
+use crate::cmd::{Ctx, parse_date, report_problems, text_arg};
+use crate::error::{Error, Result};
+use crate::model::customer::Contact;
+use crate::model::{Customer, id};
+use crate::{output, report, yaml};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create a customer record and print its id.
+    #[command(
+        after_help = "Example:\n  care customer add \"Ada Lovelace\" --phone \"+1 555 0100\" --since 2019-03-02 --value 12000"
+    )]
+    Add(AddArgs),
+    /// One row per customer: id, name, since, lifetime value, open incidents, active flags, last incident.
+    #[command(
+        after_help = "Examples:\n  care customer list --flagged\n  care customer list --grep '(?i)shellfish' --format csv"
+    )]
+    List(ListArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// The customer's name, as staff say it.
+    pub name: String,
+    /// The id (and file name); default: made from the name, e.g. ada-lovelace.
+    #[arg(long)]
+    pub id: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Customer since this date (default: today).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Lifetime value: what this customer is worth to the business over the years.
+    #[arg(long, value_name = "N")]
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only customers with an active flag.
+    #[arg(long)]
+    pub flagged: bool,
+    /// Only customers whose id, name, contact or any entry matches this regex (use (?i) to ignore case).
+    #[arg(long, value_name = "REGEX")]
+    pub grep: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Add(args) => add(ctx, args, out),
+        Command::List(args) => list(ctx, args, out),
+    }
+}
+
+fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
+    let name = text_arg("the name", &args.name)?;
+    let since = match &args.since {
+        Some(s) => parse_date(ctx, "--since", s)?,
+        None => ctx.book.clock.today(),
+    };
+    if args.value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+        return Err(Error::Usage(
+            "--value: a lifetime value is a number of zero or more".into(),
+        ));
+    }
+    let mut customer = Customer {
+        id: String::new(),
+        name,
+        since: Some(since),
+        contact: Contact {
+            email: args.email.clone(),
+            phone: args.phone.clone(),
+        },
+        lifetime_value: args.value,
+        roles: vec![],
+        goals: vec![],
+        preferences: vec![],
+        notes: vec![],
+        missteps: vec![],
+        flags: vec![],
+    };
+    if let Some(given) = &args.id {
+        id::check_customer_id(given).map_err(Error::Usage)?;
+        if ctx.book.customer_file(given).is_some() {
+            return Err(Error::Refused(format!(
+                "customer id {given:?} is taken; choose another with --id"
+            )));
+        }
+        customer.id = given.clone();
+        ctx.book
+            .create(&ctx.book.customer_path(given), &yaml::to_string(&customer)?)?;
+    } else {
+        // Two people adding "Ada" at once: the loser of the race takes the next number.
+        let base = id::slug(&customer.name);
+        let mut attempts = 0;
+        loop {
+            customer.id = id::first_free(&base, |id| ctx.book.customer_file(id).is_some());
+            match ctx.book.create(
+                &ctx.book.customer_path(&customer.id),
+                &yaml::to_string(&customer)?,
+            ) {
+                Err(Error::Refused(_)) if attempts < 20 => attempts += 1,
+                other => break other?,
+            }
+        }
+    }
+    writeln!(out, "{}", customer.id)?;
+    Ok(())
+}
+
+fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
+    let grep = match &args.grep {
+        Some(re) => Some(Regex::new(re).map_err(|e| Error::Usage(format!("--grep: {e}")))?),
+        None => None,
+    };
+    let customers = ctx.book.customers();
+    let incidents = ctx.book.incidents();
+    let today = ctx.book.clock.today();
+    let selected: Vec<&Customer> = customers
+        .records
+        .iter()
+        .map(|(_, c)| c)
+        .filter(|c| !args.flagged || !c.active_flags(today).is_empty())
+        .filter(|c| {
+            grep.as_ref()
+                .is_none_or(|re| report::customers::matches(c, re))
+        })
+        .collect();
+    let rows = report::customers::list(&selected, &incidents.records, today);
+    output::print(out, &ctx.style, &rows)?;
+    let mut problems = customers.problems;
+    problems.extend(incidents.problems);
+    report_problems(&problems)
+}

@@ -1,0 +1,115 @@
+//! One module per subcommand, each holding its arguments and a `run` that takes the book
+//! context and a writer for stdout (so it can be driven without spawning a process). The
+//! work itself lives in `book`, `model` and `report`; commands only connect them.
+
+pub mod customer;
+pub mod flag;
+pub mod flags;
+pub mod init;
+pub mod note;
+pub mod show;
+
+use std::io::{IsTerminal, Write};
+
+use crate::book::{self, Book};
+use crate::cli::{Cli, Command};
+use crate::error::{Error, Result};
+use crate::output::{self, Format, Style};
+
+/// What every command that works on a book needs.
+#[derive(Debug)]
+pub struct Ctx {
+    pub book: Book,
+    pub style: Style,
+    /// Who is writing: recorded as `by:` on every entry.
+    pub staff: String,
+}
+
+/// Run a parsed command line, writing data to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    if let Command::Init(args) = &cli.command {
+        return init::run(args);
+    }
+    let ctx = context(&cli)?;
+    match &cli.command {
+        Command::Init(_) => Ok(()),
+        Command::Customer(c) => customer::run(&ctx, c, out),
+        Command::Show(args) => show::run(&ctx, args, out),
+        Command::Note(args) => note::run(&ctx, args),
+        Command::Flag(args) => flag::run(&ctx, args),
+        Command::Flags(args) => flags::run(&ctx, args, out),
+    }
+}
+
+fn context(cli: &Cli) -> Result<Ctx> {
+    let cwd = std::env::current_dir().map_err(|e| Error::io(std::path::Path::new("."), e))?;
+    let book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?)?;
+    let terminal = std::io::stdout().is_terminal();
+    let style = Style {
+        format: cli
+            .format
+            .unwrap_or(if terminal { Format::Table } else { Format::Csv }),
+        header: !cli.no_header,
+        raw: cli.raw,
+        excel: cli.excel,
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        clock: book.clock,
+    };
+    let staff = cli
+        .as_staff
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(login_name);
+    Ok(Ctx {
+        book,
+        style,
+        staff: staff.trim().to_string(),
+    })
+}
+
+fn login_name() -> String {
+    ["USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Report files that could not be read, as they were met; the caller prints what it could
+/// and then fails with `Error::Skipped` so the exit status says something was left out.
+pub fn report_problems(problems: &[Error]) -> Result<()> {
+    for p in problems {
+        eprintln!("skipped: {p}");
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Skipped(problems.len()))
+    }
+}
+
+/// Read a time argument in the book's clock; a bad one is a usage error naming the option.
+pub fn parse_time(ctx: &Ctx, option: &str, value: &str) -> Result<crate::time::Stamp> {
+    ctx.book
+        .clock
+        .parse_time(value)
+        .map_err(|e| Error::Usage(format!("{option}: {e}")))
+}
+
+/// Read a date argument in the book's clock; a bad one is a usage error naming the option.
+pub fn parse_date(ctx: &Ctx, option: &str, value: &str) -> Result<chrono::NaiveDate> {
+    ctx.book
+        .clock
+        .parse_date(value)
+        .map_err(|e| Error::Usage(format!("{option}: {e}")))
+}
+
+/// Free text given on the command line: trimmed, and not empty.
+pub fn text_arg(what: &str, value: &str) -> Result<String> {
+    let t = value.trim();
+    if t.is_empty() {
+        return Err(Error::Usage(format!("{what} is empty; say what to record")));
+    }
+    Ok(t.to_string())
+}
+
+pub(crate) use output::say;

@@ -1,0 +1,85 @@
+//! `care show CUSTOMER...`: the briefing card, or one row per customer for several
+//! (e.g. today's reservations piped in with `-`).
+
+use std::io::{BufRead, Write};
+
+use crate::cmd::{Ctx, report_problems};
+use crate::error::{Error, Result};
+use crate::output::{self, Format};
+use crate::report::briefing;
+
+/// The briefing card for one or more customers: what to remember before serving them.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  care show ada\n  cut -d, -f2 reservations.csv | care show -     one row per arriving guest"
+)]
+pub struct Args {
+    /// Customer ids or unique parts of names; `-` reads them from stdin, one per line.
+    #[arg(required = true, value_name = "CUSTOMER")]
+    pub customers: Vec<String>,
+}
+
+pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let queries = queries(&args.customers)?;
+    let mut customers = Vec::new();
+    let mut problems = Vec::new();
+    for q in &queries {
+        match ctx.book.find_customer(q) {
+            Ok((_, c)) => customers.push(c),
+            // One unknown guest must not hide the briefing of the others.
+            Err(e @ (Error::NotFound(_) | Error::Ambiguous { .. })) if queries.len() > 1 => {
+                problems.push(e)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let incidents = ctx.book.incidents();
+    let today = ctx.book.clock.today();
+    let cards: Vec<briefing::Card> = customers
+        .iter()
+        .map(|c| briefing::card(c, incidents.records.iter().map(|(_, i)| i), today))
+        .collect();
+    match ctx.style.format {
+        Format::Json | Format::Ndjson => {
+            let docs: Vec<serde_json::Value> = cards
+                .iter()
+                .map(|c| serde_json::to_value(c).unwrap_or(serde_json::Value::Null))
+                .collect();
+            output::print_json(out, &ctx.style, &docs)?;
+        }
+        Format::Table if queries.len() == 1 && cards.len() == 1 => {
+            output::print_card(out, &ctx.style, &cards[0])?
+        }
+        _ => output::print(out, &ctx.style, &briefing::rows(&cards))?,
+    }
+    for p in &problems {
+        eprintln!("skipped: {p}");
+    }
+    report_problems(&incidents.problems)?;
+    match problems.len() {
+        0 => Ok(()),
+        n => Err(Error::NotFound(format!(
+            "{n} of {} customers were not found (see above)",
+            queries.len()
+        ))),
+    }
+}
+
+/// The names given, with `-` replaced by the lines of stdin (blank lines and `#` comments skipped).
+fn queries(given: &[String]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for q in given {
+        if q == "-" {
+            for line in std::io::stdin().lock().lines() {
+                let line = line.map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
+                let line = line.trim();
+                if !line.is_empty() && !line.starts_with('#') {
+                    out.push(line.to_string());
+                }
+            }
+        } else {
+            out.push(q.clone());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,131 @@
+//! Errors and the exit status each one maps to.
+//!
+//! PRODUCT.md promises three exit statuses: 0 success, 1 the command could not do its job,
+//! 2 bad usage. Every failure is one variant here, so the mapping is made in one place and
+//! every message says what is wrong, where, and what to do.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug)]
+pub enum Error {
+    /// A bad argument or option value: the user should change the command line.
+    Usage(String),
+    /// No `care.yaml` above the starting folder.
+    NoBook(PathBuf),
+    /// Nothing matched a customer name, id or incident id.
+    NotFound(String),
+    /// More than one record matched; the candidates are listed.
+    Ambiguous {
+        what: &'static str,
+        input: String,
+        candidates: Vec<String>,
+    },
+    /// A file that does not parse or holds a wrong value: file, line and column.
+    Data {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    /// A file we could not read or write.
+    Io { path: PathBuf, source: io::Error },
+    /// A request the book refuses (an existing book, a taken id, ...).
+    Refused(String),
+    /// Output was produced, but some files could not be read; they were reported as they came.
+    Skipped(usize),
+}
+
+impl Error {
+    pub fn io(path: &Path, source: io::Error) -> Error {
+        Error::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn data(path: &Path, line: usize, column: usize, message: impl Into<String>) -> Error {
+        Error::Data {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+
+    /// True when this is a write to a reader that went away (`care ... | head -1`).
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Usage(msg) | Error::NotFound(msg) | Error::Refused(msg) => f.write_str(msg),
+            Error::NoBook(start) => write!(
+                f,
+                "no book found in {} or any folder above it (no care.yaml); \
+                 create one with `care init`, or name one with -C DIR or CARE_BOOK",
+                start.display()
+            ),
+            Error::Ambiguous {
+                what,
+                input,
+                candidates,
+            } => {
+                write!(
+                    f,
+                    "{input:?} matches {} {what}s; be more specific:",
+                    candidates.len()
+                )?;
+                for c in candidates {
+                    write!(f, "\n  {c}")?;
+                }
+                Ok(())
+            }
+            Error::Data {
+                path,
+                line,
+                column,
+                message,
+            } => {
+                write!(f, "{}:{line}:{column}: {message}", path.display())
+            }
+            Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Skipped(n) => {
+                let (files, were) = if *n == 1 {
+                    ("file", "was")
+                } else {
+                    ("files", "were")
+                };
+                write!(
+                    f,
+                    "{n} {files} could not be read and {were} skipped (see above); `care check` lists every problem"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<io::Error> for Error {
+    /// Only for writes to stdout/stderr, which have no path to name.
+    fn from(source: io::Error) -> Error {
+        Error::Io {
+            path: PathBuf::from("<output>"),
+            source,
+        }
+    }
+}

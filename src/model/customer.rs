@@ -1,0 +1,328 @@
+//! The customer's permanent record: who they are (roles), what they are working towards
+//! (goals), how they like to be served (preferences), what staff learned (notes), what
+//! went wrong for them (missteps), and flags every colleague must see.
+//!
+//! Entries are never dropped: a retired entry keeps its place with `retired: DATE`, and a
+//! cleared flag keeps its text with `cleared:`. Fields this struct does not name are kept
+//! by `yaml::Doc`, which is what commands edit; this struct is the typed view for reading.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::amount;
+use crate::time::Stamp;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Contact::is_empty")]
+    pub contact: Contact,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "amount::serialize"
+    )]
+    pub lifetime_value: Option<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub goals: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferences: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missteps: Vec<Entry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Contact {
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::text::option"
+    )]
+    pub email: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::text::option"
+    )]
+    pub phone: Option<String>,
+}
+
+impl Contact {
+    pub fn is_empty(&self) -> bool {
+        self.email.is_none() && self.phone.is_none()
+    }
+
+    /// One cell's worth: phone first (it is what a follow-up uses), then email.
+    pub fn summary(&self) -> String {
+        [self.phone.as_deref(), self.email.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One thing learned about a customer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    #[serde(deserialize_with = "super::text::string")]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Stamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub critical: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired: Option<NaiveDate>,
+}
+
+/// An internal flag: what every colleague must know before greeting the customer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Flag {
+    #[serde(deserialize_with = "super::text::string")]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raised: Option<Stamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    /// Last day the flag is active (inclusive); none: until cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared: Option<Stamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cleared_by: Option<String>,
+}
+
+impl Flag {
+    pub fn is_active(&self, today: NaiveDate) -> bool {
+        self.cleared.is_none() && self.until.is_none_or(|until| until >= today)
+    }
+}
+
+/// The lists of a customer record that hold entries, in the order a briefing shows them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section {
+    Preference,
+    Role,
+    Goal,
+    Note,
+    Misstep,
+}
+
+impl Section {
+    pub const ALL: [Section; 5] = [
+        Section::Preference,
+        Section::Role,
+        Section::Goal,
+        Section::Note,
+        Section::Misstep,
+    ];
+
+    /// The record's key for this list.
+    pub fn key(self) -> &'static str {
+        match self {
+            Section::Preference => "preferences",
+            Section::Role => "roles",
+            Section::Goal => "goals",
+            Section::Note => "notes",
+            Section::Misstep => "missteps",
+        }
+    }
+
+    /// One entry's kind, as a person says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Section::Preference => "preference",
+            Section::Role => "role",
+            Section::Goal => "goal",
+            Section::Note => "note",
+            Section::Misstep => "misstep",
+        }
+    }
+}
+
+impl Customer {
+    pub fn entries(&self, section: Section) -> &[Entry] {
+        match section {
+            Section::Preference => &self.preferences,
+            Section::Role => &self.roles,
+            Section::Goal => &self.goals,
+            Section::Note => &self.notes,
+            Section::Misstep => &self.missteps,
+        }
+    }
+
+    /// A section's entries still in force, critical ones first, otherwise as recorded.
+    pub fn current(&self, section: Section) -> Vec<&Entry> {
+        let mut live: Vec<&Entry> = self
+            .entries(section)
+            .iter()
+            .filter(|e| e.retired.is_none())
+            .collect();
+        live.sort_by_key(|e| !e.critical);
+        live
+    }
+
+    /// What nobody may miss: every critical entry in force, preferences first.
+    pub fn critical(&self) -> Vec<&Entry> {
+        Section::ALL
+            .iter()
+            .flat_map(|&s| self.current(s))
+            .filter(|e| e.critical)
+            .collect()
+    }
+
+    /// Active flags with their 1-based number among all of this customer's flags
+    /// (the number `care flag --clear CUSTOMER N` takes).
+    pub fn active_flags(&self, today: NaiveDate) -> Vec<(usize, &Flag)> {
+        self.flags
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.is_active(today))
+            .map(|(i, f)| (i + 1, f))
+            .collect()
+    }
+
+    /// True when `query` (already lowercased) is part of the name, case-insensitively.
+    pub fn name_contains(&self, query: &str) -> bool {
+        self.name.to_lowercase().contains(query)
+    }
+}
+
+/// The result of naming a customer.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pick {
+    One(usize),
+    None,
+    Many(Vec<usize>),
+}
+
+/// Find the customer `query` names, trying in turn: the exact id; the exact name; the
+/// start of an id; the start of a word in a name; any part of a name (all ignoring case).
+/// The first test that matches anyone decides: one match is the customer, several are
+/// the candidates. So `ada` finds `ada-lovelace` even though `Bob Adams` contains it.
+pub fn pick(query: &str, customers: &[&Customer]) -> Pick {
+    let q = query.to_lowercase();
+    let tests: [&dyn Fn(&Customer) -> bool; 5] = [
+        &|c| c.id == query,
+        &|c| c.name.to_lowercase() == q,
+        &|c| c.id.starts_with(&q),
+        &|c| {
+            c.name
+                .to_lowercase()
+                .split(|ch: char| !ch.is_alphanumeric())
+                .any(|w| w.starts_with(&q))
+        },
+        &|c| c.name_contains(&q),
+    ];
+    for test in tests {
+        let found: Vec<usize> = (0..customers.len())
+            .filter(|&i| test(customers[i]))
+            .collect();
+        match found.len() {
+            0 => continue,
+            1 => return Pick::One(found[0]),
+            _ => return Pick::Many(found),
+        }
+    }
+    Pick::None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const ADA: &str = r#"
+id: ada-lovelace
+name: Ada Lovelace
+since: 2019-03-02
+contact: {email: ada@example.com, phone: "+1 555 0100"}
+lifetime_value: 12000
+preferences:
+  - {text: No phone calls before 11 am, at: 2026-11-02T10:15:00-05:00, by: dale, critical: true}
+  - {text: Likes the corner table, at: 2026-10-02T19:15:00-04:00, by: joan}
+  - {text: Allergic to shellfish, at: 2026-11-22T15:40:00-05:00, by: joan, critical: true}
+  - {text: Sits by the window, retired: 2026-01-01}
+notes:
+  - {text: 42}
+flags:
+  - {text: Rough evening, raised: 2026-11-22T15:33:00-05:00, by: joan, until: 2027-02-20}
+  - {text: Old, cleared: 2026-11-23T10:00:00-05:00}
+"#;
+
+    fn ada() -> Customer {
+        crate::yaml::parse(Path::new("ada.yaml"), ADA).expect("valid")
+    }
+
+    #[test]
+    fn critical_entries_come_first_and_retired_ones_are_hidden() {
+        let ada = ada();
+        let prefs: Vec<_> = ada
+            .current(Section::Preference)
+            .iter()
+            .map(|e| e.text.as_str())
+            .collect();
+        assert_eq!(
+            prefs,
+            [
+                "No phone calls before 11 am",
+                "Allergic to shellfish",
+                "Likes the corner table"
+            ]
+        );
+        assert_eq!(ada.critical().len(), 2);
+        assert_eq!(ada.notes[0].text, "42");
+    }
+
+    #[test]
+    fn customers_are_named_by_id_or_a_unique_part_of_the_name() {
+        let mk = |id: &str, name: &str| Customer {
+            id: id.into(),
+            name: name.into(),
+            ..ada()
+        };
+        let (a, b, c) = (
+            mk("ada", "Ada Lovelace"),
+            mk("bob", "Bob Adams"),
+            mk("al", "Al"),
+        );
+        let all = [&a, &b, &c];
+        assert_eq!(pick("bob", &all), Pick::One(1));
+        assert_eq!(pick("LOVE", &all), Pick::One(0));
+        assert_eq!(
+            pick("ad", &all),
+            Pick::One(0),
+            "the start of an id comes first"
+        );
+        assert_eq!(pick("ams", &all), Pick::One(1));
+        assert_eq!(pick("a", &all), Pick::Many(vec![0, 2]));
+        assert_eq!(pick("al", &all), Pick::One(2));
+        assert_eq!(pick("LOVELACE", &all), Pick::One(0));
+        assert_eq!(pick("zed", &all), Pick::None);
+    }
+
+    #[test]
+    fn flags_are_active_until_their_last_day_or_until_cleared() {
+        let ada = ada();
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        assert_eq!(ada.active_flags(day("2027-02-20")).len(), 1);
+        assert_eq!(ada.active_flags(day("2027-02-20"))[0].0, 1);
+        assert!(ada.active_flags(day("2027-02-21")).is_empty());
+    }
+}

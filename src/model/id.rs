@@ -1,0 +1,124 @@
+//! Record ids. A customer id is also a file name, so it is the one place where user input
+//! could address a path: only slugs (lowercase letters, digits, `-`, 1–64 characters) are
+//! accepted, which can never contain `/`, `..` or anything absolute.
+
+pub const MAX_LEN: usize = 64;
+
+/// Check that `id` is a valid customer id; the error says what is allowed.
+pub fn check_customer_id(id: &str) -> Result<(), String> {
+    let ok_chars = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if id.is_empty() || id.len() > MAX_LEN || !ok_chars || id.starts_with('-') || id.ends_with('-')
+    {
+        return Err(format!(
+            "{id:?} is not a valid customer id: use 1–{MAX_LEN} lowercase letters, digits and `-`, \
+             not starting or ending with `-` (e.g. ada-lovelace)"
+        ));
+    }
+    Ok(())
+}
+
+/// Check that `id` could be an incident id (`20261122-k7f3qz`): same alphabet as customers.
+pub fn check_incident_id(id: &str) -> Result<(), String> {
+    check_customer_id(id).map_err(|_| {
+        format!("{id:?} is not a valid incident id: incident ids look like 20261122-k7f3qz")
+    })
+}
+
+/// The slug for a name: `Ada Lovelace` → `ada-lovelace`, `José Núñez` → `jose-nunez`.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(fold_accent) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('-') && !matches!(c, '\'' | '’') {
+            out.push('-');
+        }
+    }
+    // Leave room for a `-NN` suffix on collision.
+    out.truncate(MAX_LEN - 4);
+    let out = out.trim_end_matches('-').to_string();
+    if out.is_empty() {
+        "customer".to_string()
+    } else {
+        out
+    }
+}
+
+/// `base`, or `base-2`, `base-3`, … : the first that `taken` says is free.
+pub fn first_free(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or_default()
+}
+
+/// Latin letters with accents, folded to ASCII so slugs stay readable.
+fn fold_accent(c: char) -> Vec<char> {
+    let folded = match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
+        'æ' | 'Æ' => "ae",
+        'ç' | 'Ç' => "c",
+        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
+        'ñ' | 'Ñ' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
+        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
+        'ý' | 'ÿ' | 'Ý' => "y",
+        'ß' => "ss",
+        'ł' | 'Ł' => "l",
+        'š' | 'Š' => "s",
+        'ž' | 'Ž' => "z",
+        'č' | 'Č' => "c",
+        _ => return vec![c],
+    };
+    folded.chars().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_from_names() {
+        assert_eq!(slug("Ada Lovelace"), "ada-lovelace");
+        assert_eq!(slug("  José  Núñez "), "jose-nunez");
+        assert_eq!(slug("O'Brien & Sons"), "obrien-sons");
+        assert_eq!(slug("李"), "customer");
+        assert!(slug(&"x".repeat(200)).len() <= MAX_LEN - 4);
+    }
+
+    #[test]
+    fn only_slugs_are_ids() {
+        for good in ["ada-lovelace", "a", "x2", &"a".repeat(64)] {
+            assert!(check_customer_id(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "../x",
+            "/etc/passwd",
+            "A B",
+            "Ada",
+            "a/b",
+            "a..b.",
+            "-a",
+            "a-",
+            "a\nb",
+            "a b",
+            &"a".repeat(65),
+        ] {
+            assert!(check_customer_id(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn collisions_get_a_number() {
+        let taken = ["ada", "ada-2"];
+        assert_eq!(first_free("ada", |id| taken.contains(&id)), "ada-3");
+        assert_eq!(first_free("bob", |id| taken.contains(&id)), "bob");
+    }
+}

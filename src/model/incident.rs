@@ -1,0 +1,100 @@
+//! An incident: one service failure and its recovery, documented as a deposition (when,
+//! what, how busy, who, where, the customer's circumstances) with the four steps and the
+//! follow-ups that hold staff to them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::time::Stamp;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: String,
+    pub customer: String,
+    pub opened: Stamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub busyness: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub circumstances: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub recovery: Recovery,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub followups: Vec<Followup>,
+}
+
+/// The four steps (apologize, review, fix with its extra) and the close.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Recovery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub apologized: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra: Option<Step>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<Step>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    pub at: Stamp,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub what: Option<String>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "super::amount::serialize"
+    )]
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Followup {
+    pub kind: String,
+    pub due: Stamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub how: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<Done>,
+    /// Minutes past due when it was done: a breach stays on record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Done {
+    pub at: Stamp,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub how: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl Incident {
+    pub fn is_open(&self) -> bool {
+        self.recovery.closed.is_none()
+    }
+}

@@ -1,0 +1,83 @@
+//! The records of a book as typed values, and the rules about them that need no disk:
+//! ids, what is active, what is critical. Everything here is pure, so it is tested
+//! without files; `book` reads and writes, `report` turns records into rows.
+
+pub mod config;
+pub mod customer;
+pub mod id;
+pub mod incident;
+
+pub use config::Config;
+pub use customer::{Customer, Entry, Flag, Section};
+pub use incident::Incident;
+
+/// Money as written in records (`lifetime_value: 12000`, `value: 24`): whole amounts print
+/// without a decimal point, so a rewrite does not turn `12000` into `12000.0`.
+pub mod amount {
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => s.serialize_i64(*v as i64),
+            Some(v) => s.serialize_f64(*v),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// An amount as text for a person or a CSV cell.
+    pub fn show(value: f64) -> String {
+        if value.fract() == 0.0 && value.abs() < 1e15 {
+            format!("{}", value as i64)
+        } else {
+            format!("{value:.2}")
+        }
+    }
+}
+
+/// Free text fields read leniently: `text: 42` or `phone: 5550100` are text to a person,
+/// even though YAML reads them as numbers.
+pub mod text {
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Int(i64),
+        Float(f64),
+        Bool(bool),
+    }
+
+    pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(match Scalar::deserialize(d)? {
+            Scalar::Text(s) => s,
+            Scalar::Int(n) => n.to_string(),
+            Scalar::Float(n) => n.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        })
+    }
+
+    /// A value read from a string by `parse`, with errors placed at the string itself:
+    /// failing inside the visitor lets serde_yaml attach that scalar's line and column.
+    pub fn parsed<'de, D, T, F>(d: D, parse: F) -> Result<T, D::Error>
+    where
+        D: Deserializer<'de>,
+        F: Fn(&str) -> Result<T, String>,
+    {
+        struct V<F>(F);
+        impl<T, F: Fn(&str) -> Result<T, String>> serde::de::Visitor<'_> for V<F> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+                (self.0)(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V(parse))
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        string(d).map(Some)
+    }
+}

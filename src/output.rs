@@ -1,0 +1,463 @@
+//! The only place that prints data. Commands build `Rows` (column names and typed cells);
+//! this module turns them into a table for people or CSV, TSV, JSON or NDJSON for
+//! programs, keeping PRODUCT.md's promises in one place: a header row unless
+//! `--no-header`, nothing at all for an empty table (so cron mails only when there is
+//! something to act on), `[]` for empty JSON, RFC 3339 times and plain numbers in data
+//! formats, formula-looking CSV cells neutralised unless `--raw`, Excel's BOM and CRLF only
+//! with `--excel`, colour only on a terminal and never with `NO_COLOR`.
+
+use std::io::{self, Write};
+
+use chrono::NaiveDate;
+use serde_json::{Map, Value as Json};
+use tabled::builder::Builder;
+use tabled::settings::Style as TableStyle;
+
+use crate::model::amount;
+use crate::report::briefing::Card;
+use crate::time::{self, Clock, Stamp};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Ndjson,
+}
+
+/// How data is to be printed; built once from the global options.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub format: Format,
+    pub header: bool,
+    pub raw: bool,
+    pub excel: bool,
+    pub color: bool,
+    pub clock: Clock,
+}
+
+/// One value in a row, typed so each format can print it its own way.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// What nobody may miss (allergies, how to contact): highlighted on a terminal.
+    Alert(String),
+    Int(i64),
+    Amount(f64),
+    Time(Stamp),
+    Date(NaiveDate),
+    /// A duration: minutes in data formats, `1h 12m` for people.
+    Minutes(i64),
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        let s = s.into();
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
+    }
+
+    pub fn opt<T: Into<Cell>>(value: Option<T>) -> Cell {
+        value.map_or(Cell::Empty, Into::into)
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::text(s)
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::text(s)
+    }
+}
+
+impl From<Stamp> for Cell {
+    fn from(t: Stamp) -> Cell {
+        Cell::Time(t)
+    }
+}
+
+impl From<NaiveDate> for Cell {
+    fn from(d: NaiveDate) -> Cell {
+        Cell::Date(d)
+    }
+}
+
+/// A result set: stable snake_case column names and rows of cells.
+#[derive(Debug, Clone, Default)]
+pub struct Rows {
+    pub columns: Vec<&'static str>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Rows {
+    pub fn new(columns: &[&'static str]) -> Rows {
+        Rows {
+            columns: columns.to_vec(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        debug_assert_eq!(
+            row.len(),
+            self.columns.len(),
+            "row width must match the columns"
+        );
+        self.rows.push(row);
+    }
+}
+
+/// Print rows in the chosen format.
+pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
+    match style.format {
+        Format::Table => table(w, style, rows),
+        Format::Csv => delimited(w, style, rows, b','),
+        Format::Tsv => delimited(w, style, rows, b'\t'),
+        Format::Json => {
+            let objects: Vec<Json> = rows.rows.iter().map(|r| object(&rows.columns, r)).collect();
+            serde_json::to_writer_pretty(&mut *w, &objects)?;
+            writeln!(w)
+        }
+        Format::Ndjson => {
+            for row in &rows.rows {
+                serde_json::to_writer(&mut *w, &object(&rows.columns, row))?;
+                writeln!(w)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Print JSON documents (a briefing card, say) in a JSON format: an array, or one per line.
+pub fn print_json(w: &mut dyn Write, style: &Style, docs: &[Json]) -> io::Result<()> {
+    if style.format == Format::Ndjson {
+        for doc in docs {
+            serde_json::to_writer(&mut *w, doc)?;
+            writeln!(w)?;
+        }
+        return Ok(());
+    }
+    serde_json::to_writer_pretty(&mut *w, docs)?;
+    writeln!(w)
+}
+
+fn table(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
+    if rows.rows.is_empty() {
+        return Ok(());
+    }
+    let mut builder = Builder::new();
+    if style.header {
+        builder.push_record(rows.columns.iter().map(|c| c.to_string()));
+    }
+    for row in &rows.rows {
+        builder.push_record(row.iter().map(|c| human(style, c)));
+    }
+    let mut table = builder.build();
+    table.with(TableStyle::blank());
+    let text = table.to_string();
+    for line in text.lines() {
+        writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// A cell as a person reads it.
+pub fn human(style: &Style, cell: &Cell) -> String {
+    match cell {
+        Cell::Alert(s) => alert(style, s),
+        Cell::Time(t) => style.clock.show(t),
+        Cell::Minutes(m) => time::human_minutes(*m),
+        other => plain(other),
+    }
+}
+
+/// Highlight for what nobody may miss: bold red on a colour terminal, a `!` otherwise.
+pub fn alert(style: &Style, s: &str) -> String {
+    if style.color {
+        format!("\x1b[1;31m! {s}\x1b[0m")
+    } else {
+        format!("! {s}")
+    }
+}
+
+/// A cell as data: RFC 3339 times, minutes as numbers, amounts without separators.
+fn plain(cell: &Cell) -> String {
+    match cell {
+        Cell::Empty => String::new(),
+        Cell::Text(s) | Cell::Alert(s) => s.clone(),
+        Cell::Int(n) | Cell::Minutes(n) => n.to_string(),
+        Cell::Amount(v) => amount::show(*v),
+        Cell::Time(t) => time::rfc3339(t),
+        Cell::Date(d) => d.to_string(),
+    }
+}
+
+fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io::Result<()> {
+    if style.excel {
+        w.write_all(b"\xEF\xBB\xBF")?;
+    }
+    let tsv = delimiter == b'\t';
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote_style(if tsv {
+            csv::QuoteStyle::Never
+        } else {
+            csv::QuoteStyle::Necessary
+        })
+        .terminator(if style.excel {
+            csv::Terminator::CRLF
+        } else {
+            csv::Terminator::Any(b'\n')
+        })
+        .from_writer(w);
+    if style.header {
+        out.write_record(&rows.columns)?;
+    }
+    for row in &rows.rows {
+        out.write_record(row.iter().map(|c| {
+            let mut s = plain(c);
+            if !style.raw && matches!(c, Cell::Text(_) | Cell::Alert(_)) {
+                s = neutralise(s);
+            }
+            // TSV has no quoting: a tab or line break inside a cell would split it.
+            if tsv {
+                s.replace(['\t', '\n', '\r'], " ")
+            } else {
+                s
+            }
+        }))?;
+    }
+    out.flush()
+}
+
+/// A text cell a spreadsheet would run as a formula gets a leading `'` (OWASP's advice);
+/// numbers such as `-5` or `+1 555 0100`-like phone numbers that are plain numbers stay.
+pub fn neutralise(s: String) -> String {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().is_err() {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
+fn object(columns: &[&'static str], row: &[Cell]) -> Json {
+    let mut map = Map::new();
+    for (column, cell) in columns.iter().zip(row) {
+        map.insert(column.to_string(), json(cell));
+    }
+    Json::Object(map)
+}
+
+/// A cell as JSON: null, numbers as numbers, times as RFC 3339 strings.
+pub fn json(cell: &Cell) -> Json {
+    match cell {
+        Cell::Empty => Json::Null,
+        Cell::Int(n) | Cell::Minutes(n) => Json::from(*n),
+        Cell::Amount(v) if v.fract() == 0.0 && v.abs() < 1e15 => Json::from(*v as i64),
+        Cell::Amount(v) => Json::from(*v),
+        other => Json::String(plain(other)),
+    }
+}
+
+/// The briefing card as text for a person: what nobody may miss first.
+pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
+    writeln!(w, "{}  ({})", card.name, card.id)?;
+    let contact: Vec<&str> = [card.phone.as_deref(), card.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut facts = Vec::new();
+    if let Some(since) = card.since {
+        facts.push(format!("customer since {since}"));
+    }
+    if let Some(value) = card.lifetime_value {
+        facts.push(format!("lifetime value {}", amount::show(value)));
+    }
+    if !contact.is_empty() {
+        facts.push(contact.join(", "));
+    }
+    if !facts.is_empty() {
+        writeln!(w, "{}", facts.join(" · "))?;
+    }
+    for line in &card.remember {
+        writeln!(w, "{}", alert(style, &line.text))?;
+    }
+    if !card.flags.is_empty() {
+        writeln!(w, "\nFlags")?;
+        for f in &card.flags {
+            let mut about = vec![f.by.clone()];
+            about.extend(f.raised.map(|t| style.clock.show(&t)));
+            about.extend(f.until.map(|d| format!("until {d}")));
+            about.extend(f.incident.as_ref().map(|i| format!("incident {i}")));
+            writeln!(w, "  [{}] {}{}", f.n, f.text, aside(&about))?;
+        }
+    }
+    let sections = [
+        ("Preferences", &card.preferences),
+        ("Roles", &card.roles),
+        ("Goals", &card.goals),
+        ("Notes", &card.notes),
+        ("Missteps", &card.missteps),
+    ];
+    for (title, lines) in sections {
+        if lines.is_empty() {
+            continue;
+        }
+        writeln!(w, "\n{title}")?;
+        for l in lines {
+            let mut about = vec![l.by.clone()];
+            about.extend(l.at.map(|t| style.clock.show(&t)));
+            about.extend(l.incident.as_ref().map(|i| format!("incident {i}")));
+            writeln!(w, "  - {}{}", l.text, aside(&about))?;
+        }
+    }
+    if !card.open_incidents.is_empty() {
+        writeln!(w, "\nOpen incidents")?;
+        for i in &card.open_incidents {
+            let owner = i
+                .owner
+                .as_ref()
+                .map(|o| format!("owner {o}"))
+                .into_iter()
+                .collect::<Vec<_>>();
+            writeln!(
+                w,
+                "  {}  opened {}  {}{}",
+                i.id,
+                style.clock.show(&i.opened),
+                i.summary.as_deref().unwrap_or(""),
+                aside(&owner)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// `  (joan, 2026-11-05 12:00)`, or nothing when there is nothing to say.
+fn aside(parts: &[String]) -> String {
+    let parts: Vec<&str> = parts
+        .iter()
+        .map(String::as_str)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", parts.join(", "))
+    }
+}
+
+/// A warning on stderr: something the user should know, but the command went on.
+pub fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// A message for the person at the terminal, on stderr so stdout stays data.
+pub fn say(message: &str) {
+    eprintln!("{message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn style(format: Format) -> Style {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
+            .expect("time")
+            .with_timezone(&Utc);
+        Style {
+            format,
+            header: true,
+            raw: false,
+            excel: false,
+            color: false,
+            clock: Clock::new(now, chrono_tz::UTC),
+        }
+    }
+
+    fn render(style: &Style, rows: &Rows) -> String {
+        let mut out = Vec::new();
+        print(&mut out, style, rows).expect("print");
+        String::from_utf8(out).expect("utf8")
+    }
+
+    fn sample() -> Rows {
+        let mut rows = Rows::new(&["name", "value", "note"]);
+        rows.push(vec![
+            Cell::text("=HYPERLINK(\"x\")"),
+            Cell::Int(-5),
+            Cell::text("-5"),
+        ]);
+        rows.push(vec![Cell::text("a,b"), Cell::Amount(24.0), Cell::Empty]);
+        rows
+    }
+
+    #[test]
+    fn csv_neutralises_formulas_but_not_numbers() {
+        let csv = render(&style(Format::Csv), &sample());
+        assert_eq!(
+            csv,
+            "name,value,note\n\"'=HYPERLINK(\"\"x\"\")\",-5,-5\n\"a,b\",24,\n"
+        );
+        let raw = render(
+            &Style {
+                raw: true,
+                ..style(Format::Csv)
+            },
+            &sample(),
+        );
+        assert!(raw.contains("\"=HYPERLINK"));
+    }
+
+    #[test]
+    fn empty_results_follow_the_rules_of_each_format() {
+        let empty = Rows::new(&["a", "b"]);
+        assert_eq!(render(&style(Format::Table), &empty), "");
+        assert_eq!(render(&style(Format::Csv), &empty), "a,b\n");
+        assert_eq!(render(&style(Format::Tsv), &empty), "a\tb\n");
+        assert_eq!(render(&style(Format::Json), &empty), "[]\n");
+        assert_eq!(render(&style(Format::Ndjson), &empty), "");
+        assert_eq!(
+            render(
+                &Style {
+                    header: false,
+                    ..style(Format::Csv)
+                },
+                &empty
+            ),
+            ""
+        );
+    }
+
+    #[test]
+    fn excel_gets_a_bom_and_crlf() {
+        let out = render(
+            &Style {
+                excel: true,
+                ..style(Format::Csv)
+            },
+            &Rows::new(&["a"]),
+        );
+        assert_eq!(out, "\u{feff}a\r\n");
+    }
+
+    #[test]
+    fn json_keeps_types() {
+        let out = render(&style(Format::Ndjson), &sample());
+        assert_eq!(
+            out.lines().nth(1),
+            Some(r#"{"name":"a,b","value":24,"note":null}"#)
+        );
+    }
+}

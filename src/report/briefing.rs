@@ -1,0 +1,192 @@
+//! The briefing card: what whoever deals with a customer next must know, in the order they
+//! need it — what nobody may miss (critical entries), active flags, preferences, who they
+//! are and what they are working towards, what staff learned, what went wrong for them,
+//! and their open incidents. Built from records only; `output` prints it.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::model::{Customer, Entry, Incident, Section};
+use crate::output::{Cell, Rows};
+use crate::time::{Stamp, rfc3339};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Card {
+    pub id: String,
+    pub name: String,
+    pub since: Option<NaiveDate>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub lifetime_value: Option<f64>,
+    /// Critical entries in force: allergies, safety, how and when to contact.
+    pub remember: Vec<Line>,
+    pub flags: Vec<FlagLine>,
+    pub preferences: Vec<Line>,
+    pub roles: Vec<Line>,
+    pub goals: Vec<Line>,
+    pub notes: Vec<Line>,
+    pub missteps: Vec<Line>,
+    pub open_incidents: Vec<IncidentLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Line {
+    pub text: String,
+    pub kind: &'static str,
+    pub critical: bool,
+    #[serde(serialize_with = "opt_time")]
+    pub at: Option<Stamp>,
+    pub by: String,
+    pub incident: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagLine {
+    /// The flag's number on the customer's file (what `care flag --clear` takes).
+    pub n: usize,
+    pub text: String,
+    #[serde(serialize_with = "opt_time")]
+    pub raised: Option<Stamp>,
+    pub by: String,
+    pub until: Option<NaiveDate>,
+    pub incident: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentLine {
+    pub id: String,
+    #[serde(serialize_with = "time")]
+    pub opened: Stamp,
+    pub summary: Option<String>,
+    pub owner: Option<String>,
+}
+
+fn time<S: serde::Serializer>(t: &Stamp, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&rfc3339(t))
+}
+
+fn opt_time<S: serde::Serializer>(t: &Option<Stamp>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => time(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn line(section: Section, e: &Entry) -> Line {
+    Line {
+        text: e.text.clone(),
+        kind: section.label(),
+        critical: e.critical,
+        at: e.at,
+        by: e.by.clone(),
+        incident: e.incident.clone(),
+    }
+}
+
+/// The card for one customer; `incidents` may hold anyone's, only theirs are used.
+pub fn card<'a>(
+    c: &Customer,
+    incidents: impl IntoIterator<Item = &'a Incident>,
+    today: NaiveDate,
+) -> Card {
+    let section = |s: Section| -> Vec<Line> {
+        c.current(s)
+            .into_iter()
+            .filter(|e| !e.critical)
+            .map(|e| line(s, e))
+            .collect()
+    };
+    let remember = Section::ALL
+        .iter()
+        .flat_map(|&s| {
+            c.current(s)
+                .into_iter()
+                .filter(|e| e.critical)
+                .map(move |e| line(s, e))
+        })
+        .collect();
+    let mut open_incidents: Vec<IncidentLine> = incidents
+        .into_iter()
+        .filter(|i| i.customer == c.id && i.is_open())
+        .map(|i| IncidentLine {
+            id: i.id.clone(),
+            opened: i.opened,
+            summary: i.summary.clone(),
+            owner: i.owner.clone(),
+        })
+        .collect();
+    open_incidents.sort_by_key(|i| i.opened);
+    Card {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        since: c.since,
+        phone: c.contact.phone.clone(),
+        email: c.contact.email.clone(),
+        lifetime_value: c.lifetime_value,
+        remember,
+        flags: c
+            .active_flags(today)
+            .into_iter()
+            .map(|(n, f)| FlagLine {
+                n,
+                text: f.text.clone(),
+                raised: f.raised,
+                by: f.by.clone(),
+                until: f.until,
+                incident: f.incident.clone(),
+            })
+            .collect(),
+        preferences: section(Section::Preference),
+        roles: section(Section::Role),
+        goals: section(Section::Goal),
+        notes: section(Section::Note),
+        missteps: section(Section::Misstep),
+        open_incidents,
+    }
+}
+
+/// Several customers at once (today's arrivals): one row each.
+pub fn rows(cards: &[Card]) -> Rows {
+    let mut rows = Rows::new(&[
+        "id",
+        "name",
+        "remember",
+        "flags",
+        "preferences",
+        "roles",
+        "goals",
+        "lifetime_value",
+        "open_incidents",
+    ]);
+    let join = |lines: &[Line]| {
+        lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    for card in cards {
+        let remember = join(&card.remember);
+        rows.push(vec![
+            card.id.as_str().into(),
+            card.name.as_str().into(),
+            if remember.is_empty() {
+                Cell::Empty
+            } else {
+                Cell::Alert(remember)
+            },
+            card.flags
+                .iter()
+                .map(|f| f.text.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+                .into(),
+            join(&card.preferences).into(),
+            join(&card.roles).into(),
+            join(&card.goals).into(),
+            Cell::opt(card.lifetime_value.map(Cell::Amount)),
+            Cell::Int(card.open_incidents.len() as i64),
+        ]);
+    }
+    rows
+}

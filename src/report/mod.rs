@@ -1,0 +1,6 @@
+//! Pure functions from records to rows: what a report shows, with no files and no printing,
+//! so each can be tested on records made in the test.
+
+pub mod briefing;
+pub mod customers;
+pub mod flags;

@@ -1,0 +1,390 @@
+//! All YAML goes through here: parsing with a size cap, errors with file, line and column,
+//! and the editable document that writes minimal diffs.
+//!
+//! serde_yaml is deprecated upstream; keeping every use of it in this one module means a
+//! fork or another crate can replace it in one place.
+//!
+//! Writes must keep what the tool does not understand and change only what the command
+//! says, so that `git diff` shows exactly what happened. A `Doc` therefore keeps the
+//! file's text next to its parsed value and a log of edits. Rendering first tries to
+//! apply the edits to the text itself (append an entry to a list; add a field to one
+//! entry), then parses the result and checks that it is exactly the intended value. Only
+//! if that fails (flow style, odd layout) is the whole value written out canonically,
+//! which keeps every field and the key order but not comments or layout.
+
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+pub use serde_yaml::{Mapping, Value};
+
+/// Larger records are refused before parsing: a record is a page of text, not megabytes.
+pub const MAX_BYTES: usize = 1 << 20;
+
+/// Parse a record into a typed value. Errors name the file, line and column.
+pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
+    check_size(path, text.len())?;
+    serde_yaml::from_str(text).map_err(|e| located(path, &e))
+}
+
+pub fn check_size(path: &Path, len: usize) -> Result<()> {
+    if len > MAX_BYTES {
+        return Err(Error::data(
+            path,
+            1,
+            1,
+            format!(
+                "file is {len} bytes; records are limited to {MAX_BYTES} bytes — is this really a care record?"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn located(path: &Path, e: &serde_yaml::Error) -> Error {
+    let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+    let text = e.to_string();
+    // serde_yaml appends " at line L column C"; we say that ourselves, in file:line:column form.
+    let message = match text.find(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    };
+    Error::data(path, line, column, message)
+}
+
+/// Any serialisable value as YAML text (what a fresh record file holds).
+pub fn to_string<T: Serialize>(value: &T) -> Result<String> {
+    serde_yaml::to_string(value).map_err(|e| Error::Refused(format!("cannot write YAML: {e}")))
+}
+
+pub fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+    serde_yaml::to_value(value).map_err(|e| Error::Refused(format!("cannot write YAML: {e}")))
+}
+
+/// One change to a document, kept so it can be replayed on the file's own text.
+#[derive(Debug, Clone)]
+enum Edit {
+    /// Append an entry to the list under a top-level key (creating the key).
+    Push { key: String, entry: Value },
+    /// Add a field to entry `index` of the list under a top-level key.
+    SetInItem {
+        key: String,
+        index: usize,
+        field: String,
+        value: Value,
+    },
+}
+
+/// A record file open for editing: its text, its value, and the edits made so far.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    text: String,
+    value: Mapping,
+    edits: Vec<Edit>,
+}
+
+impl Doc {
+    /// Parse a file's text; the top level must be a mapping.
+    pub fn parse(path: &Path, text: &str) -> Result<Doc> {
+        let value: Value = parse(path, text)?;
+        match value {
+            Value::Mapping(value) => Ok(Doc {
+                text: text.to_string(),
+                value,
+                edits: Vec::new(),
+            }),
+            _ => Err(Error::data(
+                path,
+                1,
+                1,
+                "expected a mapping of fields (like `name: Ada`) at the top level",
+            )),
+        }
+    }
+
+    /// A new document from a typed record.
+    pub fn new<T: Serialize>(record: &T) -> Result<Doc> {
+        let text = to_string(record)?;
+        match to_value(record)? {
+            Value::Mapping(value) => Ok(Doc {
+                text,
+                value,
+                edits: Vec::new(),
+            }),
+            _ => Err(Error::Refused(
+                "a record must serialise to a mapping".into(),
+            )),
+        }
+    }
+
+    pub fn value(&self) -> &Mapping {
+        &self.value
+    }
+
+    /// Append `entry` to the list under `key`, creating the list if needed.
+    pub fn push<T: Serialize>(&mut self, key: &str, entry: &T) -> Result<()> {
+        let entry = to_value(entry)?;
+        let slot = self
+            .value
+            .entry(Value::from(key))
+            .or_insert_with(|| Value::Sequence(Vec::new()));
+        match slot {
+            Value::Sequence(items) => items.push(entry.clone()),
+            Value::Null => *slot = Value::Sequence(vec![entry.clone()]),
+            _ => {
+                return Err(Error::Refused(format!(
+                    "`{key}` is not a list in this record; fix it by hand first"
+                )));
+            }
+        }
+        self.edits.push(Edit::Push {
+            key: key.to_string(),
+            entry,
+        });
+        Ok(())
+    }
+
+    /// Set `field` on entry `index` of the list under `key`.
+    pub fn set_in_item<T: Serialize>(
+        &mut self,
+        key: &str,
+        index: usize,
+        field: &str,
+        value: &T,
+    ) -> Result<()> {
+        let value = to_value(value)?;
+        let item = self
+            .value
+            .get_mut(key)
+            .and_then(|list| list.get_mut(index))
+            .and_then(Value::as_mapping_mut)
+            .ok_or_else(|| Error::Refused(format!("`{key}` has no entry {}", index + 1)))?;
+        item.insert(Value::from(field), value.clone());
+        self.edits.push(Edit::SetInItem {
+            key: key.to_string(),
+            index,
+            field: field.to_string(),
+            value,
+        });
+        Ok(())
+    }
+
+    /// The text to write: the file's own text with the edits applied when that reproduces
+    /// the intended value exactly, else the canonical rendering of the value.
+    pub fn render(&self) -> Result<String> {
+        if self.edits.is_empty() {
+            return Ok(self.text.clone());
+        }
+        if let Some(text) = self.render_in_place() {
+            return Ok(text);
+        }
+        to_string(&self.value)
+    }
+
+    /// True when rendering falls back to the canonical form and the old text had
+    /// comments, which that form cannot keep.
+    pub fn loses_comments(&self) -> bool {
+        !self.edits.is_empty()
+            && self.render_in_place().is_none()
+            && self
+                .text
+                .lines()
+                .any(|l| l.trim_start().starts_with('#') || l.contains(" #"))
+    }
+
+    fn render_in_place(&self) -> Option<String> {
+        let mut lines: Vec<String> = self.text.lines().map(str::to_string).collect();
+        for edit in &self.edits {
+            match edit {
+                Edit::Push { key, entry } => push_lines(&mut lines, key, entry)?,
+                Edit::SetInItem {
+                    key,
+                    index,
+                    field,
+                    value,
+                } => set_lines(&mut lines, key, *index, field, value)?,
+            }
+        }
+        let mut text = lines.join("\n");
+        text.push('\n');
+        let reparsed: Value = serde_yaml::from_str(&text).ok()?;
+        (reparsed.as_mapping() == Some(&self.value)).then_some(text)
+    }
+}
+
+/// YAML lines for `value`, each indented by `indent` spaces.
+fn indented(value: &Value, indent: usize) -> Option<Vec<String>> {
+    let text = serde_yaml::to_string(value).ok()?;
+    Some(
+        text.lines()
+            .map(|l| format!("{}{l}", " ".repeat(indent)))
+            .collect(),
+    )
+}
+
+fn leading_spaces(line: &str) -> usize {
+    line.len() - line.trim_start_matches(' ').len()
+}
+
+/// The line holding top-level `key:`, and the end (exclusive) of its block's content.
+fn find_block(lines: &[String], key: &str) -> Option<(usize, usize)> {
+    let head = lines.iter().position(|l| {
+        l.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .is_some_and(|rest| {
+                rest.trim().is_empty() || rest.trim_start().starts_with('#') || rest.trim() == "[]"
+            })
+    })?;
+    let mut end = head + 1;
+    for (i, line) in lines.iter().enumerate().skip(head + 1) {
+        let content = !line.trim().is_empty() && !line.starts_with('#');
+        if content && !(line.starts_with(' ') || line.starts_with('-')) {
+            break;
+        }
+        if content {
+            end = i + 1;
+        }
+    }
+    Some((head, end))
+}
+
+/// Start lines of the list items in a block, and the indentation of their dashes.
+fn item_starts(lines: &[String], head: usize, end: usize) -> (Vec<usize>, Option<usize>) {
+    let dash = lines[head + 1..end]
+        .iter()
+        .find(|l| l.trim_start().starts_with('-'))
+        .map(|l| leading_spaces(l));
+    let starts = (head + 1..end)
+        .filter(|&i| {
+            Some(leading_spaces(&lines[i])) == dash && lines[i].trim_start().starts_with('-')
+        })
+        .collect();
+    (starts, dash)
+}
+
+fn push_lines(lines: &mut Vec<String>, key: &str, entry: &Value) -> Option<()> {
+    let item = Value::Sequence(vec![entry.clone()]);
+    match find_block(lines, key) {
+        None => {
+            while lines.last().is_some_and(|l| l.trim().is_empty()) {
+                lines.pop();
+            }
+            lines.push(format!("{key}:"));
+            lines.extend(indented(&item, 0)?);
+        }
+        Some((head, end)) => {
+            if lines[head].trim_end().ends_with("[]") {
+                lines[head] = format!("{key}:");
+            }
+            let (_, dash) = item_starts(lines, head, end);
+            let new = indented(&item, dash.unwrap_or(0))?;
+            lines.splice(end..end, new);
+        }
+    }
+    Some(())
+}
+
+fn set_lines(
+    lines: &mut Vec<String>,
+    key: &str,
+    index: usize,
+    field: &str,
+    value: &Value,
+) -> Option<()> {
+    let (head, end) = find_block(lines, key)?;
+    let (starts, dash) = item_starts(lines, head, end);
+    let start = *starts.get(index)?;
+    let stop = starts.get(index + 1).copied().unwrap_or(end);
+    let first = &lines[start];
+    let after_dash = first.trim_start().strip_prefix('-')?;
+    if after_dash.trim_start().starts_with('{') {
+        return None; // a flow-style entry: no line of its own to add to
+    }
+    let field_indent = dash? + 1 + (after_dash.len() - after_dash.trim_start().len());
+    let last = (start..stop).rev().find(|&i| !lines[i].trim().is_empty())?;
+    let mut single = Mapping::new();
+    single.insert(Value::from(field), value.clone());
+    let new = indented(&Value::Mapping(single), field_indent)?;
+    lines.splice(last + 1..last + 1, new);
+    Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> Doc {
+        Doc::parse(Path::new("t.yaml"), text).expect("parses")
+    }
+
+    fn note(text: &str) -> Value {
+        let mut m = Mapping::new();
+        m.insert("text".into(), text.into());
+        m.insert("by".into(), "joan".into());
+        Value::Mapping(m)
+    }
+
+    #[test]
+    fn push_appends_only_the_new_lines() {
+        let before =
+            "# Ada\nid: ada\nnotes:\n- text: one\n  by: dale\n# trailing\nname: Ada  # her name\n";
+        let mut d = doc(before);
+        d.push("notes", &note("two")).expect("push");
+        let after = d.render().expect("render");
+        assert_eq!(
+            after,
+            "# Ada\nid: ada\nnotes:\n- text: one\n  by: dale\n- text: two\n  by: joan\n# trailing\nname: Ada  # her name\n"
+        );
+    }
+
+    #[test]
+    fn push_creates_a_missing_list_and_keeps_indented_style() {
+        let mut d = doc("id: ada\nroles:\n  - text: one\n");
+        d.push("notes", &note("n")).expect("push");
+        d.push("roles", &note("r")).expect("push");
+        assert_eq!(
+            d.render().expect("render"),
+            "id: ada\nroles:\n  - text: one\n  - text: r\n    by: joan\nnotes:\n- text: n\n  by: joan\n"
+        );
+    }
+
+    #[test]
+    fn set_in_item_adds_a_field_to_one_entry() {
+        let mut d = doc("flags:\n- text: a\n  by: joan\n- {text: b, by: dale}\nname: x\n");
+        d.set_in_item("flags", 0, "cleared", &"2026-11-22")
+            .expect("set");
+        assert_eq!(
+            d.render().expect("render"),
+            "flags:\n- text: a\n  by: joan\n  cleared: 2026-11-22\n- {text: b, by: dale}\nname: x\n"
+        );
+    }
+
+    #[test]
+    fn flow_style_falls_back_to_a_canonical_rewrite_that_keeps_every_field() {
+        let mut d = doc("{id: ada, odd: [1, 2], flags: [{text: b, by: dale}]}\n");
+        d.set_in_item("flags", 0, "cleared", &"x").expect("set");
+        let out = d.render().expect("render");
+        let v: Value = serde_yaml::from_str(&out).expect("valid");
+        assert_eq!(v["odd"][1], Value::from(2));
+        assert_eq!(v["flags"][0]["cleared"], Value::from("x"));
+        assert_eq!(v["flags"][0]["text"], Value::from("b"));
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let err =
+            parse::<Value>(Path::new("c.yaml"), "id: a\nname: [unclosed\n").expect_err("broken");
+        let msg = err.to_string();
+        assert!(msg.starts_with("c.yaml:"), "{msg}");
+        assert!(!msg.contains(" at line "), "{msg}");
+    }
+
+    #[test]
+    fn oversized_text_is_refused_before_parsing() {
+        let big = "a: ".to_string() + &"x".repeat(MAX_BYTES);
+        assert!(parse::<Value>(Path::new("big.yaml"), &big).is_err());
+    }
+}

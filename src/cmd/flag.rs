@@ -19,7 +19,12 @@ pub struct Args {
     #[arg(value_name = "TEXT|N")]
     pub text: Option<String>,
     /// Last day the flag is active (default: until cleared; with --incident, flag_days from care.yaml).
-    #[arg(long, value_name = "DATE", conflicts_with = "clear")]
+    #[arg(
+        long,
+        value_name = "DATE",
+        conflicts_with = "clear",
+        allow_hyphen_values = true
+    )]
     pub until: Option<String>,
     /// The incident behind the flag (id, unique prefix, or the random part).
     #[arg(long, value_name = "ID", conflicts_with = "clear")]

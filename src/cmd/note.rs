@@ -37,7 +37,7 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub incident: Option<String>,
     /// When it was learned (default: now).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub at: Option<String>,
 }
 

@@ -62,7 +62,12 @@ impl TestBook {
 
     /// The binary, configured as a test user: in the book, fixed clock and staff, no colour.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("care").expect("binary");
+        Command::from_std(self.process())
+    }
+
+    /// The binary as a plain process to spawn and steer (pipes, signals).
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("care"));
         cmd.current_dir(self.root())
             .env("CARE_NOW", NOW)
             .env("CARE_STAFF", "joan")

@@ -251,6 +251,7 @@ fn show_puts_what_nobody_may_miss_first() {
     let json: serde_json::Value =
         serde_json::from_str(&book.ok(&["show", "ada", "--format", "json"])).expect("json");
     assert_eq!(json[0]["remember"][0]["text"], "Allergic to shellfish");
+    assert_eq!(json[0]["lifetime_value"].to_string(), "12000");
     assert_eq!(json[0]["flags"][0]["until"], "2027-02-20");
     assert_eq!(json[0]["preferences"][0]["text"], "Likes the corner table");
 }

@@ -17,6 +17,7 @@ pub struct Card {
     pub since: Option<NaiveDate>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    #[serde(serialize_with = "crate::model::amount::serialize")]
     pub lifetime_value: Option<f64>,
     /// Critical entries in force: allergies, safety, how and when to contact.
     pub remember: Vec<Line>,

@@ -74,17 +74,9 @@ impl Book {
     pub fn open(root: PathBuf) -> Result<Book> {
         let path = root.join(CONFIG_FILE);
         let text = read_text(&path)?;
-        let config: Config = if text.trim().is_empty() {
-            Config::default()
-        } else {
-            yaml::parse(&path, &text)?
-        };
+        let config: Config = if text.trim().is_empty() { Config::default() } else { yaml::parse(&path, &text)? };
         let clock = Clock::from_env(config.timezone).map_err(Error::Usage)?;
-        Ok(Book {
-            root,
-            config,
-            clock,
-        })
+        Ok(Book { root, config, clock })
     }
 
     /// Create a new book in `dir`, which may exist but must not hold a book.
@@ -102,10 +94,7 @@ impl Book {
         }
         let ignore = dir.join(".gitignore");
         if !ignore.exists() {
-            write_atomic(
-                &ignore,
-                "# care's lock, temporary and cache files\n.*.lock\n.*.tmp-*\n.care/\n",
-            )?;
+            write_atomic(&ignore, "# care's lock, temporary and cache files\n.*.lock\n.*.tmp-*\n.care/\n")?;
         }
         create_new(&config, config_text)
     }
@@ -119,6 +108,12 @@ impl Book {
         self.path(CUSTOMERS).join(format!("{id}.yaml"))
     }
 
+    /// Where an incident's record goes: `incidents/YYYY/MM/<id>.yaml`, from the id's date.
+    pub fn incident_path(&self, id: &str) -> PathBuf {
+        let (year, month) = (id.get(0..4).unwrap_or("0000"), id.get(4..6).unwrap_or("00"));
+        self.path(INCIDENTS).join(year).join(month).join(format!("{id}.yaml"))
+    }
+
     /// Every record file under `customers/` or `incidents/`, in a stable order.
     pub fn record_files(&self, sub: &str) -> (Vec<PathBuf>, Vec<Error>) {
         let mut files = Vec::new();
@@ -127,10 +122,7 @@ impl Book {
         if !dir.exists() {
             return (files, problems);
         }
-        let walk = WalkDir::new(&dir)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| !is_hidden(e.file_name()));
+        let walk = WalkDir::new(&dir).sort_by_file_name().into_iter().filter_entry(|e| !is_hidden(e.file_name()));
         for entry in walk {
             match entry {
                 Ok(e) if e.file_type().is_dir() => {}
@@ -138,11 +130,7 @@ impl Book {
                 Ok(_) => {}
                 Err(e) => {
                     let path = e.path().unwrap_or(&dir).to_path_buf();
-                    problems.push(Error::io(
-                        &path,
-                        e.into_io_error()
-                            .unwrap_or_else(|| std::io::Error::other("loop")),
-                    ));
+                    problems.push(Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop"))));
                 }
             }
         }
@@ -178,9 +166,7 @@ impl Book {
             return Some(direct);
         }
         let (files, _) = self.record_files(CUSTOMERS);
-        files
-            .into_iter()
-            .find(|p| p.file_stem().is_some_and(|s| s == id))
+        files.into_iter().find(|p| p.file_stem().is_some_and(|s| s == id))
     }
 
     /// The customer named by `query`: an id, or a unique case-insensitive part of a name.
@@ -199,18 +185,11 @@ impl Book {
         let loaded = self.customers();
         let customers: Vec<&Customer> = loaded.records.iter().map(|(_, c)| c).collect();
         match customer::pick(query, &customers) {
-            Pick::One(i) => Ok(loaded
-                .records
-                .into_iter()
-                .nth(i)
-                .expect("pick returns an index into the list")),
+            Pick::One(i) => Ok(loaded.records.into_iter().nth(i).expect("pick returns an index into the list")),
             Pick::Many(found) => Err(Error::Ambiguous {
                 what: "customer",
                 input: query.to_string(),
-                candidates: found
-                    .iter()
-                    .map(|&i| format!("{}  ({})", customers[i].id, customers[i].name))
-                    .collect(),
+                candidates: found.iter().map(|&i| format!("{}  ({})", customers[i].id, customers[i].name)).collect(),
             }),
             Pick::None => {
                 let unread = loaded.problems.len();
@@ -230,12 +209,8 @@ impl Book {
     pub fn find_incident(&self, query: &str) -> Result<(PathBuf, Incident)> {
         let query = query.trim().to_ascii_lowercase();
         id::check_incident_id(&query).map_err(Error::Usage)?;
-        if let (Some(year), Some(month)) = (query.get(0..4), query.get(4..6)) {
-            let direct = self
-                .path(INCIDENTS)
-                .join(year)
-                .join(month)
-                .join(format!("{query}.yaml"));
+        if query.len() > 9 {
+            let direct = self.incident_path(&query);
             if direct.is_file() {
                 return Ok((direct.clone(), self.read(&direct)?));
             }
@@ -244,32 +219,19 @@ impl Book {
         let found: Vec<PathBuf> = files
             .into_iter()
             .filter(|p| {
-                let stem = p
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                stem.starts_with(&query)
-                    || stem
-                        .split_once('-')
-                        .is_some_and(|(_, random)| random.starts_with(&query))
+                let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                stem.starts_with(&query) || stem.split_once('-').is_some_and(|(_, random)| random.starts_with(&query))
             })
             .collect();
         match found.as_slice() {
             [one] => Ok((one.clone(), self.read(one)?)),
-            [] => Err(Error::NotFound(format!(
-                "no incident matches {query:?}; `care recover list` shows them"
-            ))),
+            [] => Err(Error::NotFound(format!("no incident matches {query:?}; `care recover list` shows them"))),
             many => Err(Error::Ambiguous {
                 what: "incident",
                 input: query,
                 candidates: many
                     .iter()
-                    .map(|p| {
-                        p.file_stem()
-                            .unwrap_or_default()
-                            .to_string_lossy()
-                            .into_owned()
-                    })
+                    .map(|p| p.file_stem().unwrap_or_default().to_string_lossy().into_owned())
                     .collect(),
             }),
         }
@@ -315,10 +277,7 @@ impl Book {
 
 fn create_new(path: &Path, text: &str) -> Result<()> {
     if path.exists() {
-        return Err(Error::Refused(format!(
-            "{} already exists; nothing was changed",
-            path.display()
-        )));
+        return Err(Error::Refused(format!("{} already exists; nothing was changed", path.display())));
     }
     write_atomic(path, text)
 }
@@ -332,29 +291,19 @@ pub fn read_text(path: &Path) -> Result<String> {
     }
     yaml::check_size(path, usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
     let mut bytes = Vec::new();
-    file.take(yaml::MAX_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
+    file.take(yaml::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     yaml::check_size(path, bytes.len())?;
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        Error::data(
-            path,
-            line,
-            column,
-            "not valid UTF-8 text; save the file as UTF-8",
-        )
+        Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8")
     })
 }
 
 /// Replace `path` with `text` atomically: write a sibling temporary file, sync it, rename.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
     let result = (|| {
         let mut file = File::create(&tmp)?;
@@ -375,10 +324,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 
 /// `dir/.NAME.suffix` beside `dir/NAME`.
 fn sidecar(path: &Path, suffix: &str) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     path.with_file_name(format!(".{name}.{suffix}"))
 }
 
@@ -389,11 +335,7 @@ fn remove_stale_temps(path: &Path) {
         return;
     };
     let prefix = format!(".{}.tmp-", name.to_string_lossy());
-    let dir = if dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        dir
-    };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
             if entry.file_name().to_string_lossy().starts_with(&prefix) {

@@ -30,14 +30,7 @@ CARE_NOW (RFC 3339) replaces the clock; CARE_STAFF names who is writing.";
 #[command(name = "care", version, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Cli {
     /// The book's folder (default: CARE_BOOK, else the first folder upwards with care.yaml).
-    #[arg(
-        short = 'C',
-        long = "book",
-        value_name = "DIR",
-        global = true,
-        env = "CARE_BOOK",
-        hide_env_values = true
-    )]
+    #[arg(short = 'C', long = "book", value_name = "DIR", global = true, env = "CARE_BOOK", hide_env_values = true)]
     pub book: Option<PathBuf>,
 
     /// Output format (default: table on a terminal, csv otherwise).
@@ -57,13 +50,7 @@ pub struct Cli {
     pub excel: bool,
 
     /// Who is writing, recorded as `by:` (default: CARE_STAFF, else your login name).
-    #[arg(
-        long = "as",
-        value_name = "STAFF",
-        global = true,
-        env = "CARE_STAFF",
-        hide_env_values = true
-    )]
+    #[arg(long = "as", value_name = "STAFF", global = true, env = "CARE_STAFF", hide_env_values = true)]
     pub as_staff: Option<String>,
 
     #[command(subcommand)]
@@ -88,6 +75,18 @@ pub enum Command {
     Flag(cmd::flag::Args),
     /// List the active flags: what the front desk reads at the start of a shift.
     Flags(cmd::flags::Args),
+    /// Recover from a service failure: open an incident, then apologize, review, fix, extra, close.
+    #[command(
+        subcommand,
+        after_help = "Story of a recovery:\n  id=$(care recover open ada --what \"Entrées mixed up\" --staff billy --busyness 95)\n  care recover apologize $id \"Apologized at the table\"\n  care recover review $id\n  care recover fix $id --as billy\n  care recover extra $id --what \"Dessert on the house\" --value 24\n  care recover close $id"
+    )]
+    Recover(cmd::recover::Command),
+    /// Follow-ups: what is due (for people and cron), mark done, add your own.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  care followup due --within 1h\n  care followup done k7f3qz --how phone"
+    )]
+    Followup(cmd::followup::Command),
 }
 
 #[cfg(test)]

@@ -19,46 +19,32 @@ pub enum Error {
     /// Nothing matched a customer name, id or incident id.
     NotFound(String),
     /// More than one record matched; the candidates are listed.
-    Ambiguous {
-        what: &'static str,
-        input: String,
-        candidates: Vec<String>,
-    },
+    Ambiguous { what: &'static str, input: String, candidates: Vec<String> },
     /// A file that does not parse or holds a wrong value: file, line and column.
-    Data {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    Data { path: PathBuf, line: usize, column: usize, message: String },
     /// A file we could not read or write.
     Io { path: PathBuf, source: io::Error },
     /// A request the book refuses (an existing book, a taken id, ...).
     Refused(String),
     /// Output was produced, but some files could not be read; they were reported as they came.
     Skipped(usize),
+    /// Nothing wrong, but the status must say something (`followup due --exit-code`).
+    Quiet(i32),
 }
 
 impl Error {
     pub fn io(path: &Path, source: io::Error) -> Error {
-        Error::Io {
-            path: path.to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.to_path_buf(), source }
     }
 
     pub fn data(path: &Path, line: usize, column: usize, message: impl Into<String>) -> Error {
-        Error::Data {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: message.into(),
-        }
+        Error::Data { path: path.to_path_buf(), line, column, message: message.into() }
     }
 
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Usage(_) => 2,
+            Error::Quiet(code) => *code,
             _ => 1,
         }
     }
@@ -79,36 +65,20 @@ impl fmt::Display for Error {
                  create one with `care init`, or name one with -C DIR or CARE_BOOK",
                 start.display()
             ),
-            Error::Ambiguous {
-                what,
-                input,
-                candidates,
-            } => {
-                write!(
-                    f,
-                    "{input:?} matches {} {what}s; be more specific:",
-                    candidates.len()
-                )?;
+            Error::Ambiguous { what, input, candidates } => {
+                write!(f, "{input:?} matches {} {what}s; be more specific:", candidates.len())?;
                 for c in candidates {
                     write!(f, "\n  {c}")?;
                 }
                 Ok(())
             }
-            Error::Data {
-                path,
-                line,
-                column,
-                message,
-            } => {
+            Error::Data { path, line, column, message } => {
                 write!(f, "{}:{line}:{column}: {message}", path.display())
             }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Quiet(_) => Ok(()),
             Error::Skipped(n) => {
-                let (files, were) = if *n == 1 {
-                    ("file", "was")
-                } else {
-                    ("files", "were")
-                };
+                let (files, were) = if *n == 1 { ("file", "was") } else { ("files", "were") };
                 write!(
                     f,
                     "{n} {files} could not be read and {were} skipped (see above); `care check` lists every problem"
@@ -123,9 +93,6 @@ impl std::error::Error for Error {}
 impl From<io::Error> for Error {
     /// Only for writes to stdout/stderr, which have no path to name.
     fn from(source: io::Error) -> Error {
-        Error::Io {
-            path: PathBuf::from("<output>"),
-            source,
-        }
+        Error::Io { path: PathBuf::from("<output>"), source }
     }
 }

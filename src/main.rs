@@ -16,10 +16,7 @@ fn main() -> ExitCode {
             .map(|s| s.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         eprintln!("error: internal error{place}: {msg} (this is a bug in care; please report it)");
     }));
     match std::panic::catch_unwind(run) {
@@ -32,11 +29,16 @@ fn run() -> ExitCode {
     let cli = care::cli::Cli::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result =
-        care::cmd::run(cli, &mut out).and_then(|()| out.flush().map_err(care::Error::from));
+    let result = care::cmd::run(cli, &mut out).and_then(|()| out.flush().map_err(care::Error::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
+        Err(care::Error::Quiet(code)) => {
+            if out.flush().is_err() {
+                return ExitCode::SUCCESS;
+            }
+            ExitCode::from(u8::try_from(code).unwrap_or(1))
+        }
         Err(e) => {
             // Flush what was produced before the error (e.g. rows before "files skipped").
             if out.flush().is_err() {

@@ -13,7 +13,8 @@ use serde_json::{Map, Value as Json};
 use tabled::builder::Builder;
 use tabled::settings::Style as TableStyle;
 
-use crate::model::amount;
+use crate::model::recovery::{self, StepKind};
+use crate::model::{Incident, amount};
 use crate::report::briefing::Card;
 use crate::time::{self, Clock, Stamp};
 
@@ -55,11 +56,7 @@ pub enum Cell {
 impl Cell {
     pub fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
-        if s.is_empty() {
-            Cell::Empty
-        } else {
-            Cell::Text(s)
-        }
+        if s.is_empty() { Cell::Empty } else { Cell::Text(s) }
     }
 
     pub fn opt<T: Into<Cell>>(value: Option<T>) -> Cell {
@@ -100,18 +97,11 @@ pub struct Rows {
 
 impl Rows {
     pub fn new(columns: &[&'static str]) -> Rows {
-        Rows {
-            columns: columns.to_vec(),
-            rows: Vec::new(),
-        }
+        Rows { columns: columns.to_vec(), rows: Vec::new() }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
-        debug_assert_eq!(
-            row.len(),
-            self.columns.len(),
-            "row width must match the columns"
-        );
+        debug_assert_eq!(row.len(), self.columns.len(), "row width must match the columns");
         self.rows.push(row);
     }
 }
@@ -175,6 +165,8 @@ pub fn human(style: &Style, cell: &Cell) -> String {
     match cell {
         Cell::Alert(s) => alert(style, s),
         Cell::Time(t) => style.clock.show(t),
+        // A negative "overdue by" is a follow-up not yet due.
+        Cell::Minutes(m) if *m < 0 => format!("in {}", time::human_minutes(-m)),
         Cell::Minutes(m) => time::human_minutes(*m),
         other => plain(other),
     }
@@ -182,11 +174,7 @@ pub fn human(style: &Style, cell: &Cell) -> String {
 
 /// Highlight for what nobody may miss: bold red on a colour terminal, a `!` otherwise.
 pub fn alert(style: &Style, s: &str) -> String {
-    if style.color {
-        format!("\x1b[1;31m! {s}\x1b[0m")
-    } else {
-        format!("! {s}")
-    }
+    if style.color { format!("\x1b[1;31m! {s}\x1b[0m") } else { format!("! {s}") }
 }
 
 /// A cell as data: RFC 3339 times, minutes as numbers, amounts without separators.
@@ -208,16 +196,8 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
     let tsv = delimiter == b'\t';
     let mut out = csv::WriterBuilder::new()
         .delimiter(delimiter)
-        .quote_style(if tsv {
-            csv::QuoteStyle::Never
-        } else {
-            csv::QuoteStyle::Necessary
-        })
-        .terminator(if style.excel {
-            csv::Terminator::CRLF
-        } else {
-            csv::Terminator::Any(b'\n')
-        })
+        .quote_style(if tsv { csv::QuoteStyle::Never } else { csv::QuoteStyle::Necessary })
+        .terminator(if style.excel { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
         .from_writer(w);
     if style.header {
         out.write_record(&rows.columns)?;
@@ -229,11 +209,7 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
                 s = neutralise(s);
             }
             // TSV has no quoting: a tab or line break inside a cell would split it.
-            if tsv {
-                s.replace(['\t', '\n', '\r'], " ")
-            } else {
-                s
-            }
+            if tsv { s.replace(['\t', '\n', '\r'], " ") } else { s }
         }))?;
     }
     out.flush()
@@ -243,11 +219,7 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
 /// numbers such as `-5` or `+1 555 0100`-like phone numbers that are plain numbers stay.
 pub fn neutralise(s: String) -> String {
     let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && s.trim().parse::<f64>().is_err() {
-        format!("'{s}")
-    } else {
-        s
-    }
+    if risky && s.trim().parse::<f64>().is_err() { format!("'{s}") } else { s }
 }
 
 fn object(columns: &[&'static str], row: &[Cell]) -> Json {
@@ -272,10 +244,7 @@ pub fn json(cell: &Cell) -> Json {
 /// The briefing card as text for a person: what nobody may miss first.
 pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
     writeln!(w, "{}  ({})", card.name, card.id)?;
-    let contact: Vec<&str> = [card.phone.as_deref(), card.email.as_deref()]
-        .into_iter()
-        .flatten()
-        .collect();
+    let contact: Vec<&str> = [card.phone.as_deref(), card.email.as_deref()].into_iter().flatten().collect();
     let mut facts = Vec::new();
     if let Some(since) = card.since {
         facts.push(format!("customer since {since}"));
@@ -324,12 +293,7 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
     if !card.open_incidents.is_empty() {
         writeln!(w, "\nOpen incidents")?;
         for i in &card.open_incidents {
-            let owner = i
-                .owner
-                .as_ref()
-                .map(|o| format!("owner {o}"))
-                .into_iter()
-                .collect::<Vec<_>>();
+            let owner = i.owner.as_ref().map(|o| format!("owner {o}")).into_iter().collect::<Vec<_>>();
             writeln!(
                 w,
                 "  {}  opened {}  {}{}",
@@ -340,21 +304,76 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
             )?;
         }
     }
+    if !card.followups.is_empty() {
+        writeln!(w, "\nPending follow-ups")?;
+        let now = style.clock.now();
+        for f in &card.followups {
+            let line = format!("{} due {}  {}  (incident {})", f.kind, style.clock.show(&f.due), f.what, f.incident);
+            let line = if f.due < now { alert(style, &format!("overdue: {line}")) } else { line };
+            writeln!(w, "  {line}")?;
+        }
+    }
+    Ok(())
+}
+
+/// One incident in full, for a person: the deposition, the steps, the follow-ups.
+pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Result<()> {
+    let status = if i.is_open() { "open" } else { "closed" };
+    writeln!(w, "Incident {}  ({status})  customer {}", i.id, i.customer)?;
+    writeln!(w, "  opened         {}", style.clock.show(&i.opened))?;
+    let fields = [
+        ("summary", i.summary.clone()),
+        ("owner", i.owner.clone()),
+        ("staff", i.staff.clone()),
+        ("product", i.product.clone()),
+        ("location", i.location.clone()),
+        ("channel", i.channel.clone()),
+        ("busyness", i.busyness.map(|b| format!("{b}%"))),
+        ("circumstances", i.circumstances.clone()),
+        ("tags", (!i.tags.is_empty()).then(|| i.tags.join(", "))),
+    ];
+    for (name, value) in fields {
+        if let Some(value) = value {
+            writeln!(w, "  {name:<14} {value}")?;
+        }
+    }
+    writeln!(w, "\nSteps")?;
+    for kind in [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close] {
+        match kind.get(i) {
+            Some(s) => {
+                let mut about = vec![s.by.clone()];
+                about.extend(s.what.clone());
+                about.extend(s.value.map(amount::show));
+                about.extend(s.note.clone());
+                writeln!(w, "  {:<11} {}{}", kind.field(), style.clock.show(&s.at), aside(&about))?;
+            }
+            None => writeln!(w, "  {:<11} —", kind.field())?,
+        }
+    }
+    if !i.followups.is_empty() {
+        writeln!(w, "\nFollow-ups")?;
+    }
+    let now = style.clock.now();
+    for f in &i.followups {
+        let state = match (&f.done, f.missed_by) {
+            (Some(d), Some(m)) => {
+                format!("done {} by {}, {} late", style.clock.show(&d.at), d.by, time::human_minutes(m))
+            }
+            (Some(d), None) => format!("done {} by {}", style.clock.show(&d.at), d.by),
+            (None, _) if f.due < now => {
+                alert(style, &format!("pending, overdue by {}", time::human_minutes((now - f.due).num_minutes())))
+            }
+            (None, _) => "pending".to_string(),
+        };
+        writeln!(w, "  {:<9} due {}  {state}  {}", f.kind, style.clock.show(&f.due), recovery::action(f))?;
+    }
     Ok(())
 }
 
 /// `  (joan, 2026-11-05 12:00)`, or nothing when there is nothing to say.
 fn aside(parts: &[String]) -> String {
-    let parts: Vec<&str> = parts
-        .iter()
-        .map(String::as_str)
-        .filter(|p| !p.is_empty())
-        .collect();
-    if parts.is_empty() {
-        String::new()
-    } else {
-        format!("  ({})", parts.join(", "))
-    }
+    let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
+    if parts.is_empty() { String::new() } else { format!("  ({})", parts.join(", ")) }
 }
 
 /// A warning on stderr: something the user should know, but the command went on.
@@ -373,17 +392,8 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     fn style(format: Format) -> Style {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z")
-            .expect("time")
-            .with_timezone(&Utc);
-        Style {
-            format,
-            header: true,
-            raw: false,
-            excel: false,
-            color: false,
-            clock: Clock::new(now, chrono_tz::UTC),
-        }
+        let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z").expect("time").with_timezone(&Utc);
+        Style { format, header: true, raw: false, excel: false, color: false, clock: Clock::new(now, chrono_tz::UTC) }
     }
 
     fn render(style: &Style, rows: &Rows) -> String {
@@ -394,11 +404,7 @@ mod tests {
 
     fn sample() -> Rows {
         let mut rows = Rows::new(&["name", "value", "note"]);
-        rows.push(vec![
-            Cell::text("=HYPERLINK(\"x\")"),
-            Cell::Int(-5),
-            Cell::text("-5"),
-        ]);
+        rows.push(vec![Cell::text("=HYPERLINK(\"x\")"), Cell::Int(-5), Cell::text("-5")]);
         rows.push(vec![Cell::text("a,b"), Cell::Amount(24.0), Cell::Empty]);
         rows
     }
@@ -406,17 +412,8 @@ mod tests {
     #[test]
     fn csv_neutralises_formulas_but_not_numbers() {
         let csv = render(&style(Format::Csv), &sample());
-        assert_eq!(
-            csv,
-            "name,value,note\n\"'=HYPERLINK(\"\"x\"\")\",-5,-5\n\"a,b\",24,\n"
-        );
-        let raw = render(
-            &Style {
-                raw: true,
-                ..style(Format::Csv)
-            },
-            &sample(),
-        );
+        assert_eq!(csv, "name,value,note\n\"'=HYPERLINK(\"\"x\"\")\",-5,-5\n\"a,b\",24,\n");
+        let raw = render(&Style { raw: true, ..style(Format::Csv) }, &sample());
         assert!(raw.contains("\"=HYPERLINK"));
     }
 
@@ -428,36 +425,18 @@ mod tests {
         assert_eq!(render(&style(Format::Tsv), &empty), "a\tb\n");
         assert_eq!(render(&style(Format::Json), &empty), "[]\n");
         assert_eq!(render(&style(Format::Ndjson), &empty), "");
-        assert_eq!(
-            render(
-                &Style {
-                    header: false,
-                    ..style(Format::Csv)
-                },
-                &empty
-            ),
-            ""
-        );
+        assert_eq!(render(&Style { header: false, ..style(Format::Csv) }, &empty), "");
     }
 
     #[test]
     fn excel_gets_a_bom_and_crlf() {
-        let out = render(
-            &Style {
-                excel: true,
-                ..style(Format::Csv)
-            },
-            &Rows::new(&["a"]),
-        );
+        let out = render(&Style { excel: true, ..style(Format::Csv) }, &Rows::new(&["a"]));
         assert_eq!(out, "\u{feff}a\r\n");
     }
 
     #[test]
     fn json_keeps_types() {
         let out = render(&style(Format::Ndjson), &sample());
-        assert_eq!(
-            out.lines().nth(1),
-            Some(r#"{"name":"a,b","value":24,"note":null}"#)
-        );
+        assert_eq!(out.lines().nth(1), Some(r#"{"name":"a,b","value":24,"note":null}"#));
     }
 }

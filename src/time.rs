@@ -10,8 +10,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{
-    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset,
-    SecondsFormat, TimeZone, Timelike, Utc,
+    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat, TimeZone,
+    Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -67,9 +67,7 @@ impl Clock {
             LocalResult::None => {
                 // In a gap: the offset before the gap, applied to the wall time, lands
                 // exactly "the gap's length later" once expressed in the new offset.
-                let before = self
-                    .tz
-                    .offset_from_utc_datetime(&(naive - Duration::days(1)));
+                let before = self.tz.offset_from_utc_datetime(&(naive - Duration::days(1)));
                 let utc = naive - Duration::seconds(i64::from(before.fix().local_minus_utc()));
                 self.in_zone(Utc.from_utc_datetime(&utc))
             }
@@ -113,12 +111,7 @@ impl Clock {
         if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             return Ok(self.start_of(date));
         }
-        for fmt in [
-            "%Y-%m-%d %H:%M",
-            "%Y-%m-%d %H:%M:%S",
-            "%Y-%m-%dT%H:%M",
-            "%Y-%m-%dT%H:%M:%S",
-        ] {
+        for fmt in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
             if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
                 return Ok(self.local(naive));
             }
@@ -209,10 +202,7 @@ impl Span {
     }
 
     pub fn negate(self) -> Span {
-        Span {
-            minutes: -self.minutes,
-            days: -self.days,
-        }
+        Span { minutes: -self.minutes, days: -self.days }
     }
 }
 
@@ -220,8 +210,7 @@ impl FromStr for Span {
     type Err = String;
 
     fn from_str(input: &str) -> Result<Span, String> {
-        let bad =
-            || format!("cannot read {input:?} as a duration; use e.g. 20m, 2h, 1d, 1w or 1h30m");
+        let bad = || format!("cannot read {input:?} as a duration; use e.g. 20m, 2h, 1d, 1w or 1h30m");
         let s = input.trim().to_ascii_lowercase();
         let (negative, mut rest) = match s.strip_prefix('-') {
             Some(r) => (true, r.trim_start()),
@@ -232,19 +221,13 @@ impl FromStr for Span {
         }
         let mut span = Span::default();
         while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !c.is_ascii_digit())
-                .unwrap_or(rest.len());
+            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
             let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
             rest = rest[digits..].trim_start();
-            let unit_len = rest
-                .find(|c: char| !c.is_ascii_alphabetic())
-                .unwrap_or(rest.len());
+            let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
             let n = match &rest[..unit_len] {
                 "m" | "min" | "mins" | "minute" | "minutes" => Span::minutes(n),
-                "h" | "hr" | "hrs" | "hour" | "hours" => {
-                    Span::minutes(n.checked_mul(60).ok_or_else(bad)?)
-                }
+                "h" | "hr" | "hrs" | "hour" | "hours" => Span::minutes(n.checked_mul(60).ok_or_else(bad)?),
                 "d" | "day" | "days" => Span::days(n),
                 "w" | "wk" | "week" | "weeks" => Span::days(n.checked_mul(7).ok_or_else(bad)?),
                 _ => return Err(bad()),
@@ -268,18 +251,10 @@ impl fmt::Display for Span {
             return f.write_str("0m");
         }
         if days != 0 {
-            if days % 7 == 0 {
-                write!(f, "{}w", days / 7)?
-            } else {
-                write!(f, "{days}d")?
-            }
+            if days % 7 == 0 { write!(f, "{}w", days / 7)? } else { write!(f, "{days}d")? }
         }
         if minutes != 0 {
-            if minutes % 60 == 0 {
-                write!(f, "{}h", minutes / 60)?
-            } else {
-                write!(f, "{minutes}m")?
-            }
+            if minutes % 60 == 0 { write!(f, "{}h", minutes / 60)? } else { write!(f, "{minutes}m")? }
         }
         Ok(())
     }
@@ -348,15 +323,9 @@ mod tests {
     fn gaps_move_forward_and_repeats_take_the_first() {
         let c = clock("2026-03-01T12:00:00-05:00", "America/New_York");
         // 2026-03-08 02:30 does not exist in New York.
-        assert_eq!(
-            rfc3339(&c.parse_time("2026-03-08 02:30").expect("gap")),
-            "2026-03-08T03:30:00-04:00"
-        );
+        assert_eq!(rfc3339(&c.parse_time("2026-03-08 02:30").expect("gap")), "2026-03-08T03:30:00-04:00");
         // 2026-11-01 01:30 happens twice; the first is in EDT.
-        assert_eq!(
-            rfc3339(&c.parse_time("2026-11-01 01:30").expect("repeat")),
-            "2026-11-01T01:30:00-04:00"
-        );
+        assert_eq!(rfc3339(&c.parse_time("2026-11-01 01:30").expect("repeat")), "2026-11-01T01:30:00-04:00");
     }
 
     #[test]

@@ -36,9 +36,7 @@ pub fn check_size(path: &Path, len: usize) -> Result<()> {
             path,
             1,
             1,
-            format!(
-                "file is {len} bytes; records are limited to {MAX_BYTES} bytes — is this really a care record?"
-            ),
+            format!("file is {len} bytes; records are limited to {MAX_BYTES} bytes — is this really a care record?"),
         ));
     }
     Ok(())
@@ -70,12 +68,9 @@ enum Edit {
     /// Append an entry to the list under a top-level key (creating the key).
     Push { key: String, entry: Value },
     /// Add a field to entry `index` of the list under a top-level key.
-    SetInItem {
-        key: String,
-        index: usize,
-        field: String,
-        value: Value,
-    },
+    SetInItem { key: String, index: usize, field: String, value: Value },
+    /// Set a field of the mapping under a top-level key (creating the mapping).
+    SetInMap { key: String, field: String, value: Value },
 }
 
 /// A record file open for editing: its text, its value, and the edits made so far.
@@ -91,17 +86,8 @@ impl Doc {
     pub fn parse(path: &Path, text: &str) -> Result<Doc> {
         let value: Value = parse(path, text)?;
         match value {
-            Value::Mapping(value) => Ok(Doc {
-                text: text.to_string(),
-                value,
-                edits: Vec::new(),
-            }),
-            _ => Err(Error::data(
-                path,
-                1,
-                1,
-                "expected a mapping of fields (like `name: Ada`) at the top level",
-            )),
+            Value::Mapping(value) => Ok(Doc { text: text.to_string(), value, edits: Vec::new() }),
+            _ => Err(Error::data(path, 1, 1, "expected a mapping of fields (like `name: Ada`) at the top level")),
         }
     }
 
@@ -109,14 +95,8 @@ impl Doc {
     pub fn new<T: Serialize>(record: &T) -> Result<Doc> {
         let text = to_string(record)?;
         match to_value(record)? {
-            Value::Mapping(value) => Ok(Doc {
-                text,
-                value,
-                edits: Vec::new(),
-            }),
-            _ => Err(Error::Refused(
-                "a record must serialise to a mapping".into(),
-            )),
+            Value::Mapping(value) => Ok(Doc { text, value, edits: Vec::new() }),
+            _ => Err(Error::Refused("a record must serialise to a mapping".into())),
         }
     }
 
@@ -127,34 +107,20 @@ impl Doc {
     /// Append `entry` to the list under `key`, creating the list if needed.
     pub fn push<T: Serialize>(&mut self, key: &str, entry: &T) -> Result<()> {
         let entry = to_value(entry)?;
-        let slot = self
-            .value
-            .entry(Value::from(key))
-            .or_insert_with(|| Value::Sequence(Vec::new()));
+        let slot = self.value.entry(Value::from(key)).or_insert_with(|| Value::Sequence(Vec::new()));
         match slot {
             Value::Sequence(items) => items.push(entry.clone()),
             Value::Null => *slot = Value::Sequence(vec![entry.clone()]),
             _ => {
-                return Err(Error::Refused(format!(
-                    "`{key}` is not a list in this record; fix it by hand first"
-                )));
+                return Err(Error::Refused(format!("`{key}` is not a list in this record; fix it by hand first")));
             }
         }
-        self.edits.push(Edit::Push {
-            key: key.to_string(),
-            entry,
-        });
+        self.edits.push(Edit::Push { key: key.to_string(), entry });
         Ok(())
     }
 
     /// Set `field` on entry `index` of the list under `key`.
-    pub fn set_in_item<T: Serialize>(
-        &mut self,
-        key: &str,
-        index: usize,
-        field: &str,
-        value: &T,
-    ) -> Result<()> {
+    pub fn set_in_item<T: Serialize>(&mut self, key: &str, index: usize, field: &str, value: &T) -> Result<()> {
         let value = to_value(value)?;
         let item = self
             .value
@@ -163,12 +129,22 @@ impl Doc {
             .and_then(Value::as_mapping_mut)
             .ok_or_else(|| Error::Refused(format!("`{key}` has no entry {}", index + 1)))?;
         item.insert(Value::from(field), value.clone());
-        self.edits.push(Edit::SetInItem {
-            key: key.to_string(),
-            index,
-            field: field.to_string(),
-            value,
-        });
+        self.edits.push(Edit::SetInItem { key: key.to_string(), index, field: field.to_string(), value });
+        Ok(())
+    }
+
+    /// Set `field` in the mapping under top-level `key`, creating the mapping if needed.
+    pub fn set_in_map<T: Serialize>(&mut self, key: &str, field: &str, value: &T) -> Result<()> {
+        let value = to_value(value)?;
+        let slot = self.value.entry(Value::from(key)).or_insert_with(|| Value::Mapping(Mapping::new()));
+        if slot.is_null() {
+            *slot = Value::Mapping(Mapping::new());
+        }
+        let map = slot
+            .as_mapping_mut()
+            .ok_or_else(|| Error::Refused(format!("`{key}` is not a mapping in this record; fix it by hand first")))?;
+        map.insert(Value::from(field), value.clone());
+        self.edits.push(Edit::SetInMap { key: key.to_string(), field: field.to_string(), value });
         Ok(())
     }
 
@@ -189,10 +165,7 @@ impl Doc {
     pub fn loses_comments(&self) -> bool {
         !self.edits.is_empty()
             && self.render_in_place().is_none()
-            && self
-                .text
-                .lines()
-                .any(|l| l.trim_start().starts_with('#') || l.contains(" #"))
+            && self.text.lines().any(|l| l.trim_start().starts_with('#') || l.contains(" #"))
     }
 
     fn render_in_place(&self) -> Option<String> {
@@ -200,12 +173,8 @@ impl Doc {
         for edit in &self.edits {
             match edit {
                 Edit::Push { key, entry } => push_lines(&mut lines, key, entry)?,
-                Edit::SetInItem {
-                    key,
-                    index,
-                    field,
-                    value,
-                } => set_lines(&mut lines, key, *index, field, value)?,
+                Edit::SetInItem { key, index, field, value } => set_lines(&mut lines, key, *index, field, value)?,
+                Edit::SetInMap { key, field, value } => map_lines(&mut lines, key, field, value)?,
             }
         }
         let mut text = lines.join("\n");
@@ -218,11 +187,7 @@ impl Doc {
 /// YAML lines for `value`, each indented by `indent` spaces.
 fn indented(value: &Value, indent: usize) -> Option<Vec<String>> {
     let text = serde_yaml::to_string(value).ok()?;
-    Some(
-        text.lines()
-            .map(|l| format!("{}{l}", " ".repeat(indent)))
-            .collect(),
-    )
+    Some(text.lines().map(|l| format!("{}{l}", " ".repeat(indent))).collect())
 }
 
 fn leading_spaces(line: &str) -> usize {
@@ -232,11 +197,10 @@ fn leading_spaces(line: &str) -> usize {
 /// The line holding top-level `key:`, and the end (exclusive) of its block's content.
 fn find_block(lines: &[String], key: &str) -> Option<(usize, usize)> {
     let head = lines.iter().position(|l| {
-        l.strip_prefix(key)
-            .and_then(|rest| rest.strip_prefix(':'))
-            .is_some_and(|rest| {
-                rest.trim().is_empty() || rest.trim_start().starts_with('#') || rest.trim() == "[]"
-            })
+        l.strip_prefix(key).and_then(|rest| rest.strip_prefix(':')).is_some_and(|rest| {
+            let rest = rest.trim();
+            rest.is_empty() || rest.starts_with('#') || rest == "[]" || rest == "{}"
+        })
     })?;
     let mut end = head + 1;
     for (i, line) in lines.iter().enumerate().skip(head + 1) {
@@ -253,14 +217,9 @@ fn find_block(lines: &[String], key: &str) -> Option<(usize, usize)> {
 
 /// Start lines of the list items in a block, and the indentation of their dashes.
 fn item_starts(lines: &[String], head: usize, end: usize) -> (Vec<usize>, Option<usize>) {
-    let dash = lines[head + 1..end]
-        .iter()
-        .find(|l| l.trim_start().starts_with('-'))
-        .map(|l| leading_spaces(l));
+    let dash = lines[head + 1..end].iter().find(|l| l.trim_start().starts_with('-')).map(|l| leading_spaces(l));
     let starts = (head + 1..end)
-        .filter(|&i| {
-            Some(leading_spaces(&lines[i])) == dash && lines[i].trim_start().starts_with('-')
-        })
+        .filter(|&i| Some(leading_spaces(&lines[i])) == dash && lines[i].trim_start().starts_with('-'))
         .collect();
     (starts, dash)
 }
@@ -287,13 +246,7 @@ fn push_lines(lines: &mut Vec<String>, key: &str, entry: &Value) -> Option<()> {
     Some(())
 }
 
-fn set_lines(
-    lines: &mut Vec<String>,
-    key: &str,
-    index: usize,
-    field: &str,
-    value: &Value,
-) -> Option<()> {
+fn set_lines(lines: &mut Vec<String>, key: &str, index: usize, field: &str, value: &Value) -> Option<()> {
     let (head, end) = find_block(lines, key)?;
     let (starts, dash) = item_starts(lines, head, end);
     let start = *starts.get(index)?;
@@ -309,6 +262,42 @@ fn set_lines(
     single.insert(Value::from(field), value.clone());
     let new = indented(&Value::Mapping(single), field_indent)?;
     lines.splice(last + 1..last + 1, new);
+    Some(())
+}
+
+fn map_lines(lines: &mut Vec<String>, key: &str, field: &str, value: &Value) -> Option<()> {
+    let mut single = Mapping::new();
+    single.insert(Value::from(field), value.clone());
+    let single = Value::Mapping(single);
+    match find_block(lines, key) {
+        None => {
+            while lines.last().is_some_and(|l| l.trim().is_empty()) {
+                lines.pop();
+            }
+            lines.push(format!("{key}:"));
+            lines.extend(indented(&single, 2)?);
+        }
+        Some((head, end)) => {
+            if lines[head].trim_end().ends_with("[]") {
+                return None;
+            }
+            if lines[head].trim_end().ends_with("{}") {
+                lines[head] = format!("{key}:");
+                lines.splice(head + 1..head + 1, indented(&single, 2)?);
+                return Some(());
+            }
+            // Existing fields may be replaced (an amended step): then the verify step
+            // finds a duplicate key and the canonical form is written instead.
+            let indent = lines[head + 1..end]
+                .iter()
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .map_or(2, |l| leading_spaces(l));
+            if indent == 0 {
+                return None;
+            }
+            lines.splice(end..end, indented(&single, indent)?);
+        }
+    }
     Some(())
 }
 
@@ -329,8 +318,7 @@ mod tests {
 
     #[test]
     fn push_appends_only_the_new_lines() {
-        let before =
-            "# Ada\nid: ada\nnotes:\n- text: one\n  by: dale\n# trailing\nname: Ada  # her name\n";
+        let before = "# Ada\nid: ada\nnotes:\n- text: one\n  by: dale\n# trailing\nname: Ada  # her name\n";
         let mut d = doc(before);
         d.push("notes", &note("two")).expect("push");
         let after = d.render().expect("render");
@@ -354,12 +342,32 @@ mod tests {
     #[test]
     fn set_in_item_adds_a_field_to_one_entry() {
         let mut d = doc("flags:\n- text: a\n  by: joan\n- {text: b, by: dale}\nname: x\n");
-        d.set_in_item("flags", 0, "cleared", &"2026-11-22")
-            .expect("set");
+        d.set_in_item("flags", 0, "cleared", &"2026-11-22").expect("set");
         assert_eq!(
             d.render().expect("render"),
             "flags:\n- text: a\n  by: joan\n  cleared: 2026-11-22\n- {text: b, by: dale}\nname: x\n"
         );
+    }
+
+    #[test]
+    fn set_in_map_adds_a_field_under_its_key() {
+        let mut d = doc("id: x\nrecovery:\n  apologized: {at: a, by: joan}\nfollowups: []\n");
+        d.set_in_map("recovery", "reviewed", &"b").expect("set");
+        d.push("followups", &note("f")).expect("push");
+        assert_eq!(
+            d.render().expect("render"),
+            "id: x\nrecovery:\n  apologized: {at: a, by: joan}\n  reviewed: b\nfollowups:\n- text: f\n  by: joan\n"
+        );
+        let mut d = doc("id: x\nrecovery: {}\nz: 1\n");
+        d.set_in_map("recovery", "fixed", &"c").expect("set");
+        assert_eq!(d.render().expect("render"), "id: x\nrecovery:\n  fixed: c\nz: 1\n");
+        let mut d = doc("id: x\n");
+        d.set_in_map("recovery", "fixed", &"c").expect("set");
+        assert_eq!(d.render().expect("render"), "id: x\nrecovery:\n  fixed: c\n");
+        // Replacing a field cannot be an append: the canonical form is written, correctly.
+        let mut d = doc("id: x\nrecovery:\n  fixed: c\n");
+        d.set_in_map("recovery", "fixed", &"d").expect("set");
+        assert_eq!(d.render().expect("render"), "id: x\nrecovery:\n  fixed: d\n");
     }
 
     #[test]
@@ -375,8 +383,7 @@ mod tests {
 
     #[test]
     fn errors_name_line_and_column() {
-        let err =
-            parse::<Value>(Path::new("c.yaml"), "id: a\nname: [unclosed\n").expect_err("broken");
+        let err = parse::<Value>(Path::new("c.yaml"), "id: a\nname: [unclosed\n").expect_err("broken");
         let msg = err.to_string();
         assert!(msg.starts_with("c.yaml:"), "{msg}");
         assert!(!msg.contains(" at line "), "{msg}");

@@ -17,11 +17,7 @@ fn init_creates_a_book_and_refuses_to_overwrite_one() {
 
     let before = book.read("care.yaml");
     let out = book.fails(&["init", "."], 1);
-    assert!(
-        out.stderr.contains("already holds a book"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("already holds a book"), "{}", out.stderr);
     assert_eq!(book.read("care.yaml"), before);
 }
 
@@ -40,12 +36,7 @@ fn the_book_is_found_by_flag_env_or_walking_up() {
     std::fs::create_dir_all(book.path("customers/deep/er")).expect("mkdir");
 
     // Walking up from a sub-folder.
-    let out = book
-        .cmd()
-        .current_dir(book.path("customers/deep/er"))
-        .args(["customer", "list"])
-        .output()
-        .expect("run");
+    let out = book.cmd().current_dir(book.path("customers/deep/er")).args(["customer", "list"]).output().expect("run");
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("ada-lovelace"));
 
@@ -54,12 +45,7 @@ fn the_book_is_found_by_flag_env_or_walking_up() {
     let root = book.root().to_str().expect("utf8 path");
     let out = elsewhere.ok(&["-C", root, "customer", "list"]);
     assert_eq!(csv_rows(&out).len(), 2);
-    let out = elsewhere
-        .cmd()
-        .env("CARE_BOOK", root)
-        .args(["customer", "list"])
-        .output()
-        .expect("run");
+    let out = elsewhere.cmd().env("CARE_BOOK", root).args(["customer", "list"]).output().expect("run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("ada-lovelace"));
 }
 
@@ -67,11 +53,7 @@ fn the_book_is_found_by_flag_env_or_walking_up() {
 fn no_book_is_a_clear_error_that_says_how_to_make_one() {
     let dir = TestBook::bare();
     let out = dir.fails(&["customer", "list"], 1);
-    assert!(
-        out.stderr.starts_with("error: no book found"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.starts_with("error: no book found"), "{}", out.stderr);
     assert!(out.stderr.contains("care init"), "{}", out.stderr);
     let out = dir.fails(&["-C", "nowhere", "flags"], 1);
     assert!(out.stderr.contains("care init nowhere"), "{}", out.stderr);
@@ -101,12 +83,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn a_bad_care_now_is_named() {
     let book = TestBook::new();
-    let out = book
-        .cmd()
-        .env("CARE_NOW", "yesterday-ish")
-        .args(["flags"])
-        .output()
-        .expect("run");
+    let out = book.cmd().env("CARE_NOW", "yesterday-ish").args(["flags"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("CARE_NOW"));
 }
@@ -118,10 +95,7 @@ fn help_reads_like_a_finished_tool() {
     for command in ["init", "customer", "show", "note", "flag", "flags"] {
         assert!(top.contains(command), "{command} missing from --help");
         let help = book.ok(&[command, "--help"]);
-        assert!(
-            help.contains("Example"),
-            "care {command} --help has no example:\n{help}"
-        );
+        assert!(help.contains("Example"), "care {command} --help has no example:\n{help}");
     }
     for sub in ["add", "list"] {
         assert!(book.ok(&["customer", sub, "--help"]).contains("Example"));

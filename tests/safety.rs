@@ -22,27 +22,15 @@ fn eight_writers_adding_fifty_notes_each_lose_nothing() {
             s.spawn(move || {
                 for n in 0..50 {
                     let text = format!("writer {writer} note {n}");
-                    let out = book
-                        .process()
-                        .args(["note", "ada-lovelace", &text])
-                        .output()
-                        .expect("run");
-                    assert!(
-                        out.status.success(),
-                        "{}",
-                        String::from_utf8_lossy(&out.stderr)
-                    );
+                    let out = book.process().args(["note", "ada-lovelace", &text]).output().expect("run");
+                    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
                 }
             });
         }
     });
     let v = book.yaml("customers/ada-lovelace.yaml");
-    let texts: std::collections::HashSet<&str> = v["notes"]
-        .as_sequence()
-        .expect("notes")
-        .iter()
-        .map(|n| n["text"].as_str().expect("text"))
-        .collect();
+    let texts: std::collections::HashSet<&str> =
+        v["notes"].as_sequence().expect("notes").iter().map(|n| n["text"].as_str().expect("text")).collect();
     assert_eq!(texts.len(), 400);
     for writer in 0..8 {
         for n in 0..50 {
@@ -59,9 +47,7 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_record() {
     let mut text = book.read("customers/ada-lovelace.yaml");
     text.push_str("notes:\n");
     for i in 0..3000 {
-        text.push_str(&format!(
-            "- text: Earlier note {i} about the customer's evening and preferences\n  by: dale\n"
-        ));
+        text.push_str(&format!("- text: Earlier note {i} about the customer's evening and preferences\n  by: dale\n"));
     }
     book.write("customers/ada-lovelace.yaml", &text);
     let mut expected = 3000;
@@ -70,11 +56,8 @@ fn a_writer_killed_at_any_moment_leaves_the_old_or_the_new_record() {
         seed ^= seed << 13;
         seed ^= seed >> 7;
         seed ^= seed << 17;
-        let mut child = book
-            .process()
-            .args(["note", "ada-lovelace", &format!("round {round}")])
-            .spawn()
-            .expect("spawn");
+        let mut child =
+            book.process().args(["note", "ada-lovelace", &format!("round {round}")]).spawn().expect("spawn");
         // Kill timing only: the clock the tool sees is CARE_NOW.
         thread::sleep(Duration::from_micros(seed % 40_000));
         let _ = child.kill();
@@ -110,43 +93,23 @@ fn a_broken_record_is_never_overwritten_and_does_not_stop_reports() {
 
     let out = book.fails(&["note", "bob-adams", "hello"], 1);
     assert!(
-        out.stderr.contains("customers/bob-adams.yaml:6:1:")
-            || out.stderr.contains("customers/bob-adams.yaml:5:"),
+        out.stderr.contains("customers/bob-adams.yaml:6:1:") || out.stderr.contains("customers/bob-adams.yaml:5:"),
         "{}",
         out.stderr
     );
-    assert_eq!(
-        book.read("customers/bob-adams.yaml"),
-        broken,
-        "byte for byte unchanged"
-    );
+    assert_eq!(book.read("customers/bob-adams.yaml"), broken, "byte for byte unchanged");
 
     let out = book.fails(&["customer", "list"], 1);
     let rows = csv_rows(&out.stdout);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1][0], "ada-lovelace");
-    assert!(
-        out.stderr.contains("skipped: customers/bob-adams.yaml:"),
-        "{}",
-        out.stderr
-    );
-    assert!(
-        out.stderr.contains("1 file could not be read"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("skipped: customers/bob-adams.yaml:"), "{}", out.stderr);
+    assert!(out.stderr.contains("1 file could not be read"), "{}", out.stderr);
 
     // A wrong type is located too.
-    book.write(
-        "customers/bob-adams.yaml",
-        "id: bob-adams\nname: Bob Adams\nlifetime_value: lots\n",
-    );
+    book.write("customers/bob-adams.yaml", "id: bob-adams\nname: Bob Adams\nlifetime_value: lots\n");
     let out = book.fails(&["note", "bob-adams", "hello"], 1);
-    assert!(
-        out.stderr.contains("customers/bob-adams.yaml:3:17:"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("customers/bob-adams.yaml:3:17:"), "{}", out.stderr);
 }
 
 #[test]
@@ -162,42 +125,19 @@ fn hostile_files_are_refused_quickly_with_a_clear_error() {
                 d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n\
                 g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\nid: bomb\nname: Bomb\n";
     book.write("customers/bomb.yaml", bomb);
-    book.write(
-        "customers/deep.yaml",
-        &format!(
-            "id: deep\nname: {}x{}\n",
-            "[".repeat(10_000),
-            "]".repeat(10_000)
-        ),
-    );
-    std::fs::write(
-        book.path("customers/binary.yaml"),
-        b"id: \xff\xfe\x00garbage\n",
-    )
-    .expect("write");
+    book.write("customers/deep.yaml", &format!("id: deep\nname: {}x{}\n", "[".repeat(10_000), "]".repeat(10_000)));
+    std::fs::write(book.path("customers/binary.yaml"), b"id: \xff\xfe\x00garbage\n").expect("write");
     book.write("customers/empty.yaml", "");
     let started = std::time::Instant::now();
     let out = book.fails(&["customer", "list"], 1);
     assert!(started.elapsed() < Duration::from_secs(10));
     // The alias bomb sits in fields a report never reads, so it costs nothing there...
-    let listed: Vec<String> = csv_rows(&out.stdout)
-        .into_iter()
-        .skip(1)
-        .map(|r| r[0].clone())
-        .collect();
+    let listed: Vec<String> = csv_rows(&out.stdout).into_iter().skip(1).map(|r| r[0].clone()).collect();
     assert_eq!(listed, ["ada-lovelace", "bomb"]);
     for name in ["big", "deep", "binary", "empty"] {
-        assert!(
-            out.stderr.contains(&format!("customers/{name}.yaml")),
-            "{name} not reported:\n{}",
-            out.stderr
-        );
+        assert!(out.stderr.contains(&format!("customers/{name}.yaml")), "{name} not reported:\n{}", out.stderr);
     }
-    assert!(
-        out.stderr.contains("4 files could not be read"),
-        "{}",
-        out.stderr
-    );
+    assert!(out.stderr.contains("4 files could not be read"), "{}", out.stderr);
     assert!(!out.stderr.contains("panicked"));
     // ...and editing it, which must read every field, is refused quickly, file untouched.
     let started = std::time::Instant::now();

@@ -67,18 +67,13 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
         None => ctx.book.clock.today(),
     };
     if args.value.is_some_and(|v| !v.is_finite() || v < 0.0) {
-        return Err(Error::Usage(
-            "--value: a lifetime value is a number of zero or more".into(),
-        ));
+        return Err(Error::Usage("--value: a lifetime value is a number of zero or more".into()));
     }
     let mut customer = Customer {
         id: String::new(),
         name,
         since: Some(since),
-        contact: Contact {
-            email: args.email.clone(),
-            phone: args.phone.clone(),
-        },
+        contact: Contact { email: args.email.clone(), phone: args.phone.clone() },
         lifetime_value: args.value,
         roles: vec![],
         goals: vec![],
@@ -90,23 +85,17 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(given) = &args.id {
         id::check_customer_id(given).map_err(Error::Usage)?;
         if ctx.book.customer_file(given).is_some() {
-            return Err(Error::Refused(format!(
-                "customer id {given:?} is taken; choose another with --id"
-            )));
+            return Err(Error::Refused(format!("customer id {given:?} is taken; choose another with --id")));
         }
         customer.id = given.clone();
-        ctx.book
-            .create(&ctx.book.customer_path(given), &yaml::to_string(&customer)?)?;
+        ctx.book.create(&ctx.book.customer_path(given), &yaml::to_string(&customer)?)?;
     } else {
         // Two people adding "Ada" at once: the loser of the race takes the next number.
         let base = id::slug(&customer.name);
         let mut attempts = 0;
         loop {
             customer.id = id::first_free(&base, |id| ctx.book.customer_file(id).is_some());
-            match ctx.book.create(
-                &ctx.book.customer_path(&customer.id),
-                &yaml::to_string(&customer)?,
-            ) {
+            match ctx.book.create(&ctx.book.customer_path(&customer.id), &yaml::to_string(&customer)?) {
                 Err(Error::Refused(_)) if attempts < 20 => attempts += 1,
                 other => break other?,
             }
@@ -129,10 +118,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         .iter()
         .map(|(_, c)| c)
         .filter(|c| !args.flagged || !c.active_flags(today).is_empty())
-        .filter(|c| {
-            grep.as_ref()
-                .is_none_or(|re| report::customers::matches(c, re))
-        })
+        .filter(|c| grep.as_ref().is_none_or(|re| report::customers::matches(c, re)))
         .collect();
     let rows = report::customers::list(&selected, &incidents.records, today);
     output::print(out, &ctx.style, &rows)?;

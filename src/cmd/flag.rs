@@ -19,12 +19,7 @@ pub struct Args {
     #[arg(value_name = "TEXT|N")]
     pub text: Option<String>,
     /// Last day the flag is active (default: until cleared; with --incident, flag_days from care.yaml).
-    #[arg(
-        long,
-        value_name = "DATE",
-        conflicts_with = "clear",
-        allow_hyphen_values = true
-    )]
+    #[arg(long, value_name = "DATE", conflicts_with = "clear", allow_hyphen_values = true)]
     pub until: Option<String>,
     /// The incident behind the flag (id, unique prefix, or the random part).
     #[arg(long, value_name = "ID", conflicts_with = "clear")]
@@ -39,18 +34,14 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         return clear(ctx, args);
     }
     let Some(text) = &args.text else {
-        return Err(Error::Usage(
-            "say what the flag is: care flag CUSTOMER TEXT".into(),
-        ));
+        return Err(Error::Usage("say what the flag is: care flag CUSTOMER TEXT".into()));
     };
     let text = text_arg("the flag", text)?;
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
     let incident = incident_for(ctx, args.incident.as_deref(), &customer)?;
     let until = match (&args.until, &incident) {
         (Some(d), _) => Some(parse_date(ctx, "--until", d)?),
-        (None, Some(_)) => {
-            Some(ctx.book.clock.today() + chrono::Days::new(u64::from(ctx.book.config.flag_days)))
-        }
+        (None, Some(_)) => Some(ctx.book.clock.today() + chrono::Days::new(u64::from(ctx.book.config.flag_days))),
         (None, None) => None,
     };
     let flag = Flag {
@@ -73,17 +64,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
 
 fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
     let number = match &args.text {
-        Some(n) => Some(
-            n.trim()
-                .parse::<usize>()
-                .ok()
-                .filter(|&n| n > 0)
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--clear takes a flag number such as 1, not {n:?}; see `care flags`"
-                    ))
-                })?,
-        ),
+        Some(n) => Some(n.trim().parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
+            Error::Usage(format!("--clear takes a flag number such as 1, not {n:?}; see `care flags`"))
+        })?),
         None => None,
     };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
@@ -108,17 +91,10 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
         Ok(chosen)
     })?;
     match cleared.as_slice() {
-        [] => say(&format!(
-            "{} has no active flags; nothing changed.",
-            customer.id
-        )),
+        [] => say(&format!("{} has no active flags; nothing changed.", customer.id)),
         numbers => {
             let list: Vec<String> = numbers.iter().map(ToString::to_string).collect();
-            say(&format!(
-                "Cleared flag {} on {}.",
-                list.join(", "),
-                customer.id
-            ));
+            say(&format!("Cleared flag {} on {}.", list.join(", "), customer.id));
         }
     }
     Ok(())
@@ -130,10 +106,7 @@ pub fn incident_for(ctx: &Ctx, query: Option<&str>, customer: &Customer) -> Resu
     let Some(query) = query else { return Ok(None) };
     let (_, incident) = ctx.book.find_incident(query)?;
     if incident.customer != customer.id {
-        crate::output::warn(&format!(
-            "incident {} is about {}, not {}",
-            incident.id, incident.customer, customer.id
-        ));
+        crate::output::warn(&format!("incident {} is about {}, not {}", incident.id, incident.customer, customer.id));
     }
     Ok(Some(incident.id))
 }

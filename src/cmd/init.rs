@@ -9,9 +9,7 @@ use crate::model::config;
 
 /// Create a new book: care.yaml with commented defaults, customers/ and incidents/.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_help = "Example:\n  care init trattoria --name \"Trattoria Sol\" --timezone America/New_York"
-)]
+#[command(after_help = "Example:\n  care init trattoria --name \"Trattoria Sol\" --timezone America/New_York")]
 pub struct Args {
     /// Folder for the book (created if missing; default: the current folder).
     #[arg(value_name = "DIR", default_value = ".")]
@@ -27,18 +25,14 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<()> {
     let zone = match &args.timezone {
         Some(z) => z.parse::<chrono_tz::Tz>().map(|_| z.clone()).map_err(|_| {
-            Error::Usage(format!(
-                "--timezone: unknown zone {z:?}; use an IANA name such as Europe/Rome"
-            ))
+            Error::Usage(format!("--timezone: unknown zone {z:?}; use an IANA name such as Europe/Rome"))
         })?,
         None => machine_zone(),
     };
     let name = args.name.clone().unwrap_or_else(|| folder_name(&args.dir));
     Book::init(&args.dir, &config::template(&name, &zone))?;
     let dir = args.dir.display();
-    say(&format!(
-        "Created a care book in {dir} (timezone {zone}).\nNext: care -C {dir} customer add \"Ada Lovelace\""
-    ));
+    say(&format!("Created a care book in {dir} (timezone {zone}).\nNext: care -C {dir} customer add \"Ada Lovelace\""));
     Ok(())
 }
 

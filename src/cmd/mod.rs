@@ -5,8 +5,10 @@
 pub mod customer;
 pub mod flag;
 pub mod flags;
+pub mod followup;
 pub mod init;
 pub mod note;
+pub mod recover;
 pub mod show;
 
 use std::io::{IsTerminal, Write};
@@ -38,6 +40,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Note(args) => note::run(&ctx, args),
         Command::Flag(args) => flag::run(&ctx, args),
         Command::Flags(args) => flags::run(&ctx, args, out),
+        Command::Recover(c) => recover::run(&ctx, c, out),
+        Command::Followup(c) => followup::run(&ctx, c, out),
     }
 }
 
@@ -46,25 +50,15 @@ fn context(cli: &Cli) -> Result<Ctx> {
     let book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?)?;
     let terminal = std::io::stdout().is_terminal();
     let style = Style {
-        format: cli
-            .format
-            .unwrap_or(if terminal { Format::Table } else { Format::Csv }),
+        format: cli.format.unwrap_or(if terminal { Format::Table } else { Format::Csv }),
         header: !cli.no_header,
         raw: cli.raw,
         excel: cli.excel,
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         clock: book.clock,
     };
-    let staff = cli
-        .as_staff
-        .clone()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(login_name);
-    Ok(Ctx {
-        book,
-        style,
-        staff: staff.trim().to_string(),
-    })
+    let staff = cli.as_staff.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(login_name);
+    Ok(Ctx { book, style, staff: staff.trim().to_string() })
 }
 
 fn login_name() -> String {
@@ -80,27 +74,17 @@ pub fn report_problems(problems: &[Error]) -> Result<()> {
     for p in problems {
         eprintln!("skipped: {p}");
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(Error::Skipped(problems.len()))
-    }
+    if problems.is_empty() { Ok(()) } else { Err(Error::Skipped(problems.len())) }
 }
 
 /// Read a time argument in the book's clock; a bad one is a usage error naming the option.
 pub fn parse_time(ctx: &Ctx, option: &str, value: &str) -> Result<crate::time::Stamp> {
-    ctx.book
-        .clock
-        .parse_time(value)
-        .map_err(|e| Error::Usage(format!("{option}: {e}")))
+    ctx.book.clock.parse_time(value).map_err(|e| Error::Usage(format!("{option}: {e}")))
 }
 
 /// Read a date argument in the book's clock; a bad one is a usage error naming the option.
 pub fn parse_date(ctx: &Ctx, option: &str, value: &str) -> Result<chrono::NaiveDate> {
-    ctx.book
-        .clock
-        .parse_date(value)
-        .map_err(|e| Error::Usage(format!("{option}: {e}")))
+    ctx.book.clock.parse_date(value).map_err(|e| Error::Usage(format!("{option}: {e}")))
 }
 
 /// Free text given on the command line: trimmed, and not empty.

@@ -27,29 +27,21 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         match ctx.book.find_customer(q) {
             Ok((_, c)) => customers.push(c),
             // One unknown guest must not hide the briefing of the others.
-            Err(e @ (Error::NotFound(_) | Error::Ambiguous { .. })) if queries.len() > 1 => {
-                problems.push(e)
-            }
+            Err(e @ (Error::NotFound(_) | Error::Ambiguous { .. })) if queries.len() > 1 => problems.push(e),
             Err(e) => return Err(e),
         }
     }
     let incidents = ctx.book.incidents();
     let today = ctx.book.clock.today();
-    let cards: Vec<briefing::Card> = customers
-        .iter()
-        .map(|c| briefing::card(c, incidents.records.iter().map(|(_, i)| i), today))
-        .collect();
+    let cards: Vec<briefing::Card> =
+        customers.iter().map(|c| briefing::card(c, incidents.records.iter().map(|(_, i)| i), today)).collect();
     match ctx.style.format {
         Format::Json | Format::Ndjson => {
-            let docs: Vec<serde_json::Value> = cards
-                .iter()
-                .map(|c| serde_json::to_value(c).unwrap_or(serde_json::Value::Null))
-                .collect();
+            let docs: Vec<serde_json::Value> =
+                cards.iter().map(|c| serde_json::to_value(c).unwrap_or(serde_json::Value::Null)).collect();
             output::print_json(out, &ctx.style, &docs)?;
         }
-        Format::Table if queries.len() == 1 && cards.len() == 1 => {
-            output::print_card(out, &ctx.style, &cards[0])?
-        }
+        Format::Table if queries.len() == 1 && cards.len() == 1 => output::print_card(out, &ctx.style, &cards[0])?,
         _ => output::print(out, &ctx.style, &briefing::rows(&cards))?,
     }
     for p in &problems {
@@ -58,10 +50,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     report_problems(&incidents.problems)?;
     match problems.len() {
         0 => Ok(()),
-        n => Err(Error::NotFound(format!(
-            "{n} of {} customers were not found (see above)",
-            queries.len()
-        ))),
+        n => Err(Error::NotFound(format!("{n} of {} customers were not found (see above)", queries.len()))),
     }
 }
 

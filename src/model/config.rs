@@ -63,11 +63,7 @@ impl Default for Config {
 
 impl Default for Followup {
     fn default() -> Followup {
-        Followup {
-            progress: Span::minutes(20),
-            check_in: Span::days(1),
-            wrap_up: Span::days(3),
-        }
+        Followup { progress: Span::minutes(20), check_in: Span::days(1), wrap_up: Span::days(3) }
     }
 }
 
@@ -108,9 +104,7 @@ git:
 
 /// A name as a YAML scalar: plain when that reads back the same, quoted otherwise.
 fn serde_yaml_quote(name: &str) -> String {
-    crate::yaml::to_string(&name)
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_else(|_| format!("{name:?}"))
+    crate::yaml::to_string(&name).map(|s| s.trim_end().to_string()).unwrap_or_else(|_| format!("{name:?}"))
 }
 
 #[cfg(test)]
@@ -120,11 +114,8 @@ mod tests {
 
     #[test]
     fn the_template_reads_back_as_the_defaults() {
-        let c: Config = crate::yaml::parse(
-            Path::new("care.yaml"),
-            &template("Trattoria: Sol", "Europe/Rome"),
-        )
-        .expect("valid");
+        let c: Config =
+            crate::yaml::parse(Path::new("care.yaml"), &template("Trattoria: Sol", "Europe/Rome")).expect("valid");
         assert_eq!(c.name.as_deref(), Some("Trattoria: Sol"));
         assert_eq!(c.timezone, chrono_tz::Europe::Rome);
         assert_eq!(c.followup.progress, Span::minutes(20));
@@ -137,15 +128,9 @@ mod tests {
     fn an_empty_file_is_all_defaults_and_a_bad_zone_is_named() {
         let c: Config = crate::yaml::parse(Path::new("care.yaml"), "{}").expect("valid");
         assert_eq!(c.timezone, Tz::UTC);
-        let err = crate::yaml::parse::<Config>(
-            Path::new("care.yaml"),
-            "name: x\ntimezone: Mars/Olympus\n",
-        )
-        .expect_err("bad");
+        let err =
+            crate::yaml::parse::<Config>(Path::new("care.yaml"), "name: x\ntimezone: Mars/Olympus\n").expect_err("bad");
         let msg = err.to_string();
-        assert!(
-            msg.contains("care.yaml:2:") && msg.contains("Mars/Olympus"),
-            "{msg}"
-        );
+        assert!(msg.contains("care.yaml:2:") && msg.contains("Mars/Olympus"), "{msg}");
     }
 }

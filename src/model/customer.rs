@@ -20,11 +20,7 @@ pub struct Customer {
     pub since: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Contact::is_empty")]
     pub contact: Contact,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "amount::serialize"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "amount::serialize")]
     pub lifetime_value: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<Entry>,
@@ -42,17 +38,9 @@ pub struct Customer {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Contact {
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "super::text::option"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::text::option")]
     pub email: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "super::text::option"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::text::option")]
     pub phone: Option<String>,
 }
 
@@ -63,11 +51,7 @@ impl Contact {
 
     /// One cell's worth: phone first (it is what a follow-up uses), then email.
     pub fn summary(&self) -> String {
-        [self.phone.as_deref(), self.email.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", ")
+        [self.phone.as_deref(), self.email.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -125,13 +109,7 @@ pub enum Section {
 }
 
 impl Section {
-    pub const ALL: [Section; 5] = [
-        Section::Preference,
-        Section::Role,
-        Section::Goal,
-        Section::Note,
-        Section::Misstep,
-    ];
+    pub const ALL: [Section; 5] = [Section::Preference, Section::Role, Section::Goal, Section::Note, Section::Misstep];
 
     /// The record's key for this list.
     pub fn key(self) -> &'static str {
@@ -169,33 +147,20 @@ impl Customer {
 
     /// A section's entries still in force, critical ones first, otherwise as recorded.
     pub fn current(&self, section: Section) -> Vec<&Entry> {
-        let mut live: Vec<&Entry> = self
-            .entries(section)
-            .iter()
-            .filter(|e| e.retired.is_none())
-            .collect();
+        let mut live: Vec<&Entry> = self.entries(section).iter().filter(|e| e.retired.is_none()).collect();
         live.sort_by_key(|e| !e.critical);
         live
     }
 
     /// What nobody may miss: every critical entry in force, preferences first.
     pub fn critical(&self) -> Vec<&Entry> {
-        Section::ALL
-            .iter()
-            .flat_map(|&s| self.current(s))
-            .filter(|e| e.critical)
-            .collect()
+        Section::ALL.iter().flat_map(|&s| self.current(s)).filter(|e| e.critical).collect()
     }
 
     /// Active flags with their 1-based number among all of this customer's flags
     /// (the number `care flag --clear CUSTOMER N` takes).
     pub fn active_flags(&self, today: NaiveDate) -> Vec<(usize, &Flag)> {
-        self.flags
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.is_active(today))
-            .map(|(i, f)| (i + 1, f))
-            .collect()
+        self.flags.iter().enumerate().filter(|(_, f)| f.is_active(today)).map(|(i, f)| (i + 1, f)).collect()
     }
 
     /// True when `query` (already lowercased) is part of the name, case-insensitively.
@@ -222,18 +187,11 @@ pub fn pick(query: &str, customers: &[&Customer]) -> Pick {
         &|c| c.id == query,
         &|c| c.name.to_lowercase() == q,
         &|c| c.id.starts_with(&q),
-        &|c| {
-            c.name
-                .to_lowercase()
-                .split(|ch: char| !ch.is_alphanumeric())
-                .any(|w| w.starts_with(&q))
-        },
+        &|c| c.name.to_lowercase().split(|ch: char| !ch.is_alphanumeric()).any(|w| w.starts_with(&q)),
         &|c| c.name_contains(&q),
     ];
     for test in tests {
-        let found: Vec<usize> = (0..customers.len())
-            .filter(|&i| test(customers[i]))
-            .collect();
+        let found: Vec<usize> = (0..customers.len()).filter(|&i| test(customers[i])).collect();
         match found.len() {
             0 => continue,
             1 => return Pick::One(found[0]),
@@ -273,43 +231,20 @@ flags:
     #[test]
     fn critical_entries_come_first_and_retired_ones_are_hidden() {
         let ada = ada();
-        let prefs: Vec<_> = ada
-            .current(Section::Preference)
-            .iter()
-            .map(|e| e.text.as_str())
-            .collect();
-        assert_eq!(
-            prefs,
-            [
-                "No phone calls before 11 am",
-                "Allergic to shellfish",
-                "Likes the corner table"
-            ]
-        );
+        let prefs: Vec<_> = ada.current(Section::Preference).iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(prefs, ["No phone calls before 11 am", "Allergic to shellfish", "Likes the corner table"]);
         assert_eq!(ada.critical().len(), 2);
         assert_eq!(ada.notes[0].text, "42");
     }
 
     #[test]
     fn customers_are_named_by_id_or_a_unique_part_of_the_name() {
-        let mk = |id: &str, name: &str| Customer {
-            id: id.into(),
-            name: name.into(),
-            ..ada()
-        };
-        let (a, b, c) = (
-            mk("ada", "Ada Lovelace"),
-            mk("bob", "Bob Adams"),
-            mk("al", "Al"),
-        );
+        let mk = |id: &str, name: &str| Customer { id: id.into(), name: name.into(), ..ada() };
+        let (a, b, c) = (mk("ada", "Ada Lovelace"), mk("bob", "Bob Adams"), mk("al", "Al"));
         let all = [&a, &b, &c];
         assert_eq!(pick("bob", &all), Pick::One(1));
         assert_eq!(pick("LOVE", &all), Pick::One(0));
-        assert_eq!(
-            pick("ad", &all),
-            Pick::One(0),
-            "the start of an id comes first"
-        );
+        assert_eq!(pick("ad", &all), Pick::One(0), "the start of an id comes first");
         assert_eq!(pick("ams", &all), Pick::One(1));
         assert_eq!(pick("a", &all), Pick::Many(vec![0, 2]));
         assert_eq!(pick("al", &all), Pick::One(2));

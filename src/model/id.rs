@@ -6,11 +6,8 @@ pub const MAX_LEN: usize = 64;
 
 /// Check that `id` is a valid customer id; the error says what is allowed.
 pub fn check_customer_id(id: &str) -> Result<(), String> {
-    let ok_chars = id
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if id.is_empty() || id.len() > MAX_LEN || !ok_chars || id.starts_with('-') || id.ends_with('-')
-    {
+    let ok_chars = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if id.is_empty() || id.len() > MAX_LEN || !ok_chars || id.starts_with('-') || id.ends_with('-') {
         return Err(format!(
             "{id:?} is not a valid customer id: use 1–{MAX_LEN} lowercase letters, digits and `-`, \
              not starting or ending with `-` (e.g. ada-lovelace)"
@@ -21,9 +18,32 @@ pub fn check_customer_id(id: &str) -> Result<(), String> {
 
 /// Check that `id` could be an incident id (`20261122-k7f3qz`): same alphabet as customers.
 pub fn check_incident_id(id: &str) -> Result<(), String> {
-    check_customer_id(id).map_err(|_| {
-        format!("{id:?} is not a valid incident id: incident ids look like 20261122-k7f3qz")
-    })
+    check_customer_id(id)
+        .map_err(|_| format!("{id:?} is not a valid incident id: incident ids look like 20261122-k7f3qz"))
+}
+
+/// A new incident id: the date it happened, then six random lowercase letters and digits
+/// (`20261122-k7f3qz`). Ids sort by date, and two clones of a book that open incidents on
+/// the same day without talking to each other collide with odds of one in two billion.
+pub fn incident_id(date: chrono::NaiveDate, random: u64) -> String {
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut n = random;
+    let mut suffix = String::with_capacity(6);
+    for _ in 0..6 {
+        suffix.push(char::from(ALPHABET[(n % 36) as usize]));
+        n /= 36;
+    }
+    format!("{}-{suffix}", date.format("%Y%m%d"))
+}
+
+/// Random bits for an id, from the standard library's randomly keyed hasher (seeded by the
+/// operating system), mixed with the time and process id: no extra crate needed.
+pub fn random() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u32(std::process::id());
+    h.finish()
 }
 
 /// The slug for a name: `Ada Lovelace` → `ada-lovelace`, `José Núñez` → `jose-nunez`.
@@ -39,11 +59,7 @@ pub fn slug(name: &str) -> String {
     // Leave room for a `-NN` suffix on collision.
     out.truncate(MAX_LEN - 4);
     let out = out.trim_end_matches('-').to_string();
-    if out.is_empty() {
-        "customer".to_string()
-    } else {
-        out
-    }
+    if out.is_empty() { "customer".to_string() } else { out }
 }
 
 /// `base`, or `base-2`, `base-3`, … : the first that `taken` says is free.
@@ -51,10 +67,7 @@ pub fn first_free(base: &str, taken: impl Fn(&str) -> bool) -> String {
     if !taken(base) {
         return base.to_string();
     }
-    (2..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|id| !taken(id))
-        .unwrap_or_default()
+    (2..).map(|n| format!("{base}-{n}")).find(|id| !taken(id)).unwrap_or_default()
 }
 
 /// Latin letters with accents, folded to ASCII so slugs stay readable.
@@ -97,22 +110,20 @@ mod tests {
         for good in ["ada-lovelace", "a", "x2", &"a".repeat(64)] {
             assert!(check_customer_id(good).is_ok(), "{good}");
         }
-        for bad in [
-            "",
-            "../x",
-            "/etc/passwd",
-            "A B",
-            "Ada",
-            "a/b",
-            "a..b.",
-            "-a",
-            "a-",
-            "a\nb",
-            "a b",
-            &"a".repeat(65),
-        ] {
+        for bad in ["", "../x", "/etc/passwd", "A B", "Ada", "a/b", "a..b.", "-a", "a-", "a\nb", "a b", &"a".repeat(65)]
+        {
             assert!(check_customer_id(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn incident_ids_sort_by_date_and_are_valid() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        let a = incident_id(day, random());
+        assert!(a.starts_with("20261122-") && a.len() == 15, "{a}");
+        assert!(check_incident_id(&a).is_ok());
+        assert_ne!(incident_id(day, random()), a);
+        assert_eq!(incident_id(day, 0), "20261122-aaaaaa");
     }
 
     #[test]

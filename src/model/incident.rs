@@ -59,11 +59,7 @@ pub struct Step {
     pub note: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub what: Option<String>,
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "super::amount::serialize"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "super::amount::serialize")]
     pub value: Option<f64>,
 }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod customer;
 pub mod id;
 pub mod incident;
+pub mod recovery;
 
 pub use config::Config;
 pub use customer::{Customer, Entry, Flag, Section};
@@ -26,11 +27,7 @@ pub mod amount {
 
     /// An amount as text for a person or a CSV cell.
     pub fn show(value: f64) -> String {
-        if value.fract() == 0.0 && value.abs() < 1e15 {
-            format!("{}", value as i64)
-        } else {
-            format!("{value:.2}")
-        }
+        if value.fract() == 0.0 && value.abs() < 1e15 { format!("{}", value as i64) } else { format!("{value:.2}") }
     }
 }
 

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::model::{Customer, Entry, Incident, Section};
+use crate::model::{Customer, Entry, Incident, Section, recovery};
 use crate::output::{Cell, Rows};
 use crate::time::{Stamp, rfc3339};
 
@@ -28,6 +28,17 @@ pub struct Card {
     pub notes: Vec<Line>,
     pub missteps: Vec<Line>,
     pub open_incidents: Vec<IncidentLine>,
+    /// Follow-ups not yet done on any of the customer's incidents, oldest first.
+    pub followups: Vec<FollowupLine>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowupLine {
+    pub incident: String,
+    pub kind: String,
+    #[serde(serialize_with = "time")]
+    pub due: Stamp,
+    pub what: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,30 +96,29 @@ fn line(section: Section, e: &Entry) -> Line {
 }
 
 /// The card for one customer; `incidents` may hold anyone's, only theirs are used.
-pub fn card<'a>(
-    c: &Customer,
-    incidents: impl IntoIterator<Item = &'a Incident>,
-    today: NaiveDate,
-) -> Card {
-    let section = |s: Section| -> Vec<Line> {
-        c.current(s)
-            .into_iter()
-            .filter(|e| !e.critical)
-            .map(|e| line(s, e))
-            .collect()
-    };
-    let remember = Section::ALL
+pub fn card<'a>(c: &Customer, incidents: impl IntoIterator<Item = &'a Incident>, today: NaiveDate) -> Card {
+    let theirs: Vec<&Incident> = incidents.into_iter().filter(|i| i.customer == c.id).collect();
+    let mut followups: Vec<FollowupLine> = theirs
         .iter()
-        .flat_map(|&s| {
-            c.current(s)
-                .into_iter()
-                .filter(|e| e.critical)
-                .map(move |e| line(s, e))
+        .flat_map(|i| {
+            recovery::pending(i).map(|f| FollowupLine {
+                incident: i.id.clone(),
+                kind: f.kind.clone(),
+                due: f.due,
+                what: recovery::action(f),
+            })
         })
         .collect();
-    let mut open_incidents: Vec<IncidentLine> = incidents
-        .into_iter()
-        .filter(|i| i.customer == c.id && i.is_open())
+    followups.sort_by_key(|f| f.due);
+    let section =
+        |s: Section| -> Vec<Line> { c.current(s).into_iter().filter(|e| !e.critical).map(|e| line(s, e)).collect() };
+    let remember = Section::ALL
+        .iter()
+        .flat_map(|&s| c.current(s).into_iter().filter(|e| e.critical).map(move |e| line(s, e)))
+        .collect();
+    let mut open_incidents: Vec<IncidentLine> = theirs
+        .iter()
+        .filter(|i| i.is_open())
         .map(|i| IncidentLine {
             id: i.id.clone(),
             opened: i.opened,
@@ -143,6 +153,7 @@ pub fn card<'a>(
         notes: section(Section::Note),
         missteps: section(Section::Misstep),
         open_incidents,
+        followups,
     }
 }
 
@@ -159,29 +170,14 @@ pub fn rows(cards: &[Card]) -> Rows {
         "lifetime_value",
         "open_incidents",
     ]);
-    let join = |lines: &[Line]| {
-        lines
-            .iter()
-            .map(|l| l.text.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    let join = |lines: &[Line]| lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("; ");
     for card in cards {
         let remember = join(&card.remember);
         rows.push(vec![
             card.id.as_str().into(),
             card.name.as_str().into(),
-            if remember.is_empty() {
-                Cell::Empty
-            } else {
-                Cell::Alert(remember)
-            },
-            card.flags
-                .iter()
-                .map(|f| f.text.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-                .into(),
+            if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },
+            card.flags.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join("; ").into(),
             join(&card.preferences).into(),
             join(&card.roles).into(),
             join(&card.goals).into(),

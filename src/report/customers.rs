@@ -29,15 +29,8 @@ pub fn histories(incidents: &[(PathBuf, Incident)]) -> HashMap<&str, History> {
 
 pub fn list(customers: &[&Customer], incidents: &[(PathBuf, Incident)], today: NaiveDate) -> Rows {
     let histories = histories(incidents);
-    let mut rows = Rows::new(&[
-        "id",
-        "name",
-        "since",
-        "lifetime_value",
-        "open_incidents",
-        "active_flags",
-        "last_incident",
-    ]);
+    let mut rows =
+        Rows::new(&["id", "name", "since", "lifetime_value", "open_incidents", "active_flags", "last_incident"]);
     let mut sorted = customers.to_vec();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
     for c in sorted {
@@ -57,10 +50,7 @@ pub fn list(customers: &[&Customer], incidents: &[(PathBuf, Incident)], today: N
 
 /// True when the id, name, contact or any entry or flag text matches.
 pub fn matches(c: &Customer, re: &Regex) -> bool {
-    let entries = Section::ALL
-        .iter()
-        .flat_map(|&s| c.entries(s))
-        .map(|e| e.text.as_str());
+    let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).map(|e| e.text.as_str());
     let flags = c.flags.iter().map(|f| f.text.as_str());
     let fields = [
         c.id.as_str(),
@@ -68,9 +58,5 @@ pub fn matches(c: &Customer, re: &Regex) -> bool {
         c.contact.email.as_deref().unwrap_or(""),
         c.contact.phone.as_deref().unwrap_or(""),
     ];
-    fields
-        .into_iter()
-        .chain(entries)
-        .chain(flags)
-        .any(|t| re.is_match(t))
+    fields.into_iter().chain(entries).chain(flags).any(|t| re.is_match(t))
 }

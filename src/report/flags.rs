@@ -23,15 +23,8 @@ pub fn list(customers: &[(PathBuf, Customer)], today: NaiveDate, all: bool) -> R
             }
         }
     }
-    found.sort_by(|a, b| {
-        b.2.raised
-            .cmp(&a.2.raised)
-            .then(a.0.id.cmp(&b.0.id))
-            .then(a.1.cmp(&b.1))
-    });
-    let mut rows = Rows::new(&[
-        "customer", "name", "n", "text", "raised", "by", "until", "incident", "status",
-    ]);
+    found.sort_by(|a, b| b.2.raised.cmp(&a.2.raised).then(a.0.id.cmp(&b.0.id)).then(a.1.cmp(&b.1)));
+    let mut rows = Rows::new(&["customer", "name", "n", "text", "raised", "by", "until", "incident", "status"]);
     for (c, n, f, status) in found {
         rows.push(vec![
             c.id.as_str().into(),

@@ -4,3 +4,5 @@
 pub mod briefing;
 pub mod customers;
 pub mod flags;
+pub mod followups;
+pub mod incidents;

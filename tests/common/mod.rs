@@ -27,29 +27,15 @@ pub struct Out {
 impl TestBook {
     /// A fresh book in New York time.
     pub fn new() -> TestBook {
-        let book = TestBook {
-            dir: TempDir::new().expect("temp dir"),
-        };
-        let out = book.care_in(
-            book.root(),
-            &[
-                "init",
-                ".",
-                "--name",
-                "Test Bistro",
-                "--timezone",
-                "America/New_York",
-            ],
-        );
+        let book = TestBook { dir: TempDir::new().expect("temp dir") };
+        let out = book.care_in(book.root(), &["init", ".", "--name", "Test Bistro", "--timezone", "America/New_York"]);
         assert_eq!(out.code, 0, "init failed: {out:?}");
         book
     }
 
     /// A temporary folder that is not a book.
     pub fn bare() -> TestBook {
-        TestBook {
-            dir: TempDir::new().expect("temp dir"),
-        }
+        TestBook { dir: TempDir::new().expect("temp dir") }
     }
 
     pub fn root(&self) -> &Path {
@@ -82,12 +68,7 @@ impl TestBook {
     }
 
     fn care_in(&self, dir: &Path, args: &[&str]) -> Out {
-        let out = self
-            .cmd()
-            .current_dir(dir)
-            .args(args)
-            .output()
-            .expect("runs");
+        let out = self.cmd().current_dir(dir).args(args).output().expect("runs");
         Out {
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -105,10 +86,7 @@ impl TestBook {
     /// Run and insist on failure with `code`; returns what was printed.
     pub fn fails(&self, args: &[&str], code: i32) -> Out {
         let out = self.care(args);
-        assert_eq!(
-            out.code, code,
-            "care {args:?}: expected exit {code}, got {out:?}"
-        );
+        assert_eq!(out.code, code, "care {args:?}: expected exit {code}, got {out:?}");
         out
     }
 
@@ -129,8 +107,7 @@ impl TestBook {
 
     /// A customer record parsed as YAML, for checking what was written.
     pub fn yaml(&self, rel: &str) -> serde_yaml::Value {
-        serde_yaml::from_str(&self.read(rel))
-            .unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
+        serde_yaml::from_str(&self.read(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
     }
 }
 

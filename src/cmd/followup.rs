@@ -1,0 +1,157 @@
+//! `care followup`: what is due (for people and for cron), and marking follow-ups done.
+
+use std::io::Write;
+
+use crate::cmd::{Ctx, parse_time, report_problems, say, text_arg};
+use crate::error::{Error, Result};
+use crate::model::Incident;
+use crate::model::incident::{Done, Followup};
+use crate::model::recovery::{self, CUSTOM, Change, Plan};
+use crate::output::{self, warn};
+use crate::report::followups::{self, Query};
+use crate::time::Span;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Every follow-up not yet done that is due, oldest first. Meant for people and for cron.
+    #[command(after_help = "\
+Examples:
+  care followup due                       what is due now
+  care followup due --within 2h --owner joan
+  care followup due --at tomorrow --format json
+Cron (mails only when something is overdue: an empty table prints nothing at all):
+  */10 * * * *  care -C /srv/book followup due --overdue --format table")]
+    Due(DueArgs),
+    /// Mark a follow-up done: the oldest pending one, or the oldest of --kind.
+    #[command(
+        after_help = "Examples:\n  care followup done k7f3qz --how in-person \"Told her the kitchen is on it\"\n  care followup done k7f3qz --kind check-in --how phone"
+    )]
+    Done(DoneArgs),
+    /// Add a follow-up of your own to an incident.
+    #[command(after_help = "Example:\n  care followup add k7f3qz --due \"2026-11-24 10:00\" \"Call about the refund\"")]
+    Add(AddArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DueArgs {
+    /// The moment to measure from (default: now).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+    /// Also list what falls due within this span after --at, to act before a breach.
+    #[arg(long, value_name = "DUR")]
+    pub within: Option<Span>,
+    /// Only follow-ups owned by this person (the incident's owner).
+    #[arg(long, value_name = "NAME")]
+    pub owner: Option<String>,
+    /// Only follow-ups already past due.
+    #[arg(long, conflicts_with = "within")]
+    pub overdue: bool,
+    /// Exit 1 when anything is listed, like `git diff --exit-code`.
+    #[arg(long)]
+    pub exit_code: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DoneArgs {
+    /// The incident: its id, a unique prefix, or the random part.
+    pub id: String,
+    /// What was said.
+    pub note: Option<String>,
+    /// Which kind: progress, check-in, wrap-up or custom (default: the oldest pending).
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// How the customer was reached.
+    #[arg(long, value_parser = ["phone", "note", "email", "in-person", "text", "handwritten"])]
+    pub how: Option<String>,
+    /// When it was done (default: now).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// The incident: its id, a unique prefix, or the random part.
+    pub id: String,
+    /// What to do.
+    pub text: String,
+    /// When it is due.
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub due: String,
+}
+
+pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Due(args) => due(ctx, args, out),
+        Command::Done(args) => done(ctx, args),
+        Command::Add(args) => add(ctx, args),
+    }
+}
+
+fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
+    let at = match &args.at {
+        Some(t) => parse_time(ctx, "--at", t)?,
+        None => ctx.book.clock.now(),
+    };
+    let until = ctx.book.clock.add(at, args.within.unwrap_or_default());
+    let query = Query { at, until, owner: args.owner.clone(), overdue_only: args.overdue };
+    let incidents = ctx.book.incidents();
+    let customers = ctx.book.customers();
+    let rows = followups::due(&incidents.records, &customers.records, &query);
+    output::print(out, &ctx.style, &rows)?;
+    let mut problems = incidents.problems;
+    problems.extend(customers.problems);
+    report_problems(&problems)?;
+    if args.exit_code && !rows.rows.is_empty() {
+        return Err(Error::Quiet(1));
+    }
+    Ok(())
+}
+
+fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
+    let book = &ctx.book;
+    let at = match &args.at {
+        Some(t) => parse_time(ctx, "--at", t)?,
+        None => book.clock.now(),
+    };
+    let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    let done = Done { at, by: ctx.staff.clone(), how: args.how.clone(), note };
+    let (path, incident) = book.find_incident(&args.id)?;
+    let plan = book.edit(&path, |current: &Incident, doc| {
+        let plan = recovery::done(current, args.kind.as_deref(), done, &book.config.followup, &book.clock)
+            .map_err(Error::Refused)?;
+        super::recover::apply(doc, &plan)?;
+        Ok(plan)
+    })?;
+    report(ctx, &incident, &plan);
+    Ok(())
+}
+
+fn add(ctx: &Ctx, args: &AddArgs) -> Result<()> {
+    let text = text_arg("the follow-up", &args.text)?;
+    let due = parse_time(ctx, "--due", &args.due)?;
+    let followup = Followup { kind: CUSTOM.into(), due, how: None, text: Some(text), done: None, missed_by: None };
+    let (path, incident) = ctx.book.find_incident(&args.id)?;
+    let plan = Plan { changes: vec![Change::Schedule(followup)], warnings: vec![] };
+    ctx.book.edit(&path, |_: &Incident, doc| super::recover::apply(doc, &plan))?;
+    report(ctx, &incident, &plan);
+    Ok(())
+}
+
+/// Tell the person what was recorded and what comes next.
+fn report(ctx: &Ctx, incident: &Incident, plan: &Plan) {
+    for w in &plan.warnings {
+        warn(w);
+    }
+    for change in &plan.changes {
+        match change {
+            Change::Done { index, .. } => {
+                let kind = incident.followups.get(*index).map_or("follow-up", |f| f.kind.as_str());
+                say(&format!("Done: {kind} follow-up on {}.", incident.id));
+            }
+            Change::Schedule(f) => {
+                say(&format!("Next: {} follow-up due {}.", f.kind, ctx.book.clock.show(&f.due)));
+            }
+            Change::Step(..) => {}
+        }
+    }
+}

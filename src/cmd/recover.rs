@@ -1,0 +1,332 @@
+//! `care recover`: open an incident and record the four steps of the recovery
+//! (apologize, review, fix with something extra, close), list incidents, show one.
+
+use std::io::{IsTerminal, Write};
+
+use crate::cmd::{Ctx, parse_time, report_problems, say, text_arg};
+use crate::error::{Error, Result};
+use crate::model::incident::{Incident, Recovery, Step};
+use crate::model::recovery::{self, Change, Plan, StepKind};
+use crate::model::{Customer, Entry, Flag, id};
+use crate::output::{self, Format, Style, warn};
+use crate::report::{briefing, incidents};
+use crate::{book::Book, yaml};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Open an incident: prints its id; briefs you on the customer on stderr.
+    #[command(
+        after_help = "Example:\n  id=$(care recover open ada --what \"Entrées mixed up\" --product entrees --staff billy \\\n      --location downtown --busyness 95 --circumstances \"Anniversary dinner\" --tag kitchen)"
+    )]
+    Open(OpenArgs),
+    /// Step 1: record the apology (sincere, and first).
+    #[command(after_help = "Example:\n  care recover apologize k7f3qz \"Apologized at the table\"")]
+    Apologize(StepArgs),
+    /// Step 2: record the review of the complaint with the customer (after the apology).
+    #[command(after_help = "Example:\n  care recover review k7f3qz \"Ticket printed for table 12\"")]
+    Review(StepArgs),
+    /// Step 3: record the fix; schedules the check-in.
+    #[command(after_help = "Example:\n  care recover fix k7f3qz \"Re-fired both entrées\" --as billy --at 20:10")]
+    Fix(StepArgs),
+    /// Step 3: record the something extra given (restoring what should have been is not enough).
+    #[command(after_help = "Example:\n  care recover extra k7f3qz --what \"Dessert and wine on the house\" --value 24")]
+    Extra(ExtraArgs),
+    /// Close the incident; schedules the wrap-up (a handwritten note or a call).
+    #[command(after_help = "Example:\n  care recover close k7f3qz")]
+    Close(StepArgs),
+    /// Incidents, one row each, oldest first.
+    #[command(
+        after_help = "Examples:\n  care recover list --open\n  care recover list --customer ada --since \"30d ago\""
+    )]
+    List(ListArgs),
+    /// One incident in full, with the customer's briefing.
+    #[command(after_help = "Example:\n  care recover show k7f3qz")]
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// The customer: an id or a unique part of the name.
+    pub customer: String,
+    /// What went wrong, in a sentence.
+    #[arg(long, value_name = "TEXT")]
+    pub what: String,
+    /// The product or service that failed.
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Who was on duty or involved.
+    #[arg(long)]
+    pub staff: Option<String>,
+    /// Who took the complaint: the customer's ally, who owns the follow-ups (default: --as).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// Site, store, franchise or region.
+    #[arg(long)]
+    pub location: Option<String>,
+    /// How the complaint came: in-person, phone, email, web, ...
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// How busy the business was, in % of capacity.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub busyness: Option<u32>,
+    /// The customer's circumstances (an anniversary dinner, a deadline, ...).
+    #[arg(long, value_name = "TEXT")]
+    pub circumstances: Option<String>,
+    /// A tag for later analysis (repeatable).
+    #[arg(long = "tag", value_name = "T")]
+    pub tags: Vec<String>,
+    /// When the failure happened (default: now).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct StepArgs {
+    /// The incident: its id, a unique prefix, or the random part (`k7f3qz`).
+    pub id: String,
+    /// What was said or done.
+    pub note: Option<String>,
+    /// When (default: now).
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
+    pub at: Option<String>,
+    /// Replace a step already recorded.
+    #[arg(long)]
+    pub amend: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExtraArgs {
+    #[command(flatten)]
+    pub step: StepArgs,
+    /// What was given.
+    #[arg(long, value_name = "TEXT")]
+    pub what: String,
+    /// What it cost (warned about above `discretion` in care.yaml; never refused).
+    #[arg(long, value_name = "N")]
+    pub value: Option<f64>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only incidents not yet closed.
+    #[arg(long)]
+    pub open: bool,
+    /// Only incidents opened at or after this time.
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Only this customer's incidents.
+    #[arg(long, value_name = "C")]
+    pub customer: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The incident: its id, a unique prefix, or the random part.
+    pub id: String,
+}
+
+pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Open(args) => open(ctx, args, out),
+        Command::Apologize(args) => record(ctx, StepKind::Apologize, args, None),
+        Command::Review(args) => record(ctx, StepKind::Review, args, None),
+        Command::Fix(args) => record(ctx, StepKind::Fix, args, None),
+        Command::Extra(args) => record(ctx, StepKind::Extra, &args.step, Some(args)),
+        Command::Close(args) => record(ctx, StepKind::Close, args, None),
+        Command::List(args) => list(ctx, args, out),
+        Command::Show(args) => show(ctx, args, out),
+    }
+}
+
+fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
+    let what = text_arg("--what", &args.what)?;
+    let book = &ctx.book;
+    let opened = match &args.at {
+        Some(t) => parse_time(ctx, "--at", t)?,
+        None => book.clock.now(),
+    };
+    let (customer_path, customer) = book.find_customer(&args.customer)?;
+    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let mut incident = Incident {
+        id: String::new(),
+        customer: customer.id.clone(),
+        opened,
+        staff: clean(&args.staff),
+        owner: clean(&args.owner).or_else(|| Some(ctx.staff.clone())),
+        product: clean(&args.product),
+        location: clean(&args.location),
+        channel: clean(&args.channel),
+        busyness: args.busyness,
+        summary: Some(what.clone()),
+        circumstances: clean(&args.circumstances),
+        tags: args.tags.iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+        recovery: Recovery::default(),
+        followups: vec![recovery::first_progress(opened, &book.config.followup, &book.clock)],
+    };
+    create_incident(book, &mut incident)?;
+
+    // Internal follow-up: the customer's file carries the misstep and a flag at once.
+    let local_day = opened.with_timezone(&book.clock.tz).format("%-d %b");
+    let misstep = Entry {
+        text: what.clone(),
+        at: Some(opened),
+        by: ctx.staff.clone(),
+        incident: Some(incident.id.clone()),
+        critical: false,
+        retired: None,
+    };
+    let flag = Flag {
+        text: format!("Service failure {local_day}: {what} — know what they went through before greeting them"),
+        raised: Some(book.clock.now()),
+        by: ctx.staff.clone(),
+        incident: Some(incident.id.clone()),
+        until: Some(book.clock.today() + chrono::Days::new(u64::from(book.config.flag_days))),
+        cleared: None,
+        cleared_by: None,
+    };
+    book.edit(&customer_path, |_: &Customer, doc| {
+        doc.push("missteps", &misstep)?;
+        doc.push("flags", &flag)
+    })?;
+    writeln!(out, "{}", incident.id)?;
+    out.flush()?;
+
+    let (_, customer) = book.find_customer(&customer.id)?;
+    brief(ctx, &customer, &incident)
+}
+
+/// Write a new incident under a fresh id; a clash (vanishingly rare) draws another.
+fn create_incident(book: &Book, incident: &mut Incident) -> Result<()> {
+    let day = incident.opened.with_timezone(&book.clock.tz).date_naive();
+    for _ in 0..5 {
+        incident.id = id::incident_id(day, id::random());
+        match book.create(&book.incident_path(&incident.id), &yaml::to_string(incident)?) {
+            Err(Error::Refused(_)) => continue,
+            other => return other,
+        }
+    }
+    Err(Error::Refused("could not find a free incident id; try again".into()))
+}
+
+/// The briefing on stderr while the customer is still in front of you: what to remember
+/// (so the extra suits them) and the steps still to do.
+fn brief(ctx: &Ctx, customer: &Customer, incident: &Incident) -> Result<()> {
+    let mut err = std::io::stderr().lock();
+    let style = Style { color: ctx.style.color && std::io::stderr().is_terminal(), ..ctx.style };
+    let incidents = [incident.clone()];
+    let card = briefing::card(customer, incidents.iter(), ctx.book.clock.today());
+    writeln!(err)?;
+    output::print_card(&mut err, &style, &card)?;
+    writeln!(err, "\nStill to do for {}:", incident.id)?;
+    for line in recovery::still_to_do(incident, &ctx.book.clock) {
+        writeln!(err, "  {}", line.replace(" ID", &format!(" {}", short(&incident.id))))?;
+    }
+    Ok(())
+}
+
+/// The random part of an incident id: what people type.
+fn short(id: &str) -> &str {
+    id.split_once('-').map_or(id, |(_, r)| r)
+}
+
+fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>) -> Result<()> {
+    let book = &ctx.book;
+    let at = match &args.at {
+        Some(t) => parse_time(ctx, "--at", t)?,
+        None => book.clock.now(),
+    };
+    let mut step = Step {
+        at,
+        by: ctx.staff.clone(),
+        note: args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
+        what: None,
+        value: None,
+    };
+    if let Some(extra) = extra {
+        step.what = Some(text_arg("--what", &extra.what)?);
+        if extra.value.is_some_and(|v| !v.is_finite() || v < 0.0) {
+            return Err(Error::Usage("--value: the extra's value is a number of zero or more".into()));
+        }
+        step.value = extra.value;
+    }
+    let (path, incident) = book.find_incident(&args.id)?;
+    let warnings = book.edit(&path, |current: &Incident, doc| {
+        let plan =
+            recovery::step(current, kind, step, args.amend, &book.config.followup, book.config.discretion, &book.clock)
+                .map_err(Error::Refused)?;
+        apply(doc, &plan)?;
+        Ok(plan)
+    })?;
+    for w in &warnings.warnings {
+        warn(w);
+    }
+    let scheduled: Vec<String> = warnings
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Schedule(f) => Some(format!("{} due {}", f.kind, book.clock.show(&f.due))),
+            _ => None,
+        })
+        .collect();
+    let then = if scheduled.is_empty() { String::new() } else { format!("; {}", scheduled.join(", ")) };
+    say(&format!("Recorded {} on {}{then}.", kind.field(), incident.id));
+    Ok(())
+}
+
+/// Carry out a plan on an incident file.
+pub fn apply(doc: &mut yaml::Doc, plan: &Plan) -> Result<()> {
+    for change in &plan.changes {
+        match change {
+            Change::Step(kind, step) => doc.set_in_map("recovery", kind.field(), step)?,
+            Change::Done { index, done, missed_by } => {
+                doc.set_in_item("followups", *index, "done", done)?;
+                if let Some(m) = missed_by {
+                    doc.set_in_item("followups", *index, "missed_by", m)?;
+                }
+            }
+            Change::Schedule(f) => doc.push("followups", f)?,
+        }
+    }
+    Ok(())
+}
+
+fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
+    let since = args.since.as_deref().map(|s| parse_time(ctx, "--since", s)).transpose()?;
+    let customer = args.customer.as_deref().map(|c| ctx.book.find_customer(c)).transpose()?.map(|(_, c)| c.id);
+    let loaded = ctx.book.incidents();
+    let selected: Vec<&Incident> = loaded
+        .records
+        .iter()
+        .map(|(_, i)| i)
+        .filter(|i| !args.open || i.is_open())
+        .filter(|i| since.is_none_or(|s| i.opened >= s))
+        .filter(|i| customer.as_ref().is_none_or(|c| &i.customer == c))
+        .collect();
+    output::print(out, &ctx.style, &incidents::list(&selected))?;
+    report_problems(&loaded.problems)
+}
+
+fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
+    let (_, incident) = ctx.book.find_incident(&args.id)?;
+    let customer = ctx.book.find_customer(&incident.customer).ok().map(|(_, c)| c);
+    let card = customer.as_ref().map(|c| briefing::card(c, [&incident], ctx.book.clock.today()));
+    match ctx.style.format {
+        Format::Table => {
+            output::print_incident(out, &ctx.style, &incident)?;
+            match &card {
+                Some(card) => {
+                    writeln!(out)?;
+                    output::print_card(out, &ctx.style, card)?;
+                }
+                None => warn(&format!("customer {} is not in the book", incident.customer)),
+            }
+            Ok(())
+        }
+        Format::Json | Format::Ndjson => {
+            let doc = serde_json::json!({ "incident": incident, "customer": card });
+            output::print_json(out, &ctx.style, &[doc])?;
+            Ok(())
+        }
+        Format::Csv | Format::Tsv => Ok(output::print(out, &ctx.style, &incidents::list(&[&incident]))?),
+    }
+}

@@ -31,6 +31,9 @@ pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";
 pub const INCIDENTS: &str = "incidents";
 
+/// A record's top-level scalar fields as text.
+pub type Fields = std::collections::BTreeMap<String, String>;
+
 #[derive(Debug)]
 pub struct Book {
     pub root: PathBuf,
@@ -139,15 +142,25 @@ impl Book {
 
     /// Read and parse every record of a kind. Broken files are collected, not fatal.
     pub fn load<T: DeserializeOwned>(&self, sub: &str) -> Loaded<T> {
+        self.load_with(sub, yaml::parse::<T>)
+    }
+
+    /// Read every record of a kind and turn each file's text into a `T` with `parse`.
+    pub fn load_with<T>(&self, sub: &str, parse: impl Fn(&Path, &str) -> Result<T>) -> Loaded<T> {
         let (files, mut problems) = self.record_files(sub);
         let mut records = Vec::with_capacity(files.len());
         for path in files {
-            match read_text(&path).and_then(|text| yaml::parse::<T>(&path, &text)) {
+            match read_text(&path).and_then(|text| parse(&path, &text)) {
                 Ok(record) => records.push((path, record)),
                 Err(e) => problems.push(e),
             }
         }
         Loaded { records, problems }
+    }
+
+    /// Incidents with their other top-level scalar fields (for reports that group by them).
+    pub fn incidents_with_fields(&self) -> Loaded<(Incident, Fields)> {
+        self.load_with(INCIDENTS, |path, text| Ok((yaml::parse(path, text)?, yaml::scalar_fields(path, text)?)))
     }
 
     pub fn customers(&self) -> Loaded<Customer> {
@@ -275,11 +288,31 @@ impl Book {
     }
 }
 
+/// Write a file of a book being generated (`care sample-book`): no lock, no rename — nobody
+/// else can be using a book that does not exist yet, and 100,000 files must be quick.
+pub fn write_fresh(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.exists()) {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
 fn create_new(path: &Path, text: &str) -> Result<()> {
     if path.exists() {
         return Err(Error::Refused(format!("{} already exists; nothing was changed", path.display())));
     }
     write_atomic(path, text)
+}
+
+/// Read a file given on the command line (`-`: stdin), such as a spreadsheet to import.
+pub fn read_input(path: &Path) -> Result<String> {
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    } else {
+        bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    }
+    utf8(path, bytes)
 }
 
 /// Read a record's text: bounded in size, and valid UTF-8 or an error saying where not.
@@ -293,11 +326,16 @@ pub fn read_text(path: &Path) -> Result<String> {
     let mut bytes = Vec::new();
     file.take(yaml::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     yaml::check_size(path, bytes.len())?;
+    utf8(path, bytes)
+}
+
+/// Bytes as text, or an error naming the line and column of the first invalid byte.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8")
+        Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)")
     })
 }
 

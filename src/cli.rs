@@ -87,6 +87,15 @@ pub enum Command {
         after_help = "Examples:\n  care followup due --within 1h\n  care followup done k7f3qz --how phone"
     )]
     Followup(cmd::followup::Command),
+    /// Group incidents and count, to find the pattern behind the failures.
+    Trends(cmd::trends::Args),
+    /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
+    Export(cmd::export::Args),
+    /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
+    Import(cmd::import::Args),
+    /// Write a deterministic sample book (for tests and the benchmark).
+    #[command(hide = true)]
+    SampleBook(cmd::sample_book::Args),
 }
 
 #[cfg(test)]

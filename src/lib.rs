@@ -14,6 +14,7 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod report;
+pub mod sample;
 pub mod time;
 pub mod yaml;
 

@@ -51,6 +51,10 @@ pub enum Cell {
     Date(NaiveDate),
     /// A duration: minutes in data formats, `1h 12m` for people.
     Minutes(i64),
+    /// A fraction of a whole: `0.1234` in data formats, `12.3%` for people.
+    Share(f64),
+    /// A ratio such as lift: `2.4567` in data, `2.46` for people.
+    Ratio(f64),
 }
 
 impl Cell {
@@ -91,13 +95,13 @@ impl From<NaiveDate> for Cell {
 /// A result set: stable snake_case column names and rows of cells.
 #[derive(Debug, Clone, Default)]
 pub struct Rows {
-    pub columns: Vec<&'static str>,
+    pub columns: Vec<String>,
     pub rows: Vec<Vec<Cell>>,
 }
 
 impl Rows {
-    pub fn new(columns: &[&'static str]) -> Rows {
-        Rows { columns: columns.to_vec(), rows: Vec::new() }
+    pub fn new(columns: &[&str]) -> Rows {
+        Rows { columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
     }
 
     pub fn push(&mut self, row: Vec<Cell>) {
@@ -168,6 +172,8 @@ pub fn human(style: &Style, cell: &Cell) -> String {
         // A negative "overdue by" is a follow-up not yet due.
         Cell::Minutes(m) if *m < 0 => format!("in {}", time::human_minutes(-m)),
         Cell::Minutes(m) => time::human_minutes(*m),
+        Cell::Share(f) => format!("{:.1}%", f * 100.0),
+        Cell::Ratio(f) => format!("{f:.2}"),
         other => plain(other),
     }
 }
@@ -186,7 +192,15 @@ fn plain(cell: &Cell) -> String {
         Cell::Amount(v) => amount::show(*v),
         Cell::Time(t) => time::rfc3339(t),
         Cell::Date(d) => d.to_string(),
+        Cell::Share(f) | Cell::Ratio(f) => decimal(*f),
     }
+}
+
+/// A number with at most four decimals and no trailing zeros: `0.5`, `1.3333`.
+fn decimal(f: f64) -> String {
+    let s = format!("{f:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" { "0".to_string() } else { s.to_string() }
 }
 
 fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io::Result<()> {
@@ -222,10 +236,10 @@ pub fn neutralise(s: String) -> String {
     if risky && s.trim().parse::<f64>().is_err() { format!("'{s}") } else { s }
 }
 
-fn object(columns: &[&'static str], row: &[Cell]) -> Json {
+fn object(columns: &[String], row: &[Cell]) -> Json {
     let mut map = Map::new();
     for (column, cell) in columns.iter().zip(row) {
-        map.insert(column.to_string(), json(cell));
+        map.insert(column.clone(), json(cell));
     }
     Json::Object(map)
 }
@@ -237,6 +251,7 @@ pub fn json(cell: &Cell) -> Json {
         Cell::Int(n) | Cell::Minutes(n) => Json::from(*n),
         Cell::Amount(v) if v.fract() == 0.0 && v.abs() < 1e15 => Json::from(*v as i64),
         Cell::Amount(v) => Json::from(*v),
+        Cell::Share(f) | Cell::Ratio(f) => Json::from(decimal(*f).parse::<f64>().unwrap_or(*f)),
         other => Json::String(plain(other)),
     }
 }
@@ -374,6 +389,48 @@ pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Res
 fn aside(parts: &[String]) -> String {
     let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
     if parts.is_empty() { String::new() } else { format!("  ({})", parts.join(", ")) }
+}
+
+/// Horizontal bars for people: one line per label, scaled to the widest count.
+pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> io::Result<()> {
+    let Some(max) = bars.iter().map(|b| b.1).max().filter(|&m| m > 0) else { return Ok(()) };
+    let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
+    let room = terminal_width().saturating_sub(label_width + 20).max(10);
+    for (label, count, share) in bars {
+        let eighths = (*count as f64 / max as f64 * room as f64 * 8.0).round() as usize;
+        let mut bar = "█".repeat(eighths / 8);
+        if !eighths.is_multiple_of(8) {
+            bar.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
+        }
+        let pad = label_width - label.chars().count();
+        writeln!(w, "{label}{} {bar} {count} ({:.1}%)", " ".repeat(pad), share * 100.0)?;
+    }
+    Ok(())
+}
+
+/// A heat map for people: rows × columns of counts, shaded from light to dark.
+pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], counts: &[Vec<u64>]) -> io::Result<()> {
+    const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
+    let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let label_width = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);
+    let header: String = columns.iter().map(|c| format!("{:<2}", c.chars().take(2).collect::<String>())).collect();
+    writeln!(w, "{} {}", " ".repeat(label_width), header.trim_end())?;
+    for (label, line) in rows.iter().zip(counts) {
+        let cells: String = line
+            .iter()
+            .map(|&n| {
+                let shade = if n == 0 { 0 } else { 1 + (n * 3 / max) as usize };
+                SHADES[shade.min(4)].to_string().repeat(2)
+            })
+            .collect();
+        writeln!(w, "{label:<label_width$} {}", cells.trim_end())?;
+    }
+    writeln!(w, "{} ░ few  ▒  ▓  █ most ({max})", " ".repeat(label_width))
+}
+
+/// The terminal's width from `COLUMNS`, else 80.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&c| c >= 20).unwrap_or(80)
 }
 
 /// A warning on stderr: something the user should know, but the command went on.

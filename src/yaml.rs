@@ -53,6 +53,27 @@ fn located(path: &Path, e: &serde_yaml::Error) -> Error {
     Error::data(path, line, column, message)
 }
 
+/// The top-level fields of a record whose values are scalars, as text (`region: midwest`,
+/// `table: 12`): what reports may group or filter by beyond the fields they know.
+pub fn scalar_fields(path: &Path, text: &str) -> Result<std::collections::BTreeMap<String, String>> {
+    let value: Value = parse(path, text)?;
+    let mut fields = std::collections::BTreeMap::new();
+    if let Value::Mapping(map) = value {
+        for (k, v) in map {
+            let text = match v {
+                Value::String(s) => s,
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                _ => continue,
+            };
+            if let Value::String(k) = k {
+                fields.insert(k, text);
+            }
+        }
+    }
+    Ok(fields)
+}
+
 /// Any serialisable value as YAML text (what a fresh record file holds).
 pub fn to_string<T: Serialize>(value: &T) -> Result<String> {
     serde_yaml::to_string(value).map_err(|e| Error::Refused(format!("cannot write YAML: {e}")))
@@ -69,6 +90,8 @@ enum Edit {
     Push { key: String, entry: Value },
     /// Add a field to entry `index` of the list under a top-level key.
     SetInItem { key: String, index: usize, field: String, value: Value },
+    /// Set a top-level field.
+    SetTop { key: String, value: Value },
     /// Set a field of the mapping under a top-level key (creating the mapping).
     SetInMap { key: String, field: String, value: Value },
 }
@@ -133,6 +156,14 @@ impl Doc {
         Ok(())
     }
 
+    /// Set a top-level field (replacing its value, or adding it at the end).
+    pub fn set<T: Serialize>(&mut self, key: &str, value: &T) -> Result<()> {
+        let value = to_value(value)?;
+        self.value.insert(Value::from(key), value.clone());
+        self.edits.push(Edit::SetTop { key: key.to_string(), value });
+        Ok(())
+    }
+
     /// Set `field` in the mapping under top-level `key`, creating the mapping if needed.
     pub fn set_in_map<T: Serialize>(&mut self, key: &str, field: &str, value: &T) -> Result<()> {
         let value = to_value(value)?;
@@ -175,6 +206,7 @@ impl Doc {
                 Edit::Push { key, entry } => push_lines(&mut lines, key, entry)?,
                 Edit::SetInItem { key, index, field, value } => set_lines(&mut lines, key, *index, field, value)?,
                 Edit::SetInMap { key, field, value } => map_lines(&mut lines, key, field, value)?,
+                Edit::SetTop { key, value } => top_lines(&mut lines, key, value)?,
             }
         }
         let mut text = lines.join("\n");
@@ -262,6 +294,30 @@ fn set_lines(lines: &mut Vec<String>, key: &str, index: usize, field: &str, valu
     single.insert(Value::from(field), value.clone());
     let new = indented(&Value::Mapping(single), field_indent)?;
     lines.splice(last + 1..last + 1, new);
+    Some(())
+}
+
+/// Replace a one-line top-level `key: value`, or add it at the end.
+fn top_lines(lines: &mut Vec<String>, key: &str, value: &Value) -> Option<()> {
+    let mut single = Mapping::new();
+    single.insert(Value::from(key), value.clone());
+    let new = indented(&Value::Mapping(single), 0)?;
+    let prefix = format!("{key}:");
+    match lines.iter().position(|l| l.starts_with(&prefix)) {
+        Some(at) => {
+            let next_is_child = lines.get(at + 1).is_some_and(|l| l.starts_with(' ') || l.starts_with('-'));
+            if next_is_child {
+                return None;
+            }
+            lines.splice(at..at + 1, new);
+        }
+        None => {
+            while lines.last().is_some_and(|l| l.trim().is_empty()) {
+                lines.pop();
+            }
+            lines.extend(new);
+        }
+    }
     Some(())
 }
 
@@ -368,6 +424,14 @@ mod tests {
         let mut d = doc("id: x\nrecovery:\n  fixed: c\n");
         d.set_in_map("recovery", "fixed", &"d").expect("set");
         assert_eq!(d.render().expect("render"), "id: x\nrecovery:\n  fixed: d\n");
+    }
+
+    #[test]
+    fn set_replaces_one_line_and_keeps_the_rest() {
+        let mut d = doc("# hand-made\nid: x\nname: Old  # comment\nz: 1\n");
+        d.set("name", &"New").expect("set");
+        d.set("table", &12).expect("set");
+        assert_eq!(d.render().expect("render"), "# hand-made\nid: x\nname: New\nz: 1\ntable: 12\n");
     }
 
     #[test]

@@ -3,13 +3,17 @@
 //! work itself lives in `book`, `model` and `report`; commands only connect them.
 
 pub mod customer;
+pub mod export;
 pub mod flag;
 pub mod flags;
 pub mod followup;
+pub mod import;
 pub mod init;
 pub mod note;
 pub mod recover;
+pub mod sample_book;
 pub mod show;
+pub mod trends;
 
 use std::io::{IsTerminal, Write};
 
@@ -29,12 +33,14 @@ pub struct Ctx {
 
 /// Run a parsed command line, writing data to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
-    if let Command::Init(args) = &cli.command {
-        return init::run(args);
+    match &cli.command {
+        Command::Init(args) => return init::run(args),
+        Command::SampleBook(args) => return sample_book::run(args),
+        _ => {}
     }
     let ctx = context(&cli)?;
     match &cli.command {
-        Command::Init(_) => Ok(()),
+        Command::Init(_) | Command::SampleBook(_) => Ok(()),
         Command::Customer(c) => customer::run(&ctx, c, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::Note(args) => note::run(&ctx, args),
@@ -42,6 +48,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Flags(args) => flags::run(&ctx, args, out),
         Command::Recover(c) => recover::run(&ctx, c, out),
         Command::Followup(c) => followup::run(&ctx, c, out),
+        Command::Export(args) => export::run(&ctx, args, out),
+        Command::Import(args) => import::run(&ctx, args, out),
+        Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
     }
 }
 

@@ -15,13 +15,23 @@ pub use incident::Incident;
 /// Money as written in records (`lifetime_value: 12000`, `value: 24`): whole amounts print
 /// without a decimal point, so a rewrite does not turn `12000` into `12000.0`.
 pub mod amount {
-    use serde::Serializer;
+    use serde::{Serialize, Serializer};
 
     pub fn serialize<S: Serializer>(value: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
         match value {
-            Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => s.serialize_i64(*v as i64),
-            Some(v) => s.serialize_f64(*v),
+            Some(v) => Whole(*v).serialize(s),
             None => s.serialize_none(),
+        }
+    }
+
+    /// An amount that serialises as an integer when it is one.
+    #[derive(Debug, Clone, Copy)]
+    pub struct Whole(pub f64);
+
+    impl serde::Serialize for Whole {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let v = self.0;
+            if v.fract() == 0.0 && v.abs() < 1e15 { s.serialize_i64(v as i64) } else { s.serialize_f64(v) }
         }
     }
 

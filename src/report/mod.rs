@@ -3,6 +3,8 @@
 
 pub mod briefing;
 pub mod customers;
+pub mod export;
 pub mod flags;
 pub mod followups;
 pub mod incidents;
+pub mod trends;

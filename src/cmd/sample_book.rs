@@ -1,0 +1,63 @@
+//! `care sample-book DIR` (hidden): write a deterministic sample book for tests, the
+//! benchmark and trying things out.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::book::{self, Book, CUSTOMERS};
+use crate::cmd::say;
+use crate::error::{Error, Result};
+use crate::model::{Incident, config};
+use crate::time::Clock;
+use crate::{sample, yaml};
+
+/// Write a sample book: customers, a year of incidents, and a planted pattern.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  care sample-book /tmp/big --customers 10000 --incidents 100000 --seed 1")]
+pub struct Args {
+    /// Folder for the new book (must not hold a book yet).
+    pub dir: PathBuf,
+    #[arg(long, default_value = "200")]
+    pub customers: usize,
+    #[arg(long, default_value = "2000")]
+    pub incidents: usize,
+    /// The same seed always writes the same book.
+    #[arg(long, default_value = "1")]
+    pub seed: u64,
+}
+
+#[derive(Serialize)]
+struct WithRegion<'a> {
+    #[serde(flatten)]
+    incident: &'a Incident,
+    region: &'a str,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    if args.customers == 0 && args.incidents > 0 {
+        return Err(Error::Usage("incidents need at least one customer".into()));
+    }
+    let zone = "America/New_York";
+    let mut settings = config::template("Sample Bistro", zone);
+    settings.push_str(&format!("staff: [{}]\n", sample::STAFF.join(", ")));
+    Book::init(&args.dir, &settings)?;
+    let book = Book::open(args.dir.clone())?;
+    let clock: Clock = book.clock;
+    let customers = sample::customers(args.customers, args.seed, &clock);
+    for c in &customers {
+        book::write_fresh(&book.path(CUSTOMERS).join(format!("{}.yaml", c.id)), &yaml::to_string(c)?)?;
+    }
+    let ids: Vec<String> = customers.iter().map(|c| c.id.clone()).collect();
+    for s in sample::incidents(args.incidents, &ids, args.seed, &clock) {
+        let text = yaml::to_string(&WithRegion { incident: &s.incident, region: s.region })?;
+        book::write_fresh(&book.incident_path(&s.incident.id), &text)?;
+    }
+    say(&format!(
+        "Wrote a sample book in {}: {} customers, {} incidents.",
+        args.dir.display(),
+        args.customers,
+        args.incidents
+    ));
+    Ok(())
+}

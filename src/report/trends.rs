@@ -1,0 +1,451 @@
+//! Trends: group incidents by dimensions and count, to find the pattern behind the
+//! failures ("around 3:30 pm on Wednesdays when Billy is on the job").
+//!
+//! For each group: `count`; `share` = count ÷ the number of incidents that passed the
+//! filters; with two or more dimensions, `lift` = count ÷ the count expected if the
+//! dimensions were independent, i.e. count ÷ (N × Π share of each value in its own
+//! dimension). A lift well above 1 is a combination that happens more than chance says.
+//! An incident with two tags counts once under each tag (so shares may add up past 100 %).
+//! Missing values group under `(none)`.
+//!
+//! Ordering, for ties too: `--sort count` (the default) is count descending, then the
+//! dimension values in their natural order (weekdays Mon–Sun, hours, dates, busyness
+//! bands, text alphabetically); `--sort lift` is lift descending, then the same;
+//! `--sort key` is the natural order alone (for charts over time or over the day).
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+
+use chrono::{Datelike, Timelike};
+use regex::Regex;
+
+use crate::model::Incident;
+use crate::output::{Cell, Rows};
+use crate::time::{Clock, Stamp};
+
+pub const NONE: &str = "(none)";
+
+/// One way of grouping incidents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Dim {
+    Hour,
+    Weekday,
+    Date,
+    Week,
+    Month,
+    Staff,
+    Owner,
+    Product,
+    Location,
+    Channel,
+    Customer,
+    Busyness,
+    Tag,
+    /// Any other top-level field of the incident (`region: midwest`).
+    Field(String),
+}
+
+impl FromStr for Dim {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Dim, String> {
+        let s = s.trim();
+        Ok(match s {
+            "hour" => Dim::Hour,
+            "weekday" => Dim::Weekday,
+            "date" => Dim::Date,
+            "week" => Dim::Week,
+            "month" => Dim::Month,
+            "staff" => Dim::Staff,
+            "owner" => Dim::Owner,
+            "product" => Dim::Product,
+            "location" => Dim::Location,
+            "channel" => Dim::Channel,
+            "customer" => Dim::Customer,
+            "busyness" => Dim::Busyness,
+            "tag" | "tags" => Dim::Tag,
+            other if !other.is_empty() && other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
+                Dim::Field(other.to_string())
+            }
+            other => {
+                return Err(format!(
+                    "{other:?} is not a dimension; use hour, weekday, date, week, month, staff, owner, product, location, channel, customer, busyness, tag, or a field name"
+                ));
+            }
+        })
+    }
+}
+
+impl Dim {
+    pub fn name(&self) -> &str {
+        match self {
+            Dim::Hour => "hour",
+            Dim::Weekday => "weekday",
+            Dim::Date => "date",
+            Dim::Week => "week",
+            Dim::Month => "month",
+            Dim::Staff => "staff",
+            Dim::Owner => "owner",
+            Dim::Product => "product",
+            Dim::Location => "location",
+            Dim::Channel => "channel",
+            Dim::Customer => "customer",
+            Dim::Busyness => "busyness",
+            Dim::Tag => "tag",
+            Dim::Field(f) => f,
+        }
+    }
+
+    /// True when the value comes from a field the typed record does not hold.
+    pub fn needs_fields(&self) -> bool {
+        matches!(self, Dim::Field(_))
+    }
+}
+
+/// A group's value in one dimension, with its place in the natural order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value {
+    rank: i64,
+    pub label: String,
+}
+
+impl Value {
+    fn text(label: impl Into<String>) -> Value {
+        Value { rank: 0, label: label.into() }
+    }
+
+    fn ranked(rank: i64, label: String) -> Value {
+        Value { rank, label }
+    }
+}
+
+/// How an incident is seen by trends: the record and its other top-level scalar fields.
+#[derive(Debug, Clone, Copy)]
+pub struct Seen<'a> {
+    pub incident: &'a Incident,
+    pub fields: Option<&'a BTreeMap<String, String>>,
+}
+
+/// What to compute.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub dims: Vec<Dim>,
+    /// Slot length in minutes for the `hour` dimension (60: whole hours).
+    pub bucket: u32,
+    pub filters: Vec<Filter>,
+    pub since: Option<Stamp>,
+    pub until: Option<Stamp>,
+    pub sort: Sort,
+    pub top: Option<usize>,
+    pub min_count: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sort {
+    Count,
+    Lift,
+    Key,
+}
+
+/// `--where FIELD=VALUE` (equal, ignoring case) or `FIELD~REGEX`.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub dim: Dim,
+    pub test: Test,
+}
+
+#[derive(Debug, Clone)]
+pub enum Test {
+    Equals(String),
+    Matches(Regex),
+}
+
+impl FromStr for Filter {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Filter, String> {
+        let bad = || format!("cannot read {s:?} as a filter; use FIELD=VALUE or FIELD~REGEX (e.g. staff=billy)");
+        let at = s.find(['=', '~']).ok_or_else(bad)?;
+        let dim: Dim = s[..at].parse().map_err(|_| bad())?;
+        let value = &s[at + 1..];
+        let test = if s[at..].starts_with('=') {
+            Test::Equals(value.to_lowercase())
+        } else {
+            Test::Matches(Regex::new(value).map_err(|e| format!("{s:?}: {e}"))?)
+        };
+        Ok(Filter { dim, test })
+    }
+}
+
+impl Filter {
+    fn accepts(&self, values: &[Value]) -> bool {
+        values.iter().any(|v| match &self.test {
+            Test::Equals(want) => v.label.to_lowercase() == *want,
+            Test::Matches(re) => re.is_match(&v.label),
+        })
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// An incident's values in one dimension (several for tags, `(none)` when missing).
+pub fn values(dim: &Dim, seen: Seen<'_>, clock: &Clock, bucket: u32) -> Vec<Value> {
+    let i = seen.incident;
+    let local = i.opened.with_timezone(&clock.tz);
+    let text = |v: &Option<String>| vec![Value::text(v.as_deref().filter(|s| !s.is_empty()).unwrap_or(NONE))];
+    match dim {
+        Dim::Hour => {
+            let minute = i64::from(local.hour() * 60 + local.minute());
+            let start = minute - minute % i64::from(bucket.max(1));
+            let label = if bucket >= 60 && bucket.is_multiple_of(60) {
+                format!("{:02}", start / 60)
+            } else {
+                format!("{:02}:{:02}", start / 60, start % 60)
+            };
+            vec![Value::ranked(start, label)]
+        }
+        Dim::Weekday => {
+            let d = local.weekday().num_days_from_monday();
+            vec![Value::ranked(i64::from(d), WEEKDAYS[d as usize].to_string())]
+        }
+        Dim::Date => vec![Value::text(local.format("%Y-%m-%d").to_string())],
+        Dim::Week => {
+            let w = local.iso_week();
+            vec![Value::text(format!("{}-W{:02}", w.year(), w.week()))]
+        }
+        Dim::Month => vec![Value::text(local.format("%Y-%m").to_string())],
+        Dim::Staff => text(&i.staff),
+        Dim::Owner => text(&i.owner),
+        Dim::Product => text(&i.product),
+        Dim::Location => text(&i.location),
+        Dim::Channel => text(&i.channel),
+        Dim::Customer => vec![Value::text(i.customer.clone())],
+        Dim::Busyness => match i.busyness {
+            Some(b) if b >= 100 => vec![Value::ranked(100, "100".to_string())],
+            Some(b) => {
+                let low = b - b % 10;
+                vec![Value::ranked(i64::from(low), format!("{low}-{}", low + 9))]
+            }
+            None => vec![Value::ranked(-1, NONE.to_string())],
+        },
+        Dim::Tag if i.tags.is_empty() => vec![Value::text(NONE)],
+        Dim::Tag => {
+            let mut tags: Vec<Value> = i.tags.iter().map(|t| Value::text(t.clone())).collect();
+            tags.sort();
+            tags.dedup();
+            tags
+        }
+        Dim::Field(name) => text(&seen.fields.and_then(|f| f.get(name)).cloned()),
+    }
+}
+
+/// One group of the result.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub values: Vec<Value>,
+    pub count: u64,
+    pub share: f64,
+    pub lift: Option<f64>,
+}
+
+/// The result: the groups in order, and the number of incidents counted.
+#[derive(Debug, Clone)]
+pub struct Trend {
+    pub dims: Vec<Dim>,
+    pub total: u64,
+    pub groups: Vec<Group>,
+}
+
+/// Count incidents into groups.
+pub fn compute<'a>(incidents: impl IntoIterator<Item = Seen<'a>>, opts: &Options, clock: &Clock) -> Trend {
+    let mut total = 0u64;
+    let mut counts: HashMap<Vec<Value>, u64> = HashMap::new();
+    // Per dimension: how many incidents have each value (for shares and lift).
+    let mut margins: Vec<HashMap<Value, u64>> = vec![HashMap::new(); opts.dims.len()];
+    for seen in incidents {
+        let opened = seen.incident.opened;
+        if opts.since.is_some_and(|s| opened < s) || opts.until.is_some_and(|u| opened >= u) {
+            continue;
+        }
+        if !opts.filters.iter().all(|f| f.accepts(&values(&f.dim, seen, clock, opts.bucket))) {
+            continue;
+        }
+        total += 1;
+        let per_dim: Vec<Vec<Value>> = opts.dims.iter().map(|d| values(d, seen, clock, opts.bucket)).collect();
+        for (margin, vals) in margins.iter_mut().zip(&per_dim) {
+            for v in vals {
+                *margin.entry(v.clone()).or_default() += 1;
+            }
+        }
+        for key in cross(&per_dim) {
+            *counts.entry(key).or_default() += 1;
+        }
+    }
+    let n = total as f64;
+    let mut groups: Vec<Group> = counts
+        .into_iter()
+        .filter(|(_, count)| *count >= opts.min_count)
+        .map(|(values, count)| {
+            let lift = (opts.dims.len() >= 2).then(|| {
+                let expected = values.iter().zip(&margins).fold(n, |acc, (v, m)| acc * m[v] as f64 / n);
+                count as f64 / expected
+            });
+            Group { values, count, share: count as f64 / n, lift }
+        })
+        .collect();
+    groups.sort_by(|a, b| {
+        let by_key = a.values.cmp(&b.values);
+        match opts.sort {
+            Sort::Count => b.count.cmp(&a.count).then(by_key),
+            Sort::Lift => {
+                b.lift.unwrap_or(0.0).total_cmp(&a.lift.unwrap_or(0.0)).then(b.count.cmp(&a.count)).then(by_key)
+            }
+            Sort::Key => by_key,
+        }
+    });
+    if let Some(top) = opts.top {
+        groups.truncate(top);
+    }
+    Trend { dims: opts.dims.clone(), total, groups }
+}
+
+/// Every combination of one value per dimension.
+fn cross(per_dim: &[Vec<Value>]) -> Vec<Vec<Value>> {
+    per_dim.iter().fold(vec![Vec::new()], |acc, vals| {
+        acc.iter()
+            .flat_map(|prefix| {
+                vals.iter().map(move |v| {
+                    let mut key = prefix.clone();
+                    key.push(v.clone());
+                    key
+                })
+            })
+            .collect()
+    })
+}
+
+/// The trend as rows: the dimensions, count, share, and lift with two or more dimensions.
+pub fn rows(trend: &Trend) -> Rows {
+    let mut columns: Vec<String> = trend.dims.iter().map(|d| d.name().to_string()).collect();
+    columns.extend(["count".to_string(), "share".to_string()]);
+    let with_lift = trend.dims.len() >= 2;
+    if with_lift {
+        columns.push("lift".to_string());
+    }
+    let mut rows = Rows { columns, rows: Vec::new() };
+    for g in &trend.groups {
+        let mut row: Vec<Cell> = g.values.iter().map(|v| Cell::Text(v.label.clone())).collect();
+        row.push(Cell::Int(g.count as i64));
+        row.push(Cell::Share(g.share));
+        if with_lift {
+            row.push(Cell::Ratio(g.lift.unwrap_or(0.0)));
+        }
+        rows.rows.push(row);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::incident::Recovery;
+    use chrono::{DateTime, Utc};
+
+    fn clock() -> Clock {
+        let now = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").expect("t").with_timezone(&Utc);
+        Clock::new(now, chrono_tz::America::New_York)
+    }
+
+    fn incident(opened: &str, staff: &str, tags: &[&str]) -> Incident {
+        Incident {
+            id: "x".into(),
+            customer: "c".into(),
+            opened: DateTime::parse_from_rfc3339(opened).expect("time"),
+            staff: Some(staff.into()),
+            owner: None,
+            product: None,
+            location: None,
+            channel: None,
+            busyness: Some(95),
+            summary: None,
+            circumstances: None,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            recovery: Recovery::default(),
+            followups: vec![],
+        }
+    }
+
+    fn opts(dims: &[&str]) -> Options {
+        Options {
+            dims: dims.iter().map(|d| d.parse().expect("dim")).collect(),
+            bucket: 60,
+            filters: vec![],
+            since: None,
+            until: None,
+            sort: Sort::Count,
+            top: None,
+            min_count: 1,
+        }
+    }
+
+    fn run(incidents: &[Incident], o: &Options) -> Trend {
+        compute(incidents.iter().map(|incident| Seen { incident, fields: None }), o, &clock())
+    }
+
+    #[test]
+    fn share_and_lift_by_hand() {
+        // Wed 2026-11-18 15:10 EST twice with billy, once with joan; Thu with joan once.
+        let data = [
+            incident("2026-11-18T15:10:00-05:00", "billy", &[]),
+            incident("2026-11-18T15:40:00-05:00", "billy", &[]),
+            incident("2026-11-18T15:50:00-05:00", "joan", &[]),
+            incident("2026-11-19T09:00:00-05:00", "joan", &[]),
+        ];
+        let t = run(&data, &opts(&["weekday", "staff"]));
+        assert_eq!(t.total, 4);
+        let first = &t.groups[0];
+        assert_eq!(first.values.iter().map(|v| v.label.as_str()).collect::<Vec<_>>(), ["Wed", "billy"]);
+        assert_eq!(first.count, 2);
+        assert!((first.share - 0.5).abs() < 1e-9);
+        // Wed has 3/4, billy 2/4: expected 4 × 3/4 × 2/4 = 1.5, lift 2 / 1.5.
+        assert!((first.lift.expect("lift") - 4.0 / 3.0).abs() < 1e-9);
+        // Thu × joan: expected 4 × 1/4 × 2/4 = 0.5, lift 2.
+        let thu = t.groups.iter().find(|g| g.values[0].label == "Thu").expect("thu");
+        assert!((thu.lift.expect("lift") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn hours_buckets_and_weekdays_are_local_and_in_natural_order() {
+        let data = [
+            incident("2026-11-18T20:40:00Z", "a", &[]), // 15:40 EST, Wednesday
+            incident("2026-11-16T14:05:00Z", "a", &[]), // 09:05 EST, Monday
+        ];
+        let mut o = opts(&["weekday"]);
+        o.sort = Sort::Key;
+        let labels: Vec<String> = run(&data, &o).groups.iter().map(|g| g.values[0].label.clone()).collect();
+        assert_eq!(labels, ["Mon", "Wed"]);
+        let mut o = opts(&["hour"]);
+        o.bucket = 30;
+        let labels: Vec<String> = run(&data, &o).groups.iter().map(|g| g.values[0].label.clone()).collect();
+        assert_eq!(labels, ["09:00", "15:30"]);
+        assert_eq!(run(&data, &opts(&["busyness"])).groups[0].values[0].label, "90-99");
+        assert_eq!(run(&data, &opts(&["week"])).groups[0].values[0].label, "2026-W47");
+    }
+
+    #[test]
+    fn an_incident_with_two_tags_counts_under_each_and_filters_apply() {
+        let data = [
+            incident("2026-11-18T15:10:00-05:00", "billy", &["kitchen", "wait"]),
+            incident("2026-11-19T15:10:00-05:00", "joan", &[]),
+        ];
+        let t = run(&data, &opts(&["tag"]));
+        let got: Vec<(String, u64)> = t.groups.iter().map(|g| (g.values[0].label.clone(), g.count)).collect();
+        assert_eq!(got, [("(none)".to_string(), 1), ("kitchen".to_string(), 1), ("wait".to_string(), 1)]);
+        let mut o = opts(&["staff"]);
+        o.filters = vec!["weekday=wed".parse().expect("filter")];
+        assert_eq!(run(&data, &o).total, 1);
+        o.filters = vec!["staff~^j".parse().expect("filter")];
+        assert_eq!(run(&data, &o).groups[0].values[0].label, "joan");
+        assert!("nonsense".parse::<Filter>().is_err());
+    }
+}

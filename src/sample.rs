@@ -1,0 +1,298 @@
+//! A deterministic sample book: N customers and M incidents over a year, with realistic
+//! variety and one planted pattern (story 3: failures cluster at 15:00–16:00 on Wednesdays
+//! when Billy is on duty). Tests and the benchmark use it; the same seed always gives the
+//! same book. Pure: records in, no files (`cmd/sample_book.rs` writes them).
+
+use chrono::{Datelike, Duration, NaiveDate, NaiveTime};
+
+use crate::model::customer::{Contact, Customer, Entry};
+use crate::model::incident::{Done, Followup, Incident, Recovery, Step};
+use crate::model::{config, id, recovery};
+use crate::time::{Clock, Stamp};
+
+/// SplitMix64: small, fast, and good enough to make varied sample data from a seed.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// True with probability `percent` %.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+const FIRST: [&str; 24] = [
+    "Ada",
+    "Alan",
+    "Grace",
+    "Katherine",
+    "Charles",
+    "Mary",
+    "Hiroshi",
+    "Priya",
+    "Rosa",
+    "Samuel",
+    "Marcus",
+    "Beatrice",
+    "Tom",
+    "Ines",
+    "Omar",
+    "Lena",
+    "Kwame",
+    "Sofia",
+    "Ivan",
+    "Mei",
+    "Diego",
+    "Fatima",
+    "Noah",
+    "Yuki",
+];
+const LAST: [&str; 20] = [
+    "Lovelace", "Turing", "Hopper", "Johnson", "Babbage", "Shelley", "Tanaka", "Raman", "Delgado", "Okafor", "Novak",
+    "Kowalski", "Haddad", "Berg", "Mensah", "Rossi", "Petrov", "Chen", "Alvarez", "Sato",
+];
+const PREFERENCES: [(&str, bool); 10] = [
+    ("Allergic to shellfish", true),
+    ("No phone calls before 11 am", true),
+    ("Nut allergy: no nuts anywhere near the plate", true),
+    ("Uses a wheelchair: table near the door", true),
+    ("Likes the corner table", false),
+    ("Prefers sparkling water", false),
+    ("Texts rather than calls", false),
+    ("Vegetarian", false),
+    ("Likes to chat with the chef", false),
+    ("Quiet table, away from the bar", false),
+];
+const ROLES: [&str; 6] = [
+    "Drummer in a local band",
+    "Plans weddings at the Hudson venue",
+    "Runs the bookshop next door",
+    "Hosts the monthly book club dinner",
+    "Brings clients for business lunches",
+    "Teaches at the music school",
+];
+pub const STAFF: [&str; 6] = ["joan", "billy", "dale", "jeff", "maria", "ivan"];
+const PRODUCTS: [&str; 8] = ["entrees", "desserts", "drinks", "reservations", "takeout", "billing", "wine", "starters"];
+const LOCATIONS: [&str; 3] = ["downtown", "uptown", "airport"];
+const CHANNELS: [&str; 4] = ["in-person", "phone", "email", "web"];
+const TAGS: [&str; 6] = ["kitchen", "wait", "billing", "noise", "booking", "temperature"];
+const SUMMARIES: [&str; 8] = [
+    "Order mixed up",
+    "Long wait for the table",
+    "Dish came out cold",
+    "Charged twice",
+    "Booking was lost",
+    "Wrong wine served",
+    "Takeout order incomplete",
+    "Dessert forgotten",
+];
+
+/// The sample customers: varied names, preferences (some critical), roles and values.
+pub fn customers(n: usize, seed: u64, clock: &Clock) -> Vec<Customer> {
+    let mut rng = Rng::new(seed);
+    let at = clock.now();
+    (0..n)
+        .map(|i| {
+            let name = format!("{} {}", rng.pick(&FIRST), rng.pick(&LAST));
+            let since =
+                NaiveDate::from_ymd_opt(2010, 1, 1).unwrap_or_default() + Duration::days(rng.below(6000) as i64);
+            let entry = |text: &str, critical: bool| Entry {
+                text: text.to_string(),
+                at: Some(at),
+                by: "joan".into(),
+                incident: None,
+                critical,
+                retired: None,
+            };
+            let preferences = (0..rng.below(3))
+                .map(|_| {
+                    let (text, critical) = *rng.pick(&PREFERENCES);
+                    entry(text, critical)
+                })
+                .collect();
+            let roles = if rng.chance(40) { vec![entry(rng.pick::<&str>(&ROLES), false)] } else { vec![] };
+            Customer {
+                id: format!("{}-{i}", id::slug(&name)),
+                contact: Contact {
+                    email: Some(format!("{}{i}@example.com", id::slug(&name).replace('-', "."))),
+                    phone: Some(format!("+1 555 {:04}", rng.below(10_000))),
+                },
+                name,
+                since: Some(since),
+                lifetime_value: Some((rng.below(400) * 100) as f64),
+                roles,
+                goals: vec![],
+                preferences,
+                notes: vec![],
+                missteps: vec![],
+                flags: vec![],
+            }
+        })
+        .collect()
+}
+
+/// A sample incident and its region, a field the tool does not know (for `--where`).
+#[derive(Debug, Clone)]
+pub struct SampleIncident {
+    pub incident: Incident,
+    pub region: &'static str,
+}
+
+/// `m` incidents over the year before the clock's today, for `customers`; about one in
+/// twelve is the planted pattern (Wednesday, 15:00–16:00, Billy on duty).
+pub fn incidents(m: usize, customer_ids: &[String], seed: u64, clock: &Clock) -> Vec<SampleIncident> {
+    let mut rng = Rng::new(seed ^ 0x5EED);
+    let policy = config::Followup::default();
+    let first_day = clock.today() - Duration::days(365);
+    let mut taken = std::collections::HashSet::new();
+    (0..m)
+        .map(|_| {
+            let planted = rng.chance(8);
+            let mut day = first_day + Duration::days(rng.below(365) as i64);
+            let (staff, minute) = if planted {
+                // Move to that week's Wednesday, in the 15:00 hour.
+                let back = i64::from(day.weekday().num_days_from_monday()) - 2;
+                day -= Duration::days(back);
+                if day >= clock.today() {
+                    day -= Duration::days(7);
+                }
+                ("billy", 15 * 60 + rng.below(60) as u32)
+            } else {
+                (*rng.pick(&STAFF), 11 * 60 + rng.below(11 * 60) as u32)
+            };
+            let time = NaiveTime::from_num_seconds_from_midnight_opt(minute * 60, 0).unwrap_or_default();
+            let opened = clock.local(day.and_time(time));
+            let mut incident = Incident {
+                id: String::new(),
+                customer: rng.pick(customer_ids).clone(),
+                opened,
+                staff: Some(staff.to_string()),
+                owner: Some(rng.pick(&STAFF).to_string()),
+                product: Some(rng.pick(&PRODUCTS).to_string()),
+                location: Some(rng.pick(&LOCATIONS).to_string()),
+                channel: Some(rng.pick(&CHANNELS).to_string()),
+                busyness: Some(30 + rng.below(71) as u32),
+                summary: Some(rng.pick(&SUMMARIES).to_string()),
+                circumstances: rng.chance(50).then(|| "Celebrating a birthday".to_string()),
+                tags: (0..rng.below(3)).map(|_| rng.pick(&TAGS).to_string()).collect(),
+                recovery: Recovery::default(),
+                followups: vec![recovery::first_progress(opened, &policy, clock)],
+            };
+            incident.tags.dedup();
+            loop {
+                incident.id = id::incident_id(day, rng.next_u64());
+                if taken.insert(incident.id.clone()) {
+                    break;
+                }
+            }
+            recover(&mut incident, &mut rng, &policy, clock);
+            SampleIncident { incident, region: if rng.chance(50) { "east" } else { "midwest" } }
+        })
+        .collect()
+}
+
+/// Most sample incidents are recovered and closed, some late; a few are still open.
+fn recover(i: &mut Incident, rng: &mut Rng, policy: &config::Followup, clock: &Clock) {
+    let owner = i.owner.clone().unwrap_or_default();
+    let step = |at: Stamp, by: &str| Step { at, by: by.to_string(), note: None, what: None, value: None };
+    let apologized = i.opened + Duration::minutes(1 + rng.below(5) as i64);
+    i.recovery.apologized = Some(step(apologized, &owner));
+    i.recovery.reviewed = Some(step(apologized + Duration::minutes(2), &owner));
+    if rng.chance(5) && clock.now() - i.opened < Duration::days(30) {
+        return; // still open
+    }
+    let fixed = i.opened + Duration::minutes(5 + rng.below(30) as i64);
+    i.recovery.fixed = Some(step(fixed, i.staff.as_deref().unwrap_or("")));
+    let done = |at: Stamp| Done { at, by: owner.clone(), how: Some("in-person".into()), note: None };
+    let progress = &mut i.followups[0];
+    progress.done = Some(done(fixed));
+    progress.missed_by = Some((fixed - progress.due).num_minutes()).filter(|&m| m > 0);
+    let mut extra = step(fixed + Duration::minutes(2), &owner);
+    extra.what = Some("Dessert on the house".into());
+    extra.value = Some((5 + rng.below(40)) as f64);
+    i.recovery.extra = Some(extra);
+    let closed = fixed + Duration::minutes(30 + rng.below(120) as i64);
+    i.recovery.closed = Some(step(closed, &owner));
+    for (kind, due) in [
+        (recovery::CHECK_IN, clock.add(fixed, policy.check_in)),
+        (recovery::WRAP_UP, clock.add(closed, policy.wrap_up)),
+    ] {
+        let late = rng.chance(10).then(|| 30 + rng.below(600) as i64);
+        let at = due + Duration::minutes(late.unwrap_or(0)) - Duration::minutes(10);
+        let finished = at <= clock.now();
+        i.followups.push(Followup {
+            kind: kind.to_string(),
+            due,
+            how: (kind == recovery::WRAP_UP).then(|| "handwritten".to_string()),
+            text: None,
+            done: finished.then(|| done(at)),
+            missed_by: if finished { late.map(|m| m - 10).filter(|&m| m > 0) } else { None },
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn clock() -> Clock {
+        let now = DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("t").with_timezone(&Utc);
+        Clock::new(now, chrono_tz::America::New_York)
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_book() {
+        let c = clock();
+        let a = customers(50, 7, &c);
+        let b = customers(50, 7, &c);
+        assert_eq!(a.iter().map(|c| &c.id).collect::<Vec<_>>(), b.iter().map(|c| &c.id).collect::<Vec<_>>());
+        let ids: Vec<String> = a.iter().map(|c| c.id.clone()).collect();
+        let x = incidents(200, &ids, 7, &c);
+        let y = incidents(200, &ids, 7, &c);
+        assert_eq!(
+            x.iter().map(|s| &s.incident.id).collect::<Vec<_>>(),
+            y.iter().map(|s| &s.incident.id).collect::<Vec<_>>()
+        );
+        assert!(x.iter().all(|s| id::check_incident_id(&s.incident.id).is_ok()));
+        let unique: std::collections::HashSet<_> = a.iter().map(|c| &c.id).collect();
+        assert_eq!(unique.len(), 50);
+    }
+
+    #[test]
+    fn the_pattern_is_planted_on_wednesday_afternoons() {
+        let c = clock();
+        let found = incidents(1000, &["a".to_string()], 1, &c);
+        let planted = found
+            .iter()
+            .filter(|s| {
+                let local = s.incident.opened.with_timezone(&c.tz);
+                s.incident.staff.as_deref() == Some("billy")
+                    && local.weekday() == chrono::Weekday::Wed
+                    && chrono::Timelike::hour(&local) == 15
+            })
+            .count();
+        assert!((50..130).contains(&planted), "{planted}");
+    }
+}

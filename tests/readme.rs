@@ -32,6 +32,8 @@ fn every_shell_example_in_the_readme_runs() {
     let script = format!("set -euo pipefail\n{}", blocks[1..].join("\n"));
 
     let dir = tempfile::TempDir::new().expect("temp dir");
+    // The sample books, where the README's `-C examples/...` commands expect them.
+    copy_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"), &dir.path().join("examples"));
     // The tour's reservations list, as a booking system would export it.
     std::fs::create_dir(dir.path().join("trattoria")).expect("mkdir");
     std::fs::write(dir.path().join("trattoria/reservations.csv"), "19:00,ada-lovelace\n").expect("write");
@@ -55,4 +57,18 @@ fn every_shell_example_in_the_readme_runs() {
     assert!(stdout.contains("check-in"), "the next day's check-in is listed:\n{stdout}");
     assert!(stdout.contains("wrap-up"), "three days later, the wrap-up:\n{stdout}");
     assert!(stderr.contains("Still to do"));
+    assert!(stdout.contains("█"), "the chart is drawn");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
 }

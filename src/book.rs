@@ -125,10 +125,22 @@ impl Book {
         if !dir.exists() {
             return (files, problems);
         }
+        let mut skip: Vec<PathBuf> = Vec::new();
         let walk = WalkDir::new(&dir).sort_by_file_name().into_iter().filter_entry(|e| !is_hidden(e.file_name()));
         for entry in walk {
+            if entry.as_ref().is_ok_and(|e| skip.iter().any(|s| e.path().starts_with(s))) {
+                continue;
+            }
             match entry {
+                Ok(e) if e.file_type().is_dir() && e.depth() > 0 && is_record_name(e.file_name()) => {
+                    problems.push(Error::data(e.path(), 1, 1, "is a folder named like a record; rename it"));
+                    skip.push(e.into_path());
+                }
                 Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) if is_record_name(e.file_name()) && e.path_is_symlink() => match self.inside(e.path()) {
+                    Ok(()) => files.push(e.into_path()),
+                    Err(problem) => problems.push(problem),
+                },
                 Ok(e) if is_record_name(e.file_name()) => files.push(e.into_path()),
                 Ok(_) => {}
                 Err(e) => {
@@ -138,6 +150,26 @@ impl Book {
             }
         }
         (files, problems)
+    }
+
+    /// A symlinked record must lead to a file inside the book: a link may organise the
+    /// book, but never make it read (or later overwrite) a file elsewhere.
+    fn inside(&self, link: &Path) -> Result<()> {
+        let target = fs::canonicalize(link).map_err(|e| {
+            Error::data(link, 1, 1, format!("a symlink to nothing ({e}); remove it or restore its target"))
+        })?;
+        let root = if self.root.as_os_str().is_empty() { Path::new(".") } else { &self.root };
+        let root = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+        if target.starts_with(&root) {
+            Ok(())
+        } else {
+            Err(Error::data(
+                link,
+                1,
+                1,
+                format!("a symlink to {}, outside the book; records must live in the book", target.display()),
+            ))
+        }
     }
 
     /// Read and parse every record of a kind. Broken files are collected, not fatal.
@@ -252,7 +284,15 @@ impl Book {
 
     /// Read one record by path.
     pub fn read<T: DeserializeOwned>(&self, path: &Path) -> Result<T> {
-        yaml::parse(path, &read_text(path)?)
+        yaml::parse(path, &self.read_text(path)?)
+    }
+
+    /// A record's text, refusing a symlink that leads out of the book.
+    pub fn read_text(&self, path: &Path) -> Result<String> {
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            self.inside(path)?;
+        }
+        read_text(path)
     }
 
     /// Edit one record under its lock: read, parse (typed and as a document), let `edit`
@@ -264,7 +304,7 @@ impl Book {
     {
         let _lock = Lock::acquire(path)?;
         remove_stale_temps(path);
-        let text = read_text(path)?;
+        let text = self.read_text(path)?;
         let record: R = yaml::parse(path, &text)?;
         let mut doc = Doc::parse(path, &text)?;
         let out = edit(&record, &mut doc)?;
@@ -276,6 +316,31 @@ impl Book {
         }
         write_atomic(path, &doc.render()?)?;
         Ok(out)
+    }
+
+    /// A private copy of a record for an editor: hidden, beside it, ending in `.yaml` so
+    /// editors highlight it, never read as a record.
+    pub fn scratch_copy(&self, path: &Path, text: &str) -> Result<PathBuf> {
+        let scratch = sidecar(path, &format!("edit-{}.yaml", std::process::id()));
+        fs::write(&scratch, text).map_err(|e| Error::io(&scratch, e))?;
+        Ok(scratch)
+    }
+
+    pub fn remove_scratch(&self, scratch: &Path) {
+        let _ = fs::remove_file(scratch);
+    }
+
+    /// Replace a record with `new`, under its lock, only if it still holds `old`: an edit
+    /// made in an editor must not overwrite a note someone added meanwhile.
+    pub fn replace_if_unchanged(&self, path: &Path, old: &str, new: &str) -> Result<()> {
+        let _lock = Lock::acquire(path)?;
+        if self.read_text(path)? != old {
+            return Err(Error::Refused(format!(
+                "{} changed while you were editing it; nothing was written",
+                path.display()
+            )));
+        }
+        write_atomic(path, new)
     }
 
     /// Write a new record; refuses to replace an existing file.

@@ -93,6 +93,13 @@ pub enum Command {
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
     Import(cmd::import::Args),
+    /// Validate the whole book: every problem with its file, line and column.
+    Check(cmd::check::Args),
+    /// Open a customer or incident in your editor; an invalid save is offered back, never kept.
+    Edit(cmd::edit::Args),
+    /// Mind the words: find banished phrases in a draft apology, note or email.
+    #[command(subcommand, after_help = "Examples:\n  care lexicon check draft.txt\n  care lexicon list")]
+    Lexicon(cmd::lexicon::Command),
     /// Write a deterministic sample book (for tests and the benchmark).
     #[command(hide = true)]
     SampleBook(cmd::sample_book::Args),

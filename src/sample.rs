@@ -187,6 +187,7 @@ pub fn incidents(m: usize, customer_ids: &[String], seed: u64, clock: &Clock) ->
                 id: String::new(),
                 customer: rng.pick(customer_ids).clone(),
                 opened,
+                recorded: Some(opened + Duration::minutes(10)),
                 staff: Some(staff.to_string()),
                 owner: Some(rng.pick(&STAFF).to_string()),
                 product: Some(rng.pick(&PRODUCTS).to_string()),

@@ -114,6 +114,7 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
         None => book.clock.now(),
     };
     let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
+    super::lexicon::mind_the_words(ctx, note.as_deref());
     let done = Done { at, by: ctx.staff.clone(), how: args.how.clone(), note };
     let (path, incident) = book.find_incident(&args.id)?;
     let plan = book.edit(&path, |current: &Incident, doc| {

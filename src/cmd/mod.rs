@@ -2,13 +2,16 @@
 //! context and a writer for stdout (so it can be driven without spawning a process). The
 //! work itself lives in `book`, `model` and `report`; commands only connect them.
 
+pub mod check;
 pub mod customer;
+pub mod edit;
 pub mod export;
 pub mod flag;
 pub mod flags;
 pub mod followup;
 pub mod import;
 pub mod init;
+pub mod lexicon;
 pub mod note;
 pub mod recover;
 pub mod sample_book;
@@ -49,6 +52,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Recover(c) => recover::run(&ctx, c, out),
         Command::Followup(c) => followup::run(&ctx, c, out),
         Command::Export(args) => export::run(&ctx, args, out),
+        Command::Check(args) => check::run(&ctx, args, out),
+        Command::Edit(args) => edit::run(&ctx, args),
+        Command::Lexicon(c) => lexicon::run(&ctx, c, out),
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
     }

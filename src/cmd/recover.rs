@@ -151,6 +151,7 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
         id: String::new(),
         customer: customer.id.clone(),
         opened,
+        recorded: Some(book.clock.now()),
         staff: clean(&args.staff),
         owner: clean(&args.owner).or_else(|| Some(ctx.staff.clone())),
         product: clean(&args.product),
@@ -249,6 +250,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
         }
         step.value = extra.value;
     }
+    super::lexicon::mind_the_words(ctx, step.note.as_deref());
     let (path, incident) = book.find_incident(&args.id)?;
     let warnings = book.edit(&path, |current: &Incident, doc| {
         let plan =

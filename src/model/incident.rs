@@ -11,6 +11,9 @@ pub struct Incident {
     pub id: String,
     pub customer: String,
     pub opened: Stamp,
+    /// When the deposition was written down (a day later is too late: memory fades).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<Stamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

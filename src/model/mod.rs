@@ -6,6 +6,7 @@ pub mod config;
 pub mod customer;
 pub mod id;
 pub mod incident;
+pub mod lexicon;
 pub mod recovery;
 
 pub use config::Config;

@@ -290,6 +290,7 @@ mod tests {
             id: "20261122-abcdef".into(),
             customer: "ada".into(),
             opened: t("19:42"),
+            recorded: None,
             staff: None,
             owner: Some("joan".into()),
             product: None,

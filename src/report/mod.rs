@@ -2,6 +2,7 @@
 //! so each can be tested on records made in the test.
 
 pub mod briefing;
+pub mod check;
 pub mod customers;
 pub mod export;
 pub mod flags;

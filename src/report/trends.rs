@@ -361,6 +361,7 @@ mod tests {
             id: "x".into(),
             customer: "c".into(),
             opened: DateTime::parse_from_rfc3339(opened).expect("time"),
+            recorded: None,
             staff: Some(staff.into()),
             owner: None,
             product: None,

@@ -1,0 +1,83 @@
+//! `care check`: validate the whole book. Reads every file itself (never a cache), so what
+//! it says is what is on disk.
+
+use std::io::Write;
+
+use serde::de::DeserializeOwned;
+
+use crate::book::{Book, CONFIG_FILE, CUSTOMERS, INCIDENTS};
+use crate::cmd::{Ctx, say};
+use crate::error::{Error, Result};
+use crate::model::{Customer, Incident, lexicon};
+use crate::output;
+use crate::report::check::{self, Finding, Read, Severity};
+use crate::yaml;
+
+/// Validate the whole book: YAML errors with file:line:column, unknown customers,
+/// duplicate ids, unknown staff, missing or late depositions, steps out of order.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Exit status: 0 when there are no errors (warnings allowed), 1 otherwise.
+Examples:
+  care check
+  care check --strict --format csv > findings.csv      warnings fail too")]
+pub struct Args {
+    /// Fail on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let book = &ctx.book;
+    let mut findings = Vec::new();
+    let customers: Vec<Read<Customer>> = read_all(book, CUSTOMERS, &mut findings);
+    let incidents: Vec<Read<Incident>> = read_all(book, INCIDENTS, &mut findings);
+    if let Err(e) = lexicon::rules(&book.config.lexicon) {
+        findings.push(Finding {
+            severity: Severity::Error,
+            file: book.path(CONFIG_FILE),
+            line: 1,
+            column: 1,
+            code: "bad-lexicon",
+            message: e,
+        });
+    }
+    findings.extend(check::check(&book.config, &customers, &incidents));
+    findings.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    output::print(out, &ctx.style, &check::rows(&findings))?;
+    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
+    let warnings = findings.len() - errors;
+    if findings.is_empty() {
+        say(&format!("The book is clean: {} customers, {} incidents.", customers.len(), incidents.len()));
+        return Ok(());
+    }
+    let summary = format!("{errors} error(s) and {warnings} warning(s)");
+    if errors > 0 || (args.strict && warnings > 0) {
+        return Err(Error::Refused(format!("check found {summary}")));
+    }
+    say(&format!("No errors; {warnings} warning(s)."));
+    Ok(())
+}
+
+/// Every record of a kind, parsed; files that cannot be read or parsed become findings.
+fn read_all<T: DeserializeOwned>(book: &Book, sub: &str, findings: &mut Vec<Finding>) -> Vec<Read<T>> {
+    let loaded = book.load_with(sub, |path, text| {
+        Ok(match yaml::parse::<T>(path, text) {
+            Ok(record) => Ok(Read { path: path.to_path_buf(), text: text.to_string(), record }),
+            // A syntax error is told as the YAML parser sees it, not as a wrong field.
+            Err(e) => match yaml::parse::<yaml::Value>(path, text) {
+                Ok(_) => Err(check::unreadable(&e, true)),
+                Err(syntax) => Err(check::unreadable(&syntax, false)),
+            },
+        })
+    });
+    findings.extend(loaded.problems.iter().map(|e| check::unreadable(e, false)));
+    let mut records = Vec::new();
+    for (_, parsed) in loaded.records {
+        match parsed {
+            Ok(read) => records.push(read),
+            Err(finding) => findings.push(finding),
+        }
+    }
+    records
+}

@@ -1,0 +1,70 @@
+//! `care lexicon check|list`: find banished phrases in a draft before the customer reads it.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::book::read_input;
+use crate::cmd::Ctx;
+use crate::error::{Error, Result};
+use crate::model::lexicon;
+use crate::output::{self, Cell, Rows};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Find banished phrases in a draft apology, note or email; exit 1 when any is found.
+    #[command(
+        after_help = "Examples:\n  care lexicon check draft.txt\n  echo \"If what you say is correct, I apologize\" | care lexicon check"
+    )]
+    Check(CheckArgs),
+    /// The phrases to avoid: the built-in list and the book's own.
+    #[command(after_help = "Example:\n  care lexicon list --format table")]
+    List,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files to check; `-` or none reads stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
+    let rules = lexicon::rules(&ctx.book.config.lexicon).map_err(Error::Refused)?;
+    match command {
+        Command::List => {
+            let mut rows = Rows::new(&["pattern", "why", "instead"]);
+            for r in &rules {
+                rows.push(vec![r.pattern.as_str().into(), r.why.as_str().into(), r.instead.as_str().into()]);
+            }
+            Ok(output::print(out, &ctx.style, &rows)?)
+        }
+        Command::Check(args) => {
+            let stdin = [PathBuf::from("-")];
+            let files = if args.files.is_empty() { &stdin[..] } else { &args.files[..] };
+            let mut rows = Rows::new(&["file", "line", "column", "phrase", "why", "instead"]);
+            for file in files {
+                let text = read_input(file)?;
+                for hit in lexicon::check(&text, &rules) {
+                    rows.push(vec![
+                        file.display().to_string().into(),
+                        Cell::Int(hit.line as i64),
+                        Cell::Int(hit.column as i64),
+                        hit.phrase.into(),
+                        hit.why.into(),
+                        hit.instead.into(),
+                    ]);
+                }
+            }
+            output::print(out, &ctx.style, &rows)?;
+            if rows.rows.is_empty() { Ok(()) } else { Err(Error::Quiet(1)) }
+        }
+    }
+}
+
+/// Warn, on stderr, about banished phrases in a note being recorded.
+pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
+    let (Some(note), Ok(rules)) = (note, lexicon::rules(&ctx.book.config.lexicon)) else { return };
+    for hit in lexicon::check(note, &rules) {
+        output::warn(&format!("\"{}\": {} Try: \"{}\"", hit.phrase, hit.why, hit.instead));
+    }
+}

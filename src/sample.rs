@@ -152,6 +152,24 @@ pub fn customers(n: usize, seed: u64, clock: &Clock) -> Vec<Customer> {
         .collect()
 }
 
+/// Add to each customer a misstep naming each of their incidents, as `recover open` does.
+pub fn link_missteps<'a>(customers: &mut [Customer], incidents: impl Iterator<Item = &'a Incident>) {
+    let at: std::collections::HashMap<String, usize> =
+        customers.iter().enumerate().map(|(i, c)| (c.id.clone(), i)).collect();
+    for incident in incidents {
+        if let Some(&i) = at.get(&incident.customer) {
+            customers[i].missteps.push(Entry {
+                text: incident.summary.clone().unwrap_or_default(),
+                at: Some(incident.opened),
+                by: incident.owner.clone().unwrap_or_default(),
+                incident: Some(incident.id.clone()),
+                critical: false,
+                retired: None,
+            });
+        }
+    }
+}
+
 /// A sample incident and its region, a field the tool does not know (for `--where`).
 #[derive(Debug, Clone)]
 pub struct SampleIncident {

@@ -12,6 +12,7 @@
 //! if that fails (flow style, odd layout) is the whole value written out canonically,
 //! which keeps every field and the key order but not comments or layout.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -58,23 +59,81 @@ fn located(path: &Path, e: &serde_yaml::Error) -> Error {
 
 /// The top-level fields of a record whose values are scalars, as text (`region: midwest`,
 /// `table: 12`): what reports may group or filter by beyond the fields they know.
-pub fn scalar_fields(path: &Path, text: &str) -> Result<std::collections::BTreeMap<String, String>> {
-    let value: Value = parse(path, text)?;
-    let mut fields = std::collections::BTreeMap::new();
+pub fn scalar_fields(path: &Path, text: &str) -> Result<BTreeMap<String, String>> {
+    Ok(scalars(&parse::<Value>(path, text)?))
+}
+
+fn scalars(value: &Value) -> BTreeMap<String, String> {
+    let mut fields = BTreeMap::new();
     if let Value::Mapping(map) = value {
         for (k, v) in map {
             let text = match v {
-                Value::String(s) => s,
+                Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),
                 Value::Bool(b) => b.to_string(),
                 _ => continue,
             };
             if let Value::String(k) = k {
-                fields.insert(k, text);
+                fields.insert(k.clone(), text);
             }
         }
     }
-    Ok(fields)
+    fields
+}
+
+/// Parse a record into its typed value and its other top-level scalar fields (those not
+/// in `known`). The fields are read off the text's top-level lines when each is plainly
+/// `key: word` (as the tool writes them); otherwise the YAML is parsed again, as a tree,
+/// to be exact.
+pub fn parse_with_fields<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+    known: &[&str],
+) -> Result<(T, BTreeMap<String, String>)> {
+    let record = parse::<T>(path, text)?;
+    let mut fields = match plain_top_level(text, known) {
+        Some(fields) => fields,
+        None => scalar_fields(path, text)?,
+    };
+    fields.retain(|k, _| !known.contains(&k.as_str()));
+    Ok((record, fields))
+}
+
+/// Top-level `key: value` pairs, if the text is simple enough to be sure what YAML makes of
+/// them: values that are words (a letter, then letters, digits, ` _./@+-`) and not one of
+/// YAML's null/boolean/number spellings. Keys with nested or empty values are not scalars
+/// and are skipped, as the tree walk would; anything unusual gives None.
+fn plain_top_level(text: &str, known: &[&str]) -> Option<BTreeMap<String, String>> {
+    let mut fields = BTreeMap::new();
+    for line in text.lines() {
+        let first = line.chars().next();
+        match first {
+            None | Some(' ' | '-' | '#') => continue,
+            Some(c) if !c.is_ascii_alphabetic() => return None,
+            _ => {}
+        }
+        let (key, value) = line.split_once(':')?;
+        if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return None;
+        }
+        let value = value.strip_prefix(' ').unwrap_or(value);
+        if value.is_empty() || value.starts_with(['[', '{']) || known.contains(&key) {
+            continue; // a nested value (not a scalar), or a field the record holds itself
+        }
+        let word = value.starts_with(|c: char| c.is_ascii_alphabetic())
+            && value.bytes().all(|b| b.is_ascii_alphanumeric() || b" _./@+-".contains(&b))
+            && !value.ends_with(' ')
+            && !matches!(
+                value.to_ascii_lowercase().as_str(),
+                "null" | "true" | "false" | "yes" | "no" | "on" | "off" | "y" | "n" | "inf" | "nan"
+            );
+        let whole_number = value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0') && value.len() < 18;
+        if !(word || whole_number) {
+            return None;
+        }
+        fields.insert(key.to_string(), value.to_string());
+    }
+    Some(fields)
 }
 
 /// Any serialisable value as YAML text (what a fresh record file holds).
@@ -454,6 +513,22 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.starts_with("c.yaml:"), "{msg}");
         assert!(!msg.contains(" at line "), "{msg}");
+    }
+
+    #[test]
+    fn plain_top_level_fields_match_the_tree_walk_or_step_aside() {
+        let simple = "id: 20261122-k7f3qz\nregion: midwest\nbusyness: 95\nopened: 2026-11-22T15:32:00-05:00\n\
+                      tags: [a]\nrecovery:\n  fixed: {at: x}\nfollowups:\n- kind: progress\n";
+        let known = ["id", "opened"];
+        let quick = plain_top_level(simple, &known).expect("simple");
+        let mut tree = scalar_fields(Path::new("t"), simple).expect("valid");
+        tree.retain(|k, _| !known.contains(&k.as_str()));
+        assert_eq!(quick, tree);
+        for tricky in
+            ["a: 'quoted'\n", "a: yes\n", "a: 007\n", "a: 1.5\n", "a: x # c\n", "a: &x y\n", "? a\n", "a: \"q\"\n"]
+        {
+            assert_eq!(plain_top_level(tricky, &known), None, "{tricky:?}");
+        }
     }
 
     #[test]

@@ -60,7 +60,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
 }
 
 /// Every record of a kind, parsed; files that cannot be read or parsed become findings.
-fn read_all<T: DeserializeOwned>(book: &Book, sub: &str, findings: &mut Vec<Finding>) -> Vec<Read<T>> {
+fn read_all<T: DeserializeOwned + Send>(book: &Book, sub: &str, findings: &mut Vec<Finding>) -> Vec<Read<T>> {
     let loaded = book.load_with(sub, |path, text| {
         Ok(match yaml::parse::<T>(path, text) {
             Ok(record) => Ok(Read { path: path.to_path_buf(), text: text.to_string(), record }),

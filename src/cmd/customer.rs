@@ -111,7 +111,12 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         None => None,
     };
     let customers = ctx.book.customers();
-    let incidents = ctx.book.incidents();
+    let (parts, incident_problems) =
+        ctx.book.fold_incidents(report::customers::Histories::default, |h, incident, _| h.add(incident));
+    let mut histories = report::customers::Histories::default();
+    for part in parts {
+        histories.merge(part);
+    }
     let today = ctx.book.clock.today();
     let selected: Vec<&Customer> = customers
         .records
@@ -120,9 +125,9 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         .filter(|c| !args.flagged || !c.active_flags(today).is_empty())
         .filter(|c| grep.as_ref().is_none_or(|re| report::customers::matches(c, re)))
         .collect();
-    let rows = report::customers::list(&selected, &incidents.records, today);
+    let rows = report::customers::list(&selected, &histories, today);
     output::print(out, &ctx.style, &rows)?;
     let mut problems = customers.problems;
-    problems.extend(incidents.problems);
+    problems.extend(incident_problems);
     report_problems(&problems)
 }

@@ -94,12 +94,22 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     };
     let until = ctx.book.clock.add(at, args.within.unwrap_or_default());
     let query = Query { at, until, owner: args.owner.clone(), overdue_only: args.overdue };
-    let incidents = ctx.book.incidents();
-    let customers = ctx.book.customers();
-    let rows = followups::due(&incidents.records, &customers.records, &query);
+    let (parts, mut problems) =
+        ctx.book.fold_incidents(Vec::new, |found, incident, _| found.extend(followups::due_in(incident, &query)));
+    let found: Vec<followups::Due> = parts.into_iter().flatten().collect();
+    // Only the customers with something due are read, by their ids.
+    let mut customers = std::collections::HashMap::new();
+    for d in &found {
+        if !customers.contains_key(&d.customer) {
+            match ctx.book.customer_by_id(&d.customer) {
+                Ok(Some(c)) => drop(customers.insert(d.customer.clone(), c)),
+                Ok(None) => {}
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    let rows = followups::rows(found, &customers, &query);
     output::print(out, &ctx.style, &rows)?;
-    let mut problems = incidents.problems;
-    problems.extend(customers.problems);
     report_problems(&problems)?;
     if args.exit_code && !rows.rows.is_empty() {
         return Err(Error::Quiet(1));

@@ -44,14 +44,17 @@ pub fn run(args: &Args) -> Result<()> {
     Book::init(&args.dir, &settings)?;
     let book = Book::open(args.dir.clone())?;
     let clock: Clock = book.clock;
-    let customers = sample::customers(args.customers, args.seed, &clock);
-    for c in &customers {
-        book::write_fresh(&book.path(CUSTOMERS).join(format!("{}.yaml", c.id)), &yaml::to_string(c)?)?;
-    }
+    let mut customers = sample::customers(args.customers, args.seed, &clock);
     let ids: Vec<String> = customers.iter().map(|c| c.id.clone()).collect();
-    for s in sample::incidents(args.incidents, &ids, args.seed, &clock) {
+    let incidents = sample::incidents(args.incidents, &ids, args.seed, &clock);
+    for s in &incidents {
         let text = yaml::to_string(&WithRegion { incident: &s.incident, region: s.region })?;
         book::write_fresh(&book.incident_path(&s.incident.id), &text)?;
+    }
+    // Each customer's record links their incidents, as `recover open` would have.
+    sample::link_missteps(&mut customers, incidents.iter().map(|s| &s.incident));
+    for c in &customers {
+        book::write_fresh(&book.path(CUSTOMERS).join(format!("{}.yaml", c.id)), &yaml::to_string(c)?)?;
     }
     say(&format!(
         "Wrote a sample book in {}: {} customers, {} incidents.",

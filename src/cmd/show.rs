@@ -31,10 +31,17 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    let incidents = ctx.book.incidents();
+    let mut unread = Vec::new();
     let today = ctx.book.clock.today();
-    let cards: Vec<briefing::Card> =
-        customers.iter().map(|c| briefing::card(c, incidents.records.iter().map(|(_, i)| i), today)).collect();
+    let cards: Vec<briefing::Card> = customers
+        .iter()
+        .map(|c| {
+            // Only the incidents the record links to: a briefing must not read the whole book.
+            let (incidents, problems) = ctx.book.linked_incidents(c);
+            unread.extend(problems);
+            briefing::card(c, incidents.iter(), today)
+        })
+        .collect();
     match ctx.style.format {
         Format::Json | Format::Ndjson => {
             let docs: Vec<serde_json::Value> =
@@ -47,7 +54,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     for p in &problems {
         eprintln!("skipped: {p}");
     }
-    report_problems(&incidents.problems)?;
+    report_problems(&unread)?;
     match problems.len() {
         0 => Ok(()),
         n => Err(Error::NotFound(format!("{n} of {} customers were not found (see above)", queries.len()))),

@@ -57,16 +57,15 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     if args.chart && format_given && ctx.style.format != Format::Table {
         return Err(Error::Usage("--chart draws for people; it cannot be combined with --format csv/tsv/json".into()));
     }
-    let needs_fields = opts.dims.iter().chain(opts.filters.iter().map(|f| &f.dim)).any(Dim::needs_fields);
-    let (trend, problems) = if needs_fields {
-        let loaded = ctx.book.incidents_with_fields();
-        let seen = loaded.records.iter().map(|(_, (incident, fields))| Seen { incident, fields: Some(fields) });
-        (trends::compute(seen, &opts, &ctx.book.clock), loaded.problems)
-    } else {
-        let loaded = ctx.book.incidents();
-        let seen = loaded.records.iter().map(|(_, incident)| Seen { incident, fields: None });
-        (trends::compute(seen, &opts, &ctx.book.clock), loaded.problems)
-    };
+    let clock = ctx.book.clock;
+    let (tallies, problems) = ctx.book.fold_incidents(trends::Tally::default, |tally, incident, fields| {
+        tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
+    });
+    let mut tally = trends::Tally::default();
+    for t in tallies {
+        tally.merge(t);
+    }
+    let trend = trends::finish(tally, &opts);
     if args.chart {
         chart(out, &trend, &opts)?;
     } else {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::Stamp;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub id: String,
     pub customer: String,
@@ -39,7 +39,8 @@ pub struct Incident {
 }
 
 /// The four steps (apologize, review, fix with its extra) and the close.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Recovery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub apologized: Option<Step>,
@@ -53,7 +54,7 @@ pub struct Recovery {
     pub closed: Option<Step>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub at: Stamp,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -66,7 +67,7 @@ pub struct Step {
     pub value: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Followup {
     pub kind: String,
     pub due: Stamp,
@@ -81,7 +82,7 @@ pub struct Followup {
     pub missed_by: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Done {
     pub at: Stamp,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -93,7 +94,50 @@ pub struct Done {
 }
 
 impl Incident {
+    /// The top-level fields this struct reads; any other is an extra field (`region:`).
+    pub const FIELDS: [&str; 15] = [
+        "id",
+        "customer",
+        "opened",
+        "recorded",
+        "staff",
+        "owner",
+        "product",
+        "location",
+        "channel",
+        "busyness",
+        "summary",
+        "circumstances",
+        "tags",
+        "recovery",
+        "followups",
+    ];
+
     pub fn is_open(&self) -> bool {
         self.recovery.closed.is_none()
+    }
+
+    /// The incident as book-wide reports (`trends`, `followup due`, `customer list`) see
+    /// it: every field they group, filter or list by, and whether it is closed — nothing
+    /// of the steps' words. Small, so the index that caches it stays small; `recover
+    /// list|show` and `export` read the full record instead.
+    pub fn digest(&self) -> Incident {
+        let bare = |s: &Option<Step>| {
+            s.as_ref().map(|s| Step { at: s.at, by: String::new(), note: None, what: None, value: None })
+        };
+        Incident {
+            circumstances: None,
+            recorded: None,
+            recovery: Recovery { closed: bare(&self.recovery.closed), ..Recovery::default() },
+            followups: self
+                .followups
+                .iter()
+                .map(|f| Followup {
+                    done: f.done.as_ref().map(|d| Done { at: d.at, by: String::new(), how: None, note: None }),
+                    ..f.clone()
+                })
+                .collect(),
+            ..self.clone()
+        }
     }
 }

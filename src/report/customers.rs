@@ -1,7 +1,6 @@
 //! The customer list: one row per customer with what matters at a glance.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use regex::Regex;
@@ -17,24 +16,33 @@ pub struct History {
     pub last: Option<Stamp>,
 }
 
-pub fn histories(incidents: &[(PathBuf, Incident)]) -> HashMap<&str, History> {
-    let mut map: HashMap<&str, History> = HashMap::new();
-    for (_, incident) in incidents {
-        let h = map.entry(incident.customer.as_str()).or_default();
+/// Incident history per customer id, built incident by incident.
+#[derive(Debug, Default, Clone)]
+pub struct Histories(HashMap<String, History>);
+
+impl Histories {
+    pub fn add(&mut self, incident: &Incident) {
+        let h = self.0.entry(incident.customer.clone()).or_default();
         h.open += i64::from(incident.is_open());
         h.last = h.last.max(Some(incident.opened));
     }
-    map
+
+    pub fn merge(&mut self, other: Histories) {
+        for (id, theirs) in other.0 {
+            let h = self.0.entry(id).or_default();
+            h.open += theirs.open;
+            h.last = h.last.max(theirs.last);
+        }
+    }
 }
 
-pub fn list(customers: &[&Customer], incidents: &[(PathBuf, Incident)], today: NaiveDate) -> Rows {
-    let histories = histories(incidents);
+pub fn list(customers: &[&Customer], histories: &Histories, today: NaiveDate) -> Rows {
     let mut rows =
         Rows::new(&["id", "name", "since", "lifetime_value", "open_incidents", "active_flags", "last_incident"]);
     let mut sorted = customers.to_vec();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
     for c in sorted {
-        let h = histories.get(c.id.as_str()).copied().unwrap_or_default();
+        let h = histories.0.get(c.id.as_str()).copied().unwrap_or_default();
         rows.push(vec![
             c.id.as_str().into(),
             c.name.as_str().into(),

@@ -2,8 +2,8 @@
 //! to go stale, so a missed cron run only delays a reminder, never loses one).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
+use crate::model::incident::Followup;
 use crate::model::recovery::{action, pending};
 use crate::model::{Customer, Incident};
 use crate::output::{Cell, Rows};
@@ -24,40 +24,62 @@ pub struct Query {
 pub const COLUMNS: [&str; 10] =
     ["due", "overdue_by", "incident", "customer", "name", "kind", "owner", "contact", "remember", "what"];
 
-pub fn due(incidents: &[(PathBuf, Incident)], customers: &[(PathBuf, Customer)], q: &Query) -> Rows {
-    let by_id: HashMap<&str, &Customer> = customers.iter().map(|(_, c)| (c.id.as_str(), c)).collect();
-    let mut found = Vec::new();
-    for (_, incident) in incidents {
-        let owner = incident.owner.as_deref().unwrap_or("");
-        if q.owner.as_deref().is_some_and(|o| o != owner) {
-            continue;
-        }
-        for f in pending(incident) {
-            let listed = if q.overdue_only { f.due < q.at } else { f.due <= q.until };
-            if listed {
-                found.push((f, incident, owner));
-            }
-        }
+/// A pending follow-up that is due, with what its row shows of the incident.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub followup: Followup,
+    pub incident: String,
+    pub customer: String,
+    pub owner: String,
+    pub summary: Option<String>,
+}
+
+/// The follow-ups of one incident that the query lists.
+pub fn due_in(incident: &Incident, q: &Query) -> Vec<Due> {
+    let owner = incident.owner.as_deref().unwrap_or("");
+    if q.owner.as_deref().is_some_and(|o| o != owner) {
+        return Vec::new();
     }
-    found.sort_by(|a, b| a.0.due.cmp(&b.0.due).then(a.1.id.cmp(&b.1.id)).then(a.0.kind.cmp(&b.0.kind)));
+    pending(incident)
+        .filter(|f| if q.overdue_only { f.due < q.at } else { f.due <= q.until })
+        .map(|f| Due {
+            followup: f.clone(),
+            incident: incident.id.clone(),
+            customer: incident.customer.clone(),
+            owner: owner.to_string(),
+            summary: incident.summary.clone(),
+        })
+        .collect()
+}
+
+/// The rows, oldest first, with each customer's name, contact and what to remember.
+pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, q: &Query) -> Rows {
+    found.sort_by(|a, b| {
+        a.followup
+            .due
+            .cmp(&b.followup.due)
+            .then(a.incident.cmp(&b.incident))
+            .then(a.followup.kind.cmp(&b.followup.kind))
+    });
     let mut rows = Rows::new(&COLUMNS);
-    for (f, incident, owner) in found {
-        let customer = by_id.get(incident.customer.as_str());
+    for d in found {
+        let f = &d.followup;
+        let customer = customers.get(&d.customer);
         let remember = customer
             .map(|c| c.critical().iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; "))
             .unwrap_or_default();
-        let what = match &incident.summary {
+        let what = match &d.summary {
             Some(s) => format!("{} — {s}", action(f)),
             None => action(f),
         };
         rows.push(vec![
             f.due.into(),
             Cell::Minutes((q.at - f.due).num_minutes()),
-            incident.id.as_str().into(),
-            incident.customer.as_str().into(),
+            d.incident.as_str().into(),
+            d.customer.as_str().into(),
             Cell::opt(customer.map(|c| c.name.as_str())),
             f.kind.as_str().into(),
-            owner.into(),
+            d.owner.as_str().into(),
             Cell::opt(customer.map(|c| c.contact.summary())),
             if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },
             what.into(),

@@ -256,31 +256,65 @@ pub struct Trend {
     pub groups: Vec<Group>,
 }
 
-/// Count incidents into groups.
-pub fn compute<'a>(incidents: impl IntoIterator<Item = Seen<'a>>, opts: &Options, clock: &Clock) -> Trend {
-    let mut total = 0u64;
-    let mut counts: HashMap<Vec<Value>, u64> = HashMap::new();
-    // Per dimension: how many incidents have each value (for shares and lift).
-    let mut margins: Vec<HashMap<Value, u64>> = vec![HashMap::new(); opts.dims.len()];
-    for seen in incidents {
+/// Counts so far: built incident by incident (on each core), merged, then finished.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    total: u64,
+    counts: HashMap<Vec<Value>, u64>,
+    /// Per dimension: how many incidents have each value (for shares and lift).
+    margins: Vec<HashMap<Value, u64>>,
+}
+
+impl Tally {
+    /// Count one incident, if it passes the filters.
+    pub fn add(&mut self, seen: Seen<'_>, opts: &Options, clock: &Clock) {
         let opened = seen.incident.opened;
         if opts.since.is_some_and(|s| opened < s) || opts.until.is_some_and(|u| opened >= u) {
-            continue;
+            return;
         }
         if !opts.filters.iter().all(|f| f.accepts(&values(&f.dim, seen, clock, opts.bucket))) {
-            continue;
+            return;
         }
-        total += 1;
+        self.total += 1;
         let per_dim: Vec<Vec<Value>> = opts.dims.iter().map(|d| values(d, seen, clock, opts.bucket)).collect();
-        for (margin, vals) in margins.iter_mut().zip(&per_dim) {
+        self.margins.resize_with(per_dim.len(), HashMap::new);
+        for (margin, vals) in self.margins.iter_mut().zip(&per_dim) {
             for v in vals {
                 *margin.entry(v.clone()).or_default() += 1;
             }
         }
         for key in cross(&per_dim) {
-            *counts.entry(key).or_default() += 1;
+            *self.counts.entry(key).or_default() += 1;
         }
     }
+
+    /// Add another core's counts to these.
+    pub fn merge(&mut self, other: Tally) {
+        self.total += other.total;
+        for (k, n) in other.counts {
+            *self.counts.entry(k).or_default() += n;
+        }
+        self.margins.resize_with(self.margins.len().max(other.margins.len()), HashMap::new);
+        for (mine, theirs) in self.margins.iter_mut().zip(other.margins) {
+            for (v, n) in theirs {
+                *mine.entry(v).or_default() += n;
+            }
+        }
+    }
+}
+
+/// Count incidents into groups.
+pub fn compute<'a>(incidents: impl IntoIterator<Item = Seen<'a>>, opts: &Options, clock: &Clock) -> Trend {
+    let mut tally = Tally::default();
+    for seen in incidents {
+        tally.add(seen, opts, clock);
+    }
+    finish(tally, opts)
+}
+
+/// Shares, lift, order and `--top` from the counts.
+pub fn finish(tally: Tally, opts: &Options) -> Trend {
+    let Tally { total, counts, margins } = tally;
     let n = total as f64;
     let mut groups: Vec<Group> = counts
         .into_iter()

@@ -27,6 +27,8 @@ use crate::model::{Config, Customer, Incident, id};
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
+mod index;
+
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";
 pub const INCIDENTS: &str = "incidents";
@@ -173,16 +175,22 @@ impl Book {
     }
 
     /// Read and parse every record of a kind. Broken files are collected, not fatal.
-    pub fn load<T: DeserializeOwned>(&self, sub: &str) -> Loaded<T> {
+    pub fn load<T: DeserializeOwned + Send>(&self, sub: &str) -> Loaded<T> {
         self.load_with(sub, yaml::parse::<T>)
     }
 
-    /// Read every record of a kind and turn each file's text into a `T` with `parse`.
-    pub fn load_with<T>(&self, sub: &str, parse: impl Fn(&Path, &str) -> Result<T>) -> Loaded<T> {
+    /// Read every record of a kind and turn each file's text into a `T` with `parse`, on
+    /// all cores; the records come back in the book's order.
+    pub fn load_with<T: Send>(&self, sub: &str, parse: impl Fn(&Path, &str) -> Result<T> + Sync) -> Loaded<T> {
         let (files, mut problems) = self.record_files(sub);
+        let parts = par_fold(&files, Vec::new, |found: &mut Vec<(usize, Result<T>)>, i, path| {
+            found.push((i, read_text(path).and_then(|text| parse(path, &text))));
+        });
+        let mut all: Vec<(usize, Result<T>)> = parts.into_iter().flatten().collect();
+        all.sort_by_key(|(i, _)| *i);
         let mut records = Vec::with_capacity(files.len());
-        for path in files {
-            match read_text(&path).and_then(|text| parse(&path, &text)) {
+        for ((_, result), path) in all.into_iter().zip(files) {
+            match result {
                 Ok(record) => records.push((path, record)),
                 Err(e) => problems.push(e),
             }
@@ -190,9 +198,49 @@ impl Book {
         Loaded { records, problems }
     }
 
-    /// Incidents with their other top-level scalar fields (for reports that group by them).
-    pub fn incidents_with_fields(&self) -> Loaded<(Incident, Fields)> {
-        self.load_with(INCIDENTS, |path, text| Ok((yaml::parse(path, text)?, yaml::scalar_fields(path, text)?)))
+    /// Fold every incident, as reports see it, into per-core accumulators: through the
+    /// index in `.care/cache` where it is still true of the file, else by reading the file
+    /// (and then refreshing the index). Memory stays small: no incident is kept.
+    pub fn fold_incidents<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
+    ) -> (Vec<A>, Vec<Error>) {
+        let (files, mut problems) = self.record_files(INCIDENTS);
+        let index = index::Index::open(self);
+        let parts = par_fold(
+            &files,
+            || (init(), Vec::new(), Vec::new()),
+            |(acc, fresh, errors), i, path| {
+                if let Some(digest) = index.lookup(path) {
+                    return fold(acc, &digest.incident, &digest.fields);
+                }
+                match read_text(path)
+                    .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS))
+                {
+                    Ok((incident, fields)) => {
+                        let digest = index::Digest { incident: incident.digest(), fields };
+                        fold(acc, &digest.incident, &digest.fields);
+                        if index.enabled() {
+                            fresh.push((i, index::encode(&digest)));
+                        }
+                    }
+                    Err(e) => errors.push((i, e)),
+                }
+            },
+        );
+        let mut accumulators = Vec::new();
+        let mut fresh = Vec::new();
+        let mut errors = Vec::new();
+        for (acc, f, e) in parts {
+            accumulators.push(acc);
+            fresh.extend(f);
+            errors.extend(e);
+        }
+        errors.sort_by_key(|(i, _)| *i);
+        problems.extend(errors.into_iter().map(|(_, e)| e));
+        index.refresh(self, &files, fresh);
+        (accumulators, problems)
     }
 
     pub fn customers(&self) -> Loaded<Customer> {
@@ -282,6 +330,40 @@ impl Book {
         }
     }
 
+    /// The customer with exactly this id, if there is one (no name matching, no full load
+    /// unless the file is not where new records go).
+    pub fn customer_by_id(&self, id: &str) -> Result<Option<Customer>> {
+        match self.customer_file(id) {
+            Some(path) => self.read(&path).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The incidents a customer's record links to (every `recover open` adds a misstep and
+    /// a flag naming its incident), read by id without walking the book.
+    pub fn linked_incidents(&self, customer: &Customer) -> (Vec<Incident>, Vec<Error>) {
+        let mut ids: Vec<&str> = crate::model::Section::ALL
+            .iter()
+            .flat_map(|&s| customer.entries(s))
+            .filter_map(|e| e.incident.as_deref())
+            .chain(customer.flags.iter().filter_map(|f| f.incident.as_deref()))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let (mut found, mut problems) = (Vec::new(), Vec::new());
+        for id in ids {
+            let path = self.incident_path(id);
+            if id::check_incident_id(id).is_err() || !path.is_file() {
+                continue;
+            }
+            match self.read::<Incident>(&path) {
+                Ok(i) => found.push(i),
+                Err(e) => problems.push(e),
+            }
+        }
+        (found, problems)
+    }
+
     /// Read one record by path.
     pub fn read<T: DeserializeOwned>(&self, path: &Path) -> Result<T> {
         yaml::parse(path, &self.read_text(path)?)
@@ -369,6 +451,40 @@ fn create_new(path: &Path, text: &str) -> Result<()> {
     write_atomic(path, text)
 }
 
+/// Run `work` on every file on all cores. Files are handed out in small chunks from a
+/// shared counter, so a slow file does not leave a core idle; each thread folds into its
+/// own accumulator, and the caller merges them (order-independent by construction).
+fn par_fold<A: Send>(
+    files: &[PathBuf],
+    init: impl Fn() -> A + Sync,
+    work: impl Fn(&mut A, usize, &Path) + Sync,
+) -> Vec<A> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const CHUNK: usize = 64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = cores.min(files.len().div_ceil(CHUNK)).max(1);
+    let next = AtomicUsize::new(0);
+    let run = || {
+        let mut acc = init();
+        loop {
+            let start = next.fetch_add(CHUNK, Ordering::Relaxed);
+            if start >= files.len() {
+                return acc;
+            }
+            for (i, path) in files.iter().enumerate().skip(start).take(CHUNK) {
+                work(&mut acc, i, path);
+            }
+        }
+    };
+    if threads == 1 {
+        return vec![run()];
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}
+
 /// Read a file given on the command line (`-`: stdin), such as a spreadsheet to import.
 pub fn read_input(path: &Path) -> Result<String> {
     let mut bytes = Vec::new();
@@ -406,11 +522,17 @@ fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
 
 /// Replace `path` with `text` atomically: write a sibling temporary file, sync it, rename.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    write_atomic_with(path, |w| w.write_all(text.as_bytes()))
+}
+
+/// The same, with the content streamed by `write` (a large cache need not sit in memory).
+fn write_atomic_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
     let result = (|| {
-        let mut file = File::create(&tmp)?;
-        file.write_all(text.as_bytes())?;
+        let mut file = std::io::BufWriter::new(File::create(&tmp)?);
+        write(&mut file)?;
+        let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
         // Make the rename itself durable; not every platform lets a folder be synced.
@@ -419,7 +541,7 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
         }
         Ok(())
     })();
-    result.map_err(|e| {
+    result.map_err(|e: std::io::Error| {
         let _ = fs::remove_file(&tmp);
         Error::io(path, e)
     })

@@ -1,0 +1,30 @@
+//! Any text given to the record parser and the editable document must not panic, and a
+//! document rendered after edits must always be valid YAML.
+#![no_main]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let path = Path::new("f.yaml");
+
+    let _ = care::yaml::parse::<care::model::Customer>(path, text);
+    let _ = care::yaml::parse::<care::model::Incident>(path, text);
+    let _ = care::yaml::parse::<care::model::Config>(path, text);
+    let _ = care::yaml::scalar_fields(path, text);
+
+    let Ok(mut doc) = care::yaml::Doc::parse(path, text) else { return };
+    let entry: BTreeMap<String, String> =
+        [("text".to_string(), "x".to_string()), ("by".to_string(), "joan".to_string())].into_iter().collect();
+    let _ = doc.push("notes", &entry);
+    let _ = doc.set_in_item("flags", 0, "cleared", &"2026-11-22");
+    let _ = doc.set_in_map("recovery", "fixed", &"x");
+    let _ = doc.set("name", &"y");
+    let _ = doc.loses_comments();
+    if let Ok(rendered) = doc.render() {
+        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(&rendered) {
+            panic!("rendered record is not valid YAML: {e}\n--- input ---\n{text}\n--- rendered ---\n{rendered}");
+        }
+    }
+});

@@ -1,0 +1,430 @@
+//! The index: a cache, in `.care/cache/`, of what reports need from each incident, so that
+//! `trends` and `followup due` need not parse 100,000 YAML files on every run.
+//!
+//! It is never trusted blindly. Every run checks every entry against a `stat` of its file
+//! — size, modification time and status-change time in nanoseconds, inode — and reads the
+//! file itself when anything differs, so a hand edit, a `git pull`, a new or deleted file
+//! is seen at once. The status-change time (ctime) cannot be set back by a user, so even
+//! an edit that keeps the size and restores the old modification time is noticed. Each
+//! entry carries a checksum and the file ends with its entry count: a corrupt, truncated,
+//! foreign-version or half-written index is ignored and rebuilt. The index is replaced
+//! atomically; deleting it only costs speed; `CARE_NO_CACHE=1` turns it off; `care check`
+//! never uses it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, FixedOffset};
+
+use super::{Book, Fields, write_atomic_with};
+use crate::model::Incident;
+use crate::model::incident::{Done, Followup, Recovery, Step};
+use crate::time::Stamp;
+
+const HEADER: &str = "care-index 2 incidents";
+const FILE: &str = ".care/cache/incidents.idx";
+
+/// What the index keeps of one incident: what reports read of it, and its extra
+/// top-level fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Digest {
+    pub incident: Incident,
+    pub fields: Fields,
+}
+
+/// What a `stat` says about a file; any change means the entry is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    size: u64,
+    mtime: i128,
+    ctime: i128,
+    ino: u64,
+}
+
+impl Key {
+    fn of(path: &Path) -> Option<Key> {
+        let m = fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+            Some(Key {
+                size: m.len(),
+                mtime: ns(m.mtime(), m.mtime_nsec()),
+                ctime: ns(m.ctime(), m.ctime_nsec()),
+                ino: m.ino(),
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
+            Some(Key { size: m.len(), mtime, ctime: 0, ino: 0 })
+        }
+    }
+
+    fn line(&self, path: &str, digest: &str) -> String {
+        let body = format!("{path}\t{}\t{}\t{}\t{}\t{digest}", self.size, self.mtime, self.ctime, self.ino);
+        format!("{:016x}\t{body}", checksum(&body))
+    }
+}
+
+/// FNV-1a: enough to tell a damaged line from a good one.
+fn checksum(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Where one entry's line is in the index text: `checksum TAB path TAB key… TAB digest`.
+/// Eight bytes an entry; the fields are read from the line when it is looked up.
+#[derive(Clone, Copy)]
+struct Entry {
+    start: u32,
+    len: u32,
+}
+
+/// The index as read at the start of a run, and which entries this run confirmed.
+pub struct Index {
+    enabled: bool,
+    root: PathBuf,
+    text: String,
+    /// Sorted by path.
+    entries: Vec<Entry>,
+    hits: Vec<AtomicBool>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Index({} entries)", self.entries.len())
+    }
+}
+
+impl Index {
+    /// The index of `book`, or an empty one when it is off, missing or not to be trusted.
+    pub fn open(book: &Book) -> Index {
+        let enabled = std::env::var_os("CARE_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0");
+        let mut index =
+            Index { enabled, root: book.root.clone(), text: String::new(), entries: Vec::new(), hits: Vec::new() };
+        if !enabled {
+            return index;
+        }
+        let text = fs::read_to_string(book.root.join(FILE)).unwrap_or_default();
+        if let Some(entries) = parse(&text) {
+            index.hits = entries.iter().map(|_| AtomicBool::new(false)).collect();
+            index.entries = entries;
+            index.text = text;
+        }
+        index
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn relative<'p>(&self, path: &'p Path) -> Option<&'p str> {
+        let rel = path.strip_prefix(&self.root).ok()?.to_str()?;
+        (!rel.contains(['\t', '\n', '\r', '\\'])).then_some(rel)
+    }
+
+    fn line(&self, e: Entry) -> &str {
+        &self.text[e.start as usize..(e.start + e.len) as usize]
+    }
+
+    /// The digest of `path` if the index holds one that is still true of the file.
+    pub fn lookup(&self, path: &Path) -> Option<Digest> {
+        let rel = self.relative(path)?;
+        let at = self.entries.binary_search_by(|&e| path_of(self.line(e)).cmp(rel)).ok()?;
+        let (key, digest) = fields_of(self.line(self.entries[at]))?;
+        if Key::of(path)? != key {
+            return None;
+        }
+        let digest = decode(digest)?;
+        self.hits[at].store(true, Ordering::Relaxed);
+        Some(digest)
+    }
+
+    /// Write the index anew if this run found anything it did not hold or no longer holds:
+    /// the confirmed entries as they were, plus the digests of files read this run.
+    pub fn refresh(&self, book: &Book, files: &[PathBuf], fresh: Vec<(usize, String)>) {
+        let confirmed = self.hits.iter().filter(|h| h.load(Ordering::Relaxed)).count();
+        if !self.enabled || (fresh.is_empty() && confirmed == self.entries.len()) {
+            return;
+        }
+        let mut lines: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(files.len());
+        for (&entry, hit) in self.entries.iter().zip(&self.hits) {
+            if hit.load(Ordering::Relaxed) {
+                lines.push(self.line(entry).into());
+            }
+        }
+        for (i, digest) in fresh {
+            let path = &files[i];
+            let (Some(rel), Some(key)) = (self.relative(path), Key::of(path)) else { continue };
+            lines.push(key.line(rel, &digest).into());
+        }
+        lines.sort_by(|a, b| path_of(a).cmp(path_of(b)));
+        let path = book.root.join(FILE);
+        // A cache that cannot be written only costs speed next time.
+        if let Some(dir) = path.parent() {
+            let _ = fs::create_dir_all(dir);
+        }
+        let _ = write_atomic_with(&path, |w| {
+            writeln!(w, "{HEADER}")?;
+            for line in &lines {
+                writeln!(w, "{line}")?;
+            }
+            writeln!(w, "end {}", lines.len())
+        });
+    }
+}
+
+/// The path column of an index line.
+fn path_of(line: &str) -> &str {
+    line.split('\t').nth(1).unwrap_or("")
+}
+
+/// The key and the encoded digest of an index line.
+fn fields_of(line: &str) -> Option<(Key, &str)> {
+    let mut parts = line.splitn(7, '\t').skip(2);
+    let key = Key {
+        size: parts.next()?.parse().ok()?,
+        mtime: parts.next()?.parse().ok()?,
+        ctime: parts.next()?.parse().ok()?,
+        ino: parts.next()?.parse().ok()?,
+    };
+    Some((key, parts.next()?))
+}
+
+/// The entries of an index file, or None if any part of it cannot be trusted: a wrong
+/// header, a line whose checksum fails, paths out of order, or a missing or wrong count.
+fn parse(text: &str) -> Option<Vec<Entry>> {
+    let mut lines = text.split_inclusive('\n');
+    if lines.next()?.trim_end() != HEADER {
+        return None;
+    }
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut offset = HEADER.len() + 1;
+    let mut previous = "";
+    for raw in lines {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.strip_suffix('\n')?;
+        if let Some(count) = line.strip_prefix("end ") {
+            return (count.parse::<usize>().ok()? == entries.len() && offset == text.len()).then_some(entries);
+        }
+        let (sum, body) = line.split_once('\t')?;
+        if u64::from_str_radix(sum, 16).ok()? != checksum(body) || fields_of(line).is_none() {
+            return None;
+        }
+        let path = path_of(line);
+        if path <= previous {
+            return None;
+        }
+        previous = path;
+        entries.push(Entry { start: u32::try_from(start).ok()?, len: u32::try_from(line.len()).ok()? });
+    }
+    None
+}
+
+// The digest on one line: tab-separated columns; lists inside a column separated by the
+// ASCII unit (0x1F) and record (0x1E) separators; times as `seconds±offset`. Text is
+// escaped so none of these characters (nor a line break) can appear raw.
+
+const UNIT: char = '\u{1f}';
+const RECORD: char = '\u{1e}';
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            UNIT => out.push_str("\\u"),
+            RECORD => out.push_str("\\e"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unescape(s: &str) -> Option<String> {
+    if !s.contains('\\') {
+        return Some(s.to_string());
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            '\\' => '\\',
+            't' => '\t',
+            'n' => '\n',
+            'r' => '\r',
+            'u' => UNIT,
+            'e' => RECORD,
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.as_deref().map(escape).unwrap_or_default()
+}
+
+fn unopt(s: &str) -> Option<Option<String>> {
+    if s.is_empty() { Some(None) } else { unescape(s).map(Some) }
+}
+
+fn time(t: &Stamp) -> String {
+    format!("{}{:+}", t.timestamp(), t.offset().local_minus_utc())
+}
+
+fn untime(s: &str) -> Option<Stamp> {
+    let split = s.rfind(['+', '-']).filter(|&i| i > 0)?;
+    let secs: i64 = s[..split].parse().ok()?;
+    let offset = FixedOffset::east_opt(s[split..].parse().ok()?)?;
+    Some(DateTime::from_timestamp(secs, 0)?.with_timezone(&offset))
+}
+
+fn step(at: &Option<Step>) -> String {
+    at.as_ref().map(|s| time(&s.at)).unwrap_or_default()
+}
+
+fn unstep(s: &str) -> Option<Option<Step>> {
+    if s.is_empty() {
+        return Some(None);
+    }
+    Some(Some(Step { at: untime(s)?, by: String::new(), note: None, what: None, value: None }))
+}
+
+pub fn encode(d: &Digest) -> String {
+    let i = &d.incident;
+    let r = &i.recovery;
+    let followups: Vec<String> = i
+        .followups
+        .iter()
+        .map(|f| {
+            let done = f.done.as_ref().map(|d| time(&d.at)).unwrap_or_default();
+            let missed = f.missed_by.map(|m| m.to_string()).unwrap_or_default();
+            [escape(&f.kind), time(&f.due), done, opt(&f.how), opt(&f.text), missed].join(&UNIT.to_string())
+        })
+        .collect();
+    let tags: Vec<String> = i.tags.iter().map(|t| escape(t)).collect();
+    let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{}{UNIT}{}", escape(k), escape(v))).collect();
+    [
+        escape(&i.id),
+        escape(&i.customer),
+        time(&i.opened),
+        opt(&i.staff),
+        opt(&i.owner),
+        opt(&i.product),
+        opt(&i.location),
+        opt(&i.channel),
+        i.busyness.map(|b| b.to_string()).unwrap_or_default(),
+        opt(&i.summary),
+        tags.join(&UNIT.to_string()),
+        [step(&r.apologized), step(&r.reviewed), step(&r.fixed), step(&r.extra), step(&r.closed)]
+            .join(&UNIT.to_string()),
+        followups.join(&RECORD.to_string()),
+        fields.join(&RECORD.to_string()),
+    ]
+    .join("\t")
+}
+
+fn decode(line: &str) -> Option<Digest> {
+    let c: Vec<&str> = line.split('\t').collect();
+    let [
+        id,
+        customer,
+        opened,
+        staff,
+        owner,
+        product,
+        location,
+        channel,
+        busyness,
+        summary,
+        tags,
+        steps,
+        followups,
+        fields,
+    ] = c.as_slice()
+    else {
+        return None;
+    };
+    let list = |s: &str, sep: char| -> Vec<String> {
+        if s.is_empty() { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
+    };
+    let steps: Vec<&str> = steps.split(UNIT).collect();
+    let [apologized, reviewed, fixed, extra, closed] = steps.as_slice() else { return None };
+    let mut decoded_followups = Vec::new();
+    for f in list(followups, RECORD) {
+        let parts: Vec<&str> = f.split(UNIT).collect();
+        let [kind, due, done, how, text, missed] = parts.as_slice() else { return None };
+        decoded_followups.push(Followup {
+            kind: unescape(kind)?,
+            due: untime(due)?,
+            how: unopt(how)?,
+            text: unopt(text)?,
+            done: match *done {
+                "" => None,
+                at => Some(Done { at: untime(at)?, by: String::new(), how: None, note: None }),
+            },
+            missed_by: if missed.is_empty() { None } else { Some(missed.parse().ok()?) },
+        });
+    }
+    let mut decoded_fields = Fields::new();
+    for kv in list(fields, RECORD) {
+        let (k, v) = kv.split_once(UNIT)?;
+        decoded_fields.insert(unescape(k)?, unescape(v)?);
+    }
+    let incident = Incident {
+        id: unescape(id)?,
+        customer: unescape(customer)?,
+        opened: untime(opened)?,
+        recorded: None,
+        staff: unopt(staff)?,
+        owner: unopt(owner)?,
+        product: unopt(product)?,
+        location: unopt(location)?,
+        channel: unopt(channel)?,
+        busyness: if busyness.is_empty() { None } else { Some(busyness.parse().ok()?) },
+        summary: unopt(summary)?,
+        circumstances: None,
+        tags: list(tags, UNIT).iter().map(|t| unescape(t)).collect::<Option<_>>()?,
+        recovery: Recovery {
+            apologized: unstep(apologized)?,
+            reviewed: unstep(reviewed)?,
+            fixed: unstep(fixed)?,
+            extra: unstep(extra)?,
+            closed: unstep(closed)?,
+        },
+        followups: decoded_followups,
+    };
+    Some(Digest { incident, fields: decoded_fields })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_digest_survives_the_line_codec_whatever_its_text() {
+        let text = "id: 20261122-k7f3qz\ncustomer: ada\nopened: 2026-11-22T19:42:00-05:00\nstaff: \"tab\\there\"\n\
+            summary: \"line\\nbreak \\\\ back\\u001f\\u001e\"\ntags: [a, '']\nregion: \"mid\\twest\"\n\
+            recovery:\n  closed: {at: 2026-11-22T21:00:00+01:00}\n\
+            followups:\n- {kind: custom, due: 2026-11-23T10:00:00-05:00, text: \"call\\tback\", missed_by: 3,\n   done: {at: 2026-11-23T10:03:00-05:00}}\n";
+        let (incident, fields) =
+            crate::yaml::parse_with_fields::<Incident>(Path::new("t.yaml"), text, &Incident::FIELDS).expect("valid");
+        assert_eq!(fields.get("region").map(String::as_str), Some("mid\twest"));
+        let digest = Digest { incident: incident.digest(), fields };
+        let line = encode(&digest);
+        assert!(!line.contains('\n'));
+        assert_eq!(decode(&line), Some(digest));
+        assert_eq!(decode("garbage"), None);
+    }
+}

@@ -1,0 +1,218 @@
+//! The index in `.care/cache` never changes an answer: it is re-validated against every
+//! file on each run, and a damaged index is rebuilt, not trusted.
+
+mod common;
+
+use std::process::Command;
+
+use common::TestBook;
+
+const INDEX: &str = ".care/cache/incidents.idx";
+
+fn sample() -> (TestBook, String) {
+    let dir = TestBook::bare();
+    dir.ok(&["sample-book", "b", "--customers", "30", "--incidents", "300", "--seed", "5"]);
+    let root = dir.path("b").to_str().expect("utf8").to_string();
+    (dir, root)
+}
+
+/// The answers that depend on every incident.
+fn answers(dir: &TestBook, root: &str, no_cache: bool) -> Vec<String> {
+    let commands: [&[&str]; 4] = [
+        &["trends", "--by", "weekday,hour,staff", "--sort", "lift"],
+        &["trends", "--by", "region,tag"],
+        &["followup", "due", "--at", "in 30d"],
+        &["customer", "list"],
+    ];
+    commands
+        .iter()
+        .map(|args| {
+            let mut cmd = dir.cmd();
+            if no_cache {
+                cmd.env("CARE_NO_CACHE", "1");
+            } else {
+                cmd.env_remove("CARE_NO_CACHE");
+            }
+            let out = cmd.args(["-C", root]).args(*args).output().expect("run");
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect()
+}
+
+fn first_incident(root: &str) -> std::path::PathBuf {
+    let mut found: Vec<_> = walk(&std::path::Path::new(root).join("incidents"));
+    found.sort();
+    found.remove(0)
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir").flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else if e.file_name().to_string_lossy().ends_with(".yaml") {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+#[test]
+fn the_index_gives_the_same_answers_built_warm_off_and_damaged() {
+    let (dir, root) = sample();
+    let truth = answers(&dir, &root, true);
+    assert!(!std::path::Path::new(&root).join(INDEX).exists(), "CARE_NO_CACHE writes no index");
+    assert_eq!(answers(&dir, &root, false), truth, "while building the index");
+    assert!(std::path::Path::new(&root).join(INDEX).exists());
+    assert_eq!(answers(&dir, &root, false), truth, "from the warm index");
+
+    let index = std::path::Path::new(&root).join(INDEX);
+    let good = std::fs::read(&index).expect("index");
+    // Truncated, garbage, a flipped byte in an entry, a foreign version: never trusted.
+    let mut flipped = good.clone();
+    let at = good.len() / 2;
+    flipped[at] = if flipped[at] == b'7' { b'8' } else { b'7' };
+    let damaged: [Vec<u8>; 4] = [
+        good[..good.len() / 3].to_vec(),
+        b"\x00\xffgarbage\n".to_vec(),
+        flipped,
+        String::from_utf8_lossy(&good).replacen("care-index 2", "care-index 99", 1).into_bytes(),
+    ];
+    for bad in damaged {
+        std::fs::write(&index, &bad).expect("write");
+        assert_eq!(answers(&dir, &root, false), truth);
+        assert_ne!(std::fs::read(&index).expect("rebuilt"), bad, "rebuilt, not kept");
+    }
+}
+
+#[test]
+fn hand_edits_new_deleted_and_checked_out_files_are_seen_at_once() {
+    let (dir, root) = sample();
+    let trends = |dir: &TestBook| {
+        let out = dir
+            .cmd()
+            .env_remove("CARE_NO_CACHE")
+            .args(["-C", &root, "trends", "--by", "staff", "--sort", "key"])
+            .output()
+            .expect("run");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-C", &root])
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("git")
+            .status
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "sample"]);
+    let before = trends(&dir); // builds the index
+
+    // A hand edit that keeps the size and puts the old modification time back.
+    let file = first_incident(&root);
+    let text = std::fs::read_to_string(&file).expect("read");
+    let staff = text.lines().find_map(|l| l.strip_prefix("staff: ")).expect("staff").to_string();
+    // Another staff name of the same length, so the file keeps its size.
+    let other = ["joan", "dale", "jeff", "ivan", "billy", "maria"]
+        .into_iter()
+        .find(|o| o.len() == staff.len() && *o != staff)
+        .expect("a same-length name");
+    let mtime = std::fs::metadata(&file).expect("meta").modified().expect("mtime");
+    std::fs::write(&file, text.replacen(&format!("staff: {staff}"), &format!("staff: {other}"), 1)).expect("write");
+    std::fs::File::options().write(true).open(&file).expect("open").set_modified(mtime).expect("restore mtime");
+    let edited = trends(&dir);
+    assert_ne!(edited, before, "the edit is seen although size and mtime are the old ones");
+    assert_eq!(
+        edited,
+        String::from_utf8_lossy(
+            &dir.cmd()
+                .env("CARE_NO_CACHE", "1")
+                .args(["-C", &root, "trends", "--by", "staff", "--sort", "key"])
+                .output()
+                .expect("run")
+                .stdout
+        )
+    );
+
+    // `git checkout` of the committed version puts the old answer back.
+    git(&["checkout", "--", "."]);
+    assert_eq!(trends(&dir), before);
+
+    // A new incident and a deleted one.
+    let new = std::path::Path::new(&root).join("incidents/2026/11/20261122-zzzzzz.yaml");
+    std::fs::write(&new, "id: 20261122-zzzzzz\ncustomer: x\nopened: 2026-11-22T10:00:00-05:00\nstaff: newbie\n")
+        .expect("write");
+    assert!(trends(&dir).contains("newbie,1,"));
+    std::fs::remove_file(&new).expect("delete");
+    std::fs::remove_file(first_incident(&root)).expect("delete");
+    let after = trends(&dir);
+    assert!(!after.contains("newbie"));
+    let total = |s: &str| {
+        s.lines().skip(1).map(|l| l.split(',').nth(1).expect("count").parse::<u32>().expect("n")).sum::<u32>()
+    };
+    assert_eq!(total(&after), total(&before) - 1);
+
+    // Follow-ups too: a follow-up added to a file is listed by the next run.
+    let due_before =
+        dir.cmd().args(["-C", &root, "followup", "due", "--at", "2027-01-01"]).output().expect("run").stdout.len();
+    let file = first_incident(&root);
+    let id = file.file_stem().expect("stem").to_string_lossy().into_owned();
+    dir.ok(&["-C", &root, "followup", "add", &id, "--due", "2026-12-01", "Index test call"]);
+    let due = dir.cmd().args(["-C", &root, "followup", "due", "--at", "2027-01-01"]).output().expect("run");
+    assert!(String::from_utf8_lossy(&due.stdout).contains("Index test call"));
+    assert!(due.stdout.len() > due_before);
+}
+
+#[test]
+fn readers_and_a_writer_at_once_never_see_wrong_counts() {
+    let (dir, root) = sample();
+    let count = |dir: &TestBook| {
+        let out = dir
+            .process()
+            .env_remove("CARE_NO_CACHE")
+            .args(["-C", &root, "trends", "--by", "staff"])
+            .output()
+            .expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let expected = count(&dir);
+    let ids: Vec<String> = walk(&std::path::Path::new(&root).join("incidents"))
+        .iter()
+        .take(20)
+        .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+        .collect();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            let dir = &dir;
+            let expected = &expected;
+            s.spawn(move || {
+                for _ in 0..15 {
+                    assert_eq!(&count(dir), expected);
+                }
+            });
+        }
+        s.spawn(|| {
+            for id in &ids {
+                let out = dir
+                    .process()
+                    .args(["-C", &root, "followup", "add", id, "--due", "2026-12-01", "call"])
+                    .output()
+                    .expect("run");
+                assert!(out.status.success());
+                let out = dir.process().args(["-C", &root, "note", "ada", "x"]).output().expect("run");
+                assert!(out.status.code().is_some());
+            }
+        });
+    });
+    assert_eq!(count(&dir), expected);
+}

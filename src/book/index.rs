@@ -12,6 +12,7 @@
 //! never uses it.
 
 use std::fs;
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -107,6 +108,7 @@ impl Index {
         if !enabled {
             return index;
         }
+        sweep_spills(&book.root.join(FILE).with_file_name(""));
         let text = fs::read_to_string(book.root.join(FILE)).unwrap_or_default();
         if let Some(entries) = parse(&text) {
             index.hits = entries.iter().map(|_| AtomicBool::new(false)).collect();
@@ -114,10 +116,6 @@ impl Index {
             index.text = text;
         }
         index
-    }
-
-    pub fn enabled(&self) -> bool {
-        self.enabled
     }
 
     fn relative<'p>(&self, path: &'p Path) -> Option<&'p str> {
@@ -132,7 +130,7 @@ impl Index {
     /// The digest of `path` if the index holds one that is still true of the file.
     pub fn lookup(&self, path: &Path) -> Option<Digest> {
         let rel = self.relative(path)?;
-        let at = self.entries.binary_search_by(|&e| path_of(self.line(e)).cmp(rel)).ok()?;
+        let at = self.entries.binary_search_by(|&e| path_cmp(path_of(self.line(e)), rel)).ok()?;
         let (key, digest) = fields_of(self.line(self.entries[at]))?;
         if Key::of(path)? != key {
             return None;
@@ -142,38 +140,115 @@ impl Index {
         Some(digest)
     }
 
+    /// A place for one thread to set aside the digests of the files it had to read.
+    pub fn run(&self) -> Run {
+        Run { enabled: self.enabled, dir: self.root.join(FILE).with_file_name(""), file: None, lines: 0, failed: false }
+    }
+
     /// Write the index anew if this run found anything it did not hold or no longer holds:
-    /// the confirmed entries as they were, plus the digests of files read this run.
-    pub fn refresh(&self, book: &Book, files: &[PathBuf], fresh: Vec<(usize, String)>) {
+    /// the confirmed entries as they were, merged with the digests the threads set aside.
+    /// Everything is streamed, in path order, so memory stays small however big the book.
+    pub fn refresh(&self, book: &Book, runs: Vec<Run>) {
         let confirmed = self.hits.iter().filter(|h| h.load(Ordering::Relaxed)).count();
-        if !self.enabled || (fresh.is_empty() && confirmed == self.entries.len()) {
+        let fresh: usize = runs.iter().map(|r| r.lines).sum();
+        let failed = runs.iter().any(|r| r.failed);
+        let mut sources: Vec<Box<dyn Iterator<Item = String> + '_>> = vec![Box::new(
+            self.entries
+                .iter()
+                .zip(&self.hits)
+                .filter(|(_, h)| h.load(Ordering::Relaxed))
+                .map(|(&e, _)| self.line(e).to_string()),
+        )];
+        let mut spills = Vec::new();
+        for run in runs {
+            if let Some((path, writer)) = run.file {
+                drop(writer);
+                if let Ok(file) = fs::File::open(&path) {
+                    sources.push(Box::new(BufReader::new(file).lines().map_while(std::io::Result::ok)));
+                }
+                spills.push(path);
+            }
+        }
+        if self.enabled && !failed && (fresh > 0 || confirmed != self.entries.len()) {
+            let mut heads: Vec<Option<String>> = sources.iter_mut().map(Iterator::next).collect();
+            // A cache that cannot be written only costs speed next time.
+            let _ = write_atomic_with(&book.root.join(FILE), |w| {
+                writeln!(w, "{HEADER}")?;
+                let mut count = 0;
+                loop {
+                    let next = (0..heads.len()).filter(|&i| heads[i].is_some()).min_by(|&a, &b| {
+                        path_cmp(path_of(heads[a].as_deref().unwrap_or("")), path_of(heads[b].as_deref().unwrap_or("")))
+                    });
+                    let Some(i) = next else { break };
+                    writeln!(w, "{}", heads[i].as_deref().unwrap_or(""))?;
+                    heads[i] = sources[i].next();
+                    count += 1;
+                }
+                writeln!(w, "end {count}")
+            });
+        }
+        for path in spills {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// One thread's digests of files it read, spilled to a temporary file in path order (a
+/// thread takes its files in the book's order), so no run holds the book in memory.
+pub struct Run {
+    enabled: bool,
+    dir: PathBuf,
+    file: Option<(PathBuf, BufWriter<fs::File>)>,
+    lines: usize,
+    failed: bool,
+}
+
+impl std::fmt::Debug for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Run({} lines)", self.lines)
+    }
+}
+
+impl Run {
+    pub fn push(&mut self, index: &Index, path: &Path, digest: &Digest) {
+        if !self.enabled || self.failed {
             return;
         }
-        let mut lines: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(files.len());
-        for (&entry, hit) in self.entries.iter().zip(&self.hits) {
-            if hit.load(Ordering::Relaxed) {
-                lines.push(self.line(entry).into());
+        let (Some(rel), Some(key)) = (index.relative(path), Key::of(path)) else { return };
+        if self.file.is_none() {
+            static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let spill = self.dir.join(format!(".spill-{}-{n}", std::process::id()));
+            let _ = fs::create_dir_all(&self.dir);
+            match fs::File::create(&spill) {
+                Ok(f) => self.file = Some((spill, BufWriter::new(f))),
+                Err(_) => return self.failed = true,
             }
         }
-        for (i, digest) in fresh {
-            let path = &files[i];
-            let (Some(rel), Some(key)) = (self.relative(path), Key::of(path)) else { continue };
-            lines.push(key.line(rel, &digest).into());
-        }
-        lines.sort_by(|a, b| path_of(a).cmp(path_of(b)));
-        let path = book.root.join(FILE);
-        // A cache that cannot be written only costs speed next time.
-        if let Some(dir) = path.parent() {
-            let _ = fs::create_dir_all(dir);
-        }
-        let _ = write_atomic_with(&path, |w| {
-            writeln!(w, "{HEADER}")?;
-            for line in &lines {
-                writeln!(w, "{line}")?;
+        if let Some((_, w)) = &mut self.file {
+            if writeln!(w, "{}", key.line(rel, &encode(digest))).is_err() {
+                self.failed = true;
             }
-            writeln!(w, "end {}", lines.len())
-        });
+            self.lines += 1;
+        }
     }
+}
+
+/// Spill files of runs that were killed: their process is gone (where /proc tells).
+fn sweep_spills(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(".spill-").and_then(|r| r.split('-').next()) else { continue };
+        if Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Paths compared folder by folder, as the book is walked (`a/x` before `a-b/x`).
+fn path_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    a.split('/').cmp(b.split('/'))
 }
 
 /// The path column of an index line.
@@ -215,7 +290,7 @@ fn parse(text: &str) -> Option<Vec<Entry>> {
             return None;
         }
         let path = path_of(line);
-        if path <= previous {
+        if !previous.is_empty() && path_cmp(path, previous) != std::cmp::Ordering::Greater {
             return None;
         }
         previous = path;
@@ -301,7 +376,7 @@ fn unstep(s: &str) -> Option<Option<Step>> {
     Some(Some(Step { at: untime(s)?, by: String::new(), note: None, what: None, value: None }))
 }
 
-pub fn encode(d: &Digest) -> String {
+fn encode(d: &Digest) -> String {
     let i = &d.incident;
     let r = &i.recovery;
     let followups: Vec<String> = i

@@ -210,8 +210,8 @@ impl Book {
         let index = index::Index::open(self);
         let parts = par_fold(
             &files,
-            || (init(), Vec::new(), Vec::new()),
-            |(acc, fresh, errors), i, path| {
+            || (init(), index.run(), Vec::new()),
+            |(acc, run, errors), i, path| {
                 if let Some(digest) = index.lookup(path) {
                     return fold(acc, &digest.incident, &digest.fields);
                 }
@@ -221,25 +221,23 @@ impl Book {
                     Ok((incident, fields)) => {
                         let digest = index::Digest { incident: incident.digest(), fields };
                         fold(acc, &digest.incident, &digest.fields);
-                        if index.enabled() {
-                            fresh.push((i, index::encode(&digest)));
-                        }
+                        run.push(&index, path, &digest);
                     }
                     Err(e) => errors.push((i, e)),
                 }
             },
         );
         let mut accumulators = Vec::new();
-        let mut fresh = Vec::new();
+        let mut runs = Vec::new();
         let mut errors = Vec::new();
-        for (acc, f, e) in parts {
+        for (acc, run, e) in parts {
             accumulators.push(acc);
-            fresh.extend(f);
+            runs.push(run);
             errors.extend(e);
         }
         errors.sort_by_key(|(i, _)| *i);
         problems.extend(errors.into_iter().map(|(_, e)| e));
-        index.refresh(self, &files, fresh);
+        index.refresh(self, runs);
         (accumulators, problems)
     }
 

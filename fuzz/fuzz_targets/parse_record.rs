@@ -1,5 +1,6 @@
-//! Any text given to the record parser and the editable document must not panic, and a
-//! document rendered after edits must always be valid YAML.
+//! Any text given to the record parser and the editable document must not panic; the fast
+//! reader must agree with serde_yaml whenever it answers; and a document rendered after
+//! edits must read back as exactly the edited value.
 #![no_main]
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = care::yaml::parse::<care::model::Incident>(path, text);
     let _ = care::yaml::parse::<care::model::Config>(path, text);
     let _ = care::yaml::scalar_fields(path, text);
+    assert!(care::yaml::fast_path_agrees(text), "the fast reader disagrees with serde_yaml on:\n{text}");
 
     let Ok(mut doc) = care::yaml::Doc::parse(path, text) else { return };
     let entry: BTreeMap<String, String> =
@@ -23,8 +25,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = doc.set("name", &"y");
     let _ = doc.loses_comments();
     if let Ok(rendered) = doc.render() {
-        if let Err(e) = serde_yaml::from_str::<serde_yaml::Value>(&rendered) {
-            panic!("rendered record is not valid YAML: {e}\n--- input ---\n{text}\n--- rendered ---\n{rendered}");
+        match serde_yaml::from_str::<serde_yaml::Value>(&rendered) {
+            Ok(back) => assert!(back.as_mapping() == Some(doc.value()), "rendered record reads back differently:\n{text}\n---\n{rendered}"),
+            Err(e) => panic!("rendered record is not valid YAML: {e}\n--- input ---\n{text}\n--- rendered ---\n{rendered}"),
         }
     }
 });

@@ -100,6 +100,10 @@ pub enum Command {
     /// Mind the words: find banished phrases in a draft apology, note or email.
     #[command(subcommand, after_help = "Examples:\n  care lexicon check draft.txt\n  care lexicon list")]
     Lexicon(cmd::lexicon::Command),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::completions::Args),
+    /// Print the manual page (roff), or write every page into a folder.
+    Man(cmd::man::Args),
     /// Write a deterministic sample book (for tests and the benchmark).
     #[command(hide = true)]
     SampleBook(cmd::sample_book::Args),

@@ -78,7 +78,7 @@ pub enum Command {
     /// Recover from a service failure: open an incident, then apologize, review, fix, extra, close.
     #[command(
         subcommand,
-        after_help = "Story of a recovery:\n  id=$(care recover open ada --what \"Entrées mixed up\" --staff billy --busyness 95)\n  care recover apologize $id \"Apologized at the table\"\n  care recover review $id\n  care recover fix $id --as billy\n  care recover extra $id --what \"Dessert on the house\" --value 24\n  care recover close $id"
+        after_help = "Example, the story of a recovery:\n  id=$(care recover open ada --what \"Entrées mixed up\" --staff billy --busyness 95)\n  care recover apologize $id \"Apologized at the table\"\n  care recover review $id\n  care recover fix $id --as billy\n  care recover extra $id --what \"Dessert on the house\" --value 24\n  care recover close $id"
     )]
     Recover(cmd::recover::Command),
     /// Follow-ups: what is due (for people and cron), mark done, add your own.

@@ -36,6 +36,22 @@ fn each_shell_gets_a_script_naming_every_visible_subcommand() {
 }
 
 #[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    for args in [["completions", "bash"], ["completions", "fish"], ["man", "trends"]] {
+        let mut child =
+            TestBook::bare().process().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read");
+        // The reader is dropped here, like `| head -1`.
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{args:?}: exit {:?}", out.status);
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "", "{args:?}: nothing on stderr");
+    }
+}
+
+#[test]
 fn an_unknown_shell_is_bad_usage() {
     TestBook::bare().fails(&["completions", "cmd.exe"], 2);
 }

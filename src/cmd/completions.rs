@@ -27,6 +27,10 @@ pub struct Args {
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     let mut command = Cli::command();
     let name = command.get_name().to_string();
-    clap_complete::generate(args.shell, &mut command, name, out);
+    // clap_complete panics when its writer fails; written to memory first, a closed pipe
+    // (`care completions bash | head`) is an ordinary error that ends quietly.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, name, &mut script);
+    out.write_all(&script)?;
     Ok(())
 }

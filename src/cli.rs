@@ -78,7 +78,7 @@ pub enum Command {
     /// Recover from a service failure: open an incident, then apologize, review, fix, extra, close.
     #[command(
         subcommand,
-        after_help = "Story of a recovery:\n  id=$(care recover open ada --what \"Entrées mixed up\" --staff billy --busyness 95)\n  care recover apologize $id \"Apologized at the table\"\n  care recover review $id\n  care recover fix $id --as billy\n  care recover extra $id --what \"Dessert on the house\" --value 24\n  care recover close $id"
+        after_help = "Example, the story of a recovery:\n  id=$(care recover open ada --what \"Entrées mixed up\" --staff billy --busyness 95)\n  care recover apologize $id \"Apologized at the table\"\n  care recover review $id\n  care recover fix $id --as billy\n  care recover extra $id --what \"Dessert on the house\" --value 24\n  care recover close $id"
     )]
     Recover(cmd::recover::Command),
     /// Follow-ups: what is due (for people and cron), mark done, add your own.
@@ -100,6 +100,10 @@ pub enum Command {
     /// Mind the words: find banished phrases in a draft apology, note or email.
     #[command(subcommand, after_help = "Examples:\n  care lexicon check draft.txt\n  care lexicon list")]
     Lexicon(cmd::lexicon::Command),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::completions::Args),
+    /// Print the manual page (roff), or write every page into a folder.
+    Man(cmd::man::Args),
     /// Write a deterministic sample book (for tests and the benchmark).
     #[command(hide = true)]
     SampleBook(cmd::sample_book::Args),

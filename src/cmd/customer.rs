@@ -31,8 +31,10 @@ pub struct AddArgs {
     /// The id (and file name); default: made from the name, e.g. ada-lovelace.
     #[arg(long)]
     pub id: Option<String>,
+    /// Email address, shown with follow-ups so the owner can write.
     #[arg(long)]
     pub email: Option<String>,
+    /// Phone number, shown with follow-ups so the owner can call (mind their preferences).
     #[arg(long)]
     pub phone: Option<String>,
     /// Customer since this date (default: today).

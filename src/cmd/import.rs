@@ -35,6 +35,7 @@ Example:
   care import customers guests.csv
   care import customers guests.csv --update      overwrite fields with the spreadsheet's")]
 pub struct Args {
+    /// What the spreadsheet holds: customers (the only kind so far).
     #[arg(value_enum)]
     pub kind: Kind,
     /// The CSV file, or `-` for stdin.

@@ -3,6 +3,7 @@
 //! work itself lives in `book`, `model` and `report`; commands only connect them.
 
 pub mod check;
+pub mod completions;
 pub mod customer;
 pub mod edit;
 pub mod export;
@@ -12,6 +13,7 @@ pub mod followup;
 pub mod import;
 pub mod init;
 pub mod lexicon;
+pub mod man;
 pub mod note;
 pub mod recover;
 pub mod sample_book;
@@ -39,11 +41,13 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Init(args) => return init::run(args),
         Command::SampleBook(args) => return sample_book::run(args),
+        Command::Completions(args) => return completions::run(args, out),
+        Command::Man(args) => return man::run(args, out),
         _ => {}
     }
     let ctx = context(&cli)?;
     match &cli.command {
-        Command::Init(_) | Command::SampleBook(_) => Ok(()),
+        Command::Init(_) | Command::SampleBook(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
         Command::Customer(c) => customer::run(&ctx, c, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::Note(args) => note::run(&ctx, args),

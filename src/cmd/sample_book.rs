@@ -18,8 +18,10 @@ use crate::{sample, yaml};
 pub struct Args {
     /// Folder for the new book (must not hold a book yet).
     pub dir: PathBuf,
+    /// How many customers to write.
     #[arg(long, default_value = "200")]
     pub customers: usize,
+    /// How many incidents to write, spread over a year, with the Wednesday pattern planted.
     #[arg(long, default_value = "2000")]
     pub incidents: usize,
     /// The same seed always writes the same book.

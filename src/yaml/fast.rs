@@ -35,7 +35,13 @@ struct Lines<'a> {
 }
 
 fn parse(text: &str) -> Option<Node<'_>> {
-    if text.contains(['\t', '\r']) || text.starts_with('\u{feff}') {
+    // Only YAML's printable characters, less tab and CR (found by the fuzzer: a NUL in a
+    // comment is an error to serde_yaml, so it must not be skipped here).
+    let printable = |c: char| {
+        matches!(c, '\n' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && c != '\u{feff}'
+    };
+    if !text.chars().all(printable) {
         return None;
     }
     let mut lines = Vec::new();
@@ -470,6 +476,7 @@ mod tests {
             "id: 12\ncustomer: true\nopened: 2026-11-22T19:42:00-05:00\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\nregion:\n  nested: deep\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n  misindented: 1\n",
+            "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n# a comment with a NUL \0\n",
             "1: a\ntrue: b\nkey: [x, y]\nn: 12000\nm: -3\ns: 'q'\nt: ~\nu: yes\nv: 1.5\n",
         ] {
             assert!(same::<Incident>(text), "{text}");

@@ -30,8 +30,25 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     if text.trim().is_empty() {
         return Err(Error::data(path, 1, 1, "the file is empty; a record needs at least `id:` (see docs/format.md)"));
     }
-    serde_yaml::from_str(text).map_err(|e| located(path, &e))
+    serde_yaml::from_str(text).map_err(|e| conflicted(path, text).unwrap_or_else(|| located(path, &e)))
 }
+
+/// A file git left with conflict markers says so, rather than as a puzzling YAML error.
+fn conflicted(path: &Path, text: &str) -> Option<Error> {
+    let line = text.lines().position(|l| l.starts_with("<<<<<<< "))?;
+    Some(Error::data(
+        path,
+        line + 1,
+        1,
+        format!(
+            "{MERGE_CONFLICT}: between `<<<<<<<` and `>>>>>>>` keep the lines that are right, delete the markers, \
+             then `git add` the file and commit"
+        ),
+    ))
+}
+
+/// How a file with git's conflict markers is described; `care check` files it apart.
+pub const MERGE_CONFLICT: &str = "an unresolved git merge conflict";
 
 pub fn check_size(path: &Path, len: usize) -> Result<()> {
     if len > MAX_BYTES {
@@ -268,6 +285,7 @@ fn flow(value: &Value) -> Option<String> {
 fn flow_string(s: &str) -> Option<String> {
     let block = serde_yaml::to_string(s).ok()?;
     let plain = block.strip_suffix('\n') == Some(s)
+        && s.starts_with(char::is_alphanumeric)
         && !s.contains([',', '[', ']', '{', '}', '#'])
         && !s.contains(": ")
         && !s.ends_with(':');
@@ -560,6 +578,67 @@ mod tests {
     }
 
     #[test]
+    fn flow_style_entries_get_flow_style_neighbours_and_edits_of_their_own_line() {
+        let before = "# hand-made\nnotes:\n  - {text: one, at: 2026-10-02T19:15:00-04:00, by: joan}\n\
+                      flags:\n  - {text: a, by: joan}  \n  - {text: b, by: dale}\nname: x  # hers\n";
+        let mut d = doc(before);
+        d.push("notes", &note("two: yes, really")).expect("push");
+        d.set_in_item("flags", 0, "cleared", &"2026-11-23").expect("set");
+        assert_eq!(
+            d.render().expect("render"),
+            "# hand-made\nnotes:\n  - {text: one, at: 2026-10-02T19:15:00-04:00, by: joan}\n\
+             \x20 - {text: \"two: yes, really\", by: joan}\n\
+             flags:\n  - {text: a, by: joan, cleared: 2026-11-23}\n  - {text: b, by: dale}\nname: x  # hers\n"
+        );
+        assert!(!d.rendered().expect("render").relayout);
+    }
+
+    #[test]
+    fn recovery_steps_and_follow_ups_in_flow_style_are_edited_in_place() {
+        let before = "recovery:\n  apologized: {at: a, by: joan}   # at the table\n\
+                      followups:\n  - {kind: progress, due: d1}\n  - {kind: check-in, due: d2}\n";
+        let mut d = doc(before);
+        let step = |at: &str| {
+            let mut m = Mapping::new();
+            m.insert("at".into(), at.into());
+            m.insert("by".into(), "joan".into());
+            Value::Mapping(m)
+        };
+        d.set_in_map("recovery", "reviewed", &step("b")).expect("set");
+        d.set_in_map("recovery", "apologized", &step("a2")).expect("amend");
+        d.set_in_item("followups", 0, "done", &step("c")).expect("done");
+        assert_eq!(
+            d.render().expect("render"),
+            "recovery:\n  apologized: {at: a2, by: joan}\n  reviewed: {at: b, by: joan}\n\
+             followups:\n  - {kind: progress, due: d1, done: {at: c, by: joan}}\n  - {kind: check-in, due: d2}\n"
+        );
+    }
+
+    #[test]
+    fn one_line_flow_values_are_rewritten_on_their_line() {
+        let mut d = doc("id: x\ncontact: {email: a@x}\ntags: [a, b]\nz: 1\n");
+        d.set_in_map("contact", "phone", &"+1 555 0100").expect("set");
+        d.push("tags", &"c, d").expect("push");
+        assert_eq!(
+            d.render().expect("render"),
+            "id: x\ncontact: {email: a@x, phone: \"+1 555 0100\"}\ntags: [a, b, \"c, d\"]\nz: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_rewrite_that_changes_the_layout_is_flagged_but_one_of_a_canonical_file_is_not() {
+        let mut d = doc("{id: ada, notes: [{text: a}]}  # all on one line\n");
+        d.set("contact", &Mapping::new()).expect("set");
+        d.set_in_item("notes", 0, "by", &"joan").expect("set");
+        let r = d.rendered().expect("render");
+        assert!(r.relayout && r.loses_comments);
+        let mut d = doc("id: ada\ncontact:\n  email: a\n");
+        d.set("contact", &"none").expect("set");
+        let r = d.rendered().expect("render");
+        assert_eq!((r.relayout, r.text.as_str()), (false, "id: ada\ncontact: none\n"));
+    }
+
+    #[test]
     fn errors_name_line_and_column() {
         let err = parse::<Value>(Path::new("c.yaml"), "id: a\nname: [unclosed\n").expect_err("broken");
         let msg = err.to_string();
@@ -713,6 +792,32 @@ mod roundtrip {
                 }
             }
             assert!(want.is_none(), "round {round}: an edit changed a line it did not own\n{written}\n---\n{rendered}");
+        }
+    }
+
+    /// Hand-written files in flow style get flow-style entries; whatever the text, the
+    /// edit is made in place (never the refused canonical rewrite) and reads back equal.
+    #[test]
+    fn flow_style_edits_stay_in_place_whatever_the_text() {
+        let path = Path::new("f.yaml");
+        let mut rng = Rng::new(7);
+        let hand = "# by hand\nid: x\nname: X\nnotes:\n  - {text: seed, by: joan}\nflags:\n  - {text: f, by: dale}\n";
+        for round in 0..400 {
+            let mut doc = Doc::parse(path, hand).expect("parses");
+            let mut expected: Customer = parse(path, hand).expect("parses");
+            for _ in 0..1 + rng.below(3) {
+                let e = entry(&mut rng);
+                doc.push("notes", &e).expect("push");
+                expected.notes.push(e);
+            }
+            let who = text(&mut rng);
+            doc.set_in_item("flags", 0, "cleared_by", &who).expect("set");
+            expected.flags[0].cleared_by = Some(who);
+            let rendered = doc.rendered().expect("renders");
+            assert!(!rendered.relayout, "round {round}: not edited in place\n{}", rendered.text);
+            let read: Customer = parse(path, &rendered.text).unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert!(same(&read, &expected), "round {round}:\n{}", rendered.text);
+            assert!(rendered.text.starts_with("# by hand\nid: x\nname: X\nnotes:\n  - {text: seed, by: joan}\n"));
         }
     }
 }

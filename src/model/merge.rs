@@ -87,6 +87,9 @@ fn value(
     }
 }
 
+/// A mapping's fields while it is built, in order.
+type Fields = Vec<(Value, Value)>;
+
 /// Key by key, in ours' order; a key only theirs has goes where its time puts it (a
 /// recovery step), else last.
 fn maps(
@@ -98,7 +101,7 @@ fn maps(
 ) -> (Mapping, Mapping) {
     let mut keys: Vec<&Value> = ours.keys().collect();
     keys.extend(theirs.keys().filter(|k| !ours.contains_key(*k)));
-    let (mut o, mut t): (Vec<(Value, Value)>, Vec<(Value, Value)>) = (Vec::new(), Vec::new());
+    let (mut o, mut t): (Fields, Fields) = (Vec::new(), Vec::new());
     for key in keys {
         let name = match key {
             Value::String(k) if field.is_empty() => k.clone(),
@@ -106,7 +109,7 @@ fn maps(
             other => format!("{field}.{}", short(other)),
         };
         let (mo, mt) = value(&name, base.get(key), ours.get(key), theirs.get(key), conflicts);
-        let place = |side: &mut Vec<(Value, Value)>, v: Value| {
+        let place = |side: &mut Fields, v: Value| {
             if ours.contains_key(key) {
                 side.push((key.clone(), v));
             } else {

@@ -375,6 +375,30 @@ fn a_note_on_a_hand_written_file_only_adds_its_own_line() {
 }
 
 #[test]
+fn a_merge_that_only_adds_keeps_a_hand_written_file_as_it_was_written() {
+    let (world, a) = hand_written_book();
+    a.ok(NOON, &["git", "setup"]);
+    a.git_ok(&["add", "-A"]);
+    a.git_ok(&["commit", "-q", "-m", "setup"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    b.ok("2026-11-22T15:10:00-05:00", &["note", "ada", "From B"]);
+    b.git_ok(&["commit", "-q", "-am", "B"]);
+    a.ok("2026-11-22T15:20:00-05:00", &["note", "ada", "From A"]);
+    a.ok("2026-11-22T15:21:00-05:00", &["flag", "--clear", "ada", "2"]);
+    a.git_ok(&["commit", "-q", "-am", "A"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let pulled = b.pull();
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    let text = b.read(ADA);
+    assert!(text.starts_with(HAND_WRITTEN.lines().next().expect("line")), "{text}");
+    assert!(text.contains("# (older notes are in the paper book)") && text.contains("# as she signs"), "{text}");
+    assert_eq!(texts(&b.yaml(ADA), "notes"), ["Wife is ill; be gentle with scheduling", "From B", "From A"]);
+    assert!(text.contains("{text: Owes us a review, raised: 2026-11-01T10:00:00-05:00, by: dale, cleared: "), "{text}");
+}
+
+#[test]
 fn an_edit_that_cannot_keep_the_layout_is_refused_unless_rewrite() {
     let (_world, site) = hand_written_book();
     let odd = "{id: ada-lovelace, name: Ada Lovelace, notes: [{text: one}]}   # all on one line\n";

@@ -13,7 +13,7 @@ use crate::cmd::say;
 use crate::error::{Error, Result};
 use crate::model::merge::{self, Conflict};
 use crate::output::warn;
-use crate::yaml::{self, Mapping, Value};
+use crate::yaml::{self, Doc, Mapping, Value};
 
 /// Merge one record file three ways (run by git; see `care git setup`).
 #[derive(Debug, clap::Args)]
@@ -41,6 +41,9 @@ pub fn run(args: &Args) -> Result<()> {
         }
         if merged.ours == theirs {
             return book::write_file(&args.ours, &theirs_text);
+        }
+        if let Some(text) = on_our_text(&ours_text, &ours, &merged.ours) {
+            return book::write_file(&args.ours, &text);
         }
         if has_comments(&ours_text) {
             warn(&format!("{name}: merged in canonical form; the comments in our version were not kept"));
@@ -75,6 +78,63 @@ fn side(path: &Path, name: &str, which: &str) -> Result<(String, Mapping)> {
     }
 }
 
+/// The merge written as line edits on our own text (entries appended, fields added, one
+/// line replaced), so a hand-written file keeps its comments and layout; `None` when the
+/// merge changed it in a way no such edit can say (an entry of theirs that sorts before
+/// ours, a removed field), and the canonical form is written instead.
+fn on_our_text(text: &str, ours: &Mapping, merged: &Mapping) -> Option<String> {
+    let mut doc = Doc::parse(Path::new("ours"), text).ok()?;
+    if ours.keys().any(|k| !merged.contains_key(k)) {
+        return None;
+    }
+    for (key, value) in merged {
+        let key = key.as_str()?;
+        match (ours.get(key), value) {
+            (Some(old), new) if old == new => {}
+            (Some(Value::Sequence(old)), Value::Sequence(new)) => {
+                if new.len() < old.len() {
+                    return None;
+                }
+                for (i, (was, now)) in old.iter().zip(new).enumerate() {
+                    for (field, v) in added_fields(was, now)? {
+                        doc.set_in_item(key, i, field, v).ok()?;
+                    }
+                }
+                for entry in &new[old.len()..] {
+                    doc.push(key, entry).ok()?;
+                }
+            }
+            (Some(Value::Mapping(old)), Value::Mapping(new)) => {
+                if old.keys().any(|k| !new.contains_key(k)) {
+                    return None;
+                }
+                for (field, v) in new.iter().filter(|(f, v)| old.get(*f) != Some(*v)) {
+                    doc.set_in_map(key, field.as_str()?, v).ok()?;
+                }
+            }
+            _ => doc.set(key, value).ok()?,
+        }
+    }
+    // Equal values with the same order everywhere (mapping equality ignores key order).
+    if yaml::to_string(doc.value()).ok()? != yaml::to_string(merged).ok()? {
+        return None;
+    }
+    let rendered = doc.rendered().ok()?;
+    (!rendered.relayout).then_some(rendered.text)
+}
+
+/// The fields `now` has and `was` lacks, when that is all that changed in an entry.
+fn added_fields<'a>(was: &Value, now: &'a Value) -> Option<Vec<(&'a str, &'a Value)>> {
+    if was == now {
+        return Some(Vec::new());
+    }
+    let (Value::Mapping(was), Value::Mapping(now)) = (was, now) else { return None };
+    if was.iter().any(|(k, v)| now.get(k) != Some(v)) {
+        return None;
+    }
+    now.iter().filter(|(k, _)| !was.contains_key(*k)).map(|(k, v)| Some((k.as_str()?, v))).collect()
+}
+
 fn describe(c: &Conflict) -> String {
     let show = |v: &Option<Value>| v.as_ref().map_or("(removed)".to_string(), |v| format!("{:?}", merge::short(v)));
     format!("`{}` was changed on both sides: ours {}, theirs {}", c.field, show(&c.ours), show(&c.theirs))
@@ -82,4 +142,66 @@ fn describe(c: &Conflict) -> String {
 
 fn has_comments(text: &str) -> bool {
     text.lines().any(|l| l.trim_start().starts_with('#') || l.contains(" #"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OURS: &str = "\
+# Ada, by hand
+name: Ada Lovelace   # as she signs
+id: ada
+notes:
+  - {text: one, at: 2026-11-22T10:00:00-05:00}
+  - {text: ours, at: 2026-11-22T15:00:00-05:00}
+flags:
+  - {text: f, raised: 2026-11-22T09:00:00-05:00}
+";
+
+    fn merged(base: &str, theirs: &str) -> (Mapping, Mapping) {
+        let map = |t: &str| serde_yaml::from_str::<Mapping>(t).expect("mapping");
+        let m = merge::merge(&map(base), &map(OURS), &map(theirs));
+        assert!(m.conflicts.is_empty());
+        (map(OURS), m.ours)
+    }
+
+    #[test]
+    fn what_theirs_added_later_is_appended_to_our_hand_written_text() {
+        let base = "name: Ada Lovelace\nid: ada\nnotes:\n- {text: one, at: 2026-11-22T10:00:00-05:00}\n\
+                    flags:\n- {text: f, raised: 2026-11-22T09:00:00-05:00}\n";
+        let theirs = "name: Ada Lovelace\nid: ada\nnotes:\n- {text: one, at: 2026-11-22T10:00:00-05:00}\n\
+                      - {text: theirs, at: 2026-11-22T16:00:00-05:00}\n\
+                      flags:\n- {text: f, raised: 2026-11-22T09:00:00-05:00, cleared: x}\ntable: 4\n";
+        let (ours, m) = merged(base, theirs);
+        assert_eq!(
+            on_our_text(OURS, &ours, &m).expect("in place"),
+            OURS.replace(
+                "  - {text: ours, at: 2026-11-22T15:00:00-05:00}\n",
+                "  - {text: ours, at: 2026-11-22T15:00:00-05:00}\n  - {text: theirs, at: 2026-11-22T16:00:00-05:00}\n"
+            )
+            .replace("09:00:00-05:00}\n", "09:00:00-05:00, cleared: x}\n")
+                + "table: 4\n"
+        );
+        // Their note from before ours belongs in the middle: no append can say that.
+        let earlier = theirs.replace("16:00", "12:00");
+        let (ours, m) = merged(base, &earlier);
+        assert_eq!(on_our_text(OURS, &ours, &m), None);
+    }
+
+    #[test]
+    fn a_step_of_theirs_from_before_ours_is_not_appended_out_of_order() {
+        let base = "name: Ada Lovelace\nid: ada\nrecovery: {}\n";
+        let ours = "# by hand\nname: Ada Lovelace\nid: ada\nrecovery:\n  reviewed: {at: 2026-11-22T15:07:00-05:00}\n";
+        let theirs = "name: Ada Lovelace\nid: ada\nrecovery:\n  apologized: {at: 2026-11-22T15:05:00-05:00}\n";
+        let map = |t: &str| serde_yaml::from_str::<Mapping>(t).expect("mapping");
+        let m = merge::merge(&map(base), &map(ours), &map(theirs));
+        assert_eq!(on_our_text(ours, &map(ours), &m.ours), None);
+        let later = theirs.replace("apologized: {at: 2026-11-22T15:05", "fixed: {at: 2026-11-22T15:50");
+        let m = merge::merge(&map(base), &map(ours), &map(&later));
+        assert_eq!(
+            on_our_text(ours, &map(ours), &m.ours).expect("in place"),
+            format!("{ours}  fixed: {{at: 2026-11-22T15:50:00-05:00}}\n")
+        );
+    }
 }

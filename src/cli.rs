@@ -105,7 +105,7 @@ pub enum Command {
     /// Mind the words: find banished phrases in a draft apology, note or email.
     #[command(subcommand, after_help = "Examples:\n  care lexicon check draft.txt\n  care lexicon list")]
     Lexicon(cmd::lexicon::Command),
-    /// Share the book through git: `care git setup` makes this clone merge records field by field.
+    /// Share the book between sites through git: `care git setup` on every clone.
     #[command(subcommand, after_help = "Example:\n  care git setup        on every clone of a shared book")]
     Git(cmd::git::Command),
     /// Merge one record three ways; git runs it (see `care git setup`).

@@ -188,6 +188,13 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     book.edit(&customer_path, |_: &Customer, doc| {
         doc.push("missteps", &misstep)?;
         doc.push("flags", &flag)
+    })
+    .map_err(|e| {
+        let (c, i) = (&customer.id, &incident.id);
+        Error::Refused(format!(
+            "incident {i} is opened (do not open it again), but its flag and misstep are not on {c}'s file: {e}. \
+             Add them with `care flag {c} TEXT --incident {i}` and `care note {c} --misstep TEXT --incident {i}`"
+        ))
     })?;
     let files = [book.incident_path(&incident.id), customer_path];
     commit(ctx, &files, &format!("recover open {}: {}", incident.id, customer.id));

@@ -239,8 +239,10 @@ impl Doc {
                 Edit::SetTop { key, value } => top_lines(&mut lines, key, value)?,
             }
         }
-        let mut text = lines.join("\n");
-        text.push('\n');
+        // A file saved with Windows line ends keeps them: otherwise every line would change.
+        let eol = if self.text.contains("\r\n") { "\r\n" } else { "\n" };
+        let mut text = lines.join(eol);
+        text.push_str(eol);
         let reparsed: Value = serde_yaml::from_str(&text).ok()?;
         (reparsed.as_mapping() == Some(&self.value)).then_some(text)
     }
@@ -636,6 +638,13 @@ mod tests {
         d.set("contact", &"none").expect("set");
         let r = d.rendered().expect("render");
         assert_eq!((r.relayout, r.text.as_str()), (false, "id: ada\ncontact: none\n"));
+    }
+
+    #[test]
+    fn windows_line_ends_are_kept() {
+        let mut d = doc("id: x\r\nnotes:\r\n- text: a\r\n");
+        d.push("notes", &note("b")).expect("push");
+        assert_eq!(d.render().expect("render"), "id: x\r\nnotes:\r\n- text: a\r\n- text: b\r\n  by: joan\r\n");
     }
 
     #[test]

@@ -53,6 +53,11 @@ pub struct Cli {
     #[arg(long = "as", value_name = "STAFF", global = true, env = "CARE_STAFF", hide_env_values = true)]
     pub as_staff: Option<String>,
 
+    /// Where an edit cannot keep a hand-written file's layout (comments, flow style),
+    /// rewrite the file in canonical form instead of refusing.
+    #[arg(long, global = true)]
+    pub rewrite: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -104,6 +109,12 @@ pub enum Command {
     Completions(cmd::completions::Args),
     /// Print the manual page (roff), or write every page into a folder.
     Man(cmd::man::Args),
+    /// Share the book between sites through git: `care git setup` on every clone.
+    #[command(subcommand, after_help = "Example:\n  care git setup        on every clone of a shared book")]
+    Git(cmd::git::Command),
+    /// Merge one record three ways; git runs it (see `care git setup`).
+    #[command(hide = true)]
+    MergeDriver(cmd::merge_driver::Args),
     /// Write a deterministic sample book (for tests and the benchmark).
     #[command(hide = true)]
     SampleBook(cmd::sample_book::Args),

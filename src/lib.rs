@@ -5,12 +5,14 @@
 //! `cli`, `cmd::<name>::run` reads what it needs through `book` (the only filesystem
 //! code), works on the typed records of `model` and the row builders of `report`, and
 //! hands rows to `output` (the only code that prints data). Times are read by `time`;
-//! YAML is touched only by `yaml`. Each command is a thin wrapper around library code.
+//! YAML is touched only by `yaml`; the `git` program is run only by `git`. Each command
+//! is a thin wrapper around library code.
 
 pub mod book;
 pub mod cli;
 pub mod cmd;
 pub mod error;
+pub mod git;
 pub mod model;
 pub mod output;
 pub mod report;

@@ -214,7 +214,7 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
         .terminator(if style.excel { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
         .from_writer(w);
     if style.header {
-        out.write_record(&rows.columns)?;
+        out.write_record(&rows.columns).map_err(csv_io)?;
     }
     for row in &rows.rows {
         out.write_record(row.iter().map(|c| {
@@ -224,9 +224,19 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
             }
             // TSV has no quoting: a tab or line break inside a cell would split it.
             if tsv { s.replace(['\t', '\n', '\r'], " ") } else { s }
-        }))?;
+        }))
+        .map_err(csv_io)?;
     }
     out.flush()
+}
+
+/// The csv crate wraps write errors; unwrapped, a reader that went away (`| head -1`) is
+/// still recognised as a closed pipe, however full the csv buffer was when it happened.
+fn csv_io(e: csv::Error) -> io::Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    }
 }
 
 /// A text cell a spreadsheet would run as a formula gets a leading `'` (OWASP's advice);

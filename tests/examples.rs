@@ -13,12 +13,14 @@ fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }
 
-/// `care -C examples/NAME ARGS` as CSV, from a folder that is not a book.
+/// `care -C NAME ARGS` as CSV on a copy of `examples/NAME` outside this repository (in
+/// place, `check` would rightly warn that the repository has no merge driver).
 fn care(name: &str, args: &[&str]) -> Out {
-    let book = example(name);
-    let mut all = vec!["-C", book.to_str().expect("utf-8 path"), "--format", "csv"];
+    let dir = TestBook::bare();
+    common::copy_dir(&example(name), &dir.path(name));
+    let mut all = vec!["-C", name, "--format", "csv"];
     all.extend_from_slice(args);
-    TestBook::bare().care(&all)
+    dir.care(&all)
 }
 
 /// The codes of what `care check` found, one per finding.

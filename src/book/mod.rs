@@ -33,6 +33,9 @@ pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";
 pub const INCIDENTS: &str = "incidents";
 
+/// What git must not track in a book: lock, temporary and editor scratch files, the cache.
+pub const IGNORED: [&str; 4] = [".*.lock", ".*.tmp-*", ".*.edit-*", ".care/"];
+
 /// A record's top-level scalar fields as text.
 pub type Fields = std::collections::BTreeMap<String, String>;
 
@@ -41,6 +44,9 @@ pub struct Book {
     pub root: PathBuf,
     pub config: Config,
     pub clock: Clock,
+    /// `--rewrite`: an edit that cannot keep a file's own layout may rewrite it in
+    /// canonical form; without it such an edit is refused.
+    pub rewrite: bool,
 }
 
 /// Records of one kind read from the book, and the files that could not be read.
@@ -81,7 +87,7 @@ impl Book {
         let text = read_text(&path)?;
         let config: Config = if text.trim().is_empty() { Config::default() } else { yaml::parse(&path, &text)? };
         let clock = Clock::from_env(config.timezone).map_err(Error::Usage)?;
-        Ok(Book { root, config, clock })
+        Ok(Book { root, config, clock, rewrite: false })
     }
 
     /// Create a new book in `dir`, which may exist but must not hold a book.
@@ -99,7 +105,9 @@ impl Book {
         }
         let ignore = dir.join(".gitignore");
         if !ignore.exists() {
-            write_atomic(&ignore, "# care's lock, temporary and cache files\n.*.lock\n.*.tmp-*\n.care/\n")?;
+            let mut text = String::from("# care's lock, temporary and cache files\n");
+            IGNORED.iter().for_each(|p| text.push_str(&format!("{p}\n")));
+            write_atomic(&ignore, &text)?;
         }
         create_new(&config, config_text)
     }
@@ -388,13 +396,23 @@ impl Book {
         let record: R = yaml::parse(path, &text)?;
         let mut doc = Doc::parse(path, &text)?;
         let out = edit(&record, &mut doc)?;
-        if doc.loses_comments() {
+        let rendered = doc.rendered()?;
+        if rendered.relayout && !self.rewrite {
+            let comments = if rendered.loses_comments { ", dropping its comments" } else { "" };
+            return Err(Error::Refused(format!(
+                "{}: this change cannot be made without rewriting the whole file (its layout is not one care \
+                 can edit line by line); nothing was changed. Run the command again with --rewrite to rewrite \
+                 it in canonical form{comments}, or make the change by hand with `care edit`",
+                path.display()
+            )));
+        }
+        if rendered.relayout && rendered.loses_comments {
             crate::output::warn(&format!(
                 "{}: its layout could not be kept, so it was rewritten in canonical form (comments dropped)",
                 path.display()
             ));
         }
-        write_atomic(path, &doc.render()?)?;
+        write_atomic(path, &rendered.text)?;
         Ok(out)
     }
 
@@ -481,6 +499,34 @@ fn par_fold<A: Send>(
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
         handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
     })
+}
+
+/// Make sure `path` (a `.gitignore` or `.gitattributes`) holds each of `lines`, appending
+/// the missing ones under `comment`; returns the lines it added. Other lines are left alone.
+pub fn ensure_lines(path: &Path, comment: &str, lines: &[String]) -> Result<Vec<String>> {
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let have: Vec<&str> = text.lines().map(str::trim).collect();
+    let missing: Vec<String> = lines.iter().filter(|l| !have.contains(&l.as_str())).cloned().collect();
+    if missing.is_empty() {
+        return Ok(missing);
+    }
+    let mut new = text.clone();
+    if !new.is_empty() && !new.ends_with('\n') {
+        new.push('\n');
+    }
+    new.push_str(&format!("# {comment}\n"));
+    missing.iter().for_each(|l| new.push_str(&format!("{l}\n")));
+    write_atomic(path, &new)?;
+    Ok(missing)
+}
+
+/// Replace a file that is not a record (such as the file git hands a merge driver) safely.
+pub fn write_file(path: &Path, text: &str) -> Result<()> {
+    write_atomic(path, text)
 }
 
 /// Read a file given on the command line (`-`: stdin), such as a spreadsheet to import.

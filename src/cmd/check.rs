@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::model::{Customer, Incident, lexicon};
 use crate::output;
 use crate::report::check::{self, Finding, Read, Severity};
-use crate::yaml;
+use crate::{git, yaml};
 
 /// Validate the whole book: YAML errors with file:line:column, unknown customers,
 /// duplicate ids, unknown staff, missing or late depositions, steps out of order.
@@ -43,6 +43,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         });
     }
     findings.extend(check::check(&book.config, &customers, &incidents));
+    findings.extend(merge_driver(book));
     findings.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     output::print(out, &ctx.style, &check::rows(&findings))?;
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
@@ -57,6 +58,29 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     say(&format!("No errors; {warnings} warning(s)."));
     Ok(())
+}
+
+/// A book kept in git whose clone cannot merge records field by field: the first
+/// afternoon two sites note the same customer, the pull conflicts.
+fn merge_driver(book: &Book) -> Option<Finding> {
+    git::work_tree(&book.root)?;
+    let missing = if git::config(&book.root, "merge.care.driver").is_none() {
+        "this clone has no merge driver for its records (git config merge.care.driver is not set)"
+    } else if git::merge_attribute(&book.root, "customers/x.yaml").as_deref() != Some("care") {
+        "its records are not marked `merge=care` in .gitattributes"
+    } else {
+        return None;
+    };
+    Some(Finding {
+        severity: Severity::Warning,
+        file: book.path(CONFIG_FILE),
+        line: 1,
+        column: 1,
+        code: "merge-driver",
+        message: format!(
+            "the book is in git, but {missing}, so two sites' notes on one customer will conflict; run `care git setup`"
+        ),
+    })
 }
 
 /// Every record of a kind, parsed; files that cannot be read or parsed become findings.

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use regex::Regex;
 
-use crate::cmd::{Ctx, parse_date, report_problems, text_arg};
+use crate::cmd::{Ctx, commit, parse_date, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
 use crate::model::{Customer, id};
@@ -103,6 +103,7 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
+    commit(ctx, &[ctx.book.customer_path(&customer.id)], &format!("customer add {}", customer.id));
     writeln!(out, "{}", customer.id)?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde::de::DeserializeOwned;
 
-use crate::cmd::{Ctx, say};
+use crate::cmd::{Ctx, commit, say};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Incident, id};
 use crate::yaml;
@@ -65,10 +65,12 @@ fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer
         };
         match checked {
             Ok(()) => {
-                return ctx
-                    .book
+                ctx.book
                     .replace_if_unchanged(path, original, &edited)
-                    .map_err(|e| Error::Refused(format!("{e}; {KEPT} {}", scratch.display())));
+                    .map_err(|e| Error::Refused(format!("{e}; {KEPT} {}", scratch.display())))?;
+                let id = path.file_stem().unwrap_or_default().to_string_lossy();
+                commit(ctx, &[path.to_path_buf()], &format!("edit {id}"));
+                return Ok(());
             }
             Err(e) => {
                 eprintln!("error: {e}");

@@ -1,7 +1,7 @@
 //! `care flag`: raise a flag on a customer's file, or clear one. Flags are never deleted:
 //! a cleared flag keeps its text, with who cleared it and when.
 
-use crate::cmd::{Ctx, parse_date, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_date, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Flag};
 
@@ -57,6 +57,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         doc.push("flags", &flag)?;
         Ok(c.flags.len() + 1)
     })?;
+    commit(ctx, &[path], &format!("flag {}: raised", customer.id));
     let until = until.map(|d| format!(", until {d}")).unwrap_or_default();
     say(&format!("Flagged {} (flag {n}{until}).", customer.id));
     Ok(())
@@ -94,6 +95,7 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
         [] => say(&format!("{} has no active flags; nothing changed.", customer.id)),
         numbers => {
             let list: Vec<String> = numbers.iter().map(ToString::to_string).collect();
+            commit(ctx, &[path], &format!("flag {}: cleared {}", customer.id, list.join(", ")));
             say(&format!("Cleared flag {} on {}.", list.join(", "), customer.id));
         }
     }

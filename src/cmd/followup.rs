@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
@@ -133,6 +133,15 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
         super::recover::apply(doc, &plan)?;
         Ok(plan)
     })?;
+    let kinds: Vec<&str> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Done { index, .. } => incident.followups.get(*index).map(|f| f.kind.as_str()),
+            _ => None,
+        })
+        .collect();
+    commit(ctx, &[path], &format!("followup done {}: {}", incident.id, kinds.join(", ")));
     report(ctx, &incident, &plan);
     Ok(())
 }
@@ -144,6 +153,7 @@ fn add(ctx: &Ctx, args: &AddArgs) -> Result<()> {
     let (path, incident) = ctx.book.find_incident(&args.id)?;
     let plan = Plan { changes: vec![Change::Schedule(followup)], warnings: vec![] };
     ctx.book.edit(&path, |_: &Incident, doc| super::recover::apply(doc, &plan))?;
+    commit(ctx, &[path], &format!("followup add {}: due {}", incident.id, crate::time::rfc3339(&due)));
     report(ctx, &incident, &plan);
     Ok(())
 }

@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use crate::book::read_input;
-use crate::cmd::{Ctx, say};
+use crate::cmd::{Ctx, commit, say};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
 use crate::model::{Customer, id};
@@ -163,6 +163,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         existing.records.iter().map(|(_, c)| (c.name.to_lowercase(), c.id.as_str())).collect();
     let progress = std::io::stderr().is_terminal() && rows.len() > 1;
     let mut result = Rows::new(&["id", "action", "line"]);
+    let mut written = Vec::new();
     for (n, row) in rows.iter().enumerate() {
         if progress {
             eprint!("\rimporting {}/{}", n + 1, rows.len());
@@ -174,10 +175,15 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         let (id, action) = match known {
             Some((id, path)) if args.update => {
                 update(ctx, path, row)?;
+                written.push(path.to_path_buf());
                 (id, "updated")
             }
             Some((id, _)) => (id, "unchanged"),
-            None => (create(ctx, row)?, "created"),
+            None => {
+                let id = create(ctx, row)?;
+                written.push(ctx.book.customer_path(&id));
+                (id, "created")
+            }
         };
         result.push(vec![id.into(), action.into(), Cell::Int(row.line as i64)]);
     }
@@ -185,12 +191,9 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         eprintln!();
     }
     let count = |a: &str| result.rows.iter().filter(|r| r[1] == Cell::text(a)).count();
-    say(&format!(
-        "Imported {file}: {} created, {} updated, {} already in the book.",
-        count("created"),
-        count("updated"),
-        count("unchanged")
-    ));
+    let (created, updated) = (count("created"), count("updated"));
+    commit(ctx, &written, &format!("import customers {file}: {created} created, {updated} updated"));
+    say(&format!("Imported {file}: {created} created, {updated} updated, {} already in the book.", count("unchanged")));
     output::print(out, &ctx.style, &result)?;
     Ok(())
 }

@@ -10,10 +10,12 @@ pub mod export;
 pub mod flag;
 pub mod flags;
 pub mod followup;
+pub mod git;
 pub mod import;
 pub mod init;
 pub mod lexicon;
 pub mod man;
+pub mod merge_driver;
 pub mod note;
 pub mod recover;
 pub mod sample_book;
@@ -21,6 +23,7 @@ pub mod show;
 pub mod trends;
 
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 
 use crate::book::{self, Book};
 use crate::cli::{Cli, Command};
@@ -43,11 +46,16 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::SampleBook(args) => return sample_book::run(args),
         Command::Completions(args) => return completions::run(args, out),
         Command::Man(args) => return man::run(args, out),
+        Command::MergeDriver(args) => return merge_driver::run(args),
         _ => {}
     }
     let ctx = context(&cli)?;
     match &cli.command {
-        Command::Init(_) | Command::SampleBook(_) | Command::Completions(_) | Command::Man(_) => Ok(()),
+        Command::Init(_)
+        | Command::SampleBook(_)
+        | Command::Completions(_)
+        | Command::Man(_)
+        | Command::MergeDriver(_) => Ok(()),
         Command::Customer(c) => customer::run(&ctx, c, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::Note(args) => note::run(&ctx, args),
@@ -61,12 +69,14 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Lexicon(c) => lexicon::run(&ctx, c, out),
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
+        Command::Git(c) => git::run(&ctx, c),
     }
 }
 
 fn context(cli: &Cli) -> Result<Ctx> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(std::path::Path::new("."), e))?;
-    let book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?)?;
+    let mut book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?)?;
+    book.rewrite = cli.rewrite;
     let terminal = std::io::stdout().is_terminal();
     let style = Style {
         format: cli.format.unwrap_or(if terminal { Format::Table } else { Format::Csv }),
@@ -94,6 +104,18 @@ pub fn report_problems(problems: &[Error]) -> Result<()> {
         eprintln!("skipped: {p}");
     }
     if problems.is_empty() { Ok(()) } else { Err(Error::Skipped(problems.len())) }
+}
+
+/// With `git.commit: true` in care.yaml, commit exactly the files a command changed, with
+/// a message that says what changed (`note ada-lovelace: preference`). Called after the
+/// write succeeded: git failing is reported and never undoes the write or fails the command.
+pub fn commit(ctx: &Ctx, files: &[PathBuf], message: &str) {
+    if !ctx.book.config.git.commit || files.is_empty() {
+        return;
+    }
+    if let Err(e) = crate::git::commit(&ctx.book.root, files, message) {
+        output::warn(&format!("the change is saved but was not committed: {e}; commit it with git yourself"));
+    }
 }
 
 /// Read a time argument in the book's clock; a bad one is a usage error naming the option.

@@ -1,6 +1,6 @@
 //! `care note`: add to a customer's permanent record.
 
-use crate::cmd::{Ctx, parse_time, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_time, say, text_arg};
 use crate::error::Result;
 use crate::model::{Customer, Entry, Section};
 
@@ -62,6 +62,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let incident = super::flag::incident_for(ctx, args.incident.as_deref(), &customer)?;
     let entry = Entry { text, at: Some(at), by: ctx.staff.clone(), incident, critical: args.critical, retired: None };
     ctx.book.edit(&path, |_: &Customer, doc| doc.push(section.key(), &entry))?;
+    commit(ctx, &[path], &format!("note {}: {}", customer.id, section.label()));
     let critical = if args.critical { ", critical" } else { "" };
     say(&format!("Noted on {} ({}{critical}).", customer.id, section.label()));
     Ok(())

@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cmd::{Ctx, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, Plan, StepKind};
@@ -188,7 +188,16 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     book.edit(&customer_path, |_: &Customer, doc| {
         doc.push("missteps", &misstep)?;
         doc.push("flags", &flag)
+    })
+    .map_err(|e| {
+        let (c, i) = (&customer.id, &incident.id);
+        Error::Refused(format!(
+            "incident {i} is opened (do not open it again), but its flag and misstep are not on {c}'s file: {e}. \
+             Add them with `care flag {c} TEXT --incident {i}` and `care note {c} --misstep TEXT --incident {i}`"
+        ))
     })?;
+    let files = [book.incident_path(&incident.id), customer_path];
+    commit(ctx, &files, &format!("recover open {}: {}", incident.id, customer.id));
     writeln!(out, "{}", incident.id)?;
     out.flush()?;
 
@@ -259,6 +268,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
         apply(doc, &plan)?;
         Ok(plan)
     })?;
+    commit(ctx, &[path], &format!("recover {} {}", verb(kind), incident.id));
     for w in &warnings.warnings {
         warn(w);
     }
@@ -273,6 +283,17 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
     let then = if scheduled.is_empty() { String::new() } else { format!("; {}", scheduled.join(", ")) };
     say(&format!("Recorded {} on {}{then}.", kind.field(), incident.id));
     Ok(())
+}
+
+/// The command that records a step, as people type it.
+fn verb(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Apologize => "apologize",
+        StepKind::Review => "review",
+        StepKind::Fix => "fix",
+        StepKind::Extra => "extra",
+        StepKind::Close => "close",
+    }
 }
 
 /// Carry out a plan on an incident file.

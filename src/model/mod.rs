@@ -7,6 +7,7 @@ pub mod customer;
 pub mod id;
 pub mod incident;
 pub mod lexicon;
+pub mod merge;
 pub mod recovery;
 
 pub use config::Config;

@@ -54,7 +54,9 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
         "input is out of range",
         "no possible date",
     ];
-    let code = if !syntax_ok {
+    let code = if message.starts_with(crate::yaml::MERGE_CONFLICT) {
+        "merge-conflict"
+    } else if !syntax_ok {
         if matches!(e, Error::Data { .. })
             && !message.contains("UTF-8")
             && !message.contains("limited to")
@@ -70,6 +72,7 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
         "invalid"
     };
     let hint = match code {
+        "merge-conflict" => "see docs/sharing.md",
         "syntax" => "fix the YAML there (`care edit` checks it as you save)",
         "bad-time" => "times are RFC 3339 with an offset, e.g. 2026-11-22T19:42:00-05:00",
         "invalid" => "the field has the wrong kind of value (see docs/format.md)",

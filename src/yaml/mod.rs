@@ -36,8 +36,25 @@ pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     if let Some(record) = fast::from_str(text) {
         return Ok(record);
     }
-    serde_yaml::from_str(text).map_err(|e| located(path, &e))
+    serde_yaml::from_str(text).map_err(|e| conflicted(path, text).unwrap_or_else(|| located(path, &e)))
 }
+
+/// A file git left with conflict markers says so, rather than as a puzzling YAML error.
+fn conflicted(path: &Path, text: &str) -> Option<Error> {
+    let line = text.lines().position(|l| l.starts_with("<<<<<<< "))?;
+    Some(Error::data(
+        path,
+        line + 1,
+        1,
+        format!(
+            "{MERGE_CONFLICT}: between `<<<<<<<` and `>>>>>>>` keep the lines that are right, delete the markers, \
+             then `git add` the file and commit"
+        ),
+    ))
+}
+
+/// How a file with git's conflict markers is described; `care check` files it apart.
+pub const MERGE_CONFLICT: &str = "an unresolved git merge conflict";
 
 pub fn check_size(path: &Path, len: usize) -> Result<()> {
     if len > MAX_BYTES {
@@ -262,38 +279,61 @@ impl Doc {
     /// The text to write: the file's own text with the edits applied when that reproduces
     /// the intended value exactly, else the canonical rendering of the value.
     pub fn render(&self) -> Result<String> {
-        if self.edits.is_empty() {
-            return Ok(self.text.clone());
-        }
-        if let Some(text) = self.render_in_place() {
-            return Ok(text);
-        }
-        to_string(&self.value)
+        Ok(self.rendered()?.text)
     }
 
-    /// True when rendering falls back to the canonical form and the old text had
-    /// comments, which that form cannot keep.
-    pub fn loses_comments(&self) -> bool {
-        !self.edits.is_empty()
-            && self.render_in_place().is_none()
-            && self.text.lines().any(|l| l.trim_start().starts_with('#') || l.contains(" #"))
+    /// The text to write, and whether writing it changes more of the file than the edits
+    /// own (the caller decides whether that is allowed).
+    pub fn rendered(&self) -> Result<Rendered> {
+        let faithful = |text: String| Rendered { text, relayout: false, loses_comments: false };
+        if self.edits.is_empty() {
+            return Ok(faithful(self.text.clone()));
+        }
+        if let Some(text) = self.render_in_place() {
+            return Ok(faithful(text));
+        }
+        let text = to_string(&self.value)?;
+        // A file already in canonical form (as the tool writes it) keeps its layout anyway.
+        let canonical_before = serde_yaml::from_str::<Value>(&self.text)
+            .ok()
+            .and_then(|v| serde_yaml::to_string(&v).ok())
+            .is_some_and(|c| c == self.text);
+        let loses_comments = self.text.lines().any(|l| l.trim_start().starts_with('#') || l.contains(" #"));
+        Ok(Rendered { text, relayout: !canonical_before, loses_comments })
     }
 
     fn render_in_place(&self) -> Option<String> {
         let mut lines: Vec<String> = self.text.lines().map(str::to_string).collect();
         for edit in &self.edits {
             match edit {
-                Edit::Push { key, entry } => push_lines(&mut lines, key, entry)?,
-                Edit::SetInItem { key, index, field, value } => set_lines(&mut lines, key, *index, field, value)?,
-                Edit::SetInMap { key, field, value } => map_lines(&mut lines, key, field, value)?,
+                Edit::Push { key, entry } => push_lines(&mut lines, key, entry, self.value.get(key.as_str())?)?,
+                Edit::SetInItem { key, index, field, value } => {
+                    set_lines(&mut lines, key, *index, field, value, self.value.get(key.as_str())?)?
+                }
+                Edit::SetInMap { key, field, value } => {
+                    map_lines(&mut lines, key, field, value, self.value.get(key.as_str())?)?
+                }
                 Edit::SetTop { key, value } => top_lines(&mut lines, key, value)?,
             }
         }
-        let mut text = lines.join("\n");
-        text.push('\n');
+        // A file saved with Windows line ends keeps them: otherwise every line would change.
+        let eol = if self.text.contains("\r\n") { "\r\n" } else { "\n" };
+        let mut text = lines.join(eol);
+        text.push_str(eol);
         let reparsed: Value = serde_yaml::from_str(&text).ok()?;
         (reparsed.as_mapping() == Some(&self.value)).then_some(text)
     }
+}
+
+/// What a `Doc` will write.
+#[derive(Debug)]
+pub struct Rendered {
+    pub text: String,
+    /// The edits could not be replayed on the file's own text, so the whole file is
+    /// rewritten in canonical form, changing lines that no edit owns.
+    pub relayout: bool,
+    /// The old text had comments, which a canonical rewrite cannot keep.
+    pub loses_comments: bool,
 }
 
 /// YAML lines for `value`, each indented by `indent` spaces.
@@ -302,8 +342,49 @@ fn indented(value: &Value, indent: usize) -> Option<Vec<String>> {
     Some(text.lines().map(|l| format!("{}{l}", " ".repeat(indent))).collect())
 }
 
+/// `value` on one line in flow style (`{text: a, by: joan}`), the way hand-written records
+/// often hold their entries, so a new entry looks like its neighbours. Like every edit,
+/// the result is verified by parsing it again.
+fn flow(value: &Value) -> Option<String> {
+    Some(match value {
+        Value::Mapping(map) => {
+            let fields: Option<Vec<String>> =
+                map.iter().map(|(k, v)| Some(format!("{}: {}", flow(k)?, flow(v)?))).collect();
+            format!("{{{}}}", fields?.join(", "))
+        }
+        Value::Sequence(items) => format!("[{}]", items.iter().map(flow).collect::<Option<Vec<_>>>()?.join(", ")),
+        Value::String(s) => flow_string(s)?,
+        Value::Tagged(_) => return None,
+        scalar => serde_yaml::to_string(scalar).ok()?.trim_end().to_string(),
+    })
+}
+
+/// A string as a flow scalar: plain when block style would write it plain and it holds
+/// none of flow style's own punctuation, else double-quoted (a JSON string is valid YAML).
+fn flow_string(s: &str) -> Option<String> {
+    let block = serde_yaml::to_string(s).ok()?;
+    let plain = block.strip_suffix('\n') == Some(s)
+        && s.starts_with(char::is_alphanumeric)
+        && !s.contains([',', '[', ']', '{', '}', '#'])
+        && !s.contains(": ")
+        && !s.ends_with(':');
+    if plain { Some(s.to_string()) } else { serde_json::to_string(s).ok() }
+}
+
+/// True when text after `- ` or `key:` opens a flow collection.
+fn is_flow(rest: &str) -> bool {
+    let rest = rest.trim_start();
+    rest.starts_with('{') || rest.starts_with('[')
+}
+
 fn leading_spaces(line: &str) -> usize {
     line.len() - line.trim_start_matches(' ').len()
+}
+
+/// A line that holds YAML, not just a comment or blank space.
+fn holds_content(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && !t.starts_with('#')
 }
 
 /// The line holding top-level `key:`, and the end (exclusive) of its block's content.
@@ -327,6 +408,15 @@ fn find_block(lines: &[String], key: &str) -> Option<(usize, usize)> {
     Some((head, end))
 }
 
+/// The line of a top-level `key: {…}` or `key: […]` written whole on one line. Such a
+/// value is edited by writing that one line again, in the same style.
+fn inline_head(lines: &[String], key: &str) -> Option<usize> {
+    let head = lines.iter().position(|l| l.strip_prefix(key).is_some_and(|rest| rest.starts_with(':')))?;
+    let rest = lines[head][key.len() + 1..].trim();
+    let whole = (rest.starts_with('{') && rest.ends_with('}')) || (rest.starts_with('[') && rest.ends_with(']'));
+    (whole && rest != "{}" && rest != "[]").then_some(head)
+}
+
 /// Start lines of the list items in a block, and the indentation of their dashes.
 fn item_starts(lines: &[String], head: usize, end: usize) -> (Vec<usize>, Option<usize>) {
     let dash = lines[head + 1..end].iter().find(|l| l.trim_start().starts_with('-')).map(|l| leading_spaces(l));
@@ -336,7 +426,16 @@ fn item_starts(lines: &[String], head: usize, end: usize) -> (Vec<usize>, Option
     (starts, dash)
 }
 
-fn push_lines(lines: &mut Vec<String>, key: &str, entry: &Value) -> Option<()> {
+/// Whether the list item starting on `line` is written in flow style (`- {text: …}`).
+fn flow_item(line: &str) -> bool {
+    line.trim_start().strip_prefix('-').is_some_and(is_flow)
+}
+
+fn push_lines(lines: &mut Vec<String>, key: &str, entry: &Value, list: &Value) -> Option<()> {
+    if let Some(head) = inline_head(lines, key) {
+        lines[head] = format!("{key}: {}", flow(list)?);
+        return Some(());
+    }
     let item = Value::Sequence(vec![entry.clone()]);
     match find_block(lines, key) {
         None => {
@@ -350,26 +449,41 @@ fn push_lines(lines: &mut Vec<String>, key: &str, entry: &Value) -> Option<()> {
             if lines[head].trim_end().ends_with("[]") {
                 lines[head] = format!("{key}:");
             }
-            let (_, dash) = item_starts(lines, head, end);
-            let new = indented(&item, dash.unwrap_or(0))?;
+            let (starts, dash) = item_starts(lines, head, end);
+            let dash = dash.unwrap_or(0);
+            let new = if starts.last().is_some_and(|&s| flow_item(&lines[s])) {
+                vec![format!("{}- {}", " ".repeat(dash), flow(entry)?)]
+            } else {
+                indented(&item, dash)?
+            };
             lines.splice(end..end, new);
         }
     }
     Some(())
 }
 
-fn set_lines(lines: &mut Vec<String>, key: &str, index: usize, field: &str, value: &Value) -> Option<()> {
+fn set_lines(lines: &mut Vec<String>, key: &str, index: usize, field: &str, value: &Value, list: &Value) -> Option<()> {
+    if let Some(head) = inline_head(lines, key) {
+        lines[head] = format!("{key}: {}", flow(list)?);
+        return Some(());
+    }
     let (head, end) = find_block(lines, key)?;
     let (starts, dash) = item_starts(lines, head, end);
     let start = *starts.get(index)?;
     let stop = starts.get(index + 1).copied().unwrap_or(end);
-    let first = &lines[start];
-    let after_dash = first.trim_start().strip_prefix('-')?;
-    if after_dash.trim_start().starts_with('{') {
-        return None; // a flow-style entry: no line of its own to add to
+    let last = (start..stop).rev().find(|&i| holds_content(&lines[i]))?;
+    if flow_item(&lines[start]) {
+        // A flow-style entry has no line of its own for the field: the entry's lines are
+        // written again as one, in the same style, and every other line stays.
+        if !lines[last].trim_end().ends_with('}') {
+            return None;
+        }
+        let entry = format!("{}- {}", " ".repeat(dash?), flow(list.get(index)?)?);
+        lines.splice(start..=last, [entry]);
+        return Some(());
     }
+    let after_dash = lines[start].trim_start().strip_prefix('-')?;
     let field_indent = dash? + 1 + (after_dash.len() - after_dash.trim_start().len());
-    let last = (start..stop).rev().find(|&i| !lines[i].trim().is_empty())?;
     let mut single = Mapping::new();
     single.insert(Value::from(field), value.clone());
     let new = indented(&Value::Mapping(single), field_indent)?;
@@ -401,37 +515,54 @@ fn top_lines(lines: &mut Vec<String>, key: &str, value: &Value) -> Option<()> {
     Some(())
 }
 
-fn map_lines(lines: &mut Vec<String>, key: &str, field: &str, value: &Value) -> Option<()> {
+fn map_lines(lines: &mut Vec<String>, key: &str, field: &str, value: &Value, map: &Value) -> Option<()> {
+    if let Some(head) = inline_head(lines, key) {
+        lines[head] = format!("{key}: {}", flow(map)?);
+        return Some(());
+    }
     let mut single = Mapping::new();
     single.insert(Value::from(field), value.clone());
     let single = Value::Mapping(single);
-    match find_block(lines, key) {
-        None => {
-            while lines.last().is_some_and(|l| l.trim().is_empty()) {
-                lines.pop();
-            }
-            lines.push(format!("{key}:"));
-            lines.extend(indented(&single, 2)?);
+    let Some((head, end)) = find_block(lines, key) else {
+        while lines.last().is_some_and(|l| l.trim().is_empty()) {
+            lines.pop();
         }
-        Some((head, end)) => {
-            if lines[head].trim_end().ends_with("[]") {
-                return None;
-            }
-            if lines[head].trim_end().ends_with("{}") {
-                lines[head] = format!("{key}:");
-                lines.splice(head + 1..head + 1, indented(&single, 2)?);
-                return Some(());
-            }
-            // Existing fields may be replaced (an amended step): then the verify step
-            // finds a duplicate key and the canonical form is written instead.
-            let indent = lines[head + 1..end]
-                .iter()
-                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-                .map_or(2, |l| leading_spaces(l));
-            if indent == 0 {
-                return None;
-            }
-            lines.splice(end..end, indented(&single, indent)?);
+        lines.push(format!("{key}:"));
+        lines.extend(indented(&single, 2)?);
+        return Some(());
+    };
+    if lines[head].trim_end().ends_with("[]") {
+        return None;
+    }
+    if lines[head].trim_end().ends_with("{}") {
+        lines[head] = format!("{key}:");
+        lines.splice(head + 1..head + 1, indented(&single, 2)?);
+        return Some(());
+    }
+    let indent = lines[head + 1..end].iter().find(|l| holds_content(l)).map_or(2, |l| leading_spaces(l));
+    if indent == 0 {
+        return None;
+    }
+    let fields: Vec<usize> =
+        (head + 1..end).filter(|&i| holds_content(&lines[i]) && leading_spaces(&lines[i]) == indent).collect();
+    // A new field takes the style of its neighbours (`apologized: {at: …, by: joan}`).
+    let flow_style = fields.last().is_some_and(|&i| lines[i].split_once(':').is_some_and(|(_, rest)| is_flow(rest)));
+    let new = if flow_style && (value.is_mapping() || value.is_sequence()) {
+        vec![format!("{}{}: {}", " ".repeat(indent), flow(&Value::from(field))?, flow(value)?)]
+    } else {
+        indented(&single, indent)?
+    };
+    let name = |i: usize| lines[i].trim_start().split_once(':').map(|(k, _)| k.trim().to_string());
+    match fields.iter().position(|&i| name(i).as_deref() == Some(field)) {
+        // An amended field replaces its own lines.
+        Some(n) => {
+            let from = fields[n];
+            let to = fields.get(n + 1).copied().unwrap_or(end);
+            let last = (from..to).rev().find(|&i| holds_content(&lines[i]))?;
+            lines.splice(from..=last, new);
+        }
+        None => {
+            lines.splice(end..end, new);
         }
     }
     Some(())
@@ -523,6 +654,74 @@ mod tests {
         assert_eq!(v["odd"][1], Value::from(2));
         assert_eq!(v["flags"][0]["cleared"], Value::from("x"));
         assert_eq!(v["flags"][0]["text"], Value::from("b"));
+    }
+
+    #[test]
+    fn flow_style_entries_get_flow_style_neighbours_and_edits_of_their_own_line() {
+        let before = "# hand-made\nnotes:\n  - {text: one, at: 2026-10-02T19:15:00-04:00, by: joan}\n\
+                      flags:\n  - {text: a, by: joan}  \n  - {text: b, by: dale}\nname: x  # hers\n";
+        let mut d = doc(before);
+        d.push("notes", &note("two: yes, really")).expect("push");
+        d.set_in_item("flags", 0, "cleared", &"2026-11-23").expect("set");
+        assert_eq!(
+            d.render().expect("render"),
+            "# hand-made\nnotes:\n  - {text: one, at: 2026-10-02T19:15:00-04:00, by: joan}\n\
+             \x20 - {text: \"two: yes, really\", by: joan}\n\
+             flags:\n  - {text: a, by: joan, cleared: 2026-11-23}\n  - {text: b, by: dale}\nname: x  # hers\n"
+        );
+        assert!(!d.rendered().expect("render").relayout);
+    }
+
+    #[test]
+    fn recovery_steps_and_follow_ups_in_flow_style_are_edited_in_place() {
+        let before = "recovery:\n  apologized: {at: a, by: joan}   # at the table\n\
+                      followups:\n  - {kind: progress, due: d1}\n  - {kind: check-in, due: d2}\n";
+        let mut d = doc(before);
+        let step = |at: &str| {
+            let mut m = Mapping::new();
+            m.insert("at".into(), at.into());
+            m.insert("by".into(), "joan".into());
+            Value::Mapping(m)
+        };
+        d.set_in_map("recovery", "reviewed", &step("b")).expect("set");
+        d.set_in_map("recovery", "apologized", &step("a2")).expect("amend");
+        d.set_in_item("followups", 0, "done", &step("c")).expect("done");
+        assert_eq!(
+            d.render().expect("render"),
+            "recovery:\n  apologized: {at: a2, by: joan}\n  reviewed: {at: b, by: joan}\n\
+             followups:\n  - {kind: progress, due: d1, done: {at: c, by: joan}}\n  - {kind: check-in, due: d2}\n"
+        );
+    }
+
+    #[test]
+    fn one_line_flow_values_are_rewritten_on_their_line() {
+        let mut d = doc("id: x\ncontact: {email: a@x}\ntags: [a, b]\nz: 1\n");
+        d.set_in_map("contact", "phone", &"+1 555 0100").expect("set");
+        d.push("tags", &"c, d").expect("push");
+        assert_eq!(
+            d.render().expect("render"),
+            "id: x\ncontact: {email: a@x, phone: \"+1 555 0100\"}\ntags: [a, b, \"c, d\"]\nz: 1\n"
+        );
+    }
+
+    #[test]
+    fn a_rewrite_that_changes_the_layout_is_flagged_but_one_of_a_canonical_file_is_not() {
+        let mut d = doc("{id: ada, notes: [{text: a}]}  # all on one line\n");
+        d.set("contact", &Mapping::new()).expect("set");
+        d.set_in_item("notes", 0, "by", &"joan").expect("set");
+        let r = d.rendered().expect("render");
+        assert!(r.relayout && r.loses_comments);
+        let mut d = doc("id: ada\ncontact:\n  email: a\n");
+        d.set("contact", &"none").expect("set");
+        let r = d.rendered().expect("render");
+        assert_eq!((r.relayout, r.text.as_str()), (false, "id: ada\ncontact: none\n"));
+    }
+
+    #[test]
+    fn windows_line_ends_are_kept() {
+        let mut d = doc("id: x\r\nnotes:\r\n- text: a\r\n");
+        d.push("notes", &note("b")).expect("push");
+        assert_eq!(d.render().expect("render"), "id: x\r\nnotes:\r\n- text: a\r\n- text: b\r\n  by: joan\r\n");
     }
 
     #[test]
@@ -695,6 +894,32 @@ mod roundtrip {
                 }
             }
             assert!(want.is_none(), "round {round}: an edit changed a line it did not own\n{written}\n---\n{rendered}");
+        }
+    }
+
+    /// Hand-written files in flow style get flow-style entries; whatever the text, the
+    /// edit is made in place (never the refused canonical rewrite) and reads back equal.
+    #[test]
+    fn flow_style_edits_stay_in_place_whatever_the_text() {
+        let path = Path::new("f.yaml");
+        let mut rng = Rng::new(7);
+        let hand = "# by hand\nid: x\nname: X\nnotes:\n  - {text: seed, by: joan}\nflags:\n  - {text: f, by: dale}\n";
+        for round in 0..400 {
+            let mut doc = Doc::parse(path, hand).expect("parses");
+            let mut expected: Customer = parse(path, hand).expect("parses");
+            for _ in 0..1 + rng.below(3) {
+                let e = entry(&mut rng);
+                doc.push("notes", &e).expect("push");
+                expected.notes.push(e);
+            }
+            let who = text(&mut rng);
+            doc.set_in_item("flags", 0, "cleared_by", &who).expect("set");
+            expected.flags[0].cleared_by = Some(who);
+            let rendered = doc.rendered().expect("renders");
+            assert!(!rendered.relayout, "round {round}: not edited in place\n{}", rendered.text);
+            let read: Customer = parse(path, &rendered.text).unwrap_or_else(|e| panic!("round {round}: {e}"));
+            assert!(same(&read, &expected), "round {round}:\n{}", rendered.text);
+            assert!(rendered.text.starts_with("# by hand\nid: x\nname: X\nnotes:\n  - {text: seed, by: joan}\n"));
         }
     }
 }

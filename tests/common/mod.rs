@@ -111,6 +111,19 @@ impl TestBook {
     }
 }
 
+/// Copy a folder tree (a sample book) somewhere else.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
 /// Parse CSV output into rows of strings (header included).
 pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
     csv::ReaderBuilder::new()

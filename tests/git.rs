@@ -1,0 +1,591 @@
+//! One book, several sites: the real `git` program and the real binary, with a bare remote
+//! and clones in temporary folders, as two sites of a business would have them.
+//!
+//! Git runs hermetically here: its identity comes from the environment and each clone's
+//! own config, HOME points into the test's folder, and the system and global config files
+//! are not read, so the machine's own git setup cannot change the outcome.
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Out, TestBook};
+use tempfile::TempDir;
+
+/// Git's environment for every process a test starts (git itself, and care, which runs
+/// git for `git.commit` and as the merge driver git runs).
+fn hermetic(cmd: &mut Command, home: &Path) {
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", home.join("gitconfig"))
+        .env("GIT_AUTHOR_NAME", "Test Site")
+        .env("GIT_AUTHOR_EMAIL", "site@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Site")
+        .env("GIT_COMMITTER_EMAIL", "site@example.com")
+        .env("GIT_MERGE_AUTOEDIT", "no")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env("LC_ALL", "C")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("CARE_BOOK")
+        .env_remove("NO_COLOR");
+}
+
+fn finished(out: std::process::Output) -> Out {
+    Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// A folder holding the shared remote (`remote.git`) and the sites' clones.
+struct World {
+    dir: TempDir,
+}
+
+/// One clone of the book: a site of the business.
+struct Site {
+    path: PathBuf,
+    home: PathBuf,
+}
+
+impl World {
+    fn new() -> World {
+        let world = World { dir: TempDir::new().expect("temp dir") };
+        std::fs::create_dir(world.home()).expect("home");
+        let out = world.git_in(world.dir.path(), &["init", "-q", "--bare", "-b", "main", "remote.git"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        world
+    }
+
+    fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    fn git_in(&self, dir: &Path, args: &[&str]) -> Out {
+        let mut cmd = Command::new("git");
+        hermetic(&mut cmd, &self.home());
+        finished(cmd.current_dir(dir).args(args).output().expect("git runs"))
+    }
+
+    /// A new clone of the remote, with its own identity in its own config.
+    fn clone(&self, name: &str) -> Site {
+        let out = self.git_in(self.dir.path(), &["clone", "-q", "remote.git", name]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let site = Site { path: self.dir.path().join(name), home: self.home() };
+        site.git_ok(&["config", "user.name", &format!("Site {name}")]);
+        site.git_ok(&["config", "user.email", &format!("{name}@example.com")]);
+        site
+    }
+
+    /// Site A starts the shared book: Ada, an incident opened on a busy afternoon, the
+    /// merge driver set up and `git.commit: true`, all pushed. Returns site A and the id.
+    fn seed(&self) -> (Site, String) {
+        let a = self.clone("a");
+        a.ok(NOON, &["init", ".", "--name", "Trattoria Sol", "--timezone", "America/New_York"]);
+        let config = a.read("care.yaml").replace("commit: false", "commit: true");
+        a.write("care.yaml", &config);
+        a.git_ok(&["add", "-A"]);
+        a.git_ok(&["commit", "-q", "-m", "A new book"]);
+        a.ok(NOON, &["git", "setup"]);
+        a.ok(NOON, &["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100"]);
+        let id = a.open(NOON, "ada", "Entrées mixed up");
+        a.git_ok(&["push", "-q", "origin", "main"]);
+        (a, id)
+    }
+}
+
+/// The morning the book is started.
+const NOON: &str = "2026-11-22T12:00:00-05:00";
+
+impl Site {
+    fn process(&self, program: &str) -> Command {
+        let mut cmd = Command::new(program);
+        hermetic(&mut cmd, &self.home);
+        cmd.current_dir(&self.path);
+        cmd
+    }
+
+    /// `care ARGS` at this site, at the given moment, written by joan.
+    fn care(&self, now: &str, args: &[&str]) -> Out {
+        let mut cmd = self.process(assert_cmd::cargo::cargo_bin("care").to_str().expect("utf-8 path"));
+        finished(cmd.env("CARE_NOW", now).env("CARE_STAFF", "joan").args(args).output().expect("care runs"))
+    }
+
+    fn ok(&self, now: &str, args: &[&str]) -> String {
+        let out = self.care(now, args);
+        assert_eq!(out.code, 0, "care {args:?} at {}:\n{}", self.path.display(), out.stderr);
+        out.stdout
+    }
+
+    fn git(&self, args: &[&str]) -> Out {
+        finished(self.process("git").args(args).output().expect("git runs"))
+    }
+
+    fn git_ok(&self, args: &[&str]) -> String {
+        let out = self.git(args);
+        assert_eq!(out.code, 0, "git {args:?} at {}:\n{}{}", self.path.display(), out.stdout, out.stderr);
+        out.stdout
+    }
+
+    fn pull(&self) -> Out {
+        self.git(&["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"])
+    }
+
+    fn sync(&self) {
+        let out = self.pull();
+        assert_eq!(out.code, 0, "pull at {}:\n{}{}", self.path.display(), out.stdout, out.stderr);
+        self.git_ok(&["push", "-q", "origin", "main"]);
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    fn write(&self, rel: &str, text: &str) {
+        std::fs::write(self.path.join(rel), text).expect("write");
+    }
+
+    fn yaml(&self, rel: &str) -> serde_yaml::Value {
+        serde_yaml::from_str(&self.read(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
+    }
+
+    /// Open an incident with a complete deposition; returns its id.
+    fn open(&self, now: &str, customer: &str, what: &str) -> String {
+        let args = [
+            "recover",
+            "open",
+            customer,
+            "--what",
+            what,
+            "--product",
+            "entrees",
+            "--staff",
+            "billy",
+            "--location",
+            "downtown",
+            "--busyness",
+            "95",
+            "--circumstances",
+            "A birthday lunch",
+        ];
+        self.ok(now, &args).trim().to_string()
+    }
+}
+
+fn incident_file(id: &str) -> String {
+    format!("incidents/{}/{}/{id}.yaml", &id[0..4], &id[4..6])
+}
+
+const ADA: &str = "customers/ada-lovelace.yaml";
+
+/// The texts of a list's entries, in order.
+fn texts(record: &serde_yaml::Value, key: &str) -> Vec<String> {
+    let list = record.get(key).and_then(|v| v.as_sequence()).cloned().unwrap_or_default();
+    list.iter().map(|e| e["text"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+/// Story 5, the afternoon: each site notes Ada and records steps and follow-ups on the
+/// same incident; A pushes first, then B pulls. Returns B's pull.
+fn same_afternoon(world: &World, a: &Site, id: &str, register_driver_on_b: bool) -> (Site, Out) {
+    let b = world.clone("b");
+    if register_driver_on_b {
+        let said = b.care(NOON, &["git", "setup"]);
+        assert_eq!(said.code, 0, "{}", said.stderr);
+        assert!(said.stderr.contains("merge.care.driver"), "{}", said.stderr);
+    }
+    a.ok("2026-11-22T15:05:00-05:00", &["recover", "apologize", id, "Apologized at the table"]);
+    a.ok("2026-11-22T15:10:00-05:00", &["note", "ada", "Asked for the quiet corner next time"]);
+    a.ok("2026-11-22T15:12:00-05:00", &["followup", "done", id, "--how", "in-person"]);
+    b.ok("2026-11-22T15:07:00-05:00", &["recover", "review", id, "Ticket printed for table 12"]);
+    b.ok("2026-11-22T15:20:00-05:00", &["note", "ada", "--pref", "Prefers sparkling water"]);
+    b.ok("2026-11-22T15:21:00-05:00", &["note", "ada", "Birthday is in March"]);
+    b.ok("2026-11-22T15:22:00-05:00", &["followup", "add", id, "--due", "2026-11-24 10:00", "Call about the refund"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let pulled = b.pull();
+    (b, pulled)
+}
+
+#[test]
+fn story_5_two_sites_note_the_same_customer_and_the_pull_merges_without_conflict() {
+    let world = World::new();
+    let (a, id) = world.seed();
+    let (b, pulled) = same_afternoon(&world, &a, &id, true);
+    assert_eq!(pulled.code, 0, "the pull merges cleanly:\n{}{}", pulled.stdout, pulled.stderr);
+
+    let ada = b.yaml(ADA);
+    assert_eq!(texts(&ada, "notes"), ["Asked for the quiet corner next time", "Birthday is in March"]);
+    assert_eq!(texts(&ada, "preferences"), ["Prefers sparkling water"]);
+    assert_eq!(texts(&ada, "flags").len(), 1, "the incident's flag, once");
+    let incident = b.yaml(&incident_file(&id));
+    assert_eq!(incident["recovery"]["apologized"]["note"].as_str(), Some("Apologized at the table"));
+    assert_eq!(incident["recovery"]["reviewed"]["note"].as_str(), Some("Ticket printed for table 12"));
+    let followups = incident["followups"].as_sequence().expect("followups");
+    let kinds: Vec<&str> = followups.iter().map(|f| f["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["progress", "progress", "custom"], "A's done progress and the next one it armed, then B's");
+    assert_eq!(followups[0]["done"]["how"].as_str(), Some("in-person"));
+    assert_eq!(followups[2]["text"].as_str(), Some("Call about the refund"));
+
+    let check = b.care(NOON, &["check"]);
+    assert_eq!(
+        (check.code, check.stdout.as_str()),
+        (0, "severity,file,line,column,code,message\n"),
+        "{}",
+        check.stderr
+    );
+    assert!(check.stderr.contains("The book is clean"), "{}", check.stderr);
+
+    // B pushes the merge; A fast-forwards to the very same files.
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+    assert_eq!(a.read(ADA), b.read(ADA));
+    assert_eq!(a.read(&incident_file(&id)), b.read(&incident_file(&id)));
+}
+
+#[test]
+fn story_5_without_the_driver_plain_git_conflicts() {
+    let world = World::new();
+    let (a, id) = world.seed();
+    let (b, pulled) = same_afternoon(&world, &a, &id, false);
+    assert_ne!(pulled.code, 0, "plain git cannot merge two notes added at the same spot");
+    assert!(pulled.stdout.contains("CONFLICT"), "{}", pulled.stdout);
+    assert!(b.read(ADA).contains("<<<<<<<"), "{}", b.read(ADA));
+
+    // And `care check` says why: this clone never ran `care git setup`.
+    b.git_ok(&["merge", "--abort"]);
+    let check = b.care(NOON, &["check"]);
+    assert_eq!(check.code, 0, "a warning, not an error: {}", check.stderr);
+    assert!(check.stdout.contains("merge-driver") && check.stdout.contains("care git setup"), "{}", check.stdout);
+}
+
+#[test]
+fn a_scalar_changed_differently_on_both_sites_is_a_conflict_and_nothing_is_lost() {
+    let world = World::new();
+    let (a, _) = world.seed();
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    let rephone = |site: &Site, phone: &str| {
+        let text = site.read(ADA).replace("phone: +1 555 0100", &format!("phone: {phone}"));
+        assert!(text.contains(phone), "{text}");
+        site.write(ADA, &text);
+        site.git_ok(&["commit", "-q", "-am", "new phone"]);
+    };
+    rephone(&a, "+1 555 0101");
+    a.ok("2026-11-22T15:10:00-05:00", &["note", "ada", "Note from A"]);
+    rephone(&b, "+1 555 0199");
+    b.ok("2026-11-22T15:20:00-05:00", &["note", "ada", "Note from B"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+
+    let pulled = b.pull();
+    assert_ne!(pulled.code, 0, "a conflict, never a silent pick");
+    assert!(pulled.stderr.contains("contact.phone"), "the driver names the field:\n{}", pulled.stderr);
+    let text = b.read(ADA);
+    let markers = "<<<<<<< ours\n  phone: +1 555 0199\n=======\n  phone: +1 555 0101\n>>>>>>> theirs\n";
+    assert!(text.contains(markers), "{text}");
+    assert!(text.contains("Note from A") && text.contains("Note from B"), "both notes are kept:\n{text}");
+    let check = b.care(NOON, &["check"]);
+    assert_eq!(check.code, 1, "the conflicted file is reported: {}", check.stdout);
+    assert!(check.stdout.contains(&format!("{ADA},5,1,merge-conflict,")), "{}", check.stdout);
+    let noted = b.care(NOON, &["note", "ada", "One more"]);
+    assert_eq!(noted.code, 1, "a conflicted file is never written");
+
+    // Resolving it: keep one value, drop the markers, commit.
+    b.write(ADA, &text.replace(markers, "  phone: +1 555 0101\n"));
+    b.git_ok(&["commit", "-q", "-am", "Ada's phone is A's"]);
+    let check = b.care(NOON, &["check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
+
+#[test]
+fn the_driver_leaves_ours_untouched_when_a_side_does_not_parse() {
+    let book = TestBook::bare();
+    book.write("o.yaml", "id: ada\nname: Ada\n");
+    book.write("a.yaml", "id: ada\nname: Ada\nnotes:\n- text: a\n");
+    book.write("b.yaml", "id: ada\nname: [Ada\n");
+    let out = book.fails(&["merge-driver", "o.yaml", "a.yaml", "b.yaml", "customers/ada.yaml"], 1);
+    assert!(out.stderr.contains("customers/ada.yaml (theirs):"), "{}", out.stderr);
+    assert_eq!(book.read("a.yaml"), "id: ada\nname: Ada\nnotes:\n- text: a\n");
+
+    // Added on both sides: git hands over an empty ancestor.
+    book.write("o.yaml", "");
+    book.write("b.yaml", "id: ada\nname: Ada\nnotes:\n- text: b\n");
+    book.ok(&["merge-driver", "o.yaml", "a.yaml", "b.yaml", "customers/ada.yaml"]);
+    assert_eq!(book.read("a.yaml"), "id: ada\nname: Ada\nnotes:\n- text: a\n- text: b\n");
+    assert!(!book.care(&["--help"]).stdout.contains("merge-driver"), "hidden from --help");
+}
+
+/// A customer file as a person writes it: comments, their own key order, flow-style
+/// entries, a multi-line flag.
+const HAND_WRITTEN: &str = "\
+# Ada — regular since 2019. Ask Joan before changing anything here.
+name: Ada Lovelace   # as she signs
+id: ada-lovelace
+contact: {phone: \"+1 555 0100\", email: ada@example.com}
+notes:
+  - {text: Wife is ill; be gentle with scheduling, at: 2026-11-05T12:00:00-05:00, by: jeff}
+  # (older notes are in the paper book)
+preferences:
+  - {text: No phone calls before 11 am, at: 2026-11-02T10:15:00-05:00, by: dale, critical: true}
+flags:
+  - {text: \"Rough evening 22 Nov — recheck every order\", raised: 2026-11-22T15:33:00-05:00,
+     by: joan, until: 2027-02-20}
+  - {text: Owes us a review, raised: 2026-11-01T10:00:00-05:00, by: dale}
+since: 2019-03-02   # first visit
+";
+
+/// Git's count of added and deleted lines in the work tree, per file.
+fn numstat(site: &Site) -> String {
+    site.git_ok(&["diff", "--numstat"])
+}
+
+fn hand_written_book() -> (World, Site) {
+    let world = World::new();
+    let site = world.clone("a");
+    site.ok(NOON, &["init", ".", "--name", "T", "--timezone", "America/New_York"]);
+    std::fs::create_dir_all(site.path.join("customers")).expect("mkdir");
+    site.write(ADA, HAND_WRITTEN);
+    site.git_ok(&["add", "-A"]);
+    site.git_ok(&["commit", "-q", "-m", "Ada, by hand"]);
+    (world, site)
+}
+
+#[test]
+fn a_note_on_a_hand_written_file_only_adds_its_own_line() {
+    let (_world, site) = hand_written_book();
+    site.ok(NOON, &["note", "ada", "Birthday, with a comma: in March"]);
+    site.ok(NOON, &["note", "ada", "--pref", "Likes the corner table"]);
+    assert_eq!(numstat(&site), format!("2\t0\t{ADA}\n"), "only added lines:\n{}", site.git_ok(&["diff"]));
+    let diff = site.git_ok(&["diff", "-U0"]);
+    assert!(
+        diff.contains("+  - {text: \"Birthday, with a comma: in March\", at: 2026-11-22T12:00:00-05:00, by: joan}\n"),
+        "a new entry looks like its neighbours:\n{diff}"
+    );
+    let text = site.read(ADA);
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("in March") && !l.contains("corner table")).collect();
+    assert_eq!(kept.join("\n") + "\n", HAND_WRITTEN, "every other byte as it was");
+
+    // Clearing the second flag rewrites that entry's line and nothing else.
+    site.git_ok(&["commit", "-q", "-am", "notes"]);
+    site.ok(NOON, &["flag", "--clear", "ada", "2"]);
+    assert_eq!(numstat(&site), format!("1\t1\t{ADA}\n"), "{}", site.git_ok(&["diff"]));
+}
+
+#[test]
+fn a_merge_that_only_adds_keeps_a_hand_written_file_as_it_was_written() {
+    let (world, a) = hand_written_book();
+    a.ok(NOON, &["git", "setup"]);
+    a.git_ok(&["add", "-A"]);
+    a.git_ok(&["commit", "-q", "-m", "setup"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    b.ok("2026-11-22T15:10:00-05:00", &["note", "ada", "From B"]);
+    b.git_ok(&["commit", "-q", "-am", "B"]);
+    a.ok("2026-11-22T15:20:00-05:00", &["note", "ada", "From A"]);
+    a.ok("2026-11-22T15:21:00-05:00", &["flag", "--clear", "ada", "2"]);
+    a.git_ok(&["commit", "-q", "-am", "A"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let pulled = b.pull();
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    let text = b.read(ADA);
+    assert!(text.starts_with(HAND_WRITTEN.lines().next().expect("line")), "{text}");
+    assert!(text.contains("# (older notes are in the paper book)") && text.contains("# as she signs"), "{text}");
+    assert_eq!(texts(&b.yaml(ADA), "notes"), ["Wife is ill; be gentle with scheduling", "From B", "From A"]);
+    assert!(text.contains("{text: Owes us a review, raised: 2026-11-01T10:00:00-05:00, by: dale, cleared: "), "{text}");
+}
+
+#[test]
+fn an_edit_that_cannot_keep_the_layout_is_refused_unless_rewrite() {
+    let (_world, site) = hand_written_book();
+    let odd = "{id: ada-lovelace, name: Ada Lovelace, notes: [{text: one}]}   # all on one line\n";
+    site.write(ADA, odd);
+    let out = site.care(NOON, &["note", "ada", "Two"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("--rewrite") && out.stderr.contains(ADA), "{}", out.stderr);
+    assert_eq!(site.read(ADA), odd, "nothing was written");
+
+    let out = site.care(NOON, &["note", "ada", "Two", "--rewrite"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("comments dropped"), "{}", out.stderr);
+    assert_eq!(texts(&site.yaml(ADA), "notes"), ["one", "Two"]);
+}
+
+#[test]
+fn git_setup_is_idempotent_and_refuses_outside_git() {
+    let (_world, site) = hand_written_book();
+    std::fs::write(site.path.join(".gitattributes"), "*.png binary").expect("write");
+    let first = site.care(NOON, &["git", "setup"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(first.stderr.contains(".gitattributes") && first.stderr.contains("merge.care.driver"), "{}", first.stderr);
+    let attributes = site.read(".gitattributes");
+    assert!(attributes.starts_with("*.png binary\n"), "what was there stays:\n{attributes}");
+    for line in ["customers/**/*.yaml merge=care", "incidents/**/*.yml merge=care"] {
+        assert!(attributes.lines().any(|l| l == line), "{attributes}");
+    }
+    let ignore = site.read(".gitignore");
+    assert!(ignore.lines().any(|l| l == ".*.edit-*"), "{ignore}");
+    let driver = site.git_ok(&["config", "--local", "merge.care.driver"]);
+    let exe = assert_cmd::cargo::cargo_bin("care");
+    assert_eq!(driver.trim(), format!("'{}' merge-driver %O %A %B %P", exe.display()));
+    let attr = site.git_ok(&["check-attr", "merge", "--", "incidents/2026/11/x.yaml"]);
+    assert_eq!(attr.trim(), "incidents/2026/11/x.yaml: merge: care");
+
+    let (before_attributes, before_ignore) = (site.read(".gitattributes"), site.read(".gitignore"));
+    let second = site.care(NOON, &["git", "setup"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(second.stderr.contains("Nothing to do"), "{}", second.stderr);
+    assert_eq!((site.read(".gitattributes"), site.read(".gitignore")), (before_attributes, before_ignore));
+
+    let outside = TestBook::new();
+    let out = outside.fails(&["git", "setup"], 1);
+    assert!(out.stderr.contains("not in a git work tree") && out.stderr.contains("git init"), "{}", out.stderr);
+}
+
+#[test]
+fn git_commit_true_commits_exactly_the_changed_file_with_a_message_that_says_what() {
+    let (_world, site) = hand_written_book();
+    let config = site.read("care.yaml").replace("commit: false", "commit: true");
+    site.write("care.yaml", &config);
+    site.git_ok(&["commit", "-q", "-am", "commit every change"]);
+    site.write("unrelated.txt", "not care's business\n");
+    site.git_ok(&["add", "unrelated.txt"]);
+
+    site.ok(NOON, &["note", "ada", "Allergic to shellfish", "--pref", "--critical"]);
+    let shown = site.git_ok(&["show", "--name-only", "--format=%s", "HEAD"]);
+    assert_eq!(shown, format!("note ada-lovelace: preference\n\n{ADA}\n"));
+    assert_eq!(site.git_ok(&["status", "--porcelain"]), "A  unrelated.txt\n", "what was staged stays staged");
+
+    site.ok(NOON, &["flag", "ada", "Recheck every order"]);
+    assert_eq!(site.git_ok(&["log", "-1", "--format=%s"]), "flag ada-lovelace: raised\n");
+    let id = site.open(NOON, "ada", "Soup cold");
+    let shown = site.git_ok(&["show", "--name-only", "--format=%s", "HEAD"]);
+    assert_eq!(shown, format!("recover open {id}: ada-lovelace\n\n{ADA}\n{}\n", incident_file(&id)));
+    site.ok(NOON, &["recover", "fix", &id, "Re-heated"]);
+    assert_eq!(site.git_ok(&["log", "-1", "--format=%s"]), format!("recover fix {id}\n"));
+
+    // Git failing never loses the write: the note is saved, the status stays 0.
+    std::fs::write(site.path.join(".git/index.lock"), "").expect("lock");
+    let out = site.care(NOON, &["note", "ada", "Saved anyway"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("warning: the change is saved but was not committed"), "{}", out.stderr);
+    assert!(site.read(ADA).contains("Saved anyway"));
+}
+
+/// A small deterministic generator (xorshift), so the run is the same every time.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+#[test]
+fn two_hundred_interleaved_operations_merged_back_and_forth_lose_and_duplicate_nothing() {
+    let world = World::new();
+    let (a, ada_incident) = world.seed();
+    a.ok(NOON, &["customer", "add", "Bob Adams"]);
+    a.ok(NOON, &["customer", "add", "Cy Young"]);
+    let bob_incident = a.open(NOON, "bob", "Wrong wine");
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    let sites = [("a", &a), ("b", &b)];
+    let customers = ["ada-lovelace", "bob-adams", "cy-young"];
+    let incidents = [&ada_incident, &bob_incident];
+
+    // What each entry's text must end up as: the list it is in, and whether cleared.
+    let mut expected: HashMap<String, (&str, &str)> = HashMap::new();
+    let mut cleared: Vec<String> = Vec::new();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for op in 0..200u64 {
+        let now = format!("2026-11-22T{:02}:{:02}:00-05:00", 13 + op / 60, op % 60);
+        let (name, site) = sites[rng.below(2) as usize];
+        let customer = customers[rng.below(3) as usize];
+        let file = format!("customers/{customer}.yaml");
+        let text = format!("{name}-{op}");
+        match rng.below(4) {
+            0 => {
+                site.ok(&now, &["note", customer, &text]);
+                expected.insert(text, (customer, "notes"));
+            }
+            1 => {
+                site.ok(&now, &["flag", customer, &text]);
+                expected.insert(text, (customer, "flags"));
+            }
+            2 => {
+                // A site clears only flags it raised itself, so no flag is cleared on both.
+                let record = site.yaml(&file);
+                let flags = record["flags"].as_sequence().cloned().unwrap_or_default();
+                let mine = flags.iter().position(|f| {
+                    f["text"].as_str().is_some_and(|t| t.starts_with(&format!("{name}-"))) && f.get("cleared").is_none()
+                });
+                if let Some(i) = mine {
+                    site.ok(&now, &["flag", "--clear", customer, &(i + 1).to_string()]);
+                    cleared.push(flags[i]["text"].as_str().expect("text").to_string());
+                } else {
+                    site.ok(&now, &["note", customer, &text]);
+                    expected.insert(text, (customer, "notes"));
+                }
+            }
+            _ => {
+                let incident = incidents[rng.below(2) as usize];
+                let due = format!("2026-11-25T{:02}:{:02}:00-05:00", 9 + op / 60, op % 60);
+                site.ok(&now, &["followup", "add", incident, "--due", &due, &text]);
+                expected.insert(text, (incident.as_str(), "followups"));
+            }
+        }
+        if op % 20 == 19 {
+            // Back and forth: A gives its work, B merges it and gives back, A catches up.
+            a.sync();
+            b.sync();
+            a.sync();
+        }
+    }
+
+    for site in [&a, &b] {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for customer in customers {
+            let record = site.yaml(&format!("customers/{customer}.yaml"));
+            for key in ["notes", "flags"] {
+                for text in texts(&record, key) {
+                    if expected.contains_key(&text) {
+                        assert_eq!(expected[&text], (customer, key), "{text} is where it was put");
+                    }
+                    *seen.entry(text).or_default() += 1;
+                }
+            }
+            for flag in record["flags"].as_sequence().cloned().unwrap_or_default() {
+                let text = flag["text"].as_str().expect("text").to_string();
+                assert_eq!(flag.get("cleared").is_some(), cleared.contains(&text), "flag {text}");
+            }
+        }
+        for incident in incidents {
+            let record = site.yaml(&incident_file(incident));
+            for followup in record["followups"].as_sequence().expect("followups") {
+                if let Some(text) = followup["text"].as_str() {
+                    assert_eq!(expected[text], (incident.as_str(), "followups"));
+                    *seen.entry(text.to_string()).or_default() += 1;
+                }
+            }
+        }
+        for text in expected.keys() {
+            assert_eq!(seen.get(text), Some(&1), "{text}: kept exactly once at site {}", site.path.display());
+        }
+        let check = site.care(NOON, &["check"]);
+        assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    }
+    assert!(!cleared.is_empty() && expected.len() > 120, "the sequence exercised every kind of change");
+    let merges = a.git_ok(&["log", "--merges", "--oneline"]).lines().count();
+    assert!(merges >= 8, "the driver merged concurrent work in most rounds ({merges} merges)");
+    for file in ["customers/ada-lovelace.yaml", "customers/bob-adams.yaml", &incident_file(&ada_incident)] {
+        assert_eq!(a.read(file), b.read(file), "both sites hold the same {file}");
+    }
+}

@@ -74,7 +74,8 @@ fn block<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
 /// `key: value` or `key:` (value below); keys are plain words.
 fn split_key(content: &str) -> Option<(&str, &str)> {
     let (key, rest) = match content.split_once(": ") {
-        Some((k, r)) => (k, r),
+        // Several spaces may follow the colon (found by the fuzzer).
+        Some((k, r)) => (k, r.trim_start_matches(' ')),
         None => (content.strip_suffix(':')?, ""),
     };
     // A key YAML could read as anything but text (`1`, `true`, `null`) is declined.
@@ -477,6 +478,7 @@ mod tests {
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\nregion:\n  nested: deep\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n  misindented: 1\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n# a comment with a NUL \0\n",
+            "id: x\ncustomer:   c\nopened:  2026-11-22T19:42:00-05:00\nstaff:  'q'\n",
             "1: a\ntrue: b\nkey: [x, y]\nn: 12000\nm: -3\ns: 'q'\nt: ~\nu: yes\nv: 1.5\n",
         ] {
             assert!(same::<Incident>(text), "{text}");

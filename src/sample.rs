@@ -274,11 +274,9 @@ fn recover(i: &mut Incident, rng: &mut Rng, policy: &config::Followup, clock: &C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
 
     fn clock() -> Clock {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("t").with_timezone(&Utc);
-        Clock::new(now, chrono_tz::America::New_York)
+        Clock::at("2026-11-22T19:42:00-05:00", "America/New_York")
     }
 
     #[test]

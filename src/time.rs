@@ -45,6 +45,13 @@ impl Clock {
         }
     }
 
+    /// A clock stopped at an RFC 3339 instant, in a named zone: for tests.
+    #[cfg(test)]
+    pub fn at(now: &str, zone: &str) -> Clock {
+        let now = DateTime::parse_from_rfc3339(now).expect("a test's RFC 3339 time").with_timezone(&Utc);
+        Clock::new(now, zone.parse().expect("a test's IANA zone"))
+    }
+
     /// Now, with the offset the book's zone has at this instant.
     pub fn now(&self) -> Stamp {
         self.in_zone(self.now)

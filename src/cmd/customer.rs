@@ -72,17 +72,10 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
         return Err(Error::Usage("--value: a lifetime value is a number of zero or more".into()));
     }
     let mut customer = Customer {
-        id: String::new(),
-        name,
         since: Some(since),
         contact: Contact { email: args.email.clone(), phone: args.phone.clone() },
         lifetime_value: args.value,
-        roles: vec![],
-        goals: vec![],
-        preferences: vec![],
-        notes: vec![],
-        missteps: vec![],
-        flags: vec![],
+        ..Customer::new("", name)
     };
     if let Some(given) = &args.id {
         id::check_customer_id(given).map_err(Error::Usage)?;

@@ -129,20 +129,13 @@ fn check_row(cells: &HashMap<&str, &str>, clock: &Clock) -> Result<Row, String> 
         None => None,
     };
     let customer = Customer {
-        id: String::new(),
-        name,
         since,
         contact: Contact {
             email: cells.get("email").map(|s| s.to_string()),
             phone: cells.get("phone").map(|s| s.to_string()),
         },
         lifetime_value,
-        roles: vec![],
-        goals: vec![],
-        preferences: vec![],
-        notes: vec![],
-        missteps: vec![],
-        flags: vec![],
+        ..Customer::new("", name)
     };
     Ok(Row { line: 0, id, customer, fields: BTreeMap::new() })
 }
@@ -240,11 +233,9 @@ fn update(ctx: &Ctx, path: &std::path::Path, row: &Row) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{DateTime, Utc};
 
     fn clock() -> Clock {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("t").with_timezone(&Utc);
-        Clock::new(now, chrono_tz::America::New_York)
+        Clock::at("2026-11-22T19:42:00-05:00", "America/New_York")
     }
 
     #[test]

@@ -135,6 +135,23 @@ impl Section {
 }
 
 impl Customer {
+    /// A record with a name and nothing learned yet.
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Customer {
+        Customer {
+            id: id.into(),
+            name: name.into(),
+            since: None,
+            contact: Contact::default(),
+            lifetime_value: None,
+            roles: vec![],
+            goals: vec![],
+            preferences: vec![],
+            notes: vec![],
+            missteps: vec![],
+            flags: vec![],
+        }
+    }
+
     pub fn entries(&self, section: Section) -> &[Entry] {
         match section {
             Section::Preference => &self.preferences,

@@ -273,11 +273,9 @@ pub fn missing_deposition(incident: &Incident) -> Vec<&'static str> {
 mod tests {
     use super::*;
     use crate::model::incident::Recovery;
-    use chrono::{DateTime, Utc};
 
     fn clock() -> Clock {
-        let now = DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("t").with_timezone(&Utc);
-        Clock::new(now, chrono_tz::America::New_York)
+        Clock::at("2026-11-22T19:42:00-05:00", "America/New_York")
     }
 
     fn t(s: &str) -> Stamp {

@@ -383,11 +383,10 @@ pub fn rows(trend: &Trend) -> Rows {
 mod tests {
     use super::*;
     use crate::model::incident::Recovery;
-    use chrono::{DateTime, Utc};
+    use chrono::DateTime;
 
     fn clock() -> Clock {
-        let now = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").expect("t").with_timezone(&Utc);
-        Clock::new(now, chrono_tz::America::New_York)
+        Clock::at("2026-12-01T12:00:00Z", "America/New_York")
     }
 
     fn incident(opened: &str, staff: &str, tags: &[&str]) -> Incident {

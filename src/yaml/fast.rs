@@ -154,9 +154,10 @@ fn scalar(text: &str) -> Option<Node<'_>> {
         b'{' if text == "{}" => Some(Node::Map(Vec::new())),
         b'[' => {
             let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+            // Items exactly `a, b`: none with spaces of its own to trim (found by the fuzzer).
             inner
                 .split(", ")
-                .map(|item| plain(item).then_some(Node::Scalar(Cow::Borrowed(item), true)))
+                .map(|item| (plain(item) && item.trim() == item).then_some(Node::Scalar(Cow::Borrowed(item), true)))
                 .collect::<Option<_>>()
                 .map(Node::Seq)
         }
@@ -479,6 +480,8 @@ mod tests {
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n  misindented: 1\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n# a comment with a NUL \0\n",
             "id: x\ncustomer:   c\nopened:  2026-11-22T19:42:00-05:00\nstaff:  'q'\n",
+            "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\ntags: [joa , billy]\n",
+            "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\ntags: [ joa, billy]\n",
             "1: a\ntrue: b\nkey: [x, y]\nn: 12000\nm: -3\ns: 'q'\nt: ~\nu: yes\nv: 1.5\n",
         ] {
             assert!(same::<Incident>(text), "{text}");

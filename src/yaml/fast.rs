@@ -35,11 +35,12 @@ struct Lines<'a> {
 }
 
 fn parse(text: &str) -> Option<Node<'_>> {
-    // Only YAML's printable characters, less tab and CR (found by the fuzzer: a NUL in a
-    // comment is an error to serde_yaml, so it must not be skipped here).
+    // Only YAML's printable characters, less tab, CR and what YAML 1.1 may take for a line
+    // break (NEL, U+2028, U+2029). The fuzzer found a NUL in a comment: an error to
+    // serde_yaml, so it must not be skipped here.
     let printable = |c: char| {
-        matches!(c, '\n' | ' '..='~' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-            && c != '\u{feff}'
+        matches!(c, '\n' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
     };
     if !text.chars().all(printable) {
         return None;
@@ -482,6 +483,7 @@ mod tests {
             "id: x\ncustomer:   c\nopened:  2026-11-22T19:42:00-05:00\nstaff:  'q'\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\ntags: [joa , billy]\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\ntags: [ joa, billy]\n",
+            "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\nsummary: a\u{2028}b\u{85}c\n",
             "1: a\ntrue: b\nkey: [x, y]\nn: 12000\nm: -3\ns: 'q'\nt: ~\nu: yes\nv: 1.5\n",
         ] {
             assert!(same::<Incident>(text), "{text}");

@@ -81,6 +81,8 @@ fn checksum(text: &str) -> u64 {
 struct Entry {
     start: u32,
     len: u32,
+    /// The path's length: the path is compared at every step of a lookup's search.
+    path_len: u32,
 }
 
 /// The index as read at the start of a run, and which entries this run confirmed.
@@ -118,9 +120,18 @@ impl Index {
         index
     }
 
+    /// `path` relative to the book's root, as the index names it. Files come from
+    /// `root.join(…)`, so this is a cheap cut of the string, checked, not a path walk.
     fn relative<'p>(&self, path: &'p Path) -> Option<&'p str> {
-        let rel = path.strip_prefix(&self.root).ok()?.to_str()?;
+        let full = path.to_str()?;
+        let root = self.root.to_str()?;
+        let rel = if root.is_empty() { full } else { full.strip_prefix(root)?.strip_prefix('/')? };
         (!rel.contains(['\t', '\n', '\r', '\\'])).then_some(rel)
+    }
+
+    fn path(&self, e: Entry) -> &str {
+        let start = e.start as usize + 17;
+        &self.text[start..start + e.path_len as usize]
     }
 
     fn line(&self, e: Entry) -> &str {
@@ -128,11 +139,16 @@ impl Index {
     }
 
     /// The digest of `path` if the index holds one that is still true of the file.
-    pub fn lookup(&self, path: &Path) -> Option<Digest> {
+    pub fn lookup(&self, path: &Path, run: &mut Run) -> Option<Digest> {
         let rel = self.relative(path)?;
-        let at = self.entries.binary_search_by(|&e| path_cmp(path_of(self.line(e)), rel)).ok()?;
-        let (key, digest) = fields_of(self.line(self.entries[at]))?;
-        if Key::of(path)? != key {
+        let at = self.entries.binary_search_by(|&e| path_cmp(self.path(e), rel)).ok()?;
+        let line = self.line(self.entries[at]);
+        let (key, digest) = fields_of(line)?;
+        if run.folder.key(path)? != key {
+            return None;
+        }
+        let (sum, body) = line.split_once('\t')?;
+        if u64::from_str_radix(sum, 16).ok()? != checksum(body) {
             return None;
         }
         let digest = decode(digest)?;
@@ -142,7 +158,14 @@ impl Index {
 
     /// A place for one thread to set aside the digests of the files it had to read.
     pub fn run(&self) -> Run {
-        Run { enabled: self.enabled, dir: self.root.join(FILE).with_file_name(""), file: None, lines: 0, failed: false }
+        Run {
+            enabled: self.enabled,
+            dir: self.root.join(FILE).with_file_name(""),
+            file: None,
+            lines: 0,
+            failed: false,
+            folder: Folder::default(),
+        }
     }
 
     /// Write the index anew if this run found anything it did not hold or no longer holds:
@@ -201,6 +224,42 @@ pub struct Run {
     file: Option<(PathBuf, BufWriter<fs::File>)>,
     lines: usize,
     failed: bool,
+    folder: Folder,
+}
+
+/// The folder of the files a thread is checking, kept open: files come folder by folder,
+/// and a `stat` relative to an open folder does not resolve the whole path again.
+#[derive(Default)]
+struct Folder {
+    #[cfg(unix)]
+    open: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl Folder {
+    #[cfg(unix)]
+    fn key(&mut self, path: &Path) -> Option<Key> {
+        use rustix::fs::{AtFlags, Mode, OFlags};
+        let (parent, name) = (path.parent()?, path.file_name()?);
+        if self.open.as_ref().is_none_or(|(dir, _)| dir != parent) {
+            let at = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+            let fd = rustix::fs::open(at, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+            self.open = Some((parent.to_path_buf(), fd));
+        }
+        let (_, fd) = self.open.as_ref()?;
+        let st = rustix::fs::statat(fd, name, AtFlags::empty()).ok()?;
+        let ns = |s: i64, n: u64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        Some(Key {
+            size: u64::try_from(st.st_size).ok()?,
+            mtime: ns(st.st_mtime as i64, st.st_mtime_nsec as u64),
+            ctime: ns(st.st_ctime as i64, st.st_ctime_nsec as u64),
+            ino: st.st_ino as u64,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn key(&mut self, path: &Path) -> Option<Key> {
+        Key::of(path)
+    }
 }
 
 impl std::fmt::Debug for Run {
@@ -246,14 +305,17 @@ fn sweep_spills(dir: &Path) {
     }
 }
 
-/// Paths compared folder by folder, as the book is walked (`a/x` before `a-b/x`).
+/// Paths compared folder by folder, as the book is walked (`a/x` before `a-b/x`): the
+/// same as comparing bytes with `/` taken as the smallest of all.
 fn path_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.split('/').cmp(b.split('/'))
+    let key = |c: u8| if c == b'/' { 0 } else { c };
+    a.bytes().map(key).cmp(b.bytes().map(key))
 }
 
-/// The path column of an index line.
+/// The path column of an index line (after the 16-digit checksum and a tab).
 fn path_of(line: &str) -> &str {
-    line.split('\t').nth(1).unwrap_or("")
+    let rest = line.get(17..).unwrap_or("");
+    rest.find('\t').map_or(rest, |end| &rest[..end])
 }
 
 /// The key and the encoded digest of an index line.
@@ -268,8 +330,9 @@ fn fields_of(line: &str) -> Option<(Key, &str)> {
     Some((key, parts.next()?))
 }
 
-/// The entries of an index file, or None if any part of it cannot be trusted: a wrong
-/// header, a line whose checksum fails, paths out of order, or a missing or wrong count.
+/// The entries of an index file, or None if the file as a whole cannot be trusted: a
+/// wrong header, paths out of order, or a missing or wrong count (a truncated or
+/// half-written file). A damaged line is caught by its checksum when it is looked up.
 fn parse(text: &str) -> Option<Vec<Entry>> {
     let mut lines = text.split_inclusive('\n');
     if lines.next()?.trim_end() != HEADER {
@@ -285,16 +348,17 @@ fn parse(text: &str) -> Option<Vec<Entry>> {
         if let Some(count) = line.strip_prefix("end ") {
             return (count.parse::<usize>().ok()? == entries.len() && offset == text.len()).then_some(entries);
         }
-        let (sum, body) = line.split_once('\t')?;
-        if u64::from_str_radix(sum, 16).ok()? != checksum(body) || fields_of(line).is_none() {
-            return None;
-        }
+        // Checksums are checked entry by entry when looked up, on all cores.
         let path = path_of(line);
         if !previous.is_empty() && path_cmp(path, previous) != std::cmp::Ordering::Greater {
             return None;
         }
         previous = path;
-        entries.push(Entry { start: u32::try_from(start).ok()?, len: u32::try_from(line.len()).ok()? });
+        entries.push(Entry {
+            start: u32::try_from(start).ok()?,
+            len: u32::try_from(line.len()).ok()?,
+            path_len: u32::try_from(path.len()).ok()?,
+        });
     }
     None
 }
@@ -410,42 +474,35 @@ fn encode(d: &Digest) -> String {
     .join("\t")
 }
 
+/// The items of a list column: none when it is empty.
+fn items(s: &str, sep: char) -> impl Iterator<Item = &str> {
+    s.split(sep).filter(move |_| !s.is_empty())
+}
+
 fn decode(line: &str) -> Option<Digest> {
-    let c: Vec<&str> = line.split('\t').collect();
-    let [
-        id,
-        customer,
-        opened,
-        staff,
-        owner,
-        product,
-        location,
-        channel,
-        busyness,
-        summary,
-        tags,
-        steps,
-        followups,
-        fields,
-    ] = c.as_slice()
-    else {
+    // Taken column by column, without collecting: this runs for every incident, every run.
+    let mut c = line.split('\t');
+    let mut next = || c.next();
+    let (id, customer, opened, staff, owner) = (next()?, next()?, next()?, next()?, next()?);
+    let (product, location, channel, busyness, summary) = (next()?, next()?, next()?, next()?, next()?);
+    let (tags, steps, followups, fields) = (next()?, next()?, next()?, next()?);
+    if next().is_some() {
         return None;
-    };
-    let list = |s: &str, sep: char| -> Vec<String> {
-        if s.is_empty() { Vec::new() } else { s.split(sep).map(str::to_string).collect() }
-    };
-    let steps: Vec<&str> = steps.split(UNIT).collect();
-    let [apologized, reviewed, fixed, extra, closed] = steps.as_slice() else { return None };
+    }
+    let mut steps = steps.split(UNIT);
+    let mut step = || unstep(steps.next()?);
+    let (apologized, reviewed, fixed, extra, closed) = (step()?, step()?, step()?, step()?, step()?);
     let mut decoded_followups = Vec::new();
-    for f in list(followups, RECORD) {
-        let parts: Vec<&str> = f.split(UNIT).collect();
-        let [kind, due, done, how, text, missed] = parts.as_slice() else { return None };
+    for f in items(followups, RECORD) {
+        let mut parts = f.split(UNIT);
+        let mut part = || parts.next();
+        let (kind, due, done, how, text, missed) = (part()?, part()?, part()?, part()?, part()?, part()?);
         decoded_followups.push(Followup {
             kind: unescape(kind)?,
             due: untime(due)?,
             how: unopt(how)?,
             text: unopt(text)?,
-            done: match *done {
+            done: match done {
                 "" => None,
                 at => Some(Done { at: untime(at)?, by: String::new(), how: None, note: None }),
             },
@@ -453,7 +510,7 @@ fn decode(line: &str) -> Option<Digest> {
         });
     }
     let mut decoded_fields = Fields::new();
-    for kv in list(fields, RECORD) {
+    for kv in items(fields, RECORD) {
         let (k, v) = kv.split_once(UNIT)?;
         decoded_fields.insert(unescape(k)?, unescape(v)?);
     }
@@ -470,14 +527,8 @@ fn decode(line: &str) -> Option<Digest> {
         busyness: if busyness.is_empty() { None } else { Some(busyness.parse().ok()?) },
         summary: unopt(summary)?,
         circumstances: None,
-        tags: list(tags, UNIT).iter().map(|t| unescape(t)).collect::<Option<_>>()?,
-        recovery: Recovery {
-            apologized: unstep(apologized)?,
-            reviewed: unstep(reviewed)?,
-            fixed: unstep(fixed)?,
-            extra: unstep(extra)?,
-            closed: unstep(closed)?,
-        },
+        tags: items(tags, UNIT).map(unescape).collect::<Option<_>>()?,
+        recovery: Recovery { apologized, reviewed, fixed, extra, closed },
         followups: decoded_followups,
     };
     Some(Digest { incident, fields: decoded_fields })
@@ -486,6 +537,15 @@ fn decode(line: &str) -> Option<Digest> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_sort_folder_by_folder() {
+        use std::cmp::Ordering::Less;
+        assert_eq!(path_cmp("a/x", "a-b/x"), Less);
+        assert_eq!(path_cmp("a", "a/x"), Less);
+        assert_eq!(path_cmp("2026/1/z", "2026/10/a"), Less);
+        assert_eq!(path_cmp("a/b", "a/b"), std::cmp::Ordering::Equal);
+    }
 
     #[test]
     fn a_digest_survives_the_line_codec_whatever_its_text() {

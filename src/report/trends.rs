@@ -280,11 +280,18 @@ impl Tally {
         self.margins.resize_with(per_dim.len(), HashMap::new);
         for (margin, vals) in self.margins.iter_mut().zip(&per_dim) {
             for v in vals {
-                *margin.entry(v.clone()).or_default() += 1;
+                bump(margin, v);
             }
         }
-        for key in cross(&per_dim) {
-            *self.counts.entry(key).or_default() += 1;
+        // This runs for every incident: values are moved, not cloned, when each dimension
+        // has one (only tags can have several).
+        if per_dim.iter().all(|v| v.len() == 1) {
+            let key: Vec<Value> = per_dim.into_iter().flatten().collect();
+            bump(&mut self.counts, &key);
+        } else {
+            for key in cross(&per_dim) {
+                bump(&mut self.counts, &key);
+            }
         }
     }
 
@@ -300,6 +307,14 @@ impl Tally {
                 *mine.entry(v).or_default() += n;
             }
         }
+    }
+}
+
+/// Add one to a count, cloning the key only the first time it is seen.
+fn bump<K: Clone + Eq + std::hash::Hash>(counts: &mut HashMap<K, u64>, key: &K) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => drop(counts.insert(key.clone(), 1)),
     }
 }
 

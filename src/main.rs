@@ -44,7 +44,7 @@ fn run() -> ExitCode {
             if out.flush().is_err() {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {e}");
+            eprintln!("error: {}", care::output::visible(&e.to_string()));
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

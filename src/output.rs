@@ -168,6 +168,7 @@ fn table(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
 pub fn human(style: &Style, cell: &Cell) -> String {
     match cell {
         Cell::Alert(s) => alert(style, s),
+        Cell::Text(s) => visible(s).into_owned(),
         Cell::Time(t) => style.clock.show(t),
         // A negative "overdue by" is a follow-up not yet due.
         Cell::Minutes(m) if *m < 0 => format!("in {}", time::human_minutes(-m)),
@@ -179,8 +180,36 @@ pub fn human(style: &Style, cell: &Cell) -> String {
 }
 
 /// Highlight for what nobody may miss: bold red on a colour terminal, a `!` otherwise.
+/// The text is made visible first, so only our own escape codes reach the terminal.
 pub fn alert(style: &Style, s: &str) -> String {
+    let s = visible(s);
     if style.color { format!("\x1b[1;31m! {s}\x1b[0m") } else { format!("! {s}") }
+}
+
+/// Text from a record as it may be shown on a terminal. Records arrive through pulls,
+/// imports and hand edits, so a note can hold an escape sequence that would retitle the
+/// window, clear the screen or hide what follows; control characters (all but the line
+/// break) and the invisible bidirectional overrides are written out as `\u{1b}`, `\t`, ...
+/// Data formats (CSV, JSON) keep the exact text: only people's views go through here.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    fn hidden(c: char) -> bool {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) && c.is_control() {
+            out.extend(c.escape_debug());
+        } else if hidden(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A cell as data: RFC 3339 times, minutes as numbers, amounts without separators.
@@ -268,7 +297,7 @@ pub fn json(cell: &Cell) -> Json {
 
 /// The briefing card as text for a person: what nobody may miss first.
 pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
-    writeln!(w, "{}  ({})", card.name, card.id)?;
+    writeln!(w, "{}  ({})", visible(&card.name), visible(&card.id))?;
     let contact: Vec<&str> = [card.phone.as_deref(), card.email.as_deref()].into_iter().flatten().collect();
     let mut facts = Vec::new();
     if let Some(since) = card.since {
@@ -281,7 +310,7 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
         facts.push(contact.join(", "));
     }
     if !facts.is_empty() {
-        writeln!(w, "{}", facts.join(" · "))?;
+        writeln!(w, "{}", visible(&facts.join(" · ")))?;
     }
     for line in &card.remember {
         writeln!(w, "{}", alert(style, &line.text))?;
@@ -293,7 +322,7 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
             about.extend(f.raised.map(|t| style.clock.show(&t)));
             about.extend(f.until.map(|d| format!("until {d}")));
             about.extend(f.incident.as_ref().map(|i| format!("incident {i}")));
-            writeln!(w, "  [{}] {}{}", f.n, f.text, aside(&about))?;
+            writeln!(w, "  [{}] {}{}", f.n, visible(&f.text), aside(&about))?;
         }
     }
     let sections = [
@@ -312,7 +341,7 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
             let mut about = vec![l.by.clone()];
             about.extend(l.at.map(|t| style.clock.show(&t)));
             about.extend(l.incident.as_ref().map(|i| format!("incident {i}")));
-            writeln!(w, "  - {}{}", l.text, aside(&about))?;
+            writeln!(w, "  - {}{}", visible(&l.text), aside(&about))?;
         }
     }
     if !card.open_incidents.is_empty() {
@@ -322,9 +351,9 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
             writeln!(
                 w,
                 "  {}  opened {}  {}{}",
-                i.id,
+                visible(&i.id),
                 style.clock.show(&i.opened),
-                i.summary.as_deref().unwrap_or(""),
+                visible(i.summary.as_deref().unwrap_or("")),
                 aside(&owner)
             )?;
         }
@@ -334,7 +363,8 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
         let now = style.clock.now();
         for f in &card.followups {
             let line = format!("{} due {}  {}  (incident {})", f.kind, style.clock.show(&f.due), f.what, f.incident);
-            let line = if f.due < now { alert(style, &format!("overdue: {line}")) } else { line };
+            let line =
+                if f.due < now { alert(style, &format!("overdue: {line}")) } else { visible(&line).into_owned() };
             writeln!(w, "  {line}")?;
         }
     }
@@ -344,7 +374,7 @@ pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<(
 /// One incident in full, for a person: the deposition, the steps, the follow-ups.
 pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Result<()> {
     let status = if i.is_open() { "open" } else { "closed" };
-    writeln!(w, "Incident {}  ({status})  customer {}", i.id, i.customer)?;
+    writeln!(w, "Incident {}  ({status})  customer {}", visible(&i.id), visible(&i.customer))?;
     writeln!(w, "  opened         {}", style.clock.show(&i.opened))?;
     let fields = [
         ("summary", i.summary.clone()),
@@ -359,7 +389,7 @@ pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Res
     ];
     for (name, value) in fields {
         if let Some(value) = value {
-            writeln!(w, "  {name:<14} {value}")?;
+            writeln!(w, "  {name:<14} {}", visible(&value))?;
         }
     }
     writeln!(w, "\nSteps")?;
@@ -390,7 +420,14 @@ pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Res
             }
             (None, _) => "pending".to_string(),
         };
-        writeln!(w, "  {:<9} due {}  {state}  {}", f.kind, style.clock.show(&f.due), recovery::action(f))?;
+        let action = recovery::action(f);
+        writeln!(
+            w,
+            "  {:<9} due {}  {state}  {}",
+            visible(f.kind.as_str()),
+            style.clock.show(&f.due),
+            visible(&action)
+        )?;
     }
     Ok(())
 }
@@ -398,7 +435,7 @@ pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Res
 /// `  (joan, 2026-11-05 12:00)`, or nothing when there is nothing to say.
 fn aside(parts: &[String]) -> String {
     let parts: Vec<&str> = parts.iter().map(String::as_str).filter(|p| !p.is_empty()).collect();
-    if parts.is_empty() { String::new() } else { format!("  ({})", parts.join(", ")) }
+    if parts.is_empty() { String::new() } else { format!("  ({})", visible(&parts.join(", "))) }
 }
 
 /// Horizontal bars for people: one line per label, scaled to the widest count.
@@ -413,7 +450,7 @@ pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> io::Result<
             bar.push(['▏', '▎', '▍', '▌', '▋', '▊', '▉'][eighths % 8 - 1]);
         }
         let pad = label_width - label.chars().count();
-        writeln!(w, "{label}{} {bar} {count} ({:.1}%)", " ".repeat(pad), share * 100.0)?;
+        writeln!(w, "{}{} {bar} {count} ({:.1}%)", visible(label), " ".repeat(pad), share * 100.0)?;
     }
     Ok(())
 }
@@ -433,7 +470,8 @@ pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], cou
                 SHADES[shade.min(4)].to_string().repeat(2)
             })
             .collect();
-        writeln!(w, "{label:<label_width$} {}", cells.trim_end())?;
+        let pad = label_width - label.chars().count();
+        writeln!(w, "{}{} {}", visible(label), " ".repeat(pad), cells.trim_end())?;
     }
     writeln!(w, "{} ░ few  ▒  ▓  █ most ({max})", " ".repeat(label_width))
 }
@@ -445,12 +483,12 @@ fn terminal_width() -> usize {
 
 /// A warning on stderr: something the user should know, but the command went on.
 pub fn warn(message: &str) {
-    eprintln!("warning: {message}");
+    eprintln!("warning: {}", visible(message));
 }
 
 /// A message for the person at the terminal, on stderr so stdout stays data.
 pub fn say(message: &str) {
-    eprintln!("{message}");
+    eprintln!("{}", visible(message));
 }
 
 #[cfg(test)]
@@ -499,6 +537,18 @@ mod tests {
     fn excel_gets_a_bom_and_crlf() {
         let out = render(&Style { excel: true, ..style(Format::Csv) }, &Rows::new(&["a"]));
         assert_eq!(out, "\u{feff}a\r\n");
+    }
+
+    #[test]
+    fn visible_escapes_controls_and_overrides_but_keeps_line_breaks() {
+        assert_eq!(visible("plain é 李"), "plain é 李");
+        assert_eq!(visible("a\u{1b}[2Jb\tc\nd\u{202e}e\u{85}"), "a\\u{1b}[2Jb\\tc\nd\\u{202e}e\\u{85}");
+        let table = render(&style(Format::Table), &{
+            let mut rows = Rows::new(&["t"]);
+            rows.push(vec![Cell::text("x\u{1b}]0;t\u{7}")]);
+            rows
+        });
+        assert!(!table.contains('\u{1b}'), "{table:?}");
     }
 
     #[test]

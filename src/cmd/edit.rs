@@ -73,7 +73,7 @@ fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer
                 return Ok(());
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                eprintln!("error: {}", crate::output::visible(&e.to_string()));
                 if !ask("Edit again? [Y/n] ")? {
                     return Err(Error::Data {
                         path: path.to_path_buf(),

@@ -101,7 +101,7 @@ fn login_name() -> String {
 /// and then fails with `Error::Skipped` so the exit status says something was left out.
 pub fn report_problems(problems: &[Error]) -> Result<()> {
     for p in problems {
-        eprintln!("skipped: {p}");
+        eprintln!("skipped: {}", output::visible(&p.to_string()));
     }
     if problems.is_empty() { Ok(()) } else { Err(Error::Skipped(problems.len())) }
 }

@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         _ => output::print(out, &ctx.style, &briefing::rows(&cards))?,
     }
     for p in &problems {
-        eprintln!("skipped: {p}");
+        eprintln!("skipped: {}", output::visible(&p.to_string()));
     }
     report_problems(&unread)?;
     match problems.len() {

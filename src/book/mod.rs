@@ -28,6 +28,7 @@ use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
 mod index;
+mod pending;
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";
@@ -385,6 +386,9 @@ impl Book {
             .filter_map(|e| e.incident.as_deref())
             .chain(customer.flags.iter().filter_map(|f| f.incident.as_deref()))
             .collect();
+        // An opening whose second write has not happened yet is still this customer's.
+        let pending = self.pending_incidents_of(&customer.id);
+        ids.extend(pending.iter().map(String::as_str));
         ids.sort_unstable();
         ids.dedup();
         let (mut found, mut problems) = (Vec::new(), Vec::new());

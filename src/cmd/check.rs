@@ -25,10 +25,17 @@ pub struct Args {
     /// Fail on warnings too.
     #[arg(long)]
     pub strict: bool,
+    /// Complete what an interrupted command left half done (an incident whose customer's
+    /// file lacks its misstep and flag), then check.
+    #[arg(long)]
+    pub fix: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let book = &ctx.book;
+    if args.fix {
+        fix(ctx)?;
+    }
     let mut findings = Vec::new();
     let customers: Vec<Read<Customer>> = read_all(book, CUSTOMERS, &mut findings);
     let incidents: Vec<Read<Incident>> = read_all(book, INCIDENTS, &mut findings);
@@ -57,6 +64,32 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         return Err(Error::Refused(format!("check found {summary}")));
     }
     say(&format!("No errors; {warnings} warning(s)."));
+    Ok(())
+}
+
+/// Link every incident its customer's file does not link: the openings the journal still
+/// holds, then any other incident (written by hand, or opened before the journal existed).
+fn fix(ctx: &Ctx) -> Result<()> {
+    let book = &ctx.book;
+    let mut linked = book.complete_openings(&ctx.staff);
+    let customers = book.customers();
+    let incidents = book.incidents();
+    let by_id: std::collections::HashMap<&str, &(std::path::PathBuf, Customer)> =
+        customers.records.iter().map(|r| (r.1.id.as_str(), r)).collect();
+    for (_, incident) in &incidents.records {
+        let Some((path, customer)) = by_id.get(incident.customer.as_str()) else { continue };
+        if customer.links(&incident.id) {
+            continue;
+        }
+        let by = incident.owner.as_deref().unwrap_or(&ctx.staff);
+        let opening = crate::model::recovery::opening(incident, by, book.config.flag_days, &book.clock);
+        if book.add_opening(path, &opening)? {
+            linked.push(incident.id.clone());
+        }
+    }
+    for id in &linked {
+        say(&format!("fixed: linked incident {id} to its customer's file (misstep and flag)"));
+    }
     Ok(())
 }
 

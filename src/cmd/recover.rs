@@ -7,7 +7,7 @@ use crate::cmd::{Ctx, commit, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, Plan, StepKind};
-use crate::model::{Customer, Entry, Flag, id};
+use crate::model::{Customer, id};
 use crate::output::{self, Format, Style, warn};
 use crate::report::{briefing, incidents};
 use crate::{book::Book, yaml};
@@ -164,38 +164,22 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
         recovery: Recovery::default(),
         followups: vec![recovery::first_progress(opened, &book.config.followup, &book.clock)],
     };
+    // Two files change: the incident, then the customer's. A journal entry in the clone's
+    // `.care/` names both until the second write is done, so a run that stops in between
+    // is completed by the next `recover open` or `care check --fix`, and the customer's
+    // card shows the incident meanwhile.
+    book.complete_openings(&ctx.staff);
     create_incident(book, &mut incident)?;
-
-    // Internal follow-up: the customer's file carries the misstep and a flag at once.
-    let local_day = opened.with_timezone(&book.clock.tz).format("%-d %b");
-    let misstep = Entry {
-        text: what.clone(),
-        at: Some(opened),
-        by: ctx.staff.clone(),
-        incident: Some(incident.id.clone()),
-        critical: false,
-        retired: None,
-    };
-    let flag = Flag {
-        text: format!("Service failure {local_day}: {what} — know what they went through before greeting them"),
-        raised: Some(book.clock.now()),
-        by: ctx.staff.clone(),
-        incident: Some(incident.id.clone()),
-        until: Some(book.clock.today() + chrono::Days::new(u64::from(book.config.flag_days))),
-        cleared: None,
-        cleared_by: None,
-    };
-    book.edit(&customer_path, |_: &Customer, doc| {
-        doc.push("missteps", &misstep)?;
-        doc.push("flags", &flag)
-    })
-    .map_err(|e| {
+    let opening = recovery::opening(&incident, &ctx.staff, book.config.flag_days, &book.clock);
+    book.add_opening(&customer_path, &opening).map_err(|e| {
         let (c, i) = (&customer.id, &incident.id);
         Error::Refused(format!(
             "incident {i} is opened (do not open it again), but its flag and misstep are not on {c}'s file: {e}. \
-             Add them with `care flag {c} TEXT --incident {i}` and `care note {c} --misstep TEXT --incident {i}`"
+             Fix the file and run `care check --fix`, or add them with `care flag {c} TEXT --incident {i}` and \
+             `care note {c} --misstep TEXT --incident {i}`"
         ))
     })?;
+    book.end_opening(&incident.id);
     let files = [book.incident_path(&incident.id), customer_path];
     commit(ctx, &files, &format!("recover open {}: {}", incident.id, customer.id));
     writeln!(out, "{}", incident.id)?;
@@ -205,14 +189,20 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     brief(ctx, &customer, &incident)
 }
 
-/// Write a new incident under a fresh id; a clash (vanishingly rare) draws another.
+/// Write a new incident under a fresh id; a clash (vanishingly rare) draws another. The
+/// journal entry is written first, so no incident exists without one until it is linked.
 fn create_incident(book: &Book, incident: &mut Incident) -> Result<()> {
     let day = incident.opened.with_timezone(&book.clock.tz).date_naive();
     for _ in 0..5 {
         incident.id = id::incident_id(day, id::random());
+        book.begin_opening(&incident.id, &incident.customer)?;
         match book.create(&book.incident_path(&incident.id), &yaml::to_string(incident)?) {
-            Err(Error::Refused(_)) => continue,
-            other => return other,
+            Err(Error::Refused(_)) => book.end_opening(&incident.id),
+            Err(e) => {
+                book.end_opening(&incident.id);
+                return Err(e);
+            }
+            Ok(()) => return Ok(()),
         }
     }
     Err(Error::Refused("could not find a free incident id; try again".into()))

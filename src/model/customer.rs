@@ -180,6 +180,14 @@ impl Customer {
         self.flags.iter().enumerate().filter(|(_, f)| f.is_active(today)).map(|(i, f)| (i + 1, f)).collect()
     }
 
+    /// True when the record carries what opening `incident` puts on it: the misstep or the
+    /// flag naming it. An incident without either was opened by a run that stopped between
+    /// its two writes (or written by hand), and nobody greeting the customer knows of it.
+    pub fn links(&self, incident: &str) -> bool {
+        let named = |i: &Option<String>| i.as_deref() == Some(incident);
+        self.missteps.iter().any(|e| named(&e.incident)) || self.flags.iter().any(|f| named(&f.incident))
+    }
+
     /// True when `query` (already lowercased) is part of the name, case-insensitively.
     pub fn name_contains(&self, query: &str) -> bool {
         self.name.to_lowercase().contains(query)

@@ -16,6 +16,7 @@
 //!   staff's discretion; a step already recorded needs `--amend`.
 
 use super::config::Followup as Policy;
+use super::customer::{Entry, Flag};
 use super::incident::{Done, Followup, Incident, Step};
 use crate::time::{Clock, Stamp};
 
@@ -74,6 +75,42 @@ pub enum Change {
 pub struct Plan {
     pub changes: Vec<Change>,
     pub warnings: Vec<String>,
+}
+
+/// What opening an incident writes on its customer's file (the internal follow-up): the
+/// misstep, so the permanent record remembers, and a flag, so every colleague knows what
+/// the customer went through before greeting them.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub misstep: Entry,
+    pub flag: Flag,
+}
+
+/// The misstep and flag for `incident`, made from the incident alone: `recover open`
+/// writes them, and `care check --fix` writes the same ones when a run stopped before it
+/// could. The flag is raised when the incident was recorded and lasts `flag_days`.
+pub fn opening(incident: &Incident, by: &str, flag_days: u32, clock: &Clock) -> Opening {
+    let what = incident.summary.clone().unwrap_or_else(|| "a service failure".to_string());
+    let raised = incident.recorded.unwrap_or(incident.opened);
+    let local_day = incident.opened.with_timezone(&clock.tz).format("%-d %b");
+    let misstep = Entry {
+        text: what.clone(),
+        at: Some(incident.opened),
+        by: by.to_string(),
+        incident: Some(incident.id.clone()),
+        critical: false,
+        retired: None,
+    };
+    let flag = Flag {
+        text: format!("Service failure {local_day}: {what} — know what they went through before greeting them"),
+        raised: Some(raised),
+        by: by.to_string(),
+        incident: Some(incident.id.clone()),
+        until: Some(raised.with_timezone(&clock.tz).date_naive() + chrono::Days::new(u64::from(flag_days))),
+        cleared: None,
+        cleared_by: None,
+    };
+    Opening { misstep, flag }
 }
 
 /// The follow-up scheduled when an incident is opened.

@@ -16,6 +16,9 @@ use crate::model::recovery::StepKind;
 use crate::model::{Config, Customer, Incident, Section, id, recovery};
 use crate::output::{Cell, Rows};
 
+/// The code of an incident its customer's file does not link; `care check --fix` links it.
+pub const UNLINKED: &str = "unlinked-incident";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
@@ -142,6 +145,7 @@ pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<In
         }
     }
 
+    let by_id: HashMap<&str, &Customer> = customers.iter().map(|r| (r.record.id.as_str(), &r.record)).collect();
     let mut seen_incidents: HashMap<&str, &Path> = HashMap::new();
     for r in incidents {
         let i = &r.record;
@@ -155,6 +159,19 @@ pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<In
                 "unknown-customer",
                 format!(
                     "customer {:?} is not in the book; add them with `care customer add` or correct the id",
+                    i.customer
+                ),
+            );
+        }
+        if by_id.get(i.customer.as_str()).is_some_and(|c| !c.links(&i.id)) {
+            f.add(
+                W,
+                &r.path,
+                locate(&r.text, "customer", None),
+                UNLINKED,
+                format!(
+                    "{}'s file has no misstep or flag for this incident (was `recover open` stopped half way?), \
+                     so nobody greeting them knows of it; `care check --fix` adds them",
                     i.customer
                 ),
             );

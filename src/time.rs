@@ -1,17 +1,21 @@
-//! Time: the grammar people type (`20m`, `3d ago`, `2026-11-22 19:42`) and the book's clock.
+//! Time: the grammar people type (`20m`, `3d ago`, `yesterday 19:42`, `9am`, `last fri`) and
+//! the book's clock.
 //!
 //! Every command reads times the same way, in the book's timezone, and `CARE_NOW` must
-//! replace the clock everywhere at once, so both live here. Local times that do not exist
-//! (the spring-forward gap) or exist twice (the fall-back hour) are resolved here, and
-//! only here, by one documented rule: a time in a gap moves forward by the gap's length
-//! (02:30 becomes 03:30), and a time that occurs twice means its first occurrence.
+//! replace the clock everywhere at once, so both live here. What a bare clock time means
+//! depends on what it is for (`Tense`): at 00:10 a step recorded `--at 23:45` happened last
+//! night, while a follow-up due at 09:00 is this morning's or tomorrow's. A wall time a
+//! person types that the zone skips (spring forward) is refused naming the gap, and one it
+//! repeats (fall back) is the first, with a warning saying how to type the second. Times
+//! the tool computes itself (the start of a day, a day later) never fail: there a skipped
+//! time moves forward by the gap's length and a repeated one is the first.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{
-    DateTime, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat, TimeZone,
-    Timelike, Utc,
+    DateTime, Datelike, Duration, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat,
+    TimeZone, Timelike, Utc, Weekday,
 };
 use chrono_tz::Tz;
 
@@ -97,49 +101,134 @@ impl Clock {
         self.in_zone(out + Duration::minutes(span.minutes))
     }
 
-    /// Read a time as people type it. Grammar: RFC 3339; `YYYY-MM-DD`; `YYYY-MM-DD HH:MM[:SS]`;
-    /// `HH:MM` (today); `now`, `today`, `yesterday`, `tomorrow` (midnight); offsets from now
-    /// such as `20m`, `+2h`, `-2h`, `3d ago`, `in 1w`.
-    pub fn parse_time(&self, input: &str) -> Result<Stamp, String> {
+    /// Read a time as people type it, for something whose tense is `tense` (see `Tense`).
+    ///
+    /// Grammar: RFC 3339 (an offset makes it exact); `now`; offsets from now (`20m`, `+2h`,
+    /// `-2h`, `3d ago`, `in 1w`); a day, a clock time, or a day followed by a clock time.
+    /// Days: `YYYY-MM-DD`, `today`, `yesterday`, `tomorrow`, a weekday (`mon`, `monday`),
+    /// `last mon`, `next fri`. Clock times: `19:42`, `19:42:30`, `9am`, `3pm`, `9:30pm`,
+    /// `noon`, `midnight`. A day alone is its midnight. A wall time the book's zone skips
+    /// (spring forward) is refused naming the gap; one it repeats (fall back) is the first,
+    /// with a warning saying how to type the second.
+    pub fn read(&self, input: &str, tense: Tense) -> Result<When, TimeError> {
         let s = input.trim();
-        let lower = s.to_ascii_lowercase();
-        let today = self.today();
-        let day = |n: i64| Ok(self.start_of(today + Duration::days(n)));
-        match lower.as_str() {
-            "now" => return Ok(self.now()),
-            "today" => return day(0),
-            "yesterday" => return day(-1),
-            "tomorrow" => return day(1),
-            _ => {}
-        }
-        if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-            return Ok(t.with_nanosecond(0).unwrap_or(t));
-        }
-        if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-            return Ok(self.start_of(date));
-        }
-        for fmt in ["%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"] {
-            if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
-                return Ok(self.local(naive));
+        let lower = normalise(s);
+        let plain = |at: Stamp| When { at, warning: None };
+        let when = if lower == "now" {
+            plain(self.now())
+        } else if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+            plain(t.with_nanosecond(0).unwrap_or(t))
+        } else if let Some(span) = parse_offset(&lower) {
+            plain(self.add(self.now(), span))
+        } else {
+            let (day, clock) = split_day_and_clock(&lower).ok_or_else(|| TimeError::Unreadable(unreadable(input)))?;
+            match clock {
+                None => plain(self.start_of(self.resolve_day(day, None, tense))),
+                Some(time) => {
+                    let date = self.resolve_day(day, Some(time), tense);
+                    self.strict_local(date.and_time(time))?
+                }
             }
+        };
+        check_range(input, &when.at)?;
+        if tense == Tense::Past && when.at > self.now() + Duration::minutes(FUTURE_SLACK_MINUTES) {
+            let ahead = time_ahead((when.at - self.now()).num_minutes());
+            return Err(TimeError::Refused(format!(
+                "{input:?} is {ahead} from now ({}), but this records something that already happened; \
+                 type a time in the past, e.g. \"yesterday 23:45\" or \"2h ago\"",
+                self.show(&when.at)
+            )));
         }
-        for fmt in ["%H:%M", "%H:%M:%S"] {
-            if let Ok(time) = NaiveTime::parse_from_str(s, fmt) {
-                return Ok(self.local(today.and_time(time)));
-            }
-        }
-        if let Some(span) = parse_offset(&lower) {
-            return Ok(self.add(self.now(), span));
-        }
-        Err(format!(
-            "cannot read {input:?} as a time; use RFC 3339, 2026-11-22, \"2026-11-22 19:42\", 19:42, \
-             now, today, yesterday, tomorrow, 20m, -2h, \"3d ago\" or \"in 1w\""
-        ))
+        Ok(when)
     }
 
-    /// Read a date as people type it: `YYYY-MM-DD` or anything `parse_time` reads.
+    /// `read` for something at any time, keeping only the instant: for imports and tests.
+    pub fn parse_time(&self, input: &str) -> Result<Stamp, String> {
+        self.read(input, Tense::Any).map(|w| w.at).map_err(|e| e.to_string())
+    }
+
+    /// The date a day phrase stands for. A bare weekday or clock time is its most recent
+    /// occurrence for the past, its next for what is scheduled, and this week's or today's
+    /// otherwise; `last`/`next` always mean a day before/after today.
+    fn resolve_day(&self, day: Day, time: Option<NaiveTime>, tense: Tense) -> NaiveDate {
+        let today = self.today();
+        let now_time = self.now.with_timezone(&self.tz).time();
+        // Today's occurrence is already over (for the future) or still to come (for the past).
+        let over = time.is_none_or(|t| t < now_time);
+        let to_come = time.is_some_and(|t| t > now_time);
+        match day {
+            Day::Date(d) => d,
+            Day::Implied => match tense {
+                Tense::Past if to_come => today.pred_opt().unwrap_or(today),
+                Tense::Next if over => today.succ_opt().unwrap_or(today),
+                _ => today,
+            },
+            Day::Weekday(wd, Which::Last) => back_to(today.pred_opt().unwrap_or(today), wd),
+            Day::Weekday(wd, Which::Next) => forward_to(today.succ_opt().unwrap_or(today), wd),
+            Day::Weekday(wd, Which::Nearest) => match tense {
+                Tense::Next if today.weekday() == wd && over => forward_to(today + Duration::days(1), wd),
+                Tense::Next => forward_to(today, wd),
+                Tense::Past if today.weekday() == wd && to_come => back_to(today - Duration::days(1), wd),
+                _ => back_to(today, wd),
+            },
+            Day::Offset(n) => today + Duration::days(n),
+        }
+    }
+
+    /// The instant a wall time typed by a person stands for, refusing one that the zone
+    /// skips and warning about one that it repeats.
+    fn strict_local(&self, naive: NaiveDateTime) -> Result<When, TimeError> {
+        match self.tz.from_local_datetime(&naive) {
+            LocalResult::Single(t) => Ok(When { at: t.fixed_offset(), warning: None }),
+            LocalResult::Ambiguous(first, second) => {
+                let (a, b) = (first.fixed_offset(), second.fixed_offset());
+                Ok(When {
+                    at: a,
+                    warning: Some(format!(
+                        "{} happens twice in {} (the clocks go back that night); took the first, {} ({}); \
+                         for the second type {}",
+                        naive.format("%Y-%m-%d %H:%M"),
+                        self.tz.name(),
+                        rfc3339(&a),
+                        first.format("%Z"),
+                        rfc3339(&b),
+                    )),
+                })
+            }
+            LocalResult::None => {
+                let valid = |n: &NaiveDateTime| !matches!(self.tz.from_local_datetime(n), LocalResult::None);
+                let minute = Duration::minutes(1);
+                let (mut before, mut after) = (naive - minute, naive + minute);
+                for _ in 0..(48 * 60) {
+                    if valid(&before) {
+                        break;
+                    }
+                    before -= minute;
+                }
+                for _ in 0..(48 * 60) {
+                    if valid(&after) {
+                        break;
+                    }
+                    after += minute;
+                }
+                Err(TimeError::Unreadable(format!(
+                    "{} does not exist in {}: the clocks jump from {} to {} that night; \
+                     type {} (just before) or {} (just after)",
+                    naive.format("%Y-%m-%d %H:%M"),
+                    self.tz.name(),
+                    (before + minute).format("%H:%M"),
+                    after.format("%H:%M"),
+                    before.format("%H:%M"),
+                    after.format("%H:%M"),
+                )))
+            }
+        }
+    }
+
+    /// Read a date as people type it: `YYYY-MM-DD` or any day `read` takes.
     pub fn parse_date(&self, input: &str) -> Result<NaiveDate, String> {
         if let Ok(date) = NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d") {
+            check_range(input, &self.start_of(date)).map_err(|e| e.to_string())?;
             return Ok(date);
         }
         self.parse_time(input)
@@ -156,6 +245,202 @@ impl Clock {
             local.format("%Y-%m-%d %H:%M").to_string()
         }
     }
+}
+
+/// What a typed time is about, which decides what a bare clock time or weekday means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tense {
+    /// Something that already happened (a step, a note, a follow-up done): a bare clock
+    /// time is its most recent occurrence (at 00:10, `23:45` is last night), and a time
+    /// more than a few minutes ahead of now is refused.
+    Past,
+    /// Something scheduled (a follow-up's due time): a bare clock time or weekday is its
+    /// next occurrence.
+    Next,
+    /// A bound or a reference (`--since`, `followup due --at`): a bare clock time is today.
+    Any,
+}
+
+/// A time that was read, and what the person should know about how it was read.
+#[derive(Debug, Clone)]
+pub struct When {
+    pub at: Stamp,
+    /// Set when the wall time happens twice and the first was taken.
+    pub warning: Option<String>,
+}
+
+/// Why a typed time was not taken: it could not be read (bad usage), or it was read and
+/// is refused (a past event in the future).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TimeError {
+    Unreadable(String),
+    Refused(String),
+}
+
+impl fmt::Display for TimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TimeError::Unreadable(m) | TimeError::Refused(m) => f.write_str(m),
+        }
+    }
+}
+
+/// A clock skewed by a few minutes, or a note typed as it happens, is not "in the future".
+const FUTURE_SLACK_MINUTES: i64 = 5;
+
+/// Years outside these are typos (`0001-01-01`, `9999-12-31`), not service history.
+const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+
+fn check_range(input: &str, t: &Stamp) -> Result<(), TimeError> {
+    if YEARS.contains(&t.year()) {
+        return Ok(());
+    }
+    Err(TimeError::Unreadable(format!(
+        "{input:?} is in the year {}; times must fall between {} and {}",
+        t.year(),
+        YEARS.start(),
+        YEARS.end()
+    )))
+}
+
+fn unreadable(input: &str) -> String {
+    format!(
+        "cannot read {input:?} as a time; use RFC 3339, 2026-11-22, \"2026-11-22 19:42\", 19:42, 9am, 9:30pm, \
+         noon, now, today, yesterday, tomorrow, mon, \"last fri\", \"next tue\", \"yesterday 19:42\", \
+         \"tomorrow 9am\", 20m, -2h, \"3d ago\" or \"in 1w\""
+    )
+}
+
+fn time_ahead(minutes: i64) -> String {
+    human_minutes(minutes)
+}
+
+/// The day part of a typed time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Day {
+    Date(NaiveDate),
+    /// `today` (0), `yesterday` (-1), `tomorrow` (1).
+    Offset(i64),
+    Weekday(Weekday, Which),
+    /// Only a clock time was typed.
+    Implied,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Last,
+    Next,
+    Nearest,
+}
+
+/// Lower case, single spaces, and `9 am` glued to `9am`.
+fn normalise(s: &str) -> String {
+    let words: Vec<String> = s.split_whitespace().map(str::to_ascii_lowercase).collect();
+    let mut out: Vec<String> = Vec::new();
+    for w in words {
+        match out.last_mut() {
+            Some(prev) if (w == "am" || w == "pm") && prev.ends_with(|c: char| c.is_ascii_digit()) => prev.push_str(&w),
+            _ => out.push(w),
+        }
+    }
+    out.join(" ")
+}
+
+/// `yesterday 19:42` → (yesterday, 19:42); `9am` → (implied, 09:00); `last fri` → (last fri,
+/// none); `2026-11-22T19:42` → (2026-11-22, 19:42). None when either part is not one.
+fn split_day_and_clock(s: &str) -> Option<(Day, Option<NaiveTime>)> {
+    if let Some(time) = parse_clock(s) {
+        return Some((Day::Implied, Some(time)));
+    }
+    if let Some(day) = parse_day(s) {
+        return Some((day, None));
+    }
+    let (day, clock) = match s.rsplit_once(' ') {
+        Some(split) => split,
+        // `2026-11-22t19:42` (lower-cased ISO 8601 without an offset).
+        None => (s.get(..10)?, s.get(10..)?.strip_prefix('t')?),
+    };
+    Some((parse_day(day)?, Some(parse_clock(clock)?)))
+}
+
+fn parse_day(s: &str) -> Option<Day> {
+    match s {
+        "today" => return Some(Day::Offset(0)),
+        "yesterday" => return Some(Day::Offset(-1)),
+        "tomorrow" => return Some(Day::Offset(1)),
+        _ => {}
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(Day::Date(date));
+    }
+    let (which, name) = match s.split_once(' ') {
+        Some(("last", name)) => (Which::Last, name),
+        Some(("next", name)) => (Which::Next, name),
+        Some(_) => return None,
+        None => (Which::Nearest, s),
+    };
+    let weekday = match name {
+        "mon" | "monday" => Weekday::Mon,
+        "tue" | "tues" | "tuesday" => Weekday::Tue,
+        "wed" | "wednesday" => Weekday::Wed,
+        "thu" | "thur" | "thurs" | "thursday" => Weekday::Thu,
+        "fri" | "friday" => Weekday::Fri,
+        "sat" | "saturday" => Weekday::Sat,
+        "sun" | "sunday" => Weekday::Sun,
+        _ => return None,
+    };
+    Some(Day::Weekday(weekday, which))
+}
+
+/// `19:42`, `19:42:30`, `9am`, `12pm` (noon), `12am` (midnight), `9:30pm`, `noon`, `midnight`.
+fn parse_clock(s: &str) -> Option<NaiveTime> {
+    match s {
+        "noon" | "midday" => return NaiveTime::from_hms_opt(12, 0, 0),
+        "midnight" => return Some(NaiveTime::MIN),
+        _ => {}
+    }
+    let (digits, pm) = match (s.strip_suffix("am"), s.strip_suffix("pm")) {
+        (Some(d), _) => (d, Some(false)),
+        (_, Some(d)) => (d, Some(true)),
+        _ => (s, None),
+    };
+    if !digits.starts_with(|c: char| c.is_ascii_digit()) || digits.len() > 8 {
+        return None;
+    }
+    let mut parts = digits.split(':');
+    let hour: u32 = parts.next()?.parse().ok()?;
+    let minute: u32 = match parts.next() {
+        Some(m) if m.len() == 2 => m.parse().ok()?,
+        Some(_) => return None,
+        None if pm.is_some() => 0,
+        None => return None,
+    };
+    let second: u32 = match parts.next() {
+        Some(sec) if sec.len() == 2 && pm.is_none() => sec.parse().ok()?,
+        Some(_) => return None,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    let hour = match pm {
+        Some(pm) if (1..=12).contains(&hour) => hour % 12 + if pm { 12 } else { 0 },
+        Some(_) => return None,
+        None => hour,
+    };
+    NaiveTime::from_hms_opt(hour, minute, second)
+}
+
+/// The latest date on or before `from` that falls on `wd`.
+fn back_to(from: NaiveDate, wd: Weekday) -> NaiveDate {
+    let back = (7 + from.weekday().num_days_from_monday() - wd.num_days_from_monday()) % 7;
+    from - Duration::days(i64::from(back))
+}
+
+/// The earliest date on or after `from` that falls on `wd`.
+fn forward_to(from: NaiveDate, wd: Weekday) -> NaiveDate {
+    let ahead = (7 + wd.num_days_from_monday() - from.weekday().num_days_from_monday()) % 7;
+    from + Duration::days(i64::from(ahead))
 }
 
 /// `20m`, `+2h`, `-2h`, `3d ago`, `in 1w`: a span from now, signed.
@@ -327,12 +612,101 @@ mod tests {
     }
 
     #[test]
-    fn gaps_move_forward_and_repeats_take_the_first() {
+    fn computed_times_in_a_gap_move_forward() {
         let c = clock("2026-03-01T12:00:00-05:00", "America/New_York");
-        // 2026-03-08 02:30 does not exist in New York.
-        assert_eq!(rfc3339(&c.parse_time("2026-03-08 02:30").expect("gap")), "2026-03-08T03:30:00-04:00");
-        // 2026-11-01 01:30 happens twice; the first is in EDT.
-        assert_eq!(rfc3339(&c.parse_time("2026-11-01 01:30").expect("repeat")), "2026-11-01T01:30:00-04:00");
+        let naive = NaiveDate::from_ymd_opt(2026, 3, 8).and_then(|d| d.and_hms_opt(2, 30, 0)).expect("date");
+        assert_eq!(rfc3339(&c.local(naive)), "2026-03-08T03:30:00-04:00");
+    }
+
+    #[test]
+    fn typed_times_in_a_gap_are_refused_and_repeats_warn() {
+        let c = clock("2026-03-01T12:00:00-05:00", "America/New_York");
+        let err = c.read("2026-03-08 02:30", Tense::Any).expect_err("gap").to_string();
+        assert!(err.contains("does not exist in America/New_York"), "{err}");
+        assert!(err.contains("from 02:00 to 03:00") && err.contains("type 01:59"), "{err}");
+        let fall = c.read("2026-11-01 01:30", Tense::Any).expect("repeat");
+        assert_eq!(rfc3339(&fall.at), "2026-11-01T01:30:00-04:00");
+        let warning = fall.warning.expect("a warning");
+        assert!(warning.contains("happens twice") && warning.contains("2026-11-01T01:30:00-05:00"), "{warning}");
+        // A zone whose clocks move by 30 minutes (Lord Howe Island).
+        let lh = clock("2026-09-01T12:00:00+10:30", "Australia/Lord_Howe");
+        let err = lh.read("2026-10-04 02:15", Tense::Any).expect_err("gap").to_string();
+        assert!(err.contains("from 02:00 to 02:30"), "{err}");
+    }
+
+    /// One row per form of the grammar: (now, tense, input, expected) in New York.
+    #[test]
+    fn every_form_of_the_grammar_in_every_tense() {
+        use Tense::{Any, Next, Past};
+        const EVENING: &str = "2026-11-22T19:42:00-05:00"; // a Sunday
+        const AFTER_MIDNIGHT: &str = "2026-11-23T00:10:00-05:00"; // a Monday
+        let table: &[(&str, Tense, &str, &str)] = &[
+            (EVENING, Any, "yesterday 19:42", "2026-11-21T19:42:00-05:00"),
+            (EVENING, Any, "tomorrow 9am", "2026-11-23T09:00:00-05:00"),
+            (EVENING, Any, "2026-11-21 7:42pm", "2026-11-21T19:42:00-05:00"),
+            (EVENING, Any, "2026-11-21T19:42", "2026-11-21T19:42:00-05:00"),
+            (EVENING, Any, "9am", "2026-11-22T09:00:00-05:00"),
+            (EVENING, Any, "9 AM", "2026-11-22T09:00:00-05:00"),
+            (EVENING, Any, "3pm", "2026-11-22T15:00:00-05:00"),
+            (EVENING, Any, "9:30pm", "2026-11-22T21:30:00-05:00"),
+            (EVENING, Any, "12am", "2026-11-22T00:00:00-05:00"),
+            (EVENING, Any, "12pm", "2026-11-22T12:00:00-05:00"),
+            (EVENING, Any, "noon", "2026-11-22T12:00:00-05:00"),
+            (EVENING, Any, "mon", "2026-11-16T00:00:00-05:00"),
+            (EVENING, Any, "monday", "2026-11-16T00:00:00-05:00"),
+            (EVENING, Any, "sun", "2026-11-22T00:00:00-05:00"),
+            (EVENING, Any, "last sun", "2026-11-15T00:00:00-05:00"),
+            (EVENING, Any, "last fri", "2026-11-20T00:00:00-05:00"),
+            (EVENING, Any, "next fri", "2026-11-27T00:00:00-05:00"),
+            (EVENING, Any, "last fri 18:00", "2026-11-20T18:00:00-05:00"),
+            (EVENING, Next, "mon", "2026-11-23T00:00:00-05:00"),
+            (EVENING, Next, "sun", "2026-11-29T00:00:00-05:00"),
+            (EVENING, Next, "sun 21:00", "2026-11-22T21:00:00-05:00"),
+            (EVENING, Next, "9am", "2026-11-23T09:00:00-05:00"),
+            (EVENING, Next, "21:00", "2026-11-22T21:00:00-05:00"),
+            (EVENING, Past, "19:30", "2026-11-22T19:30:00-05:00"),
+            (EVENING, Past, "21:00", "2026-11-21T21:00:00-05:00"),
+            (AFTER_MIDNIGHT, Past, "23:45", "2026-11-22T23:45:00-05:00"),
+            (AFTER_MIDNIGHT, Past, "yesterday 23:45", "2026-11-22T23:45:00-05:00"),
+            (AFTER_MIDNIGHT, Past, "mon 00:05", "2026-11-23T00:05:00-05:00"),
+            (AFTER_MIDNIGHT, Past, "sun 23:00", "2026-11-22T23:00:00-05:00"),
+            (AFTER_MIDNIGHT, Any, "23:45", "2026-11-23T23:45:00-05:00"),
+            (AFTER_MIDNIGHT, Past, "now", AFTER_MIDNIGHT),
+            (AFTER_MIDNIGHT, Past, "3m", "2026-11-23T00:13:00-05:00"),
+        ];
+        for &(now, tense, input, expected) in table {
+            let c = clock(now, "America/New_York");
+            let got = c.read(input, tense).unwrap_or_else(|e| panic!("{input:?} at {now} ({tense:?}): {e}"));
+            assert_eq!(rfc3339(&got.at), expected, "{input:?} at {now} ({tense:?})");
+        }
+    }
+
+    #[test]
+    fn the_past_is_never_in_the_future_and_absurd_years_are_refused() {
+        let c = clock("2026-11-23T00:10:00-05:00", "America/New_York");
+        for input in ["today 23:45", "tomorrow", "in 2h", "2026-12-01"] {
+            match c.read(input, Tense::Past) {
+                Err(TimeError::Refused(m)) => assert!(m.contains("already happened"), "{m}"),
+                other => panic!("{input:?}: {other:?}"),
+            }
+        }
+        for input in ["0001-01-01", "9999-12-31", "1850-01-01 10:00"] {
+            match c.read(input, Tense::Any) {
+                Err(TimeError::Unreadable(m)) => assert!(m.contains("between 1900 and 2199"), "{m}"),
+                other => panic!("{input:?}: {other:?}"),
+            }
+        }
+        for bad in ["banana", "25:00", "13pm", "0am", "9:3pm", "last", "next banana", "mon 25:00", "9:30:00pm"] {
+            let err = c.read(bad, Tense::Any).expect_err(bad);
+            assert!(matches!(err, TimeError::Unreadable(ref m) if m.contains("last fri")), "{bad:?}: {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_half_hour_zone_reads_its_own_wall_time() {
+        let c = clock("2026-11-22T19:42:00+05:30", "Asia/Kolkata");
+        assert_eq!(rfc3339(&c.read("9am", Tense::Any).expect("9am").at), "2026-11-22T09:00:00+05:30");
+        assert_eq!(rfc3339(&c.read("23:45", Tense::Past).expect("past").at), "2026-11-21T23:45:00+05:30");
     }
 
     #[test]

@@ -185,7 +185,14 @@ fn flags_are_raised_listed_and_cleared_never_deleted() {
     book.add("Bob Adams");
     book.ok(&["flag", "ada", "Rough evening", "--until", "2027-02-20"]);
     book.ok(&["flag", "ada", "Owes us a call back"]);
-    book.ok(&["flag", "bob", "Expired already", "--until", "2026-11-01"]);
+    // Raised in October to last until 1 November: expired by now.
+    let october = book
+        .cmd()
+        .env("CARE_NOW", "2026-10-01T12:00:00-04:00")
+        .args(["flag", "bob", "Expired already", "--until", "2026-11-01"])
+        .output()
+        .expect("run");
+    assert!(october.status.success());
     let rows = csv_rows(&book.ok(&["flags"]));
     assert_eq!(rows[0], ["customer", "name", "n", "text", "raised", "by", "until", "incident", "status"]);
     assert_eq!(rows.len(), 3, "{rows:?}");

@@ -37,10 +37,90 @@ fn the_day_the_clocks_go_forward() {
     let book = TestBook::new();
     book.add("Ada Lovelace");
     let now = "2026-03-08T12:00:00-04:00";
-    // 02:30 did not exist in New York that night: it moves forward by the gap.
-    assert_eq!(stored_at(&book, now, "02:30"), "2026-03-08T03:30:00-04:00");
+    // 02:30 did not exist in New York that night: refused, naming the gap and what to type.
+    let out = book.cmd().env("CARE_NOW", now).args(["note", "ada", "x", "--at", "02:30"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("2026-03-08 02:30 does not exist in America/New_York"), "{err}");
+    assert!(err.contains("from 02:00 to 03:00") && err.contains("type 01:59"), "{err}");
     assert_eq!(stored_at(&book, now, "01:59"), "2026-03-08T01:59:00-05:00");
-    assert_eq!(stored_at(&book, now, "in 1w"), "2026-03-15T12:00:00-04:00");
+    assert_eq!(stored_at(&book, now, "03:00"), "2026-03-08T03:00:00-04:00");
+}
+
+#[test]
+fn a_time_that_happens_twice_warns_which_was_taken() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let out = book
+        .cmd()
+        .env("CARE_NOW", "2026-11-01T12:00:00-05:00")
+        .args(["note", "ada", "x", "--at", "01:30"])
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: --at: 2026-11-01 01:30 happens twice"), "{err}");
+    assert!(err.contains("for the second type 2026-11-01T01:30:00-05:00"), "{err}");
+}
+
+#[test]
+fn just_after_midnight_a_bare_clock_time_is_last_night() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let late = |now: &str, args: &[&str]| book.cmd().env("CARE_NOW", now).args(args).output().expect("run");
+    let opened = late("2026-11-22T23:50:00-05:00", &["recover", "open", "ada", "--what", "Cold soup", "--at", "23:40"]);
+    let id = String::from_utf8_lossy(&opened.stdout).trim().to_string();
+    let id = id.as_str();
+    let run = |args: &[&str]| late("2026-11-23T00:10:00-05:00", args);
+    assert!(run(&["recover", "apologize", id, "--at", "23:45"]).status.success());
+    let file = format!("incidents/2026/11/{id}.yaml");
+    let v = book.yaml(&file);
+    assert_eq!(v["recovery"]["apologized"]["at"], "2026-11-22T23:45:00-05:00");
+    // Past events are never in the future: "today 23:45" is refused, exit 1, with advice.
+    let out = run(&["recover", "review", id, "--at", "today 23:45"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already happened") && err.contains("yesterday 23:45"), "{err}");
+    assert!(book.yaml(&file)["recovery"]["reviewed"].is_null());
+    // The fix at 00:05 is 25 minutes after 23:40: the progress follow-up's breach is 5 minutes, not a day.
+    assert!(run(&["recover", "fix", id, "--at", "00:05"]).status.success());
+    let v = book.yaml(&file);
+    assert_eq!(v["followups"][0]["missed_by"].as_i64(), Some(5), "{v:?}");
+}
+
+#[test]
+fn times_as_people_say_them_reach_the_records() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let now = common::NOW; // Sunday 2026-11-22 19:42
+    assert_eq!(stored_at(&book, now, "yesterday 19:42"), "2026-11-21T19:42:00-05:00");
+    assert_eq!(stored_at(&book, now, "3pm"), "2026-11-22T15:00:00-05:00");
+    assert_eq!(stored_at(&book, now, "last fri 9:30pm"), "2026-11-20T21:30:00-05:00");
+    assert_eq!(stored_at(&book, now, "noon"), "2026-11-22T12:00:00-05:00");
+    let id = book.ok(&["recover", "open", "ada", "--what", "x"]);
+    // Something scheduled: a bare clock time or weekday is the next one.
+    book.ok(&["followup", "add", id.trim(), "--due", "9am", "Call about the refund"]);
+    book.ok(&["followup", "add", id.trim(), "--due", "fri", "Send the voucher"]);
+    let v = book.yaml(&format!("incidents/2026/11/{}.yaml", id.trim()));
+    let dues: Vec<&str> = v["followups"].as_sequence().expect("f").iter().filter_map(|f| f["due"].as_str()).collect();
+    assert!(dues.contains(&"2026-11-23T09:00:00-05:00"), "{dues:?}");
+    assert!(dues.contains(&"2026-11-27T00:00:00-05:00"), "{dues:?}");
+}
+
+#[test]
+fn absurd_times_and_expired_flags_are_refused_not_stored() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    for at in ["0001-01-01", "9999-12-31"] {
+        let out = book.fails(&["recover", "open", "ada", "--what", "x", "--at", at], 2);
+        assert!(out.stderr.contains("between 1900 and 2199"), "{}", out.stderr);
+    }
+    assert!(!book.path("incidents/0000").exists() && !book.path("incidents/9999").exists());
+    let out = book.fails(&["flag", "ada", "x", "--until", "2000-01-01"], 1);
+    assert!(out.stderr.contains("already expired"), "{}", out.stderr);
+    assert!(book.yaml("customers/ada-lovelace.yaml")["flags"].is_null());
+    let out = book.fails(&["note", "ada", "x", "--at", "banana"], 2);
+    assert!(out.stderr.contains("\"last fri\""), "{}", out.stderr);
 }
 
 #[test]

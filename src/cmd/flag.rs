@@ -1,7 +1,7 @@
 //! `care flag`: raise a flag on a customer's file, or clear one. Flags are never deleted:
 //! a cleared flag keeps its text, with who cleared it and when.
 
-use crate::cmd::{Ctx, commit, parse_date, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_next, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Flag};
 
@@ -40,7 +40,16 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
     let incident = incident_for(ctx, args.incident.as_deref(), &customer)?;
     let until = match (&args.until, &incident) {
-        (Some(d), _) => Some(parse_date(ctx, "--until", d)?),
+        (Some(d), _) => {
+            let until = parse_next(ctx, "--until", d)?.with_timezone(&ctx.book.clock.tz).date_naive();
+            if until < ctx.book.clock.today() {
+                return Err(Error::Refused(format!(
+                    "--until {until}: a flag that ended before today would be raised already expired; \
+                     give today or a later day"
+                )));
+            }
+            Some(until)
+        }
         (None, Some(_)) => Some(ctx.book.clock.today() + chrono::Days::new(u64::from(ctx.book.config.flag_days))),
         (None, None) => None,
     };

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, commit, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_next, parse_past, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
@@ -120,7 +120,7 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
 fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     let book = &ctx.book;
     let at = match &args.at {
-        Some(t) => parse_time(ctx, "--at", t)?,
+        Some(t) => parse_past(ctx, "--at", t)?,
         None => book.clock.now(),
     };
     let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
@@ -148,7 +148,7 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
 
 fn add(ctx: &Ctx, args: &AddArgs) -> Result<()> {
     let text = text_arg("the follow-up", &args.text)?;
-    let due = parse_time(ctx, "--due", &args.due)?;
+    let due = parse_next(ctx, "--due", &args.due)?;
     let followup = Followup { kind: CUSTOM.into(), due, how: None, text: Some(text), done: None, missed_by: None };
     let (path, incident) = ctx.book.find_incident(&args.id)?;
     let plan = Plan { changes: vec![Change::Schedule(followup)], warnings: vec![] };

@@ -29,6 +29,7 @@ use crate::book::{self, Book};
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Style};
+use crate::time::{Tense, TimeError};
 
 /// What every command that works on a book needs.
 #[derive(Debug)]
@@ -118,9 +119,34 @@ pub fn commit(ctx: &Ctx, files: &[PathBuf], message: &str) {
     }
 }
 
-/// Read a time argument in the book's clock; a bad one is a usage error naming the option.
+/// Read a time argument in the book's clock (a bound or reference such as `--since`); a
+/// bad one is a usage error naming the option.
 pub fn parse_time(ctx: &Ctx, option: &str, value: &str) -> Result<crate::time::Stamp> {
-    ctx.book.clock.parse_time(value).map_err(|e| Error::Usage(format!("{option}: {e}")))
+    read_time(ctx, option, value, Tense::Any)
+}
+
+/// Read the time of something that already happened (`--at` of a step, a note, a
+/// follow-up done): a bare clock time is its latest occurrence, and the future is refused.
+pub fn parse_past(ctx: &Ctx, option: &str, value: &str) -> Result<crate::time::Stamp> {
+    read_time(ctx, option, value, Tense::Past)
+}
+
+/// Read the time of something scheduled (`--due`): a bare clock time is its next occurrence.
+pub fn parse_next(ctx: &Ctx, option: &str, value: &str) -> Result<crate::time::Stamp> {
+    read_time(ctx, option, value, Tense::Next)
+}
+
+fn read_time(ctx: &Ctx, option: &str, value: &str, tense: Tense) -> Result<crate::time::Stamp> {
+    match ctx.book.clock.read(value, tense) {
+        Ok(when) => {
+            if let Some(w) = &when.warning {
+                output::warn(&format!("{option}: {w}"));
+            }
+            Ok(when.at)
+        }
+        Err(TimeError::Unreadable(e)) => Err(Error::Usage(format!("{option}: {e}"))),
+        Err(TimeError::Refused(e)) => Err(Error::Refused(format!("{option}: {e}"))),
+    }
 }
 
 /// Read a date argument in the book's clock; a bad one is a usage error naming the option.

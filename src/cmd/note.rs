@@ -1,6 +1,6 @@
 //! `care note`: add to a customer's permanent record.
 
-use crate::cmd::{Ctx, commit, parse_time, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_past, say, text_arg};
 use crate::error::Result;
 use crate::model::{Customer, Entry, Section};
 
@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         Section::Note
     };
     let at = match &args.at {
-        Some(t) => parse_time(ctx, "--at", t)?,
+        Some(t) => parse_past(ctx, "--at", t)?,
         None => ctx.book.clock.now(),
     };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;

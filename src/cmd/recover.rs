@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cmd::{Ctx, commit, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, commit, parse_past, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, Plan, StepKind};
@@ -142,7 +142,7 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     let what = text_arg("--what", &args.what)?;
     let book = &ctx.book;
     let opened = match &args.at {
-        Some(t) => parse_time(ctx, "--at", t)?,
+        Some(t) => parse_past(ctx, "--at", t)?,
         None => book.clock.now(),
     };
     let (customer_path, customer) = book.find_customer(&args.customer)?;
@@ -232,7 +232,7 @@ fn short(id: &str) -> &str {
 fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>) -> Result<()> {
     let book = &ctx.book;
     let at = match &args.at {
-        Some(t) => parse_time(ctx, "--at", t)?,
+        Some(t) => parse_past(ctx, "--at", t)?,
         None => book.clock.now(),
     };
     let mut step = Step {

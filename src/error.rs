@@ -1,14 +1,22 @@
 //! Errors and the exit status each one maps to.
 //!
 //! PRODUCT.md promises three exit statuses: 0 success, 1 the command could not do its job,
-//! 2 bad usage. Every failure is one variant here, so the mapping is made in one place and
-//! every message says what is wrong, where, and what to do.
+//! 2 bad usage. A command that answers a question by its status (`followup due
+//! --exit-code`, `lexicon check`) adds a fourth, `FOUND`, so that a script can always tell
+//! "something was listed" from "could not look" (a missing book, an unreadable file).
+//! Every failure is one variant here, so the mapping is made in one place and every
+//! message says what is wrong, where, and what to do.
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The status of a command that did its job and found something to report: 3, because 1
+/// (could not do the job) and 2 (bad usage) are taken. `git diff --exit-code` and `grep`
+/// use 1 for this, and so cannot tell a finding from a failure without reading stderr.
+pub const FOUND: i32 = 3;
 
 #[derive(Debug)]
 pub enum Error {
@@ -28,7 +36,7 @@ pub enum Error {
     Refused(String),
     /// Output was produced, but some files could not be read; they were reported as they came.
     Skipped(usize),
-    /// Nothing wrong, but the status must say something (`followup due --exit-code`).
+    /// Nothing wrong, but the status must say something: `FOUND` (`followup due --exit-code`).
     Quiet(i32),
 }
 

@@ -270,9 +270,24 @@ fn csv_io(e: csv::Error) -> io::Error {
 
 /// A text cell a spreadsheet would run as a formula gets a leading `'` (OWASP's advice);
 /// numbers such as `-5` or `+1 555 0100`-like phone numbers that are plain numbers stay.
+/// Text that already starts with `'` before such a formula gets one more, so that
+/// `unneutralise` can tell the added `'` from one the text had (`'=x` stays `'=x`).
 pub fn neutralise(s: String) -> String {
-    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if risky && s.trim().parse::<f64>().is_err() { format!("'{s}") } else { s }
+    if needs_quote(&s) { format!("'{s}") } else { s }
+}
+
+/// What `neutralise` undoes on the way back in (`care import`): the `'` it added, and only
+/// that one, so export → import → export gives back the same bytes.
+pub fn unneutralise(s: &str) -> &str {
+    match s.strip_prefix('\'') {
+        Some(rest) if needs_quote(rest) => rest,
+        _ => s,
+    }
+}
+
+fn needs_quote(s: &str) -> bool {
+    let body = s.trim_start_matches('\'');
+    body.starts_with(['=', '+', '-', '@', '\t', '\r']) && body.trim().parse::<f64>().is_err()
 }
 
 fn object(columns: &[String], row: &[Cell]) -> Json {
@@ -520,6 +535,59 @@ mod tests {
         assert_eq!(csv, "name,value,note\n\"'=HYPERLINK(\"\"x\"\")\",-5,-5\n\"a,b\",24,\n");
         let raw = render(&Style { raw: true, ..style(Format::Csv) }, &sample());
         assert!(raw.contains("\"=HYPERLINK"));
+    }
+
+    #[test]
+    fn unneutralise_undoes_exactly_what_neutralise_added() {
+        let samples = [
+            "",
+            "=1+2",
+            "+1 303 555 0100",
+            "-5",
+            "+5",
+            " -5 ",
+            "-",
+            "@sum",
+            "\tx",
+            "\rx",
+            "'",
+            "'=x",
+            "''=x",
+            "'-5",
+            "'+1 303",
+            "don't",
+            "'quoted'",
+            "a=b",
+            "\u{feff}=x",
+            "'\t",
+            "=",
+            "-inf",
+            "+NaN",
+        ];
+        for s in samples {
+            let out = neutralise(s.to_string());
+            assert_eq!(unneutralise(&out), s, "{s:?} → {out:?}");
+            assert!(out == s || out == format!("'{s}"), "{s:?}: at most one ' is added");
+        }
+        // Only a `'` that neutralise would have added is taken away.
+        for kept in ["'-5", "'hello", "'", "''", "'1e3", "don't"] {
+            assert_eq!(unneutralise(kept), kept);
+        }
+        assert_eq!(unneutralise("'+1 303 555 0100"), "+1 303 555 0100");
+        assert_eq!(unneutralise("''=x"), "'=x");
+        // Every string made of the characters that matter, up to four long.
+        let alphabet = ['\'', '=', '+', '-', '@', '\t', '\r', '1', 'a', ' ', '.'];
+        let mut strings = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> =
+                strings.iter().flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}"))).collect();
+            strings.extend(longer);
+            strings.sort();
+            strings.dedup();
+        }
+        for s in &strings {
+            assert_eq!(unneutralise(&neutralise(s.clone())), s.as_str(), "{s:?}");
+        }
     }
 
     #[test]

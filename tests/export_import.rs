@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{TestBook, csv_rows};
+use std::path::Path;
+
+use common::{TestBook, copy_dir, csv_rows};
 
 fn trattoria() -> String {
     concat!(env!("CARGO_MANIFEST_DIR"), "/examples/trattoria").to_string()
@@ -87,9 +89,10 @@ fn import_reads_quotes_commas_newlines_and_a_bom_and_does_not_duplicate() {
     );
     assert_eq!(book.read("customers/bob-adams.yaml"), bob);
 
-    // --update takes the spreadsheet's fields and keeps everything else.
+    // --update takes the spreadsheet's fields and keeps everything else; only Bob's
+    // email differs from the book, so only his file is written.
     let out = book.ok(&["import", "customers", "guests.csv", "--update"]);
-    assert_eq!(csv_rows(&out).iter().filter(|r| r[1] == "updated").count(), 3);
+    assert_eq!(csv_rows(&out).iter().filter(|r| r[1] == "updated").count(), 1, "{out}");
     let bob = book.yaml("customers/bob-adams.yaml");
     assert_eq!(bob["contact"]["email"], "bob@example.com");
     assert_eq!(bob["notes"][0]["text"], "Regular on Fridays");
@@ -122,4 +125,154 @@ fn import_reads_stdin() {
         book.cmd().args(["import", "customers", "-"]).write_stdin("name,id\nAda Lovelace,ada\n").output().expect("run");
     assert!(out.status.success());
     assert_eq!(book.yaml("customers/ada.yaml")["name"], "Ada Lovelace");
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("inside").display().to_string();
+                files.push((rel, std::fs::read(&path).expect("read")));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// A spreadsheet round trip (export, edit nothing, import --update) changes no byte of any
+/// record of any example book, rewrites no file, and exports the same bytes again.
+#[test]
+fn export_then_import_update_leaves_every_example_book_byte_identical() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut books: Vec<_> = std::fs::read_dir(&examples).expect("examples").flatten().map(|e| e.path()).collect();
+    books.sort();
+    assert!(books.len() >= 3, "{books:?}");
+    for example in books.iter().filter(|b| b.join("care.yaml").is_file()) {
+        let name = example.file_name().expect("name").to_string_lossy().into_owned();
+        let dir = TestBook::bare();
+        copy_dir(example, &dir.path(&name));
+        let before = snapshot(&dir.path(&name));
+        let mtimes: Vec<_> = before
+            .iter()
+            .map(|(rel, _)| std::fs::metadata(dir.path(&name).join(rel)).expect("stat").modified().expect("mtime"))
+            .collect();
+        let first = dir.ok(&["-C", &name, "export", "customers"]);
+        assert!(first.contains(",'+"), "{name}: some phone is neutralised, so the test means something");
+        dir.write("c.csv", &first);
+        let dry = dir.ok(&["-C", &name, "import", "customers", "c.csv", "--update", "--dry-run"]);
+        assert!(csv_rows(&dry).iter().skip(1).all(|r| r[1] == "unchanged"), "{name}: {dry}");
+        let out = dir.ok(&["-C", &name, "import", "customers", "c.csv", "--update"]);
+        assert!(csv_rows(&out).iter().skip(1).all(|r| r[1] == "unchanged"), "{name}: {out}");
+        let after = snapshot(&dir.path(&name));
+        for ((rel, old), (_, new)) in before.iter().zip(&after) {
+            assert!(old == new, "{name}/{rel} changed:\n{}", String::from_utf8_lossy(new));
+        }
+        assert_eq!(before.len(), after.len(), "{name}: files added or removed");
+        for ((rel, _), mtime) in before.iter().zip(&mtimes) {
+            let now = std::fs::metadata(dir.path(&name).join(rel)).expect("stat").modified().expect("mtime");
+            assert_eq!(&now, mtime, "{name}/{rel} was rewritten");
+        }
+        assert_eq!(dir.ok(&["-C", &name, "export", "customers"]), first, "{name}: second export");
+    }
+}
+
+/// Entries cannot come from a cell: a spreadsheet with text under `notes`, or a `flags`
+/// column, is refused before anything is written, naming the column and what to do.
+#[test]
+fn columns_that_would_replace_entries_are_refused_and_nothing_is_written() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100"]);
+    book.ok(&["note", "ada", "--pref", "--critical", "Allergic to shellfish"]);
+    book.ok(&["flag", "ada", "Rough evening"]);
+    let before = snapshot(&book.path("customers"));
+    let sheets = [
+        ("notes.csv", "name,notes\nAda Lovelace,Wife is ill\nBob Adams,\n", "column `notes`", "care note"),
+        ("prefs.csv", "name,preferences\nBob Adams,Window seat\n", "column `preferences`", "--pref"),
+        ("flags.csv", "name,flags\nAda Lovelace,\nBob Adams,Rude\n", "column `flags`", "care flag"),
+        ("contact.csv", "name,contact\nBob Adams,bob@example.com\n", "column `contact`", "email"),
+        ("remember.csv", "name,remember\nBob Adams,Vegan\n", "column `remember`", "--critical"),
+        ("ada.csv", "name,remember\nAda Lovelace,Vegan\n", "column `remember`", "--critical"),
+    ];
+    for (file, text, names, what) in sheets {
+        book.write(file, text);
+        for update in [false, true] {
+            let mut args = vec!["import", "customers", file];
+            if update {
+                args.push("--update");
+            }
+            if file == "ada.csv" && !update {
+                continue; // without --update, Ada's row is left alone anyway
+            }
+            let out = book.fails(&args, 1);
+            assert!(out.stderr.contains(names), "{file}: {}", out.stderr);
+            assert!(out.stderr.contains(what), "{file}: {}", out.stderr);
+            assert!(out.stderr.contains("nothing was imported"), "{file}: {}", out.stderr);
+            assert_eq!(snapshot(&book.path("customers")), before, "{file}: something was written");
+        }
+    }
+    // The export's own counts read back as no change, and a plain extra column is a field.
+    book.write("ok.csv", "name,notes,preferences,active_flags,table\nAda Lovelace,0,1,1,corner\n");
+    book.ok(&["import", "customers", "ok.csv", "--update"]);
+    let ada = book.yaml("customers/ada-lovelace.yaml");
+    assert_eq!(ada["table"], "corner");
+    assert_eq!(ada["preferences"][0]["text"], "Allergic to shellfish");
+    assert_eq!(ada["flags"][0]["text"], "Rough evening");
+}
+
+#[test]
+fn dry_run_shows_each_change_and_writes_nothing() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100", "--since", "2019-03-02"]);
+    let before = snapshot(book.root());
+    book.write(
+        "c.csv",
+        "id,name,phone,email,lifetime_value\nada-lovelace,Ada Lovelace,+1 555 0199,ada@example.com,\n,Bob Adams,,,50\n",
+    );
+    let before_csv = snapshot(book.root());
+    let out = book.care(&["import", "customers", "c.csv", "--update", "--dry-run"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(
+        out.stdout,
+        "id,action,line,field,old,new\n\
+         ada-lovelace,update,2,contact.email,,ada@example.com\n\
+         ada-lovelace,update,2,contact.phone,'+1 555 0100,'+1 555 0199\n\
+         bob-adams,create,3,,,\n"
+    );
+    assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+    assert_eq!(snapshot(book.root()), before_csv);
+    assert_eq!(before.len() + 1, before_csv.len());
+    book.ok(&["import", "customers", "c.csv", "--update"]);
+    let ada = book.yaml("customers/ada-lovelace.yaml");
+    assert_eq!(ada["contact"]["phone"], "+1 555 0199");
+    assert_eq!(ada["since"], "2019-03-02", "an empty or missing cell changes nothing");
+}
+
+/// A phone starting with `+` is neutralised on export and restored on import, however many
+/// times the spreadsheet goes round; a `'` that is the text's own stays.
+#[test]
+fn a_phone_with_a_leading_plus_survives_round_trips() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 303 555 0100"]);
+    book.ok(&["customer", "add", "Bob Adams", "--phone", "'=not a formula"]);
+    let record = book.read("customers/ada-lovelace.yaml");
+    let first = book.ok(&["export", "customers"]);
+    assert!(first.contains(",'+1 303 555 0100,"), "{first}");
+    for _ in 0..3 {
+        book.write("c.csv", &book.ok(&["export", "customers"]));
+        book.ok(&["import", "customers", "c.csv", "--update"]);
+    }
+    assert_eq!(book.read("customers/ada-lovelace.yaml"), record);
+    assert_eq!(book.yaml("customers/bob-adams.yaml")["contact"]["phone"], "'=not a formula");
+    assert_eq!(book.ok(&["export", "customers"]), first);
+    // An edit made in the spreadsheet comes through without the quote.
+    book.write("c.csv", &first.replace("'+1 303 555 0100", "'+1 303 555 0199"));
+    book.ok(&["import", "customers", "c.csv", "--update"]);
+    assert_eq!(book.yaml("customers/ada-lovelace.yaml")["contact"]["phone"], "+1 303 555 0199");
 }

@@ -225,6 +225,37 @@ fn follow_ups_keep_calendar_days_across_dst() {
     assert_eq!(book.yaml(&incident_file(&id))["followups"][0]["due"], "2026-11-01T01:10:00-05:00");
 }
 
+/// With --exit-code a script tells "something is overdue" (3) from "could not look" (1):
+/// a missing book must never read as a list of follow-ups.
+#[test]
+fn exit_code_tells_overdue_items_from_a_missing_book() {
+    let book = TestBook::new();
+    dinner(&book);
+    let overdue = ["followup", "due", "--overdue", "--exit-code"];
+    let out = at(&book, "2026-11-22T20:30:00-05:00", &overdue);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert_eq!(out.stderr, "");
+    assert_eq!(csv_rows(&out.stdout).len(), 2, "a header and the overdue progress follow-up");
+    let out = at(&book, "2026-11-22T19:45:00-05:00", &overdue);
+    assert_eq!(out.code, 0, "nothing overdue yet: {out:?}");
+    assert_eq!(csv_rows(&out.stdout).len(), 1, "only the header");
+    let missing = [&["-C", "no-such-book"][..], &overdue[..]].concat();
+    let out = at(&book, "2026-11-22T20:30:00-05:00", &missing);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("not a care book"), "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    // A broken incident file: what could be read is listed, but the status says the job
+    // was not done, so a script never takes a partial list for the whole.
+    book.write("incidents/2026/11/broken.yaml", "id: [unclosed\n");
+    let out = at(&book, "2026-11-22T20:30:00-05:00", &overdue);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("broken.yaml"), "{}", out.stderr);
+    // lexicon check keeps the same scheme: 3 found, 1 could not check.
+    book.write("draft.txt", "It's our policy.\n");
+    assert_eq!(book.care(&["lexicon", "check", "draft.txt"]).code, 3);
+    assert_eq!(book.care(&["lexicon", "check", "missing.txt"]).code, 1);
+}
+
 #[test]
 fn followup_due_warns_ahead_filters_and_sets_the_exit_code() {
     let book = TestBook::new();
@@ -239,7 +270,7 @@ fn followup_due_warns_ahead_filters_and_sets_the_exit_code() {
     assert!(table.stdout.contains("in 12m"), "{}", table.stdout);
 
     let out = at(&book, "2026-11-22T20:05:00-05:00", &["followup", "due", "--exit-code"]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 3, "something listed");
     assert!(out.stdout.contains(&id));
     assert_eq!(out.stderr, "", "exit code alone, no error message");
     let out = at(&book, "2026-11-22T19:45:00-05:00", &["followup", "due", "--exit-code"]);

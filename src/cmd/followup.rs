@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cmd::{Ctx, commit, parse_next, parse_past, parse_time, report_problems, say, text_arg};
-use crate::error::{Error, Result};
+use crate::error::{Error, FOUND, Result};
 use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
 use crate::model::recovery::{self, CUSTOM, Change, Plan};
@@ -20,7 +20,10 @@ Examples:
   care followup due --within 2h --owner joan
   care followup due --at tomorrow --format json
 Cron (mails only when something is overdue: an empty table prints nothing at all):
-  */10 * * * *  care -C /srv/book followup due --overdue --format table")]
+  */10 * * * *  care -C /srv/book followup due --overdue --format table
+Scripts (--exit-code: 0 nothing due, 3 something listed, 1 could not look, 2 bad usage):
+  care followup due --overdue --exit-code > due.csv; status=$?
+  case $status in 0) ;; 3) notify < due.csv ;; *) echo \"could not check\" >&2 ;; esac")]
     Due(DueArgs),
     /// Mark a follow-up done: the oldest pending one, or the oldest of --kind.
     #[command(
@@ -46,7 +49,8 @@ pub struct DueArgs {
     /// Only follow-ups already past due.
     #[arg(long, conflicts_with = "within")]
     pub overdue: bool,
-    /// Exit 1 when anything is listed, like `git diff --exit-code`.
+    /// Exit 3 when anything is listed (0 when nothing is), so that a script can tell it
+    /// from 1, could not look (no book, an unreadable file).
     #[arg(long)]
     pub exit_code: bool,
 }
@@ -112,7 +116,7 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     output::print(out, &ctx.style, &rows)?;
     report_problems(&problems)?;
     if args.exit_code && !rows.rows.is_empty() {
-        return Err(Error::Quiet(1));
+        return Err(Error::Quiet(FOUND));
     }
     Ok(())
 }

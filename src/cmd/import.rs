@@ -1,21 +1,25 @@
 //! `care import customers FILE.csv`: bring customers in from a spreadsheet.
 //!
-//! Every row is checked before anything is written, so a bad row (reported with its line
-//! number) leaves the book exactly as it was. Re-running an import does not duplicate: a
-//! row whose id — or, without an id, whose exact name — is already in the book is left
-//! alone, so hand edits made since survive, unless `--update` asks to overwrite the fields
-//! the spreadsheet has.
+//! Every row is checked, and every change planned, before anything is written, so a bad
+//! row (reported with its line number) leaves the book exactly as it was. Re-running an
+//! import does not duplicate: a row whose id — or, without an id, whose exact name — is
+//! already in the book is left alone, so hand edits made since survive, unless `--update`
+//! asks to take the spreadsheet's plain fields. An import never destroys: the columns it
+//! may set are sorted out in `model::import`, a file it would not change is not rewritten,
+//! and the `'` that export put before a formula-looking cell is taken off again, so
+//! `care export customers` → `care import customers --update` changes nothing at all.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::book::read_input;
 use crate::cmd::{Ctx, commit, say};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
+use crate::model::import::{self as rules, Change, Column, Set};
 use crate::model::{Customer, id};
-use crate::output::{self, Cell, Rows};
+use crate::output::{self, Cell, Rows, unneutralise};
 use crate::time::Clock;
 use crate::yaml;
 
@@ -28,21 +32,31 @@ pub enum Kind {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Columns (by header, any order): name (required), id, email, phone, since, lifetime_value;
-any other column is kept as a field of the record. A UTF-8 BOM (Excel) is fine.
-Prints one row per customer: id, action (created, unchanged, updated).
+any other column is kept as a plain field of the record. A UTF-8 BOM (Excel) is fine.
+What `care export customers` prints reads back as no change: the `'` it puts before a
+formula-looking cell is taken off (not with --raw), and its computed columns (remember and
+the counts roles, goals, preferences, notes, missteps, active_flags) are checked, never
+stored. Entries cannot come from a cell: text in a count column, a `flags` or `contact`
+column, or a `remember` that differs from the record is refused before anything is written.
+Prints one row per customer: id, action (created, updated, unchanged), line.
 
-Example:
+Examples:
   care import customers guests.csv
-  care import customers guests.csv --update      overwrite fields with the spreadsheet's")]
+  care import customers guests.csv --update --dry-run   what would change: field, old, new
+  care import customers guests.csv --update             take the spreadsheet's plain fields")]
 pub struct Args {
     /// What the spreadsheet holds: customers (the only kind so far).
     #[arg(value_enum)]
     pub kind: Kind,
     /// The CSV file, or `-` for stdin.
     pub file: PathBuf,
-    /// For customers already in the book, overwrite the fields the spreadsheet fills in.
+    /// For customers already in the book, set the plain fields the spreadsheet fills in
+    /// (never an entry: notes, preferences and flags stay as they are).
     #[arg(long)]
     pub update: bool,
+    /// Print what would be created and changed (per customer: field, old, new); write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// One checked row of the spreadsheet.
@@ -53,21 +67,20 @@ pub struct Row {
     pub customer: Customer,
     /// Columns the record does not know, kept as top-level fields.
     pub fields: BTreeMap<String, String>,
+    /// The `remember` cell, checked against the record it would land on.
+    pub remember: Option<String>,
 }
 
-const KNOWN: [&str; 6] = ["id", "name", "email", "phone", "since", "lifetime_value"];
-
-/// Read and check every row; the errors name the line of each bad row.
-pub fn read_rows(text: &str, clock: &Clock, file: &str) -> Result<Vec<Row>, Vec<String>> {
+/// Read and check every row; the errors name the line of each bad row. `raw`: the file
+/// was exported with `--raw`, so a leading `'` is the text's own.
+pub fn read_rows(text: &str, clock: &Clock, file: &str, raw: bool) -> Result<Vec<Row>, Vec<String>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|h| h.trim().to_lowercase()).collect(),
         Err(e) => return Err(vec![format!("{file}: cannot read the header row: {e}")]),
     };
-    if !headers.iter().any(|h| h == "name") {
-        return Err(vec![format!("{file}:1: no `name` column; the header row must name the columns")]);
-    }
+    check_headers(&headers, file)?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
@@ -89,7 +102,7 @@ pub fn read_rows(text: &str, clock: &Clock, file: &str) -> Result<Vec<Row>, Vec<
         let cells: HashMap<&str, &str> = headers
             .iter()
             .map(String::as_str)
-            .zip(record.iter().map(str::trim))
+            .zip(record.iter().map(|c| if raw { c.trim() } else { unneutralise(c.trim()) }))
             .filter(|(_, v)| !v.is_empty())
             .collect();
         match check_row(&cells, clock) {
@@ -99,17 +112,28 @@ pub fn read_rows(text: &str, clock: &Clock, file: &str) -> Result<Vec<Row>, Vec<
                 if !seen.insert(key.clone()) {
                     errors.push(format!("{file}:{line}: {key:?} appears twice in this file"));
                 }
-                row.fields = headers
-                    .iter()
-                    .filter(|h| !KNOWN.contains(&h.as_str()))
-                    .filter_map(|h| cells.get(h.as_str()).map(|v| (h.clone(), v.to_string())))
-                    .collect();
                 rows.push(row);
             }
             Err(e) => errors.push(format!("{file}:{line}: {e}")),
         }
     }
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// The header row alone can refuse a file: a name column is needed, and a column over a
+/// structured field of the record (`flags`, `contact`) could only destroy it.
+fn check_headers(headers: &[String], file: &str) -> Result<(), Vec<String>> {
+    let mut errors: Vec<String> = headers
+        .iter()
+        .filter_map(|h| match rules::column(h) {
+            Column::Refused(why) => Some(format!("{file}:1: column `{h}`: {why}")),
+            _ => None,
+        })
+        .collect();
+    if !headers.iter().any(|h| h == "name") {
+        errors.push(format!("{file}:1: no `name` column; the header row must name the columns"));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
 fn check_row(cells: &HashMap<&str, &str>, clock: &Clock) -> Result<Row, String> {
@@ -128,6 +152,14 @@ fn check_row(cells: &HashMap<&str, &str>, clock: &Clock) -> Result<Row, String> 
         ),
         None => None,
     };
+    let mut fields = BTreeMap::new();
+    for (&column, &cell) in cells {
+        match rules::column(column) {
+            Column::Count => rules::count_refused(column, cell).map_or(Ok(()), Err)?,
+            Column::Field => drop(fields.insert(column.to_string(), cell.to_string())),
+            Column::Known | Column::Remember | Column::Refused(_) => {}
+        }
+    }
     let customer = Customer {
         since,
         contact: Contact {
@@ -137,42 +169,41 @@ fn check_row(cells: &HashMap<&str, &str>, clock: &Clock) -> Result<Row, String> 
         lifetime_value,
         ..Customer::new("", name)
     };
-    Ok(Row { line: 0, id, customer, fields: BTreeMap::new() })
+    Ok(Row { line: 0, id, customer, fields, remember: cells.get("remember").map(|s| s.to_string()) })
+}
+
+/// What the import will do with one row.
+enum Plan {
+    Create,
+    Update(PathBuf, Vec<Change>),
+    Unchanged,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let file = args.file.display().to_string();
     let text = read_input(&args.file)?;
-    let rows = read_rows(&text, &ctx.book.clock, &file).map_err(|errors| {
-        for e in &errors {
-            eprintln!("{e}");
-        }
-        Error::Refused(format!("{} bad row(s) in {file}; nothing was imported", errors.len()))
-    })?;
+    let rows = read_rows(&text, &ctx.book.clock, &file, ctx.style.raw).map_err(|e| refused(&e, &file))?;
     let existing = ctx.book.customers();
     crate::cmd::report_problems(&existing.problems)?;
-    let by_id: HashMap<&str, &PathBuf> = existing.records.iter().map(|(p, c)| (c.id.as_str(), p)).collect();
-    let by_name: HashMap<String, &str> =
-        existing.records.iter().map(|(_, c)| (c.name.to_lowercase(), c.id.as_str())).collect();
+    let plans = plan(ctx, args, &rows, &existing.records).map_err(|e| refused(&e, &file))?;
+    if args.dry_run {
+        return dry_run(ctx, &rows, &plans, &file, out);
+    }
     let progress = std::io::stderr().is_terminal() && rows.len() > 1;
     let mut result = Rows::new(&["id", "action", "line"]);
     let mut written = Vec::new();
-    for (n, row) in rows.iter().enumerate() {
+    for (n, (row, (id, plan))) in rows.iter().zip(&plans).enumerate() {
         if progress {
             eprint!("\rimporting {}/{}", n + 1, rows.len());
         }
-        let known = match &row.id {
-            Some(id) => by_id.get(id.as_str()).map(|p| (id.clone(), *p)),
-            None => by_name.get(&row.customer.name.to_lowercase()).map(|id| (id.to_string(), by_id[id])),
-        };
-        let (id, action) = match known {
-            Some((id, path)) if args.update => {
+        let (id, action) = match plan {
+            Plan::Update(path, _) => {
                 update(ctx, path, row)?;
-                written.push(path.to_path_buf());
-                (id, "updated")
+                written.push(path.clone());
+                (id.clone(), "updated")
             }
-            Some((id, _)) => (id, "unchanged"),
-            None => {
+            Plan::Unchanged => (id.clone(), "unchanged"),
+            Plan::Create => {
                 let id = create(ctx, row)?;
                 written.push(ctx.book.customer_path(&id));
                 (id, "created")
@@ -186,7 +217,91 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let count = |a: &str| result.rows.iter().filter(|r| r[1] == Cell::text(a)).count();
     let (created, updated) = (count("created"), count("updated"));
     commit(ctx, &written, &format!("import customers {file}: {created} created, {updated} updated"));
-    say(&format!("Imported {file}: {created} created, {updated} updated, {} already in the book.", count("unchanged")));
+    say(&format!("Imported {file}: {created} created, {updated} updated, {} unchanged.", count("unchanged")));
+    output::print(out, &ctx.style, &result)?;
+    Ok(())
+}
+
+/// Print every problem found, then refuse the whole file.
+fn refused(errors: &[String], file: &str) -> Error {
+    for e in errors {
+        eprintln!("{e}");
+    }
+    Error::Refused(format!("{} problem(s) in {file} (see above); nothing was imported", errors.len()))
+}
+
+/// Decide, for every row, what the import does, before anything is written: the id it
+/// lands on (for a new customer, the id it asked for, or empty), and the plan.
+fn plan(
+    ctx: &Ctx,
+    args: &Args,
+    rows: &[Row],
+    existing: &[(PathBuf, Customer)],
+) -> Result<Vec<(String, Plan)>, Vec<String>> {
+    let by_id: HashMap<&str, (&PathBuf, &Customer)> = existing.iter().map(|(p, c)| (c.id.as_str(), (p, c))).collect();
+    let by_name: HashMap<String, &str> = existing.iter().map(|(_, c)| (c.name.to_lowercase(), c.id.as_str())).collect();
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    for row in rows {
+        let known = match &row.id {
+            Some(id) => by_id.get(id.as_str()).copied(),
+            None => by_name.get(&row.customer.name.to_lowercase()).map(|id| by_id[id]),
+        };
+        let planned = match known {
+            Some((path, current)) if args.update => planned_update(ctx, path, current, row),
+            Some((_, current)) => Ok((current.id.clone(), Plan::Unchanged)),
+            None => match row.remember.as_deref().and_then(|r| rules::remember_refused(r, None)) {
+                Some(why) => Err(why),
+                None => Ok((row.id.clone().unwrap_or_default(), Plan::Create)),
+            },
+        };
+        match planned {
+            Ok(p) => plans.push(p),
+            Err(e) => errors.push(format!("{}:{}: {e}", args.file.display(), row.line)),
+        }
+    }
+    if errors.is_empty() { Ok(plans) } else { Err(errors) }
+}
+
+fn planned_update(ctx: &Ctx, path: &Path, current: &Customer, row: &Row) -> Result<(String, Plan), String> {
+    if let Some(why) = row.remember.as_deref().and_then(|r| rules::remember_refused(r, Some(current))) {
+        return Err(why);
+    }
+    let doc = ctx.book.read_text(path).and_then(|text| yaml::Doc::parse(path, &text)).map_err(|e| e.to_string())?;
+    let changes = rules::changes(current, doc.value(), &row.customer, &row.fields)?;
+    let plan = if changes.is_empty() { Plan::Unchanged } else { Plan::Update(path.to_path_buf(), changes) };
+    Ok((current.id.clone(), plan))
+}
+
+/// `--dry-run`: one row per change (and per customer to create), nothing written.
+fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &mut dyn Write) -> Result<()> {
+    let mut result = Rows::new(&["id", "action", "line", "field", "old", "new"]);
+    let (mut created, mut updated) = (0, 0);
+    for (row, (id, plan)) in rows.iter().zip(plans) {
+        let line = Cell::Int(row.line as i64);
+        match plan {
+            Plan::Create => {
+                created += 1;
+                let id = if id.is_empty() { id::slug(&row.customer.name) } else { id.clone() };
+                result.push(vec![id.into(), "create".into(), line, Cell::Empty, Cell::Empty, Cell::Empty]);
+            }
+            Plan::Update(_, changes) => {
+                updated += 1;
+                for c in changes {
+                    let cells = [c.field.as_str(), c.old.as_str(), c.new.as_str()].map(Cell::from);
+                    let [field, old, new] = cells;
+                    result.push(vec![id.as_str().into(), "update".into(), line.clone(), field, old, new]);
+                }
+            }
+            Plan::Unchanged => {
+                result.push(vec![id.as_str().into(), "unchanged".into(), line, Cell::Empty, Cell::Empty, Cell::Empty]);
+            }
+        }
+    }
+    let unchanged = rows.len() - created - updated;
+    say(&format!(
+        "Dry run of {file}: {created} to create, {updated} to update, {unchanged} unchanged; nothing was written."
+    ));
     output::print(out, &ctx.style, &result)?;
     Ok(())
 }
@@ -207,24 +322,22 @@ fn create(ctx: &Ctx, row: &Row) -> Result<String> {
     Ok(customer.id)
 }
 
-fn update(ctx: &Ctx, path: &std::path::Path, row: &Row) -> Result<()> {
-    let c = &row.customer;
-    ctx.book.edit(path, |_: &Customer, doc| {
-        doc.set("name", &c.name)?;
-        if let Some(since) = c.since {
-            doc.set("since", &since)?;
-        }
-        if let Some(v) = c.lifetime_value {
-            doc.set("lifetime_value", &crate::model::amount::Whole(v))?;
-        }
-        if let Some(email) = &c.contact.email {
-            doc.set_in_map("contact", "email", email)?;
-        }
-        if let Some(phone) = &c.contact.phone {
-            doc.set_in_map("contact", "phone", phone)?;
-        }
-        for (key, value) in &row.fields {
-            doc.set(key, value)?;
+/// Set the changed plain fields, measured again under the file's lock: only what differs
+/// from the record as it is now is touched.
+fn update(ctx: &Ctx, path: &Path, row: &Row) -> Result<()> {
+    ctx.book.edit(path, |current: &Customer, doc| {
+        let changes = rules::changes(current, doc.value(), &row.customer, &row.fields).map_err(Error::Refused)?;
+        for change in changes {
+            let value = match &change.value {
+                Set::Text(s) => yaml::to_value(s)?,
+                Set::Date(d) => yaml::to_value(d)?,
+                Set::Amount(v) => yaml::to_value(&crate::model::amount::Whole(*v))?,
+            };
+            if change.in_contact {
+                doc.set_in_map("contact", &change.key, &value)?;
+            } else {
+                doc.set(&change.key, &value)?;
+            }
         }
         Ok(())
     })
@@ -241,7 +354,7 @@ mod tests {
     #[test]
     fn rows_with_quotes_commas_newlines_and_a_bom_read_back() {
         let text = "\u{feff}Name,Email,lifetime_value,Table\n\"Lovelace, Ada\",ada@example.com,12000,\"corner\nby the window\"\n";
-        let rows = read_rows(text, &clock(), "g.csv").expect("valid");
+        let rows = read_rows(text, &clock(), "g.csv", false).expect("valid");
         assert_eq!(rows[0].customer.name, "Lovelace, Ada");
         assert_eq!(rows[0].customer.lifetime_value, Some(12000.0));
         assert_eq!(rows[0].fields["table"], "corner\nby the window");
@@ -250,7 +363,7 @@ mod tests {
     #[test]
     fn every_bad_row_is_named_by_its_line() {
         let text = "name,id,since,lifetime_value\nAda,,,\n,x,,\nBob,Bad Id,,\nCy,,someday,\nDi,,,-5\n";
-        let errors = read_rows(text, &clock(), "g.csv").expect_err("bad rows");
+        let errors = read_rows(text, &clock(), "g.csv", false).expect_err("bad rows");
         assert_eq!(errors.len(), 4, "{errors:?}");
         assert!(errors[0].starts_with("g.csv:3:"), "{errors:?}");
         assert!(errors[3].starts_with("g.csv:6:") && errors[3].contains("lifetime_value"));

@@ -5,16 +5,20 @@ use std::path::PathBuf;
 
 use crate::book::read_input;
 use crate::cmd::Ctx;
-use crate::error::{Error, Result};
+use crate::error::{Error, FOUND, Result};
 use crate::model::lexicon;
 use crate::output::{self, Cell, Rows};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
-    /// Find banished phrases in a draft apology, note or email; exit 1 when any is found.
-    #[command(
-        after_help = "Examples:\n  care lexicon check draft.txt\n  echo \"If what you say is correct, I apologize\" | care lexicon check"
-    )]
+    /// Find banished phrases in a draft apology, note or email; exit 3 when any is found.
+    #[command(after_help = "\
+Exit status: 0 none found, 3 some found, 1 could not check (a file that cannot be read),
+2 bad usage — the same scheme as `followup due --exit-code`.
+
+Examples:
+  care lexicon check draft.txt
+  echo \"If what you say is correct, I apologize\" | care lexicon check")]
     Check(CheckArgs),
     /// The phrases to avoid: the built-in list and the book's own.
     #[command(after_help = "Example:\n  care lexicon list --format table")]
@@ -56,7 +60,7 @@ pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
                 }
             }
             output::print(out, &ctx.style, &rows)?;
-            if rows.rows.is_empty() { Ok(()) } else { Err(Error::Quiet(1)) }
+            if rows.rows.is_empty() { Ok(()) } else { Err(Error::Quiet(FOUND)) }
         }
     }
 }

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod customer;
 pub mod id;
+pub mod import;
 pub mod incident;
 pub mod lexicon;
 pub mod merge;

@@ -53,6 +53,10 @@ pub struct Cli {
     #[arg(long = "as", value_name = "STAFF", global = true, env = "CARE_STAFF", hide_env_values = true)]
     pub as_staff: Option<String>,
 
+    /// Print tables in full instead of fitting them to the terminal's width.
+    #[arg(long, global = true)]
+    pub wide: bool,
+
     /// Where an edit cannot keep a hand-written file's layout (comments, flow style),
     /// rewrite the file in canonical form instead of refusing.
     #[arg(long, global = true)]

@@ -36,6 +36,9 @@ pub struct Style {
     pub excel: bool,
     pub color: bool,
     pub clock: Clock,
+    /// The terminal's width when tables and cards must fit it; None prints every
+    /// character (piped output, `--wide`).
+    pub width: Option<usize>,
 }
 
 /// One value in a row, typed so each format can print it its own way.
@@ -148,18 +151,99 @@ fn table(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
     if rows.rows.is_empty() {
         return Ok(());
     }
+    // Cut and measured without colour, coloured last, so escape codes never count as width.
+    let plain = Style { color: false, ..*style };
+    let mut cells: Vec<Vec<String>> = rows.rows.iter().map(|r| r.iter().map(|c| human(&plain, c)).collect()).collect();
+    if let Some(width) = style.width {
+        match fit_columns(rows, &cells, width) {
+            Some(limits) => cut(&mut cells, &limits),
+            None => return expanded(w, style, rows, &cells, width),
+        }
+    }
     let mut builder = Builder::new();
     if style.header {
         builder.push_record(rows.columns.iter().map(|c| c.to_string()));
     }
-    for row in &rows.rows {
-        builder.push_record(row.iter().map(|c| human(style, c)));
+    for (row, texts) in rows.rows.iter().zip(cells) {
+        builder.push_record(row.iter().zip(texts).map(|(cell, text)| match cell {
+            Cell::Alert(_) if style.color => format!("\x1b[1;31m{text}\x1b[0m"),
+            _ => text,
+        }));
     }
     let mut table = builder.build();
     table.with(TableStyle::blank());
     let text = table.to_string();
     for line in text.lines() {
         writeln!(w, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+/// What a blank-style table adds to its columns' own widths: a space before the first
+/// column and three between columns.
+fn table_overhead(columns: usize) -> usize {
+    1 + 3 * columns.saturating_sub(1)
+}
+
+/// The narrowest a column of prose is cut to; below it a table is no longer worth reading.
+const MIN_PROSE: usize = 12;
+
+/// Each column's width limit so the table fits `width`: columns of prose (text with
+/// spaces) give way, widest first, down to `MIN_PROSE`; ids, times and numbers never do.
+/// None when even that does not fit.
+fn fit_columns(rows: &Rows, cells: &[Vec<String>], width: usize) -> Option<Vec<usize>> {
+    let n = rows.columns.len();
+    let mut widths: Vec<usize> = rows.columns.iter().map(|c| c.chars().count()).collect();
+    let mut prose = vec![false; n];
+    for (row, texts) in rows.rows.iter().zip(cells) {
+        for (i, (cell, text)) in row.iter().zip(texts).enumerate() {
+            widths[i] = widths[i].max(text.lines().map(|l| l.chars().count()).max().unwrap_or(0));
+            prose[i] |= matches!(cell, Cell::Text(t) | Cell::Alert(t) if t.contains(char::is_whitespace));
+        }
+    }
+    let budget = width.checked_sub(table_overhead(n))?;
+    let mut limits = widths.clone();
+    while limits.iter().sum::<usize>() > budget {
+        let widest = (0..n).filter(|&i| prose[i] && limits[i] > MIN_PROSE).max_by_key(|&i| (limits[i], i))?;
+        limits[widest] -= 1;
+    }
+    Some(limits)
+}
+
+/// Cut every cell to its column's limit, ending what was cut with `…`.
+fn cut(cells: &mut [Vec<String>], limits: &[usize]) {
+    for row in cells {
+        for (text, &limit) in row.iter_mut().zip(limits) {
+            if text.chars().count() > limit {
+                let kept: String = text.chars().take(limit.saturating_sub(1)).collect();
+                *text = format!("{}…", kept.trim_end());
+            }
+        }
+    }
+}
+
+/// A table too wide for the terminal even with its prose cut, one record at a time (as
+/// psql's expanded display does): `column  value`, values wrapped at words, nothing lost.
+fn expanded(w: &mut dyn Write, style: &Style, rows: &Rows, cells: &[Vec<String>], width: usize) -> io::Result<()> {
+    let key_width = rows.columns.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    let room = width.saturating_sub(key_width + 2).max(10);
+    for (n, (row, texts)) in rows.rows.iter().zip(cells).enumerate() {
+        if n > 0 {
+            writeln!(w)?;
+        }
+        for ((column, cell), text) in rows.columns.iter().zip(row).zip(texts) {
+            if text.is_empty() {
+                continue;
+            }
+            for (i, part) in wrap(text, room).into_iter().enumerate() {
+                let key = if i == 0 { column.as_str() } else { "" };
+                let part = match cell {
+                    Cell::Alert(_) if style.color => format!("\x1b[1;31m{}\x1b[0m", part.trim_start()),
+                    _ => part.trim_start().to_string(),
+                };
+                writeln!(w, "{key:<key_width$}  {part}")?;
+            }
+        }
     }
     Ok(())
 }
@@ -311,7 +395,57 @@ pub fn json(cell: &Cell) -> Json {
 }
 
 /// The briefing card as text for a person: what nobody may miss first.
-pub fn print_card(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
+pub fn print_card(out: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
+    let mut text = Vec::new();
+    card_lines(&mut text, style, card)?;
+    fitted(out, style, &text)
+}
+
+/// Text for a person, each line wrapped at word boundaries to the terminal's width (when
+/// there is one), continuation lines indented under the start of the line's text.
+fn fitted(out: &mut dyn Write, style: &Style, text: &[u8]) -> io::Result<()> {
+    let text = String::from_utf8_lossy(text);
+    for line in text.lines() {
+        match style.width {
+            Some(width) => {
+                for part in wrap(line, width) {
+                    writeln!(out, "{part}")?;
+                }
+            }
+            None => writeln!(out, "{line}")?,
+        }
+    }
+    Ok(())
+}
+
+/// One line broken at spaces into pieces of at most `width` characters (a word longer than
+/// that stands alone, unbroken); continuation pieces keep the line's indent plus two.
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    if line.chars().count() <= width {
+        return vec![line.to_string()];
+    }
+    let indent = line.len() - line.trim_start().len();
+    let hang = " ".repeat((indent + 2).min(width / 2));
+    let mut parts = Vec::new();
+    let mut current = line[..indent].to_string();
+    let mut empty = true;
+    for word in line[indent..].split(' ') {
+        let len = current.chars().count();
+        if !empty && len + 1 + word.chars().count() > width {
+            parts.push(std::mem::replace(&mut current, hang.clone()));
+            empty = true;
+        }
+        if !empty {
+            current.push(' ');
+        }
+        current.push_str(word);
+        empty = false;
+    }
+    parts.push(current);
+    parts
+}
+
+fn card_lines(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
     writeln!(w, "{}  ({})", visible(&card.name), visible(&card.id))?;
     let contact: Vec<&str> = [card.phone.as_deref(), card.email.as_deref()].into_iter().flatten().collect();
     let mut facts = Vec::new();
@@ -475,10 +609,11 @@ pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], cou
     const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
     let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1);
     let label_width = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);
-    let header: String = columns.iter().map(|c| format!("{:<2}", c.chars().take(2).collect::<String>())).collect();
-    writeln!(w, "{} {}", " ".repeat(label_width), header.trim_end())?;
+    // Three columns a cell: two of shade and a gap, so the hour axis reads `00 01 02`.
+    let header: Vec<String> = columns.iter().map(|c| format!("{:<2}", c.chars().take(2).collect::<String>())).collect();
+    writeln!(w, "{} {}", " ".repeat(label_width), header.join(" ").trim_end())?;
     for (label, line) in rows.iter().zip(counts) {
-        let cells: String = line
+        let cells: Vec<String> = line
             .iter()
             .map(|&n| {
                 let shade = if n == 0 { 0 } else { 1 + (n * 3 / max) as usize };
@@ -486,13 +621,19 @@ pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], cou
             })
             .collect();
         let pad = label_width - label.chars().count();
-        writeln!(w, "{}{} {}", visible(label), " ".repeat(pad), cells.trim_end())?;
+        writeln!(w, "{}{} {}", visible(label), " ".repeat(pad), cells.join(" ").trim_end())?;
     }
     writeln!(w, "{} ░ few  ▒  ▓  █ most ({max})", " ".repeat(label_width))
 }
 
-/// The terminal's width from `COLUMNS`, else 80.
-fn terminal_width() -> usize {
+/// The width to draw charts in: the terminal's own (bash does not export `COLUMNS`), else
+/// `COLUMNS`, else 80.
+pub fn terminal_width() -> usize {
+    if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
+        && w >= 20
+    {
+        return usize::from(w);
+    }
     std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&c| c >= 20).unwrap_or(80)
 }
 
@@ -513,7 +654,15 @@ mod tests {
 
     fn style(format: Format) -> Style {
         let now = DateTime::parse_from_rfc3339("2026-11-22T12:00:00Z").expect("time").with_timezone(&Utc);
-        Style { format, header: true, raw: false, excel: false, color: false, clock: Clock::new(now, chrono_tz::UTC) }
+        Style {
+            format,
+            header: true,
+            raw: false,
+            excel: false,
+            color: false,
+            clock: Clock::new(now, chrono_tz::UTC),
+            width: None,
+        }
     }
 
     fn render(style: &Style, rows: &Rows) -> String {
@@ -617,6 +766,32 @@ mod tests {
             rows
         });
         assert!(!table.contains('\u{1b}'), "{table:?}");
+    }
+
+    #[test]
+    fn long_lines_wrap_at_words_under_their_indent() {
+        let line = "  - Allergic to shellfish and to peanuts, ask the kitchen  (joan, 2026-11-05 12:00)";
+        let parts = wrap(line, 40);
+        assert!(parts.iter().all(|p| p.chars().count() <= 40), "{parts:?}");
+        assert_eq!(parts[0], "  - Allergic to shellfish and to");
+        assert!(parts[1].starts_with("    peanuts"), "{parts:?}");
+        assert_eq!(parts.join(" ").split_whitespace().collect::<Vec<_>>(), line.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(wrap("short", 40), ["short"]);
+    }
+
+    #[test]
+    fn tables_fit_the_width_by_shortening_the_widest_column() {
+        let mut rows = Rows::new(&["id", "what"]);
+        rows.push(vec![Cell::text("20261122-k7f3qz"), Cell::text("word ".repeat(40))]);
+        let out = render(&Style { width: Some(60), ..style(Format::Table) }, &rows);
+        assert!(out.lines().all(|l| l.chars().count() <= 60), "{out}");
+        assert!(out.contains("20261122-k7f3qz") && out.contains('…'), "{out}");
+        let full = render(&style(Format::Table), &rows);
+        assert!(full.lines().any(|l| l.chars().count() > 180));
+        // Too narrow for the id and some prose: one record at a time, nothing cut.
+        let narrow = render(&Style { width: Some(24), ..style(Format::Table) }, &rows);
+        assert!(narrow.lines().all(|l| l.chars().count() <= 24), "{narrow}");
+        assert!(narrow.starts_with("id    20261122-k7f3qz\nwhat  word word") && !narrow.contains('…'), "{narrow}");
     }
 
     #[test]

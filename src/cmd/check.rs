@@ -71,7 +71,8 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
 /// holds, then any other incident (written by hand, or opened before the journal existed).
 fn fix(ctx: &Ctx) -> Result<()> {
     let book = &ctx.book;
-    let mut linked = book.complete_openings(&ctx.staff);
+    let by = ctx.by()?;
+    let mut linked = book.complete_openings(by);
     let customers = book.customers();
     let incidents = book.incidents();
     let by_id: std::collections::HashMap<&str, &(std::path::PathBuf, Customer)> =
@@ -81,7 +82,7 @@ fn fix(ctx: &Ctx) -> Result<()> {
         if customer.links(&incident.id) {
             continue;
         }
-        let by = incident.owner.as_deref().unwrap_or(&ctx.staff);
+        let by = incident.owner.as_deref().unwrap_or(by);
         let opening = crate::model::recovery::opening(incident, by, book.config.flag_days, &book.clock);
         if book.add_opening(path, &opening)? {
             linked.push(incident.id.clone());

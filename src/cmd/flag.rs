@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let flag = Flag {
         text,
         raised: Some(ctx.book.clock.now()),
-        by: ctx.staff.clone(),
+        by: ctx.by()?.to_string(),
         incident,
         until,
         cleared: None,
@@ -82,6 +82,7 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
     let now = ctx.book.clock.now();
     let today = ctx.book.clock.today();
+    let by = ctx.by()?;
     let cleared = ctx.book.edit(&path, |c: &Customer, doc| {
         let active = c.active_flags(today);
         let chosen: Vec<usize> = match number {
@@ -96,7 +97,7 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
         };
         for &n in &chosen {
             doc.set_in_item("flags", n - 1, "cleared", &crate::time::rfc3339(&now))?;
-            doc.set_in_item("flags", n - 1, "cleared_by", &ctx.staff)?;
+            doc.set_in_item("flags", n - 1, "cleared_by", &by)?;
         }
         Ok(chosen)
     })?;

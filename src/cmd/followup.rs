@@ -129,7 +129,7 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     };
     let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     super::lexicon::mind_the_words(ctx, note.as_deref());
-    let done = Done { at, by: ctx.staff.clone(), how: args.how.clone(), note };
+    let done = Done { at, by: ctx.by()?.to_string(), how: args.how.clone(), note };
     let (path, incident) = book.find_incident(&args.id)?;
     let plan = book.edit(&path, |current: &Incident, doc| {
         let plan = recovery::done(current, args.kind.as_deref(), done, &book.config.followup, &book.clock)

@@ -36,8 +36,23 @@ use crate::time::{Tense, TimeError};
 pub struct Ctx {
     pub book: Book,
     pub style: Style,
-    /// Who is writing: recorded as `by:` on every entry.
+    /// Who is writing: recorded as `by:` on every entry. Empty when nobody could be named;
+    /// `by()` then refuses the write rather than record `by: unknown`.
     pub staff: String,
+}
+
+impl Ctx {
+    /// Who is writing, for a command that records it.
+    pub fn by(&self) -> Result<&str> {
+        if self.staff.is_empty() {
+            return Err(Error::Usage(
+                "cannot tell who is writing (USER and LOGNAME are unset and this account has no name); \
+                 say it with --as NAME or CARE_STAFF=NAME"
+                    .into(),
+            ));
+        }
+        Ok(&self.staff)
+    }
 }
 
 /// Run a parsed command line, writing data to `out`.
@@ -86,16 +101,28 @@ fn context(cli: &Cli) -> Result<Ctx> {
         excel: cli.excel,
         color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         clock: book.clock,
+        width: (terminal && !cli.wide).then(output::terminal_width),
     };
     let staff = cli.as_staff.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(login_name);
     Ok(Ctx { book, style, staff: staff.trim().to_string() })
 }
 
+/// The login name: USER or LOGNAME as the shell set them, else the account name of the
+/// process's user id (containers and some cron setups set neither); empty if none.
 fn login_name() -> String {
-    ["USER", "LOGNAME", "USERNAME"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_string())
+    let from_env =
+        ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
+    from_env.or_else(account_name).unwrap_or_default()
+}
+
+#[cfg(unix)]
+fn account_name() -> Option<String> {
+    uzers::get_current_username().and_then(|n| n.into_string().ok()).filter(|n| !n.trim().is_empty())
+}
+
+#[cfg(not(unix))]
+fn account_name() -> Option<String> {
+    None
 }
 
 /// Report files that could not be read, as they were met; the caller prints what it could

@@ -60,7 +60,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
     let incident = super::flag::incident_for(ctx, args.incident.as_deref(), &customer)?;
-    let entry = Entry { text, at: Some(at), by: ctx.staff.clone(), incident, critical: args.critical, retired: None };
+    let entry =
+        Entry { text, at: Some(at), by: ctx.by()?.to_string(), incident, critical: args.critical, retired: None };
     ctx.book.edit(&path, |_: &Customer, doc| doc.push(section.key(), &entry))?;
     commit(ctx, &[path], &format!("note {}: {}", customer.id, section.label()));
     let critical = if args.critical { ", critical" } else { "" };

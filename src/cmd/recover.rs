@@ -140,6 +140,7 @@ pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
 
 fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     let what = text_arg("--what", &args.what)?;
+    let by = ctx.by()?;
     let book = &ctx.book;
     let opened = match &args.at {
         Some(t) => parse_past(ctx, "--at", t)?,
@@ -153,7 +154,7 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
         opened,
         recorded: Some(book.clock.now()),
         staff: clean(&args.staff),
-        owner: clean(&args.owner).or_else(|| Some(ctx.staff.clone())),
+        owner: clean(&args.owner).or_else(|| Some(by.to_string())),
         product: clean(&args.product),
         location: clean(&args.location),
         channel: clean(&args.channel),
@@ -168,9 +169,9 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     // `.care/` names both until the second write is done, so a run that stops in between
     // is completed by the next `recover open` or `care check --fix`, and the customer's
     // card shows the incident meanwhile.
-    book.complete_openings(&ctx.staff);
+    book.complete_openings(by);
     create_incident(book, &mut incident)?;
-    let opening = recovery::opening(&incident, &ctx.staff, book.config.flag_days, &book.clock);
+    let opening = recovery::opening(&incident, by, book.config.flag_days, &book.clock);
     book.add_opening(&customer_path, &opening).map_err(|e| {
         let (c, i) = (&customer.id, &incident.id);
         Error::Refused(format!(
@@ -237,7 +238,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
     };
     let mut step = Step {
         at,
-        by: ctx.staff.clone(),
+        by: ctx.by()?.to_string(),
         note: args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string),
         what: None,
         value: None,

@@ -46,13 +46,19 @@ pub fn random() -> u64 {
     h.finish()
 }
 
-/// The slug for a name: `Ada Lovelace` → `ada-lovelace`, `José Núñez` → `jose-nunez`.
+/// The slug for a name: `Ada Lovelace` → `ada-lovelace`, `José Núñez` → `jose-nunez`,
+/// `李小龍` → `li-xiao-long`. The name is normalised (NFKC: fullwidth letters, ligatures)
+/// and transliterated to ASCII first, so a name in any script gets a readable id; the
+/// display name stays as typed.
 pub fn slug(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let normal: String = name.nfkc().collect();
+    let ascii = deunicode::deunicode_with_tofu(&normal, " ");
     let mut out = String::new();
-    for c in name.chars().flat_map(fold_accent) {
+    for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') && !matches!(c, '\'' | '’') {
+        } else if !out.is_empty() && !out.ends_with('-') && !matches!(c, '\'' | '`') {
             out.push('-');
         }
     }
@@ -70,28 +76,6 @@ pub fn first_free(base: &str, taken: impl Fn(&str) -> bool) -> String {
     (2..).map(|n| format!("{base}-{n}")).find(|id| !taken(id)).unwrap_or_default()
 }
 
-/// Latin letters with accents, folded to ASCII so slugs stay readable.
-fn fold_accent(c: char) -> Vec<char> {
-    let folded = match c {
-        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
-        'æ' | 'Æ' => "ae",
-        'ç' | 'Ç' => "c",
-        'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
-        'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
-        'ñ' | 'Ñ' => "n",
-        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
-        'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
-        'ý' | 'ÿ' | 'Ý' => "y",
-        'ß' => "ss",
-        'ł' | 'Ł' => "l",
-        'š' | 'Š' => "s",
-        'ž' | 'Ž' => "z",
-        'č' | 'Č' => "c",
-        _ => return vec![c],
-    };
-    folded.chars().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,7 +85,14 @@ mod tests {
         assert_eq!(slug("Ada Lovelace"), "ada-lovelace");
         assert_eq!(slug("  José  Núñez "), "jose-nunez");
         assert_eq!(slug("O'Brien & Sons"), "obrien-sons");
-        assert_eq!(slug("李"), "customer");
+        assert_eq!(slug("李小龍"), "li-xiao-long");
+        assert_eq!(slug("Łukasz Żółć"), "lukasz-zolc");
+        assert_eq!(slug("Nguyễn Văn Anh"), "nguyen-van-anh");
+        assert_eq!(slug("Ｆｕｌｌｗｉｄｔｈ"), "fullwidth");
+        assert_eq!(slug("Søren Kierkegaard"), "soren-kierkegaard");
+        assert_eq!(slug("מרים כהן"), "mrym-khn");
+        assert!(check_customer_id(&slug("عبد الله")).is_ok(), "{}", slug("عبد الله"));
+        assert_eq!(slug("\u{200b}"), "customer");
         assert!(slug(&"x".repeat(200)).len() <= MAX_LEN - 4);
     }
 

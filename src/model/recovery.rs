@@ -273,10 +273,10 @@ pub fn still_to_do(incident: &Incident, clock: &Clock) -> Vec<String> {
     if r.fixed.is_none() {
         let due = pending(incident).filter(|f| f.kind == PROGRESS).map(|f| f.due).min();
         let by = due.map(|d| format!(" — or tell them the progress by {}", clock.show(&d))).unwrap_or_default();
-        todo.push(format!("3. Fix it{by}   care recover fix ID"));
+        todo.push(format!("3a. Fix it{by}   care recover fix ID"));
     }
     if r.extra.is_none() {
-        todo.push("3. Give something extra   care recover extra ID --what TEXT --value N".to_string());
+        todo.push("3b. Give something extra   care recover extra ID --what TEXT --value N".to_string());
     }
     let missing = missing_deposition(incident);
     if !missing.is_empty() {

@@ -51,6 +51,8 @@ struct World {
 struct Site {
     path: PathBuf,
     home: PathBuf,
+    /// Who writes at this site (`CARE_STAFF`).
+    staff: &'static str,
 }
 
 impl World {
@@ -76,7 +78,7 @@ impl World {
     fn clone(&self, name: &str) -> Site {
         let out = self.git_in(self.dir.path(), &["clone", "-q", "remote.git", name]);
         assert_eq!(out.code, 0, "{out:?}");
-        let site = Site { path: self.dir.path().join(name), home: self.home() };
+        let site = Site { path: self.dir.path().join(name), home: self.home(), staff: "joan" };
         site.git_ok(&["config", "user.name", &format!("Site {name}")]);
         site.git_ok(&["config", "user.email", &format!("{name}@example.com")]);
         site
@@ -110,10 +112,10 @@ impl Site {
         cmd
     }
 
-    /// `care ARGS` at this site, at the given moment, written by joan.
+    /// `care ARGS` at this site, at the given moment, written by the site's staff.
     fn care(&self, now: &str, args: &[&str]) -> Out {
         let mut cmd = self.process(assert_cmd::cargo::cargo_bin("care").to_str().expect("utf-8 path"));
-        finished(cmd.env("CARE_NOW", now).env("CARE_STAFF", "joan").args(args).output().expect("care runs"))
+        finished(cmd.env("CARE_NOW", now).env("CARE_STAFF", self.staff).args(args).output().expect("care runs"))
     }
 
     fn ok(&self, now: &str, args: &[&str]) -> String {
@@ -384,7 +386,6 @@ fn a_merge_that_only_adds_keeps_a_hand_written_file_as_it_was_written() {
     let b = world.clone("b");
     b.ok(NOON, &["git", "setup"]);
     b.ok("2026-11-22T15:10:00-05:00", &["note", "ada", "From B"]);
-    b.git_ok(&["commit", "-q", "-am", "B"]);
     a.ok("2026-11-22T15:20:00-05:00", &["note", "ada", "From A"]);
     a.ok("2026-11-22T15:21:00-05:00", &["flag", "--clear", "ada", "2"]);
     a.git_ok(&["commit", "-q", "-am", "A"]);
@@ -588,4 +589,115 @@ fn two_hundred_interleaved_operations_merged_back_and_forth_lose_and_duplicate_n
     for file in ["customers/ada-lovelace.yaml", "customers/bob-adams.yaml", &incident_file(&ada_incident)] {
         assert_eq!(a.read(file), b.read(file), "both sites hold the same {file}");
     }
+}
+
+/// Both sites set up to share the seeded book, B cloned after A's seed.
+fn two_sites() -> (World, Site, Site, String) {
+    let world = World::new();
+    let (a, id) = world.seed();
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    (world, a, b, id)
+}
+
+/// A pull that needed nobody: exit 0 and no conflict markers anywhere in the book.
+fn pulled_cleanly(site: &Site) {
+    let out = site.pull();
+    assert_eq!(out.code, 0, "a pull needed a person at {}:\n{}{}", site.path.display(), out.stdout, out.stderr);
+    let grep = site.git(&["grep", "-l", "^<<<<<<<"]);
+    assert_eq!(grep.stdout, "", "conflict markers left in the book");
+}
+
+#[test]
+fn a_step_both_sites_recorded_is_one_step_with_the_later_one_as_history() {
+    let (_world, a, b, id) = two_sites();
+    a.ok("2026-11-22T15:05:00-05:00", &["recover", "apologize", &id, "Sorry, from A"]);
+    a.ok("2026-11-22T15:50:00-05:00", &["recover", "fix", &id, "Re-fired at A"]);
+    b.ok("2026-11-22T15:07:00-05:00", &["recover", "apologize", &id, "Sorry, from B"]);
+    b.ok("2026-11-22T15:40:00-05:00", &["recover", "fix", &id, "Re-fired at B"]);
+    b.ok("2026-11-23T16:00:00-05:00", &["followup", "done", &id, "--kind", "check-in"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&b);
+
+    let incident = b.yaml(&incident_file(&id));
+    let recovery = &incident["recovery"];
+    assert_eq!(recovery["apologized"]["note"].as_str(), Some("Sorry, from A"), "the earliest apology");
+    assert_eq!(recovery["apologized"]["history"][0]["note"].as_str(), Some("Sorry, from B"));
+    assert_eq!(recovery["fixed"]["note"].as_str(), Some("Re-fired at B"), "the earliest fix");
+    assert_eq!(recovery["fixed"]["history"][0]["note"].as_str(), Some("Re-fired at A"));
+    let followups = incident["followups"].as_sequence().expect("followups");
+    let kinds: Vec<&str> = followups.iter().map(|f| f["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["progress", "check-in"], "one check-in, not one per site: {followups:?}");
+    assert_eq!(followups[0]["done"]["at"].as_str(), Some("2026-11-22T15:40:00-05:00"));
+    assert_eq!(followups[1]["due"].as_str(), Some("2026-11-23T15:40:00-05:00"), "scheduled by the winning fix");
+    assert_eq!(followups[1]["done"]["at"].as_str(), Some("2026-11-23T16:00:00-05:00"), "B's done survives");
+    assert_eq!(followups[1]["missed_by"].as_i64(), Some(20));
+    let check = b.care(NOON, &["check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let shown = b.ok(NOON, &["recover", "show", &id, "--format", "json"]);
+    assert!(shown.contains("Sorry, from A"), "the model reads past history: {shown}");
+
+    // B pushes; A fast-forwards; the next step at A rewrites the file and keeps the history.
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+    a.ok("2026-11-23T17:00:00-05:00", &["recover", "close", &id]);
+    let incident = a.yaml(&incident_file(&id));
+    assert_eq!(incident["recovery"]["fixed"]["history"][0]["note"].as_str(), Some("Re-fired at A"));
+}
+
+#[test]
+fn an_entry_edited_differently_at_both_sites_conflicts_on_its_text_alone() {
+    let (_world, a, b, _) = two_sites();
+    a.ok("2026-11-22T13:00:00-05:00", &["note", "ada", "Likes the corner table"]);
+    a.sync();
+    b.sync();
+    let edit = |site: &Site, from: &str, to: &str| {
+        let text = site.read(ADA).replace(from, to);
+        site.write(ADA, &text);
+        site.git_ok(&["commit", "-q", "-am", "edited the note"]);
+    };
+    edit(&a, "Likes the corner table", "Likes the corner table by the window");
+    b.ok("2026-11-22T15:00:00-05:00", &["note", "ada", "Brings her own cake"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&b);
+    let notes = texts(&b.yaml(ADA), "notes");
+    assert_eq!(notes, ["Likes the corner table by the window", "Brings her own cake"], "an edit on one side is taken");
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+
+    edit(&a, "Likes the corner table by the window", "Corner table, A says");
+    edit(&b, "Likes the corner table by the window", "Corner table, B says");
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let out = b.pull();
+    assert_ne!(out.code, 0, "two different edits are for a person to settle");
+    assert!(out.stderr.contains("notes[1].text"), "{}", out.stderr);
+    let text = b.read(ADA);
+    assert_eq!(text.matches("at: 2026-11-22T13:00:00-05:00").count(), 1, "one entry, not two copies:\n{text}");
+    assert!(text.contains("<<<<<<< ours\n") && text.contains("- text: Corner table, B says\n=======\n- text: Corner table, A says\n>>>>>>> theirs\n"), "{text}");
+}
+
+#[test]
+fn deleting_the_only_note_never_turns_the_next_union_into_a_conflict() {
+    let (_world, a, b, _) = two_sites();
+    a.ok("2026-11-22T13:00:00-05:00", &["note", "ada", "The only note"]);
+    a.sync();
+    b.sync();
+    let mut ada = a.yaml(ADA);
+    ada.as_mapping_mut().expect("record").remove("notes");
+    a.write(ADA, &serde_yaml::to_string(&ada).expect("yaml"));
+    a.git_ok(&["commit", "-q", "-am", "removed the note"]);
+    b.ok("2026-11-22T15:00:00-05:00", &["note", "ada", "A new note"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&b);
+    assert_eq!(texts(&b.yaml(ADA), "notes"), ["A new note"]);
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    // And the other way round: the side that deleted merges the other's addition.
+    b.ok("2026-11-22T16:00:00-05:00", &["note", "ada", "Another"]);
+    let mut ada = a.yaml(ADA);
+    ada["name"] = "Ada L.".into();
+    a.write(ADA, &serde_yaml::to_string(&ada).expect("yaml"));
+    a.git_ok(&["commit", "-q", "-am", "renamed"]);
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&a);
+    assert_eq!(texts(&a.yaml(ADA), "notes"), ["A new note", "Another"]);
 }

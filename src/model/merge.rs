@@ -95,7 +95,6 @@ fn value(
             let (o, t) = lists(field, b, o, t, conflicts);
             (Some(Value::Sequence(o)), Some(Value::Sequence(t)))
         }
-        (Some(o), Some(t)) if facts::ended(field, o, t).is_some() => both(facts::ended(field, o, t).as_ref()),
         _ => {
             conflicts.push(Conflict { field: field.to_string(), ours: ours.cloned(), theirs: theirs.cloned() });
             (ours.cloned(), theirs.cloned())
@@ -202,7 +201,7 @@ fn lists(
     for (n, (key, entry)) in ours.iter().enumerate() {
         let name = format!("{field}[{}]", n + 1);
         let (b, other) = (base.get(key), theirs_by.get(key).copied());
-        let settled = other.filter(|_| field == "followups").and_then(|other| facts::followup(b, entry, other));
+        let settled = other.and_then(|other| facts::entry(b, entry, other));
         let (mo, mt) = match &settled {
             Some((entry, other)) => value(&name, b, Some(entry), Some(other), conflicts),
             None => value(&name, b, Some(entry), other, conflicts),

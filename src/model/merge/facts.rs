@@ -34,22 +34,38 @@ pub fn step(base: Option<&Value>, ours: Option<&Value>, theirs: Option<&Value>) 
     earliest(base, ours, theirs)
 }
 
-/// A `cleared:` or `retired:` time set differently on both sides: the earliest.
-pub fn ended(field: &str, ours: &Value, theirs: &Value) -> Option<Value> {
-    let last = field.rsplit('.').next().unwrap_or(field);
-    if !ENDED.contains(&last) {
-        return None;
-    }
-    let (o, t) = (when(ours)?, when(theirs)?);
-    Some(if (o, short(ours)) <= (t, short(theirs)) { ours.clone() } else { theirs.clone() })
-}
-
-/// One follow-up as both sides have it, its `done` reconciled when both marked it done
-/// differently; `None` when there is nothing to reconcile.
-pub fn followup(base: Option<&Value>, ours: &Value, theirs: &Value) -> Option<(Value, Value)> {
+/// One entry as both sides have it, with its facts reconciled: a follow-up's `done`
+/// recorded differently at both sites (the earliest, the other as history, and the
+/// breach recomputed from it), a flag `cleared` (or a preference `retired`) at both (the
+/// earliest time, with who did it then). `None` when there is nothing to reconcile.
+pub fn entry(base: Option<&Value>, ours: &Value, theirs: &Value) -> Option<(Value, Value)> {
+    let (mut o, mut t) = (ours.as_mapping()?.clone(), theirs.as_mapping()?.clone());
+    let mut changed = false;
     let base_done = base.and_then(|b| b.get("done"));
-    let done = step(base_done, ours.get("done"), theirs.get("done"))?;
-    Some((with_done(ours, &done)?, with_done(theirs, &done)?))
+    if let Some(done) = step(base_done, ours.get("done"), theirs.get("done")) {
+        o = with_done(&o, &done)?;
+        t = with_done(&t, &done)?;
+        changed = true;
+    }
+    for field in ENDED {
+        let (Some(x), Some(y)) = (o.get(field), t.get(field)) else { continue };
+        let (Some(wx), Some(wy)) = (when(x), when(y)) else { continue };
+        if x == y {
+            continue;
+        }
+        let by = format!("{field}_by");
+        let first = if (wx, short(x)) <= (wy, short(y)) { o.clone() } else { t.clone() };
+        for side in [&mut o, &mut t] {
+            for key in [field, by.as_str()] {
+                match first.get(key) {
+                    Some(v) => side.insert(key.into(), v.clone()),
+                    None => side.remove(key),
+                };
+            }
+        }
+        changed = true;
+    }
+    changed.then(|| (Value::Mapping(o), Value::Mapping(t)))
 }
 
 /// Whether a follow-up entry is one a step scheduled by rule, so that a second one of its
@@ -68,7 +84,7 @@ pub fn twins(a: &Value, b: &Value) -> Value {
         (x, y) => x.or(y).cloned(),
     };
     match done {
-        Some(done) => with_done(first, &done).unwrap_or_else(|| first.clone()),
+        Some(done) => first.as_mapping().and_then(|f| with_done(f, &done)).map_or_else(|| first.clone(), Value::Mapping),
         None => first.clone(),
     }
 }
@@ -125,15 +141,15 @@ fn when(v: &Value) -> Option<DateTime<Utc>> {
 
 /// The follow-up with `done` set, and its breach (`missed_by`, minutes late) as the
 /// playbook computes it from that `done`.
-fn with_done(followup: &Value, done: &Value) -> Option<Value> {
-    let mut f = followup.as_mapping()?.clone();
+fn with_done(followup: &Mapping, done: &Value) -> Option<Mapping> {
+    let mut f = followup.clone();
     f.insert("done".into(), done.clone());
     let late = when(f.get("due")?).zip(time_of(done)).map(|(due, at)| (at - due).num_minutes()).filter(|m| *m > 0);
     match late {
         Some(m) => f.insert("missed_by".into(), Value::from(m)),
         None => f.remove("missed_by"),
     };
-    Some(Value::Mapping(f))
+    Some(f)
 }
 
 #[cfg(test)]
@@ -171,10 +187,12 @@ mod tests {
     }
 
     #[test]
-    fn only_end_times_take_the_earliest() {
-        let (a, b) = (v("2026-11-23T10:00:00-05:00"), v("2026-11-22"));
-        assert_eq!(ended("flags[1].cleared", &a, &b), Some(b.clone()));
-        assert_eq!(ended("flags[1].text", &a, &b), None);
-        assert_eq!(ended("flags[1].cleared", &v("a"), &b), None);
+    fn a_flag_cleared_twice_keeps_the_earliest_time_and_who_cleared_it_then() {
+        let a = v("{text: F, cleared: 2026-11-23T10:00:00-05:00, cleared_by: joan}");
+        let b = v("{text: F, cleared: 2026-11-22, cleared_by: dale}");
+        let (x, y) = entry(None, &a, &b).expect("reconciled");
+        assert_eq!((x.clone(), y), (b.clone(), b));
+        assert_eq!(entry(None, &x, &x), None, "nothing to do when they agree");
+        assert_eq!(entry(None, &v("{cleared: a}"), &v("{cleared: b}")), None, "not times: a person decides");
     }
 }

@@ -701,3 +701,129 @@ fn deleting_the_only_note_never_turns_the_next_union_into_a_conflict() {
     pulled_cleanly(&a);
     assert_eq!(texts(&a.yaml(ADA), "notes"), ["A new note", "Another"]);
 }
+
+/// One simulated month of two sites sharing a book (issue 15): every day each site adds
+/// notes, preferences and flags, clears flags, opens incidents, records recovery steps on
+/// the incidents both sites have (often the same step at both), marks follow-ups done and
+/// adds its own; every evening A pulls and pushes, B pulls and pushes, A pulls. No pull
+/// may need a person, and every entry either site wrote is there once at the end.
+fn a_month_of_two_sites(seed: u64) {
+    let world = World::new();
+    let (a, first) = world.seed();
+    for name in ["Bob Adams", "Cy Young", "Di Prince"] {
+        a.ok(NOON, &["customer", "add", name]);
+    }
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let mut b = world.clone("b");
+    b.staff = "dale";
+    b.ok(NOON, &["git", "setup"]);
+    let sites = [("a", &a), ("b", &b)];
+    let customers = ["ada-lovelace", "bob-adams", "cy-young", "di-prince"];
+    let mut shared: Vec<String> = vec![first];
+    let mut expected: Vec<(String, &str, String)> = Vec::new();
+    let mut rng = Rng(seed);
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    for day in 0..30u64 {
+        let date = start + chrono::Days::new(day);
+        let mut opened: Vec<String> = Vec::new();
+        for (name, site) in sites {
+            for n in 0..2 + rng.below(4) {
+                let now = format!("{date}T{:02}:{:02}:00-05:00", 9 + 2 * n, rng.below(60));
+                let text = format!("{name}-{day}-{n}");
+                let customer = customers[rng.below(4) as usize];
+                let file = format!("customers/{customer}.yaml");
+                let incident = shared[shared.len() - 1 - rng.below(shared.len().min(3) as u64) as usize].clone();
+                match rng.below(10) {
+                    0..=2 => {
+                        let (flag, list) = [("--pref", "preferences"), ("--goal", "goals"), ("--role", "roles"), ("--misstep", "missteps")]
+                            [rng.below(4) as usize];
+                        let plain = rng.below(2) == 0;
+                        site.ok(&now, &if plain { vec!["note", customer, &text] } else { vec!["note", customer, flag, &text] });
+                        expected.push((file, if plain { "notes" } else { list }, text));
+                    }
+                    3 => {
+                        site.ok(&now, &["flag", customer, &text]);
+                        expected.push((file, "flags", text));
+                    }
+                    4 => drop(site.ok(&now, &["flag", "--clear", customer])),
+                    5 => {
+                        let id = site.open(&now, customer, &text);
+                        expected.push((file, "missteps", text));
+                        opened.push(id);
+                    }
+                    6 | 7 => {
+                        let record = site.yaml(&incident_file(&incident));
+                        let steps = [("apologize", "apologized"), ("review", "reviewed"), ("fix", "fixed"), ("extra", "extra"), ("close", "closed")];
+                        if let Some((step, _)) = steps.iter().find(|(_, field)| record["recovery"].get(field).is_none()) {
+                            let mut args = vec!["recover", step, &incident, &text];
+                            if *step == "extra" {
+                                args.extend(["--what", "Dessert on the house", "--value", "12"]);
+                            }
+                            site.ok(&now, &args);
+                        }
+                    }
+                    8 => {
+                        let record = site.yaml(&incident_file(&incident));
+                        let pending = record["followups"].as_sequence().is_some_and(|f| f.iter().any(|f| f.get("done").is_none()));
+                        if pending {
+                            site.ok(&now, &["followup", "done", &incident, "--how", "phone"]);
+                        }
+                    }
+                    _ => {
+                        let due = format!("{} 10:00", date + chrono::Days::new(2));
+                        site.ok(&now, &["followup", "add", &incident, "--due", &due, &text]);
+                        expected.push((incident_file(&incident), "followups", text));
+                    }
+                }
+            }
+        }
+        for site in [&a, &b, &a] {
+            pulled_cleanly(site);
+            site.git_ok(&["push", "-q", "origin", "main"]);
+        }
+        shared.extend(opened);
+    }
+
+    assert_eq!(a.git_ok(&["rev-parse", "HEAD"]), b.git_ok(&["rev-parse", "HEAD"]), "both sites end on one history");
+    let mut histories = 0;
+    for site in [&a, &b] {
+        assert_eq!(site.git_ok(&["status", "--porcelain"]), "", "nothing left uncommitted");
+        for (file, list, text) in &expected {
+            let record = site.yaml(file);
+            let entries = record.get(*list).and_then(|l| l.as_sequence()).cloned().unwrap_or_default();
+            let n = entries.iter().filter(|e| e["text"].as_str() == Some(text)).count();
+            assert_eq!(n, 1, "seed {seed:#x}: {text} in {file} `{list}` at {}", site.path.display());
+        }
+        for id in &shared {
+            let record = site.yaml(&incident_file(id));
+            let followups = record["followups"].as_sequence().cloned().unwrap_or_default();
+            for kind in ["check-in", "wrap-up"] {
+                let n = followups.iter().filter(|f| f["kind"].as_str() == Some(kind)).count();
+                assert!(n <= 1, "seed {seed:#x}: {id} has {n} {kind} follow-ups: {followups:?}");
+            }
+            let steps = record["recovery"].as_mapping().cloned().unwrap_or_default();
+            histories += steps.values().filter(|s| s.get("history").is_some()).count();
+        }
+        let check = site.care(NOON, &["check"]);
+        assert_eq!(check.code, 0, "seed {seed:#x}: {}{}", check.stdout, check.stderr);
+        assert!(!check.stdout.contains(",error,") && !check.stdout.contains("merge-conflict"), "{}", check.stdout);
+    }
+    let merges = a.git_ok(&["log", "--merges", "--oneline"]).lines().count();
+    assert!(merges >= 20 && histories >= 2, "seed {seed:#x}: the month merged ({merges}) and met twice-recorded steps ({histories})");
+    assert!(expected.len() >= 100, "seed {seed:#x}: {} entries", expected.len());
+}
+
+#[test]
+fn a_month_of_two_sites_needs_no_person_seed_1() {
+    a_month_of_two_sites(0x9e37_79b9_7f4a_7c15);
+}
+
+#[test]
+fn a_month_of_two_sites_needs_no_person_seed_2() {
+    a_month_of_two_sites(0x2545_f491_4f6c_dd1d);
+}
+
+#[test]
+fn a_month_of_two_sites_needs_no_person_seed_3() {
+    a_month_of_two_sites(0xdead_beef_cafe_f00d);
+}

@@ -827,3 +827,57 @@ fn a_month_of_two_sites_needs_no_person_seed_2() {
 fn a_month_of_two_sites_needs_no_person_seed_3() {
     a_month_of_two_sites(0xdead_beef_cafe_f00d);
 }
+
+/// `care ARGS` at `site` run as the program at `program`, with `path` first on PATH.
+fn care_as(site: &Site, program: &Path, path: &Path, args: &[&str]) -> Out {
+    let mut cmd = site.process(program.to_str().expect("utf-8 path"));
+    let old = std::env::var_os("PATH").unwrap_or_default();
+    let joined = std::env::join_paths(std::iter::once(path.to_path_buf()).chain(std::env::split_paths(&old)))
+        .expect("PATH");
+    finished(cmd.env("PATH", joined).env("CARE_NOW", NOON).args(args).output().expect("care runs"))
+}
+
+#[test]
+fn the_driver_is_registered_by_name_when_care_on_path_is_this_program() {
+    let (world, site) = hand_written_book();
+    let bin = world.dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("care"), bin.join("care")).expect("link");
+    let out = care_as(&site, &bin.join("care"), &bin, &["git", "setup"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(site.git_ok(&["config", "--local", "merge.care.driver"]), "care merge-driver %O %A %B %P\n");
+    let check = care_as(&site, &bin.join("care"), &bin, &["check"]);
+    assert!(!check.stdout.contains("merge-driver"), "{}", check.stdout);
+    // Where `care` is not on PATH, check says the driver cannot run.
+    let check = site.care(NOON, &["check"]);
+    assert!(check.stdout.contains("merge-driver") && check.stdout.contains("is not on PATH"), "{}", check.stdout);
+}
+
+#[test]
+fn a_moved_care_is_noticed_by_check_and_registered_again_by_setup() {
+    let (world, site) = hand_written_book();
+    let old = world.dir.path().join("old");
+    std::fs::create_dir(&old).expect("old");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("care"), old.join("care")).expect("copy");
+    let out = care_as(&site, &old.join("care"), world.dir.path(), &["git", "setup"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let registered = site.git_ok(&["config", "--local", "merge.care.driver"]);
+    assert!(registered.starts_with(&format!("'{}' merge-driver", old.join("care").display())), "{registered}");
+    let check = site.care(NOON, &["check"]);
+    assert!(!check.stdout.contains("merge-driver"), "it runs: {}", check.stdout);
+
+    std::fs::remove_dir_all(&old).expect("uninstalled");
+    let check = site.care(NOON, &["check"]);
+    assert_eq!(check.code, 0, "a warning, not an error: {}", check.stderr);
+    assert!(
+        check.stdout.contains("merge-driver")
+            && check.stdout.contains("does not exist")
+            && check.stdout.contains("care git setup"),
+        "{}",
+        check.stdout
+    );
+    let setup = site.care(NOON, &["git", "setup"]);
+    assert!(setup.stderr.contains("merge.care.driver updated"), "{}", setup.stderr);
+    let check = site.care(NOON, &["check"]);
+    assert!(!check.stdout.contains("merge-driver"), "{}", check.stdout);
+}

@@ -386,6 +386,7 @@ fn a_merge_that_only_adds_keeps_a_hand_written_file_as_it_was_written() {
     let b = world.clone("b");
     b.ok(NOON, &["git", "setup"]);
     b.ok("2026-11-22T15:10:00-05:00", &["note", "ada", "From B"]);
+    b.git_ok(&["commit", "-q", "-am", "B"]);
     a.ok("2026-11-22T15:20:00-05:00", &["note", "ada", "From A"]);
     a.ok("2026-11-22T15:21:00-05:00", &["flag", "--clear", "ada", "2"]);
     a.git_ok(&["commit", "-q", "-am", "A"]);
@@ -673,7 +674,11 @@ fn an_entry_edited_differently_at_both_sites_conflicts_on_its_text_alone() {
     assert!(out.stderr.contains("notes[1].text"), "{}", out.stderr);
     let text = b.read(ADA);
     assert_eq!(text.matches("at: 2026-11-22T13:00:00-05:00").count(), 1, "one entry, not two copies:\n{text}");
-    assert!(text.contains("<<<<<<< ours\n") && text.contains("- text: Corner table, B says\n=======\n- text: Corner table, A says\n>>>>>>> theirs\n"), "{text}");
+    assert!(
+        text.contains("<<<<<<< ours\n")
+            && text.contains("- text: Corner table, B says\n=======\n- text: Corner table, A says\n>>>>>>> theirs\n"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -735,10 +740,17 @@ fn a_month_of_two_sites(seed: u64) {
                 let incident = shared[shared.len() - 1 - rng.below(shared.len().min(3) as u64) as usize].clone();
                 match rng.below(10) {
                     0..=2 => {
-                        let (flag, list) = [("--pref", "preferences"), ("--goal", "goals"), ("--role", "roles"), ("--misstep", "missteps")]
-                            [rng.below(4) as usize];
+                        let (flag, list) = [
+                            ("--pref", "preferences"),
+                            ("--goal", "goals"),
+                            ("--role", "roles"),
+                            ("--misstep", "missteps"),
+                        ][rng.below(4) as usize];
                         let plain = rng.below(2) == 0;
-                        site.ok(&now, &if plain { vec!["note", customer, &text] } else { vec!["note", customer, flag, &text] });
+                        site.ok(
+                            &now,
+                            &if plain { vec!["note", customer, &text] } else { vec!["note", customer, flag, &text] },
+                        );
                         expected.push((file, if plain { "notes" } else { list }, text));
                     }
                     3 => {
@@ -753,8 +765,15 @@ fn a_month_of_two_sites(seed: u64) {
                     }
                     6 | 7 => {
                         let record = site.yaml(&incident_file(&incident));
-                        let steps = [("apologize", "apologized"), ("review", "reviewed"), ("fix", "fixed"), ("extra", "extra"), ("close", "closed")];
-                        if let Some((step, _)) = steps.iter().find(|(_, field)| record["recovery"].get(field).is_none()) {
+                        let steps = [
+                            ("apologize", "apologized"),
+                            ("review", "reviewed"),
+                            ("fix", "fixed"),
+                            ("extra", "extra"),
+                            ("close", "closed"),
+                        ];
+                        if let Some((step, _)) = steps.iter().find(|(_, field)| record["recovery"].get(field).is_none())
+                        {
                             let mut args = vec!["recover", step, &incident, &text];
                             if *step == "extra" {
                                 args.extend(["--what", "Dessert on the house", "--value", "12"]);
@@ -764,7 +783,9 @@ fn a_month_of_two_sites(seed: u64) {
                     }
                     8 => {
                         let record = site.yaml(&incident_file(&incident));
-                        let pending = record["followups"].as_sequence().is_some_and(|f| f.iter().any(|f| f.get("done").is_none()));
+                        let pending = record["followups"]
+                            .as_sequence()
+                            .is_some_and(|f| f.iter().any(|f| f.get("done").is_none()));
                         if pending {
                             site.ok(&now, &["followup", "done", &incident, "--how", "phone"]);
                         }
@@ -809,7 +830,10 @@ fn a_month_of_two_sites(seed: u64) {
         assert!(!check.stdout.contains(",error,") && !check.stdout.contains("merge-conflict"), "{}", check.stdout);
     }
     let merges = a.git_ok(&["log", "--merges", "--oneline"]).lines().count();
-    assert!(merges >= 20 && histories >= 2, "seed {seed:#x}: the month merged ({merges}) and met twice-recorded steps ({histories})");
+    assert!(
+        merges >= 20 && histories >= 2,
+        "seed {seed:#x}: the month merged ({merges}) and met twice-recorded steps ({histories})"
+    );
     assert!(expected.len() >= 100, "seed {seed:#x}: {} entries", expected.len());
 }
 
@@ -832,8 +856,8 @@ fn a_month_of_two_sites_needs_no_person_seed_3() {
 fn care_as(site: &Site, program: &Path, path: &Path, args: &[&str]) -> Out {
     let mut cmd = site.process(program.to_str().expect("utf-8 path"));
     let old = std::env::var_os("PATH").unwrap_or_default();
-    let joined = std::env::join_paths(std::iter::once(path.to_path_buf()).chain(std::env::split_paths(&old)))
-        .expect("PATH");
+    let joined =
+        std::env::join_paths(std::iter::once(path.to_path_buf()).chain(std::env::split_paths(&old))).expect("PATH");
     finished(cmd.env("PATH", joined).env("CARE_NOW", NOON).args(args).output().expect("care runs"))
 }
 

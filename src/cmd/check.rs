@@ -73,13 +73,21 @@ fn merge_driver(book: &Book) -> Option<Finding> {
     } else {
         return None;
     };
-    let message =
-        format!("the book is in git, but {missing}, so two sites' notes on one customer will conflict; run `care git setup`");
+    let message = format!(
+        "the book is in git, but {missing}, so two sites' notes on one customer will conflict; run `care git setup`"
+    );
     Some(merge_warning(book, message))
 }
 
 fn merge_warning(book: &Book, message: String) -> Finding {
-    Finding { severity: Severity::Warning, file: book.path(CONFIG_FILE), line: 1, column: 1, code: "merge-driver", message }
+    Finding {
+        severity: Severity::Warning,
+        file: book.path(CONFIG_FILE),
+        line: 1,
+        column: 1,
+        code: "merge-driver",
+        message,
+    }
 }
 
 /// Every record of a kind, parsed; files that cannot be read or parsed become findings.

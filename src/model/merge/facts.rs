@@ -84,7 +84,9 @@ pub fn twins(a: &Value, b: &Value) -> Value {
         (x, y) => x.or(y).cloned(),
     };
     match done {
-        Some(done) => first.as_mapping().and_then(|f| with_done(f, &done)).map_or_else(|| first.clone(), Value::Mapping),
+        Some(done) => {
+            first.as_mapping().and_then(|f| with_done(f, &done)).map_or_else(|| first.clone(), Value::Mapping)
+        }
         None => first.clone(),
     }
 }

@@ -51,6 +51,8 @@ struct World {
 struct Site {
     path: PathBuf,
     home: PathBuf,
+    /// Who writes at this site (`CARE_STAFF`).
+    staff: &'static str,
 }
 
 impl World {
@@ -76,7 +78,7 @@ impl World {
     fn clone(&self, name: &str) -> Site {
         let out = self.git_in(self.dir.path(), &["clone", "-q", "remote.git", name]);
         assert_eq!(out.code, 0, "{out:?}");
-        let site = Site { path: self.dir.path().join(name), home: self.home() };
+        let site = Site { path: self.dir.path().join(name), home: self.home(), staff: "joan" };
         site.git_ok(&["config", "user.name", &format!("Site {name}")]);
         site.git_ok(&["config", "user.email", &format!("{name}@example.com")]);
         site
@@ -110,10 +112,10 @@ impl Site {
         cmd
     }
 
-    /// `care ARGS` at this site, at the given moment, written by joan.
+    /// `care ARGS` at this site, at the given moment, written by the site's staff.
     fn care(&self, now: &str, args: &[&str]) -> Out {
         let mut cmd = self.process(assert_cmd::cargo::cargo_bin("care").to_str().expect("utf-8 path"));
-        finished(cmd.env("CARE_NOW", now).env("CARE_STAFF", "joan").args(args).output().expect("care runs"))
+        finished(cmd.env("CARE_NOW", now).env("CARE_STAFF", self.staff).args(args).output().expect("care runs"))
     }
 
     fn ok(&self, now: &str, args: &[&str]) -> String {
@@ -588,4 +590,318 @@ fn two_hundred_interleaved_operations_merged_back_and_forth_lose_and_duplicate_n
     for file in ["customers/ada-lovelace.yaml", "customers/bob-adams.yaml", &incident_file(&ada_incident)] {
         assert_eq!(a.read(file), b.read(file), "both sites hold the same {file}");
     }
+}
+
+/// Both sites set up to share the seeded book, B cloned after A's seed.
+fn two_sites() -> (World, Site, Site, String) {
+    let world = World::new();
+    let (a, id) = world.seed();
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    (world, a, b, id)
+}
+
+/// A pull that needed nobody: exit 0 and no conflict markers anywhere in the book.
+fn pulled_cleanly(site: &Site) {
+    let out = site.pull();
+    assert_eq!(out.code, 0, "a pull needed a person at {}:\n{}{}", site.path.display(), out.stdout, out.stderr);
+    let grep = site.git(&["grep", "-l", "^<<<<<<<"]);
+    assert_eq!(grep.stdout, "", "conflict markers left in the book");
+}
+
+#[test]
+fn a_step_both_sites_recorded_is_one_step_with_the_later_one_as_history() {
+    let (_world, a, b, id) = two_sites();
+    a.ok("2026-11-22T15:05:00-05:00", &["recover", "apologize", &id, "Sorry, from A"]);
+    a.ok("2026-11-22T15:50:00-05:00", &["recover", "fix", &id, "Re-fired at A"]);
+    b.ok("2026-11-22T15:07:00-05:00", &["recover", "apologize", &id, "Sorry, from B"]);
+    b.ok("2026-11-22T15:40:00-05:00", &["recover", "fix", &id, "Re-fired at B"]);
+    b.ok("2026-11-23T16:00:00-05:00", &["followup", "done", &id, "--kind", "check-in"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&b);
+
+    let incident = b.yaml(&incident_file(&id));
+    let recovery = &incident["recovery"];
+    assert_eq!(recovery["apologized"]["note"].as_str(), Some("Sorry, from A"), "the earliest apology");
+    assert_eq!(recovery["apologized"]["history"][0]["note"].as_str(), Some("Sorry, from B"));
+    assert_eq!(recovery["fixed"]["note"].as_str(), Some("Re-fired at B"), "the earliest fix");
+    assert_eq!(recovery["fixed"]["history"][0]["note"].as_str(), Some("Re-fired at A"));
+    let followups = incident["followups"].as_sequence().expect("followups");
+    let kinds: Vec<&str> = followups.iter().map(|f| f["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["progress", "check-in"], "one check-in, not one per site: {followups:?}");
+    assert_eq!(followups[0]["done"]["at"].as_str(), Some("2026-11-22T15:40:00-05:00"));
+    assert_eq!(followups[1]["due"].as_str(), Some("2026-11-23T15:40:00-05:00"), "scheduled by the winning fix");
+    assert_eq!(followups[1]["done"]["at"].as_str(), Some("2026-11-23T16:00:00-05:00"), "B's done survives");
+    assert_eq!(followups[1]["missed_by"].as_i64(), Some(20));
+    let check = b.care(NOON, &["check"]);
+    assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+    let shown = b.ok(NOON, &["recover", "show", &id, "--format", "json"]);
+    assert!(shown.contains("Sorry, from A"), "the model reads past history: {shown}");
+
+    // B pushes; A fast-forwards; the next step at A rewrites the file and keeps the history.
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+    a.ok("2026-11-23T17:00:00-05:00", &["recover", "close", &id]);
+    let incident = a.yaml(&incident_file(&id));
+    assert_eq!(incident["recovery"]["fixed"]["history"][0]["note"].as_str(), Some("Re-fired at A"));
+}
+
+#[test]
+fn an_entry_edited_differently_at_both_sites_conflicts_on_its_text_alone() {
+    let (_world, a, b, _) = two_sites();
+    a.ok("2026-11-22T13:00:00-05:00", &["note", "ada", "Likes the corner table"]);
+    a.sync();
+    b.sync();
+    let edit = |site: &Site, from: &str, to: &str| {
+        let text = site.read(ADA).replace(from, to);
+        site.write(ADA, &text);
+        site.git_ok(&["commit", "-q", "-am", "edited the note"]);
+    };
+    edit(&a, "Likes the corner table", "Likes the corner table by the window");
+    b.ok("2026-11-22T15:00:00-05:00", &["note", "ada", "Brings her own cake"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&b);
+    let notes = texts(&b.yaml(ADA), "notes");
+    assert_eq!(notes, ["Likes the corner table by the window", "Brings her own cake"], "an edit on one side is taken");
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+
+    edit(&a, "Likes the corner table by the window", "Corner table, A says");
+    edit(&b, "Likes the corner table by the window", "Corner table, B says");
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let out = b.pull();
+    assert_ne!(out.code, 0, "two different edits are for a person to settle");
+    assert!(out.stderr.contains("notes[1].text"), "{}", out.stderr);
+    let text = b.read(ADA);
+    assert_eq!(text.matches("at: 2026-11-22T13:00:00-05:00").count(), 1, "one entry, not two copies:\n{text}");
+    assert!(
+        text.contains("<<<<<<< ours\n")
+            && text.contains("- text: Corner table, B says\n=======\n- text: Corner table, A says\n>>>>>>> theirs\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn deleting_the_only_note_never_turns_the_next_union_into_a_conflict() {
+    let (_world, a, b, _) = two_sites();
+    a.ok("2026-11-22T13:00:00-05:00", &["note", "ada", "The only note"]);
+    a.sync();
+    b.sync();
+    let mut ada = a.yaml(ADA);
+    ada.as_mapping_mut().expect("record").remove("notes");
+    a.write(ADA, &serde_yaml::to_string(&ada).expect("yaml"));
+    a.git_ok(&["commit", "-q", "-am", "removed the note"]);
+    b.ok("2026-11-22T15:00:00-05:00", &["note", "ada", "A new note"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&b);
+    assert_eq!(texts(&b.yaml(ADA), "notes"), ["A new note"]);
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    // And the other way round: the side that deleted merges the other's addition.
+    b.ok("2026-11-22T16:00:00-05:00", &["note", "ada", "Another"]);
+    let mut ada = a.yaml(ADA);
+    ada["name"] = "Ada L.".into();
+    a.write(ADA, &serde_yaml::to_string(&ada).expect("yaml"));
+    a.git_ok(&["commit", "-q", "-am", "renamed"]);
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    pulled_cleanly(&a);
+    assert_eq!(texts(&a.yaml(ADA), "notes"), ["A new note", "Another"]);
+}
+
+/// One simulated month of two sites sharing a book (issue 15): every day each site adds
+/// notes, preferences and flags, clears flags, opens incidents, records recovery steps on
+/// the incidents both sites have (often the same step at both), marks follow-ups done and
+/// adds its own; every evening A pulls and pushes, B pulls and pushes, A pulls. No pull
+/// may need a person, and every entry either site wrote is there once at the end.
+fn a_month_of_two_sites(seed: u64) {
+    let world = World::new();
+    let (a, first) = world.seed();
+    for name in ["Bob Adams", "Cy Young", "Di Prince"] {
+        a.ok(NOON, &["customer", "add", name]);
+    }
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let mut b = world.clone("b");
+    b.staff = "dale";
+    b.ok(NOON, &["git", "setup"]);
+    let sites = [("a", &a), ("b", &b)];
+    let customers = ["ada-lovelace", "bob-adams", "cy-young", "di-prince"];
+    let mut shared: Vec<String> = vec![first];
+    let mut expected: Vec<(String, &str, String)> = Vec::new();
+    let mut rng = Rng(seed);
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+    for day in 0..30u64 {
+        let date = start + chrono::Days::new(day);
+        let mut opened: Vec<String> = Vec::new();
+        for (name, site) in sites {
+            for n in 0..2 + rng.below(4) {
+                let now = format!("{date}T{:02}:{:02}:00-05:00", 9 + 2 * n, rng.below(60));
+                let text = format!("{name}-{day}-{n}");
+                let customer = customers[rng.below(4) as usize];
+                let file = format!("customers/{customer}.yaml");
+                let incident = shared[shared.len() - 1 - rng.below(shared.len().min(3) as u64) as usize].clone();
+                match rng.below(10) {
+                    0..=2 => {
+                        let (flag, list) = [
+                            ("--pref", "preferences"),
+                            ("--goal", "goals"),
+                            ("--role", "roles"),
+                            ("--misstep", "missteps"),
+                        ][rng.below(4) as usize];
+                        let plain = rng.below(2) == 0;
+                        site.ok(
+                            &now,
+                            &if plain { vec!["note", customer, &text] } else { vec!["note", customer, flag, &text] },
+                        );
+                        expected.push((file, if plain { "notes" } else { list }, text));
+                    }
+                    3 => {
+                        site.ok(&now, &["flag", customer, &text]);
+                        expected.push((file, "flags", text));
+                    }
+                    4 => drop(site.ok(&now, &["flag", "--clear", customer])),
+                    5 => {
+                        let id = site.open(&now, customer, &text);
+                        expected.push((file, "missteps", text));
+                        opened.push(id);
+                    }
+                    6 | 7 => {
+                        let record = site.yaml(&incident_file(&incident));
+                        let steps = [
+                            ("apologize", "apologized"),
+                            ("review", "reviewed"),
+                            ("fix", "fixed"),
+                            ("extra", "extra"),
+                            ("close", "closed"),
+                        ];
+                        if let Some((step, _)) = steps.iter().find(|(_, field)| record["recovery"].get(field).is_none())
+                        {
+                            let mut args = vec!["recover", step, &incident, &text];
+                            if *step == "extra" {
+                                args.extend(["--what", "Dessert on the house", "--value", "12"]);
+                            }
+                            site.ok(&now, &args);
+                        }
+                    }
+                    8 => {
+                        let record = site.yaml(&incident_file(&incident));
+                        let pending = record["followups"]
+                            .as_sequence()
+                            .is_some_and(|f| f.iter().any(|f| f.get("done").is_none()));
+                        if pending {
+                            site.ok(&now, &["followup", "done", &incident, "--how", "phone"]);
+                        }
+                    }
+                    _ => {
+                        let due = format!("{} 10:00", date + chrono::Days::new(2));
+                        site.ok(&now, &["followup", "add", &incident, "--due", &due, &text]);
+                        expected.push((incident_file(&incident), "followups", text));
+                    }
+                }
+            }
+        }
+        for site in [&a, &b, &a] {
+            pulled_cleanly(site);
+            site.git_ok(&["push", "-q", "origin", "main"]);
+        }
+        shared.extend(opened);
+    }
+
+    assert_eq!(a.git_ok(&["rev-parse", "HEAD"]), b.git_ok(&["rev-parse", "HEAD"]), "both sites end on one history");
+    let mut histories = 0;
+    for site in [&a, &b] {
+        assert_eq!(site.git_ok(&["status", "--porcelain"]), "", "nothing left uncommitted");
+        for (file, list, text) in &expected {
+            let record = site.yaml(file);
+            let entries = record.get(*list).and_then(|l| l.as_sequence()).cloned().unwrap_or_default();
+            let n = entries.iter().filter(|e| e["text"].as_str() == Some(text)).count();
+            assert_eq!(n, 1, "seed {seed:#x}: {text} in {file} `{list}` at {}", site.path.display());
+        }
+        for id in &shared {
+            let record = site.yaml(&incident_file(id));
+            let followups = record["followups"].as_sequence().cloned().unwrap_or_default();
+            for kind in ["check-in", "wrap-up"] {
+                let n = followups.iter().filter(|f| f["kind"].as_str() == Some(kind)).count();
+                assert!(n <= 1, "seed {seed:#x}: {id} has {n} {kind} follow-ups: {followups:?}");
+            }
+            let steps = record["recovery"].as_mapping().cloned().unwrap_or_default();
+            histories += steps.values().filter(|s| s.get("history").is_some()).count();
+        }
+        let check = site.care(NOON, &["check"]);
+        assert_eq!(check.code, 0, "seed {seed:#x}: {}{}", check.stdout, check.stderr);
+        assert!(!check.stdout.contains(",error,") && !check.stdout.contains("merge-conflict"), "{}", check.stdout);
+    }
+    let merges = a.git_ok(&["log", "--merges", "--oneline"]).lines().count();
+    assert!(
+        merges >= 20 && histories >= 2,
+        "seed {seed:#x}: the month merged ({merges}) and met twice-recorded steps ({histories})"
+    );
+    assert!(expected.len() >= 100, "seed {seed:#x}: {} entries", expected.len());
+}
+
+#[test]
+fn a_month_of_two_sites_needs_no_person_seed_1() {
+    a_month_of_two_sites(0x9e37_79b9_7f4a_7c15);
+}
+
+#[test]
+fn a_month_of_two_sites_needs_no_person_seed_2() {
+    a_month_of_two_sites(0x2545_f491_4f6c_dd1d);
+}
+
+#[test]
+fn a_month_of_two_sites_needs_no_person_seed_3() {
+    a_month_of_two_sites(0xdead_beef_cafe_f00d);
+}
+
+/// `care ARGS` at `site` run as the program at `program`, with `path` first on PATH.
+fn care_as(site: &Site, program: &Path, path: &Path, args: &[&str]) -> Out {
+    let mut cmd = site.process(program.to_str().expect("utf-8 path"));
+    let old = std::env::var_os("PATH").unwrap_or_default();
+    let joined =
+        std::env::join_paths(std::iter::once(path.to_path_buf()).chain(std::env::split_paths(&old))).expect("PATH");
+    finished(cmd.env("PATH", joined).env("CARE_NOW", NOON).args(args).output().expect("care runs"))
+}
+
+#[test]
+fn the_driver_is_registered_by_name_when_care_on_path_is_this_program() {
+    let (world, site) = hand_written_book();
+    let bin = world.dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("care"), bin.join("care")).expect("link");
+    let out = care_as(&site, &bin.join("care"), &bin, &["git", "setup"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(site.git_ok(&["config", "--local", "merge.care.driver"]), "care merge-driver %O %A %B %P\n");
+    let check = care_as(&site, &bin.join("care"), &bin, &["check"]);
+    assert!(!check.stdout.contains("merge-driver"), "{}", check.stdout);
+    // Where `care` is not on PATH, check says the driver cannot run.
+    let check = site.care(NOON, &["check"]);
+    assert!(check.stdout.contains("merge-driver") && check.stdout.contains("is not on PATH"), "{}", check.stdout);
+}
+
+#[test]
+fn a_moved_care_is_noticed_by_check_and_registered_again_by_setup() {
+    let (world, site) = hand_written_book();
+    let old = world.dir.path().join("old");
+    std::fs::create_dir(&old).expect("old");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("care"), old.join("care")).expect("copy");
+    let out = care_as(&site, &old.join("care"), world.dir.path(), &["git", "setup"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let registered = site.git_ok(&["config", "--local", "merge.care.driver"]);
+    assert!(registered.starts_with(&format!("'{}' merge-driver", old.join("care").display())), "{registered}");
+    let check = site.care(NOON, &["check"]);
+    assert!(!check.stdout.contains("merge-driver"), "it runs: {}", check.stdout);
+
+    std::fs::remove_dir_all(&old).expect("uninstalled");
+    let check = site.care(NOON, &["check"]);
+    assert_eq!(check.code, 0, "a warning, not an error: {}", check.stderr);
+    assert!(
+        check.stdout.contains("merge-driver")
+            && check.stdout.contains("does not exist")
+            && check.stdout.contains("care git setup"),
+        "{}",
+        check.stdout
+    );
+    let setup = site.care(NOON, &["git", "setup"]);
+    assert!(setup.stderr.contains("merge.care.driver updated"), "{}", setup.stderr);
+    let check = site.care(NOON, &["check"]);
+    assert!(!check.stdout.contains("merge-driver"), "{}", check.stdout);
 }

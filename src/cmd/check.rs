@@ -102,19 +102,26 @@ fn merge_driver(book: &Book) -> Option<Finding> {
         "this clone has no merge driver for its records (git config merge.care.driver is not set)"
     } else if git::merge_attribute(&book.root, "customers/x.yaml").as_deref() != Some("care") {
         "its records are not marked `merge=care` in .gitattributes"
+    } else if let Some(problem) = crate::cmd::git::driver_problem(&book.root) {
+        return Some(merge_warning(book, format!("{problem}; run `care git setup` to register this care again")));
     } else {
         return None;
     };
-    Some(Finding {
+    let message = format!(
+        "the book is in git, but {missing}, so two sites' notes on one customer will conflict; run `care git setup`"
+    );
+    Some(merge_warning(book, message))
+}
+
+fn merge_warning(book: &Book, message: String) -> Finding {
+    Finding {
         severity: Severity::Warning,
         file: book.path(CONFIG_FILE),
         line: 1,
         column: 1,
         code: "merge-driver",
-        message: format!(
-            "the book is in git, but {missing}, so two sites' notes on one customer will conflict; run `care git setup`"
-        ),
-    })
+        message,
+    }
 }
 
 /// Every record of a kind, parsed; files that cannot be read or parsed become findings.

@@ -13,9 +13,21 @@
 //!   conflict, never a silent pick: the result then holds each side's value, so the
 //!   driver can write both between git-style markers.
 //!
+//! What the playbook treats as facts never needs a person (see `facts`): a recovery step
+//! or a follow-up's `done` recorded at both sites is one record, the earliest, with the
+//! other kept under its `history:`; the follow-ups both sites' steps scheduled are one; a
+//! flag cleared at both is cleared at the earliest.
+//!
 //! Fields the tool does not know take part like any other. Entries are recognised across
 //! the three versions by what never changes once written: their time, kind, text and
-//! author.
+//! author. An entry of the ancestor that a side no longer has, while that side has a new
+//! entry with the same time, kind and author, was edited there (its text): it stays one
+//! entry, so two different edits conflict on the text alone, never leave two copies.
+//! A list that a side emptied or removed (its last note deleted) is an empty list, so
+//! the other side's additions still merge as a union.
+
+mod facts;
+pub mod property;
 
 use std::collections::{HashMap, HashSet};
 
@@ -68,6 +80,9 @@ fn value(
     if ours == base {
         return both(theirs);
     }
+    if let Some(sides) = emptied(field, base, ours, theirs, conflicts) {
+        return sides;
+    }
     match (ours, theirs) {
         (Some(Value::Mapping(o)), Some(Value::Mapping(t))) => {
             let empty = Mapping::new();
@@ -85,6 +100,39 @@ fn value(
             (ours.cloned(), theirs.cloned())
         }
     }
+}
+
+/// A list that one side removed or left empty (`notes:` with nothing after it) while the
+/// other changed it: merged as an empty list, so deleting the last note never turns the
+/// other side's additions into a conflict. `None` when this is not such a case.
+fn emptied(
+    field: &str,
+    base: Option<&Value>,
+    ours: Option<&Value>,
+    theirs: Option<&Value>,
+    conflicts: &mut Vec<Conflict>,
+) -> Option<Sides> {
+    fn none(v: Option<&Value>) -> bool {
+        matches!(v, None | Some(Value::Null))
+    }
+    fn list(v: Option<&Value>) -> Option<&[Value]> {
+        match v {
+            Some(Value::Sequence(l)) => Some(l.as_slice()),
+            v if none(v) => Some(&[]),
+            _ => None,
+        }
+    }
+    let gone = match (none(ours), none(theirs)) {
+        (true, _) => ours,
+        (false, true) => theirs,
+        (false, false) => return None,
+    };
+    let (b, o, t) = (list(base)?, list(ours)?, list(theirs)?);
+    let (o, t) = lists(field, b, o, t, conflicts);
+    if o.is_empty() && t.is_empty() {
+        return Some((gone.cloned(), gone.cloned()));
+    }
+    Some((Some(Value::Sequence(o)), Some(Value::Sequence(t))))
 }
 
 /// A mapping's fields while it is built, in order.
@@ -108,7 +156,11 @@ fn maps(
             Value::String(k) => format!("{field}.{k}"),
             other => format!("{field}.{}", short(other)),
         };
-        let (mo, mt) = value(&name, base.get(key), ours.get(key), theirs.get(key), conflicts);
+        let fact = (field == "recovery").then(|| facts::step(base.get(key), ours.get(key), theirs.get(key)));
+        let (mo, mt) = match fact.flatten() {
+            Some(step) => (Some(step.clone()), Some(step)),
+            None => value(&name, base.get(key), ours.get(key), theirs.get(key), conflicts),
+        };
         let place = |side: &mut Fields, v: Value| {
             if ours.contains_key(key) {
                 side.push((key.clone(), v));
@@ -135,21 +187,31 @@ fn lists(
     theirs: &[Value],
     conflicts: &mut Vec<Conflict>,
 ) -> (Vec<Value>, Vec<Value>) {
-    let base: HashMap<Key, &Value> = keyed(base).into_iter().collect();
-    let ours = keyed(ours);
-    let theirs = keyed(theirs);
-    let in_ours: HashSet<&Key> = ours.iter().map(|(k, _)| k).collect();
-    let theirs_by: HashMap<&Key, &Value> = theirs.iter().map(|(k, v)| (k, *v)).collect();
+    let base = keyed(base);
+    let (mut ours, mut theirs) = (keyed(ours), keyed(theirs));
+    follow_edits(&base, &mut ours);
+    follow_edits(&base, &mut theirs);
+    if field == "followups" {
+        join_twins(&base, &mut ours, &mut theirs);
+    }
+    let base: HashMap<Key, Value> = base.into_iter().collect();
+    let in_ours: HashSet<Key> = ours.iter().map(|(k, _)| k.clone()).collect();
+    let theirs_by: HashMap<&Key, &Value> = theirs.iter().map(|(k, v)| (k, v)).collect();
     let (mut o, mut t) = (Vec::new(), Vec::new());
     for (n, (key, entry)) in ours.iter().enumerate() {
         let name = format!("{field}[{}]", n + 1);
-        let (mo, mt) = value(&name, base.get(key).copied(), Some(entry), theirs_by.get(key).copied(), conflicts);
+        let (b, other) = (base.get(key), theirs_by.get(key).copied());
+        let settled = other.and_then(|other| facts::entry(b, entry, other));
+        let (mo, mt) = match &settled {
+            Some((entry, other)) => value(&name, b, Some(entry), Some(other), conflicts),
+            None => value(&name, b, Some(entry), other, conflicts),
+        };
         o.extend(mo);
         t.extend(mt);
     }
     for (n, (key, entry)) in theirs.iter().enumerate().filter(|(_, (k, _))| !in_ours.contains(k)) {
         let name = format!("{field}[{}]", n + 1);
-        let (mo, mt) = value(&name, base.get(key).copied(), None, Some(entry), conflicts);
+        let (mo, mt) = value(&name, base.get(key), None, Some(entry), conflicts);
         if let Some(v) = mo {
             insert_by_time(&mut o, v, |v| v);
         }
@@ -168,6 +230,10 @@ type Key = (Value, usize);
 /// Changing one by hand makes a new entry in place of the old.
 const IDENTITY: [&str; 6] = ["at", "raised", "due", "kind", "text", "by"];
 
+/// The identity less the text: what still says which entry it is after its text was
+/// edited, for entries that have a time.
+const EDITABLE: &str = "text";
+
 /// Fields that place an entry in time, in order of preference.
 const TIME: [&str; 3] = ["at", "raised", "due"];
 
@@ -181,16 +247,69 @@ fn identity(entry: &Value) -> Value {
     entry.clone()
 }
 
-fn keyed(list: &[Value]) -> Vec<(Key, &Value)> {
+/// The identity without the text, for an entry placed in time; `None` for others (a
+/// tag), which have nothing but their text to be known by.
+fn loose_identity(entry: &Value) -> Option<Value> {
+    let Value::Mapping(id) = identity(entry) else { return None };
+    if !TIME.iter().any(|&k| id.contains_key(k)) {
+        return None;
+    }
+    Some(Value::Mapping(id.into_iter().filter(|(k, _)| k.as_str() != Some(EDITABLE)).collect()))
+}
+
+fn keyed(list: &[Value]) -> Vec<(Key, Value)> {
     let mut seen: HashMap<Value, usize> = HashMap::new();
     list.iter()
         .map(|entry| {
             let id = identity(entry);
             let n = seen.entry(id.clone()).or_insert(0);
             *n += 1;
-            ((id, *n), entry)
+            ((id, *n), entry.clone())
         })
         .collect()
+}
+
+/// An ancestor's entry that `side` no longer has, where `side` has a new entry with the
+/// same time, kind and author: the text was edited. The new entry takes the ancestor's
+/// key, so the edit merges as a change to that one entry.
+fn follow_edits(base: &[(Key, Value)], side: &mut [(Key, Value)]) {
+    let here: HashSet<Key> = side.iter().map(|(k, _)| k.clone()).collect();
+    let before: HashSet<&Key> = base.iter().map(|(k, _)| k).collect();
+    let mut gone: Vec<(&Key, Option<Value>)> =
+        base.iter().filter(|(k, _)| !here.contains(k)).map(|(k, v)| (k, loose_identity(v))).collect();
+    for (key, entry) in side.iter_mut().filter(|(k, _)| !before.contains(k)) {
+        let Some(loose) = loose_identity(entry) else { continue };
+        if let Some(i) = gone.iter().position(|(_, l)| l.as_ref() == Some(&loose)) {
+            *key = gone.remove(i).0.clone();
+        }
+    }
+}
+
+/// Follow-ups that each side's step scheduled by rule (both sites fixed it, so both
+/// scheduled a check-in): each new one of ours is paired with a new one of theirs of the
+/// same kind, in order of due, and the pair becomes one follow-up on both sides.
+fn join_twins(base: &[(Key, Value)], ours: &mut [(Key, Value)], theirs: &mut [(Key, Value)]) {
+    let before: HashSet<Key> = base.iter().map(|(k, _)| k.clone()).collect();
+    let (o_keys, t_keys): (HashSet<Key>, HashSet<Key>) =
+        (ours.iter().map(|(k, _)| k.clone()).collect(), theirs.iter().map(|(k, _)| k.clone()).collect());
+    let new = |side: &[(Key, Value)], other: &HashSet<Key>, kind: &str| {
+        let mut found: Vec<usize> = (0..side.len())
+            .filter(|&i| {
+                let (k, v) = &side[i];
+                !before.contains(k) && !other.contains(k) && facts::scheduled(v) == Some(kind)
+            })
+            .collect();
+        found.sort_by_cached_key(|&i| (time_of(&side[i].1), short(&side[i].1)));
+        found
+    };
+    let kinds: HashSet<String> = ours.iter().filter_map(|(_, v)| facts::scheduled(v)).map(str::to_string).collect();
+    for kind in kinds {
+        for (i, j) in new(ours, &t_keys, &kind).into_iter().zip(new(theirs, &o_keys, &kind)) {
+            let one = facts::twins(&ours[i].1, &theirs[j].1);
+            ours[i].1 = one.clone();
+            theirs[j] = (ours[i].0.clone(), one);
+        }
+    }
 }
 
 /// When an entry happened, if it says so.
@@ -393,5 +512,89 @@ mod tests {
     fn entries_without_a_time_keep_ours_order_then_theirs_additions() {
         let m = clean("tags: [a]\n", "tags: [a, b]\n", "tags: [c, a]\n");
         assert_eq!(m["tags"], Value::Sequence(vec!["a".into(), "b".into(), "c".into()]));
+    }
+
+    const STEP_BASE: &str = "id: i\nrecovery: {}\nfollowups:\n\
+        - {kind: progress, due: 2026-11-22T15:52:00-05:00}\n";
+
+    #[test]
+    fn a_step_recorded_at_both_sites_is_the_earliest_with_the_other_as_history() {
+        let ours = "id: i\nrecovery:\n  apologized: {at: 2026-11-22T15:07:00-05:00, by: dale, note: B}\n";
+        let theirs = "id: i\nrecovery:\n  apologized: {at: 2026-11-22T15:05:00-05:00, by: joan, note: A}\n";
+        let m = clean("id: i\nrecovery: {}\n", ours, theirs);
+        assert_eq!(m, clean("id: i\nrecovery: {}\n", theirs, ours), "whichever side merges");
+        let step = &m["recovery"]["apologized"];
+        assert_eq!((short(&step["by"]), short(&step["note"])), ("joan".into(), "A".into()));
+        assert_eq!(step["history"], Value::Sequence(vec![map(ours)["recovery"]["apologized"].clone()]));
+        // The next merge with a site that still has only the first version changes nothing.
+        let again = clean(theirs, &crate::yaml::to_string(&m).expect("yaml"), theirs);
+        assert_eq!(again, m);
+    }
+
+    #[test]
+    fn follow_ups_both_sites_scheduled_for_the_same_step_are_one_and_a_done_survives() {
+        let fix = |at: &str, due: &str, done: &str| {
+            format!(
+                "id: i\nrecovery:\n  fixed: {{at: 2026-11-22T{at}:00-05:00, by: x}}\nfollowups:\n\
+                 - {{kind: progress, due: 2026-11-22T15:52:00-05:00, done: {{at: 2026-11-22T{at}:00-05:00, by: x, how: fixed}}}}\n\
+                 - {{kind: check-in, due: 2026-11-23T{due}:00-05:00{done}}}\n"
+            )
+        };
+        let ours = fix("15:50", "15:50", "");
+        let theirs = fix("15:40", "15:40", ", done: {at: 2026-11-23T16:00:00-05:00, by: y}");
+        let m = clean(STEP_BASE, &ours, &theirs);
+        assert_eq!(m, clean(STEP_BASE, &theirs, &ours));
+        let followups = m["followups"].as_sequence().expect("list");
+        assert_eq!(followups.len(), 2, "one progress, one check-in: {followups:?}");
+        assert_eq!(short(&followups[0]["done"]["at"]), "2026-11-22T15:40:00-05:00", "the earliest fix closed it");
+        assert_eq!(followups[0]["done"]["history"].as_sequence().map(Vec::len), Some(1));
+        assert_eq!(short(&followups[1]["due"]), "2026-11-23T15:40:00-05:00", "the earliest fix's check-in");
+        assert_eq!(short(&followups[1]["done"]["by"]), "y");
+        assert_eq!(m["followups"][1]["missed_by"], Value::from(20));
+        assert_eq!(short(&m["recovery"]["fixed"]["at"]), "2026-11-22T15:40:00-05:00");
+
+        // Done at both sites, at different times: the earliest, the other as history.
+        let done = |at: &str| STEP_BASE.replace("15:52:00-05:00}", &format!("15:52:00-05:00, done: {{at: {at}}}}}"));
+        let m = clean(STEP_BASE, &done("2026-11-22T15:45:00-05:00"), &done("2026-11-22T15:55:00-05:00"));
+        assert_eq!(short(&m["followups"][0]["done"]["at"]), "2026-11-22T15:45:00-05:00");
+        assert!(m["followups"][0].get("missed_by").is_none(), "the earliest was in time");
+    }
+
+    #[test]
+    fn an_entry_edited_differently_at_both_sites_is_one_entry_with_a_conflict_on_its_text() {
+        let entry = |text: &str| format!("notes:\n- {{text: {text}, at: 2026-11-22T10:00:00-05:00, by: joan}}\n");
+        let merged = merge(&map(&entry("one")), &map(&entry("ours")), &map(&entry("theirs")));
+        assert_eq!(merged.conflicts.len(), 1, "{:?}", merged.conflicts);
+        assert_eq!(merged.conflicts[0].field, "notes[1].text");
+        assert_eq!(merged.ours["notes"].as_sequence().map(Vec::len), Some(1), "one entry, not two copies");
+        // An edit on one side only is taken, and a note added beside it stays apart.
+        let added = format!("{}- {{text: new, at: 2026-11-22T10:00:00-05:00, by: dale}}\n", entry("one"));
+        assert_eq!(texts(&clean(&entry("one"), &entry("edited"), &added), "notes"), ["edited", "new"]);
+        // Two new notes with the same time and author are two notes, not an edit.
+        let a = format!("{}- {{text: a, at: 2026-11-22T11:00:00-05:00, by: joan}}\n", entry("one"));
+        let b = format!("{}- {{text: b, at: 2026-11-22T11:00:00-05:00, by: joan}}\n", entry("one"));
+        assert_eq!(texts(&clean(&entry("one"), &a, &b), "notes"), ["one", "a", "b"]);
+    }
+
+    #[test]
+    fn deleting_the_last_entry_never_turns_a_later_union_into_a_conflict() {
+        let base = "id: x\nnotes:\n- {text: only, at: 2026-11-22T10:00:00-05:00}\n";
+        let theirs = format!("{base}- {{text: new, at: 2026-11-22T11:00:00-05:00}}\n");
+        for ours in ["id: x\n", "id: x\nnotes: []\n", "id: x\nnotes:\n"] {
+            assert_eq!(texts(&clean(base, ours, &theirs), "notes"), ["new"], "{ours:?}");
+            assert_eq!(texts(&clean(base, &theirs, ours), "notes"), ["new"], "{ours:?}");
+        }
+        // With nothing added on the other side, the removal stands as the side wrote it.
+        let other = "id: x\nnotes:\n- {text: only, at: 2026-11-22T10:00:00-05:00}\nname: A\n";
+        assert!(clean(base, "id: x\n", other).get("notes").is_none());
+        assert_eq!(clean(base, "id: x\nnotes: []\n", other)["notes"], Value::Sequence(vec![]));
+    }
+
+    #[test]
+    fn a_flag_cleared_at_both_sites_is_cleared_at_the_earliest() {
+        let base = "flags:\n- {text: F, raised: 2026-11-22T15:33:00-05:00}\n";
+        let cleared = |at: &str| base.replace("00-05:00}", &format!("00-05:00, cleared: {at}}}"));
+        let m = clean(base, &cleared("2026-11-23T10:00:00-05:00"), &cleared("2026-11-23"));
+        assert_eq!(short(&m["flags"][0]["cleared"]), "2026-11-23");
     }
 }

@@ -29,6 +29,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let book = &ctx.book;
+    for temp in book.remove_stale_temps() {
+        say(&format!("removed {}, a temporary file left by a care command that was killed", temp.display()));
+    }
     let mut findings = Vec::new();
     let customers: Vec<Read<Customer>> = read_all(book, CUSTOMERS, &mut findings);
     let incidents: Vec<Read<Incident>> = read_all(book, INCIDENTS, &mut findings);

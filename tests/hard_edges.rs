@@ -405,4 +405,19 @@ fn a_duplicated_incident_id_is_counted_once_by_trends() {
             assert!(out.stderr.contains("incidents/copies/renamed.yaml"), "{}", out.stderr);
         }
     }
+    let out = book.fails(&["recover", "list"], 1);
+    assert_eq!(csv_rows(&out.stdout).len(), 2, "one incident, listed once: {}", out.stdout);
+}
+
+#[test]
+fn the_cache_folder_linked_outside_the_book_is_not_used() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    open_incident(&book, "ada-lovelace");
+    let outside = tempfile::TempDir::new().expect("temp");
+    symlink(outside.path(), book.path(".care")).expect("symlink");
+    let out = book.care(&["trends", "--by", "staff", "--format", "csv"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("billy"), "{}", out.stdout);
+    assert!(snapshot(outside.path()).is_empty(), "the index was written outside the book");
 }

@@ -510,8 +510,30 @@ impl Book {
         self.load(CUSTOMERS)
     }
 
+    /// Every incident, each id once, by the rule `fold_incidents` keeps: the copy whose
+    /// file name is its id, the first in path order; other copies are problems.
     pub fn incidents(&self) -> Loaded<Incident> {
-        self.load(INCIDENTS)
+        let Loaded { records, mut problems } = self.load::<Incident>(INCIDENTS);
+        let own_name = |(path, i): &(PathBuf, Incident)| i.id.as_bytes() == stem_bytes(path);
+        let mut first: HashMap<&str, &Path> = HashMap::with_capacity(records.len());
+        let mut keep = vec![true; records.len()];
+        for pass_own_name in [true, false] {
+            for (n, record) in records.iter().enumerate().filter(|(_, r)| own_name(r) == pass_own_name) {
+                let (path, incident) = record;
+                match first.get(incident.id.as_str()) {
+                    Some(earlier) => {
+                        keep[n] = false;
+                        problems.push(Error::data(path, 1, 1, id::duplicate_message(&incident.id, earlier)));
+                    }
+                    None => {
+                        first.insert(&incident.id, path);
+                    }
+                }
+            }
+        }
+        drop(first);
+        let records = records.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)).collect();
+        Loaded { records, problems }
     }
 
     /// The file of the customer with this id, wherever under `customers/` it is.
@@ -681,7 +703,11 @@ impl Book {
     /// editors highlight it, never read as a record.
     pub fn scratch_copy(&self, path: &Path, text: &str) -> Result<PathBuf> {
         let scratch = sidecar(path, &format!("edit-{}.yaml", std::process::id()));
-        fs::write(&scratch, text).map_err(|e| Error::io(&scratch, e))?;
+        // Made anew, never opened through a link planted under its name.
+        let _ = fs::remove_file(&scratch);
+        let mut file =
+            OpenOptions::new().write(true).create_new(true).open(&scratch).map_err(|e| write_error(&scratch, e))?;
+        file.write_all(text.as_bytes()).map_err(|e| Error::io(&scratch, e))?;
         Ok(scratch)
     }
 

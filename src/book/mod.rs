@@ -369,14 +369,34 @@ impl Book {
         if id != stem {
             return Err(Error::data(path, line, 1, id::mismatch_message(&id, &stem)));
         }
-        let (files, _) = self.record_files(CUSTOMERS);
-        let mut same = files.iter().filter(|p| p.file_stem().is_some_and(|s| s == OsStr::new(&id)));
-        let first = same.next();
-        let other = if first.is_some_and(|f| f != path) { first } else { same.next() };
-        if let Some(other) = other {
-            return Err(Error::data(path, line, 1, id::duplicate_message(&id, other)));
+        if let Some(other) = self.another_customer_file(path, &id) {
+            return Err(Error::data(path, line, 1, id::duplicate_message(&id, &other)));
         }
         Ok(())
+    }
+
+    /// Another file under `customers/` named `id` (`.yaml` or `.yml`), besides `path`. One
+    /// listing of `customers/` (types from the listing, no stat, no path built per file);
+    /// only sub-folders, rare, are walked: a single-record write stays fast on a big book.
+    fn another_customer_file(&self, path: &Path, id: &str) -> Option<PathBuf> {
+        let dir = self.path(CUSTOMERS);
+        let named = |p: &Path| p != path && is_record_name(p.as_os_str()) && stem_bytes(p) == id.as_bytes();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for entry in fs::read_dir(&dir).ok()?.flatten() {
+            let name = entry.file_name();
+            let Ok(kind) = entry.file_type() else { continue };
+            if is_hidden(&name) {
+                continue;
+            }
+            if kind.is_dir() || kind.is_symlink() {
+                let (files, _) = self.walk(&entry.path(), Some(kind), &[]);
+                found.extend(files.into_iter().filter(|p| named(p)));
+            } else if named(&dir.join(&name)) {
+                found.push(dir.join(name));
+            }
+        }
+        found.sort_unstable_by(|a, b| path_order(a, b));
+        found.into_iter().next()
     }
 
     /// Remove the temporary files that killed writers left under `customers/` and

@@ -38,6 +38,16 @@ pub enum Error {
     Skipped(usize),
     /// Nothing wrong, but the status must say something: `FOUND` (`followup due --exit-code`).
     Quiet(i32),
+    /// A symlink in the book that leads out of it: care never reads or writes through it.
+    Outside { path: PathBuf, target: PathBuf },
+    /// A symlink in the book that leads nowhere.
+    Dangling { path: PathBuf },
+    /// A FIFO, socket or device named like a record: opening it could block forever.
+    NotRegular { path: PathBuf, kind: &'static str },
+    /// The book, or one of its folders, cannot be written by this user.
+    ReadOnly { path: PathBuf, source: io::Error },
+    /// Another process held a record's lock for longer than the lock timeout.
+    LockTimeout { lock: PathBuf, holder: Option<String>, waited: std::time::Duration },
 }
 
 impl Error {
@@ -54,6 +64,36 @@ impl Error {
             Error::Usage(_) => 2,
             Error::Quiet(code) => *code,
             _ => 1,
+        }
+    }
+
+    /// For a file that is not a readable record because of what it is on disk (a link
+    /// out of the book, a dangling link, a FIFO): its path, a stable code for `care check`
+    /// and the message without the path, so `check` and the writers say the same thing.
+    pub fn file_problem(&self) -> Option<(&Path, &'static str, String)> {
+        match self {
+            Error::Outside { path, target } => Some((
+                path,
+                "link-outside",
+                format!(
+                    "a symlink to {}, outside the book; care never reads or writes outside the book: \
+                     replace the link with the file or folder itself, or remove it",
+                    target.display()
+                ),
+            )),
+            Error::Dangling { path } => Some((
+                path,
+                "dangling-link",
+                "a symlink to nothing (its target does not exist); remove it or restore its target".into(),
+            )),
+            Error::NotRegular { path, kind } => Some((
+                path,
+                "not-regular",
+                format!(
+                    "is a {kind}, not a regular file, so it was not opened; remove it or replace it with a record file"
+                ),
+            )),
+            _ => None,
         }
     }
 
@@ -85,6 +125,32 @@ impl fmt::Display for Error {
             }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Quiet(_) => Ok(()),
+            Error::Outside { .. } | Error::Dangling { .. } | Error::NotRegular { .. } => {
+                let (path, _, message) = self.file_problem().expect("a file problem");
+                write!(f, "{}: {message}", path.display())
+            }
+            Error::ReadOnly { path, source } => {
+                let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                write!(
+                    f,
+                    "cannot write in {}: the book (or that folder) is read-only for you ({source}, on {}); \
+                     nothing was changed. Ask the book's owner for write access (e.g. `chmod -R u+w` on the \
+                     book), or work in a copy you own",
+                    folder.display(),
+                    path.display()
+                )
+            }
+            Error::LockTimeout { lock, holder, waited } => {
+                let by = holder.as_deref().map(|h| format!(", held by {h}")).unwrap_or_default();
+                write!(
+                    f,
+                    "gave up after waiting {:.1}s for the lock {}{by}; nothing was changed. If that process \
+                     is stopped or hung, end it (or resume it with `fg`) and run the command again; \
+                     CARE_LOCK_TIMEOUT (e.g. 60s) waits longer",
+                    waited.as_secs_f64(),
+                    lock.display()
+                )
+            }
             Error::Skipped(n) => {
                 let (files, were) = if *n == 1 { ("file", "was") } else { ("files", "were") };
                 write!(

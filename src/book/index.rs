@@ -107,10 +107,16 @@ impl Index {
         let enabled = std::env::var_os("CARE_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0");
         let mut index =
             Index { enabled, root: book.root.clone(), text: String::new(), entries: Vec::new(), hits: Vec::new() };
-        if !enabled {
+        // The cache is read and written only inside the book: a `.care` (or its file)
+        // linked elsewhere turns it off for this run rather than follow the link.
+        let file = book.root.join(FILE);
+        let outside =
+            book.within(&file).is_err() || fs::symlink_metadata(&file).is_ok_and(|m| m.file_type().is_symlink());
+        if !enabled || outside {
+            index.enabled = false;
             return index;
         }
-        sweep_spills(&book.root.join(FILE).with_file_name(""));
+        sweep_spills(&file.with_file_name(""));
         let text = fs::read_to_string(book.root.join(FILE)).unwrap_or_default();
         if let Some(entries) = parse(&text) {
             index.hits = entries.iter().map(|_| AtomicBool::new(false)).collect();

@@ -34,6 +34,8 @@ impl Book {
 
     /// Note that `incident` of `customer` is being opened (before the incident is written).
     pub fn begin_opening(&self, incident: &str, customer: &str) -> Result<()> {
+        // `.care/` is clone-local, but a link there must still not lead the journal out.
+        self.within(&self.pending_file(incident))?;
         let dir = self.path(PENDING);
         fs::create_dir_all(&dir).map_err(|e| crate::Error::io(&dir, e))?;
         write_atomic(&self.pending_file(incident), &format!("{customer}\n"))
@@ -41,12 +43,17 @@ impl Book {
 
     /// The opening is complete (or was abandoned before the incident existed).
     pub fn end_opening(&self, incident: &str) {
-        let _ = fs::remove_file(self.pending_file(incident));
+        if self.within(&self.pending_file(incident)).is_ok() {
+            let _ = fs::remove_file(self.pending_file(incident));
+        }
     }
 
     /// Every journal entry, oldest first; unreadable or malformed ones are skipped (they
     /// name no record this tool would write).
     pub fn pending_openings(&self) -> Vec<Pending> {
+        if self.within(&self.pending_file("x")).is_err() {
+            return Vec::new();
+        }
         let Ok(entries) = fs::read_dir(self.path(PENDING)) else { return Vec::new() };
         let mut found: Vec<(SystemTime, Pending)> = entries
             .flatten()

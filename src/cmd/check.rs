@@ -33,6 +33,9 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let book = &ctx.book;
+    for temp in book.remove_stale_temps() {
+        say(&format!("removed {}, a temporary file left by a care command that was killed", temp.display()));
+    }
     if args.fix {
         fix(ctx)?;
     }

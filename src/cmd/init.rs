@@ -11,9 +11,11 @@ use crate::model::config;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  care init trattoria --name \"Trattoria Sol\" --timezone America/New_York")]
 pub struct Args {
-    /// Folder for the book (created if missing; default: the current folder).
-    #[arg(value_name = "DIR", default_value = ".")]
-    pub dir: PathBuf,
+    /// Folder for the book (created if missing; default: the folder given by -C or
+    /// CARE_BOOK, else the current folder). With -C, a relative DIR is taken inside it, as
+    /// `git -C` does.
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
     /// The business's name (default: the folder's name).
     #[arg(long)]
     pub name: Option<String>,
@@ -22,16 +24,31 @@ pub struct Args {
     pub timezone: Option<String>,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+/// Where the book goes: DIR, inside the `-C` folder when relative (like `git -C`); else
+/// the `-C`/`CARE_BOOK` folder; else the current one. `init` runs before any book is
+/// looked for, so it must honour the folder options itself. A DIR given with only
+/// `CARE_BOOK` set wins outright: an environment variable left over from earlier work
+/// must not move an explicit command elsewhere.
+pub fn target(dir: Option<&Path>, book: Option<&Path>, book_on_command_line: bool) -> PathBuf {
+    match (dir, book) {
+        (Some(d), Some(base)) if d.is_relative() && book_on_command_line => base.join(d),
+        (Some(d), _) => d.to_path_buf(),
+        (None, Some(base)) => base.to_path_buf(),
+        (None, None) => PathBuf::from("."),
+    }
+}
+
+pub fn run(args: &Args, book: Option<&Path>, book_on_command_line: bool) -> Result<()> {
+    let dir = target(args.dir.as_deref(), book, book_on_command_line);
     let zone = match &args.timezone {
         Some(z) => z.parse::<chrono_tz::Tz>().map(|_| z.clone()).map_err(|_| {
             Error::Usage(format!("--timezone: unknown zone {z:?}; use an IANA name such as Europe/Rome"))
         })?,
         None => machine_zone(),
     };
-    let name = args.name.clone().unwrap_or_else(|| folder_name(&args.dir));
-    Book::init(&args.dir, &config::template(&name, &zone))?;
-    let dir = args.dir.display();
+    let name = args.name.clone().unwrap_or_else(|| folder_name(&dir));
+    Book::init(&dir, &config::template(&name, &zone))?;
+    let dir = dir.display();
     say(&format!("Created a care book in {dir} (timezone {zone}).\nNext: care -C {dir} customer add \"Ada Lovelace\""));
     Ok(())
 }

@@ -58,7 +58,7 @@ impl Ctx {
 /// Run a parsed command line, writing data to `out`.
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
-        Command::Init(args) => return init::run(args),
+        Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line()),
         Command::SampleBook(args) => return sample_book::run(args),
         Command::Completions(args) => return completions::run(args, out),
         Command::Man(args) => return man::run(args, out),
@@ -87,6 +87,15 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
         Command::Git(c) => git::run(&ctx, c),
     }
+}
+
+/// Whether the book folder came from `-C`/`--book` rather than from `CARE_BOOK` (clap
+/// merges the two into one value).
+fn book_on_command_line() -> bool {
+    std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| {
+        let a = a.to_string_lossy();
+        a.starts_with("-C") || a == "--book" || a.starts_with("--book=")
+    })
 }
 
 fn context(cli: &Cli) -> Result<Ctx> {

@@ -76,6 +76,18 @@ pub fn first_free(base: &str, taken: impl Fn(&str) -> bool) -> String {
     (2..).map(|n| format!("{base}-{n}")).find(|id| !taken(id)).unwrap_or_default()
 }
 
+/// What `care check` (code `id-mismatch`) and every writer say about a record whose id is
+/// not its file name: one message, so the two can never disagree.
+pub fn mismatch_message(id: &str, stem: &str) -> String {
+    format!("id {id:?} differs from the file name {stem:?}; rename the file or correct the id")
+}
+
+/// What `care check` (code `duplicate-id`), the writers and the reports say about a second
+/// record with an id already used by `first`.
+pub fn duplicate_message(id: &str, first: &std::path::Path) -> String {
+    format!("id {id:?} is also used by {}; give one of them another id", first.display())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

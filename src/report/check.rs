@@ -45,6 +45,9 @@ pub struct Read<T> {
 
 /// A file that could not be read or parsed, classified.
 pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
+    if let Some((file, code, message)) = e.file_problem() {
+        return Finding { severity: Severity::Error, file: file.to_path_buf(), line: 1, column: 1, code, message };
+    }
     let (file, line, column, message) = match e {
         Error::Data { path, line, column, message } => (path.clone(), *line, *column, message.clone()),
         Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
@@ -243,22 +246,10 @@ fn ids<'a>(
     }
     if path.file_stem().is_some_and(|s| s != id) {
         let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-        f.add(
-            Severity::Error,
-            path,
-            at,
-            "id-mismatch",
-            format!("id {id:?} differs from the file name {stem:?}; rename the file or correct the id"),
-        );
+        f.add(Severity::Error, path, at, "id-mismatch", id::mismatch_message(id, &stem));
     }
     if let Some(first) = seen.insert(id, path) {
-        f.add(
-            Severity::Error,
-            path,
-            at,
-            "duplicate-id",
-            format!("id {id:?} is also used by {}; give one of them another id", first.display()),
-        );
+        f.add(Severity::Error, path, at, "duplicate-id", id::duplicate_message(id, first));
     }
 }
 

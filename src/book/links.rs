@@ -1,0 +1,122 @@
+//! The book's edge: which paths are inside it. A symlink is followed only when it leads to
+//! a place inside the book, and a record is rewritten only through its own file; checked
+//! by a few `lstat`s per single-record access, never per file of a walk.
+
+use super::*;
+
+impl Book {
+    /// The book's root with every link resolved.
+    pub(super) fn real_root(&self) -> Result<&Path> {
+        if let Some(real) = self.real_root.get() {
+            return Ok(real);
+        }
+        let root = if self.root.as_os_str().is_empty() { Path::new(".") } else { &self.root };
+        let real = fs::canonicalize(root).map_err(|e| Error::io(root, e))?;
+        Ok(self.real_root.get_or_init(|| real))
+    }
+
+    /// Where a symlink leads, if that is inside the book: a link may organise the book,
+    /// but never make it read (or later overwrite) a file elsewhere.
+    pub(super) fn inside(&self, link: &Path) -> Result<PathBuf> {
+        let target = fs::canonicalize(link).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::Dangling { path: link.to_path_buf() },
+            _ => Error::io(link, e),
+        })?;
+        if target.starts_with(self.real_root()?) {
+            Ok(target)
+        } else {
+            Err(Error::Outside { path: link.to_path_buf(), target })
+        }
+    }
+
+    /// Check that no folder between the book's root and `path` is a symlink leading out of
+    /// the book. A few `lstat`s: done for every single-record read and every write, never
+    /// per file of a walk (the walk checks each link it meets instead).
+    pub(super) fn within(&self, path: &Path) -> Result<()> {
+        let Ok(rel) = path.strip_prefix(&self.root) else { return Ok(()) };
+        let parts: Vec<_> = rel.components().collect();
+        let mut at = self.root.clone();
+        for part in &parts[..parts.len().saturating_sub(1)] {
+            at.push(part);
+            if fs::symlink_metadata(&at).is_ok_and(|m| m.file_type().is_symlink()) {
+                self.inside(&at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A record about to be rewritten must be a regular file of its own, reached without
+    /// leaving the book. A symlink to another record is refused, not followed: `check`
+    /// already calls such an alias an error (its id is not its file name, and the id is
+    /// used twice), and a record written through two names would be locked under two
+    /// names, so two writers could miss each other.
+    pub(super) fn rewritable(&self, path: &Path) -> Result<()> {
+        self.within(path)?;
+        let kind = fs::symlink_metadata(path).map_err(|e| Error::io(path, e))?.file_type();
+        if kind.is_symlink() {
+            let target = self.inside(path)?;
+            let shown = match target.strip_prefix(self.real_root()?) {
+                Ok(rel) => rel.display().to_string(),
+                Err(_) => target.display().to_string(),
+            };
+            let id = target.file_stem().unwrap_or_default().to_string_lossy();
+            return Err(Error::Refused(format!(
+                "{} is a symlink to {shown}; care writes a record only through its own file, never through a \
+                 link (the link would be replaced by a copy and the record split in two); nothing was changed. \
+                 Name the record itself ({id}), or replace the link with the file",
+                path.display()
+            )));
+        }
+        if !kind.is_file() {
+            return Err(Error::NotRegular { path: path.to_path_buf(), kind: kind_name(kind) });
+        }
+        Ok(())
+    }
+
+    /// A customer record that `check` calls an error is not written to: its id must be
+    /// its file name, and no other customer file may have that name. Same messages as
+    /// `check`, so the two never disagree.
+    pub(super) fn same_id(&self, path: &Path, text: &str) -> Result<()> {
+        if !path.starts_with(self.path(CUSTOMERS)) {
+            return Ok(());
+        }
+        #[derive(serde::Deserialize)]
+        struct Id {
+            id: Option<String>,
+        }
+        let Some(id) = yaml::parse::<Id>(path, text)?.id else { return Ok(()) };
+        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+        let line = text.lines().position(|l| l.starts_with("id:")).map_or(1, |n| n + 1);
+        if id != stem {
+            return Err(Error::data(path, line, 1, id::mismatch_message(&id, &stem)));
+        }
+        if let Some(other) = self.another_customer_file(path, &id) {
+            return Err(Error::data(path, line, 1, id::duplicate_message(&id, &other)));
+        }
+        Ok(())
+    }
+
+    /// Another file under `customers/` named `id` (`.yaml` or `.yml`), besides `path`. One
+    /// listing of `customers/` (types from the listing, no stat, no path built per file);
+    /// only sub-folders, rare, are walked: a single-record write stays fast on a big book.
+    pub(super) fn another_customer_file(&self, path: &Path, id: &str) -> Option<PathBuf> {
+        let dir = self.path(CUSTOMERS);
+        let named = |p: &Path| p != path && is_record_name(p.as_os_str()) && stem_bytes(p) == id.as_bytes();
+        let mut found: Vec<PathBuf> = Vec::new();
+        for entry in fs::read_dir(&dir).ok()?.flatten() {
+            let name = entry.file_name();
+            let Ok(kind) = entry.file_type() else { continue };
+            if is_hidden(&name) {
+                continue;
+            }
+            if kind.is_dir() || kind.is_symlink() {
+                let (files, _) = self.walk(&entry.path(), Some(kind), &[]);
+                found.extend(files.into_iter().filter(|p| named(p)));
+            } else if named(&dir.join(&name)) {
+                found.push(dir.join(name));
+            }
+        }
+        found.sort_unstable_by(|a, b| path_order(a, b));
+        found.into_iter().next()
+    }
+}

@@ -1,0 +1,129 @@
+//! The lock that serialises writers of one record: an advisory lock on a sidecar file
+//! (the rename replaces the record's inode), naming its holder, waited for only so long.
+
+use super::*;
+
+/// How long a writer waits for a record's lock: `CARE_LOCK_TIMEOUT` (`10s`, `500ms`,
+/// `2m`, or seconds), else 10 seconds — long enough for any real write to finish, short
+/// enough that a cron job behind a stopped process fails instead of hanging.
+pub(super) fn lock_timeout() -> Duration {
+    const DEFAULT: Duration = Duration::from_secs(10);
+    let Some(value) = std::env::var_os("CARE_LOCK_TIMEOUT") else { return DEFAULT };
+    let text = value.to_string_lossy().trim().to_ascii_lowercase();
+    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = text.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = text.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (text.as_str(), 1.0)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n >= 0.0 && n.is_finite() => Duration::from_secs_f64((n * scale).min(86_400.0)),
+        _ => {
+            crate::output::warn(&format!(
+                "CARE_LOCK_TIMEOUT={text:?} is not a duration (e.g. 10s, 500ms, 2m); waiting the default 10s"
+            ));
+            DEFAULT
+        }
+    }
+}
+
+/// Who this process is, written into a lock it holds so that a writer left waiting can
+/// name it: pid, host and command line.
+pub(super) fn holder_line() -> String {
+    let host = fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "this machine".into());
+    let command: Vec<String> = std::env::args().collect();
+    let mut command = command.join(" ");
+    if command.len() > 200 {
+        let mut end = 200;
+        while !command.is_char_boundary(end) {
+            end -= 1;
+        }
+        command.truncate(end);
+        command.push('…');
+    }
+    format!("pid {} on {host}: {command}\n", std::process::id())
+}
+
+/// What a lock file says about its holder, made safe to print (it is a file in the book,
+/// which anyone with write access could have filled with escape sequences).
+pub(super) fn holder_of(lock: &Path) -> Option<String> {
+    let text = fs::read_to_string(lock).ok()?;
+    let line: String = text.lines().next()?.chars().take(300).map(|c| if c.is_control() { '?' } else { c }).collect();
+    (!line.trim().is_empty()).then_some(line)
+}
+
+/// An exclusive advisory lock on a record's sidecar lock file, released on drop.
+#[derive(Debug)]
+pub(super) struct Lock(File);
+
+impl Lock {
+    pub(super) fn open(path: &Path) -> Result<(PathBuf, File)> {
+        let lock_path = sidecar(path, "lock");
+        let mut options = OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        // Never through a link: a planted `.NAME.yaml.lock` link must not make the holder
+        // line land in a file elsewhere.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32);
+        }
+        let file = options.open(&lock_path).map_err(|e| write_error(&lock_path, e))?;
+        Ok((lock_path, file))
+    }
+
+    /// Wait for the lock, like git's `index.lock` or SQLite's busy timeout: after a second
+    /// say on stderr whom we wait for, and give up after the lock timeout.
+    pub(super) fn acquire(path: &Path) -> Result<Lock> {
+        let (lock_path, file) = Lock::open(path)?;
+        let timeout = lock_timeout();
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
+            }
+            let waited = start.elapsed();
+            if waited >= timeout {
+                return Err(Error::LockTimeout { lock: lock_path.clone(), holder: holder_of(&lock_path), waited });
+            }
+            if !told && waited >= Duration::from_secs(1) {
+                told = true;
+                let by = holder_of(&lock_path).map(|h| format!(", held by {h}")).unwrap_or_default();
+                crate::output::warn(&format!(
+                    "waiting for the lock {}{by}; giving up after {:.0?} (CARE_LOCK_TIMEOUT)",
+                    lock_path.display(),
+                    timeout
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20).min(timeout - waited));
+        }
+        // Whoever waits next can name us. A failure here only costs that message.
+        let _ = file.set_len(0);
+        let _ = (&file).write_all(holder_line().as_bytes());
+        Ok(Lock(file))
+    }
+
+    /// The lock if it is free right now, else `None` (for cleaning up, never worth a wait).
+    pub(super) fn try_acquire(path: &Path) -> Option<Lock> {
+        let (_, file) = Lock::open(path).ok()?;
+        file.try_lock().ok()?;
+        Some(Lock(file))
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}

@@ -1,0 +1,206 @@
+//! Reading records: one by path, or every record of a kind in parallel, and incidents
+//! folded through the index so book-wide reports keep no record in memory.
+
+use super::*;
+
+impl Book {
+    /// Read and parse every record of a kind. Broken files are collected, not fatal.
+    pub fn load<T: DeserializeOwned + Send>(&self, sub: &str) -> Loaded<T> {
+        self.load_with(sub, yaml::parse::<T>)
+    }
+
+    /// Read every record of a kind and turn each file's text into a `T` with `parse`, on
+    /// all cores; the records come back in the book's order.
+    pub fn load_with<T: Send>(&self, sub: &str, parse: impl Fn(&Path, &str) -> Result<T> + Sync) -> Loaded<T> {
+        let (files, mut problems) = self.record_files(sub);
+        let parts = par_fold(&files, Vec::new, |found: &mut Vec<(usize, Result<T>)>, i, path| {
+            found.push((i, read_text(path).and_then(|text| parse(path, &text))));
+        });
+        let mut all: Vec<(usize, Result<T>)> = parts.into_iter().flatten().collect();
+        all.sort_by_key(|(i, _)| *i);
+        let mut records = Vec::with_capacity(files.len());
+        for ((_, result), path) in all.into_iter().zip(files) {
+            match result {
+                Ok(record) => records.push((path, record)),
+                Err(e) => problems.push(e),
+            }
+        }
+        Loaded { records, problems }
+    }
+
+    /// Fold every incident, as reports see it, into per-core accumulators: through the
+    /// index in `.care/cache` where it is still true of the file, else by reading the file
+    /// (and then refreshing the index). Memory stays small: no incident is kept.
+    pub fn fold_incidents<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
+    ) -> (Vec<A>, Vec<Error>) {
+        let (files, mut problems) = self.record_files(INCIDENTS);
+        // An incident id used twice is counted once: the copy whose file name is the id,
+        // the first in path order; every other copy is a problem, as `check` says. Names
+        // are compared up front (a hash of each name: a few ms on 100,000 files); a file
+        // whose id is not its name is rare and set aside until all names are known.
+        let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(files.len());
+        let mut duplicate = vec![false; files.len()];
+        for (i, path) in files.iter().enumerate() {
+            if let Some(&j) = first.get(stem_bytes(path)) {
+                duplicate[i] = true;
+                let id = String::from_utf8_lossy(stem_bytes(path));
+                problems.push(Error::data(path, 1, 1, id::duplicate_message(&id, &files[j])));
+            } else {
+                first.insert(stem_bytes(path), i);
+            }
+        }
+        let index = index::Index::open(self);
+        let parts = par_fold(
+            &files,
+            || (init(), index.run(), Vec::new(), Vec::new()),
+            |(acc, run, errors, aside), i, path| {
+                if duplicate[i] {
+                    return;
+                }
+                let own_name = |d: &index::Digest| d.incident.id.as_bytes() == stem_bytes(path);
+                if let Some(digest) = index.lookup(path, run) {
+                    return if own_name(&digest) {
+                        fold(acc, &digest.incident, &digest.fields)
+                    } else {
+                        aside.push((i, digest))
+                    };
+                }
+                match read_text(path)
+                    .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS))
+                {
+                    Ok((incident, fields)) => {
+                        let digest = index::Digest { incident: incident.digest(), fields };
+                        run.push(&index, path, &digest);
+                        if own_name(&digest) {
+                            fold(acc, &digest.incident, &digest.fields);
+                        } else {
+                            aside.push((i, digest));
+                        }
+                    }
+                    Err(e) => errors.push((i, e)),
+                }
+            },
+        );
+        let mut accumulators = Vec::new();
+        let mut runs = Vec::new();
+        let mut errors = Vec::new();
+        let mut aside = Vec::new();
+        for (acc, run, e, a) in parts {
+            accumulators.push(acc);
+            runs.push(run);
+            errors.extend(e);
+            aside.extend(a);
+        }
+        aside.sort_by_key(|(i, _)| *i);
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, digest) in aside {
+            let id = &digest.incident.id;
+            match first.get(id.as_bytes()).or(seen.get(id)) {
+                Some(&j) => errors.push((i, Error::data(&files[i], 1, 1, id::duplicate_message(id, &files[j])))),
+                None => {
+                    seen.insert(id.clone(), i);
+                    fold(&mut accumulators[0], &digest.incident, &digest.fields);
+                }
+            }
+        }
+        errors.sort_by_key(|(i, _)| *i);
+        problems.extend(errors.into_iter().map(|(_, e)| e));
+        index.refresh(self, runs);
+        (accumulators, problems)
+    }
+
+    pub fn customers(&self) -> Loaded<Customer> {
+        self.load(CUSTOMERS)
+    }
+
+    /// Every incident, each id once, by the rule `fold_incidents` keeps: the copy whose
+    /// file name is its id, the first in path order; other copies are problems.
+    pub fn incidents(&self) -> Loaded<Incident> {
+        let Loaded { records, mut problems } = self.load::<Incident>(INCIDENTS);
+        let own_name = |(path, i): &(PathBuf, Incident)| i.id.as_bytes() == stem_bytes(path);
+        let mut first: HashMap<&str, &Path> = HashMap::with_capacity(records.len());
+        let mut keep = vec![true; records.len()];
+        for pass_own_name in [true, false] {
+            for (n, record) in records.iter().enumerate().filter(|(_, r)| own_name(r) == pass_own_name) {
+                let (path, incident) = record;
+                match first.get(incident.id.as_str()) {
+                    Some(earlier) => {
+                        keep[n] = false;
+                        problems.push(Error::data(path, 1, 1, id::duplicate_message(&incident.id, earlier)));
+                    }
+                    None => {
+                        first.insert(&incident.id, path);
+                    }
+                }
+            }
+        }
+        drop(first);
+        let records = records.into_iter().zip(keep).filter_map(|(r, k)| k.then_some(r)).collect();
+        Loaded { records, problems }
+    }
+
+    /// Read one record by path.
+    pub fn read<T: DeserializeOwned>(&self, path: &Path) -> Result<T> {
+        yaml::parse(path, &self.read_text(path)?)
+    }
+
+    /// A record's text, refusing a symlink (to the file or a folder above it) that leads
+    /// out of the book.
+    pub fn read_text(&self, path: &Path) -> Result<String> {
+        self.within(path)?;
+        if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            self.inside(path)?;
+        }
+        read_text(path)
+    }
+}
+
+/// Read a file given on the command line (`-`: stdin), such as a spreadsheet to import.
+pub fn read_input(path: &Path) -> Result<String> {
+    let mut bytes = Vec::new();
+    if path == Path::new("-") {
+        std::io::stdin().read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    } else {
+        bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    }
+    utf8(path, bytes)
+}
+
+/// Read a record's text: bounded in size, and valid UTF-8 or an error saying where not.
+pub fn read_text(path: &Path) -> Result<String> {
+    // Opened without blocking, then asked what it is: opening a FIFO for reading would
+    // otherwise wait forever for a writer. Nothing but a regular file is read.
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
+    }
+    let file = options.open(path).map_err(|e| Error::io(path, e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::data(path, 1, 1, "is a folder, not a record file"));
+    }
+    if !meta.is_file() {
+        return Err(Error::NotRegular { path: path.to_path_buf(), kind: kind_name(meta.file_type()) });
+    }
+    yaml::check_size(path, usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
+    let mut bytes = Vec::new();
+    file.take(yaml::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
+    yaml::check_size(path, bytes.len())?;
+    utf8(path, bytes)
+}
+
+/// Bytes as text, or an error naming the line and column of the first invalid byte.
+pub(super) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|e| {
+        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+        Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)")
+    })
+}

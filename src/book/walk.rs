@@ -1,0 +1,254 @@
+//! Walking the book: every record file under `customers/` or `incidents/`, in a stable
+//! order, on all cores, reporting what cannot be read (a link out of the book, a FIFO, a
+//! folder named like a record) instead of stopping.
+
+use super::*;
+
+impl Book {
+    /// Every record file under `customers/` or `incidents/`, in a stable order.
+    pub fn record_files(&self, sub: &str) -> (Vec<PathBuf>, Vec<Error>) {
+        let dir = self.path(sub);
+        let mut problems = Vec::new();
+        match fs::symlink_metadata(&dir) {
+            Err(_) => return (Vec::new(), Vec::new()),
+            Ok(m) if m.file_type().is_symlink() => {
+                // `customers/` itself may be a link, but only to a folder in the book.
+                if let Err(e) = self.inside(&dir) {
+                    return (Vec::new(), vec![e]);
+                }
+            }
+            Ok(_) => {}
+        }
+        // The folders two levels down (incidents/YYYY/MM) are walked on all cores; the
+        // result is in the same order as one walk of the whole tree. The type each entry
+        // has comes with the folder listing, so no file costs a `stat` of its own here.
+        let mut units = Vec::new();
+        for (top, kind) in sorted_children(&dir, &mut problems) {
+            if kind.is_some_and(|k| k.is_dir()) && !is_record_name(top.as_os_str()) {
+                units.extend(sorted_children(&top, &mut problems));
+            } else {
+                units.push((top, kind));
+            }
+        }
+        let parts = par_fold(&units, Vec::new, |found: &mut Vec<(usize, Vec<PathBuf>, Vec<Error>)>, i, unit| {
+            let (files, errors) = self.walk(&unit.0, unit.1, &[]);
+            found.push((i, files, errors));
+        });
+        let mut parts: Vec<_> = parts.into_iter().flatten().collect();
+        parts.sort_by_key(|(i, _, _)| *i);
+        let mut files = Vec::with_capacity(parts.iter().map(|(_, f, _)| f.len()).sum());
+        for (_, f, e) in parts {
+            files.extend(f);
+            problems.extend(e);
+        }
+        (files, problems)
+    }
+
+    /// The record files at or under `start` (a file or a folder of type `kind`, when the
+    /// listing told it), in name order. `links` are the folders reached through symlinks on
+    /// the way here, so a link back to one of them is a loop, not an endless walk.
+    pub(super) fn walk(
+        &self,
+        start: &Path,
+        kind: Option<fs::FileType>,
+        links: &[PathBuf],
+    ) -> (Vec<PathBuf>, Vec<Error>) {
+        let mut files = Vec::new();
+        let mut problems = Vec::new();
+        let kind = match kind {
+            Some(k) => k,
+            None => match fs::symlink_metadata(start) {
+                Ok(m) => m.file_type(),
+                Err(e) => return (files, vec![Error::io(start, e)]),
+            },
+        };
+        if kind.is_symlink() {
+            self.follow(start, links, &mut files, &mut problems);
+            files.sort_unstable_by(|a, b| path_order(a, b));
+            return (files, problems);
+        }
+        if !kind.is_dir() {
+            if is_record_name(start.as_os_str()) {
+                if kind.is_file() {
+                    files.push(start.to_path_buf());
+                } else {
+                    problems.push(Error::NotRegular { path: start.to_path_buf(), kind: kind_name(kind) });
+                }
+            }
+            return (files, problems);
+        }
+        let mut skip: Vec<PathBuf> = Vec::new();
+        // Unsorted here; sorted once below by bytes (walkdir's own sort re-parses each
+        // path's name for every comparison, a tenth of a whole run on a big book). Links are
+        // not followed by walkdir: each is checked below, once, before anything behind it
+        // is read.
+        let walk = WalkDir::new(start).into_iter().filter_entry(|e| !is_hidden(e.file_name()));
+        for entry in walk {
+            if entry.as_ref().is_ok_and(|e| skip.iter().any(|s| e.path().starts_with(s))) {
+                continue;
+            }
+            match entry {
+                Ok(e) if e.file_type().is_dir() && is_record_name(e.file_name()) => {
+                    problems.push(Error::data(e.path(), 1, 1, "is a folder named like a record; rename it"));
+                    skip.push(e.into_path());
+                }
+                Ok(e) if e.file_type().is_dir() => {}
+                Ok(e) if e.file_type().is_symlink() => self.follow(e.path(), links, &mut files, &mut problems),
+                Ok(e) if is_record_name(e.file_name()) && e.file_type().is_file() => files.push(e.into_path()),
+                Ok(e) if is_record_name(e.file_name()) => {
+                    problems.push(Error::NotRegular { path: e.path().to_path_buf(), kind: kind_name(e.file_type()) })
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let path = e.path().unwrap_or(start).to_path_buf();
+                    problems.push(Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("loop"))));
+                }
+            }
+        }
+        files.sort_unstable_by(|a, b| path_order(a, b));
+        (files, problems)
+    }
+
+    /// A symlink met while walking: a record file or a folder inside the book is read
+    /// through it; one leading out of the book, to nothing, or back into itself is a
+    /// problem, and nothing behind it is read. Links are rare, so resolving each is cheap.
+    pub(super) fn follow(&self, link: &Path, links: &[PathBuf], files: &mut Vec<PathBuf>, problems: &mut Vec<Error>) {
+        let record = is_record_name(link.as_os_str());
+        let target = match self.inside(link) {
+            Ok(t) => t,
+            // A dangling link not named like a record may be anything; it is not ours.
+            Err(Error::Dangling { .. }) if !record => return,
+            Err(e) => return problems.push(e),
+        };
+        let kind = match fs::metadata(&target) {
+            Ok(m) => m.file_type(),
+            Err(e) => return problems.push(Error::io(link, e)),
+        };
+        if kind.is_dir() {
+            let here = link.parent().and_then(|p| fs::canonicalize(p).ok());
+            if links.contains(&target) || here.is_some_and(|h| h.starts_with(&target)) {
+                return problems.push(Error::data(
+                    link,
+                    1,
+                    1,
+                    "a symlink to a folder that contains it (a loop); remove the link",
+                ));
+            }
+            let mut chain = links.to_vec();
+            chain.push(target);
+            let (found, errors) = self.walk_linked(link, &chain);
+            files.extend(found);
+            problems.extend(errors);
+        } else if !record {
+        } else if kind.is_file() {
+            files.push(link.to_path_buf());
+        } else {
+            problems.push(Error::NotRegular { path: link.to_path_buf(), kind: kind_name(kind) });
+        }
+    }
+
+    /// Walk a folder reached through a checked link (walkdir follows its start).
+    pub(super) fn walk_linked(&self, link: &Path, links: &[PathBuf]) -> (Vec<PathBuf>, Vec<Error>) {
+        match fs::metadata(link) {
+            Ok(m) => self.walk(link, Some(m.file_type()), links),
+            Err(e) => (Vec::new(), vec![Error::io(link, e)]),
+        }
+    }
+}
+
+/// Run `work` on every file on all cores. Files are handed out in small chunks from a
+/// shared counter, so a slow file does not leave a core idle; each thread folds into its
+/// own accumulator, and the caller merges them (order-independent by construction).
+pub(super) fn par_fold<A: Send, F: Sync>(
+    files: &[F],
+    init: impl Fn() -> A + Sync,
+    work: impl Fn(&mut A, usize, &F) + Sync,
+) -> Vec<A> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    // Small chunks for a few big jobs (folders), chunks of 64 for many small ones (files).
+    let chunk = (files.len() / (cores * 8)).clamp(1, 64);
+    let threads = cores.min(files.len().div_ceil(chunk)).max(1);
+    let next = AtomicUsize::new(0);
+    let run = || {
+        let mut acc = init();
+        loop {
+            let start = next.fetch_add(chunk, Ordering::Relaxed);
+            if start >= files.len() {
+                return acc;
+            }
+            for (i, path) in files.iter().enumerate().skip(start).take(chunk) {
+                work(&mut acc, i, path);
+            }
+        }
+    };
+    if threads == 1 {
+        return vec![run()];
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads).map(|_| s.spawn(run)).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
+}
+
+/// Paths in the order a walk sorted by name gives (folder by folder): bytes, with the
+/// separator taken as the smallest of all.
+pub(super) fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
+    a.as_os_str().as_encoded_bytes().iter().map(key).cmp(b.as_os_str().as_encoded_bytes().iter().map(key))
+}
+
+/// The entries of a folder that are not hidden, by name; a folder that cannot be read is
+/// a problem, not a stop.
+pub(super) fn sorted_children(dir: &Path, problems: &mut Vec<Error>) -> Vec<(PathBuf, Option<fs::FileType>)> {
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            let mut children: Vec<(PathBuf, Option<fs::FileType>)> = entries
+                .flatten()
+                .filter(|e| !is_hidden(&e.file_name()))
+                .map(|e| (e.path(), e.file_type().ok()))
+                .collect();
+            children.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
+            children
+        }
+        Err(e) => {
+            problems.push(Error::io(dir, e));
+            Vec::new()
+        }
+    }
+}
+
+pub(super) fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.to_string_lossy().starts_with('.')
+}
+
+pub(super) fn is_record_name(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// A file name without its `.yaml`/`.yml`, as bytes: an incident's id when it is named
+/// as the book names it.
+pub(super) fn stem_bytes(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let name = bytes.rsplit(|&b| b == b'/').next().unwrap_or(bytes);
+    name.strip_suffix(b".yaml").or_else(|| name.strip_suffix(b".yml")).unwrap_or(name)
+}
+
+/// What a file that is not a regular file or a folder is, for messages.
+pub(super) fn kind_name(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "device";
+        }
+    }
+    if kind.is_dir() { "folder" } else { "special file" }
+}

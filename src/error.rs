@@ -34,6 +34,8 @@ pub enum Error {
     Io { path: PathBuf, source: io::Error },
     /// A request the book refuses (an existing book, a taken id, ...).
     Refused(String),
+    /// A new record's file is already there (another process took the id first).
+    Exists(PathBuf),
     /// Output was produced, but some files could not be read; they were reported as they came.
     Skipped(usize),
     /// Nothing wrong, but the status must say something: `FOUND` (`followup due --exit-code`).
@@ -107,6 +109,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(msg) | Error::NotFound(msg) | Error::Refused(msg) => f.write_str(msg),
+            Error::Exists(path) => write!(f, "{} already exists; nothing was changed", path.display()),
             Error::NoBook(start) => write!(
                 f,
                 "no book found in {} or any folder above it (no care.yaml); \

@@ -42,11 +42,13 @@ use crate::model::{Config, Customer, Incident, id};
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
+mod create;
 mod find;
 mod index;
 mod links;
 mod lock;
 mod pending;
+mod plan;
 mod read;
 mod walk;
 mod write;

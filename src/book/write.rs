@@ -116,7 +116,7 @@ pub fn write_fresh(path: &Path, text: &str) -> Result<()> {
 pub(super) fn create_new(path: &Path, text: &str) -> Result<()> {
     // lstat: a link, even one to nothing, is something that exists.
     if fs::symlink_metadata(path).is_ok() {
-        return Err(Error::Refused(format!("{} already exists; nothing was changed", path.display())));
+        return Err(Error::Exists(path.to_path_buf()));
     }
     write_atomic(path, text)
 }

@@ -6,8 +6,8 @@ use regex::Regex;
 
 use crate::cmd::{Ctx, commit, parse_date, report_problems, text_arg};
 use crate::error::{Error, Result};
+use crate::model::Customer;
 use crate::model::customer::Contact;
-use crate::model::{Customer, id};
 use crate::{output, report, yaml};
 
 #[derive(Debug, clap::Subcommand)]
@@ -77,26 +77,8 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
         lifetime_value: args.value,
         ..Customer::new("", name)
     };
-    if let Some(given) = &args.id {
-        id::check_customer_id(given).map_err(Error::Usage)?;
-        if ctx.book.customer_file(given).is_some() {
-            return Err(Error::Refused(format!("customer id {given:?} is taken; choose another with --id")));
-        }
-        customer.id = given.clone();
-        ctx.book.create(&ctx.book.customer_path(given), &yaml::to_string(&customer)?)?;
-    } else {
-        // Two people adding "Ada" at once: the loser of the race takes the next number.
-        let base = id::slug(&customer.name);
-        let mut attempts = 0;
-        loop {
-            customer.id = id::first_free(&base, |id| ctx.book.customer_file(id).is_some());
-            match ctx.book.create(&ctx.book.customer_path(&customer.id), &yaml::to_string(&customer)?) {
-                Err(Error::Refused(_)) if attempts < 20 => attempts += 1,
-                other => break other?,
-            }
-        }
-    }
-    commit(ctx, &[ctx.book.customer_path(&customer.id)], &format!("customer add {}", customer.id));
+    let path = ctx.book.create_customer(&mut customer, args.id.as_deref(), yaml::to_string)?;
+    commit(ctx, &[path], &format!("customer add {}", customer.id));
     writeln!(out, "{}", customer.id)?;
     Ok(())
 }

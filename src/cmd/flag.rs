@@ -1,7 +1,7 @@
 //! `care flag`: raise a flag on a customer's file, or clear one. Flags are never deleted:
 //! a cleared flag keeps its text, with who cleared it and when.
 
-use crate::cmd::{Ctx, commit, parse_next, say, text_arg};
+use crate::cmd::{Ctx, commit, incident_for, parse_next, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Flag};
 
@@ -110,15 +110,4 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The canonical id of the incident an entry is linked to, checked to exist; a warning if
-/// it belongs to another customer.
-pub fn incident_for(ctx: &Ctx, query: Option<&str>, customer: &Customer) -> Result<Option<String>> {
-    let Some(query) = query else { return Ok(None) };
-    let (_, incident) = ctx.book.find_incident(query)?;
-    if incident.customer != customer.id {
-        crate::output::warn(&format!("incident {} is about {}, not {}", incident.id, incident.customer, customer.id));
-    }
-    Ok(Some(incident.id))
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, commit, parse_next, parse_past, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, commit, mind_the_words, parse_next, parse_past, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, FOUND, Result};
 use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
@@ -128,14 +128,11 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
         None => book.clock.now(),
     };
     let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
-    super::lexicon::mind_the_words(ctx, note.as_deref());
+    mind_the_words(ctx, note.as_deref());
     let done = Done { at, by: ctx.by()?.to_string(), how: args.how.clone(), note };
     let (path, incident) = book.find_incident(&args.id)?;
-    let plan = book.edit(&path, |current: &Incident, doc| {
-        let plan = recovery::done(current, args.kind.as_deref(), done, &book.config.followup, &book.clock)
-            .map_err(Error::Refused)?;
-        super::recover::apply(doc, &plan)?;
-        Ok(plan)
+    let plan = book.apply_plan(&path, |current| {
+        recovery::done(current, args.kind.as_deref(), done, &book.config.followup, &book.clock).map_err(Error::Refused)
     })?;
     let kinds: Vec<&str> = plan
         .changes
@@ -155,8 +152,8 @@ fn add(ctx: &Ctx, args: &AddArgs) -> Result<()> {
     let due = parse_next(ctx, "--due", &args.due)?;
     let followup = Followup { kind: CUSTOM.into(), due, how: None, text: Some(text), done: None, missed_by: None };
     let (path, incident) = ctx.book.find_incident(&args.id)?;
-    let plan = Plan { changes: vec![Change::Schedule(followup)], warnings: vec![] };
-    ctx.book.edit(&path, |_: &Incident, doc| super::recover::apply(doc, &plan))?;
+    let plan =
+        ctx.book.apply_plan(&path, |_| Ok(Plan { changes: vec![Change::Schedule(followup)], warnings: vec![] }))?;
     commit(ctx, &[path], &format!("followup add {}: due {}", incident.id, crate::time::rfc3339(&due)));
     report(ctx, &incident, &plan);
     Ok(())

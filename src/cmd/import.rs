@@ -309,16 +309,14 @@ fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &
 fn create(ctx: &Ctx, row: &Row) -> Result<String> {
     let mut customer = row.customer.clone();
     customer.since = customer.since.or_else(|| Some(ctx.book.clock.today()));
-    let base = row.id.clone().unwrap_or_else(|| id::slug(&customer.name));
-    customer.id = match &row.id {
-        Some(id) => id.clone(),
-        None => id::first_free(&base, |id| ctx.book.customer_file(id).is_some()),
+    let render = |c: &Customer| {
+        let mut doc = yaml::Doc::new(c)?;
+        for (key, value) in &row.fields {
+            doc.set(key, value)?;
+        }
+        doc.render()
     };
-    let mut doc = yaml::Doc::new(&customer)?;
-    for (key, value) in &row.fields {
-        doc.set(key, value)?;
-    }
-    ctx.book.create(&ctx.book.customer_path(&customer.id), &doc.render()?)?;
+    ctx.book.create_customer(&mut customer, row.id.as_deref(), render)?;
     Ok(customer.id)
 }
 

@@ -64,11 +64,3 @@ pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
         }
     }
 }
-
-/// Warn, on stderr, about banished phrases in a note being recorded.
-pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
-    let (Some(note), Ok(rules)) = (note, lexicon::rules(&ctx.book.config.lexicon)) else { return };
-    for hit in lexicon::check(note, &rules) {
-        output::warn(&format!("\"{}\": {} Try: \"{}\"", hit.phrase, hit.why, hit.instead));
-    }
-}

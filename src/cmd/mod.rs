@@ -200,3 +200,22 @@ pub fn text_arg(what: &str, value: &str) -> Result<String> {
 }
 
 pub(crate) use output::say;
+
+/// The canonical id of the incident an entry is linked to, checked to exist; a warning if
+/// it belongs to another customer.
+pub fn incident_for(ctx: &Ctx, query: Option<&str>, customer: &crate::model::Customer) -> Result<Option<String>> {
+    let Some(query) = query else { return Ok(None) };
+    let (_, incident) = ctx.book.find_incident(query)?;
+    if incident.customer != customer.id {
+        crate::output::warn(&format!("incident {} is about {}, not {}", incident.id, incident.customer, customer.id));
+    }
+    Ok(Some(incident.id))
+}
+
+/// Warn, on stderr, about banished phrases in a note being recorded.
+pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
+    let (Some(note), Ok(rules)) = (note, crate::model::lexicon::rules(&ctx.book.config.lexicon)) else { return };
+    for hit in crate::model::lexicon::check(note, &rules) {
+        output::warn(&format!("\"{}\": {} Try: \"{}\"", hit.phrase, hit.why, hit.instead));
+    }
+}

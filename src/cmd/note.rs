@@ -1,6 +1,6 @@
 //! `care note`: add to a customer's permanent record.
 
-use crate::cmd::{Ctx, commit, parse_past, say, text_arg};
+use crate::cmd::{Ctx, commit, incident_for, parse_past, say, text_arg};
 use crate::error::Result;
 use crate::model::{Customer, Entry, Section};
 
@@ -59,7 +59,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         None => ctx.book.clock.now(),
     };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
-    let incident = super::flag::incident_for(ctx, args.incident.as_deref(), &customer)?;
+    let incident = incident_for(ctx, args.incident.as_deref(), &customer)?;
     let entry =
         Entry { text, at: Some(at), by: ctx.by()?.to_string(), incident, critical: args.critical, retired: None };
     ctx.book.edit(&path, |_: &Customer, doc| doc.push(section.key(), &entry))?;

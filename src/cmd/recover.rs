@@ -3,14 +3,13 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cmd::{Ctx, commit, parse_past, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, commit, mind_the_words, parse_past, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
+use crate::model::Customer;
 use crate::model::incident::{Incident, Recovery, Step};
-use crate::model::recovery::{self, Change, Plan, StepKind};
-use crate::model::{Customer, id};
+use crate::model::recovery::{self, Change, StepKind};
 use crate::output::{self, Format, Style, warn};
 use crate::report::{briefing, incidents};
-use crate::{book::Book, yaml};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -170,7 +169,7 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     // is completed by the next `recover open` or `care check --fix`, and the customer's
     // card shows the incident meanwhile.
     book.complete_openings(by);
-    create_incident(book, &mut incident)?;
+    book.create_incident(&mut incident)?;
     let opening = recovery::opening(&incident, by, book.config.flag_days, &book.clock);
     book.add_opening(&customer_path, &opening).map_err(|e| {
         let (c, i) = (&customer.id, &incident.id);
@@ -188,25 +187,6 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
 
     let (_, customer) = book.find_customer(&customer.id)?;
     brief(ctx, &customer, &incident)
-}
-
-/// Write a new incident under a fresh id; a clash (vanishingly rare) draws another. The
-/// journal entry is written first, so no incident exists without one until it is linked.
-fn create_incident(book: &Book, incident: &mut Incident) -> Result<()> {
-    let day = incident.opened.with_timezone(&book.clock.tz).date_naive();
-    for _ in 0..5 {
-        incident.id = id::incident_id(day, id::random());
-        book.begin_opening(&incident.id, &incident.customer)?;
-        match book.create(&book.incident_path(&incident.id), &yaml::to_string(incident)?) {
-            Err(Error::Refused(_)) => book.end_opening(&incident.id),
-            Err(e) => {
-                book.end_opening(&incident.id);
-                return Err(e);
-            }
-            Ok(()) => return Ok(()),
-        }
-    }
-    Err(Error::Refused("could not find a free incident id; try again".into()))
 }
 
 /// The briefing on stderr while the customer is still in front of you: what to remember
@@ -250,14 +230,11 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
         }
         step.value = extra.value;
     }
-    super::lexicon::mind_the_words(ctx, step.note.as_deref());
+    mind_the_words(ctx, step.note.as_deref());
     let (path, incident) = book.find_incident(&args.id)?;
-    let warnings = book.edit(&path, |current: &Incident, doc| {
-        let plan =
-            recovery::step(current, kind, step, args.amend, &book.config.followup, book.config.discretion, &book.clock)
-                .map_err(Error::Refused)?;
-        apply(doc, &plan)?;
-        Ok(plan)
+    let warnings = book.apply_plan(&path, |current| {
+        recovery::step(current, kind, step, args.amend, &book.config.followup, book.config.discretion, &book.clock)
+            .map_err(Error::Refused)
     })?;
     commit(ctx, &[path], &format!("recover {} {}", verb(kind), incident.id));
     for w in &warnings.warnings {
@@ -285,23 +262,6 @@ fn verb(kind: StepKind) -> &'static str {
         StepKind::Extra => "extra",
         StepKind::Close => "close",
     }
-}
-
-/// Carry out a plan on an incident file.
-pub fn apply(doc: &mut yaml::Doc, plan: &Plan) -> Result<()> {
-    for change in &plan.changes {
-        match change {
-            Change::Step(kind, step) => doc.set_in_map("recovery", kind.field(), step)?,
-            Change::Done { index, done, missed_by } => {
-                doc.set_in_item("followups", *index, "done", done)?;
-                if let Some(m) = missed_by {
-                    doc.set_in_item("followups", *index, "missed_by", m)?;
-                }
-            }
-            Change::Schedule(f) => doc.push("followups", f)?,
-        }
-    }
-    Ok(())
 }
 
 fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {

@@ -645,6 +645,9 @@ mod tests {
         assert_eq!(json, "{\"critical\":true,\"tags\":[\"kitchen\",\"=wait\"]}\n{\"critical\":false,\"tags\":[]}\n");
         assert_eq!(render(&style(Format::Csv), &rows), "critical,tags\nyes,kitchen;=wait\n,\n");
         let table = render(&style(Format::Table), &rows);
-        assert!(table.lines().nth(1).is_some_and(|l| l.trim_start().starts_with("yes") && l.ends_with("kitchen, =wait")), "{table}");
+        assert!(
+            table.lines().nth(1).is_some_and(|l| l.trim_start().starts_with("yes") && l.ends_with("kitchen, =wait")),
+            "{table}"
+        );
     }
 }

@@ -106,7 +106,10 @@ fn each_site_gets_its_own_list_in_every_format_with_the_same_syntax() {
     assert_eq!(flags.len(), 1);
     assert_eq!(flags[0]["customer"], "bob-adams");
     // Trends counts the same incidents.
-    assert_eq!(book.ok(&["trends", "--by", "location", "--where", "region=east"]), "location,count,share\nuptown,1,1\n");
+    assert_eq!(
+        book.ok(&["trends", "--by", "location", "--where", "region=east"]),
+        "location,count,share\nuptown,1,1\n"
+    );
 }
 
 #[test]
@@ -159,7 +162,11 @@ fn a_bad_filter_is_a_usage_error_that_says_how_to_write_one() {
             let mut args = list.to_vec();
             args.extend(["--where", bad]);
             let out = book.fails(&args, 2);
-            assert!(out.stderr.contains("FIELD=VALUE") || out.stderr.contains("not a valid regex"), "{args:?}: {}", out.stderr);
+            assert!(
+                out.stderr.contains("FIELD=VALUE") || out.stderr.contains("not a valid regex"),
+                "{args:?}: {}",
+                out.stderr
+            );
         }
         let mut args = list.to_vec();
         args.extend(["--where", "regoin=east"]);

@@ -108,7 +108,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(re) = &args.grep {
         query.conds.push(format!("text~{re}").parse().map_err(|e| Error::Usage(format!("--grep: {e}")))?);
     }
-    let customers = ctx.book.load_with(book::CUSTOMERS, query::parse_customer);
+    let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&query));
     let (selected, seen) = report::customers::select(&customers.records, &query, ctx.book.clock.tz);
     query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
     let (parts, incident_problems) =

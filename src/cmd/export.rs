@@ -43,7 +43,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let (rows, problems) = match args.kind {
         Kind::Flags => flag_rows(ctx, &args.filter, true)?,
         Kind::Customers | Kind::Notes => {
-            let loaded = ctx.book.load_with(book::CUSTOMERS, query::parse_customer);
+            let loaded = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
             // A customer's own time is `since`; the notes' is each entry's, applied below.
             let by_entry = Query { since: None, until: None, ..q.clone() };
             let (selected, seen) = crate::report::customers::select(

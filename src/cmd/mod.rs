@@ -176,7 +176,7 @@ pub fn flag_rows(
 ) -> Result<(output::Rows, Vec<Error>)> {
     use crate::report::{flags, query};
     let q = filter.query(|option, s| parse_time(ctx, option, s))?;
-    let customers = ctx.book.load_with(book::CUSTOMERS, query::parse_customer);
+    let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
     let mut seen = query::Seen::default();
     for (_, (_, extras)) in &customers.records {
         seen.add(extras);

@@ -53,10 +53,13 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         return Err(Error::Usage("--chart draws for people; it cannot be combined with --format csv/tsv/json".into()));
     }
     let clock = ctx.book.clock;
-    let (tallies, problems) = ctx.book.fold_incidents(Default::default, |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
-        seen.add(fields);
-        tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
-    });
+    let (tallies, problems) = ctx.book.fold_incidents(
+        Default::default,
+        |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
+            seen.add(fields);
+            tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
+        },
+    );
     let mut tally = trends::Tally::default();
     let mut seen = query::Seen::default();
     for (t, s) in tallies {

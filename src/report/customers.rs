@@ -65,7 +65,8 @@ pub fn select<'a>(records: &'a [(PathBuf, (Customer, Extras))], q: &Query, tz: T
     let mut selected = Vec::new();
     for (_, (customer, extras)) in records {
         seen.add(extras);
-        let in_window = q.since.is_none() && q.until.is_none() || customer.since.is_some_and(|d| q.date_in_window(d, tz));
+        let in_window =
+            q.since.is_none() && q.until.is_none() || customer.since.is_some_and(|d| q.date_in_window(d, tz));
         if in_window && q.matches(&CustomerView { customer, extras: Some(extras) }) {
             selected.push(customer);
         }

@@ -39,11 +39,11 @@ pub fn list(
             } else {
                 "expired"
             };
-            let incident = f
-                .incident
-                .as_ref()
-                .and_then(|id| linked.get(id))
-                .map(|(incident, extras)| IncidentView { incident, extras: Some(extras), tz });
+            let incident = f.incident.as_ref().and_then(|id| linked.get(id)).map(|(incident, extras)| IncidentView {
+                incident,
+                extras: Some(extras),
+                tz,
+            });
             let in_window = q.since.is_none() && q.until.is_none() || f.raised.is_some_and(|t| q.in_window(t));
             if (all || status == "active") && in_window && q.matches(&LinkedView { customer, incident }) {
                 found.push((c, i + 1, f, status));

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
+use crate::model::Customer;
 use crate::model::incident::Followup;
 use crate::model::recovery::{action, pending};
-use crate::model::Customer;
 use crate::output::{Cell, Rows};
 use crate::report::query::{Extras, IncidentView, Query};
 use crate::time::Stamp;
@@ -45,7 +45,7 @@ pub fn due_in(view: IncidentView<'_>, w: &Window, q: &Query) -> Vec<Due> {
     let incident = view.incident;
     let listed = |f: &&Followup| (if w.overdue_only { f.due < w.at } else { f.due <= w.until }) && q.in_window(f.due);
     // The filter is tried only on incidents with something due: most have nothing.
-    if pending(incident).filter(listed).next().is_none() || !q.matches(&view) {
+    if !pending(incident).any(|f| listed(&f)) || !q.matches(&view) {
         return Vec::new();
     }
     pending(incident)

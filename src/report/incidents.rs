@@ -37,11 +37,12 @@ pub fn list(incidents: &[(&Incident, Option<&Extras>)], extra_columns: &[String]
     let mut sorted = incidents.to_vec();
     sorted.sort_by(|(a, _), (b, _)| a.opened.cmp(&b.opened).then(a.id.cmp(&b.id)));
     for (i, extras) in sorted {
-        let steps: Vec<String> = [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
-            .into_iter()
-            .filter(|k| k.get(i).is_some())
-            .map(|k| k.field().to_string())
-            .collect();
+        let steps: Vec<String> =
+            [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
+                .into_iter()
+                .filter(|k| k.get(i).is_some())
+                .map(|k| k.field().to_string())
+                .collect();
         let mut row = vec![
             i.id.as_str().into(),
             i.opened.into(),

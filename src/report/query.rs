@@ -60,9 +60,7 @@ impl FromStr for Cond {
         let negated = s[..at].ends_with('!');
         let field = s[..at].trim_end_matches('!').trim();
         if field.is_empty() || !field.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
-            return Err(format!(
-                "{s:?}: {field:?} is not a field name (letters, digits, _ and -); {hint}"
-            ));
+            return Err(format!("{s:?}: {field:?} is not a field name (letters, digits, _ and -); {hint}"));
         }
         let value = &s[at + 1..];
         let regex = || Regex::new(value).map_err(|e| format!("{s:?}: the pattern after ~ is not a valid regex: {e}"));
@@ -213,9 +211,16 @@ pub fn parse_incident(path: &Path, text: &str) -> Result<(Incident, Extras)> {
     crate::yaml::parse_with_fields::<Incident>(path, text, &Incident::FIELDS)
 }
 
-/// Read a customer with its extra fields.
-pub fn parse_customer(path: &Path, text: &str) -> Result<(Customer, Extras)> {
-    crate::yaml::parse_with_fields::<Customer>(path, text, &Customer::FIELDS)
+/// How to read customers for this query: with their extra fields only when a condition
+/// may name one. Finding extra fields takes a general YAML parse, which refuses a file
+/// whose unread parts are hostile (an alias bomb in a field no report reads) that the
+/// typed read would list; a plain list should not lose such a customer.
+pub fn customer_reader(q: &Query) -> fn(&Path, &str) -> Result<(Customer, Extras)> {
+    if q.conds.iter().all(|c| CUSTOMER_FIELDS.contains(&c.field.as_str())) {
+        |path, text| crate::yaml::parse::<Customer>(path, text).map(|c| (c, Extras::new()))
+    } else {
+        |path, text| crate::yaml::parse_with_fields::<Customer>(path, text, &Customer::FIELDS)
+    }
 }
 
 /// The fields of an incident a filter can name, besides its extra fields.
@@ -301,8 +306,7 @@ pub fn band(b: u32) -> String {
 
 /// The fields of a customer a filter can name, besides extra fields. `text` is any text
 /// of the record (id, name, contact, entries, flags): what `--grep` searches.
-pub const CUSTOMER_FIELDS: [&str; 8] =
-    ["id", "customer", "name", "email", "phone", "since", "lifetime_value", "text"];
+pub const CUSTOMER_FIELDS: [&str; 8] = ["id", "customer", "name", "email", "phone", "since", "lifetime_value", "text"];
 
 #[derive(Debug, Clone, Copy)]
 pub struct CustomerView<'a> {
@@ -319,7 +323,9 @@ impl Subject for CustomerView<'_> {
             "email" => opt(&c.contact.email),
             "phone" => opt(&c.contact.phone),
             "since" => c.since.map(|d| Cow::Owned(d.to_string())).into_iter().collect(),
-            "lifetime_value" => c.lifetime_value.map(|v| Cow::Owned(crate::model::amount::show(v))).into_iter().collect(),
+            "lifetime_value" => {
+                c.lifetime_value.map(|v| Cow::Owned(crate::model::amount::show(v))).into_iter().collect()
+            }
             "text" => {
                 let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).map(|e| e.text.as_str());
                 let flags = c.flags.iter().map(|f| f.text.as_str());
@@ -468,7 +474,11 @@ mod tests {
     #[test]
     fn the_window_includes_since_and_excludes_until() {
         let t = |s: &str| DateTime::parse_from_rfc3339(s).expect("time");
-        let q = Query { since: Some(t("2026-11-01T00:00:00Z")), until: Some(t("2026-12-01T00:00:00Z")), ..Query::default() };
+        let q = Query {
+            since: Some(t("2026-11-01T00:00:00Z")),
+            until: Some(t("2026-12-01T00:00:00Z")),
+            ..Query::default()
+        };
         assert!(q.in_window(t("2026-11-01T00:00:00Z")));
         assert!(!q.in_window(t("2026-12-01T00:00:00Z")));
         assert!(q.date_in_window(NaiveDate::from_ymd_opt(2026, 11, 30).expect("date"), chrono_tz::UTC));

@@ -16,11 +16,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-use chrono::{Datelike, Timelike};
 use crate::model::Incident;
 use crate::output::{Cell, Rows};
 use crate::report::query::{self, IncidentView, Query};
 use crate::time::Clock;
+use chrono::{Datelike, Timelike};
 
 pub const NONE: &str = "(none)";
 

@@ -17,7 +17,9 @@ for root, _dirs, files in os.walk(os.path.join(book, "incidents")):
         with open(os.path.join(root, name), encoding="utf-8") as f:
             doc = yaml.load(f, Loader=yaml.CSafeLoader)
         opened = doc.get("opened")
-        hour = opened.hour if hasattr(opened, "hour") else str(opened)[11:13]
+        # Two digits either way, as `care trends` prints it: PyYAML gives a datetime for a
+        # plain timestamp (hour 9) but a string for some forms ("09"); one type per column.
+        hour = f"{opened.hour:02d}" if hasattr(opened, "hour") else str(opened)[11:13]
         counts[(hour, doc.get("staff"), doc.get("product"))] += 1
 for (hour, staff, product), n in counts.most_common(5):
     print(f"{hour},{staff},{product},{n}")

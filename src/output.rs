@@ -58,6 +58,12 @@ pub enum Cell {
     Share(f64),
     /// A ratio such as lift: `2.4567` in data, `2.46` for people.
     Ratio(f64),
+    /// Yes or no: `true`/`false` in JSON; `yes` or empty in CSV and tables, as before
+    /// JSON was typed, so that `$7 == "yes"` in awk keeps working.
+    Bool(bool),
+    /// Several values (tags, steps done): an array in JSON (`[]` when there are none),
+    /// joined with `;` in CSV, with `, ` for people.
+    List(Vec<String>),
 }
 
 impl Cell {
@@ -259,6 +265,7 @@ pub fn human(style: &Style, cell: &Cell) -> String {
         Cell::Minutes(m) => time::human_minutes(*m),
         Cell::Share(f) => format!("{:.1}%", f * 100.0),
         Cell::Ratio(f) => format!("{f:.2}"),
+        Cell::List(items) => visible(&items.join(", ")).into_owned(),
         other => plain(other),
     }
 }
@@ -306,6 +313,8 @@ fn plain(cell: &Cell) -> String {
         Cell::Time(t) => time::rfc3339(t),
         Cell::Date(d) => d.to_string(),
         Cell::Share(f) | Cell::Ratio(f) => decimal(*f),
+        Cell::Bool(b) => if *b { "yes" } else { "" }.to_string(),
+        Cell::List(items) => items.join(";"),
     }
 }
 
@@ -332,7 +341,7 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
     for row in &rows.rows {
         out.write_record(row.iter().map(|c| {
             let mut s = plain(c);
-            if !style.raw && matches!(c, Cell::Text(_) | Cell::Alert(_)) {
+            if !style.raw && matches!(c, Cell::Text(_) | Cell::Alert(_) | Cell::List(_)) {
                 s = neutralise(s);
             }
             // TSV has no quoting: a tab or line break inside a cell would split it.
@@ -390,6 +399,8 @@ pub fn json(cell: &Cell) -> Json {
         Cell::Amount(v) if v.fract() == 0.0 && v.abs() < 1e15 => Json::from(*v as i64),
         Cell::Amount(v) => Json::from(*v),
         Cell::Share(f) | Cell::Ratio(f) => Json::from(decimal(*f).parse::<f64>().unwrap_or(*f)),
+        Cell::Bool(b) => Json::Bool(*b),
+        Cell::List(items) => Json::from(items.clone()),
         other => Json::String(plain(other)),
     }
 }
@@ -798,5 +809,20 @@ mod tests {
     fn json_keeps_types() {
         let out = render(&style(Format::Ndjson), &sample());
         assert_eq!(out.lines().nth(1), Some(r#"{"name":"a,b","value":24,"note":null}"#));
+    }
+
+    #[test]
+    fn booleans_and_lists_are_typed_in_json_and_flat_in_csv() {
+        let mut rows = Rows::new(&["critical", "tags"]);
+        rows.push(vec![Cell::Bool(true), Cell::List(vec!["kitchen".into(), "=wait".into()])]);
+        rows.push(vec![Cell::Bool(false), Cell::List(vec![])]);
+        let json = render(&style(Format::Ndjson), &rows);
+        assert_eq!(json, "{\"critical\":true,\"tags\":[\"kitchen\",\"=wait\"]}\n{\"critical\":false,\"tags\":[]}\n");
+        assert_eq!(render(&style(Format::Csv), &rows), "critical,tags\nyes,kitchen;=wait\n,\n");
+        let table = render(&style(Format::Table), &rows);
+        assert!(
+            table.lines().nth(1).is_some_and(|l| l.trim_start().starts_with("yes") && l.ends_with("kitchen, =wait")),
+            "{table}"
+        );
     }
 }

@@ -26,7 +26,7 @@ fn export_every_kind_of_the_sample_book_in_every_format() {
             7,
         ),
         ("notes", "customer,name,kind,text,at,by,critical,incident,retired", 0),
-        ("followups", "incident,customer,owner,kind,due,done_at,done_by,how,missed_by,text,status", 0),
+        ("followups", "incident,customer,owner,kind,due,done_at,done_by,how,missed_by,text,status,location", 0),
         ("flags", "customer,name,n,text,raised,by,until,incident,status", 0),
     ];
     for (kind, header, count) in expected {

@@ -96,7 +96,19 @@ fn story_1_the_dinner_mix_up() {
     let rows = due(&book, "2026-11-22T20:03:00-05:00", &[]);
     assert_eq!(
         rows[0],
-        ["due", "overdue_by", "incident", "customer", "name", "kind", "owner", "contact", "remember", "what"]
+        [
+            "due",
+            "overdue_by",
+            "incident",
+            "customer",
+            "name",
+            "kind",
+            "owner",
+            "contact",
+            "remember",
+            "what",
+            "location"
+        ]
     );
     assert_eq!(rows.len(), 2);
     assert_eq!(

@@ -119,20 +119,30 @@ impl Book {
     /// Every incident, each id once, by the rule `fold_incidents` keeps: the copy whose
     /// file name is its id, the first in path order; other copies are problems.
     pub fn incidents(&self) -> Loaded<Incident> {
-        let Loaded { records, mut problems } = self.load::<Incident>(INCIDENTS);
-        let own_name = |(path, i): &(PathBuf, Incident)| i.id.as_bytes() == stem_bytes(path);
+        self.incidents_with(yaml::parse::<Incident>, |i| &i.id)
+    }
+
+    /// Every incident, turned into a `T` by `parse`, each id once: the copy whose file is
+    /// named by its id, first in path order, counts; every other copy is reported.
+    pub fn incidents_with<T: Send>(
+        &self,
+        parse: impl Fn(&Path, &str) -> Result<T> + Sync,
+        id_of: impl Fn(&T) -> &str,
+    ) -> Loaded<T> {
+        let Loaded { records, mut problems } = self.load_with(INCIDENTS, parse);
+        let own_name = |(path, r): &(PathBuf, T)| id_of(r).as_bytes() == stem_bytes(path);
         let mut first: HashMap<&str, &Path> = HashMap::with_capacity(records.len());
         let mut keep = vec![true; records.len()];
         for pass_own_name in [true, false] {
             for (n, record) in records.iter().enumerate().filter(|(_, r)| own_name(r) == pass_own_name) {
-                let (path, incident) = record;
-                match first.get(incident.id.as_str()) {
+                let (path, r) = record;
+                match first.get(id_of(r)) {
                     Some(earlier) => {
                         keep[n] = false;
-                        problems.push(Error::data(path, 1, 1, id::duplicate_message(&incident.id, earlier)));
+                        problems.push(Error::data(path, 1, 1, id::duplicate_message(id_of(r), earlier)));
                     }
                     None => {
-                        first.insert(&incident.id, path);
+                        first.insert(id_of(r), path);
                     }
                 }
             }

@@ -2,13 +2,12 @@
 
 use std::io::Write;
 
-use regex::Regex;
-
-use crate::cmd::{Ctx, commit, parse_date, report_problems, text_arg};
+use crate::cmd::{Ctx, commit, parse_date, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::model::customer::Contact;
-use crate::{output, report, yaml};
+use crate::report::query::{self, FilterArgs};
+use crate::{book, output, report, yaml};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -19,7 +18,7 @@ pub enum Command {
     Add(AddArgs),
     /// One row per customer: id, name, since, lifetime value, open incidents, active flags, last incident.
     #[command(
-        after_help = "Examples:\n  care customer list --flagged\n  care customer list --grep '(?i)shellfish' --format csv"
+        after_help = "Examples:\n  care customer list --flagged\n  care customer list --grep '(?i)shellfish' --format csv\n  care customer list --where lifetime_value~'^[0-9]{5,}$' --since 2025-01-01"
     )]
     List(ListArgs),
 }
@@ -50,9 +49,12 @@ pub struct ListArgs {
     /// Only customers with an active flag.
     #[arg(long)]
     pub flagged: bool,
-    /// Only customers whose id, name, contact or any entry matches this regex (use (?i) to ignore case).
+    /// Only customers whose id, name, contact or any entry matches this regex (use (?i) to
+    /// ignore case): --where text~REGEX.
     #[arg(long, value_name = "REGEX")]
     pub grep: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
@@ -84,11 +86,13 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
 }
 
 fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
-    let grep = match &args.grep {
-        Some(re) => Some(Regex::new(re).map_err(|e| Error::Usage(format!("--grep: {e}")))?),
-        None => None,
-    };
-    let customers = ctx.book.customers();
+    let mut query = args.filter.query(|option, s| parse_time(ctx, option, s))?;
+    if let Some(re) = &args.grep {
+        query.conds.push(format!("text~{re}").parse().map_err(|e| Error::Usage(format!("--grep: {e}")))?);
+    }
+    let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&query));
+    let (selected, seen) = report::customers::select(&customers.records, &query, ctx.book.clock.tz);
+    query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
     let (parts, incident_problems) =
         ctx.book.fold_incidents(report::customers::Histories::default, |h, incident, _| h.add(incident));
     let mut histories = report::customers::Histories::default();
@@ -96,13 +100,8 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         histories.merge(part);
     }
     let today = ctx.book.clock.today();
-    let selected: Vec<&Customer> = customers
-        .records
-        .iter()
-        .map(|(_, c)| c)
-        .filter(|c| !args.flagged || !c.active_flags(today).is_empty())
-        .filter(|c| grep.as_ref().is_none_or(|re| report::customers::matches(c, re)))
-        .collect();
+    let selected: Vec<&Customer> =
+        selected.into_iter().filter(|c| !args.flagged || !c.active_flags(today).is_empty()).collect();
     let rows = report::customers::list(&selected, &histories, today);
     output::print(out, &ctx.style, &rows)?;
     let mut problems = customers.problems;

@@ -2,10 +2,11 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, report_problems};
+use crate::cmd::{Ctx, flag_rows, parse_time, report_problems};
 use crate::error::Result;
-use crate::output;
-use crate::report::{export, flags};
+use crate::report::export;
+use crate::report::query::{self, FilterArgs, Query};
+use crate::{book, output};
 
 /// What to export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -22,31 +23,54 @@ pub enum Kind {
 #[command(after_help = "\
 Examples:
   care export incidents > incidents.csv
-  care export notes --format json | jq '.[] | select(.critical == \"yes\")'
-  care export followups --excel > followups.csv")]
+  care export notes --format json | jq '.[] | select(.critical)'
+  care export followups --excel > followups.csv
+  care export followups --where location=uptown --since 2026-11-01    one site, one month
+Filters: --where on customer fields (customers, notes), incident fields (incidents,
+followups) or both (flags); --since/--until on each row's own time. See docs/format.md.")]
 pub struct Args {
     /// customers, incidents, notes (every entry of every customer), followups or flags.
     #[arg(value_enum)]
     pub kind: Kind,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let today = ctx.book.clock.today();
+    let tz = ctx.book.clock.tz;
+    let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     let (rows, problems) = match args.kind {
-        Kind::Customers | Kind::Notes | Kind::Flags => {
-            let loaded = ctx.book.customers();
+        Kind::Flags => flag_rows(ctx, &args.filter, true)?,
+        Kind::Customers | Kind::Notes => {
+            let loaded = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
+            // A customer's own time is `since`; the notes' is each entry's, applied below.
+            let by_entry = Query { since: None, until: None, ..q.clone() };
+            let (selected, seen) = crate::report::customers::select(
+                &loaded.records,
+                if args.kind == Kind::Notes { &by_entry } else { &q },
+                tz,
+            );
+            q.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
             let rows = match args.kind {
-                Kind::Customers => export::customers(&loaded.records, today),
-                Kind::Notes => export::notes(&loaded.records),
-                _ => flags::list(&loaded.records, today, true),
+                Kind::Customers => export::customers(&selected, today),
+                _ => export::notes(&selected, &q),
             };
             (rows, loaded.problems)
         }
         Kind::Incidents | Kind::Followups => {
-            let loaded = ctx.book.incidents();
+            let loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
+            let (selected, seen) = export::select(&loaded.records, &q, tz);
+            q.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
             let rows = match args.kind {
-                Kind::Incidents => export::incidents(&loaded.records),
-                _ => export::followups(&loaded.records),
+                Kind::Incidents => {
+                    let base = export::incidents(&[], &q, &[]).columns;
+                    export::incidents(&selected, &q, &seen.columns(&base))
+                }
+                _ => {
+                    let base = export::followups(&[], &q, &[]).columns;
+                    export::followups(&selected, &q, &seen.columns(&base))
+                }
             };
             (rows, loaded.problems)
         }

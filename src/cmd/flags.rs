@@ -3,22 +3,26 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, report_problems};
+use crate::cmd::{Ctx, flag_rows, report_problems};
 use crate::error::Result;
-use crate::{output, report};
+use crate::output;
+use crate::report::query::FilterArgs;
 
 /// List the active flags: what the front desk reads at the start of a shift.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  care flags\n  care flags --all --format csv > flags.csv")]
+#[command(
+    after_help = "Examples:\n  care flags\n  care flags --all --format csv > flags.csv\n  care flags --where location=uptown      the flags raised by incidents at that site"
+)]
 pub struct Args {
     /// Also list cleared and expired flags.
     #[arg(long)]
     pub all: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
-    let customers = ctx.book.customers();
-    let rows = report::flags::list(&customers.records, ctx.book.clock.today(), args.all);
+    let (rows, problems) = flag_rows(ctx, &args.filter, args.all)?;
     output::print(out, &ctx.style, &rows)?;
-    report_problems(&customers.problems)
+    report_problems(&problems)
 }

@@ -8,7 +8,8 @@ use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
 use crate::model::recovery::{self, CUSTOM, Change, Plan};
 use crate::output::{self, warn};
-use crate::report::followups::{self, Query};
+use crate::report::followups::{self, Window};
+use crate::report::query::{self, FilterArgs, IncidentView};
 use crate::time::Span;
 
 #[derive(Debug, clap::Subcommand)]
@@ -19,6 +20,7 @@ Examples:
   care followup due                       what is due now
   care followup due --within 2h --owner joan
   care followup due --at tomorrow --format json
+  care followup due --where location=uptown --overdue      one site's (location, extra fields are columns too)
 Cron (mails only when something is overdue: an empty table prints nothing at all):
   */10 * * * *  care -C /srv/book followup due --overdue --format table
 Scripts (--exit-code: 0 nothing due, 3 something listed, 1 could not look, 2 bad usage):
@@ -43,9 +45,11 @@ pub struct DueArgs {
     /// Also list what falls due within this span after --at, to act before a breach.
     #[arg(long, value_name = "DUR")]
     pub within: Option<Span>,
-    /// Only follow-ups owned by this person (the incident's owner).
+    /// Only follow-ups owned by this person (the incident's owner): --where owner=NAME.
     #[arg(long, value_name = "NAME")]
     pub owner: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Only follow-ups already past due.
     #[arg(long, conflicts_with = "within")]
     pub overdue: bool,
@@ -97,10 +101,26 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         None => ctx.book.clock.now(),
     };
     let until = ctx.book.clock.add(at, args.within.unwrap_or_default());
-    let query = Query { at, until, owner: args.owner.clone(), overdue_only: args.overdue };
-    let (parts, mut problems) =
-        ctx.book.fold_incidents(Vec::new, |found, incident, _| found.extend(followups::due_in(incident, &query)));
-    let found: Vec<followups::Due> = parts.into_iter().flatten().collect();
+    let window = Window { at, until, overdue_only: args.overdue };
+    let mut query = args.filter.query(|option, s| parse_time(ctx, option, s))?;
+    if let Some(owner) = &args.owner {
+        query.conds.push(format!("owner={owner}").parse().map_err(Error::Usage)?);
+    }
+    let tz = ctx.book.clock.tz;
+    let (parts, mut problems) = ctx.book.fold_incidents(
+        Default::default,
+        |(found, seen): &mut (Vec<followups::Due>, query::Seen), incident, extras| {
+            seen.add(extras);
+            found.extend(followups::due_in(IncidentView { incident, extras: Some(extras), tz }, &window, &query));
+        },
+    );
+    let mut found = Vec::new();
+    let mut seen = query::Seen::default();
+    for (f, s) in parts {
+        found.extend(f);
+        seen.merge(s);
+    }
+    query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     // Only the customers with something due are read, by their ids.
     let mut customers = std::collections::HashMap::new();
     for d in &found {
@@ -112,7 +132,8 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
-    let rows = followups::rows(found, &customers, &query);
+    let base: Vec<String> = followups::COLUMNS.iter().map(|c| c.to_string()).chain(["location".into()]).collect();
+    let rows = followups::rows(found, &customers, &window, &seen.columns(&base));
     output::print(out, &ctx.style, &rows)?;
     report_problems(&problems)?;
     if args.exit_code && !rows.rows.is_empty() {

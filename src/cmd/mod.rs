@@ -219,3 +219,46 @@ pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
         output::warn(&format!("\"{}\": {} Try: \"{}\"", hit.phrase, hit.why, hit.instead));
     }
 }
+
+/// The flags `care flags` and `care export flags` list. A filter on an incident's field
+/// (`location=uptown`) reads the incidents that raised a flag, through the index; a filter
+/// on customer fields alone reads no incident at all.
+/// Returns the rows and the files that could not be read, to report after printing.
+pub fn flag_rows(
+    ctx: &Ctx,
+    filter: &crate::report::query::FilterArgs,
+    all: bool,
+) -> Result<(output::Rows, Vec<Error>)> {
+    use crate::report::{flags, query};
+    let q = filter.query(|option, s| parse_time(ctx, option, s))?;
+    let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
+    let mut seen = query::Seen::default();
+    for (_, (_, extras)) in &customers.records {
+        seen.add(extras);
+    }
+    let on_customers = |f: &str| query::CUSTOMER_FIELDS.contains(&f) || seen.0.contains(f);
+    let mut linked = flags::Linked::new();
+    let mut problems = customers.problems;
+    if q.conds.iter().any(|c| !on_customers(&c.field)) {
+        let wanted = flags::raised_by(&customers.records);
+        let (parts, incident_problems) = ctx.book.fold_incidents(
+            Default::default,
+            |(found, seen): &mut (flags::Linked, query::Seen), incident, extras| {
+                seen.add(extras);
+                if wanted.contains(&incident.id) {
+                    found.insert(incident.id.clone(), (incident.clone(), extras.clone()));
+                }
+            },
+        );
+        for (found, s) in parts {
+            linked.extend(found);
+            seen.merge(s);
+        }
+        problems.extend(incident_problems);
+    }
+    let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
+    q.check("customer or incident", &builtin, &seen.0)?;
+    let today = ctx.book.clock.today();
+    let rows = flags::list(&customers.records, &linked, &q, ctx.book.clock.tz, today, all);
+    Ok((rows, problems))
+}

@@ -9,6 +9,7 @@ use crate::model::Customer;
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, StepKind};
 use crate::output::{self, Format, Style, warn};
+use crate::report::query::{self, FilterArgs};
 use crate::report::{briefing, incidents};
 
 #[derive(Debug, clap::Subcommand)]
@@ -35,7 +36,7 @@ pub enum Command {
     Close(StepArgs),
     /// Incidents, one row each, oldest first.
     #[command(
-        after_help = "Examples:\n  care recover list --open\n  care recover list --customer ada --since \"30d ago\""
+        after_help = "Examples:\n  care recover list --open\n  care recover list --customer ada --since \"30d ago\"\n  care recover list --where location=uptown --where tags=kitchen --format json"
     )]
     List(ListArgs),
     /// One incident in full, with the customer's briefing.
@@ -107,15 +108,14 @@ pub struct ExtraArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
-    /// Only incidents not yet closed.
+    /// Only incidents not yet closed: --where status=open.
     #[arg(long)]
     pub open: bool,
-    /// Only incidents opened at or after this time.
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub since: Option<String>,
-    /// Only this customer's incidents.
+    /// Only this customer's incidents (an id or a unique part of the name).
     #[arg(long, value_name = "C")]
     pub customer: Option<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -265,18 +265,18 @@ fn verb(kind: StepKind) -> &'static str {
 }
 
 fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
-    let since = args.since.as_deref().map(|s| parse_time(ctx, "--since", s)).transpose()?;
-    let customer = args.customer.as_deref().map(|c| ctx.book.find_customer(c)).transpose()?.map(|(_, c)| c.id);
-    let loaded = ctx.book.incidents();
-    let selected: Vec<&Incident> = loaded
-        .records
-        .iter()
-        .map(|(_, i)| i)
-        .filter(|i| !args.open || i.is_open())
-        .filter(|i| since.is_none_or(|s| i.opened >= s))
-        .filter(|i| customer.as_ref().is_none_or(|c| &i.customer == c))
-        .collect();
-    output::print(out, &ctx.style, &incidents::list(&selected))?;
+    let mut query = args.filter.query(|option, s| parse_time(ctx, option, s))?;
+    if args.open {
+        query.conds.push("status=open".parse().map_err(Error::Usage)?);
+    }
+    if let Some(c) = &args.customer {
+        let (_, customer) = ctx.book.find_customer(c)?;
+        query.conds.push(format!("customer={}", customer.id).parse().map_err(Error::Usage)?);
+    }
+    let loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
+    let (rows, seen) = incidents::filtered(&loaded.records, &query, ctx.book.clock.tz);
+    query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    output::print(out, &ctx.style, &rows)?;
     report_problems(&loaded.problems)
 }
 
@@ -301,6 +301,6 @@ fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
             output::print_json(out, &ctx.style, &[doc])?;
             Ok(())
         }
-        Format::Csv | Format::Tsv => Ok(output::print(out, &ctx.style, &incidents::list(&[&incident]))?),
+        Format::Csv | Format::Tsv => Ok(output::print(out, &ctx.style, &incidents::list(&[(&incident, None)], &[]))?),
     }
 }

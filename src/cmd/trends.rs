@@ -5,7 +5,8 @@ use std::io::Write;
 use crate::cmd::{Ctx, parse_time, report_problems};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
-use crate::report::trends::{self, Dim, Filter, Options, Seen, Sort, Trend};
+use crate::report::query::{self, FilterArgs};
+use crate::report::trends::{self, Dim, Options, Seen, Sort, Trend};
 use crate::time::Span;
 
 /// Group incidents and count: when, who, what and where failures happen.
@@ -18,6 +19,7 @@ Examples:
   care trends --by product,location --where region=midwest
   care trends --by staff --format csv | sqlite3 ...
 
+Filters (--where, --since, --until) are the same on every list; see docs/format.md.
 Dimensions: hour, weekday, date, week, month, staff, owner, product, location, channel,
 customer, busyness (10 % bands), tag, or any other field of the incidents.
 Ordering: --sort count (default) is count descending, lift is lift descending, key is the
@@ -26,15 +28,8 @@ pub struct Args {
     /// Dimensions to group by, comma-separated.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', required = true)]
     pub by: Vec<Dim>,
-    /// Only incidents opened at or after this time.
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub since: Option<String>,
-    /// Only incidents opened before this time.
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub until: Option<String>,
-    /// Only incidents where FIELD=VALUE (ignoring case) or FIELD~REGEX; repeatable.
-    #[arg(long = "where", value_name = "FIELD=VALUE")]
-    pub filters: Vec<Filter>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Slots of this length for the hour dimension (e.g. 30m gives 15:00, 15:30).
     #[arg(long, value_name = "DUR")]
     pub bucket: Option<Span>,
@@ -58,13 +53,20 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         return Err(Error::Usage("--chart draws for people; it cannot be combined with --format csv/tsv/json".into()));
     }
     let clock = ctx.book.clock;
-    let (tallies, problems) = ctx.book.fold_incidents(trends::Tally::default, |tally, incident, fields| {
-        tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
-    });
+    let (tallies, problems) = ctx.book.fold_incidents(
+        Default::default,
+        |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
+            seen.add(fields);
+            tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
+        },
+    );
     let mut tally = trends::Tally::default();
-    for t in tallies {
+    let mut seen = query::Seen::default();
+    for (t, s) in tallies {
         tally.merge(t);
+        seen.merge(s);
     }
+    opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     let trend = trends::finish(tally, &opts);
     if args.chart {
         chart(out, &trend, &opts)?;
@@ -90,9 +92,7 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
     Ok(Options {
         dims: args.by.clone(),
         bucket,
-        filters: args.filters.clone(),
-        since: args.since.as_deref().map(|s| parse_time(ctx, "--since", s)).transpose()?,
-        until: args.until.as_deref().map(|s| parse_time(ctx, "--until", s)).transpose()?,
+        query: args.filter.query(|option, s| parse_time(ctx, option, s))?,
         sort: args.sort,
         top: args.top,
         min_count: args.min_count,

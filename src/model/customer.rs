@@ -135,6 +135,21 @@ impl Section {
 }
 
 impl Customer {
+    /// The top-level fields this struct reads; any other is an extra field (`tier: gold`).
+    pub const FIELDS: [&str; 11] = [
+        "id",
+        "name",
+        "since",
+        "contact",
+        "lifetime_value",
+        "roles",
+        "goals",
+        "preferences",
+        "notes",
+        "missteps",
+        "flags",
+    ];
+
     /// A record with a name and nothing learned yet.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Customer {
         Customer {

@@ -1,12 +1,14 @@
 //! The customer list: one row per customer with what matters at a glance.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use regex::Regex;
+use chrono_tz::Tz;
 
-use crate::model::{Customer, Incident, Section};
+use crate::model::{Customer, Incident};
 use crate::output::{Cell, Rows};
+use crate::report::query::{CustomerView, Extras, Query, Seen};
 use crate::time::Stamp;
 
 /// Per customer: open incidents and when the last one was opened.
@@ -56,15 +58,18 @@ pub fn list(customers: &[&Customer], histories: &Histories, today: NaiveDate) ->
     rows
 }
 
-/// True when the id, name, contact or any entry or flag text matches.
-pub fn matches(c: &Customer, re: &Regex) -> bool {
-    let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).map(|e| e.text.as_str());
-    let flags = c.flags.iter().map(|f| f.text.as_str());
-    let fields = [
-        c.id.as_str(),
-        c.name.as_str(),
-        c.contact.email.as_deref().unwrap_or(""),
-        c.contact.phone.as_deref().unwrap_or(""),
-    ];
-    fields.into_iter().chain(entries).chain(flags).any(|t| re.is_match(t))
+/// The customers the query selects (by `since` and `--where` on customer fields), and
+/// every extra field name met (to check the query's fields against).
+pub fn select<'a>(records: &'a [(PathBuf, (Customer, Extras))], q: &Query, tz: Tz) -> (Vec<&'a Customer>, Seen) {
+    let mut seen = Seen::default();
+    let mut selected = Vec::new();
+    for (_, (customer, extras)) in records {
+        seen.add(extras);
+        let in_window =
+            q.since.is_none() && q.until.is_none() || customer.since.is_some_and(|d| q.date_in_window(d, tz));
+        if in_window && q.matches(&CustomerView { customer, extras: Some(extras) }) {
+            selected.push(customer);
+        }
+    }
+    (selected, seen)
 }

@@ -1,17 +1,43 @@
 //! Flat rows of everything, for spreadsheets and other tools: one row per customer,
 //! incident, entry, follow-up or flag, each with the ids that tie it to the rest.
+//!
+//! Every kind takes the shared filter (`report::query`): customers and notes on customer
+//! fields, incidents and follow-ups on incident fields; `--since/--until` on the row's own
+//! time (since, entry at, opened, due). Incidents and follow-ups end with `location` and
+//! one column per extra field name in the book, sorted.
 
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use chrono_tz::Tz;
 
 use crate::model::recovery::StepKind;
 use crate::model::{Customer, Incident, Section};
 use crate::output::{Cell, Rows};
+use crate::report::query::{Extras, IncidentView, Query, Seen};
 
-type Records<'a, T> = &'a [(PathBuf, T)];
+/// An incident with its extra fields.
+pub type WithExtras<'a> = (&'a Incident, &'a Extras);
 
-pub fn customers(customers: Records<'_, Customer>, today: NaiveDate) -> Rows {
+/// The incidents the `--where` conditions select (time windows are each kind's own), and
+/// every extra field name met in the book.
+pub fn select<'a>(records: &'a [(PathBuf, (Incident, Extras))], q: &Query, tz: Tz) -> (Vec<WithExtras<'a>>, Seen) {
+    let mut seen = Seen::default();
+    let mut selected = Vec::new();
+    for (_, (incident, extras)) in records {
+        seen.add(extras);
+        if q.matches(&IncidentView { incident, extras: Some(extras), tz }) {
+            selected.push((incident, extras));
+        }
+    }
+    (selected, seen)
+}
+
+fn extra_cells(extras: &Extras, columns: &[String]) -> impl Iterator<Item = Cell> {
+    columns.iter().map(|c| Cell::opt(extras.get(c).map(String::as_str)))
+}
+
+pub fn customers(customers: &[&Customer], today: NaiveDate) -> Rows {
     let mut rows = Rows::new(&[
         "id",
         "name",
@@ -27,7 +53,7 @@ pub fn customers(customers: Records<'_, Customer>, today: NaiveDate) -> Rows {
         "missteps",
         "active_flags",
     ]);
-    for (_, c) in customers {
+    for c in customers {
         let count = |s: Section| Cell::Int(c.current(s).len() as i64);
         let remember: Vec<&str> = c.critical().iter().map(|e| e.text.as_str()).collect();
         rows.push(vec![
@@ -49,7 +75,7 @@ pub fn customers(customers: Records<'_, Customer>, today: NaiveDate) -> Rows {
     rows
 }
 
-pub fn incidents(incidents: Records<'_, Incident>) -> Rows {
+pub fn incidents(incidents: &[WithExtras<'_>], q: &Query, extra_columns: &[String]) -> Rows {
     let mut rows = Rows::new(&[
         "id",
         "customer",
@@ -72,10 +98,14 @@ pub fn incidents(incidents: Records<'_, Incident>) -> Rows {
         "minutes_to_fix",
         "status",
     ]);
-    for (_, i) in incidents {
+    rows.columns.extend(extra_columns.iter().cloned());
+    for &(i, extras) in incidents {
+        if !q.in_window(i.opened) {
+            continue;
+        }
         let at = |k: StepKind| Cell::opt(k.get(i).map(|s| s.at));
         let extra = i.recovery.extra.as_ref();
-        rows.push(vec![
+        let mut row = vec![
             i.id.as_str().into(),
             i.customer.as_str().into(),
             i.opened.into(),
@@ -87,7 +117,7 @@ pub fn incidents(incidents: Records<'_, Incident>) -> Rows {
             Cell::opt(i.busyness.map(|b| Cell::Int(i64::from(b)))),
             Cell::opt(i.summary.as_deref()),
             Cell::opt(i.circumstances.as_deref()),
-            i.tags.join(";").into(),
+            Cell::List(i.tags.clone()),
             at(StepKind::Apologize),
             at(StepKind::Review),
             at(StepKind::Fix),
@@ -96,17 +126,23 @@ pub fn incidents(incidents: Records<'_, Incident>) -> Rows {
             at(StepKind::Close),
             Cell::opt(i.recovery.fixed.as_ref().map(|f| Cell::Minutes((f.at - i.opened).num_minutes()))),
             if i.is_open() { "open" } else { "closed" }.into(),
-        ]);
+        ];
+        row.extend(extra_cells(extras, extra_columns));
+        rows.push(row);
     }
     rows
 }
 
 /// Every entry of every customer record: roles, goals, preferences, notes, missteps.
-pub fn notes(customers: Records<'_, Customer>) -> Rows {
+pub fn notes(customers: &[&Customer], q: &Query) -> Rows {
     let mut rows = Rows::new(&["customer", "name", "kind", "text", "at", "by", "critical", "incident", "retired"]);
-    for (_, c) in customers {
+    let windowed = q.since.is_some() || q.until.is_some();
+    for c in customers {
         for section in Section::ALL {
             for e in c.entries(section) {
+                if windowed && !e.at.is_some_and(|t| q.in_window(t)) {
+                    continue;
+                }
                 rows.push(vec![
                     c.id.as_str().into(),
                     c.name.as_str().into(),
@@ -114,7 +150,7 @@ pub fn notes(customers: Records<'_, Customer>) -> Rows {
                     e.text.as_str().into(),
                     Cell::opt(e.at),
                     e.by.as_str().into(),
-                    if e.critical { "yes" } else { "" }.into(),
+                    Cell::Bool(e.critical),
                     Cell::opt(e.incident.as_deref()),
                     Cell::opt(e.retired),
                 ]);
@@ -124,7 +160,7 @@ pub fn notes(customers: Records<'_, Customer>) -> Rows {
     rows
 }
 
-pub fn followups(incidents: Records<'_, Incident>) -> Rows {
+pub fn followups(incidents: &[WithExtras<'_>], q: &Query, extra_columns: &[String]) -> Rows {
     let mut rows = Rows::new(&[
         "incident",
         "customer",
@@ -137,11 +173,13 @@ pub fn followups(incidents: Records<'_, Incident>) -> Rows {
         "missed_by",
         "text",
         "status",
+        "location",
     ]);
-    for (_, i) in incidents {
-        for f in &i.followups {
+    rows.columns.extend(extra_columns.iter().cloned());
+    for &(i, extras) in incidents {
+        for f in i.followups.iter().filter(|f| q.in_window(f.due)) {
             let done = f.done.as_ref();
-            rows.push(vec![
+            let mut row = vec![
                 i.id.as_str().into(),
                 i.customer.as_str().into(),
                 Cell::opt(i.owner.as_deref()),
@@ -153,7 +191,10 @@ pub fn followups(incidents: Records<'_, Incident>) -> Rows {
                 Cell::opt(f.missed_by.map(Cell::Minutes)),
                 Cell::opt(f.text.as_deref()),
                 if done.is_some() { "done" } else { "pending" }.into(),
-            ]);
+                Cell::opt(i.location.as_deref()),
+            ];
+            row.extend(extra_cells(extras, extra_columns));
+            rows.push(row);
         }
     }
     rows

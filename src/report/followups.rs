@@ -1,22 +1,26 @@
 //! Follow-ups due: computed afresh from the incident files on every run (no stored outbox
 //! to go stale, so a missed cron run only delays a reminder, never loses one).
+//!
+//! Rows carry the incident's `location` and its extra fields as the last columns, so a
+//! site can be split off downstream too; which incidents are listed at all is the shared
+//! filter's job (`report::query`), with `--since/--until` on the due time.
 
 use std::collections::HashMap;
 
+use crate::model::Customer;
 use crate::model::incident::Followup;
 use crate::model::recovery::{action, pending};
-use crate::model::{Customer, Incident};
 use crate::output::{Cell, Rows};
+use crate::report::query::{Extras, IncidentView, Query};
 use crate::time::Stamp;
 
-/// Which follow-ups to list.
+/// When a follow-up counts as due.
 #[derive(Debug, Clone)]
-pub struct Query {
+pub struct Window {
     /// The moment "overdue" is measured from.
     pub at: Stamp,
     /// List what is due up to here (`at` + `--within`), to warn before a breach.
     pub until: Stamp,
-    pub owner: Option<String>,
     /// Only follow-ups already past due at `at`.
     pub overdue_only: bool,
 }
@@ -32,28 +36,35 @@ pub struct Due {
     pub customer: String,
     pub owner: String,
     pub summary: Option<String>,
+    pub location: Option<String>,
+    pub extras: Extras,
 }
 
-/// The follow-ups of one incident that the query lists.
-pub fn due_in(incident: &Incident, q: &Query) -> Vec<Due> {
-    let owner = incident.owner.as_deref().unwrap_or("");
-    if q.owner.as_deref().is_some_and(|o| o != owner) {
+/// The follow-ups of one incident that the window and the filter list.
+pub fn due_in(view: IncidentView<'_>, w: &Window, q: &Query) -> Vec<Due> {
+    let incident = view.incident;
+    let listed = |f: &&Followup| (if w.overdue_only { f.due < w.at } else { f.due <= w.until }) && q.in_window(f.due);
+    // The filter is tried only on incidents with something due: most have nothing.
+    if !pending(incident).any(|f| listed(&f)) || !q.matches(&view) {
         return Vec::new();
     }
     pending(incident)
-        .filter(|f| if q.overdue_only { f.due < q.at } else { f.due <= q.until })
+        .filter(listed)
         .map(|f| Due {
             followup: f.clone(),
             incident: incident.id.clone(),
             customer: incident.customer.clone(),
-            owner: owner.to_string(),
+            owner: incident.owner.clone().unwrap_or_default(),
             summary: incident.summary.clone(),
+            location: incident.location.clone(),
+            extras: view.extras.cloned().unwrap_or_default(),
         })
         .collect()
 }
 
-/// The rows, oldest first, with each customer's name, contact and what to remember.
-pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, q: &Query) -> Rows {
+/// The rows, oldest first, with each customer's name, contact and what to remember, then
+/// `location` and one column per name in `extra_columns`.
+pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, w: &Window, extra_columns: &[String]) -> Rows {
     found.sort_by(|a, b| {
         a.followup
             .due
@@ -62,6 +73,8 @@ pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, q: &Quer
             .then(a.followup.kind.cmp(&b.followup.kind))
     });
     let mut rows = Rows::new(&COLUMNS);
+    rows.columns.push("location".into());
+    rows.columns.extend(extra_columns.iter().cloned());
     for d in found {
         let f = &d.followup;
         let customer = customers.get(&d.customer);
@@ -72,9 +85,9 @@ pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, q: &Quer
             Some(s) => format!("{} — {s}", action(f)),
             None => action(f),
         };
-        rows.push(vec![
+        let mut row = vec![
             f.due.into(),
-            Cell::Minutes((q.at - f.due).num_minutes()),
+            Cell::Minutes((w.at - f.due).num_minutes()),
             d.incident.as_str().into(),
             d.customer.as_str().into(),
             Cell::opt(customer.map(|c| c.name.as_str())),
@@ -83,7 +96,10 @@ pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, q: &Quer
             Cell::opt(customer.map(|c| c.contact.summary())),
             if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },
             what.into(),
-        ]);
+            Cell::opt(d.location.as_deref()),
+        ];
+        row.extend(extra_columns.iter().map(|c| Cell::opt(d.extras.get(c).map(String::as_str))));
+        rows.push(row);
     }
     rows
 }

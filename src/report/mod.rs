@@ -8,4 +8,5 @@ pub mod export;
 pub mod flags;
 pub mod followups;
 pub mod incidents;
+pub mod query;
 pub mod trends;

@@ -16,12 +16,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
-use chrono::{Datelike, Timelike};
-use regex::Regex;
-
 use crate::model::Incident;
 use crate::output::{Cell, Rows};
-use crate::time::{Clock, Stamp};
+use crate::report::query::{self, IncidentView, Query};
+use crate::time::Clock;
+use chrono::{Datelike, Timelike};
 
 pub const NONE: &str = "(none)";
 
@@ -132,9 +131,8 @@ pub struct Options {
     pub dims: Vec<Dim>,
     /// Slot length in minutes for the `hour` dimension (60: whole hours).
     pub bucket: u32,
-    pub filters: Vec<Filter>,
-    pub since: Option<Stamp>,
-    pub until: Option<Stamp>,
+    /// `--where`, `--since`, `--until`: which incidents count.
+    pub query: Query,
     pub sort: Sort,
     pub top: Option<usize>,
     pub min_count: u64,
@@ -145,45 +143,6 @@ pub enum Sort {
     Count,
     Lift,
     Key,
-}
-
-/// `--where FIELD=VALUE` (equal, ignoring case) or `FIELD~REGEX`.
-#[derive(Debug, Clone)]
-pub struct Filter {
-    pub dim: Dim,
-    pub test: Test,
-}
-
-#[derive(Debug, Clone)]
-pub enum Test {
-    Equals(String),
-    Matches(Regex),
-}
-
-impl FromStr for Filter {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Filter, String> {
-        let bad = || format!("cannot read {s:?} as a filter; use FIELD=VALUE or FIELD~REGEX (e.g. staff=billy)");
-        let at = s.find(['=', '~']).ok_or_else(bad)?;
-        let dim: Dim = s[..at].parse().map_err(|_| bad())?;
-        let value = &s[at + 1..];
-        let test = if s[at..].starts_with('=') {
-            Test::Equals(value.to_lowercase())
-        } else {
-            Test::Matches(Regex::new(value).map_err(|e| format!("{s:?}: {e}"))?)
-        };
-        Ok(Filter { dim, test })
-    }
-}
-
-impl Filter {
-    fn accepts(&self, values: &[Value]) -> bool {
-        values.iter().any(|v| match &self.test {
-            Test::Equals(want) => v.label.to_lowercase() == *want,
-            Test::Matches(re) => re.is_match(&v.label),
-        })
-    }
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -221,11 +180,7 @@ pub fn values(dim: &Dim, seen: Seen<'_>, clock: &Clock, bucket: u32) -> Vec<Valu
         Dim::Channel => text(&i.channel),
         Dim::Customer => vec![Value::text(i.customer.clone())],
         Dim::Busyness => match i.busyness {
-            Some(b) if b >= 100 => vec![Value::ranked(100, "100".to_string())],
-            Some(b) => {
-                let low = b - b % 10;
-                vec![Value::ranked(i64::from(low), format!("{low}-{}", low + 9))]
-            }
+            Some(b) => vec![Value::ranked(i64::from(b.min(100) - b.min(100) % 10), query::band(b))],
             None => vec![Value::ranked(-1, NONE.to_string())],
         },
         Dim::Tag if i.tags.is_empty() => vec![Value::text(NONE)],
@@ -268,11 +223,9 @@ pub struct Tally {
 impl Tally {
     /// Count one incident, if it passes the filters.
     pub fn add(&mut self, seen: Seen<'_>, opts: &Options, clock: &Clock) {
-        let opened = seen.incident.opened;
-        if opts.since.is_some_and(|s| opened < s) || opts.until.is_some_and(|u| opened >= u) {
-            return;
-        }
-        if !opts.filters.iter().all(|f| f.accepts(&values(&f.dim, seen, clock, opts.bucket))) {
+        if !opts.query.in_window(seen.incident.opened)
+            || !opts.query.matches(&IncidentView { incident: seen.incident, extras: seen.fields, tz: clock.tz })
+        {
             return;
         }
         self.total += 1;
@@ -428,9 +381,7 @@ mod tests {
         Options {
             dims: dims.iter().map(|d| d.parse().expect("dim")).collect(),
             bucket: 60,
-            filters: vec![],
-            since: None,
-            until: None,
+            query: Query::default(),
             sort: Sort::Count,
             top: None,
             min_count: 1,
@@ -491,10 +442,9 @@ mod tests {
         let got: Vec<(String, u64)> = t.groups.iter().map(|g| (g.values[0].label.clone(), g.count)).collect();
         assert_eq!(got, [("(none)".to_string(), 1), ("kitchen".to_string(), 1), ("wait".to_string(), 1)]);
         let mut o = opts(&["staff"]);
-        o.filters = vec!["weekday=wed".parse().expect("filter")];
+        o.query.conds = vec!["weekday=wed".parse().expect("filter")];
         assert_eq!(run(&data, &o).total, 1);
-        o.filters = vec!["staff~^j".parse().expect("filter")];
+        o.query.conds = vec!["staff~^j".parse().expect("filter")];
         assert_eq!(run(&data, &o).groups[0].values[0].label, "joan");
-        assert!("nonsense".parse::<Filter>().is_err());
     }
 }

@@ -1,8 +1,10 @@
 //! All YAML goes through here: parsing with a size cap, errors with file, line and column,
 //! and the editable document that writes minimal diffs.
 //!
-//! serde_yaml is deprecated upstream; keeping every use of it in this one module means a
-//! fork or another crate can replace it in one place.
+//! The parser is yaml_serde, serde_yaml's maintained successor (serde_yaml itself is
+//! deprecated and unmaintained), imported under the old name so that the code reads the
+//! same; keeping every use of it in this one module means another crate can replace it in
+//! one place.
 //!
 //! Writes must keep what the tool does not understand and change only what the command
 //! says, so that `git diff` shows exactly what happened. A `Doc` therefore keeps the

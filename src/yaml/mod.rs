@@ -238,17 +238,19 @@ fn located(path: &Path, text: &str, e: &serde_yaml::Error) -> Error {
     }
     // Fields with wrong values are not syntax errors: only the parser's own are.
     let syntax = e.location().is_some() && !is_field_error(&message);
-    let at_end = e.location().is_some_and(|l| text[l.index().min(text.len())..].trim().is_empty());
-    if syntax && at_end {
-        if let Some((open, l, c)) = bounds::scan(text).unclosed {
-            let what = match open {
-                '[' => "this `[` is never closed with `]`",
-                '{' => "this `{` is never closed with `}`",
-                _ => "this quoted text never ends",
-            };
-            message = format!("{what} (the parser reached the end of the file: {message})");
-            (line, column) = (l, c);
-        }
+    let at_end =
+        e.location().is_some_and(|l| text.get(l.index().min(text.len())..).is_some_and(|t| t.trim().is_empty()));
+    if syntax
+        && at_end
+        && let Some((open, l, c)) = bounds::scan(text).unclosed
+    {
+        let what = match open {
+            '[' => "this `[` is never closed with `]`",
+            '{' => "this `{` is never closed with `}`",
+            _ => "this quoted text never ends",
+        };
+        message = format!("{what} (the parser reached the end of the file: {message})");
+        (line, column) = (l, c);
     }
     let error = Error::data(path, line, column, message);
     if syntax { error.with_kind(DataKind::Syntax) } else { error }

@@ -28,8 +28,10 @@ pub enum Error {
     NotFound(String),
     /// More than one record matched; the candidates are listed.
     Ambiguous { what: &'static str, input: String, candidates: Vec<String> },
-    /// A file that does not parse or holds a wrong value: file, line and column.
-    Data { path: PathBuf, line: usize, column: usize, message: String },
+    /// A file that does not parse or holds a wrong value: file, line and column, and what
+    /// kind of problem it is (so `care check` can file it under a code without reading
+    /// the message).
+    Data { path: PathBuf, line: usize, column: usize, message: String, kind: DataKind },
     /// A file we could not read or write.
     Io { path: PathBuf, source: io::Error },
     /// A request the book refuses (an existing book, a taken id, ...).
@@ -52,13 +54,73 @@ pub enum Error {
     LockTimeout { lock: PathBuf, holder: Option<String>, waited: std::time::Duration },
 }
 
+/// The kinds of unreadable record `care check` reports under their own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DataKind {
+    /// Anything not classified more precisely (a wrong field value, an empty file, ...).
+    #[default]
+    Other,
+    /// Not YAML: the parser's own error.
+    Syntax,
+    /// Nested deeper than any record could be.
+    TooDeep,
+    /// Aliases (`*a`) that would expand to far more than the file holds.
+    Aliases,
+    /// Larger than the size cap.
+    TooBig,
+    /// Bytes that are not UTF-8.
+    NotUtf8,
+    /// git's conflict markers.
+    MergeConflict,
+    /// A symlink whose target is outside the book.
+    LinkOutOfBook,
+    /// A symlink whose target does not exist.
+    DanglingLink,
+    /// A FIFO, socket, device or folder where a record file should be.
+    NotRegular,
+}
+
+impl DataKind {
+    /// The code `care check` prints for it.
+    pub fn code(self) -> &'static str {
+        match self {
+            DataKind::Other => "invalid",
+            DataKind::Syntax => "syntax",
+            DataKind::TooDeep => "too-deep",
+            DataKind::Aliases => "alias-expansion",
+            DataKind::TooBig => "too-big",
+            DataKind::NotUtf8 => "not-utf8",
+            DataKind::MergeConflict => "merge-conflict",
+            DataKind::LinkOutOfBook => "link-out-of-book",
+            DataKind::DanglingLink => "dangling-link",
+            DataKind::NotRegular => "not-a-file",
+        }
+    }
+}
+
 impl Error {
     pub fn io(path: &Path, source: io::Error) -> Error {
         Error::Io { path: path.to_path_buf(), source }
     }
 
     pub fn data(path: &Path, line: usize, column: usize, message: impl Into<String>) -> Error {
-        Error::Data { path: path.to_path_buf(), line, column, message: message.into() }
+        Error::Data { path: path.to_path_buf(), line, column, message: message.into(), kind: DataKind::Other }
+    }
+
+    /// The same error filed under `kind` (only `Data` errors have one).
+    pub fn with_kind(mut self, new: DataKind) -> Error {
+        if let Error::Data { kind, .. } = &mut self {
+            *kind = new;
+        }
+        self
+    }
+
+    /// The kind of a `Data` error.
+    pub fn data_kind(&self) -> Option<DataKind> {
+        match self {
+            Error::Data { kind, .. } => Some(*kind),
+            _ => None,
+        }
     }
 
     pub fn exit_code(&self) -> i32 {
@@ -123,7 +185,7 @@ impl fmt::Display for Error {
                 }
                 Ok(())
             }
-            Error::Data { path, line, column, message } => {
+            Error::Data { path, line, column, message, .. } => {
                 write!(f, "{}:{line}:{column}: {message}", path.display())
             }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),

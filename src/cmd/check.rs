@@ -128,9 +128,12 @@ fn merge_warning(book: &Book, message: String) -> Finding {
 }
 
 /// Every record of a kind, parsed; files that cannot be read or parsed become findings.
+/// Each is parsed both ways a writer parses it (typed, and as the document it edits), so
+/// that `check` reports every file a writer would refuse, with the writer's message.
 fn read_all<T: DeserializeOwned + Send>(book: &Book, sub: &str, findings: &mut Vec<Finding>) -> Vec<Read<T>> {
     let loaded = book.load_with(sub, |path, text| {
-        Ok(match yaml::parse::<T>(path, text) {
+        let parsed = yaml::parse::<T>(path, text).and_then(|record| yaml::Doc::parse(path, text).map(|_| record));
+        Ok(match parsed {
             Ok(record) => Ok(Read { path: path.to_path_buf(), text: text.to_string(), record }),
             // A syntax error is told as the YAML parser sees it, not as a wrong field.
             Err(e) => match yaml::parse::<yaml::Value>(path, text) {

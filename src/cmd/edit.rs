@@ -75,12 +75,7 @@ fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer
             Err(e) => {
                 eprintln!("error: {}", crate::output::visible(&e.to_string()));
                 if !ask("Edit again? [Y/n] ")? {
-                    return Err(Error::Data {
-                        path: path.to_path_buf(),
-                        line: 1,
-                        column: 1,
-                        message: "edit abandoned; the record is unchanged".into(),
-                    });
+                    return Err(Error::data(path, 1, 1, "edit abandoned; the record is unchanged"));
                 }
             }
         }

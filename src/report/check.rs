@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::Duration;
 
-use crate::error::Error;
+use crate::error::{DataKind, Error};
 use crate::model::recovery::StepKind;
 use crate::model::{Config, Customer, Incident, Section, id, recovery};
 use crate::output::{Cell, Rows};
@@ -43,13 +43,15 @@ pub struct Read<T> {
     pub record: T,
 }
 
-/// A file that could not be read or parsed, classified.
+/// A file that could not be read or parsed, classified: by the kind the error carries
+/// (set where it was found: the YAML reader, the book's file checks), else by whether the
+/// text was YAML at all (`syntax_ok`: it parsed as a tree but not as the record).
 pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
     if let Some((file, code, message)) = e.file_problem() {
         return Finding { severity: Severity::Error, file: file.to_path_buf(), line: 1, column: 1, code, message };
     }
     let (file, line, column, message) = match e {
-        Error::Data { path, line, column, message } => (path.clone(), *line, *column, message.clone()),
+        Error::Data { path, line, column, message, .. } => (path.clone(), *line, *column, message.clone()),
         Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
         other => (PathBuf::new(), 1, 1, other.to_string()),
     };
@@ -60,31 +62,27 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
         "input is out of range",
         "no possible date",
     ];
-    let code = if message.starts_with(crate::yaml::MERGE_CONFLICT) {
-        "merge-conflict"
-    } else if !syntax_ok {
-        if matches!(e, Error::Data { .. })
-            && !message.contains("UTF-8")
-            && !message.contains("limited to")
-            && !message.contains("folder")
-        {
-            "syntax"
-        } else {
-            "unreadable"
-        }
-    } else if time_words.iter().any(|w| message.contains(w)) {
-        "bad-time"
-    } else {
-        "invalid"
+    let code = match e.data_kind() {
+        Some(kind) if !matches!(kind, DataKind::Other | DataKind::Syntax) => kind.code(),
+        Some(DataKind::Syntax) if !syntax_ok => "syntax",
+        _ if !syntax_ok => "unreadable",
+        _ if time_words.iter().any(|w| message.contains(w)) => "bad-time",
+        _ => "invalid",
     };
     let hint = match code {
         "merge-conflict" => "see docs/sharing.md",
         "syntax" => "fix the YAML there (`care edit` checks it as you save)",
         "bad-time" => "times are RFC 3339 with an offset, e.g. 2026-11-22T19:42:00-05:00",
         "invalid" => "the field has the wrong kind of value (see docs/format.md)",
+        // Their messages say what to do.
+        "too-deep" | "alias-expansion" | "too-big" | "not-utf8" => "",
+        "link-out-of-book" => "records must be files inside the book: move the file in, or remove the link",
+        "dangling-link" => "remove the link or restore its target",
+        "not-a-file" => "records are regular files: remove it",
         _ => "remove or replace the file",
     };
-    Finding { severity: Severity::Error, file, line, column, code, message: format!("{message}; {hint}") }
+    let message = if hint.is_empty() { message } else { format!("{message}; {hint}") };
+    Finding { severity: Severity::Error, file, line, column, code, message }
 }
 
 /// Line and column of `key:` (holding `value`, if given) in a record's text; 1:1 if absent.

@@ -10,6 +10,7 @@
 //! to the same answers.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
@@ -32,6 +33,9 @@ enum Node<'a> {
 struct Lines<'a> {
     lines: Vec<(usize, &'a str)>,
     pos: usize,
+    /// Collections open around the current line: deeper than `MAX_DEPTH` is declined, so
+    /// that serde_yaml's path refuses it with the same message as any other deep text.
+    depth: usize,
 }
 
 fn parse(text: &str) -> Option<Node<'_>> {
@@ -56,7 +60,7 @@ fn parse(text: &str) -> Option<Node<'_>> {
         }
         lines.push((line.len() - content.len(), content.trim_end_matches(' ')));
     }
-    let mut l = Lines { lines, pos: 0 };
+    let mut l = Lines { lines, pos: 0, depth: 0 };
     if l.lines.is_empty() || l.lines[0].0 != 0 {
         return None;
     }
@@ -89,8 +93,19 @@ fn split_key(content: &str) -> Option<(&str, &str)> {
 /// Plain words YAML (1.1 or 1.2) may read as something other than text.
 const RESERVED: [&str; 12] = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "inf", "nan", "nul"];
 
+/// One level deeper, or None past the limit; the caller steps back out on success (a
+/// decline abandons the whole parse, so it need not).
+fn enter(l: &mut Lines<'_>) -> Option<()> {
+    l.depth += 1;
+    (l.depth <= super::MAX_DEPTH).then_some(())
+}
+
 fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
+    enter(l)?;
     let mut entries: Vec<(&'a str, Node<'a>)> = Vec::new();
+    // Duplicate keys are declined; past a few keys a set finds them, so that a file of
+    // 100,000 keys is not 5 billion comparisons.
+    let mut keys: Option<HashSet<&'a str>> = None;
     while let Some(&(at, content)) = l.lines.get(l.pos) {
         if at < indent {
             break;
@@ -99,7 +114,15 @@ fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
             return None;
         }
         let (key, rest) = split_key(content)?;
-        if entries.iter().any(|(k, _)| *k == key) {
+        let duplicate = match &mut keys {
+            Some(keys) => !keys.insert(key),
+            None if entries.len() < 32 => entries.iter().any(|(k, _)| *k == key),
+            None => {
+                let set = keys.insert(entries.iter().map(|(k, _)| *k).collect());
+                !set.insert(key)
+            }
+        };
+        if duplicate {
             return None;
         }
         l.pos += 1;
@@ -114,10 +137,12 @@ fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
         };
         entries.push((key, value));
     }
+    l.depth -= 1;
     Some(Node::Map(entries))
 }
 
 fn seq<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
+    enter(l)?;
     let mut items = Vec::new();
     while let Some(&(at, content)) = l.lines.get(l.pos) {
         if at != indent || !is_item(content) {
@@ -137,6 +162,7 @@ fn seq<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
             l.pos += 1;
         }
     }
+    l.depth -= 1;
     Some(Node::Seq(items))
 }
 

@@ -1,8 +1,10 @@
 //! All YAML goes through here: parsing with a size cap, errors with file, line and column,
 //! and the editable document that writes minimal diffs.
 //!
-//! serde_yaml is deprecated upstream; keeping every use of it in this one module means a
-//! fork or another crate can replace it in one place.
+//! The parser is yaml_serde, serde_yaml's maintained successor (serde_yaml itself is
+//! deprecated and unmaintained), imported under the old name so that the code reads the
+//! same; keeping every use of it in this one module means another crate can replace it in
+//! one place.
 //!
 //! Writes must keep what the tool does not understand and change only what the command
 //! says, so that `git diff` shows exactly what happened. A `Doc` therefore keeps the
@@ -18,9 +20,12 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{Error, Result};
+use crate::error::{DataKind, Error, Result};
 
+mod bounds;
 mod fast;
+
+pub use bounds::MAX_DEPTH;
 
 pub use serde_yaml::{Mapping, Value};
 
@@ -28,29 +33,172 @@ pub use serde_yaml::{Mapping, Value};
 pub const MAX_BYTES: usize = 1 << 20;
 
 /// Parse a record into a typed value. Errors name the file, line and column.
+///
+/// Every reader and writer parses through here, typed or as a `Doc`, so they all refuse
+/// the same files with the same message: too large, nested too deep, aliases that expand
+/// to too much (checked for every target type, even where serde would skip the value
+/// unread), or not YAML.
 pub fn parse<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T> {
     check_size(path, text.len())?;
+    let text = without_bom(text);
     if text.trim().is_empty() {
         return Err(Error::data(path, 1, 1, "the file is empty; a record needs at least `id:` (see docs/format.md)"));
     }
     if let Some(record) = fast::from_str(text) {
         return Ok(record);
     }
-    serde_yaml::from_str(text).map_err(|e| conflicted(path, text).unwrap_or_else(|| located(path, &e)))
+    bounded(path, text)?;
+    serde_yaml::from_str(text).map_err(|e| conflicted(path, text).unwrap_or_else(|| located(path, text, &e)))
+}
+
+/// A byte-order mark is legal at the start of a YAML file (Windows editors write one);
+/// it is not part of the record.
+fn without_bom(text: &str) -> &str {
+    text.strip_prefix(BOM).unwrap_or(text)
+}
+
+const BOM: char = '\u{feff}';
+
+/// Refuse, quickly, what would take the parser unbounded time or memory: nesting deeper
+/// than any record, and aliases (`*a`) that expand to far more than the file holds.
+fn bounded(path: &Path, text: &str) -> Result<()> {
+    let scan = bounds::scan(text);
+    if let Some((line, column)) = scan.too_deep_at {
+        return Err(too_deep(path, line, column, Some(scan.depth)));
+    }
+    // Only a text with both an anchor and an alias can expand; records almost never do.
+    if text.contains('&') && text.contains('*') {
+        count_values(path, text)?;
+    }
+    Ok(())
+}
+
+fn too_deep(path: &Path, line: usize, column: usize, depth: Option<usize>) -> Error {
+    let depth = depth.map_or_else(|| "too many".to_string(), |d| d.to_string());
+    Error::data(
+        path,
+        line,
+        column,
+        format!(
+            "nested {depth} levels deep (lists and mappings inside each other); records are limited to {} \
+             levels and need a handful — is this really a care record?",
+            bounds::MAX_DEPTH
+        ),
+    )
+    .with_kind(DataKind::TooDeep)
+}
+
+/// How a file whose aliases expand to too much is described.
+pub const TOO_MANY_ALIASES: &str = "aliases expand to too much";
+
+/// Walk the document as serde would, following aliases, and give up once it has seen more
+/// values than a file of this size could hold without them: an alias bomb ("billion
+/// laughs") is refused after a bounded walk instead of being built in memory.
+fn count_values(path: &Path, text: &str) -> Result<()> {
+    use serde::de::{self, DeserializeSeed, Visitor};
+    use std::cell::Cell;
+
+    let budget = 2 * text.len() + 10_000;
+    #[derive(Clone, Copy)]
+    struct Count<'a> {
+        seen: &'a Cell<usize>,
+        budget: usize,
+    }
+    impl Count<'_> {
+        fn tick<E: de::Error>(self) -> std::result::Result<(), E> {
+            self.seen.set(self.seen.get() + 1);
+            if self.seen.get() > self.budget { Err(E::custom(TOO_MANY_ALIASES)) } else { Ok(()) }
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Count<'_> {
+        type Value = ();
+        fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    macro_rules! scalar {
+        ($($visit:ident: $ty:ty),*) => {$(
+            fn $visit<E: de::Error>(self, _: $ty) -> std::result::Result<(), E> {
+                self.tick()
+            }
+        )*};
+    }
+    impl<'de> Visitor<'de> for Count<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("any YAML value")
+        }
+        scalar!(visit_bool: bool, visit_i64: i64, visit_u64: u64, visit_i128: i128, visit_u128: u128,
+                visit_f64: f64, visit_str: &str, visit_bytes: &[u8]);
+        fn visit_unit<E: de::Error>(self) -> std::result::Result<(), E> {
+            self.tick()
+        }
+        fn visit_none<E: de::Error>(self) -> std::result::Result<(), E> {
+            self.tick()
+        }
+        fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+            self.deserialize(d)
+        }
+        fn visit_newtype_struct<D: de::Deserializer<'de>>(self, d: D) -> std::result::Result<(), D::Error> {
+            self.deserialize(d)
+        }
+        fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<(), A::Error> {
+            self.tick()?;
+            while seq.next_element_seed(self)?.is_some() {}
+            Ok(())
+        }
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> std::result::Result<(), A::Error> {
+            self.tick()?;
+            while map.next_key_seed(self)?.is_some() {
+                map.next_value_seed(self)?;
+            }
+            Ok(())
+        }
+        fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> std::result::Result<(), A::Error> {
+            // A tagged value (`!tag x`): count the value under the tag.
+            let ((), variant) = data.variant_seed(self)?;
+            de::VariantAccess::newtype_variant_seed(variant, self)
+        }
+    }
+
+    let seen = Cell::new(0);
+    let counted = Count { seen: &seen, budget }.deserialize(serde_yaml::Deserializer::from_str(text));
+    match counted {
+        // The message comes back after the path to the value (`b[63][9989]: `).
+        Err(e) if e.to_string().contains(TOO_MANY_ALIASES) => {
+            let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+            Err(Error::data(
+                path,
+                line,
+                column,
+                format!(
+                    "{TOO_MANY_ALIASES}: its `*` aliases repeat `&` anchors into more than {budget} values, far more \
+                     than a file of {} bytes holds (an \"alias bomb\"); write the values out instead",
+                    text.len()
+                ),
+            )
+            .with_kind(DataKind::Aliases))
+        }
+        // Any other error is the parser's to report, with its own message.
+        _ => Ok(()),
+    }
 }
 
 /// A file git left with conflict markers says so, rather than as a puzzling YAML error.
 fn conflicted(path: &Path, text: &str) -> Option<Error> {
     let line = text.lines().position(|l| l.starts_with("<<<<<<< "))?;
-    Some(Error::data(
-        path,
-        line + 1,
-        1,
-        format!(
-            "{MERGE_CONFLICT}: between `<<<<<<<` and `>>>>>>>` keep the lines that are right, delete the markers, \
-             then `git add` the file and commit"
-        ),
-    ))
+    Some(
+        Error::data(
+            path,
+            line + 1,
+            1,
+            format!(
+                "{MERGE_CONFLICT}: between `<<<<<<<` and `>>>>>>>` keep the lines that are right, delete the markers, \
+                 then `git add` the file and commit"
+            ),
+        )
+        .with_kind(DataKind::MergeConflict),
+    )
 }
 
 /// How a file with git's conflict markers is described; `care check` files it apart.
@@ -63,20 +211,64 @@ pub fn check_size(path: &Path, len: usize) -> Result<()> {
             1,
             1,
             format!("file is {len} bytes; records are limited to {MAX_BYTES} bytes — is this really a care record?"),
-        ));
+        )
+        .with_kind(DataKind::TooBig));
     }
     Ok(())
 }
 
-fn located(path: &Path, e: &serde_yaml::Error) -> Error {
-    let (line, column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
-    let text = e.to_string();
+/// The parser's error at the place it names, in file:line:column form. Syntax errors the
+/// parser only notices at the end of the file (an unclosed `[`, `{` or quote) are told at
+/// the construct that was left open, since that is where the fix goes.
+fn located(path: &Path, text: &str, e: &serde_yaml::Error) -> Error {
+    let (mut line, mut column) = e.location().map_or((1, 1), |l| (l.line(), l.column()));
+    let full = e.to_string();
     // serde_yaml appends " at line L column C"; we say that ourselves, in file:line:column form.
-    let message = match text.find(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
+    let mut message = match full.find(" at line ") {
+        Some(i) => full[..i].to_string(),
+        None => full.clone(),
     };
-    Error::data(path, line, column, message)
+    // The deserializer's own limits, should a text get past the checks above.
+    if message.starts_with("recursion limit exceeded") {
+        return too_deep(path, line, column, None);
+    }
+    if message.starts_with("repetition limit exceeded") {
+        return Error::data(path, line, column, format!("{TOO_MANY_ALIASES}; write the values out instead"))
+            .with_kind(DataKind::Aliases);
+    }
+    // Fields with wrong values are not syntax errors: only the parser's own are.
+    let syntax = e.location().is_some() && !is_field_error(&message);
+    let at_end =
+        e.location().is_some_and(|l| text.get(l.index().min(text.len())..).is_some_and(|t| t.trim().is_empty()));
+    if syntax
+        && at_end
+        && let Some((open, l, c)) = bounds::scan(text).unclosed
+    {
+        let what = match open {
+            '[' => "this `[` is never closed with `]`",
+            '{' => "this `{` is never closed with `}`",
+            _ => "this quoted text never ends",
+        };
+        message = format!("{what} (the parser reached the end of the file: {message})");
+        (line, column) = (l, c);
+    }
+    let error = Error::data(path, line, column, message);
+    if syntax { error.with_kind(DataKind::Syntax) } else { error }
+}
+
+/// serde's messages about a well-formed value of the wrong shape for the record.
+fn is_field_error(message: &str) -> bool {
+    [
+        "missing field",
+        "unknown field",
+        "duplicate field",
+        "invalid type",
+        "invalid value",
+        "invalid length",
+        "unknown variant",
+    ]
+    .iter()
+    .any(|w| message.contains(w))
 }
 
 /// The top-level fields of a record whose values are scalars, as text (`region: midwest`,
@@ -196,7 +388,11 @@ enum Edit {
 /// A record file open for editing: its text, its value, and the edits made so far.
 #[derive(Debug, Clone)]
 pub struct Doc {
+    /// The text without its byte-order mark, if it had one (`bom`): edits work on lines of
+    /// YAML, and the mark goes back in front of whatever is written, so rewriting a file
+    /// saved by a Windows editor changes only what the edits change.
     text: String,
+    bom: bool,
     value: Mapping,
     edits: Vec<Edit>,
 }
@@ -205,8 +401,9 @@ impl Doc {
     /// Parse a file's text; the top level must be a mapping.
     pub fn parse(path: &Path, text: &str) -> Result<Doc> {
         let value: Value = parse(path, text)?;
+        let bom = text.starts_with(BOM);
         match value {
-            Value::Mapping(value) => Ok(Doc { text: text.to_string(), value, edits: Vec::new() }),
+            Value::Mapping(value) => Ok(Doc { text: without_bom(text).to_string(), bom, value, edits: Vec::new() }),
             _ => Err(Error::data(path, 1, 1, "expected a mapping of fields (like `name: Ada`) at the top level")),
         }
     }
@@ -215,7 +412,7 @@ impl Doc {
     pub fn new<T: Serialize>(record: &T) -> Result<Doc> {
         let text = to_string(record)?;
         match to_value(record)? {
-            Value::Mapping(value) => Ok(Doc { text, value, edits: Vec::new() }),
+            Value::Mapping(value) => Ok(Doc { text, bom: false, value, edits: Vec::new() }),
             _ => Err(Error::Refused("a record must serialise to a mapping".into())),
         }
     }
@@ -285,6 +482,14 @@ impl Doc {
     /// The text to write, and whether writing it changes more of the file than the edits
     /// own (the caller decides whether that is allowed).
     pub fn rendered(&self) -> Result<Rendered> {
+        let mut rendered = self.rendered_without_bom()?;
+        if self.bom {
+            rendered.text.insert(0, BOM);
+        }
+        Ok(rendered)
+    }
+
+    fn rendered_without_bom(&self) -> Result<Rendered> {
         let faithful = |text: String| Rendered { text, relayout: false, loses_comments: false };
         if self.edits.is_empty() {
             return Ok(faithful(self.text.clone()));

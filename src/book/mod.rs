@@ -46,6 +46,7 @@ mod find;
 mod index;
 mod links;
 mod lock;
+mod peek;
 mod pending;
 mod read;
 mod walk;
@@ -57,6 +58,8 @@ pub use write::{ensure_lines, write_file, write_fresh};
 use lock::*;
 use walk::*;
 use write::*;
+
+pub use peek::{CustomerName, Glance, IncidentName};
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";

@@ -45,6 +45,7 @@ pub struct DueArgs {
     pub within: Option<Span>,
     /// Only follow-ups owned by this person (the incident's owner).
     #[arg(long, value_name = "NAME")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub owner: Option<String>,
     /// Only follow-ups already past due.
     #[arg(long, conflicts_with = "within")]
@@ -58,6 +59,7 @@ pub struct DueArgs {
 #[derive(Debug, clap::Args)]
 pub struct DoneArgs {
     /// The incident: its id, a unique prefix, or the random part.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What was said.
     pub note: Option<String>,
@@ -75,6 +77,7 @@ pub struct DoneArgs {
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
     /// The incident: its id, a unique prefix, or the random part.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What to do.
     pub text: String,

@@ -59,7 +59,7 @@ impl Ctx {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line()),
-        Command::SampleBook(args) => return sample_book::run(args),
+        Command::Demo(args) => return sample_book::run(args),
         Command::Completions(args) => return completions::run(args, out),
         Command::Man(args) => return man::run(args, out),
         Command::MergeDriver(args) => return merge_driver::run(args),
@@ -67,11 +67,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     }
     let ctx = context(&cli)?;
     match &cli.command {
-        Command::Init(_)
-        | Command::SampleBook(_)
-        | Command::Completions(_)
-        | Command::Man(_)
-        | Command::MergeDriver(_) => Ok(()),
+        Command::Init(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => {
+            Ok(())
+        }
         Command::Customer(c) => customer::run(&ctx, c, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::Note(args) => note::run(&ctx, args),

@@ -25,6 +25,7 @@ natural order of the values (Mon..Sun, 00..23, dates); ties always fall back to 
 pub struct Args {
     /// Dimensions to group by, comma-separated.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', required = true)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::dimensions))]
     pub by: Vec<Dim>,
     /// Only incidents opened at or after this time.
     #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
@@ -34,6 +35,7 @@ pub struct Args {
     pub until: Option<String>,
     /// Only incidents where FIELD=VALUE (ignoring case) or FIELD~REGEX; repeatable.
     #[arg(long = "where", value_name = "FIELD=VALUE")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::filters))]
     pub filters: Vec<Filter>,
     /// Slots of this length for the hour dimension (e.g. 30m gives 15:00, 15:30).
     #[arg(long, value_name = "DUR")]

@@ -71,7 +71,7 @@ pub fn staff(current: &OsStr) -> Vec<CompletionCandidate> {
 /// over only the part after the last comma and puts the rest back in front.
 pub fn dimensions(current: &OsStr) -> Vec<CompletionCandidate> {
     let typed = current.to_string_lossy();
-    dimension_names(&glance())
+    dimension_names(glance())
         .into_iter()
         .filter(|d| d.starts_with(typed.as_ref()))
         .map(CompletionCandidate::new)
@@ -83,7 +83,7 @@ pub fn dimensions(current: &OsStr) -> Vec<CompletionCandidate> {
 pub fn filters(current: &OsStr) -> Vec<CompletionCandidate> {
     let typed = current.to_string_lossy();
     match typed.split_once(['=', '~']) {
-        None => dimension_names(&glance())
+        None => dimension_names(glance())
             .into_iter()
             .filter(|d| d.starts_with(typed.as_ref()))
             .map(|d| CompletionCandidate::new(format!("{d}=")))

@@ -9,6 +9,10 @@ use clap::{Parser, Subcommand};
 use crate::cmd;
 use crate::output::Format;
 
+/// The heading the options every command takes sit under, after a command's own options,
+/// in `--help` and in the man pages (clap_mangen makes it a section of its own).
+pub const GLOBAL: &str = "Global options";
+
 const EXAMPLES: &str = "\
 Examples:
   care init mybook                              create a book
@@ -30,36 +34,38 @@ CARE_NOW (RFC 3339) replaces the clock; CARE_STAFF names who is writing.";
 #[command(name = "care", version, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Cli {
     /// The book's folder (default: CARE_BOOK, else the first folder upwards with care.yaml).
-    #[arg(short = 'C', long = "book", value_name = "DIR", global = true, env = "CARE_BOOK", hide_env_values = true)]
+    #[arg(short = 'C', long = "book", value_name = "DIR", global = true, help_heading = GLOBAL, env = "CARE_BOOK", hide_env_values = true)]
+    #[arg(value_hint = clap::ValueHint::DirPath)]
     pub book: Option<PathBuf>,
 
     /// Output format (default: table on a terminal, csv otherwise).
-    #[arg(long, value_enum, value_name = "FORMAT", global = true)]
+    #[arg(long, value_enum, value_name = "FORMAT", global = true, help_heading = GLOBAL)]
     pub format: Option<Format>,
 
     /// Leave out the header row in table, CSV and TSV output.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub no_header: bool,
 
     /// Do not neutralise CSV cells that a spreadsheet would run as formulas.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub raw: bool,
 
     /// CSV for Excel: a UTF-8 byte-order mark and CRLF line ends.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub excel: bool,
 
     /// Who is writing, recorded as `by:` (default: CARE_STAFF, else your login name).
-    #[arg(long = "as", value_name = "STAFF", global = true, env = "CARE_STAFF", hide_env_values = true)]
+    #[arg(long = "as", value_name = "STAFF", global = true, help_heading = GLOBAL, env = "CARE_STAFF", hide_env_values = true)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub as_staff: Option<String>,
 
     /// Print tables in full instead of fitting them to the terminal's width.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub wide: bool,
 
     /// Where an edit cannot keep a hand-written file's layout (comments, flow style),
     /// rewrite the file in canonical form instead of refusing.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub rewrite: bool,
 
     #[command(subcommand)]
@@ -119,9 +125,10 @@ pub enum Command {
     /// Merge one record three ways; git runs it (see `care git setup`).
     #[command(hide = true)]
     MergeDriver(cmd::merge_driver::Args),
-    /// Write a deterministic sample book (for tests and the benchmark).
-    #[command(hide = true)]
-    SampleBook(cmd::sample_book::Args),
+    /// Write a sample book to try care on: customers, a year of incidents, a planted pattern.
+    // `sample-book` was its name while it was hidden; tests and bench/run may still use it.
+    #[command(alias = "sample-book")]
+    Demo(cmd::sample_book::Args),
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@
 pub mod book;
 pub mod cli;
 pub mod cmd;
+pub mod complete;
 pub mod error;
 pub mod git;
 pub mod model;

@@ -26,6 +26,9 @@ fn main() -> ExitCode {
 }
 
 fn run() -> ExitCode {
+    // A shell asking for completions (`COMPLETE=bash care -- …`) is answered before anything
+    // else can print; a normal run passes straight through.
+    care::complete::answer_if_asked();
     let cli = care::cli::Cli::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -104,6 +104,16 @@ impl std::fmt::Debug for Index {
 impl Index {
     /// The index of `book`, or an empty one when it is off, missing or not to be trusted.
     pub fn open(book: &Book) -> Index {
+        let index = Index::read(book);
+        if index.enabled {
+            sweep_spills(&book.root.join(FILE).with_file_name(""));
+        }
+        index
+    }
+
+    /// The index as `open` reads it, without sweeping dead runs' spill files: for readers
+    /// that promise to write nothing (shell completion).
+    pub fn read(book: &Book) -> Index {
         let enabled = std::env::var_os("CARE_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0");
         let mut index =
             Index { enabled, root: book.root.clone(), text: String::new(), entries: Vec::new(), hits: Vec::new() };
@@ -116,7 +126,6 @@ impl Index {
             index.enabled = false;
             return index;
         }
-        sweep_spills(&file.with_file_name(""));
         let text = fs::read_to_string(book.root.join(FILE)).unwrap_or_default();
         if let Some(entries) = parse(&text) {
             index.hits = entries.iter().map(|_| AtomicBool::new(false)).collect();

@@ -47,6 +47,7 @@ mod find;
 mod index;
 mod links;
 mod lock;
+mod peek;
 mod pending;
 mod plan;
 mod read;
@@ -59,6 +60,8 @@ pub use write::{ensure_lines, write_file, write_fresh};
 use lock::*;
 use walk::*;
 use write::*;
+
+pub use peek::{CustomerName, Glance, IncidentName};
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";

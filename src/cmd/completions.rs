@@ -1,27 +1,40 @@
-//! `care completions SHELL`: a completion script generated from the same clap definitions
-//! as `--help`, so a new command or option completes the day it is added, with nothing to
-//! keep in step by hand. Needs no book: it is run while installing care.
+//! `care completions SHELL`: the line a shell sources to complete care. The script is
+//! clap_complete's dynamic registration: at each TAB the shell asks care itself
+//! (`COMPLETE=bash care -- …`, answered in `complete.rs`), so commands and options are
+//! always those of the installed version and values come from the book at hand (customer
+//! and incident ids, staff, fields). `--static` prints the older self-contained script
+//! (commands and options only) for packagers who want no call back. Needs no book.
 
 use std::io::Write;
 
 use clap::CommandFactory;
 use clap_complete::Shell;
+use clap_complete::env::Shells;
 
 use crate::cli::Cli;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Print a shell completion script on stdout.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  care completions bash > ~/.local/share/bash-completion/completions/care
-  care completions zsh > ~/.zfunc/_care          (with fpath+=~/.zfunc before compinit)
+  echo 'source <(care completions bash)' >> ~/.bashrc
+  echo 'source <(care completions zsh)' >> ~/.zshrc
   care completions fish > ~/.config/fish/completions/care.fish
-  care completions powershell >> $PROFILE")]
+  care completions powershell >> $PROFILE
+
+Sourced at each shell start, the script always matches the installed care. It asks care
+for candidates at each TAB: `care show <TAB>` offers the customers of the book at hand
+(-C, CARE_BOOK or the folder you are in), `care recover fix <TAB>` its incidents, open
+ones first.")]
 pub struct Args {
     /// The shell to complete in: bash, zsh, fish, powershell or elvish.
     #[arg(value_enum)]
     pub shell: Shell,
+    /// Print a self-contained script that completes commands and options only, without
+    /// calling care at each TAB (and so without the book's ids and names).
+    #[arg(long = "static")]
+    pub fixed: bool,
 }
 
 pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
@@ -30,7 +43,25 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
     // clap_complete panics when its writer fails; written to memory first, a closed pipe
     // (`care completions bash | head`) is an ordinary error that ends quietly.
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut command, name, &mut script);
+    if args.fixed {
+        clap_complete::generate(args.shell, &mut command, name, &mut script);
+    } else {
+        let shells = Shells::builtins();
+        let shell = shells
+            .completer(&args.shell.to_string())
+            .ok_or_else(|| Error::Usage(format!("no dynamic completion for {}; try --static", args.shell)))?;
+        shell.write_registration("COMPLETE", &name, &name, &completer(&name), &mut script)?;
+    }
     out.write_all(&script)?;
     Ok(())
+}
+
+/// The program the script calls back: `care` as found on the PATH when care was run
+/// that way (so a reinstall is picked up), else this very file by its full path.
+fn completer(name: &str) -> String {
+    let argv0 = std::env::args_os().next().unwrap_or_default();
+    if argv0 == name {
+        return name.to_string();
+    }
+    std::env::current_exe().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| name.to_string())
 }

@@ -2,11 +2,11 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, commit, parse_date, parse_time, report_problems, text_arg};
+use crate::cmd::{Ctx, FilterArgs, commit, parse_date, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::model::customer::Contact;
-use crate::report::query::{self, FilterArgs};
+use crate::report::query;
 use crate::{book, output, report, yaml};
 
 #[derive(Debug, clap::Subcommand)]

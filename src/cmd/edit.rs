@@ -19,6 +19,7 @@ use crate::yaml;
 #[command(after_help = "Examples:\n  care edit ada\n  EDITOR=nano care edit k7f3qz")]
 pub struct Args {
     /// A customer (id or unique part of the name) or an incident (id, prefix or random part).
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::records))]
     pub record: String,
 }
 

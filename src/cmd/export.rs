@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, flag_rows, parse_time, report_problems};
+use crate::cmd::{Ctx, FilterArgs, flag_rows, parse_time, report_problems};
 use crate::error::Result;
 use crate::report::export;
-use crate::report::query::{self, FilterArgs, Query};
+use crate::report::query::{self, Query};
 use crate::{book, output};
 
 /// What to export.

@@ -14,6 +14,7 @@ Examples:
   care flag --clear ada        clear all of Ada's active flags")]
 pub struct Args {
     /// The customer: an id or a unique part of the name.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
     pub customer: String,
     /// What every colleague must know; with --clear, the number of the flag to clear.
     #[arg(value_name = "TEXT|N")]
@@ -23,6 +24,7 @@ pub struct Args {
     pub until: Option<String>,
     /// The incident behind the flag (id, unique prefix, or the random part).
     #[arg(long, value_name = "ID", conflicts_with = "clear")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub incident: Option<String>,
     /// Clear flag N (or, without N, every active flag) instead of raising one.
     #[arg(long)]

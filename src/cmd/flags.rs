@@ -3,10 +3,9 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, flag_rows, report_problems};
+use crate::cmd::{Ctx, FilterArgs, flag_rows, report_problems};
 use crate::error::Result;
 use crate::output;
-use crate::report::query::FilterArgs;
 
 /// List the active flags: what the front desk reads at the start of a shift.
 #[derive(Debug, clap::Args)]

@@ -2,14 +2,16 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, commit, mind_the_words, parse_next, parse_past, parse_time, report_problems, say, text_arg};
+use crate::cmd::{
+    Ctx, FilterArgs, commit, mind_the_words, parse_next, parse_past, parse_time, report_problems, say, text_arg,
+};
 use crate::error::{Error, FOUND, Result};
 use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
 use crate::model::recovery::{self, CUSTOM, Change, Plan};
 use crate::output::{self, warn};
 use crate::report::followups::{self, Window};
-use crate::report::query::{self, FilterArgs, IncidentView};
+use crate::report::query::{self, IncidentView};
 use crate::time::Span;
 
 #[derive(Debug, clap::Subcommand)]
@@ -47,6 +49,7 @@ pub struct DueArgs {
     pub within: Option<Span>,
     /// Only follow-ups owned by this person (the incident's owner): --where owner=NAME.
     #[arg(long, value_name = "NAME")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub owner: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -62,6 +65,7 @@ pub struct DueArgs {
 #[derive(Debug, clap::Args)]
 pub struct DoneArgs {
     /// The incident: its id, a unique prefix, or the random part.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What was said.
     pub note: Option<String>,
@@ -79,6 +83,7 @@ pub struct DoneArgs {
 #[derive(Debug, clap::Args)]
 pub struct AddArgs {
     /// The incident: its id, a unique prefix, or the random part.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What to do.
     pub text: String,

@@ -1,6 +1,8 @@
 //! `care man`: the manual page, in roff, generated from the same clap definitions as
 //! `--help` (via clap_mangen), so the page and the help can never disagree. Like git, there
-//! is a page for care and one for each subcommand (`care-recover-open(1)`). Needs no book.
+//! is a page for care and one for each subcommand (`care-recover-open(1)`). Each page ends
+//! with the sections a man page reader looks for and `--help` has no room for: EXAMPLES
+//! (the command's own, from its `after_help`), ENVIRONMENT and EXIT STATUS. Needs no book.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -36,15 +38,79 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
         return Ok(());
     }
     let page = find(&root, &args.command)?;
-    page_of(page).render(out)?;
+    out.write_all(&render(page)?)?;
     Ok(())
 }
 
+/// Where `care` looks, besides its arguments; the same on every page.
+const ENVIRONMENT: [(&str, &str); 7] = [
+    ("CARE_BOOK", "The book's folder when -C/--book is not given (else the first folder upwards with care.yaml)."),
+    ("CARE_STAFF", "Who is writing, recorded as by: on every entry, when --as is not given (else the login name)."),
+    ("CARE_NOW", "An RFC 3339 time that replaces the clock: for tests, reproducible reports and replaying a day."),
+    ("CARE_LOCK_TIMEOUT", "How long a writer waits for a record's lock (10s, 500ms, 2m; default 10s)."),
+    ("CARE_NO_CACHE", "Set to 1 to neither read nor write the report index in the book's .care/cache."),
+    ("NO_COLOR", "When set, no colour, even on a terminal."),
+    ("COLUMNS", "The width to fit tables and charts to when the terminal's own cannot be read."),
+];
+
+const EXIT_STATUS: [(&str, &str); 4] = [
+    ("0", "Success."),
+    ("1", "The command could not do its job: bad data, not found, ambiguous, validation failed, or files skipped."),
+    ("2", "Bad usage: an unknown option, a missing argument, a value that cannot be read."),
+    (
+        "3",
+        "Something was found that a script asked about: followup due --exit-code listed follow-ups, lexicon check found phrases.",
+    ),
+];
+
 /// One page, footed with care's name and version (clap_mangen would put only the
-/// subcommand's name there, since subcommands carry no version of their own).
-fn page_of(command: clap::Command) -> clap_mangen::Man {
+/// subcommand's name there, since subcommands carry no version of their own). clap_mangen
+/// renders its sections one by one so that ours can follow the options and subcommands;
+/// its own EXTRA section (the raw `after_help`) becomes EXAMPLES.
+fn render(command: clap::Command) -> Result<Vec<u8>> {
+    let examples = command.get_after_help().map(|h| h.to_string());
+    let has_subcommands = command.get_subcommands().any(|c| !c.is_hide_set());
+    let has_version = command.get_version().is_some();
+    let man = man_of(command);
+    let mut page = Vec::new();
+    man.render_title(&mut page)?;
+    man.render_name_section(&mut page)?;
+    man.render_synopsis_section(&mut page)?;
+    man.render_description_section(&mut page)?;
+    man.render_options_section(&mut page)?;
+    if has_subcommands {
+        man.render_subcommands_section(&mut page)?;
+    }
+    sections(examples.as_deref()).to_writer(&mut page)?;
+    if has_version {
+        man.render_version_section(&mut page)?;
+    }
+    Ok(page)
+}
+
+fn man_of(command: clap::Command) -> clap_mangen::Man {
     let source = format!("care {}", env!("CARGO_PKG_VERSION"));
     clap_mangen::Man::new(command).source(source).manual("care manual")
+}
+
+/// EXAMPLES (kept as typed: the comments line up), ENVIRONMENT and EXIT STATUS.
+fn sections(examples: Option<&str>) -> roff::Roff {
+    use roff::{Roff, bold, roman};
+    let mut page = Roff::new();
+    if let Some(text) = examples {
+        page.control("SH", ["EXAMPLES"]).control("nf", []);
+        for line in text.lines().filter(|l| !(l.starts_with("Example") && l.ends_with(':'))) {
+            page.text([roman(line.strip_prefix("  ").unwrap_or(line))]);
+        }
+        page.control("fi", []);
+    }
+    for (title, items) in [("ENVIRONMENT", &ENVIRONMENT[..]), ("EXIT STATUS", &EXIT_STATUS[..])] {
+        page.control("SH", [title]);
+        for (name, what) in items {
+            page.control("TP", []).text([bold(*name)]).text([roman(*what)]);
+        }
+    }
+    page
 }
 
 /// The page of `command` and of every visible subcommand below it, as NAME.1 files.
@@ -52,7 +118,9 @@ fn write_all(command: &clap::Command, dir: &std::path::Path) -> Result<()> {
     for sub in command.get_subcommands().filter(|c| !c.is_hide_set()) {
         write_all(sub, dir)?;
     }
-    page_of(command.clone()).generate_to(dir).map_err(|e| Error::io(dir, e))?;
+    let file = dir.join(man_of(command.clone()).get_filename());
+    let page = render(command.clone())?;
+    std::fs::write(&file, page).map_err(|e| Error::io(&file, e))?;
     Ok(())
 }
 

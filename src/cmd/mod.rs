@@ -29,6 +29,7 @@ use crate::book::{self, Book};
 use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Style};
+use crate::report::query::{Cond, Query};
 use crate::time::{Tense, TimeError};
 
 /// What every command that works on a book needs.
@@ -59,7 +60,7 @@ impl Ctx {
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line()),
-        Command::SampleBook(args) => return sample_book::run(args),
+        Command::Demo(args) => return sample_book::run(args),
         Command::Completions(args) => return completions::run(args, out),
         Command::Man(args) => return man::run(args, out),
         Command::MergeDriver(args) => return merge_driver::run(args),
@@ -67,11 +68,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     }
     let ctx = context(&cli)?;
     match &cli.command {
-        Command::Init(_)
-        | Command::SampleBook(_)
-        | Command::Completions(_)
-        | Command::Man(_)
-        | Command::MergeDriver(_) => Ok(()),
+        Command::Init(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => {
+            Ok(())
+        }
         Command::Customer(c) => customer::run(&ctx, c, out),
         Command::Show(args) => show::run(&ctx, args, out),
         Command::Note(args) => note::run(&ctx, args),
@@ -224,11 +223,7 @@ pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
 /// (`location=uptown`) reads the incidents that raised a flag, through the index; a filter
 /// on customer fields alone reads no incident at all.
 /// Returns the rows and the files that could not be read, to report after printing.
-pub fn flag_rows(
-    ctx: &Ctx,
-    filter: &crate::report::query::FilterArgs,
-    all: bool,
-) -> Result<(output::Rows, Vec<Error>)> {
+pub fn flag_rows(ctx: &Ctx, filter: &FilterArgs, all: bool) -> Result<(output::Rows, Vec<Error>)> {
     use crate::report::{flags, query};
     let q = filter.query(|option, s| parse_time(ctx, option, s))?;
     let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
@@ -261,4 +256,34 @@ pub fn flag_rows(
     let today = ctx.book.clock.today();
     let rows = flags::list(&customers.records, &linked, &q, ctx.book.clock.tz, today, all);
     Ok((rows, problems))
+}
+
+/// The `--where/--since/--until` options, flattened into every list command so that
+/// `--help` reads the same everywhere.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    /// Only rows where FIELD=VALUE (equal, ignoring case), FIELD!=VALUE, FIELD~REGEX or
+    /// FIELD!~REGEX; repeatable, all must hold. A list field (tags) matches when any value
+    /// does. Fields: see docs/format.md ("Filters").
+    #[arg(long = "where", value_name = "FIELD=VALUE")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::filters))]
+    pub conds: Vec<Cond>,
+    /// Only rows whose time (incident opened, follow-up due, flag raised, entry at, customer
+    /// since) is at or after this.
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Only rows whose time is before this.
+    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
+    pub until: Option<String>,
+}
+
+impl FilterArgs {
+    /// The query, with times read by the command's own time parser (book zone, warnings).
+    pub fn query(&self, mut time: impl FnMut(&str, &str) -> Result<crate::time::Stamp>) -> Result<Query> {
+        Ok(Query {
+            conds: self.conds.clone(),
+            since: self.since.as_deref().map(|s| time("--since", s)).transpose()?,
+            until: self.until.as_deref().map(|s| time("--until", s)).transpose()?,
+        })
+    }
 }

@@ -15,6 +15,7 @@ Examples:
 #[command(group = clap::ArgGroup::new("kind").multiple(false))]
 pub struct Args {
     /// The customer: an id or a unique part of the name.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
     pub customer: String,
     /// What was learned, in words the next colleague will understand.
     pub text: String,
@@ -35,6 +36,7 @@ pub struct Args {
     pub critical: bool,
     /// Link the entry to an incident (id, unique prefix, or the random part).
     #[arg(long, value_name = "ID")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub incident: Option<String>,
     /// When it was learned (default: now).
     #[arg(long, value_name = "TIME", allow_hyphen_values = true)]

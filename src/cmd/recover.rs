@@ -3,13 +3,13 @@
 
 use std::io::{IsTerminal, Write};
 
-use crate::cmd::{Ctx, commit, mind_the_words, parse_past, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, FilterArgs, commit, mind_the_words, parse_past, parse_time, report_problems, say, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, StepKind};
 use crate::output::{self, Format, Style, warn};
-use crate::report::query::{self, FilterArgs};
+use crate::report::query;
 use crate::report::{briefing, incidents};
 
 #[derive(Debug, clap::Subcommand)]
@@ -47,6 +47,7 @@ pub enum Command {
 #[derive(Debug, clap::Args)]
 pub struct OpenArgs {
     /// The customer: an id or a unique part of the name.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
     pub customer: String,
     /// What went wrong, in a sentence.
     #[arg(long, value_name = "TEXT")]
@@ -56,9 +57,11 @@ pub struct OpenArgs {
     pub product: Option<String>,
     /// Who was on duty or involved.
     #[arg(long)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub staff: Option<String>,
     /// Who took the complaint: the customer's ally, who owns the follow-ups (default: --as).
     #[arg(long)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub owner: Option<String>,
     /// Site, store, franchise or region.
     #[arg(long)]
@@ -83,6 +86,7 @@ pub struct OpenArgs {
 #[derive(Debug, clap::Args)]
 pub struct StepArgs {
     /// The incident: its id, a unique prefix, or the random part (`k7f3qz`).
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What was said or done.
     pub note: Option<String>,
@@ -113,6 +117,7 @@ pub struct ListArgs {
     pub open: bool,
     /// Only this customer's incidents (an id or a unique part of the name).
     #[arg(long, value_name = "C")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
     pub customer: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -121,6 +126,7 @@ pub struct ListArgs {
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
     /// The incident: its id, a unique prefix, or the random part.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
 }
 

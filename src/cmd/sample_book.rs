@@ -1,5 +1,5 @@
-//! `care sample-book DIR` (hidden): write a deterministic sample book for tests, the
-//! benchmark and trying things out.
+//! `care demo DIR` (once the hidden `care sample-book`, still its alias): write a
+//! deterministic sample book for trying care out, for the tests and for the benchmark.
 
 use std::path::PathBuf;
 
@@ -14,7 +14,10 @@ use crate::{sample, yaml};
 
 /// Write a sample book: customers, a year of incidents, and a planted pattern.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Example:\n  care sample-book /tmp/big --customers 10000 --incidents 100000 --seed 1")]
+#[command(after_help = "\
+Examples:
+  care demo demo                      then: care -C demo trends --by weekday,hour --chart
+  care demo /tmp/big --customers 10000 --incidents 100000 --seed 1")]
 pub struct Args {
     /// Folder for the new book (must not hold a book yet).
     pub dir: PathBuf,

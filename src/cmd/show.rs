@@ -16,6 +16,7 @@ use crate::report::briefing;
 pub struct Args {
     /// Customer ids or unique parts of names; `-` reads them from stdin, one per line.
     #[arg(required = true, value_name = "CUSTOMER")]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
     pub customers: Vec<String>,
 }
 

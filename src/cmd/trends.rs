@@ -2,10 +2,10 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, parse_time, report_problems};
+use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
-use crate::report::query::{self, FilterArgs};
+use crate::report::query;
 use crate::report::trends::{self, Dim, Options, Seen, Sort, Trend};
 use crate::time::Span;
 
@@ -27,6 +27,7 @@ natural order of the values (Mon..Sun, 00..23, dates); ties always fall back to 
 pub struct Args {
     /// Dimensions to group by, comma-separated.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', required = true)]
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::dimensions))]
     pub by: Vec<Dim>,
     #[command(flatten)]
     pub filter: FilterArgs,

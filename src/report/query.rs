@@ -152,35 +152,6 @@ impl Query {
     }
 }
 
-/// The `--where/--since/--until` options, flattened into every list command so that
-/// `--help` reads the same everywhere.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct FilterArgs {
-    /// Only rows where FIELD=VALUE (equal, ignoring case), FIELD!=VALUE, FIELD~REGEX or
-    /// FIELD!~REGEX; repeatable, all must hold. A list field (tags) matches when any value
-    /// does. Fields: see docs/format.md ("Filters").
-    #[arg(long = "where", value_name = "FIELD=VALUE")]
-    pub conds: Vec<Cond>,
-    /// Only rows whose time (incident opened, follow-up due, flag raised, entry at, customer
-    /// since) is at or after this.
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub since: Option<String>,
-    /// Only rows whose time is before this.
-    #[arg(long, value_name = "WHEN", allow_hyphen_values = true)]
-    pub until: Option<String>,
-}
-
-impl FilterArgs {
-    /// The query, with times read by the command's own time parser (book zone, warnings).
-    pub fn query(&self, mut time: impl FnMut(&str, &str) -> Result<Stamp>) -> Result<Query> {
-        Ok(Query {
-            conds: self.conds.clone(),
-            since: self.since.as_deref().map(|s| time("--since", s)).transpose()?,
-            until: self.until.as_deref().map(|s| time("--until", s)).transpose()?,
-        })
-    }
-}
-
 /// Extra field names met while reading a book: what `--where` may name beyond the
 /// built-in fields, and the extra columns of the lists that carry them.
 #[derive(Debug, Clone, Default)]

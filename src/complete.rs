@@ -9,11 +9,9 @@ use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use clap::CommandFactory;
 use clap_complete::engine::CompletionCandidate;
 
 use crate::book::{self, Book, Glance};
-use crate::cli::Cli;
 
 /// The grouping dimensions `trends --by` and `--where` know without looking at a book.
 pub const DIMENSIONS: [&str; 13] = [
@@ -22,12 +20,6 @@ pub const DIMENSIONS: [&str; 13] = [
 ];
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-/// Answer a completion request and exit, when the shell made one (`COMPLETE` is set);
-/// otherwise return at once, having done nothing.
-pub fn answer_if_asked() {
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
-}
 
 /// Customer ids, each with the name as its description; a typed start of any word of a
 /// name offers that customer's id too (`lov` → `ada-lovelace`, where the shell allows).

@@ -28,7 +28,8 @@ fn main() -> ExitCode {
 fn run() -> ExitCode {
     // A shell asking for completions (`COMPLETE=bash care -- …`) is answered before anything
     // else can print; a normal run passes straight through.
-    care::complete::answer_if_asked();
+    // A shell asking for completions (`COMPLETE` set) is answered, and the process ends.
+    clap_complete::CompleteEnv::with_factory(<care::cli::Cli as clap::CommandFactory>::command).complete();
     let cli = care::cli::Cli::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 pub mod git;
+pub mod hooks;
 pub mod model;
 pub mod output;
 pub mod report;

@@ -37,8 +37,11 @@ use crate::model::{Config, Customer, Incident, id};
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
+mod clone;
 mod index;
 mod pending;
+
+pub use clone::Hook;
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";

@@ -146,6 +146,7 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
         })
         .collect();
     commit(ctx, &[path], &format!("followup done {}: {}", incident.id, kinds.join(", ")));
+    super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &plan });
     report(ctx, &incident, &plan);
     Ok(())
 }

@@ -200,3 +200,9 @@ pub fn text_arg(what: &str, value: &str) -> Result<String> {
 }
 
 pub(crate) use output::say;
+
+/// Run the clone's hooks for a change just saved (`.care/hooks/<event>`, docs/hooks.md).
+/// Called after the write and after `commit`: a hook that fails or hangs is a warning.
+pub fn emit(ctx: &Ctx, event: crate::hooks::Event) {
+    crate::hooks::emit(&ctx.book, &ctx.staff, &event);
+}

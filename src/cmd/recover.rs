@@ -185,6 +185,7 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     commit(ctx, &files, &format!("recover open {}: {}", incident.id, customer.id));
     writeln!(out, "{}", incident.id)?;
     out.flush()?;
+    super::emit(ctx, crate::hooks::Event::Opened { incident: &incident.id });
 
     let (_, customer) = book.find_customer(&customer.id)?;
     brief(ctx, &customer, &incident)
@@ -260,6 +261,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
         Ok(plan)
     })?;
     commit(ctx, &[path], &format!("recover {} {}", verb(kind), incident.id));
+    super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &warnings });
     for w in &warnings.warnings {
         warn(w);
     }

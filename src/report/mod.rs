@@ -4,6 +4,7 @@
 pub mod briefing;
 pub mod check;
 pub mod customers;
+pub mod event;
 pub mod export;
 pub mod flags;
 pub mod followups;

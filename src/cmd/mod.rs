@@ -17,6 +17,7 @@ pub mod lexicon;
 pub mod man;
 pub mod merge_driver;
 pub mod note;
+pub mod notify;
 pub mod recover;
 pub mod sample_book;
 pub mod show;
@@ -86,6 +87,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
         Command::Git(c) => git::run(&ctx, c),
+        Command::Notify(args) => notify::run(&ctx, args, out),
     }
 }
 

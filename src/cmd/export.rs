@@ -31,6 +31,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    if ctx.style.format == output::Format::Ics {
+        return super::print_all_calendar(ctx, out);
+    }
     let today = ctx.book.clock.today();
     let (rows, problems) = match args.kind {
         Kind::Customers | Kind::Notes | Kind::Flags => {

@@ -98,6 +98,9 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     };
     let until = ctx.book.clock.add(at, args.within.unwrap_or_default());
     let query = Query { at, until, owner: args.owner.clone(), overdue_only: args.overdue };
+    if ctx.style.format == output::Format::Ics {
+        return super::print_due_calendar(ctx, &query, out);
+    }
     let (parts, mut problems) =
         ctx.book.fold_incidents(Vec::new, |found, incident, _| found.extend(followups::due_in(incident, &query)));
     let found: Vec<followups::Due> = parts.into_iter().flatten().collect();

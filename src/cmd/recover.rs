@@ -343,6 +343,6 @@ fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
             output::print_json(out, &ctx.style, &[doc])?;
             Ok(())
         }
-        Format::Csv | Format::Tsv => Ok(output::print(out, &ctx.style, &incidents::list(&[&incident]))?),
+        Format::Csv | Format::Tsv | Format::Ics => Ok(output::print(out, &ctx.style, &incidents::list(&[&incident]))?),
     }
 }

@@ -8,5 +8,6 @@ pub mod event;
 pub mod export;
 pub mod flags;
 pub mod followups;
+pub mod ics;
 pub mod incidents;
 pub mod trends;

@@ -20,6 +20,7 @@ pub mod note;
 pub mod notify;
 pub mod recover;
 pub mod sample_book;
+pub mod serve;
 pub mod show;
 pub mod trends;
 
@@ -91,6 +92,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
+        Command::Serve(args) => serve::run(&ctx, args),
     }
 }
 

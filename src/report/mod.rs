@@ -10,4 +10,5 @@ pub mod flags;
 pub mod followups;
 pub mod ics;
 pub mod incidents;
+pub mod page;
 pub mod trends;

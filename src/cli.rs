@@ -102,6 +102,10 @@ pub enum Command {
         after_help = "Examples:\n  care followup due --within 1h\n  care followup done k7f3qz --how phone"
     )]
     Followup(cmd::followup::Command),
+    /// For cron: run the clone's hooks once per follow-up as it falls due.
+    Notify(cmd::notify::Args),
+    /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
+    Serve(cmd::serve::Args),
     /// Group incidents and count, to find the pattern behind the failures.
     Trends(cmd::trends::Args),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.

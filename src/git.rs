@@ -53,6 +53,12 @@ pub fn merge_attribute(dir: &Path, path: &str) -> Option<String> {
     (value != "unspecified" && value != "unset").then_some(value)
 }
 
+/// Whether git tracks `path` (as the book names it, relative to `dir`): a file that came
+/// with a pull. False outside a work tree or without git, where nothing can be pulled.
+pub fn tracked(dir: &Path, path: &str) -> bool {
+    run(dir, &["--literal-pathspecs", "ls-files", "--error-unmatch", "--", path]).is_ok()
+}
+
 /// Commit exactly `files` (as the book names them: under `root`) with `message`. Other
 /// changes, staged or not, stay out of the commit. Returns false when the files held no
 /// change, so there was nothing to commit.

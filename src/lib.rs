@@ -14,6 +14,7 @@ pub mod cmd;
 pub mod complete;
 pub mod error;
 pub mod git;
+pub mod hooks;
 pub mod model;
 pub mod output;
 pub mod report;

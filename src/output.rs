@@ -25,6 +25,8 @@ pub enum Format {
     Tsv,
     Json,
     Ndjson,
+    /// An iCalendar file (RFC 5545) of follow-ups: `followup due` and `export followups` only.
+    Ics,
 }
 
 /// How data is to be printed; built once from the global options.
@@ -130,6 +132,7 @@ pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
             serde_json::to_writer_pretty(&mut *w, &objects)?;
             writeln!(w)
         }
+        Format::Ics => Err(io::Error::other("--format ics is only for `followup due` and `export followups`")),
         Format::Ndjson => {
             for row in &rows.rows {
                 serde_json::to_writer(&mut *w, &object(&rows.columns, row))?;
@@ -138,6 +141,11 @@ pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Print a calendar (`--format ics`), already in its own format (report::ics).
+pub fn print_calendar(w: &mut dyn Write, text: &str) -> io::Result<()> {
+    w.write_all(text.as_bytes())
 }
 
 /// Print JSON documents (a briefing card, say) in a JSON format: an array, or one per line.

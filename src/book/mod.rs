@@ -42,6 +42,7 @@ use crate::model::{Config, Customer, Incident, id};
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
+mod clone;
 mod create;
 mod find;
 mod index;
@@ -62,6 +63,8 @@ use walk::*;
 use write::*;
 
 pub use peek::{CustomerName, Glance, IncidentName};
+
+pub use clone::Hook;
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";

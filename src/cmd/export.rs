@@ -37,6 +37,9 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    if ctx.style.format == output::Format::Ics {
+        return super::print_all_calendar(ctx, out);
+    }
     let today = ctx.book.clock.today();
     let tz = ctx.book.clock.tz;
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;

@@ -69,6 +69,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         Ok(c.flags.len() + 1)
     })?;
     commit(ctx, &[path], &format!("flag {}: raised", customer.id));
+    super::emit(ctx, crate::hooks::Event::FlagRaised { customer: &customer.id, n });
     let until = until.map(|d| format!(", until {d}")).unwrap_or_default();
     say(&format!("Flagged {} (flag {n}{until}).", customer.id));
     Ok(())
@@ -108,6 +109,7 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
         numbers => {
             let list: Vec<String> = numbers.iter().map(ToString::to_string).collect();
             commit(ctx, &[path], &format!("flag {}: cleared {}", customer.id, list.join(", ")));
+            super::emit(ctx, crate::hooks::Event::FlagCleared { customer: &customer.id, numbers });
             say(&format!("Cleared flag {} on {}.", list.join(", "), customer.id));
         }
     }

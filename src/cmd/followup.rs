@@ -111,6 +111,9 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(owner) = &args.owner {
         query.conds.push(format!("owner={owner}").parse().map_err(Error::Usage)?);
     }
+    if ctx.style.format == output::Format::Ics {
+        return super::print_due_calendar(ctx, &window, &query, out);
+    }
     let tz = ctx.book.clock.tz;
     let (parts, mut problems) = ctx.book.fold_incidents(
         Default::default,
@@ -169,6 +172,7 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
         })
         .collect();
     commit(ctx, &[path], &format!("followup done {}: {}", incident.id, kinds.join(", ")));
+    super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &plan });
     report(ctx, &incident, &plan);
     Ok(())
 }

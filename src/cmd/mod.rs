@@ -17,8 +17,10 @@ pub mod lexicon;
 pub mod man;
 pub mod merge_driver;
 pub mod note;
+pub mod notify;
 pub mod recover;
 pub mod sample_book;
+pub mod serve;
 pub mod show;
 pub mod trends;
 
@@ -66,6 +68,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::MergeDriver(args) => return merge_driver::run(args),
         _ => {}
     }
+    if cli.format == Some(Format::Ics) && !calendar_command(&cli.command) {
+        return Err(Error::Usage("--format ics is for `followup due` and `export followups` only".into()));
+    }
     let ctx = context(&cli)?;
     match &cli.command {
         Command::Init(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => {
@@ -85,6 +90,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
         Command::Git(c) => git::run(&ctx, c),
+        Command::Notify(args) => notify::run(&ctx, args, out),
+        Command::Serve(args) => serve::run(&ctx, args),
+    }
+}
+
+/// The commands that can print a calendar (`--format ics`).
+fn calendar_command(command: &Command) -> bool {
+    match command {
+        Command::Followup(followup::Command::Due(_)) => true,
+        Command::Export(args) => args.kind == export::Kind::Followups,
+        _ => false,
     }
 }
 
@@ -286,4 +302,69 @@ impl FilterArgs {
             until: self.until.as_deref().map(|s| time("--until", s)).transpose()?,
         })
     }
+}
+
+/// Run the clone's hooks for a change just saved (`.care/hooks/<event>`, docs/hooks.md).
+/// Called after the write and after `commit`: a hook that fails or hangs is a warning.
+pub fn emit(ctx: &Ctx, event: crate::hooks::Event) {
+    crate::hooks::emit(&ctx.book, &ctx.staff, &event);
+}
+
+/// `followup due --format ics`: the follow-ups `query` lists, as calendar events. Folded
+/// here rather than from `followup due`'s rows because an event's UID needs each
+/// follow-up's place in its incident's list, which the rows do not carry.
+pub fn print_due_calendar(
+    ctx: &Ctx,
+    window: &crate::report::followups::Window,
+    query: &Query,
+    out: &mut dyn Write,
+) -> Result<()> {
+    use crate::report::{followups, ics, query::IncidentView};
+    let tz = ctx.book.clock.tz;
+    let (parts, problems) = ctx.book.fold_incidents(Vec::new, |items: &mut Vec<ics::Item>, incident, extras| {
+        for d in followups::due_in(IncidentView { incident, extras: Some(extras), tz }, window, query) {
+            if let Some(n) = incident.followups.iter().position(|f| *f == d.followup) {
+                items.push(ics::Item::new(incident, n, &d.followup));
+            }
+        }
+    });
+    let mut items: Vec<ics::Item> = parts.into_iter().flatten().collect();
+    items.sort_by(|a, b| (a.followup.due, &a.incident, a.index).cmp(&(b.followup.due, &b.incident, b.index)));
+    print_calendar(ctx, items, problems, out)
+}
+
+/// `export followups --format ics`: every follow-up, done or not, as calendar events.
+pub fn print_all_calendar(ctx: &Ctx, out: &mut dyn Write) -> Result<()> {
+    let loaded = ctx.book.incidents();
+    let items = loaded.records.iter().flat_map(|(_, i)| crate::report::ics::all(i)).collect();
+    print_calendar(ctx, items, loaded.problems, out)
+}
+
+fn print_calendar(
+    ctx: &Ctx,
+    items: Vec<crate::report::ics::Item>,
+    mut problems: Vec<Error>,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut customers = std::collections::HashMap::new();
+    for item in &items {
+        if !customers.contains_key(&item.customer) {
+            match ctx.book.customer_by_id(&item.customer) {
+                Ok(Some(c)) => drop(customers.insert(item.customer.clone(), c)),
+                Ok(None) => {}
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    let book = &ctx.book;
+    let name = book.config.name.clone().unwrap_or_else(|| "care".into());
+    let text = crate::report::ics::calendar(
+        &format!("{name} follow-ups"),
+        book.clock.tz.name(),
+        &items,
+        &customers,
+        book.clock.now(),
+    );
+    output::print_calendar(out, &text)?;
+    report_problems(&problems)
 }

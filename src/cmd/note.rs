@@ -66,6 +66,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         Entry { text, at: Some(at), by: ctx.by()?.to_string(), incident, critical: args.critical, retired: None };
     ctx.book.edit(&path, |_: &Customer, doc| doc.push(section.key(), &entry))?;
     commit(ctx, &[path], &format!("note {}: {}", customer.id, section.label()));
+    super::emit(ctx, crate::hooks::Event::Note { customer: &customer.id, section, entry: &entry });
     let critical = if args.critical { ", critical" } else { "" };
     say(&format!("Noted on {} ({}{critical}).", customer.id, section.label()));
     Ok(())

@@ -190,6 +190,7 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     commit(ctx, &files, &format!("recover open {}: {}", incident.id, customer.id));
     writeln!(out, "{}", incident.id)?;
     out.flush()?;
+    super::emit(ctx, crate::hooks::Event::Opened { incident: &incident.id });
 
     let (_, customer) = book.find_customer(&customer.id)?;
     brief(ctx, &customer, &incident)
@@ -243,6 +244,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
             .map_err(Error::Refused)
     })?;
     commit(ctx, &[path], &format!("recover {} {}", verb(kind), incident.id));
+    super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &warnings });
     for w in &warnings.warnings {
         warn(w);
     }
@@ -307,6 +309,8 @@ fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
             output::print_json(out, &ctx.style, &[doc])?;
             Ok(())
         }
-        Format::Csv | Format::Tsv => Ok(output::print(out, &ctx.style, &incidents::list(&[(&incident, None)], &[]))?),
+        Format::Csv | Format::Tsv | Format::Ics => {
+            Ok(output::print(out, &ctx.style, &incidents::list(&[(&incident, None)], &[]))?)
+        }
     }
 }

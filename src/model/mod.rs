@@ -9,6 +9,7 @@ pub mod import;
 pub mod incident;
 pub mod lexicon;
 pub mod merge;
+pub mod notify;
 pub mod recovery;
 
 pub use config::Config;

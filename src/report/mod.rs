@@ -4,9 +4,12 @@
 pub mod briefing;
 pub mod check;
 pub mod customers;
+pub mod event;
 pub mod export;
 pub mod flags;
 pub mod followups;
+pub mod ics;
 pub mod incidents;
+pub mod page;
 pub mod query;
 pub mod trends;

@@ -1,0 +1,198 @@
+//! Hooks: a clone's own programs in `.care/hooks/<event>`, run after a change was saved
+//! (and by `care notify` as follow-ups fall due), with the event as one JSON object on
+//! stdin (docs/hooks.md). They reach the staff who never open a shell — mail, SMS, chat.
+//!
+//! Two promises shape this module. A shared book never runs code that arrived through a
+//! pull: a hook file git tracks is refused, as is one reached through a link leading out
+//! of `.care/hooks` (`Book::hook`). And a hook never costs a write: it runs after the
+//! write, a failure or a hang (cut off after `CARE_HOOK_TIMEOUT`) is a warning, and
+//! nothing is undone. When no hook file exists, nothing is read or built at all.
+
+mod run;
+
+use serde_json::Value as Json;
+
+use crate::book::{Book, Hook};
+use crate::model::recovery::{Change, Plan};
+use crate::model::{Customer, Entry, Incident, Section};
+use crate::output::warn;
+use crate::report::event::{self, Envelope};
+
+pub const INCIDENT_OPENED: &str = "incident-opened";
+pub const STEP_RECORDED: &str = "step-recorded";
+pub const FOLLOWUP_DONE: &str = "followup-done";
+pub const FLAG_RAISED: &str = "flag-raised";
+pub const FLAG_CLEARED: &str = "flag-cleared";
+pub const NOTE_ADDED: &str = "note-added";
+pub const FOLLOWUP_OVERDUE: &str = "followup-overdue";
+pub const FOLLOWUP_SOON: &str = "followup-soon";
+
+/// A change a command has just saved, named by ids: the records are read again only when
+/// a hook is there to hear of it, so a book without hooks pays nothing.
+#[derive(Debug)]
+pub enum Event<'a> {
+    Opened {
+        incident: &'a str,
+    },
+    /// Steps recorded and follow-ups done on one incident (`recover …`, `followup done`).
+    Plan {
+        incident: &'a str,
+        plan: &'a Plan,
+    },
+    Note {
+        customer: &'a str,
+        section: Section,
+        entry: &'a Entry,
+    },
+    FlagRaised {
+        customer: &'a str,
+        n: usize,
+    },
+    FlagCleared {
+        customer: &'a str,
+        numbers: &'a [usize],
+    },
+}
+
+/// What became of one delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// No hook for this event.
+    Absent,
+    Delivered,
+    /// Refused, failed or stopped; a warning has said which and why.
+    Failed,
+}
+
+/// Run the hooks for a change that was saved. Never fails: the write stands.
+pub fn emit(book: &Book, by: &str, event: &Event) {
+    let names = names(event);
+    if names.iter().all(|n| book.hook(n) == Hook::Absent) {
+        return;
+    }
+    for (name, payload) in payloads(book, by, event) {
+        deliver(book, name, &payload, "the change is saved");
+    }
+}
+
+fn names(event: &Event) -> Vec<&'static str> {
+    match event {
+        Event::Opened { .. } => vec![INCIDENT_OPENED],
+        Event::Plan { plan, .. } => plan
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Step(..) => Some(STEP_RECORDED),
+                Change::Done { .. } => Some(FOLLOWUP_DONE),
+                Change::Schedule(_) => None,
+            })
+            .collect(),
+        Event::Note { .. } => vec![NOTE_ADDED],
+        Event::FlagRaised { .. } => vec![FLAG_RAISED],
+        Event::FlagCleared { .. } => vec![FLAG_CLEARED],
+    }
+}
+
+/// The event's objects, built from the records as they are now (after the write).
+fn payloads(book: &Book, by: &str, event: &Event) -> Vec<(&'static str, Json)> {
+    let customer = |id: &str| book.customer_by_id(id).ok().flatten();
+    let incident = |id: &str| book.find_incident(id).ok().map(|(_, i)| i);
+    let object = |name, c: Option<&Customer>, i: Option<&Incident>, extra| {
+        (name, event::object(&envelope(book, name, by), c, i, extra))
+    };
+    match event {
+        Event::Opened { incident: id } => {
+            let i = incident(id);
+            let c = i.as_ref().and_then(|i| customer(&i.customer));
+            vec![object(INCIDENT_OPENED, c.as_ref(), i.as_ref(), Default::default())]
+        }
+        Event::Plan { incident: id, plan } => {
+            let Some(i) = incident(id) else { return Vec::new() };
+            let c = customer(&i.customer);
+            let scheduled: Vec<_> =
+                plan.changes.iter().filter_map(|c| if let Change::Schedule(f) = c { Some(f) } else { None }).collect();
+            let now = book.clock.now();
+            plan.changes
+                .iter()
+                .filter_map(|change| match change {
+                    Change::Step(kind, step) => {
+                        Some(object(STEP_RECORDED, c.as_ref(), Some(&i), event::step(kind.field(), step, &scheduled)))
+                    }
+                    Change::Done { index, .. } => i
+                        .followups
+                        .get(*index)
+                        .map(|f| object(FOLLOWUP_DONE, c.as_ref(), Some(&i), event::followup(*index, f, now))),
+                    Change::Schedule(_) => None,
+                })
+                .collect()
+        }
+        Event::Note { customer: id, section, entry } => {
+            let c = customer(id);
+            let i = entry.incident.as_deref().and_then(incident);
+            vec![object(NOTE_ADDED, c.as_ref(), i.as_ref(), event::note(*section, entry))]
+        }
+        Event::FlagRaised { customer: id, n } => flags(book, by, FLAG_RAISED, customer(id), &[*n]),
+        Event::FlagCleared { customer: id, numbers } => flags(book, by, FLAG_CLEARED, customer(id), numbers),
+    }
+}
+
+/// One object per flag, with the incident behind it when there is one.
+fn flags(
+    book: &Book,
+    by: &str,
+    name: &'static str,
+    c: Option<Customer>,
+    numbers: &[usize],
+) -> Vec<(&'static str, Json)> {
+    let Some(c) = c else { return Vec::new() };
+    numbers
+        .iter()
+        .filter_map(|&n| c.flags.get(n.checked_sub(1)?).map(|f| (n, f)))
+        .map(|(n, f)| {
+            let i = f.incident.as_deref().and_then(|id| book.find_incident(id).ok()).map(|(_, i)| i);
+            (name, event::object(&envelope(book, name, by), Some(&c), i.as_ref(), event::flag(n, f)))
+        })
+        .collect()
+}
+
+/// The envelope of an event happening now in this book.
+pub fn envelope<'a>(book: &'a Book, name: &'a str, by: &'a str) -> Envelope<'a> {
+    Envelope {
+        event: name,
+        book_name: book.config.name.as_deref(),
+        book_path: book.location(),
+        at: book.clock.now(),
+        by,
+        today: book.clock.today(),
+    }
+}
+
+/// Run the hook for `name` with `payload`, if there is one this clone may run. Every
+/// failure is a warning ending with `after` (what still holds: "the change is saved").
+pub fn deliver(book: &Book, name: &str, payload: &Json, after: &str) -> Delivery {
+    let (path, shown, target) = match book.hook(name) {
+        Hook::Absent => return Delivery::Absent,
+        Hook::Refused(why) => {
+            warn(&format!("hook not run: {why}; {after}"));
+            return Delivery::Failed;
+        }
+        Hook::Runnable { path, name, target } => (path, name, target),
+    };
+    let tracked = |p: &str| crate::git::tracked(&book.root, p);
+    if tracked(&shown) || (target != shown && tracked(&target)) {
+        warn(&format!(
+            "hook not run: {shown} is tracked by git, so it may have come with a pull, and a shared book never \
+             runs code from a pull. If it is yours, untrack it (`git rm --cached {shown}`; .care/ is git-ignored); \
+             {after}"
+        ));
+        return Delivery::Failed;
+    }
+    let input = serde_json::to_vec(payload).unwrap_or_default();
+    match run::run(&path, &book.root, name, &input, run::timeout()) {
+        Ok(()) => Delivery::Delivered,
+        Err(how) => {
+            warn(&format!("hook {shown} {how}; {after}"));
+            Delivery::Failed
+        }
+    }
+}

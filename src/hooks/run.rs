@@ -1,0 +1,90 @@
+//! Running one hook: a program of the user's, so it may fail, hang, ignore its stdin or
+//! start children that outlive it. The event is written to its stdin from a thread (a
+//! hook that never reads must not block us), and we wait with a deadline: a hook still
+//! running then is killed with its whole process group (it is started as the leader of
+//! its own), so a `sleep` it started cannot keep our stderr open. Its stdout goes to our
+//! stderr: care's stdout is data (`id=$(care recover open …)`), never a hook's chatter.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How a hook ended, in words for a warning; `Ok` when it exited with status 0.
+pub fn run(program: &Path, dir: &Path, event: &str, input: &[u8], timeout: Duration) -> Result<(), String> {
+    let mut command = Command::new(program);
+    command.current_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
+    command.env("CARE_EVENT", event).stdin(Stdio::piped()).stdout(stdout_to_stderr());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let mut child = command.spawn().map_err(|e| format!("could not be started ({e})"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        let input = input.to_vec();
+        // A hook that exits without reading closes the pipe: that is its right, not an error.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    let start = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("failed ({status})")),
+            Ok(None) if start.elapsed() >= timeout => {
+                stop(&mut child);
+                return Err(format!("did not finish within {timeout:.0?} and was stopped"));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                stop(&mut child);
+                return Err(format!("could not be waited for ({e})"));
+            }
+        }
+    }
+}
+
+/// Kill the hook and everything it started, then reap it.
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(unix)]
+fn stdout_to_stderr() -> Stdio {
+    use std::os::fd::AsFd;
+    match std::io::stderr().as_fd().try_clone_to_owned() {
+        Ok(fd) => Stdio::from(fd),
+        Err(_) => Stdio::null(),
+    }
+}
+
+#[cfg(not(unix))]
+fn stdout_to_stderr() -> Stdio {
+    Stdio::null()
+}
+
+/// How long a hook may run: `CARE_HOOK_TIMEOUT` (`5s`, `500ms`, or seconds), else 5 s —
+/// enough to hand a message to `sendmail` or `curl`, short enough not to hold up a person.
+pub fn timeout() -> Duration {
+    const DEFAULT: Duration = Duration::from_secs(5);
+    let Ok(text) = std::env::var("CARE_HOOK_TIMEOUT") else { return DEFAULT };
+    let text = text.trim().to_ascii_lowercase();
+    let (number, scale) = match text.strip_suffix("ms") {
+        Some(n) => (n, 0.001),
+        None => (text.strip_suffix('s').unwrap_or(&text), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(n) if n.is_finite() && n > 0.0 => Duration::from_secs_f64(n * scale),
+        _ => {
+            crate::output::warn(&format!("CARE_HOOK_TIMEOUT={text:?} is not a duration (e.g. 5s, 500ms); using 5s"));
+            DEFAULT
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Follow-ups as a calendar (RFC 5545), for `--format ics` on `followup due` and `export
+//! followups`: one VEVENT per follow-up at its due time, with the customer, what to do,
+//! the contact and the critical preferences. Its UID is made of the incident id, the
+//! follow-up's kind and its place in the incident's list (follow-ups are never removed),
+//! so importing the file again updates each event instead of adding a copy.
+//!
+//! Times are written in UTC (`DTSTART:…Z`): exact in every calendar without a VTIMEZONE
+//! block, which a TZID would require; calendars show them in the reader's zone, and
+//! `X-WR-TIMEZONE` names the book's zone for those that honour it. The text rules of the
+//! format (escaping, line folding at 75 octets, CRLF) are left to the icalendar crate.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use icalendar::{Calendar, Component, EventLike};
+
+use crate::model::incident::Followup;
+use crate::model::recovery::action;
+use crate::model::{Customer, Incident};
+use crate::time::Stamp;
+
+/// How long each event is shown as lasting: long enough to be seen in a day view.
+const LENGTH_MINUTES: i64 = 15;
+
+/// One follow-up to put in the calendar, with what it shows of its incident.
+#[derive(Debug, Clone)]
+pub struct Item {
+    pub incident: String,
+    pub customer: String,
+    pub owner: Option<String>,
+    pub summary: Option<String>,
+    /// Its place in the incident's `followups:` list.
+    pub index: usize,
+    pub followup: Followup,
+}
+
+impl Item {
+    pub fn new(i: &Incident, index: usize, followup: &Followup) -> Item {
+        Item {
+            incident: i.id.clone(),
+            customer: i.customer.clone(),
+            owner: i.owner.clone(),
+            summary: i.summary.clone(),
+            index,
+            followup: followup.clone(),
+        }
+    }
+}
+
+/// Every follow-up of an incident, done or not (`export followups`).
+pub fn all(i: &Incident) -> impl Iterator<Item = Item> + '_ {
+    i.followups.iter().enumerate().map(|(n, f)| Item::new(i, n, f))
+}
+
+/// The stable UID of a follow-up.
+pub fn uid(incident: &str, kind: &str, index: usize) -> String {
+    format!("{incident}-{kind}-{index}@care")
+}
+
+/// The calendar's text. `now` stamps each event (DTSTAMP), so output is reproducible
+/// under `CARE_NOW`.
+pub fn calendar(name: &str, zone: &str, items: &[Item], customers: &HashMap<String, Customer>, now: Stamp) -> String {
+    let mut cal = Calendar::new();
+    cal.name(name).timezone(zone);
+    for item in items {
+        let f = &item.followup;
+        let customer = customers.get(&item.customer);
+        let who = customer.map_or(item.customer.as_str(), |c| c.name.as_str());
+        let done = if f.done.is_some() { "Done: " } else { "" };
+        let due = f.due.with_timezone(&Utc);
+        let mut event = icalendar::Event::new();
+        event
+            .uid(&uid(&item.incident, &f.kind, item.index))
+            .timestamp(now.with_timezone(&Utc))
+            .starts(due)
+            .ends(due + chrono::Duration::minutes(LENGTH_MINUTES))
+            .summary(&format!("{done}{who}: {}", action(f)))
+            .description(&description(item, customer));
+        cal.push(event.done());
+    }
+    cal.done().to_string()
+}
+
+/// What the person calling needs: how to reach them, what nobody may miss, why.
+fn description(item: &Item, c: Option<&Customer>) -> String {
+    let f = &item.followup;
+    let mut lines = Vec::new();
+    if let Some(c) = c {
+        let contact = c.contact.summary();
+        if !contact.is_empty() {
+            lines.push(format!("Contact: {contact}"));
+        }
+        for e in c.critical() {
+            lines.push(format!("Remember: {}", e.text));
+        }
+    }
+    lines.push(format!("{} follow-up ({})", f.kind, action(f)));
+    match &item.summary {
+        Some(s) => lines.push(format!("Incident {}: {s}", item.incident)),
+        None => lines.push(format!("Incident {}", item.incident)),
+    }
+    if let Some(o) = &item.owner {
+        lines.push(format!("Owner: {o}"));
+    }
+    if let Some(d) = &f.done {
+        lines.push(format!("Done {} by {}", crate::time::rfc3339(&d.at), d.by));
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,129 @@
+//! `care notify` as cron runs it: each due follow-up told to the hook once per stage
+//! (soon, overdue), again only after `--repeat`, never one that is not due; the memory is
+//! the clone's `.care/notify-state`, and losing it only repeats a notice.
+
+mod common;
+
+use common::TestBook;
+use serde_json::Value;
+
+/// A book with Ada's incident opened at 19:30 (progress follow-up due 19:50) and Bob's at
+/// 20:00 (due 20:20); both hooks append their stdin to `.care/told.log`.
+fn setup() -> (TestBook, String, String) {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100"]);
+    book.add("Bob Marley");
+    let ada = book.ok(&["recover", "open", "ada", "--what", "Entrées mixed up", "--at", "19:30"]).trim().to_string();
+    let bob = book
+        .cmd()
+        .env("CARE_NOW", "2026-11-22T20:00:00-05:00")
+        .args(["recover", "open", "bob", "--what", "Cold soup"])
+        .output()
+        .expect("runs");
+    let bob = String::from_utf8_lossy(&bob.stdout).trim().to_string();
+    for event in ["followup-overdue", "followup-soon"] {
+        book.write(&format!(".care/hooks/{event}"), "#!/bin/sh\n{ cat; echo; } >> \"$PWD/.care/told.log\"\n");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(book.path(&format!(".care/hooks/{event}")), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    (book, ada, bob)
+}
+
+fn notify_at(book: &TestBook, at: &str, args: &[&str]) -> common::Out {
+    let out = book.cmd().env("CARE_NOW", at).arg("notify").args(args).output().expect("runs");
+    common::Out {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+fn told(book: &TestBook) -> Vec<Value> {
+    let log = std::fs::read_to_string(book.path(".care/told.log")).unwrap_or_default();
+    log.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).expect("one JSON object per line")).collect()
+}
+
+#[test]
+fn three_cron_runs_tell_each_due_follow_up_once_and_nothing_else() {
+    let (book, ada, _) = setup();
+    for at in ["2026-11-22T20:05:00-05:00", "2026-11-22T20:10:00-05:00", "2026-11-22T20:15:00-05:00"] {
+        let out = notify_at(&book, at, &[]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    let told = told(&book);
+    assert_eq!(told.len(), 1, "{told:#?}");
+    let n = &told[0];
+    assert_eq!(n["schema"], 1);
+    assert_eq!(n["event"], "followup-overdue");
+    assert_eq!(n["incident"]["id"], ada.as_str());
+    assert_eq!(n["customer"]["phone"], "+1 555 0100");
+    assert_eq!(n["followup"]["kind"], "progress");
+    assert_eq!(n["followup"]["due"], "2026-11-22T19:50:00-05:00");
+    assert_eq!(n["followup"]["overdue_by"], 15);
+    assert_eq!(n["notice"]["count"], 1);
+    // The state is the clone's own, never in the shared files.
+    assert!(book.read(".care/notify-state").contains(&ada));
+}
+
+#[test]
+fn within_warns_before_the_breach_and_overdue_is_a_second_notice() {
+    let (book, _, bob) = setup();
+    notify_at(&book, "2026-11-22T20:10:00-05:00", &["--within", "15m"]);
+    notify_at(&book, "2026-11-22T20:12:00-05:00", &["--within", "15m"]);
+    let events: Vec<(String, String)> = told(&book)
+        .iter()
+        .map(|n| {
+            (n["event"].as_str().unwrap_or("").to_string(), n["incident"]["id"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert!(events.contains(&("followup-soon".into(), bob.clone())), "{events:?}");
+    notify_at(&book, "2026-11-22T20:21:00-05:00", &["--within", "15m"]);
+    let last = told(&book).pop().expect("a notice");
+    assert_eq!(
+        (last["event"].as_str(), last["incident"]["id"].as_str()),
+        (Some("followup-overdue"), Some(bob.as_str()))
+    );
+}
+
+#[test]
+fn repeat_tells_again_only_after_the_interval_and_stops_when_done() {
+    let (book, ada, _) = setup();
+    notify_at(&book, "2026-11-22T20:00:00-05:00", &["--repeat", "30m"]);
+    notify_at(&book, "2026-11-22T20:19:00-05:00", &["--repeat", "30m"]);
+    assert_eq!(told(&book).len(), 1);
+    let out = notify_at(&book, "2026-11-22T20:31:00-05:00", &["--repeat", "30m"]);
+    assert!(out.stdout.contains(&ada), "what was told is printed: {out:?}");
+    let told_now = told(&book);
+    let ada_notices: Vec<&Value> = told_now.iter().filter(|n| n["incident"]["id"] == ada.as_str()).collect();
+    assert_eq!(ada_notices.len(), 2);
+    assert_eq!(ada_notices[1]["notice"]["count"], 2);
+    assert_eq!(ada_notices[1]["notice"]["first"], "2026-11-22T20:00:00-05:00");
+
+    book.cmd().env("CARE_NOW", "2026-11-22T20:40:00-05:00").args(["followup", "done", &ada]).assert().success();
+    // The first progress follow-up is done (a new one is scheduled, the fix not being in).
+    let first = |n: &&Value| n["incident"]["id"] == ada.as_str() && n["followup"]["index"] == 0;
+    let before = told(&book).iter().filter(first).count();
+    notify_at(&book, "2026-11-22T23:00:00-05:00", &["--repeat", "30m"]);
+    let after = told(&book).iter().filter(first).count();
+    assert_eq!(before, after, "a follow-up done is not told again");
+}
+
+#[test]
+fn a_lost_state_repeats_a_notice_and_a_failed_hook_is_retried() {
+    let (book, _, _) = setup();
+    notify_at(&book, "2026-11-22T20:05:00-05:00", &[]);
+    std::fs::remove_file(book.path(".care/notify-state")).expect("state");
+    notify_at(&book, "2026-11-22T20:06:00-05:00", &[]);
+    assert_eq!(told(&book).len(), 2, "lost state: the notice is repeated, not dropped");
+
+    let (book, _, _) = setup();
+    book.write(".care/hooks/followup-overdue", "#!/bin/sh\nexit 1\n");
+    let out = notify_at(&book, "2026-11-22T20:05:00-05:00", &[]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("tried again on the next run"), "{}", out.stderr);
+    book.write(".care/hooks/followup-overdue", "#!/bin/sh\n{ cat; echo; } >> \"$PWD/.care/told.log\"\n");
+    assert_eq!(notify_at(&book, "2026-11-22T20:06:00-05:00", &[]).code, 0);
+    assert_eq!(told(&book).len(), 1, "the failed notice is given on the next run");
+}

@@ -20,6 +20,7 @@ pub mod output;
 pub mod report;
 pub mod sample;
 pub mod time;
+pub mod ui;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -33,7 +33,8 @@ fn run() -> ExitCode {
     let cli = care::cli::Cli::parse();
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = care::cmd::run(cli, &mut out).and_then(|()| out.flush().map_err(care::Error::from));
+    let result =
+        care::cmd::run(cli, care::ui::Ui::terminal(), &mut out).and_then(|()| out.flush().map_err(care::Error::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -55,7 +55,7 @@ mod read;
 mod walk;
 mod write;
 
-pub use read::{read_input, read_text};
+pub use read::{decode, read_input, read_text};
 pub use write::{ensure_lines, write_file, write_fresh};
 
 use lock::*;

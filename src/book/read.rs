@@ -168,14 +168,15 @@ impl Book {
     }
 }
 
-/// Read a file given on the command line (`-`: stdin), such as a spreadsheet to import.
+/// Read a file given on the command line, such as a spreadsheet to import (stdin, `-`,
+/// is read by the command through its `Ui` and checked with `decode`).
 pub fn read_input(path: &Path) -> Result<String> {
-    let mut bytes = Vec::new();
-    if path == Path::new("-") {
-        std::io::stdin().read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    } else {
-        bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
-    }
+    let bytes = fs::read(path).map_err(|e| Error::io(path, e))?;
+    utf8(path, bytes)
+}
+
+/// Bytes from stdin or a file as text, or an error naming where they are not UTF-8.
+pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
     utf8(path, bytes)
 }
 

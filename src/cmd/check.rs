@@ -6,7 +6,7 @@ use std::io::Write;
 use serde::de::DeserializeOwned;
 
 use crate::book::{Book, CONFIG_FILE, CUSTOMERS, INCIDENTS};
-use crate::cmd::{Ctx, say};
+use crate::cmd::Ctx;
 use crate::error::{Error, Result};
 use crate::model::{Customer, Incident, lexicon};
 use crate::output;
@@ -34,7 +34,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let book = &ctx.book;
     for temp in book.remove_stale_temps() {
-        say(&format!("removed {}, a temporary file left by a care command that was killed", temp.display()));
+        ctx.ui.say(&format!("removed {}, a temporary file left by a care command that was killed", temp.display()));
     }
     if args.fix {
         fix(ctx)?;
@@ -59,14 +59,14 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
     if findings.is_empty() {
-        say(&format!("The book is clean: {} customers, {} incidents.", customers.len(), incidents.len()));
+        ctx.ui.say(&format!("The book is clean: {} customers, {} incidents.", customers.len(), incidents.len()));
         return Ok(());
     }
     let summary = format!("{errors} error(s) and {warnings} warning(s)");
     if errors > 0 || (args.strict && warnings > 0) {
         return Err(Error::Refused(format!("check found {summary}")));
     }
-    say(&format!("No errors; {warnings} warning(s)."));
+    ctx.ui.say(&format!("No errors; {warnings} warning(s)."));
     Ok(())
 }
 
@@ -92,7 +92,7 @@ fn fix(ctx: &Ctx) -> Result<()> {
         }
     }
     for id in &linked {
-        say(&format!("fixed: linked incident {id} to its customer's file (misstep and flag)"));
+        ctx.ui.say(&format!("fixed: linked incident {id} to its customer's file (misstep and flag)"));
     }
     Ok(())
 }

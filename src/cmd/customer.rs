@@ -106,5 +106,5 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     output::print(out, &ctx.style, &rows)?;
     let mut problems = customers.problems;
     problems.extend(incident_problems);
-    report_problems(&problems)
+    report_problems(ctx, &problems)
 }

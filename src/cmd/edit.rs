@@ -3,15 +3,16 @@
 //! invalid file: the record is replaced only by a version that parses, and only if nobody
 //! changed it meanwhile.
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::Command;
 
 use serde::de::DeserializeOwned;
 
-use crate::cmd::{Ctx, commit, say};
+use crate::cmd::{Ctx, commit};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Incident, id};
+use crate::ui::Ui;
 use crate::yaml;
 
 /// Open a customer or incident record in $VISUAL or $EDITOR; it is checked on save.
@@ -56,7 +57,7 @@ fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer
         run_editor(scratch)?;
         let edited = crate::book::read_text(scratch)?;
         if edited == original {
-            say("No changes.");
+            ctx.ui.say("No changes.");
             return Ok(());
         }
         let checked = if is_customer {
@@ -74,8 +75,8 @@ fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer
                 return Ok(());
             }
             Err(e) => {
-                eprintln!("error: {}", crate::output::visible(&e.to_string()));
-                if !ask("Edit again? [Y/n] ")? {
+                ctx.ui.say(&format!("error: {e}"));
+                if !ask(&ctx.ui, "Edit again? [Y/n] ")? {
                     return Err(Error::data(path, 1, 1, "edit abandoned; the record is unchanged"));
                 }
             }
@@ -125,10 +126,9 @@ fn run_editor(file: &Path) -> Result<()> {
 }
 
 /// Ask yes or no on the terminal; an empty answer is yes, end of input is no.
-fn ask(question: &str) -> Result<bool> {
-    eprint!("{question}");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    let read = std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(read > 0 && !answer.trim().to_lowercase().starts_with('n'))
+fn ask(ui: &Ui, question: &str) -> Result<bool> {
+    write!(ui.err(), "{question}")?;
+    ui.err().flush()?;
+    let answer = ui.read_line()?;
+    Ok(answer.is_some_and(|a| !a.trim().to_lowercase().starts_with('n')))
 }

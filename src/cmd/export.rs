@@ -79,5 +79,5 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         }
     };
     output::print(out, &ctx.style, &rows)?;
-    report_problems(&problems)
+    report_problems(ctx, &problems)
 }

@@ -1,7 +1,7 @@
 //! `care flag`: raise a flag on a customer's file, or clear one. Flags are never deleted:
 //! a cleared flag keeps its text, with who cleared it and when.
 
-use crate::cmd::{Ctx, commit, incident_for, parse_next, say, text_arg};
+use crate::cmd::{Ctx, commit, incident_for, parse_next, text_arg};
 use crate::error::{Error, Result};
 use crate::model::{Customer, Flag};
 
@@ -71,7 +71,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     commit(ctx, &[path], &format!("flag {}: raised", customer.id));
     super::emit(ctx, crate::hooks::Event::FlagRaised { customer: &customer.id, n });
     let until = until.map(|d| format!(", until {d}")).unwrap_or_default();
-    say(&format!("Flagged {} (flag {n}{until}).", customer.id));
+    ctx.ui.say(&format!("Flagged {} (flag {n}{until}).", customer.id));
     Ok(())
 }
 
@@ -105,12 +105,12 @@ fn clear(ctx: &Ctx, args: &Args) -> Result<()> {
         Ok(chosen)
     })?;
     match cleared.as_slice() {
-        [] => say(&format!("{} has no active flags; nothing changed.", customer.id)),
+        [] => ctx.ui.say(&format!("{} has no active flags; nothing changed.", customer.id)),
         numbers => {
             let list: Vec<String> = numbers.iter().map(ToString::to_string).collect();
             commit(ctx, &[path], &format!("flag {}: cleared {}", customer.id, list.join(", ")));
             super::emit(ctx, crate::hooks::Event::FlagCleared { customer: &customer.id, numbers });
-            say(&format!("Cleared flag {} on {}.", list.join(", "), customer.id));
+            ctx.ui.say(&format!("Cleared flag {} on {}.", list.join(", "), customer.id));
         }
     }
     Ok(())

@@ -23,5 +23,5 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let (rows, problems) = flag_rows(ctx, &args.filter, args.all)?;
     output::print(out, &ctx.style, &rows)?;
-    report_problems(&problems)
+    report_problems(ctx, &problems)
 }

@@ -3,13 +3,13 @@
 use std::io::Write;
 
 use crate::cmd::{
-    Ctx, FilterArgs, commit, mind_the_words, parse_next, parse_past, parse_time, report_problems, say, text_arg,
+    Ctx, FilterArgs, commit, mind_the_words, parse_next, parse_past, parse_time, report_problems, text_arg,
 };
 use crate::error::{Error, FOUND, Result};
 use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
 use crate::model::recovery::{self, CUSTOM, Change, Plan};
-use crate::output::{self, warn};
+use crate::output;
 use crate::report::followups::{self, Window};
 use crate::report::query::{self, IncidentView};
 use crate::time::Span;
@@ -143,7 +143,7 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     let base: Vec<String> = followups::COLUMNS.iter().map(|c| c.to_string()).chain(["location".into()]).collect();
     let rows = followups::rows(found, &customers, &window, &seen.columns(&base));
     output::print(out, &ctx.style, &rows)?;
-    report_problems(&problems)?;
+    report_problems(ctx, &problems)?;
     if args.exit_code && !rows.rows.is_empty() {
         return Err(Error::Quiet(FOUND));
     }
@@ -192,16 +192,16 @@ fn add(ctx: &Ctx, args: &AddArgs) -> Result<()> {
 /// Tell the person what was recorded and what comes next.
 fn report(ctx: &Ctx, incident: &Incident, plan: &Plan) {
     for w in &plan.warnings {
-        warn(w);
+        ctx.ui.warn(w);
     }
     for change in &plan.changes {
         match change {
             Change::Done { index, .. } => {
                 let kind = incident.followups.get(*index).map_or("follow-up", |f| f.kind.as_str());
-                say(&format!("Done: {kind} follow-up on {}.", incident.id));
+                ctx.ui.say(&format!("Done: {kind} follow-up on {}.", incident.id));
             }
             Change::Schedule(f) => {
-                say(&format!("Next: {} follow-up due {}.", f.kind, ctx.book.clock.show(&f.due)));
+                ctx.ui.say(&format!("Next: {} follow-up due {}.", f.kind, ctx.book.clock.show(&f.due)));
             }
             Change::Step(..) => {}
         }

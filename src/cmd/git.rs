@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::book::{self, IGNORED};
-use crate::cmd::{Ctx, commit, say};
+use crate::cmd::{Ctx, commit};
 use crate::error::{Error, Result};
 use crate::git;
 
@@ -76,13 +76,13 @@ fn setup(ctx: &Ctx) -> Result<()> {
     }
 
     if done.is_empty() {
-        say(
+        ctx.ui.say(
             "Nothing to do: this clone is already set up (merge driver registered, .gitattributes and .gitignore complete).",
         );
         return Ok(());
     }
     for line in &done {
-        say(line);
+        ctx.ui.say(line);
     }
     if files.is_empty() {
         return Ok(());
@@ -91,7 +91,7 @@ fn setup(ctx: &Ctx) -> Result<()> {
         commit(ctx, &files, "git setup: records merge field by field");
     } else {
         let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-        say(&format!(
+        ctx.ui.say(&format!(
             "Commit {} and push, so every clone merges the same way; then run `care git setup` on each clone.",
             names.join(" and ")
         ));

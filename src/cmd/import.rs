@@ -10,11 +10,10 @@
 //! `care export customers` → `care import customers --update` changes nothing at all.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::book::read_input;
-use crate::cmd::{Ctx, commit, say};
+use crate::cmd::{Ctx, commit};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
 use crate::model::import::{self as rules, Change, Column, Set};
@@ -181,20 +180,20 @@ enum Plan {
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let file = args.file.display().to_string();
-    let text = read_input(&args.file)?;
-    let rows = read_rows(&text, &ctx.book.clock, &file, ctx.style.raw).map_err(|e| refused(&e, &file))?;
+    let text = crate::cmd::read_input(&ctx.ui, &args.file)?;
+    let rows = read_rows(&text, &ctx.book.clock, &file, ctx.style.raw).map_err(|e| refused(&ctx.ui, &e, &file))?;
     let existing = ctx.book.customers();
-    crate::cmd::report_problems(&existing.problems)?;
-    let plans = plan(ctx, args, &rows, &existing.records).map_err(|e| refused(&e, &file))?;
+    crate::cmd::report_problems(ctx, &existing.problems)?;
+    let plans = plan(ctx, args, &rows, &existing.records).map_err(|e| refused(&ctx.ui, &e, &file))?;
     if args.dry_run {
         return dry_run(ctx, &rows, &plans, &file, out);
     }
-    let progress = std::io::stderr().is_terminal() && rows.len() > 1;
+    let progress = ctx.ui.err_terminal && rows.len() > 1;
     let mut result = Rows::new(&["id", "action", "line"]);
     let mut written = Vec::new();
     for (n, (row, (id, plan))) in rows.iter().zip(&plans).enumerate() {
         if progress {
-            eprint!("\rimporting {}/{}", n + 1, rows.len());
+            let _ = write!(ctx.ui.err(), "\rimporting {}/{}", n + 1, rows.len());
         }
         let (id, action) = match plan {
             Plan::Update(path, _) => {
@@ -212,20 +211,20 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         result.push(vec![id.into(), action.into(), Cell::Int(row.line as i64)]);
     }
     if progress {
-        eprintln!();
+        let _ = writeln!(ctx.ui.err());
     }
     let count = |a: &str| result.rows.iter().filter(|r| r[1] == Cell::text(a)).count();
     let (created, updated) = (count("created"), count("updated"));
     commit(ctx, &written, &format!("import customers {file}: {created} created, {updated} updated"));
-    say(&format!("Imported {file}: {created} created, {updated} updated, {} unchanged.", count("unchanged")));
+    ctx.ui.say(&format!("Imported {file}: {created} created, {updated} updated, {} unchanged.", count("unchanged")));
     output::print(out, &ctx.style, &result)?;
     Ok(())
 }
 
 /// Print every problem found, then refuse the whole file.
-fn refused(errors: &[String], file: &str) -> Error {
+fn refused(ui: &crate::ui::Ui, errors: &[String], file: &str) -> Error {
     for e in errors {
-        eprintln!("{e}");
+        ui.say(e);
     }
     Error::Refused(format!("{} problem(s) in {file} (see above); nothing was imported", errors.len()))
 }
@@ -299,7 +298,7 @@ fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &
         }
     }
     let unchanged = rows.len() - created - updated;
-    say(&format!(
+    ctx.ui.say(&format!(
         "Dry run of {file}: {created} to create, {updated} to update, {unchanged} unchanged; nothing was written."
     ));
     output::print(out, &ctx.style, &result)?;

@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::book::Book;
-use crate::cmd::say;
 use crate::error::{Error, Result};
 use crate::model::config;
+use crate::ui::Ui;
 
 /// Create a new book: care.yaml with commented defaults, customers/ and incidents/.
 #[derive(Debug, clap::Args)]
@@ -38,7 +38,7 @@ pub fn target(dir: Option<&Path>, book: Option<&Path>, book_on_command_line: boo
     }
 }
 
-pub fn run(args: &Args, book: Option<&Path>, book_on_command_line: bool) -> Result<()> {
+pub fn run(args: &Args, book: Option<&Path>, book_on_command_line: bool, ui: &Ui) -> Result<()> {
     let dir = target(args.dir.as_deref(), book, book_on_command_line);
     let zone = match &args.timezone {
         Some(z) => z.parse::<chrono_tz::Tz>().map(|_| z.clone()).map_err(|_| {
@@ -49,7 +49,9 @@ pub fn run(args: &Args, book: Option<&Path>, book_on_command_line: bool) -> Resu
     let name = args.name.clone().unwrap_or_else(|| folder_name(&dir));
     Book::init(&dir, &config::template(&name, &zone))?;
     let dir = dir.display();
-    say(&format!("Created a care book in {dir} (timezone {zone}).\nNext: care -C {dir} customer add \"Ada Lovelace\""));
+    ui.say(&format!(
+        "Created a care book in {dir} (timezone {zone}).\nNext: care -C {dir} customer add \"Ada Lovelace\""
+    ));
     Ok(())
 }
 

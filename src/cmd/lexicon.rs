@@ -3,7 +3,6 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::book::read_input;
 use crate::cmd::Ctx;
 use crate::error::{Error, FOUND, Result};
 use crate::model::lexicon;
@@ -47,7 +46,7 @@ pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
             let files = if args.files.is_empty() { &stdin[..] } else { &args.files[..] };
             let mut rows = Rows::new(&["file", "line", "column", "phrase", "why", "instead"]);
             for file in files {
-                let text = read_input(file)?;
+                let text = crate::cmd::read_input(&ctx.ui, file)?;
                 for hit in lexicon::check(&text, &rules) {
                     rows.push(vec![
                         file.display().to_string().into(),

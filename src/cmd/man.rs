@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use clap::CommandFactory;
 
 use crate::cli::Cli;
-use crate::cmd::say;
 use crate::error::{Error, Result};
+use crate::ui::Ui;
 
 /// Print the manual page (roff) on stdout, or write every page into a folder.
 #[derive(Debug, clap::Args)]
@@ -29,12 +29,12 @@ pub struct Args {
     pub dir: Option<PathBuf>,
 }
 
-pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
+pub fn run(args: &Args, out: &mut dyn Write, ui: &Ui) -> Result<()> {
     let root = full_tree();
     if let Some(dir) = &args.dir {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         write_all(&root, dir)?;
-        say(&format!("Wrote the manual pages into {}.", dir.display()));
+        ui.say(&format!("Wrote the manual pages into {}.", dir.display()));
         return Ok(());
     }
     let page = find(&root, &args.command)?;

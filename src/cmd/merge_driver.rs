@@ -9,10 +9,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::book;
-use crate::cmd::say;
 use crate::error::{Error, Result};
 use crate::model::merge::{self, Conflict};
-use crate::output::warn;
+use crate::ui::Ui;
 use crate::yaml::{self, Doc, Mapping, Value};
 
 /// Merge one record file three ways (run by git; see `care git setup`).
@@ -28,7 +27,7 @@ pub struct Args {
     pub path: Option<String>,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let name = args.path.clone().unwrap_or_else(|| args.ours.display().to_string());
     let (_, base) = side(&args.base, &name, "ancestor")?;
     let (ours_text, ours) = side(&args.ours, &name, "ours")?;
@@ -46,13 +45,13 @@ pub fn run(args: &Args) -> Result<()> {
             return book::write_file(&args.ours, &text);
         }
         if has_comments(&ours_text) {
-            warn(&format!("{name}: merged in canonical form; the comments in our version were not kept"));
+            ui.warn(&format!("{name}: merged in canonical form; the comments in our version were not kept"));
         }
         return book::write_file(&args.ours, &merge::render(&merged)?);
     }
     book::write_file(&args.ours, &merge::render(&merged)?)?;
     for c in &merged.conflicts {
-        say(&format!("CONFLICT (care): {name}: {}", describe(c)));
+        ui.say(&format!("CONFLICT (care): {name}: {}", describe(c)));
     }
     Err(Error::Refused(format!(
         "{name}: {} field(s) changed differently on both sides are left between `<<<<<<< ours` and \

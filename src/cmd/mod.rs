@@ -24,7 +24,7 @@ pub mod serve;
 pub mod show;
 pub mod trends;
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 
 use crate::book::{self, Book};
@@ -33,11 +33,14 @@ use crate::error::{Error, Result};
 use crate::output::{self, Format, Style};
 use crate::report::query::{Cond, Query};
 use crate::time::{Tense, TimeError};
+use crate::ui::Ui;
 
 /// What every command that works on a book needs.
 #[derive(Debug)]
 pub struct Ctx {
     pub book: Book,
+    /// Where messages go and `-` reads from (stderr, stdin); data goes to `out`.
+    pub ui: Ui,
     pub style: Style,
     /// Who is writing: recorded as `by:` on every entry. Empty when nobody could be named;
     /// `by()` then refuses the write rather than record `by: unknown`.
@@ -58,20 +61,20 @@ impl Ctx {
     }
 }
 
-/// Run a parsed command line, writing data to `out`.
-pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+/// Run a parsed command line, writing data to `out` and messages through `ui`.
+pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
-        Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line()),
-        Command::Demo(args) => return sample_book::run(args),
+        Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line(), &ui),
+        Command::Demo(args) => return sample_book::run(args, &ui),
         Command::Completions(args) => return completions::run(args, out),
-        Command::Man(args) => return man::run(args, out),
-        Command::MergeDriver(args) => return merge_driver::run(args),
+        Command::Man(args) => return man::run(args, out, &ui),
+        Command::MergeDriver(args) => return merge_driver::run(args, &ui),
         _ => {}
     }
     if cli.format == Some(Format::Ics) && !calendar_command(&cli.command) {
         return Err(Error::Usage("--format ics is for `followup due` and `export followups` only".into()));
     }
-    let ctx = context(&cli)?;
+    let ctx = context(&cli, ui)?;
     match &cli.command {
         Command::Init(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => {
             Ok(())
@@ -113,11 +116,11 @@ fn book_on_command_line() -> bool {
     })
 }
 
-fn context(cli: &Cli) -> Result<Ctx> {
+fn context(cli: &Cli, ui: Ui) -> Result<Ctx> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(std::path::Path::new("."), e))?;
     let mut book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?)?;
     book.rewrite = cli.rewrite;
-    let terminal = std::io::stdout().is_terminal();
+    let terminal = ui.out_terminal;
     let style = Style {
         format: cli.format.unwrap_or(if terminal { Format::Table } else { Format::Csv }),
         header: !cli.no_header,
@@ -128,7 +131,7 @@ fn context(cli: &Cli) -> Result<Ctx> {
         width: (terminal && !cli.wide).then(output::terminal_width),
     };
     let staff = cli.as_staff.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(login_name);
-    Ok(Ctx { book, style, staff: staff.trim().to_string() })
+    Ok(Ctx { book, ui, style, staff: staff.trim().to_string() })
 }
 
 /// The login name: USER or LOGNAME as the shell set them, else the account name of the
@@ -151,9 +154,9 @@ fn account_name() -> Option<String> {
 
 /// Report files that could not be read, as they were met; the caller prints what it could
 /// and then fails with `Error::Skipped` so the exit status says something was left out.
-pub fn report_problems(problems: &[Error]) -> Result<()> {
+pub fn report_problems(ctx: &Ctx, problems: &[Error]) -> Result<()> {
     for p in problems {
-        eprintln!("skipped: {}", output::visible(&p.to_string()));
+        ctx.ui.say(&format!("skipped: {p}"));
     }
     if problems.is_empty() { Ok(()) } else { Err(Error::Skipped(problems.len())) }
 }
@@ -166,7 +169,7 @@ pub fn commit(ctx: &Ctx, files: &[PathBuf], message: &str) {
         return;
     }
     if let Err(e) = crate::git::commit(&ctx.book.root, files, message) {
-        output::warn(&format!("the change is saved but was not committed: {e}; commit it with git yourself"));
+        ctx.ui.warn(&format!("the change is saved but was not committed: {e}; commit it with git yourself"));
     }
 }
 
@@ -191,7 +194,7 @@ fn read_time(ctx: &Ctx, option: &str, value: &str, tense: Tense) -> Result<crate
     match ctx.book.clock.read(value, tense) {
         Ok(when) => {
             if let Some(w) = &when.warning {
-                output::warn(&format!("{option}: {w}"));
+                ctx.ui.warn(&format!("{option}: {w}"));
             }
             Ok(when.at)
         }
@@ -214,15 +217,13 @@ pub fn text_arg(what: &str, value: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
-pub(crate) use output::say;
-
 /// The canonical id of the incident an entry is linked to, checked to exist; a warning if
 /// it belongs to another customer.
 pub fn incident_for(ctx: &Ctx, query: Option<&str>, customer: &crate::model::Customer) -> Result<Option<String>> {
     let Some(query) = query else { return Ok(None) };
     let (_, incident) = ctx.book.find_incident(query)?;
     if incident.customer != customer.id {
-        crate::output::warn(&format!("incident {} is about {}, not {}", incident.id, incident.customer, customer.id));
+        ctx.ui.warn(&format!("incident {} is about {}, not {}", incident.id, incident.customer, customer.id));
     }
     Ok(Some(incident.id))
 }
@@ -231,7 +232,7 @@ pub fn incident_for(ctx: &Ctx, query: Option<&str>, customer: &crate::model::Cus
 pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
     let (Some(note), Ok(rules)) = (note, crate::model::lexicon::rules(&ctx.book.config.lexicon)) else { return };
     for hit in crate::model::lexicon::check(note, &rules) {
-        output::warn(&format!("\"{}\": {} Try: \"{}\"", hit.phrase, hit.why, hit.instead));
+        ctx.ui.warn(&format!("\"{}\": {} Try: \"{}\"", hit.phrase, hit.why, hit.instead));
     }
 }
 
@@ -366,5 +367,14 @@ fn print_calendar(
         book.clock.now(),
     );
     output::print_calendar(out, &text)?;
-    report_problems(&problems)
+    report_problems(ctx, &problems)
+}
+
+/// A file named on the command line, `-` meaning stdin (read through the `Ui`).
+pub fn read_input(ui: &Ui, path: &std::path::Path) -> Result<String> {
+    if path == std::path::Path::new("-") {
+        let bytes = ui.read_all().map_err(|e| Error::io(path, e))?;
+        return book::decode(path, bytes);
+    }
+    book::read_input(path)
 }

@@ -1,6 +1,6 @@
 //! `care note`: add to a customer's permanent record.
 
-use crate::cmd::{Ctx, commit, incident_for, parse_past, say, text_arg};
+use crate::cmd::{Ctx, commit, incident_for, parse_past, text_arg};
 use crate::error::Result;
 use crate::model::{Customer, Entry, Section};
 
@@ -68,6 +68,6 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     commit(ctx, &[path], &format!("note {}: {}", customer.id, section.label()));
     super::emit(ctx, crate::hooks::Event::Note { customer: &customer.id, section, entry: &entry });
     let critical = if args.critical { ", critical" } else { "" };
-    say(&format!("Noted on {} ({}{critical}).", customer.id, section.label()));
+    ctx.ui.say(&format!("Noted on {} ({}{critical}).", customer.id, section.label()));
     Ok(())
 }

@@ -111,7 +111,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             }
         }
         for (name, n) in absent {
-            output::warn(&format!(
+            ctx.ui.warn(&format!(
                 "no hook .care/hooks/{name}: {n} follow-up(s) not told; add an executable script there (see docs/hooks.md)"
             ));
         }
@@ -120,7 +120,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         (Some(notify::render(&new)), (rows, failed))
     })?;
     output::print(out, &ctx.style, &rows)?;
-    report_problems(&problems)?;
+    report_problems(ctx, &problems)?;
     if failed > 0 {
         return Err(Error::Refused(format!(
             "{failed} notice(s) could not be given (see the warnings above); they will be tried again on the next run"

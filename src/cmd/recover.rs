@@ -1,14 +1,14 @@
 //! `care recover`: open an incident and record the four steps of the recovery
 //! (apologize, review, fix with something extra, close), list incidents, show one.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
-use crate::cmd::{Ctx, FilterArgs, commit, mind_the_words, parse_past, parse_time, report_problems, say, text_arg};
+use crate::cmd::{Ctx, FilterArgs, commit, mind_the_words, parse_past, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, StepKind};
-use crate::output::{self, Format, Style, warn};
+use crate::output::{self, Format, Style};
 use crate::report::query;
 use crate::report::{briefing, incidents};
 
@@ -199,12 +199,12 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
 /// The briefing on stderr while the customer is still in front of you: what to remember
 /// (so the extra suits them) and the steps still to do.
 fn brief(ctx: &Ctx, customer: &Customer, incident: &Incident) -> Result<()> {
-    let mut err = std::io::stderr().lock();
-    let style = Style { color: ctx.style.color && std::io::stderr().is_terminal(), ..ctx.style };
+    let mut err = ctx.ui.err();
+    let style = Style { color: ctx.style.color && ctx.ui.err_terminal, ..ctx.style };
     let incidents = [incident.clone()];
     let card = briefing::card(customer, incidents.iter(), ctx.book.clock.today());
     writeln!(err)?;
-    output::print_card(&mut err, &style, &card)?;
+    output::print_card(&mut **err, &style, &card)?;
     writeln!(err, "\nStill to do for {}:", incident.id)?;
     for line in recovery::still_to_do(incident, &ctx.book.clock) {
         writeln!(err, "  {}", line.replace(" ID", &format!(" {}", short(&incident.id))))?;
@@ -246,7 +246,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
     commit(ctx, &[path], &format!("recover {} {}", verb(kind), incident.id));
     super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &warnings });
     for w in &warnings.warnings {
-        warn(w);
+        ctx.ui.warn(w);
     }
     let scheduled: Vec<String> = warnings
         .changes
@@ -257,7 +257,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
         })
         .collect();
     let then = if scheduled.is_empty() { String::new() } else { format!("; {}", scheduled.join(", ")) };
-    say(&format!("Recorded {} on {}{then}.", kind.field(), incident.id));
+    ctx.ui.say(&format!("Recorded {} on {}{then}.", kind.field(), incident.id));
     Ok(())
 }
 
@@ -285,7 +285,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let (rows, seen) = incidents::filtered(&loaded.records, &query, ctx.book.clock.tz);
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     output::print(out, &ctx.style, &rows)?;
-    report_problems(&loaded.problems)
+    report_problems(ctx, &loaded.problems)
 }
 
 fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
@@ -300,7 +300,7 @@ fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
                     writeln!(out)?;
                     output::print_card(out, &ctx.style, card)?;
                 }
-                None => warn(&format!("customer {} is not in the book", incident.customer)),
+                None => ctx.ui.warn(&format!("customer {} is not in the book", incident.customer)),
             }
             Ok(())
         }

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::book::{self, Book, CUSTOMERS};
-use crate::cmd::say;
 use crate::error::{Error, Result};
 use crate::model::{Incident, config};
 use crate::time::Clock;
+use crate::ui::Ui;
 use crate::{sample, yaml};
 
 /// Write a sample book: customers, a year of incidents, and a planted pattern.
@@ -39,7 +39,7 @@ struct WithRegion<'a> {
     region: &'a str,
 }
 
-pub fn run(args: &Args) -> Result<()> {
+pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     if args.customers == 0 && args.incidents > 0 {
         return Err(Error::Usage("incidents need at least one customer".into()));
     }
@@ -61,7 +61,7 @@ pub fn run(args: &Args) -> Result<()> {
     for c in &customers {
         book::write_fresh(&book.path(CUSTOMERS).join(format!("{}.yaml", c.id)), &yaml::to_string(c)?)?;
     }
-    say(&format!(
+    ui.say(&format!(
         "Wrote a sample book in {}: {} customers, {} incidents.",
         args.dir.display(),
         args.customers,

@@ -51,7 +51,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         .map_err(|e| Error::Refused(format!("cannot listen on {host}:{}: {e}; try another --port", args.port)))?;
     let addr = server.server_addr().to_ip().map(|a| a.to_string()).unwrap_or_else(|| format!("{host}:{}", args.port));
     let query = token.as_ref().map(|t| format!("?token={t}")).unwrap_or_default();
-    crate::output::say(&format!("serving http://{addr}/{query} (read-only; Ctrl-C to stop)"));
+    ctx.ui.say(&format!("serving http://{addr}/{query} (read-only; Ctrl-C to stop)"));
     for request in server.incoming_requests() {
         let (status, body) = answer(ctx, args, token.as_deref(), &request);
         let mut response = tiny_http::Response::from_string(body).with_status_code(status);
@@ -105,7 +105,7 @@ fn render(ctx: &Ctx, args: &Args, token: Option<&str>, pasted: Option<&str>) -> 
     let book = &ctx.book;
     let list = match (pasted, &args.arrivals) {
         (Some(l), _) => l.to_string(),
-        (None, Some(f)) => crate::book::read_input(f)?,
+        (None, Some(f)) => crate::cmd::read_input(&ctx.ui, f)?,
         (None, None) => String::new(),
     };
     let today = book.clock.today();

@@ -1,7 +1,7 @@
 //! `care show CUSTOMER...`: the briefing card, or one row per customer for several
 //! (e.g. today's reservations piped in with `-`).
 
-use std::io::{BufRead, Write};
+use std::io::Write;
 
 use crate::cmd::{Ctx, report_problems};
 use crate::error::{Error, Result};
@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
-    let queries = queries(&args.customers)?;
+    let queries = queries(&ctx.ui, &args.customers)?;
     let mut customers = Vec::new();
     let mut problems = Vec::new();
     for q in &queries {
@@ -53,9 +53,9 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         _ => output::print(out, &ctx.style, &briefing::rows(&cards))?,
     }
     for p in &problems {
-        eprintln!("skipped: {}", output::visible(&p.to_string()));
+        ctx.ui.say(&format!("skipped: {p}"));
     }
-    report_problems(&unread)?;
+    report_problems(ctx, &unread)?;
     match problems.len() {
         0 => Ok(()),
         n => Err(Error::NotFound(format!("{n} of {} customers were not found (see above)", queries.len()))),
@@ -63,12 +63,11 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
 }
 
 /// The names given, with `-` replaced by the lines of stdin (blank lines and `#` comments skipped).
-fn queries(given: &[String]) -> Result<Vec<String>> {
+fn queries(ui: &crate::ui::Ui, given: &[String]) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for q in given {
         if q == "-" {
-            for line in std::io::stdin().lock().lines() {
-                let line = line.map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))?;
+            while let Some(line) = ui.read_line().map_err(|e| Error::io(std::path::Path::new("<stdin>"), e))? {
                 let line = line.trim();
                 if !line.is_empty() && !line.starts_with('#') {
                     out.push(line.to_string());

@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     } else {
         output::print(out, &ctx.style, &trends::rows(&trend))?;
     }
-    report_problems(&problems)
+    report_problems(ctx, &problems)
 }
 
 fn options(ctx: &Ctx, args: &Args) -> Result<Options> {

@@ -18,6 +18,7 @@ pub mod hooks;
 pub mod model;
 pub mod output;
 pub mod report;
+pub mod rows;
 pub mod sample;
 pub mod time;
 pub mod ui;

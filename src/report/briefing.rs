@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::model::{Customer, Entry, Incident, Section, recovery};
-use crate::output::{Cell, Rows};
+use crate::rows::{Cell, Rows};
 use crate::time::{Stamp, rfc3339};
 
 #[derive(Debug, Clone, Serialize)]

@@ -83,4 +83,3 @@ impl Rows {
         self.rows.push(row);
     }
 }
-

@@ -34,6 +34,8 @@ pub enum Error {
     Data { path: PathBuf, line: usize, column: usize, message: String, kind: DataKind },
     /// A file we could not read or write.
     Io { path: PathBuf, source: io::Error },
+    /// Writing the command's output (stdout, or a message on stderr) failed.
+    Output(io::Error),
     /// A request the book refuses (an existing book, a taken id, ...).
     Refused(String),
     /// A new record's file is already there (another process took the id first).
@@ -163,7 +165,7 @@ impl Error {
 
     /// True when this is a write to a reader that went away (`care ... | head -1`).
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
+        matches!(self, Error::Output(source) if source.kind() == io::ErrorKind::BrokenPipe)
     }
 }
 
@@ -189,6 +191,7 @@ impl fmt::Display for Error {
                 write!(f, "{}:{line}:{column}: {message}", path.display())
             }
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
+            Error::Output(source) => write!(f, "cannot write the output: {source}"),
             Error::Quiet(_) => Ok(()),
             Error::Outside { .. } | Error::Dangling { .. } | Error::NotRegular { .. } => {
                 let (path, _, message) = self.file_problem().expect("a file problem");
@@ -228,10 +231,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-impl From<io::Error> for Error {
-    /// Only for writes to stdout/stderr, which have no path to name.
-    fn from(source: io::Error) -> Error {
-        Error::Io { path: PathBuf::from("<output>"), source }
-    }
-}

@@ -34,7 +34,7 @@ fn run() -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let result =
-        care::cmd::run(cli, care::ui::Ui::terminal(), &mut out).and_then(|()| out.flush().map_err(care::Error::from));
+        care::cmd::run(cli, care::ui::Ui::terminal(), &mut out).and_then(|()| out.flush().map_err(care::Error::Output));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

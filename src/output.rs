@@ -45,7 +45,7 @@ pub struct Style {
 pub use crate::rows::{Cell, Rows};
 
 /// Print rows in the chosen format.
-pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
+fn print_io(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
     match style.format {
         Format::Table => table(w, style, rows),
         Format::Csv => delimited(w, style, rows, b','),
@@ -67,12 +67,12 @@ pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
 }
 
 /// Print a calendar (`--format ics`), already in its own format (report::ics).
-pub fn print_calendar(w: &mut dyn Write, text: &str) -> io::Result<()> {
+fn print_calendar_io(w: &mut dyn Write, text: &str) -> io::Result<()> {
     w.write_all(text.as_bytes())
 }
 
 /// Print JSON documents (a briefing card, say) in a JSON format: an array, or one per line.
-pub fn print_json(w: &mut dyn Write, style: &Style, docs: &[Json]) -> io::Result<()> {
+fn print_json_io(w: &mut dyn Write, style: &Style, docs: &[Json]) -> io::Result<()> {
     if style.format == Format::Ndjson {
         for doc in docs {
             serde_json::to_writer(&mut *w, doc)?;
@@ -183,6 +183,36 @@ fn expanded(w: &mut dyn Write, style: &Style, rows: &Rows, cells: &[Vec<String>]
         }
     }
     Ok(())
+}
+
+// The printers' public faces: an error writing the output is `Error::Output`, never
+// mistaken for an error reading or writing a record.
+pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> crate::Result<()> {
+    print_io(w, style, rows).map_err(crate::Error::Output)
+}
+
+pub fn print_calendar(w: &mut dyn Write, text: &str) -> crate::Result<()> {
+    print_calendar_io(w, text).map_err(crate::Error::Output)
+}
+
+pub fn print_json(w: &mut dyn Write, style: &Style, docs: &[Json]) -> crate::Result<()> {
+    print_json_io(w, style, docs).map_err(crate::Error::Output)
+}
+
+pub fn print_card(out: &mut dyn Write, style: &Style, card: &Card) -> crate::Result<()> {
+    print_card_io(out, style, card).map_err(crate::Error::Output)
+}
+
+pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> crate::Result<()> {
+    print_incident_io(w, style, i).map_err(crate::Error::Output)
+}
+
+pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> crate::Result<()> {
+    print_bars_io(w, bars).map_err(crate::Error::Output)
+}
+
+pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], counts: &[Vec<u64>]) -> crate::Result<()> {
+    print_heatmap_io(w, rows, columns, counts).map_err(crate::Error::Output)
 }
 
 /// A cell as a person reads it.
@@ -337,7 +367,7 @@ pub fn json(cell: &Cell) -> Json {
 }
 
 /// The briefing card as text for a person: what nobody may miss first.
-pub fn print_card(out: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
+fn print_card_io(out: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
     let mut text = Vec::new();
     card_lines(&mut text, style, card)?;
     fitted(out, style, &text)
@@ -463,7 +493,7 @@ fn card_lines(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
 }
 
 /// One incident in full, for a person: the deposition, the steps, the follow-ups.
-pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Result<()> {
+fn print_incident_io(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Result<()> {
     let status = if i.is_open() { "open" } else { "closed" };
     writeln!(w, "Incident {}  ({status})  customer {}", visible(&i.id), visible(&i.customer))?;
     writeln!(w, "  opened         {}", style.clock.show(&i.opened))?;
@@ -530,7 +560,7 @@ fn aside(parts: &[String]) -> String {
 }
 
 /// Horizontal bars for people: one line per label, scaled to the widest count.
-pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> io::Result<()> {
+fn print_bars_io(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> io::Result<()> {
     let Some(max) = bars.iter().map(|b| b.1).max().filter(|&m| m > 0) else { return Ok(()) };
     let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
     let room = terminal_width().saturating_sub(label_width + 20).max(10);
@@ -547,7 +577,7 @@ pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> io::Result<
 }
 
 /// A heat map for people: rows × columns of counts, shaded from light to dark.
-pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], counts: &[Vec<u64>]) -> io::Result<()> {
+fn print_heatmap_io(w: &mut dyn Write, rows: &[String], columns: &[String], counts: &[Vec<u64>]) -> io::Result<()> {
     const SHADES: [char; 5] = [' ', '░', '▒', '▓', '█'];
     let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1);
     let label_width = rows.iter().map(|r| r.chars().count()).max().unwrap_or(0);

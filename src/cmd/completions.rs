@@ -50,9 +50,9 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
         let shell = shells
             .completer(&args.shell.to_string())
             .ok_or_else(|| Error::Usage(format!("no dynamic completion for {}; try --static", args.shell)))?;
-        shell.write_registration("COMPLETE", &name, &name, &completer(&name), &mut script)?;
+        shell.write_registration("COMPLETE", &name, &name, &completer(&name), &mut script).map_err(Error::Output)?;
     }
-    out.write_all(&script)?;
+    out.write_all(&script).map_err(Error::Output)?;
     Ok(())
 }
 

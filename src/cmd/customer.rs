@@ -81,7 +81,7 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
     };
     let path = ctx.book.create_customer(&mut customer, args.id.as_deref(), yaml::to_string)?;
     commit(ctx, &[path], &format!("customer add {}", customer.id));
-    writeln!(out, "{}", customer.id)?;
+    writeln!(out, "{}", customer.id).map_err(Error::Output)?;
     Ok(())
 }
 

@@ -127,8 +127,8 @@ fn run_editor(file: &Path) -> Result<()> {
 
 /// Ask yes or no on the terminal; an empty answer is yes, end of input is no.
 fn ask(ui: &Ui, question: &str) -> Result<bool> {
-    write!(ui.err(), "{question}")?;
-    ui.err().flush()?;
-    let answer = ui.read_line()?;
+    write!(ui.err(), "{question}").map_err(Error::Output)?;
+    ui.err().flush().map_err(Error::Output)?;
+    let answer = ui.read_line().map_err(Error::Output)?;
     Ok(answer.is_some_and(|a| !a.trim().to_lowercase().starts_with('n')))
 }

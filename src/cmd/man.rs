@@ -38,7 +38,7 @@ pub fn run(args: &Args, out: &mut dyn Write, ui: &Ui) -> Result<()> {
         return Ok(());
     }
     let page = find(&root, &args.command)?;
-    out.write_all(&render(page)?)?;
+    out.write_all(&render(page)?).map_err(Error::Output)?;
     Ok(())
 }
 
@@ -73,17 +73,17 @@ fn render(command: clap::Command) -> Result<Vec<u8>> {
     let has_version = command.get_version().is_some();
     let man = man_of(command);
     let mut page = Vec::new();
-    man.render_title(&mut page)?;
-    man.render_name_section(&mut page)?;
-    man.render_synopsis_section(&mut page)?;
-    man.render_description_section(&mut page)?;
-    man.render_options_section(&mut page)?;
+    man.render_title(&mut page).map_err(Error::Output)?;
+    man.render_name_section(&mut page).map_err(Error::Output)?;
+    man.render_synopsis_section(&mut page).map_err(Error::Output)?;
+    man.render_description_section(&mut page).map_err(Error::Output)?;
+    man.render_options_section(&mut page).map_err(Error::Output)?;
     if has_subcommands {
-        man.render_subcommands_section(&mut page)?;
+        man.render_subcommands_section(&mut page).map_err(Error::Output)?;
     }
-    sections(examples.as_deref()).to_writer(&mut page)?;
+    sections(examples.as_deref()).to_writer(&mut page).map_err(Error::Output)?;
     if has_version {
-        man.render_version_section(&mut page)?;
+        man.render_version_section(&mut page).map_err(Error::Output)?;
     }
     Ok(page)
 }

@@ -188,8 +188,8 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
     book.end_opening(&incident.id);
     let files = [book.incident_path(&incident.id), customer_path];
     commit(ctx, &files, &format!("recover open {}: {}", incident.id, customer.id));
-    writeln!(out, "{}", incident.id)?;
-    out.flush()?;
+    writeln!(out, "{}", incident.id).map_err(Error::Output)?;
+    out.flush().map_err(Error::Output)?;
     super::emit(ctx, crate::hooks::Event::Opened { incident: &incident.id });
 
     let (_, customer) = book.find_customer(&customer.id)?;
@@ -203,11 +203,11 @@ fn brief(ctx: &Ctx, customer: &Customer, incident: &Incident) -> Result<()> {
     let style = Style { color: ctx.style.color && ctx.ui.err_terminal, ..ctx.style };
     let incidents = [incident.clone()];
     let card = briefing::card(customer, incidents.iter(), ctx.book.clock.today());
-    writeln!(err)?;
+    writeln!(err).map_err(Error::Output)?;
     output::print_card(&mut **err, &style, &card)?;
-    writeln!(err, "\nStill to do for {}:", incident.id)?;
+    writeln!(err, "\nStill to do for {}:", incident.id).map_err(Error::Output)?;
     for line in recovery::still_to_do(incident, &ctx.book.clock) {
-        writeln!(err, "  {}", line.replace(" ID", &format!(" {}", short(&incident.id))))?;
+        writeln!(err, "  {}", line.replace(" ID", &format!(" {}", short(&incident.id)))).map_err(Error::Output)?;
     }
     Ok(())
 }
@@ -297,7 +297,7 @@ fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
             output::print_incident(out, &ctx.style, &incident)?;
             match &card {
                 Some(card) => {
-                    writeln!(out)?;
+                    writeln!(out).map_err(Error::Output)?;
                     output::print_card(out, &ctx.style, card)?;
                 }
                 None => ctx.ui.warn(&format!("customer {} is not in the book", incident.customer)),

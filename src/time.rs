@@ -286,10 +286,10 @@ impl fmt::Display for TimeError {
 }
 
 /// A clock skewed by a few minutes, or a note typed as it happens, is not "in the future".
-const FUTURE_SLACK_MINUTES: i64 = 5;
+pub const FUTURE_SLACK_MINUTES: i64 = 5;
 
 /// Years outside these are typos (`0001-01-01`, `9999-12-31`), not service history.
-const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=2199;
 
 fn check_range(input: &str, t: &Stamp) -> Result<(), TimeError> {
     if YEARS.contains(&t.year()) {

@@ -110,3 +110,23 @@ fn openings_killed_at_any_moment_are_completed_once_each() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+#[test]
+fn an_open_incident_with_nothing_scheduled_is_still_due_and_checked() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    // Written by hand (or imported): open, and no follow-ups at all.
+    book.write(
+        "incidents/2026/11/20261122-handmd.yaml",
+        "id: 20261122-handmd\ncustomer: ada-lovelace\nopened: 2026-11-22T19:00:00-05:00\nsummary: Lost coat\n",
+    );
+    let due = csv_rows(&book.ok(&["followup", "due"]));
+    assert_eq!(due.len(), 2, "{due:?}");
+    assert_eq!(due[1][0], "2026-11-22T19:20:00-05:00", "the progress clock from `opened`: {due:?}");
+    assert_eq!((due[1][1].as_str(), due[1][2].as_str(), due[1][5].as_str()), ("22", "20261122-handmd", "progress"));
+    assert!(codes(&book).contains(&"no-followups".to_string()));
+    // Closed, it owes nothing.
+    book.ok(&["recover", "close", "handmd"]);
+    let due = csv_rows(&book.ok(&["followup", "due", "--within", "1d"]));
+    assert!(due.iter().all(|r| r[5] != "progress"), "{due:?}");
+}

@@ -20,8 +20,21 @@ fn care(name: &str, args: &[&str]) -> Out {
     common::copy_dir(&example(name), &dir.path(name));
     let mut all = vec!["-C", name, "--format", "csv"];
     all.extend_from_slice(args);
+    if args.first() == Some(&"check") {
+        // The stories end in late November; checked before then, their later entries
+        // would rightly be `future-time`.
+        let out = dir.cmd().env("CARE_NOW", STORIES_END).args(&all).output().expect("runs");
+        return Out {
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: out.status.code().unwrap_or(-1),
+        };
+    }
     dir.care(&all)
 }
+
+/// A clock after every sample book's story has ended.
+const STORIES_END: &str = "2026-11-30T12:00:00-05:00";
 
 /// The codes of what `care check` found, one per finding.
 fn finding_codes(out: &Out) -> Vec<String> {

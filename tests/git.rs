@@ -232,7 +232,7 @@ fn story_5_two_sites_note_the_same_customer_and_the_pull_merges_without_conflict
     assert_eq!(followups[0]["done"]["how"].as_str(), Some("in-person"));
     assert_eq!(followups[2]["text"].as_str(), Some("Call about the refund"));
 
-    let check = b.care(NOON, &["check"]);
+    let check = b.care("2026-11-22T18:00:00-05:00", &["check"]);
     assert_eq!(
         (check.code, check.stdout.as_str()),
         (0, "severity,file,line,column,code,message\n"),
@@ -259,7 +259,7 @@ fn story_5_without_the_driver_plain_git_conflicts() {
 
     // And `care check` says why: this clone never ran `care git setup`.
     b.git_ok(&["merge", "--abort"]);
-    let check = b.care(NOON, &["check"]);
+    let check = b.care("2026-11-22T18:00:00-05:00", &["check"]);
     assert_eq!(check.code, 0, "a warning, not an error: {}", check.stderr);
     assert!(check.stdout.contains("merge-driver") && check.stdout.contains("care git setup"), "{}", check.stdout);
 }
@@ -289,7 +289,7 @@ fn a_scalar_changed_differently_on_both_sites_is_a_conflict_and_nothing_is_lost(
     let markers = "<<<<<<< ours\n  phone: +1 555 0199\n=======\n  phone: +1 555 0101\n>>>>>>> theirs\n";
     assert!(text.contains(markers), "{text}");
     assert!(text.contains("Note from A") && text.contains("Note from B"), "both notes are kept:\n{text}");
-    let check = b.care(NOON, &["check"]);
+    let check = b.care("2026-11-22T18:00:00-05:00", &["check"]);
     assert_eq!(check.code, 1, "the conflicted file is reported: {}", check.stdout);
     assert!(check.stdout.contains(&format!("{ADA},5,1,merge-conflict,")), "{}", check.stdout);
     let noted = b.care(NOON, &["note", "ada", "One more"]);
@@ -298,7 +298,7 @@ fn a_scalar_changed_differently_on_both_sites_is_a_conflict_and_nothing_is_lost(
     // Resolving it: keep one value, drop the markers, commit.
     b.write(ADA, &text.replace(markers, "  phone: +1 555 0101\n"));
     b.git_ok(&["commit", "-q", "-am", "Ada's phone is A's"]);
-    let check = b.care(NOON, &["check"]);
+    let check = b.care("2026-11-22T18:00:00-05:00", &["check"]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
 }
 
@@ -633,7 +633,7 @@ fn a_step_both_sites_recorded_is_one_step_with_the_later_one_as_history() {
     assert_eq!(followups[1]["due"].as_str(), Some("2026-11-23T15:40:00-05:00"), "scheduled by the winning fix");
     assert_eq!(followups[1]["done"]["at"].as_str(), Some("2026-11-23T16:00:00-05:00"), "B's done survives");
     assert_eq!(followups[1]["missed_by"].as_i64(), Some(20));
-    let check = b.care(NOON, &["check"]);
+    let check = b.care("2026-11-22T18:00:00-05:00", &["check"]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
     let shown = b.ok(NOON, &["recover", "show", &id, "--format", "json"]);
     assert!(shown.contains("Sorry, from A"), "the model reads past history: {shown}");

@@ -136,3 +136,25 @@ fn the_same_instant_reads_in_each_books_own_zone() {
     book.ok(&["flag", "ada", "x", "--until", "tomorrow"]);
     assert_eq!(book.yaml("customers/ada-lovelace.yaml")["flags"][0]["until"], "2026-11-24");
 }
+
+#[test]
+fn check_reports_times_that_cannot_be_true() {
+    let book = TestBook::new();
+    book.write(
+        "customers/ada-lovelace.yaml",
+        "id: ada-lovelace\nname: Ada Lovelace\nnotes:\n- {text: Written tomorrow, at: 2026-11-23T23:45:00-05:00, by: joan}\n\
+         - {text: A typo, at: 0001-01-01T00:00:00-04:56, by: joan}\n",
+    );
+    book.write(
+        "incidents/2026/11/20261122-abcdef.yaml",
+        "id: 20261122-abcdef\ncustomer: ada-lovelace\nopened: 2026-11-22T19:00:00-05:00\n\
+         followups:\n- {kind: progress, due: 2026-11-22T19:20:00-05:00, done: {at: 2026-11-22T19:10:00-05:00, by: joan}, missed_by: 1430}\n",
+    );
+    let out = book.care(&["check"]);
+    assert_eq!(out.code, 1, "an absurd year is an error: {out:?}");
+    let codes: Vec<String> = common::csv_rows(&out.stdout).iter().skip(1).map(|r| r[4].clone()).collect();
+    for code in ["future-time", "absurd-time", "impossible-missed-by"] {
+        assert!(codes.contains(&code.to_string()), "{code} missing from {codes:?}");
+    }
+    assert!(out.stdout.contains("it was done in time"), "{}", out.stdout);
+}

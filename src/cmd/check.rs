@@ -52,7 +52,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             message: e,
         });
     }
-    findings.extend(check::check(&book.config, &customers, &incidents));
+    findings.extend(check::check(&book.config, &customers, &incidents, book.clock.now()));
     findings.extend(merge_driver(book));
     findings.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     output::print(out, &ctx.style, &check::rows(&findings))?;

@@ -106,7 +106,8 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         None => ctx.book.clock.now(),
     };
     let until = ctx.book.clock.add(at, args.within.unwrap_or_default());
-    let window = Window { at, until, overdue_only: args.overdue };
+    let window =
+        Window { at, until, overdue_only: args.overdue, policy: Some((ctx.book.config.followup, ctx.book.clock)) };
     let mut query = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     if let Some(owner) = &args.owner {
         query.conds.push(format!("owner={owner}").parse().map_err(Error::Usage)?);

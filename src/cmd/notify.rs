@@ -50,7 +50,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let book = &ctx.book;
     let now = book.clock.now();
     let until = book.clock.add(now, args.within.unwrap_or_default());
-    let window = Window { at: now, until, overdue_only: false };
+    let window = Window { at: now, until, overdue_only: false, policy: None };
     let mut query = Query::default();
     if let Some(owner) = &args.owner {
         query.conds.push(format!("owner={owner}").parse().map_err(crate::Error::Usage)?);

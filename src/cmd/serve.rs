@@ -125,7 +125,7 @@ fn render(ctx: &Ctx, args: &Args, token: Option<&str>, pasted: Option<&str>) -> 
     let no_filter = crate::report::query::Query::default();
     let flag_rows = flags::list(&with_extras, &Default::default(), &no_filter, book.clock.tz, today, false);
     let now = book.clock.now();
-    let window = followups::Window { at: now, until: now, overdue_only: false };
+    let window = followups::Window { at: now, until: now, overdue_only: false, policy: None };
     let (q, tz) = (crate::report::query::Query::default(), book.clock.tz);
     let (parts, _) = book.fold_incidents(Vec::new, |found, incident, extras| {
         let view = crate::report::query::IncidentView { incident, extras: Some(extras), tz };

@@ -250,6 +250,12 @@ pub fn pending(incident: &Incident) -> impl Iterator<Item = &Followup> {
     incident.followups.iter().filter(|f| f.done.is_none())
 }
 
+/// The progress follow-up an open incident is owed when its file schedules nothing at all
+/// (written by hand, imported, generated): the one `recover open` would have scheduled.
+pub fn unscheduled(incident: &Incident, policy: &Policy, clock: &Clock) -> Option<Followup> {
+    (incident.is_open() && incident.followups.is_empty()).then(|| first_progress(incident.opened, policy, clock))
+}
+
 /// What the follow-up asks of its owner.
 pub fn action(f: &Followup) -> String {
     match f.kind.as_str() {

@@ -9,12 +9,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use chrono::Duration;
+use chrono::{Datelike, Duration};
 
 use crate::error::{DataKind, Error};
 use crate::model::recovery::StepKind;
 use crate::model::{Config, Customer, Incident, Section, id, recovery};
 use crate::output::{Cell, Rows};
+use crate::time::Stamp;
 
 /// The code of an incident its customer's file does not link; `care check --fix` links it.
 pub const UNLINKED: &str = "unlinked-incident";
@@ -109,7 +110,7 @@ impl Findings {
 }
 
 /// Every finding about the parsed records of a book.
-pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<Incident>]) -> Vec<Finding> {
+pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<Incident>], now: Stamp) -> Vec<Finding> {
     use Severity::{Error as E, Warning as W};
     let mut f = Findings(Vec::new());
     let staff: Option<HashSet<&str>> = config.staff.as_ref().map(|s| s.iter().map(String::as_str).collect());
@@ -122,6 +123,11 @@ pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<In
         let c = &r.record;
         let at_id = locate(&r.text, "id", None);
         ids(&mut f, &r.path, at_id, &c.id, id::check_customer_id(&c.id), &mut customer_ids);
+        let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).filter_map(|e| e.at.map(|t| ("at", t)));
+        let flags =
+            c.flags.iter().flat_map(|fl| [fl.raised.map(|t| ("raised", t)), fl.cleared.map(|t| ("cleared", t))]);
+        let happened: Vec<(&str, Stamp)> = entries.chain(flags.flatten()).collect();
+        times(&mut f, r, &happened, &[], now);
         for section in Section::ALL {
             for e in c.entries(section) {
                 if let Some(i) = e.incident.as_deref().filter(|i| !incident_ids.contains(i)) {
@@ -189,6 +195,14 @@ pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<In
             }
         }
         steps(&mut f, r);
+        let step_times = [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
+            .into_iter()
+            .filter_map(|k| k.get(i).map(|s| (k.field(), s.at)));
+        let done = i.followups.iter().filter_map(|fu| fu.done.as_ref().map(|d| ("at", d.at)));
+        let happened: Vec<(&str, Stamp)> = [("opened", i.opened)].into_iter().chain(step_times).chain(done).collect();
+        let scheduled: Vec<(&str, Stamp)> = i.followups.iter().map(|fu| ("due", fu.due)).collect();
+        times(&mut f, r, &happened, &scheduled, now);
+        missed_by(&mut f, r);
         for fu in &i.followups {
             if fu.due < i.opened {
                 let due = crate::time::rfc3339(&fu.due);
@@ -203,6 +217,22 @@ pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<In
                     ),
                 );
             }
+        }
+        if i.is_open() && recovery::pending(i).next().is_none() {
+            let what = if i.followups.is_empty() {
+                "schedules no follow-up at all; `followup due` shows the progress clock from `opened` meanwhile"
+            } else {
+                "has no follow-up pending, so nobody is reminded of it"
+            };
+            f.add(
+                W,
+                &r.path,
+                locate(&r.text, "followups", None),
+                "no-followups",
+                format!(
+                    "this open incident {what}; add one with `care followup add`, or close it with `care recover close`"
+                ),
+            );
         }
         let missing = recovery::missing_deposition(i);
         if !missing.is_empty() {
@@ -248,6 +278,62 @@ fn ids<'a>(
     }
     if let Some(first) = seen.insert(id, path) {
         f.add(Severity::Error, path, at, "duplicate-id", id::duplicate_message(id, first));
+    }
+}
+
+/// Times that cannot be true: something that happened dated in the future (a bare clock
+/// time typed just after midnight once meant tomorrow), or any time in a year no service
+/// history has (`0001-01-01`, `9999-12-31`: typos).
+fn times<T>(f: &mut Findings, r: &Read<T>, happened: &[(&str, Stamp)], scheduled: &[(&str, Stamp)], now: Stamp) {
+    let slack = Duration::minutes(crate::time::FUTURE_SLACK_MINUTES);
+    for &(key, t) in happened.iter().chain(scheduled) {
+        let shown = crate::time::rfc3339(&t);
+        if !crate::time::YEARS.contains(&t.year()) {
+            f.add(
+                Severity::Error,
+                &r.path,
+                locate(&r.text, key, Some(&shown)),
+                "absurd-time",
+                format!("`{key}: {shown}` is in the year {}; correct the date", t.year()),
+            );
+        }
+    }
+    for &(key, t) in happened {
+        if t > now + slack {
+            let shown = crate::time::rfc3339(&t);
+            f.add(
+                Severity::Warning,
+                &r.path,
+                locate(&r.text, key, Some(&shown)),
+                "future-time",
+                format!("`{key}: {shown}` records something that happened, but is in the future; correct the time"),
+            );
+        }
+    }
+}
+
+/// A breach on record must be what the times say: done after due, by that many minutes.
+fn missed_by(f: &mut Findings, r: &Read<Incident>) {
+    for fu in &r.record.followups {
+        let Some(m) = fu.missed_by else { continue };
+        let actual = fu.done.as_ref().map(|d| (d.at - fu.due).num_minutes());
+        if actual.is_none_or(|a| m <= 0 || (a - m).abs() > 1) {
+            let says = match actual {
+                Some(a) if a > 0 => format!("the times say {a}"),
+                Some(_) => "it was done in time".to_string(),
+                None => "it is not done".to_string(),
+            };
+            f.add(
+                Severity::Warning,
+                &r.path,
+                locate(&r.text, "missed_by", Some(&m.to_string())),
+                "impossible-missed-by",
+                format!(
+                    "the {} follow-up is `missed_by: {m}` minutes, but {says}; correct `missed_by` or the times",
+                    fu.kind
+                ),
+            );
+        }
     }
 }
 

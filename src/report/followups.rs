@@ -8,11 +8,12 @@
 use std::collections::HashMap;
 
 use crate::model::Customer;
+use crate::model::config::Followup as Policy;
 use crate::model::incident::Followup;
-use crate::model::recovery::{action, pending};
+use crate::model::recovery::{action, pending, unscheduled};
 use crate::output::{Cell, Rows};
 use crate::report::query::{Extras, IncidentView, Query};
-use crate::time::Stamp;
+use crate::time::{Clock, Stamp};
 
 /// When a follow-up counts as due.
 #[derive(Debug, Clone)]
@@ -23,6 +24,10 @@ pub struct Window {
     pub until: Stamp,
     /// Only follow-ups already past due at `at`.
     pub overdue_only: bool,
+    /// The book's follow-up policy and clock: when given, an open incident whose file
+    /// schedules nothing at all (written by hand, imported) shows the progress clock the
+    /// playbook starts at `opened`, so no open incident is ever invisible.
+    pub policy: Option<(Policy, Clock)>,
 }
 
 pub const COLUMNS: [&str; 10] =
@@ -44,11 +49,13 @@ pub struct Due {
 pub fn due_in(view: IncidentView<'_>, w: &Window, q: &Query) -> Vec<Due> {
     let incident = view.incident;
     let listed = |f: &&Followup| (if w.overdue_only { f.due < w.at } else { f.due <= w.until }) && q.in_window(f.due);
+    let expected = w.policy.as_ref().and_then(|(policy, clock)| unscheduled(incident, policy, clock));
+    let waiting = || pending(incident).chain(expected.iter());
     // The filter is tried only on incidents with something due: most have nothing.
-    if !pending(incident).any(|f| listed(&f)) || !q.matches(&view) {
+    if !waiting().any(|f| listed(&f)) || !q.matches(&view) {
         return Vec::new();
     }
-    pending(incident)
+    waiting()
         .filter(listed)
         .map(|f| Due {
             followup: f.clone(),

@@ -12,4 +12,5 @@ pub mod ics;
 pub mod incidents;
 pub mod page;
 pub mod query;
+pub mod stats;
 pub mod trends;

@@ -58,7 +58,7 @@ fn share_and_lift_are_computed_as_documented() {
     let header: Vec<&str> = table.lines().next().expect("header").split_whitespace().collect();
     assert_eq!(header, ["weekday", "staff", "count", "share", "lift", "q"], "{table}");
     let json = book.ok(&["trends", "--by", "weekday,staff", "--format", "json"]);
-    assert!(json.contains("\"p\": 0.442175,") && json.contains("\"q\": 1\n"), "{json}");
+    assert!(json.contains("\"p\": 0.442175,") && json.contains("\"q\": 1.0\n"), "{json}");
     // A Pareto column for one dimension, in the rows' order.
     assert_eq!(
         book.ok(&["trends", "--by", "hour", "--cumulative"]),

@@ -123,6 +123,11 @@ impl Value {
         Value { rank: 0, label: label.into() }
     }
 
+    /// The value of an incident that has none in a dimension.
+    pub fn none() -> Value {
+        Value::text(NONE)
+    }
+
     fn ranked(rank: i64, label: String) -> Value {
         Value { rank, label }
     }

@@ -542,3 +542,183 @@ pub fn rows(patterns: &[Pattern], detail: bool) -> Rows {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incident;
+    use crate::model::incident::Recovery;
+    use crate::sample::Rng;
+    use chrono::DateTime;
+    use std::collections::BTreeMap;
+
+    fn clock() -> Clock {
+        Clock::at("2026-12-01T12:00:00Z", "America/New_York")
+    }
+
+    /// An incident on 2026-11-16 (a Monday) + `day` days at `hour`, with extra fields.
+    fn incident(day: u32, hour: u32, staff: &str, product: &str) -> Incident {
+        let opened = format!("2026-11-{:02}T{hour:02}:10:00-05:00", 2 + day);
+        Incident {
+            id: "x".into(),
+            customer: "c".into(),
+            opened: DateTime::parse_from_rfc3339(&opened).expect("time"),
+            recorded: None,
+            staff: Some(staff.into()),
+            owner: None,
+            product: Some(product.into()),
+            location: None,
+            channel: None,
+            busyness: None,
+            summary: None,
+            circumstances: None,
+            tags: vec![],
+            recovery: Recovery::default(),
+            followups: vec![],
+        }
+    }
+
+    /// Random incidents over a week, hours 11–20, four staff, four products and a store
+    /// that always lies in the same region (two per region); `planted` more with `plant`.
+    fn book(n: usize, planted: usize, plant: impl Fn(&mut Rng) -> (Incident, &'static str)) -> Vec<(Incident, Extras)> {
+        let mut rng = Rng::new(7);
+        let staff = ["ann", "bob", "cy", "dee"];
+        let products = ["soup", "fish", "wine", "cake"];
+        let stores = [("north", "east"), ("south", "east"), ("west", "midwest"), ("lake", "midwest")];
+        let mut all = Vec::new();
+        for _ in 0..n {
+            let i = incident(
+                rng.below(7) as u32,
+                11 + rng.below(10) as u32,
+                rng.pick::<&str>(&staff),
+                rng.pick::<&str>(&products),
+            );
+            let (store, region) = *rng.pick(&stores);
+            all.push((
+                i,
+                BTreeMap::from([("store".to_string(), store.to_string()), ("region".to_string(), region.to_string())]),
+            ));
+        }
+        for _ in 0..planted {
+            let (i, store) = plant(&mut rng);
+            let region = if matches!(store, "west" | "lake") { "midwest" } else { "east" };
+            all.push((
+                i,
+                BTreeMap::from([("store".to_string(), store.to_string()), ("region".to_string(), region.to_string())]),
+            ));
+        }
+        all
+    }
+
+    type Extras = BTreeMap<String, String>;
+
+    fn search(data: &[(Incident, Extras)]) -> Vec<Vec<String>> {
+        let opts = Options { query: Query::default(), q: 0.05, min_count: 5 };
+        // Two "cores", to exercise the merge.
+        let (a, b) = data.split_at(data.len() / 2);
+        let mut parts = [Collect::default(), Collect::default()];
+        for (part, half) in parts.iter_mut().zip([a, b]) {
+            for (incident, fields) in half {
+                part.add(Seen { incident, fields: Some(fields) }, &opts, &clock());
+            }
+        }
+        let [mut one, two] = parts;
+        one.merge(two);
+        find(one, &opts)
+            .iter()
+            .map(|p| p.items.iter().map(|(d, v)| format!("{}={}", d.name(), v.label)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn noise_alone_is_not_a_pattern() {
+        assert_eq!(search(&book(3000, 0, |_| unreachable!())), Vec::<Vec<String>>::new());
+    }
+
+    #[test]
+    fn a_three_way_pattern_is_shown_once_at_its_own_granularity() {
+        // Wednesday (day 2) at 15:00 with bob, any product and store.
+        let found = search(&book(3000, 150, |rng| {
+            let store = *rng.pick::<&str>(&["north", "south", "west", "lake"]);
+            (incident(2, 15, "bob", rng.pick::<&str>(&["soup", "fish", "wine", "cake"])), store)
+        }));
+        assert_eq!(found, [["weekday=Wed", "hour=15", "staff=bob"]], "{found:?}");
+    }
+
+    #[test]
+    fn a_two_way_pattern_is_not_repeated_as_its_three_way_cells() {
+        // Fish goes wrong at 15:00, whoever is on duty.
+        let found = search(&book(3000, 150, |rng| {
+            let store = *rng.pick::<&str>(&["north", "south", "west", "lake"]);
+            (incident(rng.below(7) as u32, 15, rng.pick::<&str>(&["ann", "bob", "cy", "dee"]), "fish"), store)
+        }));
+        assert_eq!(found.first().map(Vec::as_slice), Some(&["hour=15".to_string(), "product=fish".to_string()][..]));
+        assert!(found.iter().all(|f| f.len() == 2), "{found:?}");
+    }
+
+    #[test]
+    fn a_hierarchy_is_never_crossed_and_a_pattern_is_reported_at_one_level() {
+        // Wine fails in the east (both of its stores alike), whoever serves it: region, not store.
+        let found = search(&book(3000, 500, |rng| {
+            let store = *rng.pick::<&str>(&["north", "south"]);
+            let staff = rng.pick::<&str>(&["ann", "bob", "cy", "dee"]);
+            (incident(rng.below(7) as u32, 11 + rng.below(10) as u32, staff, "wine"), store)
+        }));
+        assert!(
+            found
+                .iter()
+                .all(|f| !(f.iter().any(|x| x.starts_with("store=")) && f.iter().any(|x| x.starts_with("region="))))
+        );
+        assert!(
+            found.iter().any(|f| f.contains(&"product=wine".to_string()) && f.contains(&"region=east".to_string())),
+            "{found:?}"
+        );
+        assert!(
+            !found.iter().any(|f| f.contains(&"product=wine".to_string()) && f.iter().any(|x| x.starts_with("store="))),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn sentences_read_as_the_issue_asks() {
+        let p = Pattern {
+            items: vec![
+                (
+                    Dim::Weekday,
+                    trends::values(
+                        &Dim::Weekday,
+                        Seen { incident: &incident(2, 15, "billy", "x"), fields: None },
+                        &clock(),
+                        60,
+                    )[0]
+                    .clone(),
+                ),
+                (
+                    Dim::Hour,
+                    trends::values(
+                        &Dim::Hour,
+                        Seen { incident: &incident(2, 15, "billy", "x"), fields: None },
+                        &clock(),
+                        60,
+                    )[0]
+                    .clone(),
+                ),
+                (
+                    Dim::Staff,
+                    trends::values(
+                        &Dim::Staff,
+                        Seen { incident: &incident(2, 15, "billy", "x"), fields: None },
+                        &clock(),
+                        60,
+                    )[0]
+                    .clone(),
+                ),
+            ],
+            count: 223,
+            expected: 24.2,
+            p: 0.0,
+            q: 0.0,
+        };
+        assert_eq!(sentence(&p), "Wednesday × 15:00 × billy: 223 incidents where 24 were expected");
+    }
+}

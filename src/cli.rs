@@ -108,6 +108,8 @@ pub enum Command {
     Serve(cmd::serve::Args),
     /// Group incidents and count, to find the pattern behind the failures.
     Trends(cmd::trends::Args),
+    /// Every 2-3-dimension combination that fails significantly more than its margins predict.
+    Patterns(cmd::patterns::Args),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.

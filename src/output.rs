@@ -226,6 +226,8 @@ pub fn human(style: &Style, cell: &Cell) -> String {
         Cell::Minutes(m) => time::human_minutes(*m),
         Cell::Share(f) => format!("{:.1}%", f * 100.0),
         Cell::Ratio(f) => format!("{f:.2}"),
+        Cell::Prob(f) if *f >= 0.001 || *f == 0.0 => format!("{f:.3}"),
+        Cell::Prob(f) => format!("{f:.0e}"),
         Cell::List(items) => visible(&items.join(", ")).into_owned(),
         other => plain(other),
     }
@@ -274,6 +276,7 @@ fn plain(cell: &Cell) -> String {
         Cell::Time(t) => time::rfc3339(t),
         Cell::Date(d) => d.to_string(),
         Cell::Share(f) | Cell::Ratio(f) => decimal(*f),
+        Cell::Prob(f) => probability(*f),
         Cell::Bool(b) => if *b { "yes" } else { "" }.to_string(),
         Cell::List(items) => items.join(";"),
     }
@@ -284,6 +287,18 @@ fn decimal(f: f64) -> String {
     let s = format!("{f:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" { "0".to_string() } else { s.to_string() }
+}
+
+/// A probability keeping its magnitude: six decimals, or four significant digits in
+/// exponent form below 0.0001 (which Python, SQLite and spreadsheets all read as numbers).
+fn probability(f: f64) -> String {
+    if f == 0.0 || f >= 1e-4 {
+        let s = format!("{f:.6}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s.is_empty() { "0".to_string() } else { s.to_string() }
+    } else {
+        format!("{f:.3e}")
+    }
 }
 
 fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io::Result<()> {
@@ -360,6 +375,7 @@ pub fn json(cell: &Cell) -> Json {
         Cell::Amount(v) if v.fract() == 0.0 && v.abs() < 1e15 => Json::from(*v as i64),
         Cell::Amount(v) => Json::from(*v),
         Cell::Share(f) | Cell::Ratio(f) => Json::from(decimal(*f).parse::<f64>().unwrap_or(*f)),
+        Cell::Prob(f) => Json::from(probability(*f).parse::<f64>().unwrap_or(*f)),
         Cell::Bool(b) => Json::Bool(*b),
         Cell::List(items) => Json::from(items.clone()),
         other => Json::String(plain(other)),

@@ -23,6 +23,8 @@ pub enum Cell {
     Share(f64),
     /// A ratio such as lift: `2.4567` in data, `2.46` for people.
     Ratio(f64),
+    /// A probability (p, q) that may be tiny: `1.234e-30` in data, `1e-30` for people.
+    Prob(f64),
     /// Yes or no: `true`/`false` in JSON; `yes` or empty in CSV and tables, as before
     /// JSON was typed, so that `$7 == "yes"` in awk keeps working.
     Bool(bool),

@@ -177,16 +177,32 @@ pub struct SampleIncident {
     pub region: &'static str,
 }
 
+/// The share of sample incidents, in percent, that are story 3's pattern by default.
+pub const PLANTED: u64 = 8;
+
 /// `m` incidents over the year before the clock's today, for `customers`; about one in
 /// twelve is the planted pattern (Wednesday, 15:00–16:00, Billy on duty).
 pub fn incidents(m: usize, customer_ids: &[String], seed: u64, clock: &Clock) -> Vec<SampleIncident> {
+    incidents_planted(m, customer_ids, seed, clock, PLANTED)
+}
+
+/// The same with `planted` % of the incidents in the pattern: 0 makes a book with no
+/// pattern at all, for checking that `care patterns` then finds (almost) nothing. The
+/// default share draws exactly as before, so existing sample books stay byte-identical.
+pub fn incidents_planted(
+    m: usize,
+    customer_ids: &[String],
+    seed: u64,
+    clock: &Clock,
+    planted: u64,
+) -> Vec<SampleIncident> {
     let mut rng = Rng::new(seed ^ 0x5EED);
     let policy = config::Followup::default();
     let first_day = clock.today() - Duration::days(365);
     let mut taken = std::collections::HashSet::new();
     (0..m)
         .map(|_| {
-            let planted = rng.chance(8);
+            let planted = rng.chance(planted);
             let mut day = first_day + Duration::days(rng.below(365) as i64);
             let (staff, minute) = if planted {
                 // Move to that week's Wednesday, in the 15:00 hour.

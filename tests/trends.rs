@@ -37,14 +37,35 @@ fn share_and_lift_are_computed_as_documented() {
     let book = small_book();
     // N = 4; Wed 3/4, Thu 1/4; billy 2/4, joan 2/4.
     // Wed·billy: 2 ÷ (4 × 3/4 × 2/4) = 1.3333; Wed·joan: 1 ÷ 1.5 = 0.6667; Thu·joan: 1 ÷ 0.5 = 2.
+    // Expected 1.5, 1.5, 0.5; z = (count − expected) ÷ √expected; p = P(X ≥ count) for a
+    // Poisson(expected): 1 − 2.5e^−1.5, 1 − e^−1.5, 1 − e^−0.5; q: Benjamini–Hochberg over
+    // the 2 × 2 cells (the unseen Thu·billy has p = 1).
     assert_eq!(
         book.ok(&["trends", "--by", "weekday,staff"]),
-        "weekday,staff,count,share,lift\nWed,billy,2,0.5,1.3333\nWed,joan,1,0.25,0.6667\nThu,joan,1,0.25,2\n"
+        "weekday,staff,count,share,lift,expected,z,p,q\n\
+         Wed,billy,2,0.5,1.3333,1.5,0.4082,0.442175,0.884349\n\
+         Wed,joan,1,0.25,0.6667,1.5,-0.4082,0.77687,1\n\
+         Thu,joan,1,0.25,2,0.5,0.7071,0.393469,0.884349\n"
     );
     assert_eq!(
         book.ok(&["trends", "--by", "weekday,staff", "--sort", "lift", "--no-header"]),
-        "Thu,joan,1,0.25,2\nWed,billy,2,0.5,1.3333\nWed,joan,1,0.25,0.6667\n"
+        "Thu,joan,1,0.25,2,0.5,0.7071,0.393469,0.884349\n\
+         Wed,billy,2,0.5,1.3333,1.5,0.4082,0.442175,0.884349\n\
+         Wed,joan,1,0.25,0.6667,1.5,-0.4082,0.77687,1\n"
     );
+    // The table shows q alone of the statistics; JSON has them all, as numbers.
+    let table = book.ok(&["trends", "--by", "weekday,staff", "--format", "table"]);
+    let header: Vec<&str> = table.lines().next().expect("header").split_whitespace().collect();
+    assert_eq!(header, ["weekday", "staff", "count", "share", "lift", "q"], "{table}");
+    let json = book.ok(&["trends", "--by", "weekday,staff", "--format", "json"]);
+    assert!(json.contains("\"p\": 0.442175,") && json.contains("\"q\": 1.0\n"), "{json}");
+    // A Pareto column for one dimension, in the rows' order.
+    assert_eq!(
+        book.ok(&["trends", "--by", "hour", "--cumulative"]),
+        "hour,count,share,cumulative\n15,3,0.75,0.75\n09,1,0.25,1\n"
+    );
+    book.fails(&["trends", "--by", "weekday,staff", "--cumulative"], 2);
+    book.fails(&["trends", "--by", "staff", "--sort", "surprise"], 2);
     // One dimension: no lift column; ties in natural order.
     assert_eq!(book.ok(&["trends", "--by", "staff"]), "staff,count,share\nbilly,2,0.5\njoan,2,0.5\n");
     assert_eq!(book.ok(&["trends", "--by", "hour", "--sort", "key"]), "hour,count,share\n09,1,0.25\n15,3,0.75\n");
@@ -106,6 +127,27 @@ fn story_3_billy_on_wednesdays_comes_first() {
     // The generated book is valid for every other command too.
     let out = dir.ok(&["-C", generated.to_str().expect("utf8"), "customer", "list"]);
     assert_eq!(csv_rows(&out).len(), 101);
+}
+
+/// Story 3, judged by significance rather than lift: the planted cell is the most
+/// surprising by far, and a random-looking cell does not pass a 5 % false discovery rate.
+#[test]
+fn story_3_the_planted_cell_has_the_smallest_q_and_noise_does_not_pass() {
+    let dir = TestBook::bare();
+    dir.ok(&["demo", "gen", "--customers", "100", "--incidents", "2500", "--seed", "3"]);
+    let generated = dir.path("gen");
+    let book = generated.to_str().expect("utf8");
+    let out = dir.ok(&["-C", book, "trends", "--by", "weekday,hour,staff", "--sort", "surprise"]);
+    let rows = csv_rows(&out);
+    assert_eq!(rows[0][5..], ["lift", "expected", "z", "p", "q"]);
+    let q = |r: &Vec<String>| r[9].parse::<f64>().expect("q");
+    assert_eq!(rows[1][..3], ["Wed", "15", "billy"], "{out}");
+    assert!(q(&rows[1]) < 1e-20, "{out}");
+    assert!(rows[2..].iter().all(|r| q(r) > q(&rows[1])), "{out}");
+    let joan = rows.iter().find(|r| r[..3] == ["Thu", "12", "joan"]).expect("Thu 12 joan");
+    assert!(q(joan) >= 0.05, "{joan:?}");
+    // Nothing but the planted cell passes.
+    assert_eq!(rows[1..].iter().filter(|r| q(r) < 0.05).count(), 1, "{out}");
 }
 
 #[test]

@@ -18,6 +18,7 @@ pub mod man;
 pub mod merge_driver;
 pub mod note;
 pub mod notify;
+pub mod patterns;
 pub mod recover;
 pub mod sample_book;
 pub mod serve;
@@ -92,6 +93,7 @@ pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
         Command::Lexicon(c) => lexicon::run(&ctx, c, out),
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
+        Command::Patterns(args) => patterns::run(&ctx, args, out),
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args),

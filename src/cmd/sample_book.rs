@@ -30,6 +30,9 @@ pub struct Args {
     /// The same seed always writes the same book.
     #[arg(long, default_value = "1")]
     pub seed: u64,
+    /// Percent of the incidents that are the planted pattern (0: a book with no pattern).
+    #[arg(long, value_name = "PERCENT", default_value_t = sample::PLANTED, value_parser = clap::value_parser!(u64).range(0..=100))]
+    pub planted: u64,
 }
 
 #[derive(Serialize)]
@@ -51,7 +54,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let clock: Clock = book.clock;
     let mut customers = sample::customers(args.customers, args.seed, &clock);
     let ids: Vec<String> = customers.iter().map(|c| c.id.clone()).collect();
-    let incidents = sample::incidents(args.incidents, &ids, args.seed, &clock);
+    let incidents = sample::incidents_planted(args.incidents, &ids, args.seed, &clock, args.planted);
     for s in &incidents {
         let text = yaml::to_string(&WithRegion { incident: &s.incident, region: s.region })?;
         book::write_fresh(&book.incident_path(&s.incident.id), &text)?;

@@ -13,7 +13,8 @@ use crate::time::Span;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  care trends --by weekday,hour,staff --sort lift --top 5     the Wednesday-afternoon pattern
+  care trends --by weekday,hour,staff --sort surprise --top 5 the Wednesday-afternoon pattern
+  care trends --by product --cumulative                         a Pareto: the few that matter
   care trends --by hour --bucket 30m --since \"90d ago\" --chart
   care trends --by weekday,hour --chart                         a heat map
   care trends --by product,location --where region=midwest
@@ -22,8 +23,12 @@ Examples:
 Filters (--where, --since, --until) are the same on every list; see docs/format.md.
 Dimensions: hour, weekday, date, week, month, staff, owner, product, location, channel,
 customer, busyness (10 % bands), tag, or any other field of the incidents.
-Ordering: --sort count (default) is count descending, lift is lift descending, key is the
-natural order of the values (Mon..Sun, 00..23, dates); ties always fall back to that order.")]
+Ordering: --sort count (default) is count descending, lift is lift descending, surprise is
+the p-value ascending (then z), key is the natural order of the values (Mon..Sun, 00..23,
+dates); ties always fall back to that order.
+With two or more dimensions: expected (if the dimensions were independent), z, p (Poisson,
+one-sided: P(count or more)) and q (Benjamini-Hochberg over every cell of the table) in
+CSV/JSON; the table shows q. Rows with q < 0.05 are unlikely to be chance.")]
 pub struct Args {
     /// Dimensions to group by, comma-separated.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', required = true)]
@@ -43,6 +48,9 @@ pub struct Args {
     /// Only groups with at least N incidents.
     #[arg(long, value_name = "N", default_value = "1")]
     pub min_count: u64,
+    /// With one dimension: add the running share of the rows so far (a Pareto column).
+    #[arg(long)]
+    pub cumulative: bool,
     /// Draw bars (or a weekday × hour heat map) in the terminal instead of a table.
     #[arg(long)]
     pub chart: bool,
@@ -72,7 +80,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     if args.chart {
         chart(out, &trend, &opts)?;
     } else {
-        output::print(out, &ctx.style, &trends::rows(&trend))?;
+        output::print(out, &ctx.style, &trends::rows(&trend, ctx.style.format != Format::Table))?;
     }
     report_problems(ctx, &problems)
 }
@@ -87,8 +95,11 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
             )));
         }
     };
-    if args.sort == Sort::Lift && args.by.len() < 2 {
-        return Err(Error::Usage("--sort lift needs two or more --by dimensions".into()));
+    if matches!(args.sort, Sort::Lift | Sort::Surprise) && args.by.len() < 2 {
+        return Err(Error::Usage("--sort lift and --sort surprise need two or more --by dimensions".into()));
+    }
+    if args.cumulative && args.by.len() != 1 {
+        return Err(Error::Usage("--cumulative is a Pareto of one dimension; give one --by dimension".into()));
     }
     Ok(Options {
         dims: args.by.clone(),
@@ -97,6 +108,7 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
         sort: args.sort,
         top: args.top,
         min_count: args.min_count,
+        cumulative: args.cumulative,
     })
 }
 

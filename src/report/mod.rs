@@ -11,5 +11,7 @@ pub mod followups;
 pub mod ics;
 pub mod incidents;
 pub mod page;
+pub mod patterns;
 pub mod query;
+pub mod stats;
 pub mod trends;

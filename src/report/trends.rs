@@ -8,6 +8,15 @@
 //! An incident with two tags counts once under each tag (so shares may add up past 100 %).
 //! Missing values group under `(none)`.
 //!
+//! With two or more dimensions each group also gets how surprising its count is
+//! (`report::stats`): `expected` (the independence count above), `z` (Pearson residual),
+//! `p` (one-sided Poisson upper tail: P(X ≥ count)) and `q` (Benjamini–Hochberg over every
+//! cell of the table, the ones never seen included with p = 1). Lift alone ranks noise —
+//! 13 incidents where 4 were expected has a lift of 3 and means little — so `--sort
+//! surprise` orders by p (then z), and q says which rows would survive a false-discovery
+//! rate. With one dimension, `--cumulative` adds the running share of the rows above (a
+//! Pareto column: "these three products are 80 % of the failures").
+//!
 //! Ordering, for ties too: `--sort count` (the default) is count descending, then the
 //! dimension values in their natural order (weekdays Mon–Sun, hours, dates, busyness
 //! bands, text alphabetically); `--sort lift` is lift descending, then the same;
@@ -19,6 +28,7 @@ use std::str::FromStr;
 use crate::model::Incident;
 use crate::output::{Cell, Rows};
 use crate::report::query::{self, IncidentView, Query};
+use crate::report::stats;
 use crate::time::Clock;
 use chrono::{Datelike, Timelike};
 
@@ -113,6 +123,11 @@ impl Value {
         Value { rank: 0, label: label.into() }
     }
 
+    /// The value of an incident that has none in a dimension.
+    pub fn none() -> Value {
+        Value::text(NONE)
+    }
+
     fn ranked(rank: i64, label: String) -> Value {
         Value { rank, label }
     }
@@ -136,6 +151,8 @@ pub struct Options {
     pub sort: Sort,
     pub top: Option<usize>,
     pub min_count: u64,
+    /// Add the running share (Pareto) column.
+    pub cumulative: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -143,6 +160,8 @@ pub enum Sort {
     Count,
     Lift,
     Key,
+    /// The most surprising first: p ascending, then z descending.
+    Surprise,
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -201,6 +220,19 @@ pub struct Group {
     pub count: u64,
     pub share: f64,
     pub lift: Option<f64>,
+    /// With two or more dimensions: how surprising the count is (see the module comment).
+    pub surprise: Option<Surprise>,
+    /// With `--cumulative`: count of this row and every row above, ÷ all rows' counts.
+    pub cumulative: Option<f64>,
+}
+
+/// A count against the count expected if the dimensions were independent.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Surprise {
+    pub expected: f64,
+    pub z: f64,
+    pub p: f64,
+    pub q: f64,
 }
 
 /// The result: the groups in order, and the number of incidents counted.
@@ -280,35 +312,62 @@ pub fn compute<'a>(incidents: impl IntoIterator<Item = Seen<'a>>, opts: &Options
     finish(tally, opts)
 }
 
-/// Shares, lift, order and `--top` from the counts.
+/// Shares, lift, surprise, order, `--cumulative` and `--top` from the counts.
 pub fn finish(tally: Tally, opts: &Options) -> Trend {
     let Tally { total, counts, margins } = tally;
     let n = total as f64;
+    let multi = opts.dims.len() >= 2;
     let mut groups: Vec<Group> = counts
         .into_iter()
-        .filter(|(_, count)| *count >= opts.min_count)
         .map(|(values, count)| {
-            let lift = (opts.dims.len() >= 2).then(|| {
+            let surprise = multi.then(|| {
                 let expected = values.iter().zip(&margins).fold(n, |acc, (v, m)| acc * m[v] as f64 / n);
-                count as f64 / expected
+                Surprise { expected, z: stats::z(count, expected), p: stats::poisson_excess(count, expected), q: 1.0 }
             });
-            Group { values, count, share: count as f64 / n, lift }
+            let lift = surprise.map(|s| count as f64 / s.expected);
+            Group { values, count, share: count as f64 / n, lift, surprise, cumulative: None }
         })
         .collect();
-    groups.sort_by(|a, b| {
-        let by_key = a.values.cmp(&b.values);
-        match opts.sort {
-            Sort::Count => b.count.cmp(&a.count).then(by_key),
-            Sort::Lift => {
-                b.lift.unwrap_or(0.0).total_cmp(&a.lift.unwrap_or(0.0)).then(b.count.cmp(&a.count)).then(by_key)
+    if multi {
+        // Every cell of the table was a question asked, seen or not; q is computed before
+        // `--min-count` and `--top` hide rows, so hiding rows never changes a q.
+        let cells = margins.iter().map(|m| m.len().max(1)).fold(1usize, usize::saturating_mul);
+        let ps: Vec<f64> = groups.iter().map(|g| g.surprise.map_or(1.0, |s| s.p)).collect();
+        for (g, q) in groups.iter_mut().zip(stats::bh(&ps, cells)) {
+            if let Some(s) = &mut g.surprise {
+                s.q = q;
             }
-            Sort::Key => by_key,
         }
-    });
+    }
+    groups.retain(|g| g.count >= opts.min_count);
+    groups.sort_by(|a, b| order(opts.sort, a, b));
+    if opts.cumulative {
+        let all: u64 = groups.iter().map(|g| g.count).sum();
+        let mut running = 0;
+        for g in &mut groups {
+            running += g.count;
+            g.cumulative = Some(running as f64 / all.max(1) as f64);
+        }
+    }
     if let Some(top) = opts.top {
         groups.truncate(top);
     }
     Trend { dims: opts.dims.clone(), total, groups }
+}
+
+/// `--sort`, with the natural order of the values breaking every tie.
+fn order(sort: Sort, a: &Group, b: &Group) -> std::cmp::Ordering {
+    let by_key = a.values.cmp(&b.values);
+    let lift = |g: &Group| g.lift.unwrap_or(0.0);
+    match sort {
+        Sort::Count => b.count.cmp(&a.count).then(by_key),
+        Sort::Lift => lift(b).total_cmp(&lift(a)).then(b.count.cmp(&a.count)).then(by_key),
+        Sort::Surprise => {
+            let (p, z) = (|g: &Group| g.surprise.map_or(1.0, |s| s.p), |g: &Group| g.surprise.map_or(0.0, |s| s.z));
+            p(a).total_cmp(&p(b)).then(z(b).total_cmp(&z(a))).then(b.count.cmp(&a.count)).then(by_key)
+        }
+        Sort::Key => by_key,
+    }
 }
 
 /// Every combination of one value per dimension.
@@ -326,21 +385,38 @@ fn cross(per_dim: &[Vec<Value>]) -> Vec<Vec<Value>> {
     })
 }
 
-/// The trend as rows: the dimensions, count, share, and lift with two or more dimensions.
-pub fn rows(trend: &Trend) -> Rows {
+/// The trend as rows: the dimensions, count, share; with two or more dimensions lift,
+/// and (`detail`, for programs) expected, z and p, then q; `cumulative` when asked. A
+/// person's table shows q alone of the statistics: it is the one that answers "is this real?".
+pub fn rows(trend: &Trend, detail: bool) -> Rows {
     let mut columns: Vec<String> = trend.dims.iter().map(|d| d.name().to_string()).collect();
     columns.extend(["count".to_string(), "share".to_string()]);
-    let with_lift = trend.dims.len() >= 2;
-    if with_lift {
+    let multi = trend.dims.len() >= 2;
+    if multi {
         columns.push("lift".to_string());
+        if detail {
+            columns.extend(["expected", "z", "p"].map(String::from));
+        }
+        columns.push("q".to_string());
+    }
+    let cumulative = trend.groups.iter().any(|g| g.cumulative.is_some());
+    if cumulative {
+        columns.push("cumulative".to_string());
     }
     let mut rows = Rows { columns, rows: Vec::new() };
     for g in &trend.groups {
         let mut row: Vec<Cell> = g.values.iter().map(|v| Cell::Text(v.label.clone())).collect();
         row.push(Cell::Int(g.count as i64));
         row.push(Cell::Share(g.share));
-        if with_lift {
+        if let (true, Some(s)) = (multi, g.surprise) {
             row.push(Cell::Ratio(g.lift.unwrap_or(0.0)));
+            if detail {
+                row.extend([Cell::Ratio(s.expected), Cell::Ratio(s.z), Cell::Prob(s.p)]);
+            }
+            row.push(Cell::Prob(s.q));
+        }
+        if cumulative {
+            row.push(Cell::opt(g.cumulative.map(Cell::Share)));
         }
         rows.rows.push(row);
     }
@@ -385,6 +461,7 @@ mod tests {
             sort: Sort::Count,
             top: None,
             min_count: 1,
+            cumulative: false,
         }
     }
 
@@ -412,6 +489,48 @@ mod tests {
         // Thu × joan: expected 4 × 1/4 × 2/4 = 0.5, lift 2.
         let thu = t.groups.iter().find(|g| g.values[0].label == "Thu").expect("thu");
         assert!((thu.lift.expect("lift") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn surprise_by_hand() {
+        // The same four incidents: N = 4, Wed 3, Thu 1, billy 2, joan 2; 2 × 2 = 4 cells.
+        let data = [
+            incident("2026-11-18T15:10:00-05:00", "billy", &[]),
+            incident("2026-11-18T15:40:00-05:00", "billy", &[]),
+            incident("2026-11-18T15:50:00-05:00", "joan", &[]),
+            incident("2026-11-19T09:00:00-05:00", "joan", &[]),
+        ];
+        let mut o = opts(&["weekday", "staff"]);
+        o.sort = Sort::Surprise;
+        let t = run(&data, &o);
+        let got: Vec<(&str, &str, Surprise)> = t
+            .groups
+            .iter()
+            .map(|g| (g.values[0].label.as_str(), g.values[1].label.as_str(), g.surprise.expect("surprise")))
+            .collect();
+        // p: Thu·joan P(X ≥ 1 | 0.5) = 1 − e^−0.5 = 0.393469; Wed·billy P(X ≥ 2 | 1.5) =
+        // 1 − 2.5 e^−1.5 = 0.442175; Wed·joan P(X ≥ 1 | 1.5) = 1 − e^−1.5 = 0.776870; the
+        // unseen Thu·billy has p = 1. BH over 4: 4p/rank = 1.5739, 0.8843, 1.0358, 1 →
+        // q = 0.8843, 0.8843, 1, 1.
+        assert_eq!(
+            got.iter().map(|(d, s, _)| (*d, *s)).collect::<Vec<_>>(),
+            [("Thu", "joan"), ("Wed", "billy"), ("Wed", "joan")]
+        );
+        let want = [
+            (0.5, std::f64::consts::FRAC_1_SQRT_2, 0.393469, 0.884349),
+            (1.5, 0.408248, 0.442175, 0.884349),
+            (1.5, -0.408248, 0.776870, 1.0),
+        ];
+        for ((_, _, s), (e, z, p, q)) in got.iter().zip(want) {
+            assert!((s.expected - e).abs() < 1e-6 && (s.z - z).abs() < 1e-6, "{s:?}");
+            assert!((s.p - p).abs() < 1e-6 && (s.q - q).abs() < 1e-6, "{s:?}");
+        }
+        // One dimension: no surprise, but a Pareto column on request, in the rows' order.
+        let mut o = opts(&["staff"]);
+        o.cumulative = true;
+        let t = run(&data, &o);
+        assert!(t.groups.iter().all(|g| g.surprise.is_none()));
+        assert_eq!(t.groups.iter().map(|g| g.cumulative.expect("cumulative")).collect::<Vec<_>>(), [0.5, 1.0]);
     }
 
     #[test]

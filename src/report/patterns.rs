@@ -1,0 +1,724 @@
+//! Patterns: every combination of two or three dimensions whose count is significantly
+//! above what its margins predict, so the operator no longer has to guess which
+//! dimensions to cross in `trends` ("Wednesday × 15:00 × billy: 144 incidents where 14
+//! were expected").
+//!
+//! How, and why each step:
+//! 1. Incidents are read once (`Collect`, folded on every core through the index) into a
+//!    compact table of interned values; every combination is then counted from that table
+//!    in memory, never by reading the book again.
+//! 2. Each cell's count is tested against independence (`report::stats`: Poisson upper
+//!    tail), and Benjamini–Hochberg runs over every cell of every combination searched
+//!    (unseen cells included with p = 1): the findings are the cells with q ≤ `--q`. The
+//!    p-value at that cut-off, `p*`, is then the bar for the questions below.
+//! 3. A cell is shown once, at its own granularity. A three-way cell whose count its
+//!    two-way sub-cell already predicts (sub-cell count × the third value's share, p > p*)
+//!    adds nothing and is dropped; a two-way cell that is not significant once one kept
+//!    three-way child is taken out (the rest tested within the incidents outside the
+//!    child's extra value) is only that child, and is dropped for it.
+//! 4. Dimensions that determine each other are a hierarchy, not a pattern: when each value
+//!    of A maps to a single value of B in at least `HIERARCHY` of incidents, A and B are
+//!    never crossed. If both directions hold (staff who always own their incidents) the
+//!    later dimension is left out altogether; if only A → B (location → region), a cell on
+//!    the finer A is dropped when the same cell on the coarser B predicts it, so a pattern
+//!    is reported at one level.
+
+use std::collections::HashMap;
+
+use crate::output::{Cell, Rows};
+use crate::report::query::{IncidentView, Query};
+use crate::report::stats;
+use crate::report::trends::{self, Dim, NONE, Seen, Value};
+use crate::time::Clock;
+
+/// Share of incidents for which A's value decides B's for A → B to count as a hierarchy.
+pub const HIERARCHY: f64 = 0.97;
+/// A dimension with more values than this (an id, free text) is not searched.
+pub const MAX_LEVELS: usize = 48;
+
+/// The dimensions searched, before the book's own extra fields.
+pub fn builtin_dims() -> Vec<Dim> {
+    vec![
+        Dim::Weekday,
+        Dim::Hour,
+        Dim::Staff,
+        Dim::Owner,
+        Dim::Product,
+        Dim::Location,
+        Dim::Channel,
+        Dim::Busyness,
+        Dim::Tag,
+    ]
+}
+
+/// What to search.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub query: Query,
+    /// The false discovery rate (`--q`).
+    pub q: f64,
+    pub min_count: u64,
+}
+
+/// Interned values of one dimension.
+#[derive(Debug, Clone, Default)]
+struct Dict {
+    ids: HashMap<Value, u32>,
+    values: Vec<Value>,
+}
+
+impl Dict {
+    fn id(&mut self, v: &Value) -> u32 {
+        if let Some(&id) = self.ids.get(v) {
+            return id;
+        }
+        let id = self.values.len() as u32;
+        self.ids.insert(v.clone(), id);
+        self.values.push(v.clone());
+        id
+    }
+}
+
+/// Incidents as interned values, built on each core and merged. A row holds one id per
+/// column; in the tag column the id names a set of tags (`tagsets`), since an incident
+/// counts once under each of its tags.
+#[derive(Debug, Clone, Default)]
+pub struct Collect {
+    columns: Vec<Dim>,
+    dicts: Vec<Dict>,
+    tagsets: Vec<Vec<u32>>,
+    tagset_ids: HashMap<Vec<u32>, u32>,
+    rows: Vec<Vec<u32>>,
+}
+
+impl Collect {
+    /// Take one incident, if it passes the filters.
+    pub fn add(&mut self, seen: Seen<'_>, opts: &Options, clock: &Clock) {
+        let view = IncidentView { incident: seen.incident, extras: seen.fields, tz: clock.tz };
+        if !opts.query.in_window(seen.incident.opened) || !opts.query.matches(&view) {
+            return;
+        }
+        if self.columns.is_empty() {
+            self.columns = builtin_dims();
+            self.dicts = vec![Dict::default(); self.columns.len()];
+        }
+        for name in seen.fields.into_iter().flat_map(|f| f.keys()) {
+            if !self.columns.iter().any(|d| matches!(d, Dim::Field(f) if f == name)) {
+                self.columns.push(Dim::Field(name.clone()));
+                self.dicts.push(Dict::default());
+            }
+        }
+        let mut row = Vec::with_capacity(self.columns.len());
+        for c in 0..self.columns.len() {
+            let values = trends::values(&self.columns[c], seen, clock, 60);
+            let id = if self.columns[c] == Dim::Tag {
+                let set: Vec<u32> = values.iter().map(|v| self.dicts[c].id(v)).collect();
+                self.tagset(set)
+            } else {
+                self.dicts[c].id(&values[0])
+            };
+            row.push(id);
+        }
+        self.rows.push(row);
+    }
+
+    fn tagset(&mut self, set: Vec<u32>) -> u32 {
+        if let Some(&id) = self.tagset_ids.get(&set) {
+            return id;
+        }
+        let id = self.tagsets.len() as u32;
+        self.tagset_ids.insert(set.clone(), id);
+        self.tagsets.push(set);
+        id
+    }
+
+    /// Add another core's incidents, translating its ids into these.
+    pub fn merge(&mut self, other: Collect) {
+        if self.columns.is_empty() {
+            *self = other;
+            return;
+        }
+        let mut remap: Vec<Vec<u32>> = Vec::with_capacity(other.columns.len());
+        let mut column_of = Vec::with_capacity(other.columns.len());
+        for (dim, dict) in other.columns.iter().zip(&other.dicts) {
+            let c = match self.columns.iter().position(|d| d == dim) {
+                Some(c) => c,
+                None => {
+                    self.columns.push(dim.clone());
+                    self.dicts.push(Dict::default());
+                    self.columns.len() - 1
+                }
+            };
+            remap.push(dict.values.iter().map(|v| self.dicts[c].id(v)).collect());
+            column_of.push(c);
+        }
+        let tag = other.columns.iter().position(|d| *d == Dim::Tag);
+        let tagsets: Vec<u32> = match tag {
+            Some(t) => {
+                other.tagsets.iter().map(|s| self.tagset(s.iter().map(|&v| remap[t][v as usize]).collect())).collect()
+            }
+            None => Vec::new(),
+        };
+        for row in other.rows {
+            let mut mine = vec![u32::MAX; self.columns.len()];
+            for (i, id) in row.into_iter().enumerate() {
+                mine[column_of[i]] = if Some(i) == tag { tagsets[id as usize] } else { remap[i][id as usize] };
+            }
+            self.rows.push(mine);
+        }
+    }
+}
+
+/// A value of one column: (column, level).
+type Item = (usize, u32);
+/// A cell: its items in column order (two or three of them).
+type Key = Vec<Item>;
+
+/// One finding.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// (dimension, value) pairs, in the order dimensions are searched.
+    pub items: Vec<(Dim, Value)>,
+    pub count: u64,
+    pub expected: f64,
+    pub p: f64,
+    pub q: f64,
+}
+
+impl Pattern {
+    pub fn lift(&self) -> f64 {
+        self.count as f64 / self.expected
+    }
+}
+
+/// The counted table: columns searched, their levels, margins and every cell's count.
+struct Table {
+    n: u64,
+    columns: Vec<Dim>,
+    values: Vec<Vec<Value>>,
+    margins: Vec<Vec<u64>>,
+    cells: HashMap<Key, u64>,
+    /// A → B hierarchies: for column A, (B, the B level of each A level).
+    coarser: HashMap<usize, (usize, Vec<u32>)>,
+    /// How many cells the search asked about (for Benjamini–Hochberg).
+    tests: usize,
+}
+
+impl Table {
+    fn count(&self, key: &[Item]) -> Option<u64> {
+        match key {
+            [] => Some(self.n),
+            [(c, l)] => Some(self.margins[*c][*l as usize]),
+            _ => self.cells.get(key).copied().or(Some(0)).filter(|_| self.searched(key)),
+        }
+    }
+
+    /// Whether a cell's columns were crossed (so a missing count means 0).
+    fn searched(&self, key: &[Item]) -> bool {
+        key.iter().all(|(a, _)| key.iter().all(|(b, _)| a == b || !self.related(*a, *b)))
+    }
+
+    fn related(&self, a: usize, b: usize) -> bool {
+        self.coarser.get(&a).is_some_and(|(c, _)| *c == b) || self.coarser.get(&b).is_some_and(|(c, _)| *c == a)
+    }
+
+    /// Independence: N × Π share of each value.
+    fn expected(&self, key: &[Item]) -> f64 {
+        let n = self.n as f64;
+        key.iter().fold(n, |acc, (c, l)| acc * self.margins[*c][*l as usize] as f64 / n)
+    }
+
+    /// The cell's count and its expectation among the incidents outside `without` (a
+    /// value that is not in the cell), under independence there; None if unknown.
+    fn outside(&self, key: &[Item], without: Item, within: u64) -> Option<(u64, f64)> {
+        let rest = self.n.checked_sub(self.count(&[without])?)? as f64;
+        if rest <= 0.0 {
+            return None;
+        }
+        let mut expected = rest;
+        for item in key {
+            let both = if self
+                .coarser
+                .get(&without.0)
+                .is_some_and(|(c, map)| *c == item.0 && map[without.1 as usize] == item.1)
+            {
+                self.count(&[without])?
+            } else {
+                self.count(&sorted(&[*item, without]))?
+            };
+            expected *= (self.count(&[*item])? - both) as f64 / rest;
+        }
+        Some((self.count(key)?.checked_sub(within)?, expected))
+    }
+}
+
+fn sorted(items: &[Item]) -> Key {
+    let mut k = items.to_vec();
+    k.sort_unstable();
+    k
+}
+
+/// Search the collected incidents.
+pub fn find(collect: Collect, opts: &Options) -> Vec<Pattern> {
+    let table = count(collect);
+    let mut tested: Vec<(Key, u64, f64, f64)> = table
+        .cells
+        .iter()
+        .filter(|(_, n)| **n >= opts.min_count.max(1))
+        .map(|(k, n)| {
+            let e = table.expected(k);
+            (k.clone(), *n, e, stats::poisson_excess(*n, e))
+        })
+        .collect();
+    let ps: Vec<f64> = tested.iter().map(|t| t.3).collect();
+    let Some(cutoff) = stats::bh_cutoff(&ps, table.tests, opts.q) else { return Vec::new() };
+    let qs = stats::bh(&ps, table.tests);
+    let mut found: HashMap<Key, (u64, f64, f64, f64)> = HashMap::new();
+    for ((key, n, e, p), q) in tested.drain(..).zip(qs) {
+        if p <= cutoff {
+            found.insert(key, (n, e, p, q));
+        }
+    }
+    let keep = granularity(&table, &found, cutoff);
+    let mut patterns: Vec<Pattern> = keep
+        .into_iter()
+        .map(|key| {
+            let (count, expected, p, q) = found[&key];
+            let items = key.iter().map(|(c, l)| (table.columns[*c].clone(), table.values[*c][*l as usize].clone()));
+            Pattern { items: items.collect(), count, expected, p, q }
+        })
+        .collect();
+    let z = |p: &Pattern| stats::z(p.count, p.expected);
+    patterns.sort_by(|a, b| {
+        let values = |p: &Pattern| p.items.iter().map(|(_, v)| v.clone()).collect::<Vec<Value>>();
+        a.p.total_cmp(&b.p).then(z(b).total_cmp(&z(a))).then(b.count.cmp(&a.count)).then(values(a).cmp(&values(b)))
+    });
+    patterns
+}
+
+/// Step 3 and 4 of the module comment: which findings to show, each once.
+fn granularity(table: &Table, found: &HashMap<Key, (u64, f64, f64, f64)>, cutoff: f64) -> Vec<Key> {
+    let explained = |n: u64, expected: f64| stats::poisson_excess(n, expected) > cutoff;
+    // A three-way cell that one of its two-way sub-cells predicts.
+    let threes: Vec<&Key> = found
+        .keys()
+        .filter(|k| k.len() == 3)
+        .filter(|k| {
+            (0..3).all(|drop| {
+                let sub: Key = k.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, x)| *x).collect();
+                let (Some(n_sub), Some(n_v)) = (table.count(&sub), table.count(&[k[drop]])) else { return true };
+                !explained(found[*k].0, n_sub as f64 * n_v as f64 / table.n as f64)
+            })
+        })
+        .collect();
+    // A two-way cell that is nothing once a kept three-way child is taken out.
+    let twos = found.keys().filter(|k| k.len() == 2).filter(|k| {
+        !threes.iter().any(|child| {
+            let Some(extra) = child.iter().find(|x| !k.contains(x)) else { return false };
+            table.outside(k, *extra, found[*child].0).is_some_and(|(n, e)| explained(n, e))
+        })
+    });
+    let mut keep: Vec<&Key> = threes.iter().copied().chain(twos).collect();
+    // A cell on a finer level that the same cell on the coarser level predicts.
+    let kept: Vec<Key> = keep.iter().map(|k| (*k).clone()).collect();
+    keep.retain(|k| {
+        !k.iter().any(|&(c, l)| {
+            let Some((b, map)) = table.coarser.get(&c) else { return false };
+            let coarse =
+                sorted(&k.iter().map(|&x| if x == (c, l) { (*b, map[l as usize]) } else { x }).collect::<Vec<_>>());
+            let (Some(n_coarse), Some(n_fine), Some(n_level)) =
+                (table.count(&coarse), table.count(&[(c, l)]), table.count(&[(*b, map[l as usize])]))
+            else {
+                return false;
+            };
+            kept.contains(&coarse) && explained(found[*k].0, n_coarse as f64 * n_fine as f64 / n_level.max(1) as f64)
+        })
+    });
+    keep.into_iter().cloned().collect()
+}
+
+/// The rows in memory, every id filled in: a column an incident lacked (a field met only
+/// on other incidents) reads as `(none)`.
+struct Grid {
+    rows: Vec<Vec<u32>>,
+    tag: Option<usize>,
+    tagsets: Vec<Vec<u32>>,
+}
+
+impl Grid {
+    /// A row's levels in one column: one, or each of its tags.
+    fn levels<'a>(&'a self, row: &'a [u32], c: usize) -> &'a [u32] {
+        if Some(c) == self.tag { &self.tagsets[row[c] as usize] } else { std::slice::from_ref(&row[c]) }
+    }
+}
+
+/// Count every cell of every combination of two or three columns, from the rows in memory.
+fn count(collect: Collect) -> Table {
+    let Collect { columns, mut dicts, mut tagsets, mut rows, .. } = collect;
+    let n = rows.len() as u64;
+    let tag = columns.iter().position(|d| *d == Dim::Tag);
+    let none: Vec<u32> = dicts.iter_mut().map(|d| d.id(&Value::none())).collect();
+    let no_tags = tag.map(|t| {
+        tagsets.push(vec![none[t]]);
+        tagsets.len() as u32 - 1
+    });
+    for row in &mut rows {
+        row.resize(columns.len(), u32::MAX);
+        for (c, id) in row.iter_mut().enumerate().filter(|(_, id)| **id == u32::MAX) {
+            *id = if Some(c) == tag { no_tags.unwrap_or(0) } else { none[c] };
+        }
+    }
+    let grid = Grid { rows, tag, tagsets };
+    let mut margins: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0; d.values.len()]).collect();
+    for row in &grid.rows {
+        for (c, margin) in margins.iter_mut().enumerate() {
+            for &l in grid.levels(row, c) {
+                margin[l as usize] += 1;
+            }
+        }
+    }
+    let widths: Vec<usize> = dicts.iter().map(|d| d.values.len()).collect();
+    let mut usable: Vec<usize> = (0..columns.len())
+        .filter(|&c| (2..=MAX_LEVELS).contains(&margins[c].iter().filter(|&&m| m > 0).count()))
+        .collect();
+    let coarser = hierarchies(&grid, &margins, &mut usable, &widths);
+    let mut table = Table {
+        n,
+        columns,
+        values: dicts.into_iter().map(|d| d.values).collect(),
+        margins,
+        cells: HashMap::new(),
+        coarser,
+        tests: 0,
+    };
+    for combo in combinations(&usable) {
+        if combo.iter().any(|&a| combo.iter().any(|&b| a != b && table.related(a, b))) {
+            continue;
+        }
+        table.tests += combo.iter().map(|&c| widths[c]).product::<usize>();
+        count_combo(&mut table.cells, &grid, &combo, &widths);
+    }
+    table
+}
+
+/// Every set of two or three of `columns`, in order.
+fn combinations(columns: &[usize]) -> Vec<Vec<usize>> {
+    let mut out = Vec::new();
+    for (i, &a) in columns.iter().enumerate() {
+        for (j, &b) in columns.iter().enumerate().skip(i + 1) {
+            out.push(vec![a, b]);
+            for &c in &columns[j + 1..] {
+                out.push(vec![a, b, c]);
+            }
+        }
+    }
+    out
+}
+
+/// Count one combination in a dense array (its cells are few), then keep the seen ones.
+fn count_combo(cells: &mut HashMap<Key, u64>, grid: &Grid, combo: &[usize], widths: &[usize]) {
+    let w: Vec<usize> = combo.iter().map(|&c| widths[c]).collect();
+    let mut dense = vec![0u64; w.iter().product()];
+    for row in &grid.rows {
+        for &x in grid.levels(row, combo[0]) {
+            for &y in grid.levels(row, combo[1]) {
+                let xy = x as usize * w[1] + y as usize;
+                match combo.get(2) {
+                    None => dense[xy] += 1,
+                    Some(&c) => {
+                        for &z in grid.levels(row, c) {
+                            dense[xy * w[2] + z as usize] += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for (i, &n) in dense.iter().enumerate().filter(|(_, n)| **n > 0) {
+        let mut rest = i;
+        let mut key: Key = vec![(0, 0); combo.len()];
+        for (slot, (&c, &width)) in combo.iter().zip(&w).enumerate().rev() {
+            key[slot] = (c, (rest % width) as u32);
+            rest /= width;
+        }
+        cells.insert(key, n);
+    }
+}
+
+/// Pairs of columns where one decides the other (step 4 of the module comment). Columns
+/// equivalent to an earlier one leave `usable`; for the rest, the finer column's map.
+fn hierarchies(
+    grid: &Grid,
+    margins: &[Vec<u64>],
+    usable: &mut Vec<usize>,
+    widths: &[usize],
+) -> HashMap<usize, (usize, Vec<u32>)> {
+    let mut coarser = HashMap::new();
+    // A column almost constant is "decided" by anything, which says nothing.
+    let top = |c: usize| {
+        let all = margins[c].iter().sum::<u64>().max(1) as f64;
+        *margins[c].iter().max().unwrap_or(&0) as f64 / all
+    };
+    let mut dropped = Vec::new();
+    for (i, &a) in usable.iter().enumerate() {
+        for &b in &usable[i + 1..] {
+            if dropped.contains(&a) || dropped.contains(&b) || top(a) >= HIERARCHY || top(b) >= HIERARCHY {
+                continue;
+            }
+            let (wa, wb) = (widths[a], widths[b]);
+            let mut pair = vec![0u64; wa * wb];
+            for row in &grid.rows {
+                for &x in grid.levels(row, a) {
+                    for &y in grid.levels(row, b) {
+                        pair[x as usize * wb + y as usize] += 1;
+                    }
+                }
+            }
+            let all = pair.iter().sum::<u64>() as f64;
+            // Each value of `from` mapped to its most common partner; a hierarchy when
+            // those partners hold at least HIERARCHY of the incidents.
+            let decides = |from: usize, to: usize, at: &dyn Fn(usize, usize) -> u64| {
+                let map: Vec<(u32, u64)> = (0..from)
+                    .map(|x| (0..to).map(|y| (y as u32, at(x, y))).max_by_key(|(_, n)| *n).unwrap_or((0, 0)))
+                    .collect();
+                let held: u64 = map.iter().map(|(_, n)| n).sum();
+                (held as f64 >= HIERARCHY * all).then(|| map.into_iter().map(|(y, _)| y).collect::<Vec<u32>>())
+            };
+            let a_to_b = decides(wa, wb, &|x, y| pair[x * wb + y]);
+            let b_to_a = decides(wb, wa, &|y, x| pair[x * wb + y]);
+            match (a_to_b, b_to_a) {
+                (Some(_), Some(_)) => dropped.push(b),
+                (Some(map), None) => drop(coarser.insert(a, (b, map))),
+                (None, Some(map)) => drop(coarser.insert(b, (a, map))),
+                (None, None) => {}
+            }
+        }
+    }
+    usable.retain(|c| !dropped.contains(c));
+    coarser
+}
+
+/// How a value reads in a sentence: `Wednesday`, `15:00`, `billy`, `product wine`.
+fn phrase(dim: &Dim, value: &Value) -> String {
+    const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+    let v = value.label.as_str();
+    match dim {
+        _ if v == NONE => format!("no {}", dim.name()),
+        Dim::Weekday => DAYS.iter().find(|d| d.starts_with(v)).map_or(v.to_string(), |d| d.to_string()),
+        Dim::Hour if v.len() == 2 => format!("{v}:00"),
+        Dim::Staff => v.to_string(),
+        Dim::Busyness => format!("busyness {v} %"),
+        other => format!("{} {v}", other.name()),
+    }
+}
+
+/// "Wednesday × 15:00 × billy: 144 incidents where 14 were expected".
+pub fn sentence(p: &Pattern) -> String {
+    let cell: Vec<String> = p.items.iter().map(|(d, v)| phrase(d, v)).collect();
+    let noun = if p.count == 1 { "incident" } else { "incidents" };
+    let expected = format!("{:.0}", p.expected);
+    let verb = if expected == "1" { "was" } else { "were" };
+    format!("{}: {} {noun} where {expected} {verb} expected", cell.join(" × "), p.count)
+}
+
+/// The findings as rows: the pattern (dimension=value pairs), count, expected, lift, p
+/// (`detail`, for programs), q, and the sentence.
+pub fn rows(patterns: &[Pattern], detail: bool) -> Rows {
+    let mut columns: Vec<String> = ["pattern", "count", "expected", "lift"].map(String::from).to_vec();
+    if detail {
+        columns.push("p".into());
+    }
+    columns.extend(["q", "sentence"].map(String::from));
+    let mut rows = Rows { columns, rows: Vec::new() };
+    for p in patterns {
+        let pairs = p.items.iter().map(|(d, v)| format!("{}={}", d.name(), v.label)).collect();
+        let mut row =
+            vec![Cell::List(pairs), Cell::Int(p.count as i64), Cell::Ratio(p.expected), Cell::Ratio(p.lift())];
+        if detail {
+            row.push(Cell::Prob(p.p));
+        }
+        row.extend([Cell::Prob(p.q), Cell::Text(sentence(p))]);
+        rows.rows.push(row);
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Incident;
+    use crate::model::incident::Recovery;
+    use crate::sample::Rng;
+    use chrono::DateTime;
+    use std::collections::BTreeMap;
+
+    fn clock() -> Clock {
+        Clock::at("2026-12-01T12:00:00Z", "America/New_York")
+    }
+
+    /// An incident on 2026-11-16 (a Monday) + `day` days at `hour`, with extra fields.
+    fn incident(day: u32, hour: u32, staff: &str, product: &str) -> Incident {
+        let opened = format!("2026-11-{:02}T{hour:02}:10:00-05:00", 2 + day);
+        Incident {
+            id: "x".into(),
+            customer: "c".into(),
+            opened: DateTime::parse_from_rfc3339(&opened).expect("time"),
+            recorded: None,
+            staff: Some(staff.into()),
+            owner: None,
+            product: Some(product.into()),
+            location: None,
+            channel: None,
+            busyness: None,
+            summary: None,
+            circumstances: None,
+            tags: vec![],
+            recovery: Recovery::default(),
+            followups: vec![],
+        }
+    }
+
+    /// Random incidents over a week, hours 11–20, four staff, four products and a store
+    /// that always lies in the same region (two per region); `planted` more with `plant`.
+    fn book(n: usize, planted: usize, plant: impl Fn(&mut Rng) -> (Incident, &'static str)) -> Vec<(Incident, Extras)> {
+        let mut rng = Rng::new(7);
+        let staff = ["ann", "bob", "cy", "dee"];
+        let products = ["soup", "fish", "wine", "cake"];
+        let stores = [("north", "east"), ("south", "east"), ("west", "midwest"), ("lake", "midwest")];
+        let mut all = Vec::new();
+        for _ in 0..n {
+            let i = incident(
+                rng.below(7) as u32,
+                11 + rng.below(10) as u32,
+                rng.pick::<&str>(&staff),
+                rng.pick::<&str>(&products),
+            );
+            let (store, region) = *rng.pick(&stores);
+            all.push((
+                i,
+                BTreeMap::from([("store".to_string(), store.to_string()), ("region".to_string(), region.to_string())]),
+            ));
+        }
+        for _ in 0..planted {
+            let (i, store) = plant(&mut rng);
+            let region = if matches!(store, "west" | "lake") { "midwest" } else { "east" };
+            all.push((
+                i,
+                BTreeMap::from([("store".to_string(), store.to_string()), ("region".to_string(), region.to_string())]),
+            ));
+        }
+        all
+    }
+
+    type Extras = BTreeMap<String, String>;
+
+    fn search(data: &[(Incident, Extras)]) -> Vec<Vec<String>> {
+        let opts = Options { query: Query::default(), q: 0.05, min_count: 5 };
+        // Two "cores", to exercise the merge.
+        let (a, b) = data.split_at(data.len() / 2);
+        let mut parts = [Collect::default(), Collect::default()];
+        for (part, half) in parts.iter_mut().zip([a, b]) {
+            for (incident, fields) in half {
+                part.add(Seen { incident, fields: Some(fields) }, &opts, &clock());
+            }
+        }
+        let [mut one, two] = parts;
+        one.merge(two);
+        find(one, &opts)
+            .iter()
+            .map(|p| p.items.iter().map(|(d, v)| format!("{}={}", d.name(), v.label)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn noise_alone_is_not_a_pattern() {
+        assert_eq!(search(&book(3000, 0, |_| unreachable!())), Vec::<Vec<String>>::new());
+    }
+
+    #[test]
+    fn a_three_way_pattern_is_shown_once_at_its_own_granularity() {
+        // Wednesday (day 2) at 15:00 with bob, any product and store.
+        let found = search(&book(3000, 150, |rng| {
+            let store = *rng.pick::<&str>(&["north", "south", "west", "lake"]);
+            (incident(2, 15, "bob", rng.pick::<&str>(&["soup", "fish", "wine", "cake"])), store)
+        }));
+        assert_eq!(found, [["weekday=Wed", "hour=15", "staff=bob"]], "{found:?}");
+    }
+
+    #[test]
+    fn a_two_way_pattern_is_not_repeated_as_its_three_way_cells() {
+        // Fish goes wrong at 15:00, whoever is on duty.
+        let found = search(&book(3000, 150, |rng| {
+            let store = *rng.pick::<&str>(&["north", "south", "west", "lake"]);
+            (incident(rng.below(7) as u32, 15, rng.pick::<&str>(&["ann", "bob", "cy", "dee"]), "fish"), store)
+        }));
+        assert_eq!(found.first().map(Vec::as_slice), Some(&["hour=15".to_string(), "product=fish".to_string()][..]));
+        assert!(found.iter().all(|f| f.len() == 2), "{found:?}");
+    }
+
+    #[test]
+    fn a_hierarchy_is_never_crossed_and_a_pattern_is_reported_at_one_level() {
+        // Wine fails in the east (both of its stores alike), whoever serves it: region, not store.
+        let found = search(&book(3000, 500, |rng| {
+            let store = *rng.pick::<&str>(&["north", "south"]);
+            let staff = rng.pick::<&str>(&["ann", "bob", "cy", "dee"]);
+            (incident(rng.below(7) as u32, 11 + rng.below(10) as u32, staff, "wine"), store)
+        }));
+        assert!(
+            found
+                .iter()
+                .all(|f| !(f.iter().any(|x| x.starts_with("store=")) && f.iter().any(|x| x.starts_with("region="))))
+        );
+        assert!(
+            found.iter().any(|f| f.contains(&"product=wine".to_string()) && f.contains(&"region=east".to_string())),
+            "{found:?}"
+        );
+        assert!(
+            !found.iter().any(|f| f.contains(&"product=wine".to_string()) && f.iter().any(|x| x.starts_with("store="))),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn sentences_read_as_the_issue_asks() {
+        let p = Pattern {
+            items: vec![
+                (
+                    Dim::Weekday,
+                    trends::values(
+                        &Dim::Weekday,
+                        Seen { incident: &incident(2, 15, "billy", "x"), fields: None },
+                        &clock(),
+                        60,
+                    )[0]
+                    .clone(),
+                ),
+                (
+                    Dim::Hour,
+                    trends::values(
+                        &Dim::Hour,
+                        Seen { incident: &incident(2, 15, "billy", "x"), fields: None },
+                        &clock(),
+                        60,
+                    )[0]
+                    .clone(),
+                ),
+                (
+                    Dim::Staff,
+                    trends::values(
+                        &Dim::Staff,
+                        Seen { incident: &incident(2, 15, "billy", "x"), fields: None },
+                        &clock(),
+                        60,
+                    )[0]
+                    .clone(),
+                ),
+            ],
+            count: 223,
+            expected: 24.2,
+            p: 0.0,
+            q: 0.0,
+        };
+        assert_eq!(sentence(&p), "Wednesday × 15:00 × billy: 223 incidents where 24 were expected");
+    }
+}

@@ -74,12 +74,6 @@ pub enum DataKind {
     NotUtf8,
     /// git's conflict markers.
     MergeConflict,
-    /// A symlink whose target is outside the book.
-    LinkOutOfBook,
-    /// A symlink whose target does not exist.
-    DanglingLink,
-    /// A FIFO, socket, device or folder where a record file should be.
-    NotRegular,
 }
 
 impl DataKind {
@@ -93,9 +87,6 @@ impl DataKind {
             DataKind::TooBig => "too-big",
             DataKind::NotUtf8 => "not-utf8",
             DataKind::MergeConflict => "merge-conflict",
-            DataKind::LinkOutOfBook => "link-out-of-book",
-            DataKind::DanglingLink => "dangling-link",
-            DataKind::NotRegular => "not-a-file",
         }
     }
 }

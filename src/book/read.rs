@@ -213,5 +213,6 @@ pub(super) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
         let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
         let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
         Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)")
+            .with_kind(crate::error::DataKind::NotUtf8)
     })
 }

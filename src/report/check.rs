@@ -77,9 +77,6 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
         "invalid" => "the field has the wrong kind of value (see docs/format.md)",
         // Their messages say what to do.
         "too-deep" | "alias-expansion" | "too-big" | "not-utf8" => "",
-        "link-out-of-book" => "records must be files inside the book: move the file in, or remove the link",
-        "dangling-link" => "remove the link or restore its target",
-        "not-a-file" => "records are regular files: remove it",
         _ => "remove or replace the file",
     };
     let message = if hint.is_empty() { message } else { format!("{message}; {hint}") };

@@ -94,6 +94,27 @@ pub struct Done {
 }
 
 impl Incident {
+    /// An incident about `customer`, opened at `opened`, with nothing else recorded yet.
+    pub fn new(id: impl Into<String>, customer: impl Into<String>, opened: Stamp) -> Incident {
+        Incident {
+            id: id.into(),
+            customer: customer.into(),
+            opened,
+            recorded: None,
+            staff: None,
+            owner: None,
+            product: None,
+            location: None,
+            channel: None,
+            busyness: None,
+            summary: None,
+            circumstances: None,
+            tags: vec![],
+            recovery: Recovery::default(),
+            followups: vec![],
+        }
+    }
+
     /// The top-level fields this struct reads; any other is an extra field (`region:`).
     pub const FIELDS: [&str; 15] = [
         "id",

@@ -315,7 +315,6 @@ pub fn missing_deposition(incident: &Incident) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::incident::Recovery;
 
     fn clock() -> Clock {
         Clock::at("2026-11-22T19:42:00-05:00", "America/New_York")
@@ -328,21 +327,9 @@ mod tests {
     fn incident() -> Incident {
         let c = clock();
         Incident {
-            id: "20261122-abcdef".into(),
-            customer: "ada".into(),
-            opened: t("19:42"),
-            recorded: None,
-            staff: None,
             owner: Some("joan".into()),
-            product: None,
-            location: None,
-            channel: None,
-            busyness: None,
-            summary: None,
-            circumstances: None,
-            tags: vec![],
-            recovery: Recovery::default(),
             followups: vec![first_progress(t("19:42"), &Policy::default(), &c)],
+            ..Incident::new("20261122-abcdef", "ada", t("19:42"))
         }
     }
 

@@ -547,7 +547,6 @@ pub fn rows(patterns: &[Pattern], detail: bool) -> Rows {
 mod tests {
     use super::*;
     use crate::model::Incident;
-    use crate::model::incident::Recovery;
     use crate::sample::Rng;
     use chrono::DateTime;
     use std::collections::BTreeMap;
@@ -560,21 +559,9 @@ mod tests {
     fn incident(day: u32, hour: u32, staff: &str, product: &str) -> Incident {
         let opened = format!("2026-11-{:02}T{hour:02}:10:00-05:00", 2 + day);
         Incident {
-            id: "x".into(),
-            customer: "c".into(),
-            opened: DateTime::parse_from_rfc3339(&opened).expect("time"),
-            recorded: None,
             staff: Some(staff.into()),
-            owner: None,
             product: Some(product.into()),
-            location: None,
-            channel: None,
-            busyness: None,
-            summary: None,
-            circumstances: None,
-            tags: vec![],
-            recovery: Recovery::default(),
-            followups: vec![],
+            ..Incident::new("x", "c", DateTime::parse_from_rfc3339(&opened).expect("time"))
         }
     }
 

@@ -338,7 +338,6 @@ impl Subject for LinkedView<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::incident::Recovery;
     use chrono::DateTime;
 
     fn cond(s: &str) -> Cond {
@@ -347,21 +346,17 @@ mod tests {
 
     fn incident() -> Incident {
         Incident {
-            id: "20261118-abcdef".into(),
-            customer: "ada".into(),
-            opened: DateTime::parse_from_rfc3339("2026-11-18T20:10:00Z").expect("time"),
-            recorded: None,
             staff: Some("Billy".into()),
             owner: Some("joan".into()),
-            product: None,
             location: Some("uptown".into()),
-            channel: None,
             busyness: Some(95),
             summary: Some("a=b wait".into()),
-            circumstances: None,
             tags: vec!["kitchen".into(), "wait".into()],
-            recovery: Recovery::default(),
-            followups: vec![],
+            ..Incident::new(
+                "20261118-abcdef",
+                "ada",
+                DateTime::parse_from_rfc3339("2026-11-18T20:10:00Z").expect("time"),
+            )
         }
     }
 

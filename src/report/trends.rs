@@ -426,7 +426,6 @@ pub fn rows(trend: &Trend, detail: bool) -> Rows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::incident::Recovery;
     use chrono::DateTime;
 
     fn clock() -> Clock {
@@ -435,21 +434,10 @@ mod tests {
 
     fn incident(opened: &str, staff: &str, tags: &[&str]) -> Incident {
         Incident {
-            id: "x".into(),
-            customer: "c".into(),
-            opened: DateTime::parse_from_rfc3339(opened).expect("time"),
-            recorded: None,
             staff: Some(staff.into()),
-            owner: None,
-            product: None,
-            location: None,
-            channel: None,
             busyness: Some(95),
-            summary: None,
-            circumstances: None,
             tags: tags.iter().map(|t| t.to_string()).collect(),
-            recovery: Recovery::default(),
-            followups: vec![],
+            ..Incident::new("x", "c", DateTime::parse_from_rfc3339(opened).expect("time"))
         }
     }
 

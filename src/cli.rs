@@ -86,6 +86,10 @@ pub enum Command {
     Show(cmd::show::Args),
     /// Add to a customer's permanent record: a note, role, goal, preference or misstep.
     Note(cmd::note::Args),
+    /// Record a visit: when the customer came, what they spent, how many, where.
+    Visit(cmd::visit::Args),
+    /// Set a reminder on a customer: a birthday, an anniversary, "call in three weeks".
+    Remind(cmd::remind::Args),
     /// Raise or clear a flag on a customer's file, so every colleague knows.
     Flag(cmd::flag::Args),
     /// List the active flags: what the front desk reads at the start of a shift.

@@ -19,10 +19,12 @@ pub mod merge_driver;
 pub mod note;
 pub mod notify;
 pub mod recover;
+pub mod remind;
 pub mod sample_book;
 pub mod serve;
 pub mod show;
 pub mod trends;
+pub mod visit;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -92,6 +94,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args),
+        Command::Visit(args) => visit::run(&ctx, args),
+        Command::Remind(args) => remind::run(&ctx, args),
     }
 }
 

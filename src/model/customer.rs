@@ -34,6 +34,10 @@ pub struct Customer {
     pub missteps: Vec<Entry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<super::visit::Visit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<super::reminder::Reminder>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -136,7 +140,7 @@ impl Section {
 
 impl Customer {
     /// The top-level fields this struct reads; any other is an extra field (`tier: gold`).
-    pub const FIELDS: [&str; 11] = [
+    pub const FIELDS: [&str; 13] = [
         "id",
         "name",
         "since",
@@ -148,6 +152,8 @@ impl Customer {
         "notes",
         "missteps",
         "flags",
+        "visits",
+        "reminders",
     ];
 
     /// A record with a name and nothing learned yet.
@@ -164,6 +170,8 @@ impl Customer {
             notes: vec![],
             missteps: vec![],
             flags: vec![],
+            visits: vec![],
+            reminders: vec![],
         }
     }
 

@@ -13,3 +13,4 @@ pub mod incidents;
 pub mod page;
 pub mod query;
 pub mod trends;
+pub mod winback;

@@ -1044,6 +1044,8 @@ mod roundtrip {
             notes: (0..rng.below(3)).map(|_| entry(rng)).collect(),
             missteps: vec![],
             flags: vec![],
+            visits: vec![],
+            reminders: vec![],
         }
     }
 

@@ -110,6 +110,8 @@ pub enum Command {
     Notify(cmd::notify::Args),
     /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
     Serve(cmd::serve::Args),
+    /// Who had a service failure and has not come back since, most value at risk first.
+    Winback(cmd::winback::Args),
     /// Group incidents and count, to find the pattern behind the failures.
     Trends(cmd::trends::Args),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.

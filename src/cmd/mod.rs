@@ -25,6 +25,7 @@ pub mod serve;
 pub mod show;
 pub mod trends;
 pub mod visit;
+pub mod winback;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -96,6 +97,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Serve(args) => serve::run(&ctx, args),
         Command::Visit(args) => visit::run(&ctx, args),
         Command::Remind(args) => remind::run(&ctx, args),
+        Command::Winback(args) => winback::run(&ctx, args, out),
     }
 }
 

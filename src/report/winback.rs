@@ -52,15 +52,24 @@ pub fn recovery(i: &Incident) -> String {
     if missing.is_empty() { "full".into() } else { missing.join(", ") }
 }
 
-/// One row per customer whose latest incident the filter selects and who has not come
-/// back since it; the most value at risk first, then the oldest failure.
-pub fn rows(
-    customers: &[(PathBuf, (Customer, Extras))],
+/// A customer to win back: their record, the failure, and what their visits add up to.
+#[derive(Debug, Clone)]
+pub struct Lost<'a> {
+    pub customer: &'a Customer,
+    pub incident: Incident,
+    pub visits: visit::Summary,
+    pub value: Option<(f64, visit::Source)>,
+}
+
+/// Every customer whose latest incident the filter selects and who has not come back since
+/// it; the most value at risk first, then the oldest failure. The incidents may be the
+/// index's digests: `rows` wants the full ones (the recovery's steps) for these few.
+pub fn select<'a>(
+    customers: &'a [(PathBuf, (Customer, Extras))],
     incidents: &ByCustomer,
     q: &Query,
     tz: Tz,
-    today: NaiveDate,
-) -> Rows {
+) -> Vec<Lost<'a>> {
     let mut found = Vec::new();
     for (_, (c, extras)) in customers {
         let Some(theirs) = incidents.get(&c.id) else { continue };
@@ -75,30 +84,39 @@ pub fn rows(
         if visit::came_back(&c.visits, incident) {
             continue;
         }
-        let summary = visit::summary(&c.visits);
-        let value = visit::lifetime_value(c.lifetime_value, &summary);
-        found.push((c, incident, summary, value));
+        let visits = visit::summary(&c.visits);
+        let value = visit::lifetime_value(c.lifetime_value, &visits);
+        found.push(Lost { customer: c, incident: incident.clone(), visits, value });
     }
+    let at_risk = |l: &Lost| l.value.map_or(0.0, |(v, _)| v);
     found.sort_by(|a, b| {
-        let v = |x: &Option<(f64, visit::Source)>| x.map_or(0.0, |(v, _)| v);
-        v(&b.3).total_cmp(&v(&a.3)).then(a.1.opened.cmp(&b.1.opened)).then(a.0.id.cmp(&b.0.id))
+        at_risk(b)
+            .total_cmp(&at_risk(a))
+            .then(a.incident.opened.cmp(&b.incident.opened))
+            .then(a.customer.id.cmp(&b.customer.id))
     });
+    found
+}
+
+/// The rows, in the order `select` gave.
+pub fn rows(lost: &[Lost], today: NaiveDate) -> Rows {
     let mut rows = Rows::new(&COLUMNS);
-    for (c, i, summary, value) in found {
+    for l in lost {
+        let (c, i) = (l.customer, &l.incident);
         let remember = c.critical().iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; ");
-        let seen = summary.last.map_or(i.opened, |last| last.max(i.opened));
+        let seen = l.visits.last.map_or(i.opened, |last| last.max(i.opened));
         rows.push(vec![
             c.id.as_str().into(),
             c.name.as_str().into(),
-            Cell::opt(value.map(|(v, _)| Cell::Amount(v))),
-            Cell::opt(value.map(|(_, s)| s.as_str())),
+            Cell::opt(l.value.map(|(v, _)| Cell::Amount(v))),
+            Cell::opt(l.value.map(|(_, s)| s.as_str())),
             i.id.as_str().into(),
             i.opened.into(),
             Cell::opt(i.summary.as_deref()),
             recovery(i).into(),
             Cell::opt(i.owner.as_deref()),
-            Cell::opt(summary.last),
-            Cell::Int(summary.count as i64),
+            Cell::opt(l.visits.last),
+            Cell::Int(l.visits.count as i64),
             Cell::Int(visit::days_since(&seen, today)),
             c.contact.summary().into(),
             if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },

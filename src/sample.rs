@@ -149,6 +149,7 @@ pub fn customers(n: usize, seed: u64, clock: &Clock) -> Vec<Customer> {
                 flags: vec![],
                 visits: vec![],
                 reminders: vec![],
+                folded: None,
             }
         })
         .collect()

@@ -6,7 +6,8 @@ use std::io::Write;
 use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::Result;
 use crate::output;
-use crate::report::{query, winback};
+use crate::report::query::{self, IncidentView};
+use crate::report::winback;
 
 /// Customers who had a service failure and have not visited since, most value at risk first.
 #[derive(Debug, clap::Args)]
@@ -29,31 +30,35 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     let tz = ctx.book.clock.tz;
-    let customers = ctx.book.load_with(crate::book::CUSTOMERS, query::customer_reader(&q));
-    let mut seen = query::Seen::default();
+    let read = query::customer_reader(&q);
+    let customers =
+        ctx.book.load_with(crate::book::CUSTOMERS, |path, text| read(path, text).map(|(c, e)| (c.fold_visits(), e)));
+    let mut customer_seen = query::Seen::default();
     for (_, (_, extras)) in &customers.records {
-        seen.add(extras);
+        customer_seen.add(extras);
     }
+    let (on_customer, on_incident) = winback::split(&q, &customer_seen.0);
     // `--since/--until` select on the incident's opening.
     let (parts, incident_problems) = ctx.book.fold_incidents(
         Default::default,
-        |(found, seen): &mut (winback::ByCustomer, query::Seen), incident, extras| {
+        |(latest, seen): &mut (winback::Latest, query::Seen), incident, extras| {
             seen.add(extras);
-            if q.in_window(incident.opened) {
-                found.entry(incident.customer.clone()).or_default().push((incident.clone(), extras.clone()));
+            if on_incident.in_window(incident.opened)
+                && on_incident.matches(&IncidentView { incident, extras: Some(extras), tz })
+            {
+                latest.add(incident);
             }
         },
     );
-    let mut incidents = winback::ByCustomer::new();
+    let mut latest = winback::Latest::default();
+    let mut seen = customer_seen;
     for (found, s) in parts {
-        for (customer, list) in found {
-            incidents.entry(customer).or_default().extend(list);
-        }
+        latest.merge(found);
         seen.merge(s);
     }
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
-    let mut lost = winback::select(&customers.records, &incidents, &q, tz);
+    let mut lost = winback::select(&customers.records, &latest, &on_customer);
     let mut problems = customers.problems;
     problems.extend(incident_problems);
     // The index keeps only what book-wide reports need; the rows' few incidents are read

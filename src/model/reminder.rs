@@ -19,7 +19,9 @@ pub struct Reminder {
     /// The first occurrence.
     pub due: Stamp,
     /// How often it comes back: `1y`, `3w`, `10d` (calendar days in the book's zone).
-    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::text::option")]
+    /// Read as plain text (a bare number has no unit and is an error anyway), which keeps
+    /// the record on the fast reader's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub every: Option<String>,
     /// Who makes the call; none: whoever reads the list.
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::text::option")]
@@ -164,7 +166,8 @@ mod tests {
         let mut r = reminder("2026-11-20T09:00:00-05:00", None);
         let now = clock().now();
         assert_eq!(pending(&r, now, &clock()), Some(r.due));
-        mark(&mut r, r.due);
+        let first = r.due;
+        mark(&mut r, first);
         assert_eq!(pending(&r, now, &clock()), None);
     }
 

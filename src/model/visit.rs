@@ -114,9 +114,10 @@ pub fn days_since(visit: &Stamp, today: NaiveDate) -> i64 {
 /// Whether the customer came back after a failure: a visit after the incident was closed
 /// (or opened, while it is open) and on a later day than it was opened — the evening the
 /// failure happened, recorded at checkout, is not a return.
-pub fn came_back(visits: &[Visit], incident: &Incident) -> bool {
+/// The latest visit decides: if any visit is a return, the latest one is.
+pub fn came_back(last_visit: Option<Stamp>, incident: &Incident) -> bool {
     let since = incident.recovery.closed.as_ref().map_or(incident.opened, |c| c.at.max(incident.opened));
-    visits.iter().any(|v| v.at > since && v.at.date_naive() > incident.opened.date_naive())
+    last_visit.is_some_and(|v| v > since && v.date_naive() > incident.opened.date_naive())
 }
 
 #[cfg(test)]

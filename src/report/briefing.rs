@@ -143,7 +143,7 @@ pub fn card<'a>(c: &Customer, incidents: impl IntoIterator<Item = &'a Incident>,
         })
         .collect();
     open_incidents.sort_by_key(|i| i.opened);
-    let visits = visit::summary(&c.visits);
+    let visits = c.visit_summary();
     let value = visit::lifetime_value(c.lifetime_value, &visits);
     Card {
         id: c.id.clone(),

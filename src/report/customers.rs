@@ -57,7 +57,7 @@ pub fn list(customers: &[&Customer], histories: &Histories, today: NaiveDate) ->
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
     for c in sorted {
         let h = histories.0.get(c.id.as_str()).copied().unwrap_or_default();
-        let visits = visit::summary(&c.visits);
+        let visits = c.visit_summary();
         let value = visit::lifetime_value(c.lifetime_value, &visits);
         rows.push(vec![
             c.id.as_str().into(),

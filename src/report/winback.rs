@@ -7,11 +7,10 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use chrono_tz::Tz;
 
 use crate::model::{Customer, Incident, visit};
 use crate::output::{Cell, Rows};
-use crate::report::query::{CustomerView, Extras, IncidentView, LinkedView, Query};
+use crate::report::query::{CustomerView, Extras, Query};
 
 pub const COLUMNS: [&str; 14] = [
     "customer",
@@ -30,8 +29,34 @@ pub const COLUMNS: [&str; 14] = [
     "remember",
 ];
 
-/// Incidents in the query's time window, by customer id, as the fold collects them.
-pub type ByCustomer = HashMap<String, Vec<(Incident, Extras)>>;
+/// Each customer's latest incident that the incident side of the filter selects, as the
+/// fold keeps them (one per customer, so memory follows customers, not incidents).
+#[derive(Debug, Default)]
+pub struct Latest(pub HashMap<String, Incident>);
+
+impl Latest {
+    pub fn add(&mut self, incident: &Incident) {
+        match self.0.get(&incident.customer) {
+            Some(kept) if kept.opened >= incident.opened => {}
+            _ => drop(self.0.insert(incident.customer.clone(), incident.clone())),
+        }
+    }
+
+    pub fn merge(&mut self, other: Latest) {
+        for (_, incident) in other.0 {
+            self.add(&incident);
+        }
+    }
+}
+
+/// The query split in two: conditions on a customer's fields (those `CustomerView` has, or
+/// an extra field some customer has — the customer wins a name both have, as
+/// `LinkedView` reads it) and the rest, with the time window, on the incident.
+pub fn split(q: &Query, customer_extras: &std::collections::BTreeSet<String>) -> (Query, Query) {
+    let on_customer = |f: &str| crate::report::query::CUSTOMER_FIELDS.contains(&f) || customer_extras.contains(f);
+    let (customer, incident): (Vec<_>, Vec<_>) = q.conds.iter().cloned().partition(|c| on_customer(&c.field));
+    (Query { conds: customer, since: None, until: None }, Query { conds: incident, since: q.since, until: q.until })
+}
 
 /// How far the recovery went, in a word: `full` (apology, review, fix, extra and closed),
 /// `open`, or what a closed incident lacked (`no extra`, `no apology`).
@@ -66,25 +91,19 @@ pub struct Lost<'a> {
 /// index's digests: `rows` wants the full ones (the recovery's steps) for these few.
 pub fn select<'a>(
     customers: &'a [(PathBuf, (Customer, Extras))],
-    incidents: &ByCustomer,
-    q: &Query,
-    tz: Tz,
+    latest: &Latest,
+    on_customer: &Query,
 ) -> Vec<Lost<'a>> {
     let mut found = Vec::new();
     for (_, (c, extras)) in customers {
-        let Some(theirs) = incidents.get(&c.id) else { continue };
-        let customer = CustomerView { customer: c, extras: Some(extras) };
-        let latest = theirs
-            .iter()
-            .filter(|(i, e)| {
-                q.matches(&LinkedView { customer, incident: Some(IncidentView { incident: i, extras: Some(e), tz }) })
-            })
-            .max_by_key(|(i, _)| i.opened);
-        let Some((incident, _)) = latest else { continue };
-        if visit::came_back(&c.visits, incident) {
+        let Some(incident) = latest.0.get(&c.id) else { continue };
+        if !on_customer.matches(&CustomerView { customer: c, extras: Some(extras) }) {
             continue;
         }
-        let visits = visit::summary(&c.visits);
+        let visits = c.visit_summary();
+        if visit::came_back(visits.last, incident) {
+            continue;
+        }
         let value = visit::lifetime_value(c.lifetime_value, &visits);
         found.push(Lost { customer: c, incident: incident.clone(), visits, value });
     }

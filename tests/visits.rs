@@ -98,3 +98,37 @@ fn fields_care_does_not_know_are_shown_on_the_card() {
     let card = book.ok(&["show", "ada", "--format", "table"]);
     assert!(card.contains("Also on file\n  allergies: peanuts"), "{card}");
 }
+
+#[test]
+fn import_visits_matches_by_id_email_phone_or_name_reports_unmatched_and_never_duplicates() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--email", "ada@example.com", "--phone", "+1 555 0100"]);
+    book.add("Bob Adams");
+    book.write(
+        "bookings.csv",
+        "Visit Date,Guest,E-mail,Phone,Total,Covers,Site\n\
+         2026-11-01 19:00,Somebody Else,ada@example.com,,80,2,downtown\n\
+         2026-11-02 20:00,,,(555) 0100,\"$1,200.50\",4,downtown\n\
+         2026-11-03 19:30,bob adams,,,30,1,uptown\n\
+         2026-11-04 19:30,Zed Nobody,,,10,1,uptown\n",
+    );
+    let map = "date=Visit Date,name=Guest,email=E-mail,phone=Phone,spend=Total,party=Covers,location=Site";
+    let out = book.care(&["import", "visits", "bookings.csv", "--map", map]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("no customer matches \"Zed Nobody\""), "{}", out.stderr);
+    let rows = csv_rows(&out.stdout);
+    let actions: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[1].as_str(), r[3].as_str())).collect();
+    assert_eq!(
+        actions,
+        [("ada-lovelace", "added"), ("ada-lovelace", "added"), ("bob-adams", "added"), ("", "unmatched")]
+    );
+    let ada = book.yaml("customers/ada-lovelace.yaml");
+    assert_eq!(ada["visits"].as_sequence().map(Vec::len), Some(2));
+    assert_eq!(ada["visits"][1]["spend"].as_f64(), Some(1200.5));
+    // Again: nothing new.
+    let again = csv_rows(&book.ok(&["import", "visits", "bookings.csv", "--map", map]));
+    assert!(again[1..3].iter().all(|r| r[3] == "already there"), "{again:?}");
+    assert_eq!(book.yaml("customers/ada-lovelace.yaml")["visits"].as_sequence().map(Vec::len), Some(2));
+    book.fails(&["import", "visits", "bookings.csv", "--map", "colour=Site"], 2);
+    book.fails(&["import", "visits", "bookings.csv"], 2);
+}

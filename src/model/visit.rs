@@ -120,6 +120,58 @@ pub fn came_back(last_visit: Option<Stamp>, incident: &Incident) -> bool {
     last_visit.is_some_and(|v| v > since && v.date_naive() > incident.opened.date_naive())
 }
 
+/// The fields a booking system's export may fill, named in `care import visits --map
+/// FIELD=COLUMN` (without a map, a column named like the field fills it).
+pub const IMPORT_FIELDS: [&str; 11] =
+    ["date", "time", "id", "email", "phone", "name", "spend", "party", "location", "staff", "note"];
+
+/// Which of `customers` a row of a visits export names, trying in turn its id, email,
+/// phone (digits only, with or without the country code) and exact name (ignoring case); the
+/// first key the row has that matches anyone decides. `Ok(None)`: nobody; `Err`: several,
+/// named, since guessing would put a visit on the wrong person's record.
+pub fn match_customer(
+    customers: &[&super::Customer],
+    id: Option<&str>,
+    email: Option<&str>,
+    phone: Option<&str>,
+    name: Option<&str>,
+) -> Result<Option<usize>, String> {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    type Test<'a> = Box<dyn Fn(&super::Customer) -> bool + 'a>;
+    let mut tests: Vec<Test> = Vec::new();
+    if let Some(id) = id {
+        tests.push(Box::new(move |c| c.id == id));
+    }
+    if let Some(email) = email {
+        tests.push(Box::new(move |c| c.contact.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email))));
+    }
+    if let Some(phone) = phone.map(digits).filter(|p| !p.is_empty()) {
+        // A number typed with or without its country code is the same number: the last
+        // seven digits or more must agree.
+        let same = move |p: &str| {
+            let p = digits(p);
+            let (short, long) = if p.len() <= phone.len() { (&p, &phone) } else { (&phone, &p) };
+            *short == *long || (short.len() >= 7 && long.ends_with(short.as_str()))
+        };
+        tests.push(Box::new(move |c| c.contact.phone.as_deref().is_some_and(&same)));
+    }
+    if let Some(name) = name.map(str::to_lowercase) {
+        tests.push(Box::new(move |c| c.name.to_lowercase() == name));
+    }
+    for test in tests {
+        let found: Vec<usize> = (0..customers.len()).filter(|&i| test(customers[i])).collect();
+        match found.as_slice() {
+            [] => continue,
+            [one] => return Ok(Some(*one)),
+            many => {
+                let ids: Vec<&str> = many.iter().map(|&i| customers[i].id.as_str()).collect();
+                return Err(format!("matches several customers: {}", ids.join(", ")));
+            }
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +209,20 @@ mod tests {
         i.opened = at("2026-11-25T09:00:00-05:00");
         assert!(went_wrong(&evening, [&i]).is_none());
         assert_eq!(days_since(&evening, NaiveDate::from_ymd_opt(2026, 11, 25).expect("date")), 3);
+    }
+
+    #[test]
+    fn an_imported_row_names_its_customer_by_id_email_phone_or_exact_name() {
+        let parse =
+            |t: &str| -> super::super::Customer { crate::yaml::parse(std::path::Path::new("c.yaml"), t).expect("c") };
+        let ada = parse("id: ada\nname: Ada Lovelace\ncontact: {email: ada@example.com, phone: +1 555 0100}\n");
+        let ada2 = parse("id: ada-2\nname: Ada Lovelace\n");
+        let all = [&ada, &ada2];
+        assert_eq!(match_customer(&all, Some("ada-2"), None, None, None), Ok(Some(1)));
+        assert_eq!(match_customer(&all, None, Some("ADA@example.com"), None, Some("x")), Ok(Some(0)));
+        assert_eq!(match_customer(&all, None, None, Some("555-0100"), None), Ok(Some(0)));
+        assert_eq!(match_customer(&all, None, None, Some("0100"), None), Ok(None), "too few digits to be sure");
+        assert!(match_customer(&all, None, None, None, Some("ada lovelace")).is_err(), "two Adas: ambiguous");
+        assert_eq!(match_customer(&all, Some("zed"), None, None, None), Ok(None));
     }
 }

@@ -86,6 +86,10 @@ pub enum Command {
     Show(cmd::show::Args),
     /// Add to a customer's permanent record: a note, role, goal, preference or misstep.
     Note(cmd::note::Args),
+    /// Record a visit: when the customer came, what they spent, how many, where.
+    Visit(cmd::visit::Args),
+    /// Set a reminder on a customer: a birthday, an anniversary, "call in three weeks".
+    Remind(cmd::remind::Args),
     /// Raise or clear a flag on a customer's file, so every colleague knows.
     Flag(cmd::flag::Args),
     /// List the active flags: what the front desk reads at the start of a shift.
@@ -106,6 +110,8 @@ pub enum Command {
     Notify(cmd::notify::Args),
     /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
     Serve(cmd::serve::Args),
+    /// Who had a service failure and has not come back since, most value at risk first.
+    Winback(cmd::winback::Args),
     /// Group incidents and count, to find the pattern behind the failures.
     Trends(cmd::trends::Args),
     /// Every 2-3-dimension combination that fails significantly more than its margins predict.

@@ -13,7 +13,7 @@ use tabled::builder::Builder;
 use tabled::settings::Style as TableStyle;
 
 use crate::model::recovery::{self, StepKind};
-use crate::model::{Incident, amount};
+use crate::model::{Incident, amount, visit};
 use crate::report::briefing::Card;
 use crate::time::{self, Clock};
 
@@ -441,7 +441,12 @@ fn card_lines(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
         facts.push(format!("customer since {since}"));
     }
     if let Some(value) = card.lifetime_value {
-        facts.push(format!("lifetime value {}", amount::show(value)));
+        let source = card.lifetime_value_source.map(|s| s.as_str()).unwrap_or("typed");
+        let mut shown = format!("lifetime value {} ({source}", amount::show(value));
+        if let (Some(visit::Source::Typed), Some(computed)) = (card.lifetime_value_source, card.computed_value) {
+            shown.push_str(&format!("; visits add up to {}", amount::show(computed)));
+        }
+        facts.push(shown + ")");
     }
     if !contact.is_empty() {
         facts.push(contact.join(", "));
@@ -449,8 +454,28 @@ fn card_lines(w: &mut dyn Write, style: &Style, card: &Card) -> io::Result<()> {
     if !facts.is_empty() {
         writeln!(w, "{}", visible(&facts.join(" · ")))?;
     }
+    if let Some(last) = card.visits.last {
+        let mut seen = format!(
+            "{} visit{}, last {} ({} days ago), spend {}",
+            card.visits.count,
+            if card.visits.count == 1 { "" } else { "s" },
+            style.clock.show(&last),
+            card.days_since_visit.unwrap_or(0),
+            amount::show(card.visits.spend)
+        );
+        if let Some(incident) = &card.last_visit_incident {
+            seen.push_str(&format!(" — it went wrong: incident {incident}"));
+        }
+        writeln!(w, "{}", visible(&seen))?;
+    }
     for line in &card.remember {
         writeln!(w, "{}", alert(style, &line.text))?;
+    }
+    if !card.other.is_empty() {
+        writeln!(w, "\nAlso on file")?;
+        for (field, value) in &card.other {
+            writeln!(w, "  {}: {}", visible(field), visible(value))?;
+        }
     }
     if !card.flags.is_empty() {
         writeln!(w, "\nFlags")?;

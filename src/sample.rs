@@ -147,6 +147,9 @@ pub fn customers(n: usize, seed: u64, clock: &Clock) -> Vec<Customer> {
                 notes: vec![],
                 missteps: vec![],
                 flags: vec![],
+                visits: vec![],
+                reminders: vec![],
+                folded: None,
             }
         })
         .collect()
@@ -167,6 +170,38 @@ pub fn link_missteps<'a>(customers: &mut [Customer], incidents: impl Iterator<It
                 retired: None,
             });
         }
+    }
+}
+
+/// Add `n` visits spread over the customers (some come often, most now and then) across
+/// the last two years, each customer's in time order, as `care visit` would have written
+/// them. A seed of its own, so a book without visits is byte-for-byte what it always was.
+pub fn add_visits(customers: &mut [Customer], n: usize, seed: u64, clock: &Clock) {
+    if customers.is_empty() {
+        return;
+    }
+    let mut rng = Rng::new(seed ^ 0x0715_1750);
+    let first_day = clock.today() - Duration::days(730);
+    for _ in 0..n {
+        // A skew towards regulars: half the visits go to the first tenth of the customers.
+        let pool = if rng.chance(50) { customers.len().div_ceil(10) } else { customers.len() };
+        let c = rng.below(pool as u64) as usize;
+        let day = first_day + Duration::days(rng.below(730) as i64);
+        let minute = 11 * 60 + rng.below(11 * 60) as u32;
+        let time = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0).unwrap_or(NaiveTime::MIN);
+        let party = 1 + rng.below(6) as u32;
+        customers[c].visits.push(crate::model::visit::Visit {
+            at: clock.local(day.and_time(time)),
+            by: rng.pick(&STAFF).to_string(),
+            spend: Some((party as u64 * (20 + rng.below(60))) as f64),
+            party: Some(party),
+            location: Some(rng.pick(&LOCATIONS).to_string()),
+            staff: None,
+            note: None,
+        });
+    }
+    for c in customers.iter_mut() {
+        c.visits.sort_by_key(|v| v.at);
     }
 }
 

@@ -120,9 +120,27 @@ fn customer_list_counts_flags_and_incidents_and_filters() {
         "id: 20261120-abc123\ncustomer: ada-lovelace\nopened: 2026-11-20T12:00:00-05:00\nsummary: Cold soup\n",
     );
     let rows = csv_rows(&book.ok(&["customer", "list"]));
-    assert_eq!(rows[0], ["id", "name", "since", "lifetime_value", "open_incidents", "active_flags", "last_incident"]);
-    assert_eq!(rows[1], ["ada-lovelace", "Ada Lovelace", "2019-03-02", "12000", "1", "1", "2026-11-20T12:00:00-05:00"]);
-    assert_eq!(rows[2], ["bob-adams", "Bob Adams", "2026-11-22", "", "0", "0", ""]);
+    let visit_columns = ["last_visit", "visits", "spend", "value", "value_source"];
+    let first = ["id", "name", "since", "lifetime_value", "open_incidents", "active_flags", "last_incident"];
+    assert_eq!(rows[0], [&first[..], &visit_columns[..]].concat());
+    assert_eq!(
+        rows[1],
+        [
+            "ada-lovelace",
+            "Ada Lovelace",
+            "2019-03-02",
+            "12000",
+            "1",
+            "1",
+            "2026-11-20T12:00:00-05:00",
+            "",
+            "0",
+            "0",
+            "12000",
+            "typed"
+        ]
+    );
+    assert_eq!(rows[2], ["bob-adams", "Bob Adams", "2026-11-22", "", "0", "0", "", "", "0", "0", "", ""]);
 
     let flagged = csv_rows(&book.ok(&["customer", "list", "--flagged"]));
     assert_eq!(flagged.len(), 2);

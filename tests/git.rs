@@ -905,3 +905,26 @@ fn a_moved_care_is_noticed_by_check_and_registered_again_by_setup() {
     let check = site.care(NOON, &["check"]);
     assert!(!check.stdout.contains("merge-driver"), "{}", check.stdout);
 }
+
+#[test]
+fn two_sites_recording_visits_for_the_same_customer_the_same_day_merge_without_conflict() {
+    let world = World::new();
+    let (a, _) = world.seed();
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    a.ok("2026-11-22T13:05:00-05:00", &["visit", "ada", "--spend", "40", "--location", "downtown"]);
+    a.ok("2026-11-22T19:30:00-05:00", &["visit", "ada", "--spend", "120", "--party", "2", "--location", "downtown"]);
+    b.ok("2026-11-22T14:00:00-05:00", &["visit", "ada", "--spend", "15", "--location", "airport"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let pulled = b.pull();
+    assert_eq!(pulled.code, 0, "the pull merges cleanly:\n{}{}", pulled.stdout, pulled.stderr);
+    let ada = b.yaml(ADA);
+    let visits = ada["visits"].as_sequence().expect("visits");
+    let spends: Vec<i64> = visits.iter().map(|v| v["spend"].as_i64().unwrap_or_default()).collect();
+    assert_eq!(spends, [40, 15, 120], "every visit of both sites, once, in time order");
+    let list = b.ok(NOON, &["customer", "list", "--format", "json"]);
+    assert!(list.contains("\"visits\": 3") && list.contains("\"spend\": 175"), "{list}");
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+    assert_eq!(a.read(ADA), b.read(ADA));
+}

@@ -31,10 +31,10 @@ fn every_format_prints_the_same_rows() {
     let csv = book.ok(&["customer", "list", "--format", "csv"]);
     assert_eq!(
         csv,
-        "id,name,since,lifetime_value,open_incidents,active_flags,last_incident\nada-lovelace,Ada Lovelace,2019-03-02,12000,0,1,\n"
+        "id,name,since,lifetime_value,open_incidents,active_flags,last_incident,last_visit,visits,spend,value,value_source\nada-lovelace,Ada Lovelace,2019-03-02,12000,0,1,,,0,0,12000,typed\n"
     );
     let tsv = book.ok(&["customer", "list", "--format", "tsv"]);
-    assert_eq!(tsv.lines().nth(1), Some("ada-lovelace\tAda Lovelace\t2019-03-02\t12000\t0\t1\t"));
+    assert_eq!(tsv.lines().nth(1), Some("ada-lovelace\tAda Lovelace\t2019-03-02\t12000\t0\t1\t\t\t0\t0\t12000\ttyped"));
     let json: serde_json::Value =
         serde_json::from_str(&book.ok(&["customer", "list", "--format", "json"])).expect("json");
     assert_eq!(json[0]["lifetime_value"], 12000);
@@ -54,7 +54,10 @@ fn every_format_prints_the_same_rows() {
 #[test]
 fn no_header_drops_the_header_row() {
     let book = book_with_ada();
-    assert_eq!(book.ok(&["customer", "list", "--no-header"]), "ada-lovelace,Ada Lovelace,2019-03-02,12000,0,1,\n");
+    assert_eq!(
+        book.ok(&["customer", "list", "--no-header"]),
+        "ada-lovelace,Ada Lovelace,2019-03-02,12000,0,1,,,0,0,12000,typed\n"
+    );
     let table = book.ok(&["customer", "list", "--no-header", "--format", "table"]);
     assert!(!table.contains("lifetime_value"));
 }
@@ -86,7 +89,7 @@ fn excel_csv_has_a_bom_and_crlf() {
     let book = book_with_ada();
     let out = book.ok(&["customer", "list", "--excel"]);
     assert!(out.starts_with('\u{feff}'), "BOM first");
-    assert!(out.contains("last_incident\r\nada-lovelace"));
+    assert!(out.contains("value_source\r\nada-lovelace"));
     assert!(!book.ok(&["customer", "list"]).starts_with('\u{feff}'), "no BOM by default");
 }
 
@@ -102,7 +105,10 @@ fn a_closed_pipe_ends_quietly() {
     BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read");
     // The reader is dropped here, like `| head -1`.
     let out = child.wait_with_output().expect("wait");
-    assert_eq!(first, "id,name,since,lifetime_value,open_incidents,active_flags,last_incident\n");
+    assert_eq!(
+        first,
+        "id,name,since,lifetime_value,open_incidents,active_flags,last_incident,last_visit,visits,spend,value,value_source\n"
+    );
     assert!(out.status.success(), "exit {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
 }

@@ -90,7 +90,9 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(re) = &args.grep {
         query.conds.push(format!("text~{re}").parse().map_err(|e| Error::Usage(format!("--grep: {e}")))?);
     }
-    let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&query));
+    let read = query::customer_reader(&query);
+    let customers =
+        ctx.book.load_with(book::CUSTOMERS, |path, text| read(path, text).map(|(c, e)| (c.fold_visits(), e)));
     let (selected, seen) = report::customers::select(&customers.records, &query, ctx.book.clock.tz);
     query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
     let (parts, incident_problems) =

@@ -6,9 +6,9 @@ use crate::cmd::{
     Ctx, FilterArgs, commit, mind_the_words, parse_next, parse_past, parse_time, report_problems, text_arg,
 };
 use crate::error::{Error, FOUND, Result};
-use crate::model::Incident;
 use crate::model::incident::{Done, Followup};
 use crate::model::recovery::{self, CUSTOM, Change, Plan};
+use crate::model::{Customer, Incident};
 use crate::output;
 use crate::report::followups::{self, Window};
 use crate::report::query::{self, IncidentView};
@@ -64,7 +64,8 @@ pub struct DueArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct DoneArgs {
-    /// The incident: its id, a unique prefix, or the random part.
+    /// The incident: its id, a unique prefix, or the random part; or a customer, to mark
+    /// their reminder that is due first.
     #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What was said.
@@ -130,8 +131,21 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         seen.merge(s);
     }
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-    // Only the customers with something due are read, by their ids.
     let mut customers = std::collections::HashMap::new();
+    // Reminders sit on customer records: only files that have some are parsed.
+    let with_reminders = ctx.book.load_with(crate::book::CUSTOMERS, |path, text| {
+        if text.contains("reminders:") { crate::yaml::parse::<Customer>(path, text).map(Some) } else { Ok(None) }
+    });
+    problems.extend(with_reminders.problems);
+    for (_, c) in with_reminders.records.into_iter() {
+        let Some(c) = c else { continue };
+        let due = followups::reminders_due(&c, &window, &query, &ctx.book.clock);
+        if !due.is_empty() {
+            found.extend(due);
+            customers.insert(c.id.clone(), c);
+        }
+    }
+    // Only the customers with something due are read, by their ids.
     for d in &found {
         if !customers.contains_key(&d.customer) {
             match ctx.book.customer_by_id(&d.customer) {
@@ -160,7 +174,15 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     mind_the_words(ctx, note.as_deref());
     let done = Done { at, by: ctx.by()?.to_string(), how: args.how.clone(), note };
-    let (path, incident) = book.find_incident(&args.id)?;
+    let (path, incident) = match book.find_incident(&args.id) {
+        Ok(found) => found,
+        // Not an incident: a customer whose reminder was done.
+        Err(e @ (Error::NotFound(_) | Error::Usage(_))) => match book.find_customer(&args.id) {
+            Ok((path, customer)) => return done_reminder(ctx, &path, &customer, done),
+            Err(_) => return Err(e),
+        },
+        Err(e) => return Err(e),
+    };
     let plan = book.apply_plan(&path, |current| {
         recovery::done(current, args.kind.as_deref(), done, &book.config.followup, &book.clock).map_err(Error::Refused)
     })?;
@@ -175,6 +197,42 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     commit(ctx, &[path], &format!("followup done {}: {}", incident.id, kinds.join(", ")));
     super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &plan });
     report(ctx, &incident, &plan);
+    Ok(())
+}
+
+/// Mark the customer's reminder that is due first as done for that occurrence; a
+/// recurring one is then due at its next occurrence.
+fn done_reminder(ctx: &Ctx, path: &std::path::Path, customer: &Customer, done: Done) -> Result<()> {
+    use crate::model::reminder::{self, Mark};
+    let clock = &ctx.book.clock;
+    let marked = ctx.book.edit(path, |c: &Customer, doc| {
+        let first = c
+            .reminders
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| reminder::pending(r, clock.now(), clock).map(|due| (due, i)))
+            .min()
+            .ok_or_else(|| {
+                Error::NotFound(format!("{} has no reminder pending and no incident matches {:?}", c.id, customer.id))
+            })?;
+        let (due, i) = first;
+        let mut r = c.reminders[i].clone();
+        r.done.push(Mark {
+            occurrence: due,
+            at: done.at,
+            by: done.by.clone(),
+            how: done.how.clone(),
+            note: done.note.clone(),
+        });
+        doc.set_in_item("reminders", i, "done", &r.done)?;
+        Ok((r.text.clone(), due, reminder::pending(&r, due, clock).filter(|next| *next > due)))
+    })?;
+    let (text, due, next) = marked;
+    commit(ctx, &[path.to_path_buf()], &format!("followup done {}: reminder", customer.id));
+    ctx.ui.say(&format!("Done: reminder \"{text}\" due {} for {}.", clock.show(&due), customer.id));
+    if let Some(next) = next {
+        ctx.ui.say(&format!("Next: due {}.", clock.show(&next)));
+    }
     Ok(())
 }
 

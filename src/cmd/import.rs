@@ -17,6 +17,7 @@ use crate::cmd::{Ctx, commit};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
 use crate::model::import::{self as rules, Change, Column, Set};
+use crate::model::visit::Visit;
 use crate::model::{Customer, id};
 use crate::output::{self, Cell, Rows, unneutralise};
 use crate::time::Clock;
@@ -25,6 +26,7 @@ use crate::yaml;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     Customers,
+    Visits,
 }
 
 /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
@@ -39,12 +41,19 @@ stored. Entries cannot come from a cell: text in a count column, a `flags` or `c
 column, or a `remember` that differs from the record is refused before anything is written.
 Prints one row per customer: id, action (created, updated, unchanged), line.
 
+Visits (`care import visits`): one visit a row, matched to a customer by id, email, phone
+(digits only) or exact name, in that order; columns named like the fields (date, time, id,
+email, phone, name, spend, party, location, staff, note) or mapped with --map. Rows that
+match nobody are listed (action unmatched) and skipped; a visit already on the record (same
+time and location) is not added again. Prints: line, customer, at, action.
+
 Examples:
   care import customers guests.csv
+  care import visits bookings.csv --map \"date=Visit Date,name=Guest,spend=Total\"
   care import customers guests.csv --update --dry-run   what would change: field, old, new
   care import customers guests.csv --update             take the spreadsheet's plain fields")]
 pub struct Args {
-    /// What the spreadsheet holds: customers (the only kind so far).
+    /// What the spreadsheet holds: customers, or visits (a booking system's export).
     #[arg(value_enum)]
     pub kind: Kind,
     /// The CSV file, or `-` for stdin.
@@ -56,6 +65,10 @@ pub struct Args {
     /// Print what would be created and changed (per customer: field, old, new); write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// For visits: which column fills which field, FIELD=COLUMN, comma-separated or
+    /// repeated (date=Visit Date,name=Guest); unmapped fields read the column of their name.
+    #[arg(long, value_name = "FIELD=COLUMN", value_delimiter = ',')]
+    pub map: Vec<String>,
 }
 
 /// One checked row of the spreadsheet.
@@ -179,6 +192,14 @@ enum Plan {
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    if args.kind == Kind::Visits {
+        return visits(ctx, args, out);
+    }
+    if !args.map.is_empty() {
+        return Err(Error::Usage(
+            "--map is for `care import visits`; customers' columns are named by their header".into(),
+        ));
+    }
     let file = args.file.display().to_string();
     let text = crate::cmd::read_input(&ctx.ui, &args.file)?;
     let rows = read_rows(&text, &ctx.book.clock, &file, ctx.style.raw).map_err(|e| refused(&ctx.ui, &e, &file))?;
@@ -219,6 +240,189 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     ctx.ui.say(&format!("Imported {file}: {created} created, {updated} updated, {} unchanged.", count("unchanged")));
     output::print(out, &ctx.style, &result)?;
     Ok(())
+}
+
+/// `care import visits`: each row a visit, matched to a customer by id, email, phone or
+/// exact name. Every row is read and matched before anything is written (a bad date or
+/// amount refuses the file, naming its line); rows that match nobody are listed and
+/// skipped; a visit already on the record (same time and place) is not added again, so a
+/// re-run adds nothing.
+fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let file = args.file.display().to_string();
+    let map = visit_map(&args.map)?;
+    let text = crate::cmd::read_input(&ctx.ui, &args.file)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::Refused(format!("{file}: cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let column = |field: &str| headers.iter().position(|h| *h == map[field]);
+    if column("date").is_none() {
+        return Err(Error::Usage(format!(
+            "{file}: no column for the visit's date (looked for {:?}); name it with --map date=COLUMN",
+            map["date"]
+        )));
+    }
+    if ["id", "email", "phone", "name"].iter().all(|f| column(f).is_none()) {
+        return Err(Error::Usage(format!(
+            "{file}: no column names the customer; map one of id, email, phone, name (--map name=Guest)"
+        )));
+    }
+    let existing = ctx.book.customers();
+    crate::cmd::report_problems(ctx, &existing.problems)?;
+    let customers: Vec<&Customer> = existing.records.iter().map(|(_, c)| c).collect();
+    let by = ctx.by()?.to_string();
+    let clock = &ctx.book.clock;
+    let (mut planned, mut unmatched, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(format!("{file}: {e}"));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |field: &str| {
+            column(field)
+                .and_then(|i| record.get(i))
+                .map(|c| if ctx.style.raw { c.trim() } else { unneutralise(c.trim()) })
+                .filter(|c| !c.is_empty())
+        };
+        let when = match (cell("date"), cell("time")) {
+            (Some(d), Some(t)) => format!("{d} {t}"),
+            (Some(d), None) => d.to_string(),
+            (None, _) => {
+                errors.push(format!("{file}:{line}: the date is empty"));
+                continue;
+            }
+        };
+        let number = |field: &str| -> std::result::Result<Option<f64>, String> {
+            cell(field)
+                .map(|s| s.trim_start_matches('$').replace(',', "").parse::<f64>())
+                .transpose()
+                .map_err(|_| format!("{field} is not a number"))
+                .and_then(|v| match v {
+                    Some(v) if !v.is_finite() || v < 0.0 => Err(format!("{field} must be zero or more")),
+                    v => Ok(v),
+                })
+        };
+        let visit = clock.parse_time(&when).map_err(|e| format!("date: {e}")).and_then(|at| {
+            Ok(Visit {
+                at,
+                by: by.clone(),
+                spend: number("spend")?,
+                party: number("party")?.map(|p| p as u32),
+                location: cell("location").map(str::to_string),
+                staff: cell("staff").map(str::to_string),
+                note: cell("note").map(str::to_string),
+            })
+        });
+        let visit = match visit {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(format!("{file}:{line}: {e}"));
+                continue;
+            }
+        };
+        match crate::model::visit::match_customer(&customers, cell("id"), cell("email"), cell("phone"), cell("name")) {
+            Ok(Some(i)) => planned.push((i, line, visit)),
+            Ok(None) => unmatched.push((
+                line,
+                ["id", "email", "phone", "name"].iter().find_map(|f| cell(f)).unwrap_or("").to_string(),
+                visit,
+            )),
+            Err(e) => errors.push(format!("{file}:{line}: {e}")),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(refused(&ctx.ui, &errors, &file));
+    }
+    let mut per_customer: BTreeMap<usize, Vec<(u64, Visit)>> = BTreeMap::new();
+    for (i, line, visit) in planned {
+        per_customer.entry(i).or_default().push((line, visit));
+    }
+    let progress = ctx.ui.err_terminal && per_customer.len() > 1;
+    let mut result = Rows::new(&["line", "customer", "at", "action"]);
+    let mut written = Vec::new();
+    let total = per_customer.len();
+    for (n, (i, visits)) in per_customer.into_iter().enumerate() {
+        if progress {
+            let _ = write!(ctx.ui.err(), "\rimporting visits: {}/{total} customers", n + 1);
+        }
+        let (path, customer) = &existing.records[i];
+        if args.dry_run {
+            let mut kept = customer.visits.clone();
+            for (line, v) in &visits {
+                let action = if kept.iter().any(|k| k.same_as(v)) { "already there" } else { "would add" };
+                kept.push(v.clone());
+                result.push(vec![Cell::Int(*line as i64), customer.id.as_str().into(), v.at.into(), action.into()]);
+            }
+            continue;
+        }
+        let added = ctx.book.edit(path, |current: &Customer, doc| {
+            let mut kept: Vec<Visit> = current.visits.clone();
+            let mut actions = Vec::new();
+            for (_, v) in &visits {
+                if kept.iter().any(|k| k.same_as(v)) {
+                    actions.push("already there");
+                } else {
+                    doc.push("visits", v)?;
+                    kept.push(v.clone());
+                    actions.push("added");
+                }
+            }
+            Ok(actions)
+        })?;
+        if added.contains(&"added") {
+            written.push(path.clone());
+        }
+        for ((line, v), action) in visits.iter().zip(added) {
+            result.push(vec![Cell::Int(*line as i64), customer.id.as_str().into(), v.at.into(), action.into()]);
+        }
+    }
+    if progress {
+        let _ = writeln!(ctx.ui.err());
+    }
+    for (line, key, v) in &unmatched {
+        ctx.ui.warn(&format!("{file}:{line}: no customer matches {key:?}; the visit was not imported"));
+        result.push(vec![Cell::Int(*line as i64), Cell::Empty, v.at.into(), "unmatched".into()]);
+    }
+    result.rows.sort_by_key(|r| match &r[0] {
+        Cell::Int(n) => *n,
+        _ => 0,
+    });
+    let count = |a: &str| result.rows.iter().filter(|r| r[3] == Cell::text(a)).count();
+    let (added, again) = (count("added"), count("already there"));
+    commit(ctx, &written, &format!("import visits {file}: {added} added"));
+    ctx.ui
+        .say(&format!("Imported {file}: {added} visits added, {again} already there, {} unmatched.", unmatched.len()));
+    output::print(out, &ctx.style, &result)?;
+    Ok(())
+}
+
+/// `--map FIELD=COLUMN` pairs over the defaults (each field's own name), columns compared
+/// as headers are: trimmed, ignoring case.
+fn visit_map(given: &[String]) -> Result<HashMap<&'static str, String>> {
+    let mut map: HashMap<&'static str, String> =
+        crate::model::visit::IMPORT_FIELDS.iter().map(|f| (*f, f.to_string())).collect();
+    for pair in given {
+        let (field, column) = pair
+            .split_once('=')
+            .ok_or_else(|| Error::Usage(format!("--map {pair:?}: write FIELD=COLUMN, e.g. date=Visit Date")))?;
+        let field = field.trim().to_lowercase();
+        let Some(known) = crate::model::visit::IMPORT_FIELDS.iter().find(|f| **f == field) else {
+            return Err(Error::Usage(format!(
+                "--map: unknown field {field:?}; the fields are {}",
+                crate::model::visit::IMPORT_FIELDS.join(", ")
+            )));
+        };
+        map.insert(known, column.trim().to_lowercase());
+    }
+    Ok(map)
 }
 
 /// Print every problem found, then refuse the whole file.

@@ -20,10 +20,13 @@ pub mod note;
 pub mod notify;
 pub mod patterns;
 pub mod recover;
+pub mod remind;
 pub mod sample_book;
 pub mod serve;
 pub mod show;
 pub mod trends;
+pub mod visit;
+pub mod winback;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -97,6 +100,9 @@ pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args),
+        Command::Visit(args) => visit::run(&ctx, args),
+        Command::Remind(args) => remind::run(&ctx, args),
+        Command::Winback(args) => winback::run(&ctx, args, out),
     }
 }
 

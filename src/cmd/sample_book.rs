@@ -17,7 +17,8 @@ use crate::{sample, yaml};
 #[command(after_help = "\
 Examples:
   care demo demo                      then: care -C demo trends --by weekday,hour --chart
-  care demo /tmp/big --customers 10000 --incidents 100000 --seed 1")]
+  care demo /tmp/big --customers 10000 --incidents 100000 --seed 1
+  care demo /tmp/visits --customers 10000 --visits 500000")]
 pub struct Args {
     /// Folder for the new book (must not hold a book yet).
     pub dir: PathBuf,
@@ -27,6 +28,10 @@ pub struct Args {
     /// How many incidents to write, spread over a year, with the Wednesday pattern planted.
     #[arg(long, default_value = "2000")]
     pub incidents: usize,
+    /// How many visits to add to the customers' records, over the last two years (default
+    /// none: the book is the one earlier versions wrote).
+    #[arg(long, default_value = "0")]
+    pub visits: usize,
     /// The same seed always writes the same book.
     #[arg(long, default_value = "1")]
     pub seed: u64,
@@ -61,6 +66,7 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     }
     // Each customer's record links their incidents, as `recover open` would have.
     sample::link_missteps(&mut customers, incidents.iter().map(|s| &s.incident));
+    sample::add_visits(&mut customers, args.visits, args.seed, &clock);
     for c in &customers {
         book::write_fresh(&book.path(CUSTOMERS).join(format!("{}.yaml", c.id)), &yaml::to_string(c)?)?;
     }

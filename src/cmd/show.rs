@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let mut problems = Vec::new();
     for q in &queries {
         match ctx.book.find_customer(q) {
-            Ok((_, c)) => customers.push(c),
+            Ok((path, c)) => customers.push((c, extra_fields(ctx, &path))),
             // One unknown guest must not hide the briefing of the others.
             Err(e @ (Error::NotFound(_) | Error::Ambiguous { .. })) if queries.len() > 1 => problems.push(e),
             Err(e) => return Err(e),
@@ -36,11 +36,11 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let today = ctx.book.clock.today();
     let cards: Vec<briefing::Card> = customers
         .iter()
-        .map(|c| {
+        .map(|(c, extras)| {
             // Only the incidents the record links to: a briefing must not read the whole book.
             let (incidents, problems) = ctx.book.linked_incidents(c);
             unread.extend(problems);
-            briefing::card(c, incidents.iter(), today)
+            briefing::with_other(briefing::card(c, incidents.iter(), today), extras)
         })
         .collect();
     match ctx.style.format {
@@ -60,6 +60,19 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         0 => Ok(()),
         n => Err(Error::NotFound(format!("{n} of {} customers were not found (see above)", queries.len()))),
     }
+}
+
+/// The record's top-level fields care does not know (`allergies: peanuts` brought in by an
+/// import): the card shows them. The record was just read and parsed, so a failure here
+/// only loses these lines.
+fn extra_fields(ctx: &Ctx, path: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    ctx.book
+        .read_text(path)
+        .and_then(|text| {
+            crate::yaml::parse_with_fields::<crate::model::Customer>(path, &text, &crate::model::Customer::FIELDS)
+        })
+        .map(|(_, extras)| extras)
+        .unwrap_or_default()
 }
 
 /// The names given, with `-` replaced by the lines of stdin (blank lines and `#` comments skipped).

@@ -34,6 +34,15 @@ pub struct Customer {
     pub missteps: Vec<Entry>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<Flag>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub visits: Vec<super::visit::Visit>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reminders: Vec<super::reminder::Reminder>,
+    /// The visits folded into their summary, when a book-wide list read the record and let
+    /// the visits go (500,000 visits held at once would take far more memory than the
+    /// rows need). In memory only: never written.
+    #[serde(skip)]
+    pub folded: Option<super::visit::Summary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -136,7 +145,7 @@ impl Section {
 
 impl Customer {
     /// The top-level fields this struct reads; any other is an extra field (`tier: gold`).
-    pub const FIELDS: [&str; 11] = [
+    pub const FIELDS: [&str; 13] = [
         "id",
         "name",
         "since",
@@ -148,6 +157,8 @@ impl Customer {
         "notes",
         "missteps",
         "flags",
+        "visits",
+        "reminders",
     ];
 
     /// A record with a name and nothing learned yet.
@@ -164,7 +175,22 @@ impl Customer {
             notes: vec![],
             missteps: vec![],
             flags: vec![],
+            visits: vec![],
+            reminders: vec![],
+            folded: None,
         }
+    }
+
+    /// Visit count, last visit and spend, whether the visits are still held or folded.
+    pub fn visit_summary(&self) -> super::visit::Summary {
+        self.folded.unwrap_or_else(|| super::visit::summary(&self.visits))
+    }
+
+    /// The record with its visits folded into their summary (see `folded`), for lists.
+    pub fn fold_visits(mut self) -> Customer {
+        self.folded = Some(self.visit_summary());
+        self.visits = Vec::new();
+        self
     }
 
     pub fn entries(&self, section: Section) -> &[Entry] {

@@ -11,6 +11,8 @@ pub mod lexicon;
 pub mod merge;
 pub mod notify;
 pub mod recovery;
+pub mod reminder;
+pub mod visit;
 
 pub use config::Config;
 pub use customer::{Customer, Entry, Flag, Section};

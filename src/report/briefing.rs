@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::model::visit::{self, Source, Summary};
 use crate::model::{Customer, Entry, Incident, Section, recovery};
 use crate::rows::{Cell, Rows};
 use crate::time::{Stamp, rfc3339};
@@ -17,8 +18,23 @@ pub struct Card {
     pub since: Option<NaiveDate>,
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// The lifetime value to act on: typed where present, else computed from visits.
     #[serde(serialize_with = "crate::model::amount::serialize")]
     pub lifetime_value: Option<f64>,
+    /// Where `lifetime_value` came from: `typed` or `computed`.
+    pub lifetime_value_source: Option<Source>,
+    /// The sum of every visit's spend, whether or not a typed value wins.
+    #[serde(serialize_with = "crate::model::amount::serialize")]
+    pub computed_value: Option<f64>,
+    /// Visit count, last visit and total spend, derived from the record's visits.
+    pub visits: Summary,
+    /// Whole days since the last visit.
+    pub days_since_visit: Option<i64>,
+    /// The incident opened on (or the day after) the last visit, if that visit went wrong.
+    pub last_visit_incident: Option<String>,
+    /// Top-level fields of the record that care does not know (`allergies: peanuts` from a
+    /// spreadsheet): a person put them there for a reason, so they are shown.
+    pub other: Vec<(String, String)>,
     /// Critical entries in force: allergies, safety, how and when to contact.
     pub remember: Vec<Line>,
     pub flags: Vec<FlagLine>,
@@ -127,13 +143,24 @@ pub fn card<'a>(c: &Customer, incidents: impl IntoIterator<Item = &'a Incident>,
         })
         .collect();
     open_incidents.sort_by_key(|i| i.opened);
+    let visits = c.visit_summary();
+    let value = visit::lifetime_value(c.lifetime_value, &visits);
     Card {
         id: c.id.clone(),
         name: c.name.clone(),
         since: c.since,
         phone: c.contact.phone.clone(),
         email: c.contact.email.clone(),
-        lifetime_value: c.lifetime_value,
+        lifetime_value: value.map(|(v, _)| v),
+        lifetime_value_source: value.map(|(_, s)| s),
+        computed_value: (visits.count > 0).then_some(visits.spend),
+        days_since_visit: visits.last.map(|t| visit::days_since(&t, today)),
+        last_visit_incident: visits
+            .last
+            .and_then(|t| visit::went_wrong(&t, theirs.iter().copied()))
+            .map(|i| i.id.clone()),
+        visits,
+        other: Vec::new(),
         remember,
         flags: c
             .active_flags(today)
@@ -157,6 +184,13 @@ pub fn card<'a>(c: &Customer, incidents: impl IntoIterator<Item = &'a Incident>,
     }
 }
 
+/// The card with the record's unknown top-level scalar fields (as read with
+/// `yaml::parse_with_fields`) shown under "Also on file".
+pub fn with_other(mut card: Card, extras: &std::collections::BTreeMap<String, String>) -> Card {
+    card.other = extras.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    card
+}
+
 /// Several customers at once (today's arrivals): one row each.
 pub fn rows(cards: &[Card]) -> Rows {
     let mut rows = Rows::new(&[
@@ -169,6 +203,9 @@ pub fn rows(cards: &[Card]) -> Rows {
         "goals",
         "lifetime_value",
         "open_incidents",
+        "last_visit",
+        "days_since_visit",
+        "last_visit_went_wrong",
     ]);
     let join = |lines: &[Line]| lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>().join("; ");
     for card in cards {
@@ -183,6 +220,13 @@ pub fn rows(cards: &[Card]) -> Rows {
             join(&card.goals).into(),
             Cell::opt(card.lifetime_value.map(Cell::Amount)),
             Cell::Int(card.open_incidents.len() as i64),
+            Cell::opt(card.visits.last),
+            Cell::opt(card.days_since_visit.map(Cell::Int)),
+            match &card.last_visit_incident {
+                Some(id) => Cell::Alert(format!("yes: {id}")),
+                None if card.visits.last.is_some() => "no".into(),
+                None => Cell::Empty,
+            },
         ]);
     }
     rows

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::model::{Customer, Incident};
+use crate::model::{Customer, Incident, visit};
 use crate::output::{Cell, Rows};
 use crate::report::query::{CustomerView, Extras, Query, Seen};
 use crate::time::Stamp;
@@ -39,12 +39,26 @@ impl Histories {
 }
 
 pub fn list(customers: &[&Customer], histories: &Histories, today: NaiveDate) -> Rows {
-    let mut rows =
-        Rows::new(&["id", "name", "since", "lifetime_value", "open_incidents", "active_flags", "last_incident"]);
+    let mut rows = Rows::new(&[
+        "id",
+        "name",
+        "since",
+        "lifetime_value",
+        "open_incidents",
+        "active_flags",
+        "last_incident",
+        "last_visit",
+        "visits",
+        "spend",
+        "value",
+        "value_source",
+    ]);
     let mut sorted = customers.to_vec();
     sorted.sort_by(|a, b| a.id.cmp(&b.id));
     for c in sorted {
         let h = histories.0.get(c.id.as_str()).copied().unwrap_or_default();
+        let visits = c.visit_summary();
+        let value = visit::lifetime_value(c.lifetime_value, &visits);
         rows.push(vec![
             c.id.as_str().into(),
             c.name.as_str().into(),
@@ -53,6 +67,11 @@ pub fn list(customers: &[&Customer], histories: &Histories, today: NaiveDate) ->
             Cell::Int(h.open),
             Cell::Int(c.active_flags(today).len() as i64),
             Cell::opt(h.last),
+            Cell::opt(visits.last),
+            Cell::Int(visits.count as i64),
+            Cell::Amount(visits.spend),
+            Cell::opt(value.map(|(v, _)| Cell::Amount(v))),
+            Cell::opt(value.map(|(_, s)| s.as_str())),
         ]);
     }
     rows

@@ -7,12 +7,15 @@
 
 use std::collections::HashMap;
 
+use std::borrow::Cow;
+
 use crate::model::Customer;
 use crate::model::config::Followup as Policy;
 use crate::model::incident::Followup;
 use crate::model::recovery::{action, pending, unscheduled};
+use crate::model::reminder;
 use crate::output::{Cell, Rows};
-use crate::report::query::{Extras, IncidentView, Query};
+use crate::report::query::{Extras, IncidentView, Query, Subject};
 use crate::time::{Clock, Stamp};
 
 /// When a follow-up counts as due.
@@ -65,6 +68,56 @@ pub fn due_in(view: IncidentView<'_>, w: &Window, q: &Query) -> Vec<Due> {
             summary: incident.summary.clone(),
             location: incident.location.clone(),
             extras: view.extras.cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// The kind a customer's reminder has in `followup due`.
+pub const REMINDER: &str = "reminder";
+
+/// A reminder as the filter sees it: it has a customer, an owner and a kind, and no
+/// incident, so a condition on an incident's field (`location=uptown`) never holds.
+struct ReminderView<'a> {
+    customer: &'a Customer,
+    owner: Option<&'a str>,
+}
+
+impl Subject for ReminderView<'_> {
+    fn values(&self, field: &str) -> Vec<Cow<'_, str>> {
+        match field {
+            "customer" => vec![Cow::Borrowed(self.customer.id.as_str())],
+            "owner" => self.owner.map(Cow::Borrowed).into_iter().collect(),
+            "kind" => vec![Cow::Borrowed(REMINDER)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A customer's reminders that the window and the filter list, each at its pending
+/// occurrence, as rows beside the incidents' follow-ups (no incident).
+pub fn reminders_due(c: &Customer, w: &Window, q: &Query, clock: &Clock) -> Vec<Due> {
+    c.reminders
+        .iter()
+        .filter_map(|r| {
+            let due = reminder::pending(r, w.at, clock)?;
+            let listed = (if w.overdue_only { due < w.at } else { due <= w.until }) && q.in_window(due);
+            let view = ReminderView { customer: c, owner: r.owner.as_deref() };
+            (listed && q.matches(&view)).then(|| Due {
+                followup: Followup {
+                    kind: REMINDER.into(),
+                    due,
+                    how: None,
+                    text: Some(r.text.clone()),
+                    done: None,
+                    missed_by: None,
+                },
+                incident: String::new(),
+                customer: c.id.clone(),
+                owner: r.owner.clone().unwrap_or_default(),
+                summary: None,
+                location: None,
+                extras: Extras::new(),
+            })
         })
         .collect()
 }

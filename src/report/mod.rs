@@ -15,3 +15,4 @@ pub mod patterns;
 pub mod query;
 pub mod stats;
 pub mod trends;
+pub mod winback;

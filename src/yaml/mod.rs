@@ -462,6 +462,9 @@ mod roundtrip {
             notes: (0..rng.below(3)).map(|_| entry(rng)).collect(),
             missteps: vec![],
             flags: vec![],
+            visits: vec![],
+            reminders: vec![],
+            folded: None,
         }
     }
 
@@ -544,5 +547,19 @@ mod roundtrip {
             assert!(same(&read, &expected), "round {round}:\n{}", rendered.text);
             assert!(rendered.text.starts_with("# by hand\nid: x\nname: X\nnotes:\n  - {text: seed, by: joan}\n"));
         }
+    }
+
+    #[test]
+    fn visits_and_reminders_as_care_writes_them_take_the_fast_path() {
+        // 500,000 visits through serde_yaml would make every book-wide list slow.
+        let visits = "id: a\nname: A\nvisits:\n- at: 2026-11-24T19:30:00-05:00\n  by: joan\n  spend: 80\n  party: 2\n  \
+                      location: downtown\n- at: 2026-11-25T19:30:00-05:00\n  spend: 12.5\n";
+        let c = fast::from_str::<crate::model::Customer>(visits).expect("the fast reader takes visits");
+        assert_eq!(c.visits.len(), 2);
+        let reminders = "id: a\nname: A\nreminders:\n- text: Birthday\n  due: 2027-03-14T09:00:00-04:00\n  every: 1y\n  \
+                         done:\n  - for: 2026-03-14T09:00:00-04:00\n    at: 2026-03-14T10:00:00-04:00\n";
+        let c = fast::from_str::<crate::model::Customer>(reminders).expect("the fast reader takes reminders");
+        assert_eq!(c.reminders[0].done.len(), 1);
+        assert!(fast_path_agrees(visits) && fast_path_agrees(reminders));
     }
 }

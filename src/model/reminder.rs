@@ -1,0 +1,197 @@
+//! Reminders on a customer: a birthday, an anniversary, "call in three weeks". They live on
+//! the customer's record (a `reminders:` list), not on an incident, because most have
+//! nothing to do with a failure; `followup due` lists them beside incident follow-ups.
+//!
+//! A reminder is never rewritten when it is done: each occurrence done gets a mark under
+//! `done:` naming the occurrence (`for:`). The next occurrence is worked out from `due`,
+//! `every` and those marks on every run, so two sites marking the same birthday merge as a
+//! union of marks, and a recurring reminder re-arms without anybody moving its date.
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::time::{Clock, Stamp};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reminder {
+    #[serde(deserialize_with = "super::text::string")]
+    pub text: String,
+    /// The first occurrence.
+    pub due: Stamp,
+    /// How often it comes back: `1y`, `3w`, `10d` (calendar days in the book's zone).
+    /// Read as plain text (a bare number has no unit and is an error anyway), which keeps
+    /// the record on the fast reader's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<String>,
+    /// Who makes the call; none: whoever reads the list.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::text::option")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Stamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub done: Vec<Mark>,
+}
+
+/// One occurrence done.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mark {
+    /// The occurrence this marks (its due time).
+    #[serde(rename = "for")]
+    pub occurrence: Stamp,
+    pub at: Stamp,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub by: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub how: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// A recurrence in calendar terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    Days(i64),
+    Years(i32),
+}
+
+impl std::str::FromStr for Every {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Every, String> {
+        let bad = || format!("cannot read {s:?} as a recurrence; use e.g. 1y, 6w or 10d");
+        let t = s.trim().to_ascii_lowercase();
+        let digits = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let n: i64 = t[..digits].parse().map_err(|_| bad())?;
+        if n <= 0 {
+            return Err(bad());
+        }
+        match t[digits..].trim() {
+            "d" | "day" | "days" => Ok(Every::Days(n)),
+            "w" | "week" | "weeks" => Ok(Every::Days(n * 7)),
+            "y" | "year" | "years" => i32::try_from(n).map(Every::Years).map_err(|_| bad()),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// The same month and day `years` later; 29 February becomes the 28th in other years.
+fn add_years(d: NaiveDate, years: i32) -> NaiveDate {
+    let y = d.year() + years;
+    NaiveDate::from_ymd_opt(y, d.month(), d.day())
+        .or_else(|| NaiveDate::from_ymd_opt(y, d.month(), d.day() - 1))
+        .unwrap_or(d)
+}
+
+/// The `k`-th occurrence (0: `due` itself), counted from the first so it never drifts
+/// (a birthday on the 29th of February comes back on the 29th in leap years).
+pub fn occurrence(r: &Reminder, every: Every, k: i64, clock: &Clock) -> Stamp {
+    let local = r.due.with_timezone(&clock.tz).naive_local();
+    let wall = match every {
+        Every::Days(n) => local + Duration::days(n * k),
+        Every::Years(n) => add_years(local.date(), n * k as i32).and_time(local.time()),
+    };
+    clock.local(wall)
+}
+
+/// How many occurrences are looked at before giving up (a daily reminder over 25 years).
+const LIMIT: i64 = 10_000;
+
+/// The occurrence that is pending at `now`: for a one-off, `due` until it is done; for a
+/// recurring one, the latest occurrence at or before `now` if not done, else the first
+/// later one not done. An occurrence missed and then overtaken by the next is not owed
+/// any more (last year's birthday call is not made this year).
+pub fn pending(r: &Reminder, now: Stamp, clock: &Clock) -> Option<Stamp> {
+    let done = |t: &Stamp| r.done.iter().any(|m| m.occurrence == *t);
+    let Some(every) = r.every.as_deref().and_then(|e| e.parse::<Every>().ok()) else {
+        return (!done(&r.due)).then_some(r.due);
+    };
+    let mut k = 0;
+    while k + 1 < LIMIT && occurrence(r, every, k + 1, clock) <= now {
+        k += 1;
+    }
+    (k..LIMIT).map(|k| occurrence(r, every, k, clock)).find(|t| !done(t))
+}
+
+/// The next date of a month-day (`03-14`) on or after `today`: when an important date's
+/// reminder first falls due.
+pub fn next_date(month_day: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let bad = || format!("cannot read {month_day:?} as a date in the year; use MM-DD, e.g. 03-14");
+    let (m, d) = month_day.trim().split_once('-').ok_or_else(bad)?;
+    let (m, d): (u32, u32) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+    // A leap year checks the day exists at all (29 February does).
+    NaiveDate::from_ymd_opt(2024, m, d).ok_or_else(bad)?;
+    (0..=8).filter_map(|i| NaiveDate::from_ymd_opt(today.year() + i, m, d)).find(|date| *date >= today).ok_or_else(bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock() -> Clock {
+        Clock::at("2026-11-22T19:42:00-05:00", "America/New_York")
+    }
+
+    fn at(s: &str) -> Stamp {
+        chrono::DateTime::parse_from_rfc3339(s).expect("time")
+    }
+
+    fn reminder(due: &str, every: Option<&str>) -> Reminder {
+        Reminder {
+            text: "Birthday".into(),
+            due: at(due),
+            every: every.map(str::to_string),
+            owner: None,
+            at: None,
+            by: String::new(),
+            done: vec![],
+        }
+    }
+
+    fn mark(r: &mut Reminder, occurrence: Stamp) {
+        r.done.push(Mark { occurrence, at: occurrence, by: "joan".into(), how: None, note: None });
+    }
+
+    #[test]
+    fn recurrences_read_days_weeks_and_years() {
+        assert_eq!("3w".parse::<Every>(), Ok(Every::Days(21)));
+        assert_eq!("1y".parse::<Every>(), Ok(Every::Years(1)));
+        assert_eq!("10d".parse::<Every>(), Ok(Every::Days(10)));
+        assert!("2h".parse::<Every>().is_err() && "0d".parse::<Every>().is_err() && "y".parse::<Every>().is_err());
+    }
+
+    #[test]
+    fn a_one_off_is_pending_until_done() {
+        let mut r = reminder("2026-11-20T09:00:00-05:00", None);
+        let now = clock().now();
+        assert_eq!(pending(&r, now, &clock()), Some(r.due));
+        let first = r.due;
+        mark(&mut r, first);
+        assert_eq!(pending(&r, now, &clock()), None);
+    }
+
+    #[test]
+    fn a_yearly_reminder_re_arms_when_done_and_keeps_its_wall_time_across_dst() {
+        let clock = clock();
+        let mut r = reminder("2025-03-14T09:00:00-04:00", Some("1y"));
+        // Its 2026 occurrence is the latest past one, not done: pending.
+        let this_year = at("2026-03-14T09:00:00-04:00");
+        assert_eq!(pending(&r, clock.now(), &clock), Some(this_year));
+        mark(&mut r, this_year);
+        assert_eq!(pending(&r, clock.now(), &clock), Some(at("2027-03-14T09:00:00-04:00")));
+        // Every three weeks, over the November DST change: 9 am stays 9 am.
+        let r = reminder("2026-10-20T09:00:00-04:00", Some("3w"));
+        assert_eq!(occurrence(&r, Every::Days(21), 1, &clock), at("2026-11-10T09:00:00-05:00"));
+    }
+
+    #[test]
+    fn important_dates_fall_due_on_their_next_day_and_29_february_on_the_28th() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 22).expect("date");
+        assert_eq!(next_date("03-14", today), Ok(NaiveDate::from_ymd_opt(2027, 3, 14).expect("date")));
+        assert_eq!(next_date("11-22", today), Ok(today));
+        assert_eq!(next_date("02-29", today), Ok(NaiveDate::from_ymd_opt(2028, 2, 29).expect("date")));
+        assert!(next_date("13-01", today).is_err());
+        assert_eq!(add_years(NaiveDate::from_ymd_opt(2028, 2, 29).expect("date"), 1).to_string(), "2029-02-28");
+    }
+}

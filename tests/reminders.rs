@@ -1,0 +1,70 @@
+//! Reminders on a customer: `care remind`, listed by `followup due` as kind `reminder`,
+//! marked with `followup done CUSTOMER`, recurring ones re-armed.
+
+mod common;
+
+use common::{TestBook, csv_rows};
+
+fn due(book: &TestBook, args: &[&str]) -> Vec<Vec<String>> {
+    let mut all = vec!["followup", "due"];
+    all.extend_from_slice(args);
+    csv_rows(&book.ok(&all))
+}
+
+#[test]
+fn a_reminder_is_listed_when_due_with_contact_and_what_to_remember() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100"]);
+    book.ok(&["note", "ada", "--pref", "--critical", "No phone calls before 11 am"]);
+    book.ok(&["remind", "ada", "--due", "tomorrow 10am", "Ask how the album launch went", "--owner", "dale"]);
+    let text = book.read("customers/ada-lovelace.yaml");
+    assert!(
+        text.contains(
+            "reminders:\n- text: Ask how the album launch went\n  due: 2026-11-23T10:00:00-05:00\n  owner: dale\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(due(&book, &[]).len(), 1, "not due yet: the header only");
+    let rows = due(&book, &["--within", "1d"]);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    let row = &rows[1];
+    assert_eq!(row[col("kind")], "reminder");
+    assert_eq!(row[col("incident")], "");
+    assert_eq!(row[col("customer")], "ada-lovelace");
+    assert_eq!(row[col("owner")], "dale");
+    assert_eq!(row[col("contact")], "'+1 555 0100", "neutralised for spreadsheets, as every CSV cell");
+    assert_eq!(row[col("remember")], "No phone calls before 11 am");
+    assert_eq!(row[col("what")], "Ask how the album launch went");
+    assert_eq!(due(&book, &["--within", "1d", "--owner", "joan"]).len(), 1, "someone else's");
+    assert_eq!(due(&book, &["--within", "1d", "--where", "location=uptown"]).len(), 1, "no incident, no location");
+
+    book.ok(&["followup", "done", "ada", "--how", "phone"]);
+    assert_eq!(due(&book, &["--within", "1w"]).len(), 1, "done: gone");
+    book.fails(&["followup", "done", "ada"], 1);
+}
+
+#[test]
+fn a_birthday_comes_back_every_year_and_done_re_arms_it() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&["remind", "ada", "--birthday", "11-25"]);
+    let rows = due(&book, &["--within", "7d"]);
+    assert_eq!(rows[1][0], "2026-11-25T09:00:00-05:00", "{rows:?}");
+    let done = book.care(&["followup", "done", "ada"]);
+    assert!(done.stderr.contains("Next: due 2027-11-25 09:00"), "{}", done.stderr);
+    assert_eq!(due(&book, &["--within", "7d"]).len(), 1);
+    assert_eq!(due(&book, &["--at", "2027-11-25 10:00"])[1][0], "2027-11-25T09:00:00-05:00");
+    book.fails(&["remind", "ada", "--birthday", "02-30"], 2);
+    book.fails(&["remind", "ada", "--due", "tomorrow", "x", "--every", "2h"], 2);
+}
+
+#[test]
+fn every_three_weeks_is_calendar_days() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&["remind", "ada", "--due", "2026-11-01 09:00", "--every", "3w", "Wine club call"]);
+    // The 1 November occurrence (EDT) was missed; 22 November, 9 am EST, is the one owed.
+    let rows = due(&book, &[]);
+    assert_eq!(rows[1][0], "2026-11-22T09:00:00-05:00", "{rows:?}");
+}

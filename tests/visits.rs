@@ -1,0 +1,134 @@
+//! Visits: `care visit`, and what they give the card, `show -` and `customer list`.
+
+mod common;
+
+use common::{TestBook, csv_rows};
+
+fn ada(book: &TestBook) {
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100", "--since", "2019-03-02"]);
+}
+
+#[test]
+fn a_visit_is_stored_on_the_customer_record_and_the_same_visit_twice_is_one() {
+    let book = TestBook::new();
+    ada(&book);
+    let args = ["visit", "ada", "--at", "yesterday 19:30", "--spend", "84", "--party", "2", "--location", "downtown"];
+    book.ok(&args);
+    let again = book.care(&args);
+    assert_eq!(again.code, 0);
+    assert!(again.stderr.contains("already has a visit"), "{}", again.stderr);
+    let text = book.read("customers/ada-lovelace.yaml");
+    assert!(
+        text.ends_with(
+            "visits:\n- at: 2026-11-21T19:30:00-05:00\n  by: joan\n  spend: 84\n  party: 2\n  location: downtown\n"
+        ),
+        "{text}"
+    );
+    // The future is refused: a visit already happened.
+    book.fails(&["visit", "ada", "--at", "tomorrow"], 1);
+    book.fails(&["visit", "ada", "--spend", "-3"], 2);
+}
+
+#[test]
+fn the_card_shows_visits_and_a_computed_lifetime_value_when_none_is_typed() {
+    let book = TestBook::new();
+    ada(&book);
+    book.ok(&["visit", "ada", "--at", "2026-11-01 19:00", "--spend", "100"]);
+    book.ok(&["visit", "ada", "--at", "2026-11-15 20:00", "--spend", "60.5"]);
+    let card = book.ok(&["show", "ada", "--format", "table"]);
+    assert!(card.contains("lifetime value 160.50 (computed)"), "{card}");
+    assert!(card.contains("2 visits, last 2026-11-15 20:00 (7 days ago), spend 160.50"), "{card}");
+    let json = book.ok(&["show", "ada", "--format", "json"]);
+    assert!(json.contains("\"lifetime_value_source\": \"computed\""), "{json}");
+
+    // A typed value wins, and the card says which.
+    let text = book
+        .read("customers/ada-lovelace.yaml")
+        .replace("since: 2019-03-02\n", "since: 2019-03-02\nlifetime_value: 12000\n");
+    book.write("customers/ada-lovelace.yaml", &text);
+    let card = book.ok(&["show", "ada", "--format", "table"]);
+    assert!(card.contains("lifetime value 12000 (typed; visits add up to 160.50)"), "{card}");
+}
+
+#[test]
+fn customer_list_has_last_visit_count_spend_and_the_value_with_its_source() {
+    let book = TestBook::new();
+    ada(&book);
+    book.add("Bob Adams");
+    book.ok(&["visit", "ada", "--at", "2026-11-15 20:00", "--spend", "60"]);
+    let rows = csv_rows(&book.ok(&["customer", "list"]));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}: {:?}", rows[0]));
+    let ada = &rows[1];
+    assert_eq!(ada[col("last_visit")], "2026-11-15T20:00:00-05:00");
+    assert_eq!((ada[col("visits")].as_str(), ada[col("spend")].as_str()), ("1", "60"));
+    assert_eq!((ada[col("value")].as_str(), ada[col("value_source")].as_str()), ("60", "computed"));
+    let bob = &rows[2];
+    assert_eq!(
+        (bob[col("visits")].as_str(), bob[col("value")].as_str(), bob[col("value_source")].as_str()),
+        ("0", "", "")
+    );
+}
+
+#[test]
+fn tonights_arrivals_show_days_since_the_last_visit_and_whether_it_went_wrong() {
+    let book = TestBook::new();
+    ada(&book);
+    book.add("Bob Adams");
+    book.add("Cy Young");
+    book.ok(&["visit", "ada", "--at", "2026-11-20 19:00", "--spend", "80"]);
+    book.ok(&["recover", "open", "ada", "--what", "Cold soup", "--at", "2026-11-20 19:40"]);
+    book.ok(&["visit", "bob", "--at", "2026-11-02 19:00"]);
+    let out = book.cmd().args(["show", "-"]).write_stdin("ada\nbob\ncy\n").output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rows = csv_rows(&String::from_utf8_lossy(&out.stdout));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    let (d, w) = (col("days_since_visit"), col("last_visit_went_wrong"));
+    assert_eq!(rows[1][d], "2");
+    assert!(rows[1][w].starts_with("yes: 2026112"), "{:?}", rows[1]);
+    assert_eq!((rows[2][d].as_str(), rows[2][w].as_str()), ("20", "no"));
+    assert_eq!((rows[3][d].as_str(), rows[3][w].as_str()), ("", ""));
+}
+
+#[test]
+fn fields_care_does_not_know_are_shown_on_the_card() {
+    let book = TestBook::new();
+    ada(&book);
+    let text = book.read("customers/ada-lovelace.yaml") + "allergies: peanuts\n";
+    book.write("customers/ada-lovelace.yaml", &text);
+    let card = book.ok(&["show", "ada", "--format", "table"]);
+    assert!(card.contains("Also on file\n  allergies: peanuts"), "{card}");
+}
+
+#[test]
+fn import_visits_matches_by_id_email_phone_or_name_reports_unmatched_and_never_duplicates() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--email", "ada@example.com", "--phone", "+1 555 0100"]);
+    book.add("Bob Adams");
+    book.write(
+        "bookings.csv",
+        "Visit Date,Guest,E-mail,Phone,Total,Covers,Site\n\
+         2026-11-01 19:00,Somebody Else,ada@example.com,,80,2,downtown\n\
+         2026-11-02 20:00,,,(555) 0100,\"$1,200.50\",4,downtown\n\
+         2026-11-03 19:30,bob adams,,,30,1,uptown\n\
+         2026-11-04 19:30,Zed Nobody,,,10,1,uptown\n",
+    );
+    let map = "date=Visit Date,name=Guest,email=E-mail,phone=Phone,spend=Total,party=Covers,location=Site";
+    let out = book.care(&["import", "visits", "bookings.csv", "--map", map]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("no customer matches \"Zed Nobody\""), "{}", out.stderr);
+    let rows = csv_rows(&out.stdout);
+    let actions: Vec<(&str, &str)> = rows[1..].iter().map(|r| (r[1].as_str(), r[3].as_str())).collect();
+    assert_eq!(
+        actions,
+        [("ada-lovelace", "added"), ("ada-lovelace", "added"), ("bob-adams", "added"), ("", "unmatched")]
+    );
+    let ada = book.yaml("customers/ada-lovelace.yaml");
+    assert_eq!(ada["visits"].as_sequence().map(Vec::len), Some(2));
+    assert_eq!(ada["visits"][1]["spend"].as_f64(), Some(1200.5));
+    // Again: nothing new.
+    let again = csv_rows(&book.ok(&["import", "visits", "bookings.csv", "--map", map]));
+    assert!(again[1..3].iter().all(|r| r[3] == "already there"), "{again:?}");
+    assert_eq!(book.yaml("customers/ada-lovelace.yaml")["visits"].as_sequence().map(Vec::len), Some(2));
+    book.fails(&["import", "visits", "bookings.csv", "--map", "colour=Site"], 2);
+    book.fails(&["import", "visits", "bookings.csv"], 2);
+}

@@ -108,6 +108,8 @@ pub enum Command {
     Serve(cmd::serve::Args),
     /// Group incidents and count, to find the pattern behind the failures.
     Trends(cmd::trends::Args),
+    /// Ask your own question in SQL: a read-only query over a fresh mirror of the book.
+    Sql(cmd::sql::Args),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.

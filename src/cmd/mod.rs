@@ -22,6 +22,7 @@ pub mod recover;
 pub mod sample_book;
 pub mod serve;
 pub mod show;
+pub mod sql;
 pub mod trends;
 
 use std::io::{IsTerminal, Write};
@@ -89,6 +90,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
         Command::Lexicon(c) => lexicon::run(&ctx, c, out),
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
+        Command::Sql(args) => sql::run(&ctx, args, out),
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args),

@@ -159,7 +159,7 @@ pub const TABLES: &[Table] = &[
         name: "files",
         about: "the record files the mirror was read from, with what a stat said of them",
         columns: &[
-            c("id", "INTEGER PRIMARY KEY", "referenced by every table's file_id"),
+            c("id", "INTEGER PRIMARY KEY AUTOINCREMENT", "referenced by every table's file_id; never reused"),
             c("path", "TEXT UNIQUE", "relative to the book's root"),
             c("kind", "TEXT", "customer or incident"),
             c("size", "INTEGER", "bytes"),

@@ -284,3 +284,14 @@ fn export_sqlite_writes_a_database_other_tools_open() {
     let out = dir.fails(&["-C", "b", "export", "incidents", "x.csv"], 2);
     assert!(out.stderr.contains("only `export sqlite` writes a file"), "{}", out.stderr);
 }
+
+#[test]
+fn docs_sql_md_documents_every_column() {
+    let book = TestBook::new();
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/sql.md")).unwrap();
+    for row in csv_rows(&book.ok(&["--format", "csv", "sql", "--schema"])).into_iter().skip(1) {
+        let section = doc.split(&format!("### {}\n", row[0])).nth(1).unwrap_or_else(|| panic!("no ### {}", row[0]));
+        let section = section.split("\n### ").next().unwrap();
+        assert!(section.contains(&format!("| `{}` | {} | {} |", row[1], row[2], row[3])), "{row:?}");
+    }
+}

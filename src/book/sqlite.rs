@@ -80,6 +80,16 @@ enum Unusable {
     Sql(rusqlite::Error),
 }
 
+impl Unusable {
+    /// Said to the user only when even a new mirror could not be made.
+    fn error(self, path: &Path) -> Error {
+        match self {
+            Unusable::Sql(e) => sql_error(path, e),
+            Unusable::Foreign => Error::Refused(format!("{}: a new SQL mirror failed its own check", path.display())),
+        }
+    }
+}
+
 impl From<rusqlite::Error> for Unusable {
     fn from(e: rusqlite::Error) -> Unusable {
         Unusable::Sql(e)
@@ -163,10 +173,7 @@ impl Book {
         let in_memory = |answer: &mut Answer, why: String| -> Result<Mirror> {
             answer.notes.push(format!("{why}; the SQL mirror was built in memory for this run (slower, as correct)"));
             let mut conn = Connection::open_in_memory().map_err(|e| sql_error(Path::new(":memory:"), e))?;
-            let problems = self.sync(&mut conn, true, walked).map_err(|e| match e {
-                Unusable::Sql(e) => sql_error(Path::new(":memory:"), e),
-                Unusable::Foreign => Error::Refused("a new mirror cannot be foreign".into()),
-            })?;
+            let problems = self.sync(&mut conn, true, walked).map_err(|e| e.error(Path::new(":memory:")))?;
             answer.problems.extend(problems);
             Ok(Mirror::Memory(conn))
         };
@@ -217,17 +224,24 @@ impl Book {
         for suffix in ["", "-journal"] {
             let _ = fs::remove_file(sidecar_of(&tmp, suffix));
         }
-        let built = open_read_write(&tmp).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, true, walked));
+        // A file nobody else sees until it is complete and renamed: a crash loses only the
+        // temporary file, so it needs neither a journal nor syncs while it is written.
+        let built = open_read_write(&tmp)
+            .and_then(|c| c.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map(|_| c))
+            .map_err(Unusable::Sql)
+            .and_then(|mut c| self.sync(&mut c, true, walked));
         let problems = match built {
             Ok(p) => p,
             Err(e) => {
                 let _ = fs::remove_file(&tmp);
-                return Err(match e {
-                    Unusable::Sql(e) => sql_error(&tmp, e),
-                    Unusable::Foreign => Error::Refused("a new mirror cannot be foreign".into()),
-                });
+                return Err(e.error(&tmp));
             }
         };
+        // Written without syncs: made durable once, before it replaces the old mirror.
+        if let Err(e) = fs::File::open(&tmp).and_then(|f| f.sync_all()) {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&tmp, e));
+        }
         // An old journal left beside the mirror would be rolled back into the new file.
         for suffix in ["-journal", "-wal", "-shm"] {
             let _ = fs::remove_file(sidecar_of(file, suffix));
@@ -243,7 +257,7 @@ impl Book {
     fn sync(&self, conn: &mut Connection, new: bool, walked: &Walked) -> std::result::Result<Vec<Error>, Unusable> {
         let zone = self.clock.tz.name();
         if new {
-            conn.execute_batch(&schema::ddl())?;
+            conn.execute_batch(&schema::tables())?;
             conn.pragma_update(None, "user_version", schema::VERSION)?;
             conn.execute("INSERT INTO meta VALUES ('timezone', ?1)", [zone])?;
         } else {
@@ -300,6 +314,9 @@ impl Book {
                     (Err(e), _) => problems.push(e),
                 }
             }
+        }
+        if new {
+            tx.execute_batch(&schema::indexes())?;
         }
         tx.commit()?;
         Ok(problems)

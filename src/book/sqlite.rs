@@ -395,7 +395,7 @@ fn run_query(conn: &Connection, sql: &str) -> std::result::Result<(Vec<String>, 
              or by editing its files"
         ))));
     }
-    let columns: Vec<String> = stmt.column_names().into_iter().map(String::from).collect();
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
     let mut rows = Vec::new();
     let mut found = stmt.query([]).map_err(damaged)?;
     while let Some(row) = found.next().map_err(damaged)? {

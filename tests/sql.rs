@@ -295,3 +295,12 @@ fn docs_sql_md_documents_every_column() {
         assert!(section.contains(&format!("| `{}` | {} | {} |", row[1], row[2], row[3])), "{row:?}");
     }
 }
+
+#[test]
+fn a_killed_rebuilds_temporary_file_is_swept() {
+    let (book, _) = one_incident();
+    book.write(".care/cache/.book.sqlite.tmp-999999999", "left by a rebuild that was killed");
+    std::fs::write(book.path(MIRROR), "damaged").unwrap();
+    assert_eq!(staff(&book), "billy");
+    assert!(!book.path(".care/cache/.book.sqlite.tmp-999999999").exists());
+}

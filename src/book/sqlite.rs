@@ -29,6 +29,8 @@ use crate::model::customer::Section;
 use crate::time::Stamp;
 
 const FILE: &str = ".care/cache/book.sqlite";
+/// A rebuild's temporary file, followed by the process id.
+const TMP: &str = ".book.sqlite.tmp-";
 /// Files read and written at a time: the first build of a big book stays in flat memory.
 const BATCH: usize = 2048;
 /// How long a run waits for another run that is refreshing the mirror before rebuilding.
@@ -220,10 +222,8 @@ impl Book {
 
     /// Build the mirror anew into a temporary file and rename it over `file`.
     fn rebuild(&self, file: &Path, walked: &Walked) -> Result<Vec<Error>> {
-        let tmp = file.with_file_name(format!(".book.sqlite.tmp-{}", std::process::id()));
-        for suffix in ["", "-journal"] {
-            let _ = fs::remove_file(sidecar_of(&tmp, suffix));
-        }
+        let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
+        sweep_temporaries(file);
         // A file nobody else sees until it is complete and renamed: a crash loses only the
         // temporary file, so it needs neither a journal nor syncs while it is written.
         let built = open_read_write(&tmp)
@@ -449,6 +449,21 @@ fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
         "{}: {e}; the SQL mirror could not be made. It is only a cache: remove it and run again",
         path.display()
     ))
+}
+
+/// Temporary mirrors of rebuilds whose process is gone (killed mid-way), where /proc
+/// tells; this run's own is removed too, before it starts anew.
+fn sweep_temporaries(file: &Path) {
+    let Some(dir) = file.parent() else { return };
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(TMP).map(|r| r.trim_end_matches("-journal")) else { continue };
+        let mine = pid == std::process::id().to_string();
+        if mine || (Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// `file` with `suffix` appended to its name, as SQLite names its journals.

@@ -116,6 +116,8 @@ pub enum Command {
     Trends(cmd::trends::Args),
     /// Every 2-3-dimension combination that fails significantly more than its margins predict.
     Patterns(cmd::patterns::Args),
+    /// Ask your own question in SQL: a read-only query over a fresh mirror of the book.
+    Sql(cmd::sql::Args),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.

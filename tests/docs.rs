@@ -136,6 +136,7 @@ fn the_recipes_run() {
     assert!(out.stdout.contains("margaret-delaney"), "the overdue check-in is found:\n{}", out.stdout);
     assert!(out.stdout.contains("Eleanor Vance"), "the arrivals are briefed:\n{}", out.stdout);
     assert!(out.stdout.contains("by: joan"), "the alias records who wrote:\n{}", out.stdout);
+    assert!(out.stdout.contains("Fatima Haddad"), "the repeat customer is found in SQL:\n{}", out.stdout);
 }
 
 #[test]

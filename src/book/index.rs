@@ -36,15 +36,15 @@ pub struct Digest {
 
 /// What a `stat` says about a file; any change means the entry is stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Key {
-    size: u64,
-    mtime: i128,
-    ctime: i128,
-    ino: u64,
+pub(super) struct Key {
+    pub(super) size: u64,
+    pub(super) mtime: i128,
+    pub(super) ctime: i128,
+    pub(super) ino: u64,
 }
 
 impl Key {
-    fn of(path: &Path) -> Option<Key> {
+    pub(super) fn of(path: &Path) -> Option<Key> {
         let m = fs::metadata(path).ok()?;
         #[cfg(unix)]
         {

@@ -21,7 +21,8 @@
 //! - a writer waits for a lock only so long (`CARE_LOCK_TIMEOUT`), saying whom it waits for.
 //!
 //! One file a job: `walk` lists record files, `links` keeps every path inside the book,
-//! `read` parses records (`index` caches what reports need of incidents), `find` resolves
+//! `read` parses records (`index` caches what reports need of incidents; `sqlite` mirrors
+//! every record as tables for `care sql`, described by `schema`), `find` resolves
 //! what a person names, `write` and `lock` change files safely, and `pending` journals the
 //! one command that writes two records.
 
@@ -52,6 +53,8 @@ mod peek;
 mod pending;
 mod plan;
 mod read;
+mod schema;
+mod sqlite;
 mod walk;
 mod write;
 
@@ -65,6 +68,8 @@ use write::*;
 pub use peek::{CustomerName, Glance, IncidentName};
 
 pub use clone::Hook;
+pub use schema::TABLES as SQL_TABLES;
+pub use sqlite::{Answer as SqlAnswer, Value as SqlValue};
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";

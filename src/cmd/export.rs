@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use crate::cmd::{Ctx, FilterArgs, flag_rows, parse_time, report_problems};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::report::export;
 use crate::report::query::{self, Query};
 use crate::{book, output};
@@ -16,6 +16,8 @@ pub enum Kind {
     Notes,
     Followups,
     Flags,
+    /// A standalone SQLite database of every record (the tables of `care sql`) at FILE.
+    Sqlite,
 }
 
 /// Flat rows of everything, one row per record or entry, in any format.
@@ -26,17 +28,28 @@ Examples:
   care export notes --format json | jq '.[] | select(.critical)'
   care export followups --excel > followups.csv
   care export followups --where location=uptown --since 2026-11-01    one site, one month
+  care export sqlite book.db                  every record as SQLite tables (docs/sql.md)
 Filters: --where on customer fields (customers, notes), incident fields (incidents,
 followups) or both (flags); --since/--until on each row's own time. See docs/format.md.")]
 pub struct Args {
-    /// customers, incidents, notes (every entry of every customer), followups or flags.
+    /// customers, incidents, notes (every entry of every customer), followups, flags, or
+    /// sqlite (a database file).
     #[arg(value_enum)]
     pub kind: Kind,
+    /// For sqlite: the database file to write (replaced if it exists).
+    #[arg(value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    if let (Some(file), false) = (&args.file, args.kind == Kind::Sqlite) {
+        return Err(Error::Usage(format!(
+            "{}: only `export sqlite` writes a file; the other kinds print to stdout (redirect it with >)",
+            file.display()
+        )));
+    }
     if ctx.style.format == output::Format::Ics {
         return super::print_all_calendar(ctx, out);
     }
@@ -45,6 +58,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     let (rows, problems) = match args.kind {
         Kind::Flags => flag_rows(ctx, &args.filter, true)?,
+        Kind::Sqlite => return sqlite(ctx, args),
         Kind::Customers | Kind::Notes => {
             let loaded = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
             // A customer's own time is `since`; the notes' is each entry's, applied below.
@@ -80,4 +94,20 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     };
     output::print(out, &ctx.style, &rows)?;
     report_problems(ctx, &problems)
+}
+
+/// The whole book as a database file for other tools; filters do not apply (query it).
+fn sqlite(ctx: &Ctx, args: &Args) -> Result<()> {
+    let Some(file) = &args.file else {
+        return Err(Error::Usage("export sqlite needs a FILE to write: care export sqlite book.db".into()));
+    };
+    let f = &args.filter;
+    if !f.conds.is_empty() || f.since.is_some() || f.until.is_some() {
+        return Err(Error::Usage(
+            "export sqlite writes every record; filter with SQL once it is written (see docs/sql.md)".into(),
+        ));
+    }
+    let answer = ctx.book.export_sqlite(file)?;
+    answer.notes.iter().for_each(|n| ctx.ui.warn(n));
+    report_problems(ctx, &answer.problems)
 }

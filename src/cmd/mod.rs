@@ -24,6 +24,7 @@ pub mod remind;
 pub mod sample_book;
 pub mod serve;
 pub mod show;
+pub mod sql;
 pub mod trends;
 pub mod visit;
 pub mod winback;
@@ -97,6 +98,7 @@ pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
         Command::Import(args) => import::run(&ctx, args, out),
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
         Command::Patterns(args) => patterns::run(&ctx, args, out),
+        Command::Sql(args) => sql::run(&ctx, args, out),
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args),

@@ -1,0 +1,212 @@
+//! The documented schema of the SQL mirror (`care sql`), as data: the mirror's tables are
+//! created from it, `care sql --schema` prints it, and docs/sql.md describes the same
+//! thing, so the three cannot drift apart. Changing it means raising `VERSION`, which makes
+//! every existing mirror rebuild itself.
+
+/// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
+pub const VERSION: i32 = 1;
+
+#[derive(Debug)]
+pub struct Table {
+    pub name: &'static str,
+    pub about: &'static str,
+    pub columns: &'static [Column],
+}
+
+#[derive(Debug)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub about: &'static str,
+}
+
+const fn c(name: &'static str, kind: &'static str, about: &'static str) -> Column {
+    Column { name, kind, about }
+}
+
+const FILE_ID: Column = c("file_id", "INTEGER", "the record file this row was read from (files.id)");
+
+/// Every table, in the order `--schema` lists them. Times are RFC 3339 in UTC
+/// (`2026-11-23T00:42:00Z`), so they sort and compare as text and SQLite's date functions
+/// read them; dates are `YYYY-MM-DD`.
+pub const TABLES: &[Table] = &[
+    Table {
+        name: "customers",
+        about: "one row per customer record",
+        columns: &[
+            c("id", "TEXT", "the customer's id (the file name)"),
+            c("name", "TEXT", "their name"),
+            c("since", "TEXT", "customer since (date)"),
+            c("email", "TEXT", "contact email"),
+            c("phone", "TEXT", "contact phone"),
+            c("lifetime_value", "REAL", "lifetime value"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "entries",
+        about: "what the permanent record holds: roles, goals, preferences, notes, missteps",
+        columns: &[
+            c("customer", "TEXT", "customers.id"),
+            c("section", "TEXT", "role, goal, preference, note or misstep"),
+            c("position", "INTEGER", "place in its list in the file, from 0"),
+            c("text", "TEXT", "what was learned"),
+            c("at", "TEXT", "when it was recorded (UTC)"),
+            c("by", "TEXT", "who recorded it"),
+            c("incident", "TEXT", "the incident it came from (incidents.id)"),
+            c("critical", "INTEGER", "1 when nobody may miss it (allergies, how to contact), else 0"),
+            c("retired", "TEXT", "the date it was retired; NULL while current"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "flags",
+        about: "internal flags on customers' files, raised and cleared",
+        columns: &[
+            c("customer", "TEXT", "customers.id"),
+            c("position", "INTEGER", "place in the file's flags list, from 0"),
+            c("text", "TEXT", "what every colleague must know"),
+            c("raised", "TEXT", "when it was raised (UTC)"),
+            c("by", "TEXT", "who raised it"),
+            c("incident", "TEXT", "the incident that raised it (incidents.id)"),
+            c("until", "TEXT", "last day it is active (date); NULL: until cleared"),
+            c("cleared", "TEXT", "when it was cleared (UTC); NULL while raised"),
+            c("cleared_by", "TEXT", "who cleared it"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "customer_fields",
+        about: "other top-level fields of customer records (tier: gold)",
+        columns: &[
+            c("customer", "TEXT", "customers.id"),
+            c("key", "TEXT", "the field's name"),
+            c("value", "TEXT", "its value, as text"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "incidents",
+        about: "one row per incident record: the deposition",
+        columns: &[
+            c("id", "TEXT", "the incident's id"),
+            c("customer", "TEXT", "customers.id"),
+            c("opened", "TEXT", "when the failure happened or was reported (UTC)"),
+            c("opened_local", "TEXT", "the same in the book's timezone, `YYYY-MM-DD HH:MM:SS`"),
+            c("weekday", "TEXT", "Mon … Sun of opened_local, as `trends --by weekday`"),
+            c("hour", "TEXT", "00 … 23 of opened_local, as `trends --by hour`"),
+            c("recorded", "TEXT", "when the deposition was written down (UTC)"),
+            c("staff", "TEXT", "who was on duty"),
+            c("owner", "TEXT", "who took the complaint and owns the follow-ups"),
+            c("product", "TEXT", "product or service"),
+            c("location", "TEXT", "site, store, region"),
+            c("channel", "TEXT", "in-person, phone, email, web, …"),
+            c("busyness", "INTEGER", "% of capacity at the time"),
+            c("summary", "TEXT", "what went wrong"),
+            c("circumstances", "TEXT", "the customer's circumstances"),
+            c("closed", "TEXT", "when it was closed (UTC); NULL while open"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "tags",
+        about: "an incident's tags, one row each",
+        columns: &[c("incident", "TEXT", "incidents.id"), c("tag", "TEXT", "the tag"), FILE_ID],
+    },
+    Table {
+        name: "incident_fields",
+        about: "other top-level fields of incident records (region: midwest)",
+        columns: &[
+            c("incident", "TEXT", "incidents.id"),
+            c("key", "TEXT", "the field's name"),
+            c("value", "TEXT", "its value, as text"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "steps",
+        about: "the recovery steps recorded on each incident",
+        columns: &[
+            c("incident", "TEXT", "incidents.id"),
+            c("step", "TEXT", "apologized, reviewed, fixed, extra or closed"),
+            c("at", "TEXT", "when (UTC)"),
+            c("by", "TEXT", "who"),
+            c("note", "TEXT", "the note given"),
+            c("what", "TEXT", "the extra given (step extra)"),
+            c("value", "REAL", "what the extra was worth (step extra)"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "followups",
+        about: "every follow-up of every incident, done or not",
+        columns: &[
+            c("incident", "TEXT", "incidents.id"),
+            c("position", "INTEGER", "place in the incident's list, from 0"),
+            c("kind", "TEXT", "progress, check-in, wrap-up or custom"),
+            c("due", "TEXT", "when it is due (UTC)"),
+            c("how", "TEXT", "how it is to be done (wrap-up: handwritten, …)"),
+            c("text", "TEXT", "what to do (custom follow-ups)"),
+            c("done_at", "TEXT", "when it was done (UTC); NULL while pending"),
+            c("done_by", "TEXT", "who did it"),
+            c("done_how", "TEXT", "phone, note, email, in-person"),
+            c("done_note", "TEXT", "the note given"),
+            c("missed_by", "INTEGER", "minutes past due when it was done"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "files",
+        about: "the record files the mirror was read from, with what a stat said of them",
+        columns: &[
+            c("id", "INTEGER PRIMARY KEY AUTOINCREMENT", "referenced by every table's file_id; never reused"),
+            c("path", "TEXT UNIQUE", "relative to the book's root"),
+            c("kind", "TEXT", "customer or incident"),
+            c("size", "INTEGER", "bytes"),
+            c("mtime_ns", "INTEGER", "modification time, nanoseconds since 1970"),
+            c("ctime_ns", "INTEGER", "status-change time, nanoseconds since 1970"),
+            c("inode", "INTEGER", "inode number"),
+        ],
+    },
+];
+
+/// The statements that create the mirror's tables.
+pub fn tables() -> String {
+    let mut sql = String::from("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);\n");
+    for t in TABLES {
+        let columns: Vec<String> = t.columns.iter().map(|c| format!("{} {}", c.name, c.kind)).collect();
+        sql.push_str(&format!("CREATE TABLE {} ({});\n", t.name, columns.join(", ")));
+    }
+    sql
+}
+
+/// The statements that create the indexes: run after a first build's inserts, which is
+/// faster than keeping them up to date row by row.
+pub fn indexes() -> String {
+    let mut sql = String::new();
+    for t in TABLES.iter().filter(|t| t.columns.iter().any(|c| c.name == "file_id")) {
+        // Dropping a changed file's rows looks them up by file.
+        sql.push_str(&format!("CREATE INDEX {0}_file ON {0} (file_id);\n", t.name));
+    }
+    // What recipes join and filter on most.
+    sql.push_str(
+        "CREATE INDEX entries_customer ON entries (customer);\n\
+         CREATE INDEX incidents_id ON incidents (id);\n\
+         CREATE INDEX incidents_customer ON incidents (customer);\n\
+         CREATE INDEX followups_incident ON followups (incident);\n\
+         CREATE INDEX steps_incident ON steps (incident);\n",
+    );
+    sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_table_but_files_says_where_its_rows_came_from() {
+        for t in TABLES.iter().filter(|t| t.name != "files") {
+            assert!(t.columns.iter().any(|c| c.name == "file_id"), "{}", t.name);
+        }
+    }
+}

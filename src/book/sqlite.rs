@@ -1,0 +1,640 @@
+//! The SQL mirror behind `care sql`: the book's records as SQLite tables in
+//! `.care/cache/book.sqlite`, so operators can ask their own questions in the query
+//! language they already know, and other tools can open a copy.
+//!
+//! It keeps the index's promise (`index.rs`): it is never trusted blindly. Every run
+//! `stat`s every record file (size, modification and status-change times in nanoseconds,
+//! inode) against what the mirror recorded, and re-reads only the files that changed,
+//! appeared or went away, so a hand edit that restores the old mtime (ctime still moves),
+//! a file renamed over another (a new inode) or a deleted file is always seen. A mirror
+//! that is damaged, of another schema version, made for another timezone, or locked for
+//! too long is rebuilt from the files into a temporary file renamed over it; deleting it
+//! only costs speed. Queries run on a read-only connection, one statement at a time, with
+//! no other database attachable, so `care sql` can only read.
+//!
+//! When the cache cannot be kept on disk (a `.care` linked out of the book, a read-only
+//! book) the mirror is built in memory for the run instead: slower, never wrong.
+
+use std::collections::HashMap;
+
+use chrono::{SecondsFormat, Utc};
+use rusqlite::limits::Limit;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, ErrorCode, OpenFlags, params};
+
+use super::index::Key;
+use super::schema::{self, TABLES};
+use super::*;
+use crate::model::customer::Section;
+use crate::time::Stamp;
+
+const FILE: &str = ".care/cache/book.sqlite";
+/// A rebuild's temporary file, followed by the process id.
+const TMP: &str = ".book.sqlite.tmp-";
+/// Files read and written at a time: the first build of a big book stays in flat memory.
+const BATCH: usize = 2048;
+/// How long a run waits for another run that is refreshing the mirror before rebuilding.
+const BUSY: Duration = Duration::from_secs(2);
+
+/// One value of a query's answer, as SQLite typed it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    /// A blob's size: no table holds blobs, but a query can make one.
+    Blob(usize),
+}
+
+/// What a query answered, and what the book could not give it.
+#[derive(Debug, Default)]
+pub struct Answer {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    /// Record files that could not be read: left out of the mirror, to be reported.
+    pub problems: Vec<Error>,
+    /// Why the mirror was built in memory for this run instead of kept on disk.
+    pub notes: Vec<String>,
+}
+
+/// Where this run's mirror lives.
+enum Mirror {
+    Disk(PathBuf),
+    /// Built for this run only; the reason is told to the user.
+    Memory(Connection),
+}
+
+/// The record files of a walk and the kind of record each holds.
+type Walked = Vec<(PathBuf, Kind)>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Customer,
+    Incident,
+}
+
+/// Why a mirror on disk cannot be refreshed in place, so it is rebuilt.
+#[derive(Debug)]
+enum Unusable {
+    /// Another schema version or another timezone: correct once, wrong now.
+    Foreign,
+    Sql(rusqlite::Error),
+}
+
+impl Unusable {
+    /// Said to the user only when even a new mirror could not be made.
+    fn error(self, path: &Path) -> Error {
+        match self {
+            Unusable::Sql(e) => sql_error(path, e),
+            Unusable::Foreign => Error::Refused(format!("{}: a new SQL mirror failed its own check", path.display())),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Unusable {
+    fn from(e: rusqlite::Error) -> Unusable {
+        Unusable::Sql(e)
+    }
+}
+
+/// A record as read from its file, with its other top-level fields.
+enum Record {
+    Customer(Box<Customer>, Fields),
+    Incident(Box<Incident>, Fields),
+}
+
+impl Book {
+    /// Run one read-only SQL statement over a fresh mirror of the book.
+    pub fn sql(&self, sql: &str) -> Result<Answer> {
+        let mut answer = Answer::default();
+        let walked = self.walk_records(&mut answer.problems);
+        let walk_problems = answer.problems.len();
+        let mirror = self.fresh_mirror(&walked, &mut answer)?;
+        let asked = match &mirror {
+            Mirror::Memory(conn) => run_query(conn, sql),
+            Mirror::Disk(path) => match ask_file(path, sql) {
+                // Damage the refresh did not read shows only now: rebuild and ask again.
+                Err(Failed::Damaged(_)) => {
+                    answer.problems.truncate(walk_problems);
+                    answer.problems.extend(self.rebuild(path, &walked)?);
+                    ask_file(path, sql)
+                }
+                other => other,
+            },
+        };
+        let (columns, rows) = asked.map_err(|f| match f {
+            Failed::Query(e) => e,
+            Failed::Damaged(e) => sql_error(Path::new(FILE), e),
+        })?;
+        answer.columns = columns;
+        answer.rows = rows;
+        Ok(answer)
+    }
+
+    /// Write a standalone SQLite copy of the fresh mirror to `to` (replaced atomically).
+    /// Returns what the book could not give it and any note about where it was built.
+    pub fn export_sqlite(&self, to: &Path) -> Result<Answer> {
+        let mut answer = Answer::default();
+        let walked = self.walk_records(&mut answer.problems);
+        let mirror = self.fresh_mirror(&walked, &mut answer)?;
+        let name = to.file_name().ok_or_else(|| Error::Usage(format!("{} is not a file name", to.display())))?;
+        let tmp = to.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+        let _ = fs::remove_file(&tmp);
+        let target = tmp.to_str().ok_or_else(|| Error::Usage(format!("{} is not UTF-8", to.display())))?;
+        let copy = |conn: &Connection| conn.execute("VACUUM INTO ?1", [target]);
+        let done = match &mirror {
+            Mirror::Memory(conn) => copy(conn),
+            Mirror::Disk(path) => open_read_only(path).and_then(|c| copy(&c)),
+        };
+        if let Err(e) = done {
+            let _ = fs::remove_file(&tmp);
+            return Err(sql_error(to, e));
+        }
+        fs::rename(&tmp, to).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io(to, e)
+        })?;
+        Ok(answer)
+    }
+
+    /// Every record file, customers first, with what a walk could not read.
+    fn walk_records(&self, problems: &mut Vec<Error>) -> Walked {
+        let mut walked = Walked::new();
+        for (sub, kind) in [(CUSTOMERS, Kind::Customer), (INCIDENTS, Kind::Incident)] {
+            let (files, errors) = self.record_files(sub);
+            walked.extend(files.into_iter().map(|f| (f, kind)));
+            problems.extend(errors);
+        }
+        walked
+    }
+
+    /// The mirror, made true of every file of `walked`: refreshed in place, else rebuilt on
+    /// disk, else (the cache cannot be written) built in memory.
+    fn fresh_mirror(&self, walked: &Walked, answer: &mut Answer) -> Result<Mirror> {
+        let in_memory = |answer: &mut Answer, why: String| -> Result<Mirror> {
+            answer.notes.push(format!("{why}; the SQL mirror was built in memory for this run (slower, as correct)"));
+            let mut conn = Connection::open_in_memory().map_err(|e| sql_error(Path::new(":memory:"), e))?;
+            let problems = self.sync(&mut conn, true, walked).map_err(|e| e.error(Path::new(":memory:")))?;
+            answer.problems.extend(problems);
+            Ok(Mirror::Memory(conn))
+        };
+        let file = self.root.join(FILE);
+        if let Err(why) = self.cache_is_ours(&file) {
+            return in_memory(answer, why);
+        }
+        if let Some(dir) = file.parent()
+            && let Err(e) = fs::create_dir_all(dir)
+        {
+            return in_memory(answer, format!("{} cannot be created ({e})", dir.display()));
+        }
+        let refreshed =
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, walked));
+        match refreshed {
+            Ok(problems) => answer.problems.extend(problems),
+            Err(_) => match self.rebuild(&file, walked) {
+                Ok(problems) => answer.problems.extend(problems),
+                Err(e) => return in_memory(answer, format!("{} cannot be written ({e})", file.display())),
+            },
+        }
+        Ok(Mirror::Disk(file))
+    }
+
+    /// Whether the mirror's file may be used: inside the book, not a link, and no link
+    /// planted where SQLite would write its journal. Like the index, the cache is read and
+    /// written only inside the book.
+    fn cache_is_ours(&self, file: &Path) -> std::result::Result<(), String> {
+        if let Err(e) = self.within(file) {
+            return Err(e.to_string());
+        }
+        for suffix in ["", "-journal", "-wal", "-shm"] {
+            let path = sidecar_of(file, suffix);
+            if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                if suffix.is_empty() {
+                    return Err(format!("{} is a symlink, and care never writes through one", path.display()));
+                }
+                // A journal is ours to remove: SQLite would otherwise write through it.
+                let _ = fs::remove_file(&path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Build the mirror anew into a temporary file and rename it over `file`.
+    fn rebuild(&self, file: &Path, walked: &Walked) -> Result<Vec<Error>> {
+        let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
+        sweep_temporaries(file);
+        // A file nobody else sees until it is complete and renamed: a crash loses only the
+        // temporary file, so it needs neither a journal nor syncs while it is written.
+        let built = open_read_write(&tmp)
+            .and_then(|c| c.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map(|_| c))
+            .map_err(Unusable::Sql)
+            .and_then(|mut c| self.sync(&mut c, true, walked));
+        let problems = match built {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                return Err(e.error(&tmp));
+            }
+        };
+        // Written without syncs: made durable once, before it replaces the old mirror.
+        if let Err(e) = fs::File::open(&tmp).and_then(|f| f.sync_all()) {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&tmp, e));
+        }
+        // An old journal left beside the mirror would be rolled back into the new file.
+        for suffix in ["-journal", "-wal", "-shm"] {
+            let _ = fs::remove_file(sidecar_of(file, suffix));
+        }
+        fs::rename(&tmp, file).map_err(|e| Error::io(file, e))?;
+        Ok(problems)
+    }
+
+    /// Make the mirror behind `conn` true of `walked`: create it (`new`), or check it is of
+    /// this schema and timezone, then drop the rows of files that changed or went away and
+    /// read the files that changed or appeared. One transaction: a crash leaves the old
+    /// mirror. Returns the files that could not be read.
+    fn sync(&self, conn: &mut Connection, new: bool, walked: &Walked) -> std::result::Result<Vec<Error>, Unusable> {
+        let zone = self.clock.tz.name();
+        if new {
+            conn.execute_batch(&schema::tables())?;
+            conn.pragma_update(None, "user_version", schema::VERSION)?;
+            conn.execute("INSERT INTO meta VALUES ('timezone', ?1)", [zone])?;
+        } else {
+            let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let tz: Option<String> =
+                conn.query_row("SELECT value FROM meta WHERE key = 'timezone'", [], |r| r.get(0)).ok();
+            if version != schema::VERSION || tz.as_deref() != Some(zone) {
+                return Err(Unusable::Foreign);
+            }
+        }
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut known: HashMap<String, (i64, Key)> = HashMap::new();
+        {
+            let mut stmt = tx.prepare("SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let key = Key {
+                    size: r.get::<_, i64>(2)? as u64,
+                    mtime: i128::from(r.get::<_, i64>(3)?),
+                    ctime: i128::from(r.get::<_, i64>(4)?),
+                    ino: r.get::<_, i64>(5)? as u64,
+                };
+                known.insert(r.get(1)?, (r.get(0)?, key));
+            }
+        }
+        let keys = stat_all(walked);
+        let mut changed = Vec::new();
+        for (i, (path, _)) in walked.iter().enumerate() {
+            let rel = self.relative(path);
+            match (known.remove(&rel), keys[i]) {
+                (Some((_, was)), Some(now)) if was == now => {}
+                (old, _) => {
+                    if let Some((id, _)) = old {
+                        forget(&tx, id)?;
+                    }
+                    changed.push(i);
+                }
+            }
+        }
+        for (id, _) in known.into_values() {
+            forget(&tx, id)?;
+        }
+        let mut problems = Vec::new();
+        for batch in changed.chunks(BATCH) {
+            let parts = par_fold(batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, _, &i| {
+                acc.push((i, read_record(&walked[i].0, walked[i].1)));
+            });
+            let mut read: Vec<_> = parts.into_iter().flatten().collect();
+            read.sort_by_key(|(i, _)| *i);
+            for (i, record) in read {
+                match (record, keys[i]) {
+                    (Ok(record), Some(key)) => self.insert(&tx, &walked[i].0, key, &record)?,
+                    (Ok(_), None) => {}
+                    (Err(e), _) => problems.push(e),
+                }
+            }
+        }
+        if new {
+            tx.execute_batch(&schema::indexes())?;
+        }
+        tx.commit()?;
+        Ok(problems)
+    }
+
+    /// `path` relative to the book's root, as the `files` table names it.
+    fn relative(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root).unwrap_or(path).to_string_lossy().into_owned()
+    }
+
+    /// Write one record's rows, with the stat taken before it was read: if the file
+    /// changed in between, the next run sees a different stat and reads it again.
+    fn insert(&self, tx: &Connection, path: &Path, key: Key, record: &Record) -> rusqlite::Result<()> {
+        let kind = if matches!(record, Record::Customer(..)) { "customer" } else { "incident" };
+        tx.prepare_cached(
+            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![
+            self.relative(path),
+            kind,
+            key.size as i64,
+            i64::try_from(key.mtime).unwrap_or(i64::MIN),
+            i64::try_from(key.ctime).unwrap_or(i64::MIN),
+            key.ino as i64
+        ])?;
+        let file = tx.last_insert_rowid();
+        match record {
+            Record::Customer(c, fields) => insert_customer(tx, file, c, fields),
+            Record::Incident(i, fields) => insert_incident(tx, file, i, fields, self.clock.tz),
+        }
+    }
+}
+
+/// Why a query gave no answer: the user's query, or a mirror found damaged only now.
+enum Failed {
+    Query(Error),
+    Damaged(rusqlite::Error),
+}
+
+fn open_read_write(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NOFOLLOW
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY)?;
+    Ok(conn)
+}
+
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NOFOLLOW | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY)?;
+    Ok(conn)
+}
+
+fn ask_file(path: &Path, sql: &str) -> std::result::Result<(Vec<String>, Vec<Vec<Value>>), Failed> {
+    open_read_only(path).map_err(Failed::Damaged).and_then(|c| run_query(&c, sql))
+}
+
+/// Run the user's one statement, refusing anything that would write and any other
+/// database (ATTACH would read files outside the book).
+fn run_query(conn: &Connection, sql: &str) -> std::result::Result<(Vec<String>, Vec<Vec<Value>>), Failed> {
+    let damaged = |e: rusqlite::Error| match e.sqlite_error_code() {
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase | ErrorCode::DatabaseBusy) => Failed::Damaged(e),
+        _ => Failed::Query(query_error(sql, e)),
+    };
+    conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0).map_err(Failed::Damaged)?;
+    conn.pragma_update(None, "query_only", true).map_err(Failed::Damaged)?;
+    let mut stmt = conn.prepare(sql).map_err(damaged)?;
+    if !stmt.readonly() {
+        let verb = sql.split_whitespace().next().unwrap_or("").to_uppercase();
+        return Err(Failed::Query(Error::Usage(format!(
+            "care sql only reads, and this {verb} statement would change the database. The mirror is \
+             made from the book's files: change the book with care's commands (note, recover, followup …) \
+             or by editing its files"
+        ))));
+    }
+    let columns: Vec<String> = stmt.column_names().map(String::from).collect();
+    let mut rows = Vec::new();
+    let mut found = stmt.query([]).map_err(damaged)?;
+    while let Some(row) = found.next().map_err(damaged)? {
+        let mut values = Vec::with_capacity(columns.len());
+        for n in 0..columns.len() {
+            values.push(match row.get_ref(n).map_err(damaged)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(i) => Value::Int(i),
+                ValueRef::Real(f) => Value::Real(f),
+                ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(b) => Value::Blob(b.len()),
+            });
+        }
+        rows.push(values);
+    }
+    Ok((columns, rows))
+}
+
+/// A query SQLite would not run, said with where it stopped reading when it tells.
+fn query_error(sql: &str, e: rusqlite::Error) -> Error {
+    let hint = "`care sql --schema` lists the tables and their columns";
+    match e {
+        rusqlite::Error::SqlInputError { msg, offset, .. } if offset >= 0 => {
+            let at = usize::try_from(offset).unwrap_or(0).min(sql.len());
+            let line = sql[..at].matches('\n').count() + 1;
+            let start = sql[..at].rfind('\n').map_or(0, |n| n + 1);
+            let column = sql[start..at].chars().count() + 1;
+            let text = sql[start..].lines().next().unwrap_or("");
+            Error::Usage(format!(
+                "the query has an error at line {line}, column {column}: {msg}\n  {text}\n  {}^\n{hint}",
+                " ".repeat(column - 1)
+            ))
+        }
+        rusqlite::Error::SqlInputError { msg, .. } => Error::Usage(format!("the query has an error: {msg}; {hint}")),
+        rusqlite::Error::MultipleStatement => {
+            Error::Usage("care sql runs one statement at a time; remove what follows the first `;`".into())
+        }
+        rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("attached databases") => Error::Usage(
+            "care sql reads the book's mirror only: ATTACH of another database is refused; \
+             to combine, export it (`care export sqlite FILE`) and attach that with sqlite3"
+                .into(),
+        ),
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Usage(format!("the query failed: {msg}; {hint}")),
+        other => Error::Refused(format!("the query failed: {other}")),
+    }
+}
+
+/// A mirror that could not be made or read: said with its file, and what to do.
+fn sql_error(path: &Path, e: rusqlite::Error) -> Error {
+    Error::Refused(format!(
+        "{}: {e}; the SQL mirror could not be made. It is only a cache: remove it and run again",
+        path.display()
+    ))
+}
+
+/// Temporary mirrors of rebuilds whose process is gone (killed mid-way), where /proc
+/// tells; this run's own is removed too, before it starts anew.
+fn sweep_temporaries(file: &Path) {
+    let Some(dir) = file.parent() else { return };
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(TMP).map(|r| r.trim_end_matches("-journal")) else { continue };
+        let mine = pid == std::process::id().to_string();
+        if mine || (Path::new("/proc/self").exists() && !Path::new("/proc").join(pid).exists()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// `file` with `suffix` appended to its name, as SQLite names its journals.
+fn sidecar_of(file: &Path, suffix: &str) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// A `stat` of every file, on all cores; None for one that went away meanwhile.
+fn stat_all(walked: &Walked) -> Vec<Option<Key>> {
+    let parts = par_fold(walked, Vec::new, |acc: &mut Vec<(usize, Option<Key>)>, i, (path, _)| {
+        acc.push((i, Key::of(path)));
+    });
+    let mut keys = vec![None; walked.len()];
+    for (i, key) in parts.into_iter().flatten() {
+        keys[i] = key;
+    }
+    keys
+}
+
+fn read_record(path: &Path, kind: Kind) -> Result<Record> {
+    let text = read_text(path)?;
+    Ok(match kind {
+        Kind::Customer => {
+            let (c, fields) = yaml::parse_with_fields::<Customer>(path, &text, &Customer::FIELDS)?;
+            Record::Customer(Box::new(c), fields)
+        }
+        Kind::Incident => {
+            let (i, fields) = yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS)?;
+            Record::Incident(Box::new(i), fields)
+        }
+    })
+}
+
+/// Drop every row read from the file `id`.
+fn forget(tx: &Connection, id: i64) -> rusqlite::Result<()> {
+    for t in TABLES.iter().filter(|t| t.name != "files") {
+        tx.prepare_cached(&format!("DELETE FROM {} WHERE file_id = ?1", t.name))?.execute([id])?;
+    }
+    tx.prepare_cached("DELETE FROM files WHERE id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+fn utc(t: &Stamp) -> String {
+    t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn nonempty(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn insert_customer(tx: &Connection, file: i64, c: &Customer, fields: &Fields) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO customers VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![
+        c.id,
+        c.name,
+        c.since.map(|d| d.to_string()),
+        c.contact.email,
+        c.contact.phone,
+        c.lifetime_value,
+        file
+    ])?;
+    let mut entry = tx.prepare_cached("INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
+    for section in Section::ALL {
+        for (n, e) in c.entries(section).iter().enumerate() {
+            entry.execute(params![
+                c.id,
+                section.label(),
+                n as i64,
+                e.text,
+                e.at.as_ref().map(utc),
+                nonempty(&e.by),
+                e.incident,
+                i64::from(e.critical),
+                e.retired.map(|d| d.to_string()),
+                file
+            ])?;
+        }
+    }
+    let mut flag = tx.prepare_cached("INSERT INTO flags VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
+    for (n, f) in c.flags.iter().enumerate() {
+        flag.execute(params![
+            c.id,
+            n as i64,
+            f.text,
+            f.raised.as_ref().map(utc),
+            nonempty(&f.by),
+            f.incident,
+            f.until.map(|d| d.to_string()),
+            f.cleared.as_ref().map(utc),
+            f.cleared_by,
+            file
+        ])?;
+    }
+    let mut field = tx.prepare_cached("INSERT INTO customer_fields VALUES (?1, ?2, ?3, ?4)")?;
+    for (k, v) in fields {
+        field.execute(params![c.id, k, v, file])?;
+    }
+    Ok(())
+}
+
+fn insert_incident(
+    tx: &Connection,
+    file: i64,
+    i: &Incident,
+    fields: &Fields,
+    tz: chrono_tz::Tz,
+) -> rusqlite::Result<()> {
+    let local = i.opened.with_timezone(&tz);
+    let r = &i.recovery;
+    tx.prepare_cached(
+        "INSERT INTO incidents VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    )?
+    .execute(params![
+        i.id,
+        i.customer,
+        utc(&i.opened),
+        local.format("%Y-%m-%d %H:%M:%S").to_string(),
+        local.format("%a").to_string(),
+        local.format("%H").to_string(),
+        i.recorded.as_ref().map(utc),
+        i.staff,
+        i.owner,
+        i.product,
+        i.location,
+        i.channel,
+        i.busyness,
+        i.summary,
+        i.circumstances,
+        r.closed.as_ref().map(|s| utc(&s.at)),
+        file
+    ])?;
+    let mut tag = tx.prepare_cached("INSERT INTO tags VALUES (?1, ?2, ?3)")?;
+    for t in &i.tags {
+        tag.execute(params![i.id, t, file])?;
+    }
+    let mut field = tx.prepare_cached("INSERT INTO incident_fields VALUES (?1, ?2, ?3, ?4)")?;
+    for (k, v) in fields {
+        field.execute(params![i.id, k, v, file])?;
+    }
+    let mut step = tx.prepare_cached("INSERT INTO steps VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    let steps = [
+        ("apologized", &r.apologized),
+        ("reviewed", &r.reviewed),
+        ("fixed", &r.fixed),
+        ("extra", &r.extra),
+        ("closed", &r.closed),
+    ];
+    for (name, s) in steps {
+        if let Some(s) = s {
+            step.execute(params![i.id, name, utc(&s.at), nonempty(&s.by), s.note, s.what, s.value, file])?;
+        }
+    }
+    let mut followup =
+        tx.prepare_cached("INSERT INTO followups VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")?;
+    for (n, f) in i.followups.iter().enumerate() {
+        let done = f.done.as_ref();
+        followup.execute(params![
+            i.id,
+            n as i64,
+            f.kind,
+            utc(&f.due),
+            f.how,
+            f.text,
+            done.map(|d| utc(&d.at)),
+            done.and_then(|d| nonempty(&d.by)),
+            done.and_then(|d| d.how.as_deref()),
+            done.and_then(|d| d.note.as_deref()),
+            f.missed_by,
+            file
+        ])?;
+    }
+    Ok(())
+}

@@ -47,7 +47,9 @@ h1{font-size:1.4rem}h2{font-size:1.15rem;border-bottom:1px solid #ccc}\
 .flag{background:#fff3cd;padding:.2rem .4rem;border-radius:.3rem;margin:.2rem 0}.muted{color:#555;font-size:.9rem}\
 table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #ddd;padding:.25rem;text-align:left;vertical-align:top}\
 .scroll{overflow-x:auto}textarea{width:100%;max-width:30rem;font:inherit}\
-@media (max-width:40rem){body{font-size:15px;padding:.3rem .5rem}}";
+@media (max-width:40rem){body{font-size:15px;padding:.3rem .5rem}\
+table,tbody,tr{display:block}tr{border-bottom:1px solid #ddd;padding:.3rem 0}td,th{display:inline;border:0;padding:0}\
+td+td::before,th+th::before{content:\" · \";color:#888;font-weight:normal}}";
 
 /// The whole page.
 pub fn html(p: &Page, style: &Style) -> String {

@@ -3,6 +3,7 @@
 
 pub mod briefing;
 pub mod check;
+pub mod control;
 pub mod customers;
 pub mod event;
 pub mod export;

@@ -42,6 +42,7 @@ use crate::model::{Config, Customer, Incident, id};
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
+mod actions;
 mod clone;
 mod create;
 mod find;
@@ -64,6 +65,7 @@ use write::*;
 
 pub use peek::{CustomerName, Glance, IncidentName};
 
+pub use actions::ACTIONS;
 pub use clone::Hook;
 
 pub const CONFIG_FILE: &str = "care.yaml";

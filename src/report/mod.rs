@@ -1,6 +1,7 @@
 //! Pure functions from records to rows: what a report shows, with no files and no printing,
 //! so each can be tested on records made in the test.
 
+pub mod actions;
 pub mod briefing;
 pub mod check;
 pub mod control;

@@ -118,6 +118,12 @@ pub enum Command {
     Patterns(cmd::patterns::Args),
     /// Ask your own question in SQL: a read-only query over a fresh mirror of the book.
     Sql(cmd::sql::Args),
+    /// Corrective actions: record a fix for a pattern, list them, verify that it worked.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  id=$(care action open --for staff=billy --for weekday=wed --what \"Billy trained on the wine list\")\n  care action list\n  care action verify $id --window 8w"
+    )]
+    Action(cmd::action::Command),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.

@@ -43,6 +43,7 @@ use crate::model::{Config, Customer, Incident, id};
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
+mod actions;
 mod clone;
 mod create;
 mod find;
@@ -67,6 +68,7 @@ use write::*;
 
 pub use peek::{CustomerName, Glance, IncidentName};
 
+pub use actions::ACTIONS;
 pub use clone::Hook;
 pub use schema::TABLES as SQL_TABLES;
 pub use sqlite::{Answer as SqlAnswer, Value as SqlValue};

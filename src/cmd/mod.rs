@@ -2,6 +2,7 @@
 //! context and a writer for stdout (so it can be driven without spawning a process). The
 //! work itself lives in `book`, `model` and `report`; commands only connect them.
 
+pub mod action;
 pub mod check;
 pub mod completions;
 pub mod customer;
@@ -99,6 +100,7 @@ pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
         Command::Trends(args) => trends::run(&ctx, args, out, cli.format.is_some()),
         Command::Patterns(args) => patterns::run(&ctx, args, out),
         Command::Sql(args) => sql::run(&ctx, args, out),
+        Command::Action(c) => action::run(&ctx, c, out),
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args),

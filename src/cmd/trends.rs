@@ -3,8 +3,9 @@
 use std::io::Write;
 
 use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
-use crate::error::{Error, Result};
+use crate::error::{Error, FOUND, Result};
 use crate::output::{self, Format};
+use crate::report::control::{self, Window};
 use crate::report::query;
 use crate::report::trends::{self, Dim, Options, Seen, Sort, Trend};
 use crate::time::Span;
@@ -19,6 +20,7 @@ Examples:
   care trends --by weekday,hour --chart                         a heat map
   care trends --by product,location --where region=midwest
   care trends --by staff --format csv | sqlite3 ...
+  care trends --by week --control --since \"13w ago\" --exit-code   is this week a spike?
 
 Filters (--where, --since, --until) are the same on every list; see docs/format.md.
 Dimensions: hour, weekday, date, week, month, staff, owner, product, location, channel,
@@ -28,7 +30,12 @@ the p-value ascending (then z), key is the natural order of the values (Mon..Sun
 dates); ties always fall back to that order.
 With two or more dimensions: expected (if the dimensions were independent), z, p (Poisson,
 one-sided: P(count or more)) and q (Benjamini-Hochberg over every cell of the table) in
-CSV/JSON; the table shows q. Rows with q < 0.05 are unlikely to be chance.")]
+CSV/JSON; the table shows q. Rows with q < 0.05 are unlikely to be chance.
+--control (one --by of date, week or month): every period of the window in time order,
+empty ones too, with expected (the mean of the other complete periods), ucl (expected +
+3 x sqrt(expected), a Poisson c-chart), signal (above ucl) and complete (the period in
+progress, or one --since cuts into, is judged but kept out of the baseline). --exit-code:
+3 when the latest complete period, or the one in progress already, is above its limit.")]
 pub struct Args {
     /// Dimensions to group by, comma-separated.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', required = true)]
@@ -54,6 +61,14 @@ pub struct Args {
     /// Draw bars (or a weekday × hour heat map) in the terminal instead of a table.
     #[arg(long)]
     pub chart: bool,
+    /// With one time dimension (date, week, month): every period with its expected count
+    /// and upper control limit (c-chart), and `signal` where the count is above it.
+    #[arg(long)]
+    pub control: bool,
+    /// With --control: exit 3 when the latest complete period (or the one in progress,
+    /// already) is above its limit; 0 when not. For cron.
+    #[arg(long, requires = "control")]
+    pub exit_code: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> Result<()> {
@@ -76,6 +91,9 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         seen.merge(s);
     }
     opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    if args.control {
+        return control(ctx, args, out, tally, &opts, &problems);
+    }
     let trend = trends::finish(tally, &opts);
     if args.chart {
         chart(out, &trend, &opts)?;
@@ -98,6 +116,14 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
     if matches!(args.sort, Sort::Lift | Sort::Surprise) && args.by.len() < 2 {
         return Err(Error::Usage("--sort lift and --sort surprise need two or more --by dimensions".into()));
     }
+    if args.control && !(args.by.len() == 1 && control::is_time(&args.by[0])) {
+        return Err(Error::Usage(
+            "--control charts counts over time: give one --by dimension, date, week or month".into(),
+        ));
+    }
+    if args.control && (args.cumulative || args.top.is_some()) {
+        return Err(Error::Usage("--control shows every period in time order; drop --cumulative and --top".into()));
+    }
     if args.cumulative && args.by.len() != 1 {
         return Err(Error::Usage("--cumulative is a Pareto of one dimension; give one --by dimension".into()));
     }
@@ -110,6 +136,62 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
         min_count: args.min_count,
         cumulative: args.cumulative,
     })
+}
+
+/// `--control`: every period of the window with its limits; `--exit-code` answers whether
+/// the latest one is out of control.
+fn control(
+    ctx: &Ctx,
+    args: &Args,
+    out: &mut dyn Write,
+    tally: trends::Tally,
+    opts: &Options,
+    problems: &[Error],
+) -> Result<()> {
+    let mut key_order = opts.clone();
+    key_order.sort = Sort::Key;
+    key_order.min_count = 1;
+    let trend = trends::finish(tally, &key_order);
+    let dim = &opts.dims[0];
+    let counts: std::collections::HashMap<&str, u64> =
+        trend.groups.iter().map(|g| (g.values[0].label.as_str(), g.count)).collect();
+    let clock = ctx.book.clock;
+    let local = |t: crate::time::Stamp| t.with_timezone(&clock.tz).naive_local();
+    let end = local(opts.query.until.map_or(clock.now(), |u| u.min(clock.now())));
+    let first = trend.groups.iter().filter_map(|g| control::first_day(dim, &g.values[0].label)).min();
+    let start = match (opts.query.since, first) {
+        (Some(since), _) => Some((local(since), true)),
+        (None, Some(day)) => Some((day.and_hms_opt(0, 0, 0).unwrap_or_default(), false)),
+        (None, None) => None,
+    };
+    let periods = match start {
+        Some((start, start_known)) if start < end => control::periods(dim, Window { start, start_known, end }),
+        _ => Vec::new(),
+    };
+    let chart = control::chart(dim, &periods, |l| counts.get(l).copied().unwrap_or(0), |_| 1.0);
+    if !chart.has_limits() && !periods.is_empty() {
+        ctx.ui.warn(&format!(
+            "only {} complete period(s) in the window: at least {} are needed for control limits",
+            periods.iter().filter(|(_, complete)| *complete).count(),
+            control::MIN_PERIODS
+        ));
+    }
+    if args.chart {
+        let total = chart.periods.iter().map(|p| p.count).sum::<u64>().max(1) as f64;
+        let bars: Vec<(String, u64, f64)> = chart
+            .periods
+            .iter()
+            .map(|p| (format!("{}{}", p.label, if p.signal { " !" } else { "" }), p.count, p.count as f64 / total))
+            .collect();
+        output::print_bars(out, &bars)?;
+    } else {
+        output::print(out, &ctx.style, &control::rows(&chart))?;
+    }
+    report_problems(ctx, problems)?;
+    if args.exit_code && chart.latest_out_of_control() {
+        return Err(Error::Quiet(FOUND));
+    }
+    Ok(())
 }
 
 /// Bars, or a heat map when the dimensions are exactly weekday and hour.

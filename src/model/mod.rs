@@ -2,6 +2,7 @@
 //! ids, what is active, what is critical. Everything here is pure, so it is tested
 //! without files; `book` reads and writes, `report` turns records into rows.
 
+pub mod action;
 pub mod config;
 pub mod customer;
 pub mod id;

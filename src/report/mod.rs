@@ -1,8 +1,10 @@
 //! Pure functions from records to rows: what a report shows, with no files and no printing,
 //! so each can be tested on records made in the test.
 
+pub mod actions;
 pub mod briefing;
 pub mod check;
+pub mod control;
 pub mod customers;
 pub mod event;
 pub mod export;

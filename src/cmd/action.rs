@@ -1,0 +1,137 @@
+//! `care action`: record a corrective action for a pattern, list them, and verify whether
+//! the defect went down after it. The record is `model::action`, the files `book::actions`,
+//! the test `report::actions`; this connects them.
+
+use std::io::Write;
+
+use crate::cmd::{Ctx, parse_past, report_problems, text_arg};
+use crate::error::{Error, Result};
+use crate::model::action::Action;
+use crate::output;
+use crate::report::actions::{self, Counts, Windows};
+use crate::report::query::{self, Cond, IncidentView, Query};
+use crate::time::Span;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Record a fix for a pattern; prints its id alone on stdout.
+    #[command(after_help = "\
+Examples:
+  id=$(care action open --for weekday=wed --for staff=billy --what \"Billy paired with Joan on Wednesdays\")
+  care action open --for product=rear-wiper-blades --for region~east|midwest --what \"New supplier\" --at 2026-10-01")]
+    Open(OpenArgs),
+    /// Every corrective action, oldest first.
+    #[command(after_help = "Examples:\n  care action list\n  care action list --format csv > actions.csv")]
+    List,
+    /// Did it work? The matching incidents in equal windows before and after, tested.
+    #[command(after_help = "\
+Counts the incidents matching the action's --for in a window before it took effect and in
+a window of the same length after (--window, 30d unless given), and tests whether the rate
+went down (exact conditional test for two Poisson rates). Verdicts: worked (down, p < 0.05),
+worse (up, p < 0.05), no change, too early (the after-window has not passed, or fewer than
+5 incidents before: then nothing after could show a change).
+Example:
+  care action verify 20261001-k7f3qz --window 8w")]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct OpenArgs {
+    /// The incidents the fix is for: FIELD=VALUE, FIELD!=VALUE, FIELD~REGEX, as --where;
+    /// repeatable, all must hold.
+    #[arg(long = "for", value_name = "FIELD=VALUE", required = true)]
+    pub filter: Vec<String>,
+    /// What was done.
+    #[arg(long, value_name = "TEXT")]
+    pub what: String,
+    /// Who checks that it worked (default: whoever records it).
+    #[arg(long, value_name = "STAFF")]
+    pub owner: Option<String>,
+    /// When the fix took effect (default: now).
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The action's id (or its random part).
+    pub id: String,
+    /// The length of each window, before and after.
+    #[arg(long, value_name = "DUR", default_value = "30d")]
+    pub window: Span,
+}
+
+pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Open(args) => open(ctx, args, out),
+        Command::List => {
+            let loaded = ctx.book.actions();
+            let list: Vec<Action> = loaded.records.into_iter().map(|(_, a)| a).collect();
+            output::print(out, &ctx.style, &actions::list_rows(&list))?;
+            report_problems(ctx, &loaded.problems)
+        }
+        Command::Verify(args) => verify(ctx, args, out),
+    }
+}
+
+fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
+    for c in &args.filter {
+        c.parse::<Cond>().map_err(|e| Error::Usage(format!("--for {c:?}: {e}")))?;
+    }
+    let at = match &args.at {
+        Some(t) => parse_past(ctx, "--at", t)?,
+        None => ctx.book.clock.now(),
+    };
+    let by = ctx.by()?.to_string();
+    let mut action = Action {
+        id: String::new(),
+        at,
+        owner: Some(args.owner.clone().unwrap_or_else(|| by.clone())),
+        by,
+        what: text_arg("--what", &args.what)?,
+        filter: args.filter.iter().map(|c| c.trim().to_string()).collect(),
+    };
+    ctx.book.create_action(&mut action)?;
+    writeln!(out, "{}", action.id).map_err(Error::Output)?;
+    ctx.ui.say(&format!(
+        "Recorded. Verify it once the window has passed: care action verify {} (incidents matching {})",
+        action.id,
+        action.filter.join(" and ")
+    ));
+    Ok(())
+}
+
+fn verify(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
+    let action = ctx.book.action(&args.id)?;
+    let conds = action.conds().map_err(Error::Refused)?;
+    if args.window.minutes < 0 || args.window.days < 0 || args.window == Span::default() {
+        return Err(Error::Usage(format!("--window {}: give a length such as 30d or 8w", args.window)));
+    }
+    let clock = ctx.book.clock;
+    let windows = Windows {
+        before_start: clock.add(action.at, args.window.negate()),
+        at: action.at,
+        after_end: clock.add(action.at, args.window),
+    };
+    let query = Query { conds, since: None, until: None };
+    let (parts, problems) =
+        ctx.book.fold_incidents(Default::default, |(counts, seen): &mut (Counts, query::Seen), incident, fields| {
+            seen.add(fields);
+            if query.matches(&IncidentView { incident, extras: Some(fields), tz: clock.tz }) {
+                counts.add(incident.opened, &windows);
+            }
+        });
+    let mut counts = Counts::default();
+    let mut seen = query::Seen::default();
+    for (c, s) in parts {
+        counts.merge(c);
+        seen.merge(s);
+    }
+    query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let before = (windows.at - windows.before_start).num_seconds() as f64;
+    let after = (windows.after_end - windows.at).num_seconds() as f64;
+    let result = actions::verify(counts, clock.now() >= windows.after_end, after / (before + after));
+    let days = (windows.after_end - windows.at).num_hours().div_euclid(24).max(1);
+    output::print(out, &ctx.style, &actions::verify_rows(&action, &result, days))?;
+    report_problems(ctx, &problems)
+}

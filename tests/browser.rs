@@ -9,51 +9,17 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::TestBook;
+use common::{TestBook, serve};
 
 /// Long enough for a cold Chromium start on a loaded 2-core machine, short enough that a
 /// hang is seen well inside CI's limit.
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// The server, killed when dropped, and the address it printed.
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(book: &TestBook, args: &[&str]) -> Server {
-    let mut child =
-        book.process().arg("serve").args(["--port", "0"]).args(args).stderr(Stdio::piped()).spawn().expect("starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = mpsc::channel();
-    // The reader keeps draining stderr after the first line, so a later warning from the
-    // server never meets a closed pipe.
-    thread::spawn(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        let _ = tx.send(lines.next().and_then(|l| l.ok()).unwrap_or_default());
-        lines.for_each(drop);
-    });
-    let line = rx.recv_timeout(LIMIT).unwrap_or_default();
-    match line.split_whitespace().find(|w| w.starts_with("http://")) {
-        Some(url) => Server(child, url.to_string()),
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no address printed within {LIMIT:?}: {line:?}")
-        }
-    }
-}
 
 /// The first Chromium-like browser on the PATH.
 fn browser() -> Option<PathBuf> {

@@ -5,31 +5,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Stdio};
 
-use common::TestBook;
-
-/// The server, killed when dropped, and the address it printed.
-struct Server(Child, String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn serve(book: &TestBook, args: &[&str]) -> Server {
-    let mut child =
-        book.process().arg("serve").args(["--port", "0"]).args(args).stderr(Stdio::piped()).spawn().expect("starts");
-    let mut line = String::new();
-    BufReader::new(child.stderr.take().expect("stderr")).read_line(&mut line).expect("a line");
-    let url =
-        line.split_whitespace().find(|w| w.starts_with("http://")).unwrap_or_else(|| panic!("no address in {line:?}"));
-    Server(child, url.trim_start_matches("http://").to_string())
-}
+use common::{TestBook, serve};
 
 /// GET a path; returns (status, body).
 fn get(addr: &str, path: &str) -> (u16, String) {
@@ -58,8 +37,12 @@ fn story() -> TestBook {
 fn the_page_shows_the_arrivals_cards_flags_and_follow_ups_due() {
     let book = story();
     let server = serve(&book, &["--arrivals", "tonight.txt"]);
-    assert!(server.1.starts_with("127.0.0.1:"), "{}", server.1);
-    let (status, body) = get(&server.1, "/");
+    assert!(
+        server.1.trim_start_matches("http://").starts_with("127.0.0.1:"),
+        "{}",
+        server.1.trim_start_matches("http://")
+    );
+    let (status, body) = get(server.1.trim_start_matches("http://"), "/");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("http-equiv=\"refresh\""));
     assert!(body.contains("Ada &lt;b&gt;Lovelace&lt;/b&gt;"), "record text is escaped");
@@ -72,7 +55,7 @@ fn the_page_shows_the_arrivals_cards_flags_and_follow_ups_due() {
     assert!(body.contains("+1 555 0100"));
     assert!(body.contains("Follow-ups due") && body.contains("progress"), "the overdue progress follow-up");
 
-    let (_, pasted) = get(&server.1, "/?list=bob%0D%0A");
+    let (_, pasted) = get(server.1.trim_start_matches("http://"), "/?list=bob%0D%0A");
     assert!(pasted.contains("Bob Marley") && !pasted.contains("Allergic to shellfish</p>"), "the pasted list is used");
 }
 
@@ -80,7 +63,7 @@ fn the_page_shows_the_arrivals_cards_flags_and_follow_ups_due() {
 fn incognito_hides_contacts_and_money() {
     let book = story();
     let server = serve(&book, &["--arrivals", "tonight.txt", "--incognito"]);
-    let (status, body) = get(&server.1, "/");
+    let (status, body) = get(server.1.trim_start_matches("http://"), "/");
     assert_eq!(status, 200);
     assert!(body.contains("Allergic to shellfish"));
     assert!(!body.contains("555 0100") && !body.contains("12000"), "{body}");
@@ -90,15 +73,19 @@ fn incognito_hides_contacts_and_money() {
 fn bound_elsewhere_it_answers_only_with_its_token() {
     let book = story();
     let server = serve(&book, &["--bind", "127.0.0.1", "--token", "s3cret"]);
-    assert_eq!(get(&server.1, "/").0, 401);
-    assert_eq!(get(&server.1, "/?token=wrong").0, 403);
-    let (status, body) = get(&server.1, "/?token=s3cret");
+    assert_eq!(get(server.1.trim_start_matches("http://"), "/").0, 401);
+    assert_eq!(get(server.1.trim_start_matches("http://"), "/?token=wrong").0, 403);
+    let (status, body) = get(server.1.trim_start_matches("http://"), "/?token=s3cret");
     assert_eq!(status, 200);
     assert!(body.contains("name=\"token\" value=\"s3cret\""), "the form keeps the token");
 
     let generated = serve(&book, &["--bind", "127.0.0.1"]);
-    assert!(generated.1.contains("?token="), "a generated token is printed: {}", generated.1);
-    assert_eq!(get(&generated.1, "/").0, 401);
-    let (_, query) = generated.1.split_once('/').expect("path");
-    assert_eq!(get(&generated.1, &format!("/{query}")).0, 200);
+    assert!(
+        generated.1.trim_start_matches("http://").contains("?token="),
+        "a generated token is printed: {}",
+        generated.1.trim_start_matches("http://")
+    );
+    assert_eq!(get(generated.1.trim_start_matches("http://"), "/").0, 401);
+    let (_, query) = generated.1.trim_start_matches("http://").split_once('/').expect("path");
+    assert_eq!(get(generated.1.trim_start_matches("http://"), &format!("/{query}")).0, 200);
 }

@@ -113,7 +113,7 @@ fn earliest(base: Option<&Value>, ours: &Value, theirs: &Value) -> Option<Value>
 }
 
 /// A fact and the versions kept under its history, each without a history of its own.
-fn records(fact: Option<&Value>) -> Vec<Value> {
+pub(super) fn records(fact: Option<&Value>) -> Vec<Value> {
     let Some(Value::Mapping(m)) = fact else { return Vec::new() };
     let mut main = m.clone();
     let history = main.remove(HISTORY);

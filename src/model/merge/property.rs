@@ -8,7 +8,7 @@
 //! changed (by its text, or its kind for a follow-up a step scheduled), each `done` it
 //! recorded, each recovery step it recorded (as the step or in its history).
 
-use super::{Merged, facts::HISTORY, identity, loose_identity, merge, render, short};
+use super::{Merged, facts::HISTORY, facts::records, identity, loose_identity, merge, render, short};
 use crate::yaml::{Mapping, Value};
 
 /// Bytes read as small choices; past the end every choice is 0, so any input makes a case.
@@ -182,17 +182,6 @@ fn present(e: &Value, before: &[Value], after: &[Value]) -> bool {
     });
     let done = m.get("done").and_then(|d| d.get("at"));
     found && done.is_none_or(|at| after.iter().any(|a| records(a.get("done")).iter().any(|r| r.get("at") == Some(at))))
-}
-
-fn records(fact: Option<&Value>) -> Vec<Value> {
-    let Some(Value::Mapping(m)) = fact else { return Vec::new() };
-    let mut main = m.clone();
-    let history = main.remove(HISTORY);
-    let mut out = vec![Value::Mapping(main)];
-    if let Some(Value::Sequence(h)) = history {
-        out.extend(h);
-    }
-    out
 }
 
 #[cfg(test)]

@@ -88,3 +88,19 @@ fn other_commands_refuse_the_calendar_format() {
     let out = book.fails(&["flags", "--format", "ics"], 2);
     assert!(out.stderr.contains("followup due"), "{}", out.stderr);
 }
+
+#[test]
+fn a_customers_reminder_is_an_event_too_with_a_uid_that_does_not_move() {
+    let (book, _) = story();
+    book.ok(&["remind", "ada", "--due", "tomorrow 10am", "Call about the album launch"]);
+    let export = || events(&book.ok(&["followup", "due", "--within", "2d", "--format", "ics"]));
+    let first = export();
+    let reminder = first.iter().find(|e| e.summary.contains("album launch")).expect("the reminder is in the calendar");
+    assert_eq!(reminder.start.with_timezone(&New_York).format("%Y-%m-%d %H:%M").to_string(), "2026-11-23 10:00");
+    assert!(reminder.summary.starts_with("Ada Lovelace"), "{}", reminder.summary);
+    assert!(reminder.description.contains("+1 555 0100") && reminder.description.contains("shellfish"));
+    assert!(reminder.uid.starts_with("ada-lovelace-reminder-20261123T150000Z"), "{}", reminder.uid);
+    // A second export names the same events the same way.
+    let again: Vec<String> = export().into_iter().map(|e| e.uid).collect();
+    assert_eq!(again, first.iter().map(|e| e.uid.clone()).collect::<Vec<_>>());
+}

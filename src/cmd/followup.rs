@@ -132,19 +132,10 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     }
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     let mut customers = std::collections::HashMap::new();
-    // Reminders sit on customer records: only files that have some are parsed.
-    let with_reminders = ctx.book.load_with(crate::book::CUSTOMERS, |path, text| {
-        if text.contains("reminders:") { crate::yaml::parse::<Customer>(path, text).map(Some) } else { Ok(None) }
-    });
-    problems.extend(with_reminders.problems);
-    for (_, c) in with_reminders.records.into_iter() {
-        let Some(c) = c else { continue };
-        let due = followups::reminders_due(&c, &window, &query, &ctx.book.clock);
-        if !due.is_empty() {
-            found.extend(due);
-            customers.insert(c.id.clone(), c);
-        }
-    }
+    let (reminders, with_reminders, reminder_problems) = super::reminders_due(ctx, &window, &query);
+    found.extend(reminders);
+    customers.extend(with_reminders);
+    problems.extend(reminder_problems);
     // Only the customers with something due are read, by their ids.
     for d in &found {
         if !customers.contains_key(&d.customer) {

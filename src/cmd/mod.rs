@@ -342,8 +342,39 @@ pub fn print_due_calendar(
         }
     });
     let mut items: Vec<ics::Item> = parts.into_iter().flatten().collect();
-    items.sort_by(|a, b| (a.followup.due, &a.incident, a.index).cmp(&(b.followup.due, &b.incident, b.index)));
+    let (reminders, _, reminder_problems) = reminders_due(ctx, window, query);
+    items.extend(reminders.iter().map(|d| ics::Item::reminder(&d.customer, d.owner.as_str(), &d.followup)));
+    let mut problems = problems;
+    problems.extend(reminder_problems);
+    items.sort_by(|a, b| (a.followup.due, &a.uid).cmp(&(b.followup.due, &b.uid)));
     print_calendar(ctx, items, problems, out)
+}
+
+/// The reminders on customer records that the window and the filter list, with the
+/// customers they belong to: `followup due` shows them beside the incidents' follow-ups,
+/// and its calendar too. Only files that hold reminders are parsed.
+pub fn reminders_due(
+    ctx: &Ctx,
+    window: &crate::report::followups::Window,
+    query: &Query,
+) -> (Vec<crate::report::followups::Due>, Vec<(String, crate::model::Customer)>, Vec<Error>) {
+    let with_reminders = ctx.book.load_with(book::CUSTOMERS, |path, text| {
+        if text.contains("reminders:") {
+            crate::yaml::parse::<crate::model::Customer>(path, text).map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    let (mut found, mut customers) = (Vec::new(), Vec::new());
+    for (_, c) in with_reminders.records.into_iter() {
+        let Some(c) = c else { continue };
+        let due = crate::report::followups::reminders_due(&c, window, query, &ctx.book.clock);
+        if !due.is_empty() {
+            found.extend(due);
+            customers.push((c.id.clone(), c));
+        }
+    }
+    (found, customers, with_reminders.problems)
 }
 
 /// `export followups --format ics`: every follow-up, done or not, as calendar events.

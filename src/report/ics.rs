@@ -32,6 +32,8 @@ pub struct Item {
     /// Its place in the incident's `followups:` list.
     pub index: usize,
     pub followup: Followup,
+    /// The event's stable UID: a re-import updates the event instead of adding another.
+    pub uid: String,
 }
 
 impl Item {
@@ -43,6 +45,26 @@ impl Item {
             summary: i.summary.clone(),
             index,
             followup: followup.clone(),
+            uid: uid(&i.id, &followup.kind, index),
+        }
+    }
+
+    /// A customer's reminder (no incident): one event per occurrence, its UID from the
+    /// customer, the occurrence's time and the reminder's text, none of which ever moves.
+    pub fn reminder(customer: &str, owner: &str, followup: &Followup) -> Item {
+        let text = followup.text.as_deref().unwrap_or("");
+        let key: String = crate::model::id::slug(text).chars().take(24).collect();
+        Item {
+            incident: String::new(),
+            customer: customer.to_string(),
+            owner: (!owner.is_empty()).then(|| owner.to_string()),
+            summary: None,
+            index: 0,
+            followup: followup.clone(),
+            uid: format!(
+                "{customer}-reminder-{}-{key}@care",
+                followup.due.with_timezone(&Utc).format("%Y%m%dT%H%M%SZ")
+            ),
         }
     }
 }
@@ -70,7 +92,7 @@ pub fn calendar(name: &str, zone: &str, items: &[Item], customers: &HashMap<Stri
         let due = f.due.with_timezone(&Utc);
         let mut event = icalendar::Event::new();
         event
-            .uid(&uid(&item.incident, &f.kind, item.index))
+            .uid(&item.uid)
             .timestamp(now.with_timezone(&Utc))
             .starts(due)
             .ends(due + chrono::Duration::minutes(LENGTH_MINUTES))
@@ -96,6 +118,7 @@ fn description(item: &Item, c: Option<&Customer>) -> String {
     }
     lines.push(format!("{} follow-up ({})", f.kind, action(f)));
     match &item.summary {
+        _ if item.incident.is_empty() => {}
         Some(s) => lines.push(format!("Incident {}: {s}", item.incident)),
         None => lines.push(format!("Incident {}", item.incident)),
     }

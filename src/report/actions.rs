@@ -20,7 +20,7 @@
 use statrs::distribution::{Binomial, DiscreteCDF};
 
 use crate::model::action::Action;
-use crate::output::{Cell, Rows};
+use crate::rows::{Cell, Rows};
 use crate::time::Stamp;
 
 pub const ALPHA: f64 = 0.05;

@@ -14,7 +14,7 @@ use chrono::{Datelike, Duration};
 use crate::error::{DataKind, Error};
 use crate::model::recovery::StepKind;
 use crate::model::{Config, Customer, Incident, Section, id, recovery};
-use crate::output::{Cell, Rows};
+use crate::rows::{Cell, Rows};
 use crate::time::Stamp;
 
 /// The code of an incident its customer's file does not link; `care check --fix` links it.

@@ -23,8 +23,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 
-use crate::output::{Cell, Rows};
 use crate::report::trends::Dim;
+use crate::rows::{Cell, Rows};
 
 /// Fewer complete periods than this and no limits are drawn.
 pub const MIN_PERIODS: usize = 3;

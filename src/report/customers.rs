@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::model::{Customer, Incident, visit};
-use crate::output::{Cell, Rows};
 use crate::report::query::{CustomerView, Extras, Query, Seen};
+use crate::rows::{Cell, Rows};
 use crate::time::Stamp;
 
 /// Per customer: open incidents and when the last one was opened.

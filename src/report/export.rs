@@ -13,8 +13,8 @@ use chrono_tz::Tz;
 
 use crate::model::recovery::StepKind;
 use crate::model::{Customer, Incident, Section};
-use crate::output::{Cell, Rows};
 use crate::report::query::{Extras, IncidentView, Query, Seen};
+use crate::rows::{Cell, Rows};
 
 /// An incident with its extra fields.
 pub type WithExtras<'a> = (&'a Incident, &'a Extras);

@@ -9,8 +9,8 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 
 use crate::model::{Customer, Incident};
-use crate::output::{Cell, Rows};
 use crate::report::query::{CustomerView, Extras, IncidentView, LinkedView, Query};
+use crate::rows::{Cell, Rows};
 
 /// The incidents flags were raised by, with their extra fields, by id.
 pub type Linked = HashMap<String, (Incident, Extras)>;

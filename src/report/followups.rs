@@ -14,8 +14,8 @@ use crate::model::config::Followup as Policy;
 use crate::model::incident::Followup;
 use crate::model::recovery::{action, pending, unscheduled};
 use crate::model::reminder;
-use crate::output::{Cell, Rows};
 use crate::report::query::{Extras, IncidentView, Query, Subject};
+use crate::rows::{Cell, Rows};
 use crate::time::{Clock, Stamp};
 
 /// When a follow-up counts as due.

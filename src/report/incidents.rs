@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 
 use crate::model::Incident;
 use crate::model::recovery::{StepKind, pending};
-use crate::output::{Cell, Rows};
 use crate::report::query::{Extras, IncidentView, Query, Seen};
+use crate::rows::{Cell, Rows};
 
 pub const COLUMNS: [&str; 12] = [
     "id", "opened", "customer", "owner", "staff", "product", "location", "busyness", "summary", "steps", "status",

@@ -25,10 +25,10 @@
 
 use std::collections::HashMap;
 
-use crate::output::{Cell, Rows};
 use crate::report::query::{IncidentView, Query};
 use crate::report::stats;
 use crate::report::trends::{self, Dim, NONE, Seen, Value};
+use crate::rows::{Cell, Rows};
 use crate::time::Clock;
 
 /// Share of incidents for which A's value decides B's for A → B to count as a hierarchy.

@@ -26,9 +26,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use crate::model::Incident;
-use crate::output::{Cell, Rows};
 use crate::report::query::{self, IncidentView, Query};
 use crate::report::stats;
+use crate::rows::{Cell, Rows};
 use crate::time::Clock;
 use chrono::{Datelike, Timelike};
 

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 
 use crate::model::{Customer, Incident, visit};
-use crate::output::{Cell, Rows};
 use crate::report::query::{CustomerView, Extras, Query};
+use crate::rows::{Cell, Rows};
 
 pub const COLUMNS: [&str; 14] = [
     "customer",

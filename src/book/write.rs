@@ -89,6 +89,26 @@ impl Book {
         write_atomic(path, new)
     }
 
+    /// Remove a record (the dropped half of `customer merge`), under its lock, only if it is a
+    /// regular file of its own (never through a link, like every writer) and still holds
+    /// `expected`: what someone added to it meanwhile must not vanish with it.
+    pub fn remove_record(&self, path: &Path, expected: &str) -> Result<()> {
+        self.rewritable(path)?;
+        let _lock = Lock::acquire(path)?;
+        sweep_temps_beside(path);
+        if self.read_text(path)? != expected {
+            return Err(Error::Refused(format!(
+                "{} changed while it was being merged; it was not removed. Run the merge again to carry the change over",
+                path.display()
+            )));
+        }
+        fs::remove_file(path).map_err(|e| write_error(path, e))?;
+        if let Some(dir) = path.parent().and_then(|d| File::open(d).ok()) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    }
+
     /// Write a new record; refuses to replace an existing file.
     pub fn create(&self, path: &Path, text: &str) -> Result<()> {
         // Checked before and after making the folders: a folder made through a link out

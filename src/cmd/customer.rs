@@ -1,11 +1,14 @@
-//! `care customer add|list`: create customer records and list them.
+//! `care customer add|list|merge`: create customer records, list them, and join two records
+//! of the same person (the rules of the join are in `model::merge_customers`).
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use crate::cmd::{Ctx, FilterArgs, commit, parse_date, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
-use crate::model::Customer;
 use crate::model::customer::Contact;
+use crate::model::merge_customers::{self, Change};
+use crate::model::{Customer, Entry, Incident, Section};
 use crate::report::query;
 use crate::{book, output, report, yaml};
 
@@ -21,6 +24,26 @@ pub enum Command {
         after_help = "Examples:\n  care customer list --flagged\n  care customer list --grep '(?i)shellfish' --format csv\n  care customer list --where lifetime_value~'^[0-9]{5,}$' --since 2025-01-01"
     )]
     List(ListArgs),
+    /// Join two records of the same person: DROP's entries, visits, reminders and incidents go
+    /// to KEEP, and DROP's file is removed. Nothing is lost: where both hold a different
+    /// value (two emails), KEEP's stays and DROP's is written down as a note.
+    #[command(
+        after_help = "Examples:\n  care customer merge ada-lovelace ada-2 --dry-run\n  care customer merge ada-lovelace ada-2"
+    )]
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The record that stays: an id or a unique part of the name.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
+    pub keep: String,
+    /// The record joined into KEEP and then removed.
+    #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
+    pub drop: String,
+    /// Print what would change, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -61,6 +84,7 @@ pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
     match command {
         Command::Add(args) => add(ctx, args, out),
         Command::List(args) => list(ctx, args, out),
+        Command::Merge(args) => merge(ctx, args, out),
     }
 }
 
@@ -109,4 +133,90 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let mut problems = customers.problems;
     problems.extend(incident_problems);
     report_problems(ctx, &problems)
+}
+
+fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
+    let (keep_path, keep) = ctx.book.find_customer(&args.keep)?;
+    let (drop_path, drop) = ctx.book.find_customer(&args.drop)?;
+    if keep.id == drop.id {
+        return Err(Error::Usage(format!("KEEP and DROP are both {}; name two different customers to merge", keep.id)));
+    }
+    // DROP's text is held from here to its removal, which refuses if it changed meanwhile.
+    let drop_text = ctx.book.read_text(&drop_path)?;
+    let drop_doc = yaml::Doc::parse(&drop_path, &drop_text)?;
+    let incidents: Vec<PathBuf> =
+        ctx.book.incidents().records.into_iter().filter(|(_, i)| i.customer == drop.id).map(|(path, _)| path).collect();
+
+    if args.dry_run {
+        let keep_doc = yaml::Doc::parse(&keep_path, &ctx.book.read_text(&keep_path)?)?;
+        let changes = merge_customers::changes(keep_doc.value(), drop_doc.value(), &drop.id);
+        for change in &changes {
+            writeln!(out, "{}", describe(&keep.id, change)).map_err(Error::Output)?;
+        }
+        for path in &incidents {
+            let id = path.file_stem().unwrap_or_default().to_string_lossy();
+            writeln!(out, "{id}: customer {} -> {}", drop.id, keep.id).map_err(Error::Output)?;
+        }
+        writeln!(out, "remove {}", drop_path.display()).map_err(Error::Output)?;
+        ctx.ui.say("Dry run: nothing was changed.");
+        return Ok(());
+    }
+
+    let by = ctx.by()?.to_string();
+    let at = ctx.book.clock.now();
+    // Under KEEP's lock the changes are worked out against KEEP as it is now, not as it was
+    // read above, so an entry added meanwhile is neither lost nor doubled.
+    let changes = ctx.book.edit(&keep_path, |_: &Customer, doc| {
+        let changes = merge_customers::changes(doc.value(), drop_doc.value(), &drop.id);
+        for change in &changes {
+            match change {
+                Change::Push { key, entry } => doc.push(key, entry)?,
+                Change::Set { key, value } => doc.set(key, value)?,
+                Change::SetInMap { key, field, value } => doc.set_in_map(key, field, value)?,
+                Change::Note(text) => doc.push(
+                    Section::Note.key(),
+                    &Entry {
+                        text: text.clone(),
+                        at: Some(at),
+                        by: by.clone(),
+                        incident: None,
+                        critical: false,
+                        retired: None,
+                    },
+                )?,
+            }
+        }
+        Ok(changes.len())
+    })?;
+    let mut written = vec![keep_path.clone()];
+    for path in &incidents {
+        ctx.book.edit(path, |incident: &Incident, doc| {
+            // Re-read under the incident's lock: only an incident still DROP's is moved.
+            if incident.customer == drop.id { doc.set("customer", &keep.id) } else { Ok(()) }
+        })?;
+        written.push(path.clone());
+    }
+    // Last, so that a merge stopped before here leaves DROP whole and can simply be run again.
+    ctx.book.remove_record(&drop_path, &drop_text)?;
+    written.push(drop_path.clone());
+    commit(ctx, &written, &format!("customer merge {} {}", keep.id, drop.id));
+    ctx.ui.say(&format!(
+        "Merged {} into {}: {changes} changes to its record, {} incidents re-pointed, {} removed.",
+        drop.id,
+        keep.id,
+        incidents.len(),
+        drop_path.display()
+    ));
+    Ok(())
+}
+
+/// One line of `--dry-run`.
+fn describe(keep: &str, change: &Change) -> String {
+    let shown = |v: &yaml::Value| yaml::to_string(v).map(|s| s.trim().replace('\n', " ")).unwrap_or_default();
+    match change {
+        Change::Push { key, entry } => format!("{keep}: add to {key}: {}", shown(entry)),
+        Change::Set { key, value } => format!("{keep}: set {key}: {}", shown(value)),
+        Change::SetInMap { key, field, value } => format!("{keep}: set {key}.{field}: {}", shown(value)),
+        Change::Note(text) => format!("{keep}: add to notes: {text}"),
+    }
 }

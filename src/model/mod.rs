@@ -10,6 +10,7 @@ pub mod import;
 pub mod incident;
 pub mod lexicon;
 pub mod merge;
+pub mod merge_customers;
 pub mod notify;
 pub mod recovery;
 pub mod reminder;

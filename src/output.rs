@@ -215,6 +215,11 @@ pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], cou
     print_heatmap_io(w, rows, columns, counts).map_err(crate::Error::Output)
 }
 
+/// A finished document (an SVG picture) written as it is: it was escaped when it was built.
+pub fn print_svg(w: &mut dyn Write, text: &str) -> crate::Result<()> {
+    w.write_all(text.as_bytes()).map_err(crate::Error::Output)
+}
+
 /// A cell as a person reads it.
 pub fn human(style: &Style, cell: &Cell) -> String {
     match cell {

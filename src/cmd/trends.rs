@@ -7,6 +7,7 @@ use crate::error::{Error, FOUND, Result};
 use crate::output::{self, Format};
 use crate::report::control::{self, Window};
 use crate::report::query;
+use crate::report::svg;
 use crate::report::trends::{self, Dim, Options, Seen, Sort, Trend};
 use crate::time::Span;
 
@@ -18,6 +19,7 @@ Examples:
   care trends --by product --cumulative                         a Pareto: the few that matter
   care trends --by hour --bucket 30m --since \"90d ago\" --chart
   care trends --by weekday,hour --chart                         a heat map
+  care trends --by weekday,hour --chart svg > heat.svg          the same, as a picture to mail
   care trends --by product,location --where region=midwest
   care trends --by staff --format csv | sqlite3 ...
   care trends --by week --control --since \"13w ago\" --exit-code   is this week a spike?
@@ -58,9 +60,10 @@ pub struct Args {
     /// With one dimension: add the running share of the rows so far (a Pareto column).
     #[arg(long)]
     pub cumulative: bool,
-    /// Draw bars (or a weekday × hour heat map) in the terminal instead of a table.
-    #[arg(long)]
-    pub chart: bool,
+    /// Draw bars (or a weekday × hour heat map) instead of a table: in the terminal (`term`,
+    /// the default), or as an SVG document on stdout (`svg`), e.g. for a weekly mail.
+    #[arg(long, value_enum, value_name = "KIND", num_args = 0..=1, default_missing_value = "term")]
+    pub chart: Option<Chart>,
     /// With one time dimension (date, week, month): every period with its expected count
     /// and upper control limit (c-chart), and `signal` where the count is above it.
     #[arg(long)]
@@ -71,9 +74,18 @@ pub struct Args {
     pub exit_code: bool,
 }
 
+/// Where `--chart` draws.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Chart {
+    /// Bars and shades in the terminal.
+    Term,
+    /// A standalone SVG document on stdout.
+    Svg,
+}
+
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> Result<()> {
     let opts = options(ctx, args)?;
-    if args.chart && format_given && ctx.style.format != Format::Table {
+    if args.chart.is_some() && format_given && ctx.style.format != Format::Table {
         return Err(Error::Usage("--chart draws for people; it cannot be combined with --format csv/tsv/json".into()));
     }
     let clock = ctx.book.clock;
@@ -95,8 +107,8 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         return control(ctx, args, out, tally, &opts, &problems);
     }
     let trend = trends::finish(tally, &opts);
-    if args.chart {
-        chart(out, &trend, &opts)?;
+    if let Some(kind) = args.chart {
+        chart(out, kind, &trend, &opts)?;
     } else {
         output::print(out, &ctx.style, &trends::rows(&trend, ctx.style.format != Format::Table))?;
     }
@@ -176,8 +188,21 @@ fn control(
             control::MIN_PERIODS
         ));
     }
-    if args.chart {
-        let total = chart.periods.iter().map(|p| p.count).sum::<u64>().max(1) as f64;
+    let total = chart.periods.iter().map(|p| p.count).sum::<u64>().max(1) as f64;
+    if args.chart == Some(Chart::Svg) {
+        let bars: Vec<svg::Bar> = chart
+            .periods
+            .iter()
+            .map(|p| svg::Bar {
+                label: p.label.clone(),
+                count: p.count,
+                share: p.count as f64 / total,
+                ucl: p.ucl,
+                signal: p.signal,
+            })
+            .collect();
+        output::print_svg(out, &svg::bars(&title(opts), &bars))?;
+    } else if args.chart.is_some() {
         let bars: Vec<(String, u64, f64)> = chart
             .periods
             .iter()
@@ -194,8 +219,13 @@ fn control(
     Ok(())
 }
 
+/// The heading of a picture: what was counted, by what, so a mailed chart explains itself.
+fn title(opts: &Options) -> String {
+    format!("Incidents by {}", opts.dims.iter().map(Dim::name).collect::<Vec<_>>().join(" × "))
+}
+
 /// Bars, or a heat map when the dimensions are exactly weekday and hour.
-fn chart(out: &mut dyn Write, trend: &Trend, opts: &Options) -> Result<()> {
+fn chart(out: &mut dyn Write, kind: Chart, trend: &Trend, opts: &Options) -> Result<()> {
     let weekday_hour = match opts.dims.as_slice() {
         [Dim::Weekday, Dim::Hour] => Some((0, 1)),
         [Dim::Hour, Dim::Weekday] => Some((1, 0)),
@@ -212,14 +242,24 @@ fn chart(out: &mut dyn Write, trend: &Trend, opts: &Options) -> Result<()> {
                 counts[d][h] += g.count;
             }
         }
-        output::print_heatmap(out, &days, &hours, &counts)?;
-        return Ok(());
+        return match kind {
+            Chart::Term => output::print_heatmap(out, &days, &hours, &counts),
+            Chart::Svg => output::print_svg(out, &svg::heatmap(&title(opts), &days, &hours, &counts)),
+        };
     }
     let bars: Vec<(String, u64, f64)> = trend
         .groups
         .iter()
         .map(|g| (g.values.iter().map(|v| v.label.as_str()).collect::<Vec<_>>().join(" · "), g.count, g.share))
         .collect();
-    output::print_bars(out, &bars)?;
-    Ok(())
+    match kind {
+        Chart::Term => output::print_bars(out, &bars),
+        Chart::Svg => {
+            let bars: Vec<svg::Bar> = bars
+                .into_iter()
+                .map(|(label, count, share)| svg::Bar { label, count, share, ucl: None, signal: false })
+                .collect();
+            output::print_svg(out, &svg::bars(&title(opts), &bars))
+        }
+    }
 }

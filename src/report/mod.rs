@@ -16,5 +16,6 @@ pub mod page;
 pub mod patterns;
 pub mod query;
 pub mod stats;
+pub mod svg;
 pub mod trends;
 pub mod winback;

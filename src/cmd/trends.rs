@@ -190,18 +190,21 @@ fn control(
     }
     let total = chart.periods.iter().map(|p| p.count).sum::<u64>().max(1) as f64;
     if args.chart == Some(Chart::Svg) {
-        let bars: Vec<svg::Bar> = chart
+        let points: Vec<svg::Point> = chart
             .periods
             .iter()
-            .map(|p| svg::Bar {
+            .map(|p| svg::Point {
                 label: p.label.clone(),
-                count: p.count,
-                share: p.count as f64 / total,
+                value: p.count as f64,
+                centre: p.expected,
                 ucl: p.ucl,
                 signal: p.signal,
+                complete: p.complete,
             })
             .collect();
-        output::print_svg(out, &svg::bars(&title(opts), &bars))?;
+        let title = format!("{}: control chart", title(opts));
+        let axes = svg::Axes { title: &title, x: dim.name(), y: "incidents" };
+        output::print_svg(out, &svg::control(axes, &points))?;
     } else if args.chart.is_some() {
         let bars: Vec<(String, u64, f64)> = chart
             .periods
@@ -255,10 +258,13 @@ fn chart(out: &mut dyn Write, kind: Chart, trend: &Trend, opts: &Options) -> Res
     match kind {
         Chart::Term => output::print_bars(out, &bars),
         Chart::Svg => {
-            let bars: Vec<svg::Bar> = bars
-                .into_iter()
-                .map(|(label, count, share)| svg::Bar { label, count, share, ucl: None, signal: false })
-                .collect();
+            let bars: Vec<svg::Bar> =
+                bars.into_iter().map(|(label, count, share)| svg::Bar { label, count, share }).collect();
+            if opts.cumulative {
+                let title = format!("{}: Pareto", title(opts));
+                let axes = svg::Axes { title: &title, x: opts.dims[0].name(), y: "incidents" };
+                return output::print_svg(out, &svg::pareto(axes, &bars));
+            }
             output::print_svg(out, &svg::bars(&title(opts), &bars))
         }
     }

@@ -1,22 +1,44 @@
 //! SVG pictures of `trends`: the same bars and weekday × hour heat map the terminal draws,
-//! as a standalone document a manager's mail client or browser shows as it is.
+//! a Pareto (`--cumulative`) and a control chart (`--control`), as a standalone document a
+//! manager's mail client or browser shows as it is.
 //!
-//! Written by hand rather than with a plotting crate: two chart shapes with fixed sizes are a
-//! few dozen elements, and a string builder keeps the output byte-for-byte stable for tests
-//! and diffs. Every label comes from record text, so everything written goes through
+//! Written by hand rather than with a plotting crate: four chart shapes with fixed sizes are
+//! a few dozen elements each, and a string builder keeps the output byte-for-byte stable for
+//! tests, diffs and the pictures committed in docs/ (a test regenerates them). Plotting
+//! crates bring a font and layout stack for what is here a handful of lines and circles. Every label comes from record text, so everything written goes through
 //! [`escape`]; the `viewBox` lets the picture scale to whatever width the reader has.
 
 use std::fmt::Write;
 
-/// One bar: the label, its count, its share of the total, and, on a control chart, the upper
-/// control limit of its period and whether the count is above it.
+/// One bar: the label, its count and its share of the total.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bar {
     pub label: String,
     pub count: u64,
     pub share: f64,
+}
+
+/// One period of a control chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Point {
+    pub label: String,
+    /// The count (or rate) of the period.
+    pub value: f64,
+    /// The centre line and upper control limit at this period (None: too few periods).
+    pub centre: Option<f64>,
     pub ucl: Option<f64>,
+    /// Above the limit: drawn red and labelled.
     pub signal: bool,
+    /// False for the period in progress (or one `--since` cuts into): drawn hollow.
+    pub complete: bool,
+}
+
+/// What a chart says of itself: its title and the names of its axes.
+#[derive(Debug, Clone, Copy)]
+pub struct Axes<'a> {
+    pub title: &'a str,
+    pub x: &'a str,
+    pub y: &'a str,
 }
 
 const WIDTH: u32 = 720;
@@ -28,6 +50,10 @@ const TOP: u32 = 48;
 /// Long labels are cut so they never run into the bars.
 const LABEL_CHARS: usize = 28;
 const FONT: &str = r#"font-family="sans-serif" font-size="13""#;
+const BLUE: &str = "#4878a8";
+const RED: &str = "#c0392b";
+const ORANGE: &str = "#e67e22";
+const GREY: &str = "#7f8c8d";
 
 /// Text made safe for XML 1.0 content and attribute values: markup characters become
 /// entities, and control characters (not allowed in XML 1.0 at all, or invisible in a label)
@@ -78,20 +104,16 @@ pub fn bar_width(count: u64, scale: f64) -> f64 {
     if scale <= 0.0 { 0.0 } else { count as f64 / scale * BAR_ROOM }
 }
 
-/// Horizontal bars, one a row, labelled with the count and share; on a control chart each
-/// limit is a red tick and a bar above it is red.
+/// Horizontal bars, one a row, labelled with the count and share.
 pub fn bars(title: &str, bars: &[Bar]) -> String {
-    let scale = bars.iter().map(|b| b.count as f64).chain(bars.iter().filter_map(|b| b.ucl)).fold(0.0_f64, f64::max);
-    let control = bars.iter().any(|b| b.ucl.is_some());
-    let legend = if control { ROW } else { 0 };
-    let height = TOP + ROW * bars.len() as u32 + legend + 16;
+    let scale = bars.iter().map(|b| b.count as f64).fold(0.0_f64, f64::max);
+    let height = TOP + ROW * bars.len() as u32 + 16;
     let mut out = String::new();
     open(&mut out, WIDTH, height, title);
     let x0 = 16 + LABEL_WIDTH;
     for (i, bar) in bars.iter().enumerate() {
         let y = TOP + ROW * i as u32;
         let width = bar_width(bar.count, scale);
-        let fill = if bar.signal { "#c0392b" } else { "#4878a8" };
         let _ = writeln!(out, r#"<g class="bar">"#);
         let _ = writeln!(out, "<title>{}: {} ({:.1}%)</title>", escape(&bar.label), bar.count, bar.share * 100.0);
         let _ = writeln!(
@@ -102,7 +124,7 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
             escape(&short(&bar.label))
         );
         let _ =
-            writeln!(out, r#"<rect x="{x0}" y="{}" width="{width:.1}" height="{}" fill="{fill}"/>"#, y + 4, ROW - 8);
+            writeln!(out, r##"<rect x="{x0}" y="{}" width="{width:.1}" height="{}" fill="{BLUE}"/>"##, y + 4, ROW - 8);
         let _ = writeln!(
             out,
             r#"<text x="{:.1}" y="{}">{} ({:.1}%)</text>"#,
@@ -111,23 +133,7 @@ pub fn bars(title: &str, bars: &[Bar]) -> String {
             bar.count,
             bar.share * 100.0
         );
-        if let Some(ucl) = bar.ucl {
-            let x = x0 as f64 + ucl / scale.max(f64::MIN_POSITIVE) * BAR_ROOM;
-            let _ = writeln!(
-                out,
-                r##"<line class="ucl" x1="{x:.1}" y1="{}" x2="{x:.1}" y2="{}" stroke="#c0392b" stroke-width="2"/>"##,
-                y + 1,
-                y + ROW - 1
-            );
-        }
         let _ = writeln!(out, "</g>");
-    }
-    if control {
-        let y = TOP + ROW * bars.len() as u32 + 16;
-        let _ = writeln!(
-            out,
-            r##"<text x="{x0}" y="{y}" fill="#c0392b">| upper control limit; red bars are above it</text>"##
-        );
     }
     out.push_str("</svg>\n");
     out
@@ -204,12 +210,364 @@ pub fn heatmap(title: &str, rows: &[String], columns: &[String], counts: &[Vec<u
     out
 }
 
+/// The plotting area of a chart with axes, and where a value falls in it.
+#[derive(Debug, Clone, Copy)]
+struct Plot {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
+    /// The value at the top of the left axis (a round number, see [`ticks`]).
+    max: f64,
+    /// The value between two ticks of the left axis.
+    step: f64,
+}
+
+impl Plot {
+    fn y(&self, value: f64) -> f64 {
+        self.top + self.height - value / self.max * self.height
+    }
+
+    fn bottom(&self) -> f64 {
+        self.top + self.height
+    }
+
+    fn right(&self) -> f64 {
+        self.left + self.width
+    }
+}
+
+/// Round ticks for an axis from 0 to at least `max`: a step of 1, 2 or 5 times a power of
+/// ten giving at most five intervals, and the top tick. Rates below one get decimals.
+fn ticks(max: f64) -> (f64, f64) {
+    if max.is_nan() || max <= 0.0 {
+        return (1.0, 1.0);
+    }
+    let raw = max / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(10.0 * magnitude);
+    (step, (max / step).ceil().max(1.0) * step)
+}
+
+/// A number as an axis or a label shows it: whole numbers without decimals.
+fn number(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 { format!("{v:.0}") } else { format!("{v:.2}") }
+}
+
+/// The left axis: grid lines at each tick, the tick values, and the axis's name turned up
+/// along it.
+fn left_axis(out: &mut String, plot: &Plot, name: &str) {
+    let steps = (plot.max / plot.step).round() as u32;
+    for k in 0..=steps {
+        let v = plot.step * k as f64;
+        let y = plot.y(v);
+        let _ = writeln!(
+            out,
+            r##"<line class="grid" x1="{:.1}" y1="{y:.1}" x2="{:.1}" y2="{y:.1}" stroke="#e5e5e5"/>"##,
+            plot.left,
+            plot.right()
+        );
+        let _ = writeln!(
+            out,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end" font-size="11">{}</text>"#,
+            plot.left - 6.0,
+            y + 4.0,
+            number(v)
+        );
+    }
+    let _ = writeln!(
+        out,
+        r##"<path class="axis" d="M{:.1},{:.1}V{:.1}H{:.1}" fill="none" stroke="#333333"/>"##,
+        plot.left,
+        plot.top,
+        plot.bottom(),
+        plot.right()
+    );
+    let (x, y) = (18.0, plot.top + plot.height / 2.0);
+    let _ = writeln!(
+        out,
+        r#"<text class="axis-name" x="{x:.1}" y="{y:.1}" text-anchor="middle" transform="rotate(-90 {x:.1} {y:.1})">{}</text>"#,
+        escape(name)
+    );
+}
+
+/// A label under the horizontal axis, turned so long labels stay apart.
+fn x_label(out: &mut String, plot: &Plot, x: f64, label: &str) {
+    let y = plot.bottom() + 14.0;
+    let _ = writeln!(
+        out,
+        r#"<text class="x-label" x="{x:.1}" y="{y:.1}" text-anchor="end" font-size="11" transform="rotate(-40 {x:.1} {y:.1})">{}</text>"#,
+        escape(&short(label))
+    );
+}
+
+/// The name of the horizontal axis, under its labels.
+fn x_name(out: &mut String, plot: &Plot, y: f64, name: &str) {
+    let _ = writeln!(
+        out,
+        r#"<text class="axis-name" x="{:.1}" y="{y:.1}" text-anchor="middle">{}</text>"#,
+        plot.left + plot.width / 2.0,
+        escape(name)
+    );
+}
+
+/// Room under the plot for the longest of the turned labels (a cut label is at most
+/// `LABEL_CHARS` long), then the axis's name.
+fn under<'a>(labels: impl Iterator<Item = &'a str>) -> f64 {
+    let longest = labels.map(|l| l.chars().count().min(LABEL_CHARS)).max().unwrap_or(0);
+    30.0 + longest as f64 * 4.4
+}
+const PLOT_TOP: f64 = 60.0;
+const PLOT_HEIGHT: f64 = 260.0;
+const PLOT_LEFT: f64 = 72.0;
+
+/// A Pareto chart: the bars tallest first, the running share of the total as a line with a
+/// point over each bar on a right-hand 0–100 % axis, and a dashed line at 80 %, where "the
+/// vital few" end. Bars are reordered here, whatever order they come in.
+pub fn pareto(axes: Axes<'_>, bars: &[Bar]) -> String {
+    let mut bars: Vec<&Bar> = bars.iter().collect();
+    bars.sort_by_key(|b| std::cmp::Reverse(b.count));
+    let n = bars.len().max(1) as f64;
+    // A few bars widen to fill the picture; many keep a narrow column and widen the picture.
+    let column = ((WIDTH as f64 - 2.0 * PLOT_LEFT) / n).clamp(28.0, 72.0).floor();
+    let (step, max) = ticks(bars.first().map_or(0, |b| b.count) as f64);
+    let plot = Plot { left: PLOT_LEFT, top: PLOT_TOP, width: column * n, height: PLOT_HEIGHT, max, step };
+    let width = (plot.right() + PLOT_LEFT).max(WIDTH as f64).round() as u32;
+    let under = under(bars.iter().map(|b| b.label.as_str()));
+    let height = (plot.bottom() + under + 16.0).round() as u32;
+    let mut out = String::new();
+    open(&mut out, width, height, axes.title);
+    left_axis(&mut out, &plot, axes.y);
+    let percent = |share: f64| plot.top + plot.height - share * plot.height;
+    let mut points = Vec::new();
+    let mut running = 0.0;
+    for (i, bar) in bars.iter().enumerate() {
+        running += bar.share;
+        let x = plot.left + column * (i as f64 + 0.5);
+        let y = plot.y(bar.count as f64);
+        let _ = writeln!(out, r#"<g class="bar">"#);
+        let _ = writeln!(out, "<title>{}: {} ({:.1}%)</title>", escape(&bar.label), bar.count, bar.share * 100.0);
+        let _ = writeln!(
+            out,
+            r##"<rect x="{:.1}" y="{y:.1}" width="{:.1}" height="{:.1}" fill="{BLUE}"/>"##,
+            x - column * 0.35,
+            column * 0.7,
+            plot.bottom() - y
+        );
+        let _ = writeln!(
+            out,
+            r#"<text x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11">{}</text>"#,
+            y - 4.0,
+            bar.count
+        );
+        x_label(&mut out, &plot, x + 4.0, &bar.label);
+        let _ = writeln!(out, "</g>");
+        points.push((x, percent(running.min(1.0)), running, &bar.label));
+    }
+    right_percent_axis(&mut out, &plot, percent);
+    let line: Vec<String> = points.iter().map(|(x, y, _, _)| format!("{x:.1},{y:.1}")).collect();
+    let _ = writeln!(
+        out,
+        r#"<polyline class="cumulative" points="{}" fill="none" stroke="{ORANGE}" stroke-width="2"/>"#,
+        line.join(" ")
+    );
+    for (x, y, share, label) in &points {
+        let _ = writeln!(
+            out,
+            r#"<circle class="point" cx="{x:.1}" cy="{y:.1}" r="3.5" fill="{ORANGE}"><title>{} and above: {:.1}% of all</title></circle>"#,
+            escape(label),
+            share * 100.0
+        );
+    }
+    x_name(&mut out, &plot, plot.bottom() + under, axes.x);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// The right-hand axis of a Pareto, 0 to 100 %, and the dashed 80 % line across the plot.
+fn right_percent_axis(out: &mut String, plot: &Plot, percent: impl Fn(f64) -> f64) {
+    let x = plot.right();
+    let _ = writeln!(
+        out,
+        r##"<line class="axis" x1="{x:.1}" y1="{:.1}" x2="{x:.1}" y2="{:.1}" stroke="#333333"/>"##,
+        plot.top,
+        plot.bottom()
+    );
+    for k in 0..=5 {
+        let share = k as f64 / 5.0;
+        let _ = writeln!(
+            out,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" font-size="11">{}%</text>"#,
+            x + 6.0,
+            percent(share) + 4.0,
+            k * 20
+        );
+    }
+    let y = percent(0.8);
+    let _ = writeln!(
+        out,
+        r#"<line class="eighty" x1="{:.1}" y1="{y:.1}" x2="{x:.1}" y2="{y:.1}" stroke="{ORANGE}" stroke-dasharray="6 4"/>"#,
+        plot.left
+    );
+    let (nx, ny) = (x + 50.0, plot.top + plot.height / 2.0);
+    let _ = writeln!(
+        out,
+        r#"<text class="axis-name" x="{nx:.1}" y="{ny:.1}" text-anchor="middle" transform="rotate(90 {nx:.1} {ny:.1})">cumulative share</text>"#
+    );
+}
+
+/// A control chart: each period's count (or rate) as a point, joined by a line; the centre
+/// line and the upper control limit as step lines (each period has its own, as the limits
+/// leave the period itself out); points above the limit red and labelled; the period in
+/// progress hollow, as it is judged but not yet whole.
+pub fn control(axes: Axes<'_>, points: &[Point]) -> String {
+    let n = points.len().max(1) as f64;
+    let slot = (640.0 / n).clamp(6.0, 48.0);
+    let top_value = points.iter().flat_map(|p| [Some(p.value), p.ucl]).flatten().fold(0.0_f64, f64::max);
+    let (step, max) = ticks(top_value * 1.08);
+    let plot = Plot { left: PLOT_LEFT, top: PLOT_TOP, width: slot * n, height: PLOT_HEIGHT, max, step };
+    let width = (plot.right() + 24.0).max(WIDTH as f64).round() as u32;
+    let under = under(points.iter().map(|p| p.label.as_str()));
+    let height = (plot.bottom() + under + 48.0).round() as u32;
+    let mut out = String::new();
+    open(&mut out, width, height, axes.title);
+    left_axis(&mut out, &plot, axes.y);
+    let x = |i: usize| plot.left + slot * (i as f64 + 0.5);
+    // Labels no closer than 16 units, so a year of dates stays legible.
+    let every = (16.0 / slot).ceil().max(1.0) as usize;
+    for (i, p) in points.iter().enumerate().filter(|(i, _)| i % every == 0) {
+        x_label(&mut out, &plot, x(i) + 4.0, &p.label);
+    }
+    step_line(
+        &mut out,
+        &plot,
+        slot,
+        points,
+        |p| p.centre,
+        "centre",
+        &format!(r##"stroke="{GREY}" stroke-dasharray="5 4""##),
+    );
+    step_line(&mut out, &plot, slot, points, |p| p.ucl, "ucl", &format!(r#"stroke="{RED}" stroke-width="1.5""#));
+    let line: Vec<String> =
+        points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), plot.y(p.value))).collect();
+    let _ = writeln!(
+        out,
+        r#"<polyline class="counts" points="{}" fill="none" stroke="{BLUE}" stroke-width="1.5"/>"#,
+        line.join(" ")
+    );
+    let radius = (slot / 3.0).clamp(2.0, 4.0);
+    for (i, p) in points.iter().enumerate() {
+        point(&mut out, (x(i), plot.y(p.value), radius), p);
+    }
+    if !points.iter().any(|p| p.ucl.is_some()) {
+        let _ = writeln!(
+            out,
+            r#"<text class="note" x="{:.1}" y="{:.1}">too few complete periods for control limits</text>"#,
+            plot.left + 8.0,
+            plot.top + 14.0
+        );
+    }
+    x_name(&mut out, &plot, plot.bottom() + under, axes.x);
+    control_legend(&mut out, plot.bottom() + under + 32.0);
+    out.push_str("</svg>\n");
+    out
+}
+
+/// One period's point, with its count and limit in the tooltip.
+fn point(out: &mut String, (x, y, r): (f64, f64, f64), p: &Point) {
+    let colour = if p.signal { RED } else { BLUE };
+    let fill = if p.complete { colour } else { "#ffffff" };
+    let class = match (p.signal, p.complete) {
+        (true, true) => "point signal",
+        (true, false) => "point signal incomplete",
+        (false, true) => "point",
+        (false, false) => "point incomplete",
+    };
+    let limit = p.ucl.map(|u| format!(", limit {}", number((u * 10.0).round() / 10.0))).unwrap_or_default();
+    let progress = if p.complete { "" } else { ", in progress" };
+    let _ = writeln!(
+        out,
+        r#"<circle class="{class}" cx="{x:.1}" cy="{y:.1}" r="{r:.1}" fill="{fill}" stroke="{colour}" stroke-width="1.5"><title>{}: {}{limit}{progress}</title></circle>"#,
+        escape(&p.label),
+        number(p.value)
+    );
+    if p.signal {
+        let _ = writeln!(
+            out,
+            r#"<text class="signal-label" x="{x:.1}" y="{:.1}" text-anchor="middle" font-size="11" fill="{RED}">{}: {}</text>"#,
+            y - 9.0,
+            escape(&p.label),
+            number(p.value)
+        );
+    }
+}
+
+/// A line that holds each period's value across its slot and steps between periods; a
+/// period without a value (no limits yet) breaks it.
+fn step_line(
+    out: &mut String,
+    plot: &Plot,
+    slot: f64,
+    points: &[Point],
+    value: impl Fn(&Point) -> Option<f64>,
+    class: &str,
+    style: &str,
+) {
+    let mut run: Vec<String> = Vec::new();
+    let flush = |run: &mut Vec<String>, out: &mut String| {
+        if !run.is_empty() {
+            let _ = writeln!(out, r#"<polyline class="{class}" points="{}" fill="none" {style}/>"#, run.join(" "));
+            run.clear();
+        }
+    };
+    for (i, p) in points.iter().enumerate() {
+        match value(p) {
+            Some(v) => {
+                let y = plot.y(v);
+                let x0 = plot.left + slot * i as f64;
+                run.push(format!("{x0:.1},{y:.1} {:.1},{y:.1}", x0 + slot));
+            }
+            None => flush(&mut run, out),
+        }
+    }
+    flush(&mut run, out);
+}
+
+/// What the lines and points of a control chart mean, in one row.
+fn control_legend(out: &mut String, y: f64) {
+    let mid = y - 4.0;
+    let marks = [
+        (format!(r#"<line x1="0" y1="{mid:.1}" x2="20" y2="{mid:.1}" stroke="{BLUE}" stroke-width="1.5"/>"#), "count"),
+        (
+            format!(r#"<line x1="0" y1="{mid:.1}" x2="20" y2="{mid:.1}" stroke="{GREY}" stroke-dasharray="5 4"/>"#),
+            "centre (mean of the other periods)",
+        ),
+        (
+            format!(r#"<line x1="0" y1="{mid:.1}" x2="20" y2="{mid:.1}" stroke="{RED}" stroke-width="1.5"/>"#),
+            "upper control limit",
+        ),
+        (format!(r#"<circle cx="10" cy="{mid:.1}" r="4" fill="{RED}"/>"#), "above it"),
+        (
+            format!(r##"<circle cx="10" cy="{mid:.1}" r="4" fill="#ffffff" stroke="{BLUE}" stroke-width="1.5"/>"##),
+            "in progress",
+        ),
+    ];
+    let _ = writeln!(out, r#"<g class="legend" font-size="11">"#);
+    let mut x = 16.0;
+    for (mark, text) in marks {
+        // An 11-unit sans-serif letter is about 6 units wide.
+        let _ = writeln!(out, r#"<g transform="translate({x:.1} 0)">{mark}<text x="26" y="{y:.1}">{text}</text></g>"#);
+        x += 26.0 + text.chars().count() as f64 * 6.0 + 20.0;
+    }
+    let _ = writeln!(out, "</g>");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn bar(label: &str, count: u64) -> Bar {
-        Bar { label: label.into(), count, share: 0.0, ucl: None, signal: false }
+        Bar { label: label.into(), count, share: 0.0 }
     }
 
     #[test]
@@ -242,16 +600,6 @@ mod tests {
     }
 
     #[test]
-    fn a_control_limit_beyond_every_count_sets_the_scale() {
-        let mut b = bar("2026-W47", 5);
-        b.ucl = Some(10.0);
-        b.signal = false;
-        let svg = bars("t", &[b]);
-        assert!(svg.contains(&format!(r#"width="{:.1}""#, BAR_ROOM / 2.0)), "{svg}");
-        assert_eq!(svg.matches(r#"class="ucl""#).count(), 1);
-    }
-
-    #[test]
     fn long_labels_are_cut_with_an_ellipsis() {
         let long = "x".repeat(40);
         assert_eq!(short(&long).chars().count(), LABEL_CHARS);
@@ -270,5 +618,83 @@ mod tests {
         assert!(svg.contains("more (max 4)"));
         assert_eq!(shade(0, 4), "#f2f2f2");
         assert_eq!(shade(4, 4), "#08306b");
+    }
+    #[test]
+    fn ticks_are_round_and_reach_the_largest_value() {
+        assert_eq!(ticks(9.0), (2.0, 10.0));
+        assert_eq!(ticks(55.6), (20.0, 60.0));
+        assert_eq!(ticks(0.37), (0.1, 0.4));
+        assert_eq!(ticks(0.0), (1.0, 1.0));
+        assert_eq!(number(20.0), "20");
+        assert_eq!(number(0.25), "0.25");
+    }
+
+    /// The `points` of every polyline of a class, as numbers.
+    fn polylines(svg: &str, class: &str) -> Vec<Vec<(f64, f64)>> {
+        let marker = format!(r#"<polyline class="{class}" points=""#);
+        svg.lines()
+            .filter_map(|l| l.strip_prefix(&marker))
+            .map(|rest| {
+                let points = rest.split('"').next().unwrap_or_default();
+                points
+                    .split(' ')
+                    .map(|p| {
+                        let (x, y) = p.split_once(',').expect("x,y");
+                        (x.parse().expect("x"), y.parse().expect("y"))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_pareto_puts_the_tallest_bar_first_and_climbs_to_one_hundred_percent() {
+        let b = |label: &str, count: u64| Bar { label: label.into(), count, share: count as f64 / 10.0 };
+        let axes = Axes { title: "t", x: "product", y: "incidents" };
+        let svg = pareto(axes, &[b("soup", 1), b("wine", 6), b("bread", 3)]);
+        let titles: Vec<&str> = svg.lines().filter(|l| l.starts_with("<title>")).collect();
+        assert_eq!(
+            titles[1..],
+            ["<title>wine: 6 (60.0%)</title>", "<title>bread: 3 (30.0%)</title>", "<title>soup: 1 (10.0%)</title>"]
+        );
+        let line = &polylines(&svg, "cumulative")[0];
+        let percent = |share: f64| PLOT_TOP + PLOT_HEIGHT - share * PLOT_HEIGHT;
+        let ys: Vec<f64> = line.iter().map(|p| p.1).collect();
+        assert_eq!(ys, [percent(0.6), percent(0.9), percent(1.0)].map(|y| (y * 10.0).round() / 10.0));
+        assert_eq!(svg.matches(r#"class="point""#).count(), 3);
+        assert!(
+            svg.contains(&format!(r#"<line class="eighty" x1="{PLOT_LEFT:.1}" y1="{:.1}""#, percent(0.8))),
+            "{svg}"
+        );
+        assert!(svg.contains("stroke-dasharray"));
+    }
+
+    fn period(label: &str, value: f64, ucl: Option<f64>) -> Point {
+        let signal = ucl.is_some_and(|u| value > u);
+        Point { label: label.into(), value, centre: ucl.map(|u| u / 2.0), ucl, signal, complete: true }
+    }
+
+    #[test]
+    fn a_control_chart_steps_its_limit_and_marks_what_is_above_it() {
+        let mut points =
+            vec![period("W1", 3.0, Some(10.0)), period("W2", 12.0, Some(8.0)), period("W3", 4.0, Some(10.0))];
+        points[2].complete = false;
+        let axes = Axes { title: "Incidents by week", x: "week", y: "incidents" };
+        let svg = control(axes, &points);
+        // The count line joins the three points; the limit holds across each slot and steps.
+        let counts = &polylines(&svg, "counts")[0];
+        assert_eq!(counts.len(), 3);
+        let ucl = &polylines(&svg, "ucl");
+        assert_eq!(ucl.len(), 1, "one unbroken line");
+        let ys: Vec<f64> = ucl[0].iter().map(|p| p.1).collect();
+        assert!(ys[0] == ys[1] && ys[2] == ys[3] && ys[4] == ys[5] && ys[1] < ys[2], "{ys:?}");
+        assert_eq!(polylines(&svg, "centre").len(), 1);
+        assert_eq!(svg.matches(r#"class="point signal""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="point incomplete""#).count(), 1);
+        assert!(svg.contains(r##"fill="#c0392b">W2: 12</text>"##), "{svg}");
+        assert!(!svg.contains("too few complete periods"));
+        // Without limits there is no limit line, and the chart says why.
+        let bare = control(axes, &[period("W1", 3.0, None), period("W2", 4.0, None)]);
+        assert!(polylines(&bare, "ucl").is_empty() && bare.contains("too few complete periods"));
     }
 }

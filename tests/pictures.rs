@@ -97,6 +97,9 @@ fn every_picture_in_the_guide_is_what_its_command_draws_today() {
 #[test]
 fn the_commands_are_read_from_under_each_picture() {
     let page = "![a](pictures/a.svg)\n\n```sh\ncare -C demo trends --by hour --chart svg > a.svg\n```\n";
-    assert_eq!(pictures(page), [("a.svg".to_string(), "care -C demo trends --by hour --chart svg > a.svg".to_string())]);
+    assert_eq!(
+        pictures(page),
+        [("a.svg".to_string(), "care -C demo trends --by hour --chart svg > a.svg".to_string())]
+    );
     assert!(pictures("no pictures here").is_empty());
 }

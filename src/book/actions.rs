@@ -1,9 +1,10 @@
 //! Corrective actions on disk: `actions/<id>.yaml`, one file each (git-friendly: two sites
 //! recording two fixes never touch the same file), under an id like an incident's (the
-//! day it took effect and a random part), created under the same lock as every record.
+//! day it took effect and a random part), created under the same lock as every record;
+//! a verification is appended to its file in place, keeping whatever else the file holds.
 
 use super::*;
-use crate::model::action::Action;
+use crate::model::action::{Action, Verified};
 
 pub const ACTIONS: &str = "actions";
 
@@ -35,6 +36,14 @@ impl Book {
         let mut loaded: Loaded<Action> = self.load(ACTIONS);
         loaded.records.sort_by(|a, b| a.1.id.cmp(&b.1.id));
         loaded
+    }
+
+    /// Log a verification on the action's file (an append: two sites verifying at once
+    /// merge as two entries); returns the file written.
+    pub fn record_verification(&self, id: &str, verified: &Verified) -> Result<PathBuf> {
+        let path = self.action_path(id);
+        self.edit(&path, |_: &Action, doc| doc.push("verified", verified))?;
+        Ok(path)
     }
 
     /// The action with this id (or the only one whose id ends with it, as incidents allow).

@@ -4,9 +4,9 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, parse_past, report_problems, text_arg};
+use crate::cmd::{Ctx, commit, parse_past, report_problems, text_arg};
 use crate::error::{Error, Result};
-use crate::model::action::Action;
+use crate::model::action::{Action, Verified};
 use crate::output;
 use crate::report::actions::{self, Counts, Windows};
 use crate::report::query::{self, Cond, IncidentView, Query};
@@ -26,10 +26,12 @@ Examples:
     /// Did it work? The matching incidents in equal windows before and after, tested.
     #[command(after_help = "\
 Counts the incidents matching the action's --for in a window before it took effect and in
-a window of the same length after (--window, 30d unless given), and tests whether the rate
-went down (exact conditional test for two Poisson rates). Verdicts: worked (down, p < 0.05),
-worse (up, p < 0.05), no change, too early (the after-window has not passed, or fewer than
-5 incidents before: then nothing after could show a change).
+a window of the same length after (--window, else the action's own, else 30d), and tests
+whether the rate went down (exact conditional test for two Poisson rates). Verdicts: worked
+(down, p < 0.05), worse (up, p < 0.05), no change, too early (the after-window has not
+passed, or fewer than 5 incidents before: then nothing after could show a change). Once
+the after-window has passed, the verdict is logged on the action's file, which ends its
+`verify` row in `followup due`.
 Example:
   care action verify 20261001-k7f3qz --window 8w")]
     Verify(VerifyArgs),
@@ -50,15 +52,19 @@ pub struct OpenArgs {
     /// When the fix took effect (default: now).
     #[arg(long, value_name = "TIME")]
     pub at: Option<String>,
+    /// How long after the fix to check it (default 30d): then `followup due` lists the
+    /// check, owned by --owner, until `action verify` is run.
+    #[arg(long, value_name = "DUR")]
+    pub window: Option<Span>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The action's id (or its random part).
     pub id: String,
-    /// The length of each window, before and after.
-    #[arg(long, value_name = "DUR", default_value = "30d")]
-    pub window: Span,
+    /// The length of each window, before and after (default: the action's, else 30d).
+    #[arg(long, value_name = "DUR")]
+    pub window: Option<Span>,
 }
 
 pub fn run(ctx: &Ctx, command: &Command, out: &mut dyn Write) -> Result<()> {
@@ -90,6 +96,8 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
         by,
         what: text_arg("--what", &args.what)?,
         filter: args.filter.iter().map(|c| c.trim().to_string()).collect(),
+        window: args.window.map(usable_window).transpose()?,
+        verified: Vec::new(),
     };
     ctx.book.create_action(&mut action)?;
     writeln!(out, "{}", action.id).map_err(Error::Output)?;
@@ -104,14 +112,12 @@ fn open(ctx: &Ctx, args: &OpenArgs, out: &mut dyn Write) -> Result<()> {
 fn verify(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let action = ctx.book.action(&args.id)?;
     let conds = action.conds().map_err(Error::Refused)?;
-    if args.window.minutes < 0 || args.window.days < 0 || args.window == Span::default() {
-        return Err(Error::Usage(format!("--window {}: give a length such as 30d or 8w", args.window)));
-    }
+    let window = usable_window(args.window.unwrap_or(action.window()))?;
     let clock = ctx.book.clock;
     let windows = Windows {
-        before_start: clock.add(action.at, args.window.negate()),
+        before_start: clock.add(action.at, window.negate()),
         at: action.at,
-        after_end: clock.add(action.at, args.window),
+        after_end: clock.add(action.at, window),
     };
     let query = Query { conds, since: None, until: None };
     let (parts, problems) =
@@ -133,5 +139,26 @@ fn verify(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
     let result = actions::verify(counts, clock.now() >= windows.after_end, after / (before + after));
     let days = (windows.after_end - windows.at).num_hours().div_euclid(24).max(1);
     output::print(out, &ctx.style, &actions::verify_rows(&action, &result, days))?;
+    // Logged once the after-window has passed: that closes the check in `followup due`.
+    if clock.now() >= windows.after_end {
+        let verified = Verified {
+            at: clock.now(),
+            by: ctx.by()?.to_string(),
+            window,
+            before: result.counts.before,
+            after: result.counts.after,
+            verdict: result.verdict.name().to_string(),
+        };
+        let path = ctx.book.record_verification(&action.id, &verified)?;
+        commit(ctx, &[path], &format!("action verify {}: {}", action.id, verified.verdict));
+    }
     report_problems(ctx, &problems)
+}
+
+/// A window is a positive length.
+fn usable_window(window: Span) -> Result<Span> {
+    if window.minutes < 0 || window.days < 0 || window == Span::default() {
+        return Err(Error::Usage(format!("--window {window}: give a length such as 30d or 8w")));
+    }
+    Ok(window)
 }

@@ -23,6 +23,8 @@ Examples:
   care followup due --within 2h --owner joan
   care followup due --at tomorrow --format json
   care followup due --where location=uptown --overdue      one site's (location, extra fields are columns too)
+Corrective actions whose window has passed unverified are listed too (kind verify, owned by
+the action's owner) until `care action verify ID` is run.
 Cron (mails only when something is overdue: an empty table prints nothing at all):
   */10 * * * *  care -C /srv/book followup due --overdue --format table
 Scripts (--exit-code: 0 nothing due, 3 something listed, 1 could not look, 2 bad usage):
@@ -136,9 +138,13 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     found.extend(reminders);
     customers.extend(with_reminders);
     problems.extend(reminder_problems);
-    // Only the customers with something due are read, by their ids.
+    let actions = ctx.book.actions();
+    let clock = &ctx.book.clock;
+    found.extend(actions.records.iter().filter_map(|(_, a)| followups::verification_due(a, &window, &query, clock)));
+    problems.extend(actions.problems);
+    // Only the customers with something due are read, by their ids (an action's check has none).
     for d in &found {
-        if !customers.contains_key(&d.customer) {
+        if !d.customer.is_empty() && !customers.contains_key(&d.customer) {
             match ctx.book.customer_by_id(&d.customer) {
                 Ok(Some(c)) => drop(customers.insert(d.customer.clone(), c)),
                 Ok(None) => {}

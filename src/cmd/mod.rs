@@ -346,6 +346,13 @@ pub fn print_due_calendar(
     items.extend(reminders.iter().map(|d| ics::Item::reminder(&d.customer, d.owner.as_str(), &d.followup)));
     let mut problems = problems;
     problems.extend(reminder_problems);
+    let actions = ctx.book.actions();
+    for (_, a) in &actions.records {
+        if let Some(d) = followups::verification_due(a, window, query, &ctx.book.clock) {
+            items.push(ics::Item::verification(&a.id, &d.owner, &d.followup));
+        }
+    }
+    problems.extend(actions.problems);
     items.sort_by(|a, b| (a.followup.due, &a.uid).cmp(&(b.followup.due, &b.uid)));
     print_calendar(ctx, items, problems, out)
 }

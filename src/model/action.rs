@@ -3,18 +3,25 @@
 //! worked can be asked of the incidents afterwards. The playbook's loop — find the
 //! pattern, fix it for good — stays open until someone checks; this is what is checked.
 //!
-//! Only what a person decided is stored: the filter naming the defect (`for`, the same
-//! conditions as `--where`), what was done, when, by whom, who owns the check. The verdict
-//! is computed afresh from the incidents on every `action verify`, never stored where it
-//! could go stale.
+//! Stored is what a person decided — the filter naming the defect (`for`, the same
+//! conditions as `--where`), what was done, when, by whom, who owns the check and how long
+//! after the fix to check (`window`) — and a log of the checks made (`verified`). The
+//! verdict itself is computed afresh from the incidents on every `action verify`; a logged
+//! one only says what was seen then, and that the check was done: until one is logged
+//! after the window has passed, the check is due in `followup due` (kind `verify`).
+//!
+//! Fields this version does not know are ignored on reading and kept on writing (every
+//! write edits the file in place), so a book shared by sites on two versions stays whole.
 
 use serde::{Deserialize, Serialize};
 
 use crate::report::query::Cond;
-use crate::time::Stamp;
+use crate::time::{Clock, Span, Stamp};
+
+/// The window when none was given: long enough for a weekly pattern to show four times.
+pub const DEFAULT_WINDOW: Span = Span::days(30);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Action {
     pub id: String,
     /// When the fix took effect: incidents before it are the baseline, after it the test.
@@ -26,6 +33,24 @@ pub struct Action {
     /// The incidents the fix is for, as `--where` conditions (all must hold).
     #[serde(rename = "for")]
     pub filter: Vec<String>,
+    /// How long after `at` to check, and how long each window of the test is
+    /// (`DEFAULT_WINDOW` when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<Span>,
+    /// Every verification made once its after-window had passed, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verified: Vec<Verified>,
+}
+
+/// One `action verify`: when, by whom, over which window, what was counted and concluded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verified {
+    pub at: Stamp,
+    pub by: String,
+    pub window: Span,
+    pub before: u64,
+    pub after: u64,
+    pub verdict: String,
 }
 
 impl Action {
@@ -35,5 +60,53 @@ impl Action {
             .iter()
             .map(|c| c.parse::<Cond>().map_err(|e| format!("action {}: for: {c:?}: {e}", self.id)))
             .collect()
+    }
+
+    pub fn window(&self) -> Span {
+        self.window.unwrap_or(DEFAULT_WINDOW)
+    }
+
+    /// When the check falls due: the end of the window after the fix.
+    pub fn verify_due(&self, clock: &Clock) -> Stamp {
+        clock.add(self.at, self.window())
+    }
+
+    /// Whether the check has been done: a verification is logged (only one made after its
+    /// window had passed ever is, see `Verified`).
+    pub fn is_verified(&self) -> bool {
+        !self.verified.is_empty()
+    }
+
+    /// Who answers for the check: its owner, else whoever recorded the fix.
+    pub fn checker(&self) -> &str {
+        self.owner.as_deref().unwrap_or(&self.by)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(yaml: &str) -> Action {
+        serde_yaml::from_str(yaml).expect("an action")
+    }
+
+    #[test]
+    fn the_check_is_due_a_window_after_the_fix_and_unknown_fields_are_read_past() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("now");
+        let clock = Clock::new(now.to_utc(), chrono_tz::America::New_York);
+        let a = action(
+            "id: 20260915-k7f3qz\nat: 2026-09-15T00:00:00-04:00\nby: joan\nwhat: Training\nfor: [staff=billy]\nlater: kept\n",
+        );
+        assert_eq!(crate::time::rfc3339(&a.verify_due(&clock)), "2026-10-15T00:00:00-04:00");
+        assert_eq!(a.checker(), "joan");
+        assert!(!a.is_verified());
+        let a = action(
+            "id: x\nat: 2026-09-15T00:00:00-04:00\nby: joan\nowner: billy\nwhat: W\nfor: []\nwindow: 8w\n\
+             verified:\n- {at: 2026-11-20T10:00:00-05:00, by: billy, window: 8w, before: 16, after: 0, verdict: worked}\n",
+        );
+        assert_eq!(crate::time::rfc3339(&a.verify_due(&clock)), "2026-11-10T00:00:00-05:00");
+        assert_eq!(a.checker(), "billy");
+        assert!(a.is_verified());
     }
 }

@@ -4,12 +4,18 @@
 //! Rows carry the incident's `location` and its extra fields as the last columns, so a
 //! site can be split off downstream too; which incidents are listed at all is the shared
 //! filter's job (`report::query`), with `--since/--until` on the due time.
+//!
+//! Beside the incidents' follow-ups stand the customers' reminders and the checks of
+//! corrective actions (kind `verify`): a fix whose window has passed with no verification
+//! logged is work for its owner like a call is, so it is listed, filtered and exported the
+//! same way.
 
 use std::collections::HashMap;
 
 use std::borrow::Cow;
 
 use crate::model::Customer;
+use crate::model::action::Action;
 use crate::model::config::Followup as Policy;
 use crate::model::incident::Followup;
 use crate::model::recovery::{action, pending, unscheduled};
@@ -120,6 +126,47 @@ pub fn reminders_due(c: &Customer, w: &Window, q: &Query, clock: &Clock) -> Vec<
             })
         })
         .collect()
+}
+
+/// The kind a corrective action's check has in `followup due`.
+pub const VERIFY: &str = "verify";
+
+/// A corrective action as the filter sees it: an owner, a kind, its id; no incident or
+/// customer, so a condition on their fields never holds (as for a reminder).
+struct ActionView<'a>(&'a Action);
+
+impl Subject for ActionView<'_> {
+    fn values(&self, field: &str) -> Vec<Cow<'_, str>> {
+        match field {
+            "owner" => vec![Cow::Borrowed(self.0.checker())],
+            "kind" => vec![Cow::Borrowed(VERIFY)],
+            "id" => vec![Cow::Borrowed(self.0.id.as_str())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The check of a corrective action, when its window has passed (or passes within the
+/// window listed) with no verification logged, and the filter lists it.
+pub fn verification_due(a: &Action, w: &Window, q: &Query, clock: &Clock) -> Option<Due> {
+    if a.is_verified() {
+        return None;
+    }
+    let due = a.verify_due(clock);
+    let listed = (if w.overdue_only { due < w.at } else { due <= w.until }) && q.in_window(due);
+    if !listed || !q.matches(&ActionView(a)) {
+        return None;
+    }
+    let text = format!("Verify the fix \"{}\" (for {}): care action verify {}", a.what, a.filter.join(", "), a.id);
+    Some(Due {
+        followup: Followup { kind: VERIFY.into(), due, how: None, text: Some(text), done: None, missed_by: None },
+        incident: String::new(),
+        customer: String::new(),
+        owner: a.checker().to_string(),
+        summary: None,
+        location: None,
+        extras: Extras::new(),
+    })
 }
 
 /// The rows, oldest first, with each customer's name, contact and what to remember, then

@@ -67,6 +67,20 @@ impl Item {
             ),
         }
     }
+
+    /// The check of a corrective action (no incident, no customer): its UID from the action,
+    /// whose check falls due once.
+    pub fn verification(action: &str, owner: &str, followup: &Followup) -> Item {
+        Item {
+            incident: String::new(),
+            customer: String::new(),
+            owner: (!owner.is_empty()).then(|| owner.to_string()),
+            summary: None,
+            index: 0,
+            followup: followup.clone(),
+            uid: format!("{action}-verify@care"),
+        }
+    }
 }
 
 /// Every follow-up of an incident, done or not (`export followups`).
@@ -96,7 +110,10 @@ pub fn calendar(name: &str, zone: &str, items: &[Item], customers: &HashMap<Stri
             .timestamp(now.with_timezone(&Utc))
             .starts(due)
             .ends(due + chrono::Duration::minutes(LENGTH_MINUTES))
-            .summary(&format!("{done}{who}: {}", action(f)))
+            .summary(&match who {
+                "" => format!("{done}{}", action(f)),
+                who => format!("{done}{who}: {}", action(f)),
+            })
             .description(&description(item, customer));
         cal.push(event.done());
     }

@@ -204,3 +204,29 @@ fn a_control_chart_joins_the_periods_steps_its_limit_and_marks_the_spike() {
     assert_eq!(names, ["incidents", "week"]);
     assert!(svg.contains("<title>Incidents by week: control chart</title>"), "{svg}");
 }
+
+#[test]
+fn an_empty_book_still_draws_well_formed_pictures() {
+    let book = TestBook::new();
+    for args in [
+        &["trends", "--by", "product", "--cumulative", "--chart", "svg"][..],
+        &["trends", "--by", "week", "--control", "--chart", "svg"],
+        &["trends", "--by", "week", "--control", "--since", "2026-10-26", "--chart", "svg"],
+    ] {
+        let svg = book.ok(args);
+        let doc = parse(&svg);
+        assert_eq!(with_class(&doc, "bar").len(), 0, "{args:?}");
+        if !args.contains(&"--since") && args.contains(&"--control") {
+            // No incident, no period: nothing to draw limits from, and the chart says so.
+            assert!(svg.contains("too few complete periods"), "{svg}");
+        }
+        if args.contains(&"--since") {
+            // Three whole weeks and the one in progress, all empty.
+            assert_eq!(having(&doc, "point").len(), 4, "{svg}");
+            assert_eq!(having(&doc, "incomplete").len(), 1);
+            // Three complete periods make a baseline (of nothing): a limit line at zero.
+            assert_eq!(with_class(&doc, "ucl").len(), 1, "{svg}");
+            assert!(having(&doc, "signal").is_empty());
+        }
+    }
+}

@@ -216,10 +216,11 @@ fn done_reminder(ctx: &Ctx, path: &std::path::Path, customer: &Customer, done: D
             note: done.note.clone(),
         });
         doc.set_in_item("reminders", i, "done", &r.done)?;
-        Ok((r.text.clone(), due, reminder::pending(&r, due, clock).filter(|next| *next > due)))
+        Ok((i, r.text.clone(), due, reminder::pending(&r, due, clock).filter(|next| *next > due)))
     })?;
-    let (text, due, next) = marked;
+    let (index, text, due, next) = marked;
     commit(ctx, &[path.to_path_buf()], &format!("followup done {}: reminder", customer.id));
+    super::emit(ctx, crate::hooks::Event::ReminderDone { customer: &customer.id, index, occurrence: due });
     ctx.ui.say(&format!("Done: reminder \"{text}\" due {} for {}.", clock.show(&due), customer.id));
     if let Some(next) = next {
         ctx.ui.say(&format!("Next: due {}.", clock.show(&next)));

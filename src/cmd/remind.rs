@@ -1,8 +1,9 @@
 //! `care remind CUSTOMER`: a reminder on the customer's record (a birthday, an
 //! anniversary, "call in three weeks"), listed by `followup due` as kind `reminder`.
 
-use crate::cmd::{Ctx, commit, parse_next, text_arg};
+use crate::cmd::{Ctx, commit, emit, parse_next, text_arg};
 use crate::error::{Error, Result};
+use crate::hooks::Event;
 use crate::model::Customer;
 use crate::model::reminder::{self, Every, Reminder};
 
@@ -62,9 +63,13 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let owner = args.owner.as_deref().map(|o| text_arg("--owner", o)).transpose()?;
     let r = Reminder { text, due, every, owner, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
-    ctx.book.edit(&path, |_: &Customer, doc| doc.push("reminders", &r))?;
+    let index = ctx.book.edit(&path, |c: &Customer, doc| {
+        doc.push("reminders", &r)?;
+        Ok(c.reminders.len())
+    })?;
     commit(ctx, &[path], &format!("remind {}", customer.id));
     let again = r.every.as_deref().map(|e| format!(", every {e}")).unwrap_or_default();
     ctx.ui.say(&format!("Reminder on {}: {} due {}{again}.", customer.id, r.text, clock.show(&r.due)));
+    emit(ctx, Event::Reminder { customer: &customer.id, index });
     Ok(())
 }

@@ -2,8 +2,9 @@
 //! when they were last seen, how often they come and what they spend, and `winback` can
 //! tell who has not come back since a failure.
 
-use crate::cmd::{Ctx, commit, parse_past, text_arg};
+use crate::cmd::{Ctx, commit, emit, parse_past, text_arg};
 use crate::error::{Error, Result};
+use crate::hooks::Event;
 use crate::model::Customer;
 use crate::model::visit::Visit;
 
@@ -71,5 +72,6 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     commit(ctx, &[path], &format!("visit {}", customer.id));
     ctx.ui.say(&format!("Visit recorded for {} ({}).", customer.id, ctx.book.clock.show(&at)));
+    emit(ctx, Event::Visit { customer: &customer.id, visit: &visit });
     Ok(())
 }

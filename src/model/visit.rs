@@ -47,9 +47,30 @@ impl Visit {
 pub struct Summary {
     pub count: usize,
     #[serde(serialize_with = "opt_time")]
+    pub first: Option<Stamp>,
+    #[serde(serialize_with = "opt_time")]
     pub last: Option<Stamp>,
     /// The sum of every visit's spend: the computed lifetime value.
     pub spend: f64,
+}
+
+impl Summary {
+    /// The usual gap between two visits, in days: the mean, from the first visit to the last
+    /// (so a summary folded from a stream of visits knows it). None with fewer than two
+    /// visits, or all on one day: no habit to measure.
+    pub fn usual_gap(&self) -> Option<f64> {
+        let (first, last) = (self.first?, self.last?);
+        let days = (last.date_naive() - first.date_naive()).num_days();
+        (self.count >= 2 && days > 0).then(|| days as f64 / (self.count - 1) as f64)
+    }
+
+    /// Whether the customer is past twice their usual gap since their last visit on `today`.
+    pub fn lapsed(&self, today: NaiveDate) -> bool {
+        match (self.usual_gap(), self.last) {
+            (Some(gap), Some(last)) => days_since(&last, today) as f64 > 2.0 * gap,
+            _ => false,
+        }
+    }
 }
 
 fn opt_time<S: serde::Serializer>(t: &Option<Stamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -62,6 +83,7 @@ fn opt_time<S: serde::Serializer>(t: &Option<Stamp>, s: S) -> Result<S::Ok, S::E
 pub fn summary(visits: &[Visit]) -> Summary {
     Summary {
         count: visits.len(),
+        first: visits.iter().map(|v| v.at).min(),
         last: visits.iter().map(|v| v.at).max(),
         spend: visits.iter().filter_map(|v| v.spend).filter(|s| s.is_finite()).sum(),
     }
@@ -189,7 +211,26 @@ mod tests {
         let v = [visit("2026-11-01T19:00:00-05:00", Some(80.0)), visit("2026-10-01T19:00:00-04:00", None)];
         let s = summary(&v);
         assert_eq!((s.count, s.last, s.spend), (2, Some(at("2026-11-01T19:00:00-05:00")), 80.0));
+        assert_eq!(s.first, Some(at("2026-10-01T19:00:00-04:00")));
         assert_eq!(summary(&[]), Summary::default());
+    }
+
+    #[test]
+    fn the_usual_gap_is_the_mean_between_first_and_last_and_lapsing_is_twice_it() {
+        let v = [
+            visit("2026-10-01T19:00:00-04:00", None),
+            visit("2026-10-15T12:00:00-04:00", None),
+            visit("2026-10-29T21:00:00-04:00", None),
+        ];
+        let s = summary(&v);
+        assert_eq!(s.usual_gap(), Some(14.0));
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+        assert!(!s.lapsed(day(26)), "28 days since: exactly twice, not past it");
+        assert!(s.lapsed(day(27)));
+        assert_eq!(summary(&v[..1]).usual_gap(), None, "one visit: no habit");
+        let same_day = [visit("2026-10-01T12:00:00-04:00", None), visit("2026-10-01T19:00:00-04:00", None)];
+        assert_eq!(summary(&same_day).usual_gap(), None);
+        assert!(!summary(&same_day).lapsed(day(26)));
     }
 
     #[test]

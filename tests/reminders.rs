@@ -68,3 +68,62 @@ fn every_three_weeks_is_calendar_days() {
     let rows = due(&book, &[]);
     assert_eq!(rows[1][0], "2026-11-22T09:00:00-05:00", "{rows:?}");
 }
+
+fn at(book: &TestBook, now: &str, args: &[&str]) -> String {
+    let out = book.cmd().env("CARE_NOW", now).args(args).output().expect("runs");
+    assert!(out.status.success(), "{args:?} at {now}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn whats(csv: &str) -> Vec<(String, String)> {
+    let rows = csv_rows(csv);
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    rows[1..].iter().map(|r| (r[col("due")].clone(), r[col("what")].clone())).collect()
+}
+
+#[test]
+fn a_29_february_birthday_is_reminded_on_the_28th_in_other_years_and_the_29th_in_a_leap_year() {
+    let book = TestBook::new();
+    book.add("Leap Person");
+    book.ok(&["remind", "leap", "--birthday", "02-29"]);
+    assert!(book.read("customers/leap-person.yaml").contains("day: 02-29"), "the date itself is kept");
+    let due = whats(&at(&book, "2027-02-28T10:00:00-05:00", &["followup", "due"]));
+    assert_eq!(due, [("2027-02-28T09:00:00-05:00".to_string(), "Birthday".to_string())], "not skipped to 2028");
+    at(&book, "2027-02-28T10:00:00-05:00", &["followup", "done", "leap"]);
+    let due = whats(&at(&book, "2028-02-29T10:00:00-05:00", &["followup", "due"]));
+    assert_eq!(due, [("2028-02-29T09:00:00-05:00".to_string(), "Birthday".to_string())], "the 29th in a leap year");
+    assert!(whats(&at(&book, "2028-02-28T23:59:00-05:00", &["followup", "due"])).is_empty(), "not a day early");
+}
+
+#[test]
+fn just_after_midnight_a_birthday_today_is_due_today_and_a_daily_one_keeps_its_hour_over_dst() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    at(&book, "2026-11-23T00:05:00-05:00", &["remind", "ada", "--birthday", "11-23"]);
+    let due = whats(&at(&book, "2026-11-23T00:06:00-05:00", &["followup", "due", "--within", "12h"]));
+    assert_eq!(due, [("2026-11-23T09:00:00-05:00".to_string(), "Birthday".to_string())], "today, not next year");
+    // Every day at 02:30, set the evening before the spring-forward night (no 02:30 on 8 March).
+    at(
+        &book,
+        "2026-03-07T20:00:00-05:00",
+        &["remind", "ada", "--due", "2026-03-07 02:30", "--every", "1d", "Count the cellar"],
+    );
+    let cellar = |now: &str| {
+        whats(&at(&book, now, &["followup", "due"])).into_iter().find(|(_, w)| w == "Count the cellar").map(|(d, _)| d)
+    };
+    assert_eq!(
+        cellar("2026-03-08T12:00:00-04:00").as_deref(),
+        Some("2026-03-08T03:30:00-04:00"),
+        "the gap: an hour later"
+    );
+    assert_eq!(cellar("2026-03-09T12:00:00-04:00").as_deref(), Some("2026-03-09T02:30:00-04:00"), "then 02:30 again");
+}
+
+#[test]
+fn every_goes_with_due_only() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let out = book.fails(&["remind", "ada", "--birthday", "03-14", "--every", "2y"], 2);
+    assert!(out.stderr.contains("--every goes with --due"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("reminders"));
+}

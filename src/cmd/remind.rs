@@ -32,7 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub owner: Option<String>,
-    /// Their birthday, MM-DD: a reminder at 9 am on it every year.
+    /// Their birthday, MM-DD: a reminder at 9 am on it every year (02-29: on the 28th in
+    /// other years).
     #[arg(long, value_name = "MM-DD", group = "when")]
     pub birthday: Option<String>,
     /// An anniversary, MM-DD: a reminder at 9 am on it every year.
@@ -52,6 +53,10 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         (_, _, Some(md)) => (yearly("--anniversary", md)?, Some("1y".to_string()), Some("Anniversary")),
         _ => return Err(Error::Usage("say when: --due, --birthday or --anniversary".into())),
     };
+    if args.every.is_some() && args.due.is_none() {
+        return Err(Error::Usage("--every goes with --due; a birthday or anniversary comes back every year".into()));
+    }
+    let day = args.birthday.as_deref().or(args.anniversary.as_deref()).and_then(reminder::day_text);
     if let Some(e) = &every {
         e.parse::<Every>().map_err(|e| Error::Usage(format!("--every: {e}")))?;
     }
@@ -61,7 +66,7 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         (None, None) => return Err(Error::Usage("say what to do: care remind CUSTOMER --due WHEN TEXT".into())),
     };
     let owner = args.owner.as_deref().map(|o| text_arg("--owner", o)).transpose()?;
-    let r = Reminder { text, due, every, owner, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
+    let r = Reminder { text, due, every, owner, day, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
     let index = ctx.book.edit(&path, |c: &Customer, doc| {
         doc.push("reminders", &r)?;

@@ -118,12 +118,7 @@ pub fn read_rows(
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
-    // The line a record starts on, counted from its byte offset: after a CRLF the csv
-    // crate starts the next record at the LF, and its own line count is one short.
-    let line_at = |p: Option<&csv::Position>| {
-        let end = p.map_or(0, |p| (p.byte() as usize + 1).min(text.len()));
-        text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
-    };
+    let line_at = |p: Option<&csv::Position>| line_at(text, p);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -163,6 +158,13 @@ pub fn read_rows(
 
 /// The header row alone can refuse a file: a name column is needed, and a column over a
 /// structured field of the record (`flags`, `contact`) could only destroy it.
+/// The line a record starts on, counted from its byte offset: after a CRLF the csv crate
+/// starts the next record at the LF, and its own line count is one short.
+fn line_at(text: &str, p: Option<&csv::Position>) -> u64 {
+    let end = p.map_or(0, |p| (p.byte() as usize + 1).min(text.len()));
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+}
+
 fn check_headers(headers: &[String], file: &str) -> Result<(), Vec<String>> {
     let mut errors: Vec<String> = headers
         .iter()
@@ -357,11 +359,11 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(format!("{file}: {e}"));
+                errors.push(format!("{file}:{}: {e}", line_at(text, e.position())));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_at(text, record.position());
         let cell = |field: &str| {
             column(field)
                 .and_then(|i| record.get(i))
@@ -391,7 +393,9 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
                 at,
                 by: by.clone(),
                 spend: number("spend")?,
-                party: number("party")?.map(|p| p as u32),
+                party: cell("party")
+                    .map(|p| p.parse::<u32>().map_err(|_| format!("party {p:?} is not a whole number of people")))
+                    .transpose()?,
                 location: cell("location").map(str::to_string),
                 staff: cell("staff").map(str::to_string),
                 note: cell("note").map(str::to_string),
@@ -473,6 +477,14 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     });
     let count = |a: &str| result.rows.iter().filter(|r| r[3] == Cell::text(a)).count();
     let (added, again) = (count("added"), count("already there"));
+    if args.dry_run {
+        let (new, again) = (count("would add"), count("already there"));
+        ctx.ui.say(&format!(
+            "Dry run of {file}: {new} visits to add, {again} already there, {} unmatched; nothing was written.",
+            unmatched.len()
+        ));
+        return output::print(out, &ctx.style, &result);
+    }
     commit(ctx, &written, &format!("import visits {file}: {added} added"));
     ctx.ui
         .say(&format!("Imported {file}: {added} visits added, {again} already there, {} unmatched.", unmatched.len()));

@@ -127,3 +127,48 @@ fn every_goes_with_due_only() {
     assert!(out.stderr.contains("--every goes with --due"), "{}", out.stderr);
     assert!(!book.read("customers/ada-lovelace.yaml").contains("reminders"));
 }
+
+#[test]
+fn reminders_export_like_any_follow_up_each_occurrence_done_and_the_one_pending() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&[
+        "remind",
+        "ada",
+        "--due",
+        "2026-11-23 10:00",
+        "--every",
+        "2w",
+        "--owner",
+        "dale",
+        "Call about the wine club",
+    ]);
+    at(&book, "2026-11-23T11:00:00-05:00", &["followup", "done", "ada", "--how", "phone"]);
+    let rows = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups"]));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    let got: Vec<(&str, &str, &str, &str, &str)> = rows[1..]
+        .iter()
+        .map(|r| {
+            (
+                r[col("customer")].as_str(),
+                r[col("kind")].as_str(),
+                r[col("due")].as_str(),
+                r[col("status")].as_str(),
+                r[col("how")].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ada-lovelace", "reminder", "2026-11-23T10:00:00-05:00", "done", "phone"),
+            ("ada-lovelace", "reminder", "2026-12-07T10:00:00-05:00", "pending", ""),
+        ]
+    );
+    assert_eq!(rows[1][col("owner")], "dale");
+    assert_eq!(rows[1][col("text")], "Call about the wine club");
+    let by_owner = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups", "--where", "owner=joan"]));
+    assert_eq!(by_owner.len(), 1, "the filter sees the reminder's owner: {by_owner:?}");
+    let since = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups", "--since", "2026-12-01"]));
+    assert_eq!(since.len(), 2, "--since on the occurrence: {since:?}");
+}

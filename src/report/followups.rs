@@ -93,6 +93,11 @@ impl Subject for ReminderView<'_> {
     }
 }
 
+/// Whether the filter selects a reminder of `c` owned by `owner` (as `followup due` does).
+pub fn reminder_matches(c: &Customer, owner: Option<&str>, q: &Query) -> bool {
+    q.matches(&ReminderView { customer: c, owner })
+}
+
 /// A customer's reminders that the window and the filter list, each at its pending
 /// occurrence, as rows beside the incidents' follow-ups (no incident).
 pub fn reminders_due(c: &Customer, w: &Window, q: &Query, clock: &Clock) -> Vec<Due> {

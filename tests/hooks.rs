@@ -164,7 +164,11 @@ fn a_reminder_tells_its_hook_when_set_and_when_done() {
         "joan",
         "Call about the wine club",
     ]);
-    let added = received(&book, "reminder-added");
+    let mut added = received(&book, "reminder-added");
+    let id = added["reminder"]["id"].as_str().unwrap_or_default().to_string();
+    assert!(id.len() == 6 && id.chars().all(|c| c.is_ascii_alphanumeric()), "its own id: {id:?}");
+    assert!(book.read("customers/ada-lovelace.yaml").contains(&format!("id: {id}")));
+    added["reminder"].as_object_mut().expect("object").remove("id");
     assert_eq!(added["event"], json!("reminder-added"));
     assert_eq!(added["customer"]["id"], json!("ada-lovelace"));
     assert_eq!(added["incident"], Value::Null);

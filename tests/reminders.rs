@@ -18,10 +18,11 @@ fn a_reminder_is_listed_when_due_with_contact_and_what_to_remember() {
     book.ok(&["note", "ada", "--pref", "--critical", "No phone calls before 11 am"]);
     book.ok(&["remind", "ada", "--due", "tomorrow 10am", "Ask how the album launch went", "--owner", "dale"]);
     let text = book.read("customers/ada-lovelace.yaml");
+    let id = text.split("reminders:\n- id: ").nth(1).and_then(|rest| rest.get(..6)).unwrap_or_default().to_string();
     assert!(
-        text.contains(
-            "reminders:\n- text: Ask how the album launch went\n  due: 2026-11-23T10:00:00-05:00\n  owner: dale\n"
-        ),
+        text.contains(&format!(
+            "reminders:\n- id: {id}\n  text: Ask how the album launch went\n  due: 2026-11-23T10:00:00-05:00\n  owner: dale\n"
+        )) && id.chars().all(|c| c.is_ascii_alphanumeric()),
         "{text}"
     );
     assert_eq!(due(&book, &[]).len(), 1, "not due yet: the header only");
@@ -30,7 +31,7 @@ fn a_reminder_is_listed_when_due_with_contact_and_what_to_remember() {
     let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
     let row = &rows[1];
     assert_eq!(row[col("kind")], "reminder");
-    assert_eq!(row[col("incident")], "");
+    assert_eq!(row[col("incident")], format!("ada-lovelace/{id}"), "its own id, for followup done");
     assert_eq!(row[col("customer")], "ada-lovelace");
     assert_eq!(row[col("owner")], "dale");
     assert_eq!(row[col("contact")], "'+1 555 0100", "neutralised for spreadsheets, as every CSV cell");
@@ -167,8 +168,31 @@ fn reminders_export_like_any_follow_up_each_occurrence_done_and_the_one_pending(
     );
     assert_eq!(rows[1][col("owner")], "dale");
     assert_eq!(rows[1][col("text")], "Call about the wine club");
+    assert!(rows[1][col("incident")].starts_with("ada-lovelace/"), "the reminder's own id: {rows:?}");
     let by_owner = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups", "--where", "owner=joan"]));
     assert_eq!(by_owner.len(), 1, "the filter sees the reminder's owner: {by_owner:?}");
     let since = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups", "--since", "2026-12-01"]));
     assert_eq!(since.len(), 2, "--since on the occurrence: {since:?}");
+}
+
+#[test]
+fn followup_done_takes_a_reminders_own_id_to_mark_that_one() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&["remind", "ada", "--due", "2026-11-23 10:00", "Send the menu"]);
+    book.ok(&["remind", "ada", "--due", "2026-11-24 10:00", "Call about the wine club"]);
+    let rows = due(&book, &["--within", "3d"]);
+    let wine = rows.iter().find(|r| r.contains(&"Call about the wine club".to_string())).expect("listed");
+    let id = wine[2].clone();
+    assert!(id.starts_with("ada-lovelace/"), "{rows:?}");
+    // The later one, by its id, though the menu is due first.
+    let out = book.care(&["followup", "done", &id, "--how", "phone"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("Call about the wine club"), "{}", out.stderr);
+    let left: Vec<String> = due(&book, &["--within", "3d"])[1..].iter().map(|r| r[9].clone()).collect();
+    assert_eq!(left, ["Send the menu"]);
+    let again = book.fails(&["followup", "done", &id], 1);
+    assert!(again.stderr.contains("no occurrence pending"), "{}", again.stderr);
+    let unknown = book.fails(&["followup", "done", "ada-lovelace/zzzzzz"], 1);
+    assert!(unknown.stderr.contains("has no reminder \"zzzzzz\""), "{}", unknown.stderr);
 }

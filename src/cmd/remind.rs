@@ -66,7 +66,11 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         (None, None) => return Err(Error::Usage("say what to do: care remind CUSTOMER --due WHEN TEXT".into())),
     };
     let owner = args.owner.as_deref().map(|o| text_arg("--owner", o)).transpose()?;
-    let r = Reminder { text, due, every, owner, day, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
+    // Six random letters and digits, made as an incident id's are.
+    let made = crate::model::id::incident_id(clock.today(), crate::model::id::random());
+    let id = made.split_once('-').map(|(_, random)| random.to_string());
+    let r =
+        Reminder { id, text, due, every, owner, day, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
     let index = ctx.book.edit(&path, |c: &Customer, doc| {
         doc.push("reminders", &r)?;
@@ -74,7 +78,8 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     })?;
     commit(ctx, &[path], &format!("remind {}", customer.id));
     let again = r.every.as_deref().map(|e| format!(", every {e}")).unwrap_or_default();
-    ctx.ui.say(&format!("Reminder on {}: {} due {}{again}.", customer.id, r.text, clock.show(&r.due)));
+    let full = reminder::full_id(&customer.id, &r).unwrap_or_default();
+    ctx.ui.say(&format!("Reminder {full} on {}: {} due {}{again}.", customer.id, r.text, clock.show(&r.due)));
     emit(ctx, Event::Reminder { customer: &customer.id, index });
     Ok(())
 }

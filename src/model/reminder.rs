@@ -14,6 +14,12 @@ use crate::time::{Clock, Stamp};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reminder {
+    /// Six random letters and digits, the reminder's own among the customer's: its full id
+    /// is `CUSTOMER/ID` (`full_id`), which `followup due` shows and `followup done` takes.
+    /// Random rather than a place in the list, which two sites adding reminders would not
+    /// agree on. Reminders written by earlier versions have none.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "super::text::option")]
+    pub id: Option<String>,
     #[serde(deserialize_with = "super::text::string")]
     pub text: String,
     /// The first occurrence.
@@ -52,6 +58,11 @@ pub struct Mark {
     pub how: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+}
+
+/// The reminder's full id, `ada-lovelace/k7f3qz`, if it has its own.
+pub fn full_id(customer: &str, r: &Reminder) -> Option<String> {
+    r.id.as_deref().map(|id| format!("{customer}/{id}"))
 }
 
 /// A recurrence in calendar terms.
@@ -164,6 +175,7 @@ mod tests {
 
     fn reminder(due: &str, every: Option<&str>) -> Reminder {
         Reminder {
+            id: None,
             text: "Birthday".into(),
             due: at(due),
             every: every.map(str::to_string),

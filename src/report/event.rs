@@ -176,6 +176,7 @@ pub fn reminder(index: usize, r: &crate::model::reminder::Reminder, next: Option
         "reminder",
         json!({
             "index": index,
+            "id": r.id,
             "text": r.text,
             "due": rfc3339(&r.due),
             "every": r.every,

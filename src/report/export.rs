@@ -201,7 +201,7 @@ pub fn followups(incidents: &[WithExtras<'_>], q: &Query, extra_columns: &[Strin
 }
 
 /// `export followups`, the customers' reminders: one row per occurrence done and one for
-/// the occurrence pending, in the follow-ups' columns (kind `reminder`, no incident), so a
+/// the occurrence pending, in the follow-ups' columns (kind `reminder`), so a
 /// spreadsheet of follow-ups holds them too. The filter sees a reminder as `followup due`
 /// does (customer, owner, kind); `extra` is how many extra columns the rows have.
 pub fn reminders(rows: &mut Rows, customers: &[Customer], q: &Query, clock: &crate::time::Clock, extra: usize) {
@@ -213,7 +213,8 @@ pub fn reminders(rows: &mut Rows, customers: &[Customer], q: &Query, clock: &cra
             }
             let row = |due, done: Option<&reminder::Mark>| {
                 let mut row = vec![
-                    Cell::Empty,
+                    // Its own id where an incident's would be, as `followup due` shows it.
+                    Cell::opt(reminder::full_id(&c.id, r)),
                     c.id.as_str().into(),
                     Cell::opt(r.owner.as_deref()),
                     super::followups::REMINDER.into(),

@@ -116,7 +116,9 @@ pub fn reminders_due(c: &Customer, w: &Window, q: &Query, clock: &Clock) -> Vec<
                     done: None,
                     missed_by: None,
                 },
-                incident: String::new(),
+                // A reminder's own id (`ada-lovelace/k7f3qz`) where an incident's would be:
+                // the column is what `followup done` takes.
+                incident: reminder::full_id(&c.id, r).unwrap_or_default(),
                 customer: c.id.clone(),
                 owner: r.owner.clone().unwrap_or_default(),
                 summary: None,

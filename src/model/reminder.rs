@@ -83,11 +83,17 @@ impl std::str::FromStr for Every {
         if n <= 0 {
             return Err(bad());
         }
-        match t[digits..].trim() {
-            "d" | "day" | "days" => Ok(Every::Days(n)),
-            "w" | "week" | "weeks" => Ok(Every::Days(n * 7)),
-            "y" | "year" | "years" => i32::try_from(n).map(Every::Years).map_err(|_| bad()),
-            _ => Err(bad()),
+        // At most a century: beyond it no date can be worked out, and no reminder is meant.
+        let every = match t[digits..].trim() {
+            "d" | "day" | "days" => Every::Days(n),
+            "w" | "week" | "weeks" => Every::Days(n.saturating_mul(7)),
+            "y" | "year" | "years" => Every::Years(i32::try_from(n).map_err(|_| bad())?),
+            _ => return Err(bad()),
+        };
+        match every {
+            Every::Days(d) if d > 36_500 => Err(format!("{s:?} is more than a century; use at most 100y")),
+            Every::Years(y) if y > 100 => Err(format!("{s:?} is more than a century; use at most 100y")),
+            ok => Ok(ok),
         }
     }
 }
@@ -197,6 +203,9 @@ mod tests {
         assert_eq!("1y".parse::<Every>(), Ok(Every::Years(1)));
         assert_eq!("10d".parse::<Every>(), Ok(Every::Days(10)));
         assert!("2h".parse::<Every>().is_err() && "0d".parse::<Every>().is_err() && "y".parse::<Every>().is_err());
+        assert_eq!("100y".parse::<Every>(), Ok(Every::Years(100)));
+        assert!("101y".parse::<Every>().is_err() && "100000y".parse::<Every>().is_err());
+        assert!("99999999999999w".parse::<Every>().is_err() && "36501d".parse::<Every>().is_err());
     }
 
     #[test]

@@ -166,3 +166,12 @@ fn a_party_that_is_not_a_whole_number_refuses_the_file() {
     assert!(out.stderr.contains("bookings.csv:2: party \"2.7\" is not a whole number"), "{}", out.stderr);
     assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"), "nothing imported");
 }
+
+#[test]
+fn a_party_of_nobody_is_refused() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let out = book.fails(&["visit", "ada", "--party", "0"], 2);
+    assert!(out.stderr.contains("--party"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"));
+}

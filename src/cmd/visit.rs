@@ -43,6 +43,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     if args.spend.is_some_and(|v| !v.is_finite() || v < 0.0) {
         return Err(Error::Usage("--spend: what a customer spent is a number of zero or more".into()));
     }
+    if args.party == Some(0) {
+        return Err(Error::Usage("--party: how many people came is one or more".into()));
+    }
     let at = match &args.at {
         Some(t) => parse_past(ctx, "--at", t)?,
         None => ctx.book.clock.now(),

@@ -928,3 +928,35 @@ fn two_sites_recording_visits_for_the_same_customer_the_same_day_merge_without_c
     a.sync();
     assert_eq!(a.read(ADA), b.read(ADA));
 }
+
+#[test]
+fn two_sites_adding_and_marking_reminders_on_the_same_customer_merge_without_conflict() {
+    let world = World::new();
+    let (a, _) = world.seed();
+    a.ok(NOON, &["remind", "ada", "--due", "2026-11-23 10:00", "--every", "2w", "Call about the wine club"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let b = world.clone("b");
+    b.ok(NOON, &["git", "setup"]);
+    // Site A adds a birthday and marks the wine-club call; site B adds its own reminder and
+    // marks the same call done too (two people made it).
+    a.ok(NOON, &["remind", "ada", "--birthday", "03-14"]);
+    a.ok("2026-11-23T11:00:00-05:00", &["followup", "done", "ada", "--how", "phone"]);
+    b.ok(NOON, &["remind", "ada", "--due", "2026-12-01", "Send the new menu", "--owner", "jeff"]);
+    b.ok("2026-11-23T11:30:00-05:00", &["followup", "done", "ada", "--how", "email"]);
+    a.git_ok(&["push", "-q", "origin", "main"]);
+    let pulled = b.pull();
+    assert_eq!(pulled.code, 0, "the pull merges cleanly:\n{}{}", pulled.stdout, pulled.stderr);
+    let ada = b.yaml(ADA);
+    let reminders = ada["reminders"].as_sequence().expect("reminders");
+    let texts: Vec<&str> = reminders.iter().filter_map(|r| r["text"].as_str()).collect();
+    assert_eq!(texts.len(), 3, "every reminder of both sites, once: {texts:?}");
+    for t in ["Call about the wine club", "Birthday", "Send the new menu"] {
+        assert!(texts.contains(&t), "{t} in {texts:?}");
+    }
+    let due = b.ok("2026-11-23T12:00:00-05:00", &["followup", "due", "--format", "csv"]);
+    assert!(!due.contains("wine club"), "the occurrence done at both sites is done once merged:\n{due}");
+    b.ok(NOON, &["check"]);
+    b.git_ok(&["push", "-q", "origin", "main"]);
+    a.sync();
+    assert_eq!(a.read(ADA), b.read(ADA));
+}

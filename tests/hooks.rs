@@ -101,6 +101,111 @@ fn every_write_command_tells_its_hook() {
 }
 
 #[test]
+fn a_visit_tells_its_hook_with_the_customer_and_the_visit() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100"]);
+    book.ok(&["note", "ada", "--pref", "--critical", "Allergic to shellfish"]);
+    recording_hook(&book, "visit-recorded");
+    book.ok(&[
+        "visit",
+        "ada",
+        "--at",
+        "19:30",
+        "--spend",
+        "84.5",
+        "--party",
+        "2",
+        "--location",
+        "downtown",
+        "--staff",
+        "billy",
+        "--note",
+        "Anniversary",
+    ]);
+    let got = received(&book, "visit-recorded");
+    assert_eq!(got["schema"], json!(1));
+    assert_eq!(got["event"], json!("visit-recorded"));
+    assert_eq!(got["by"], json!("joan"));
+    assert_eq!(got["customer"]["id"], json!("ada-lovelace"));
+    assert_eq!(got["customer"]["remember"], json!(["Allergic to shellfish"]));
+    assert_eq!(got["incident"], Value::Null);
+    assert_eq!(
+        got["visit"],
+        json!({
+            "at": "2026-11-22T19:30:00-05:00",
+            "by": "joan",
+            "spend": 84.5,
+            "party": 2,
+            "location": "downtown",
+            "staff": "billy",
+            "note": "Anniversary"
+        })
+    );
+    // The same visit typed again changes nothing, and tells nothing.
+    std::fs::remove_file(book.path(".care/visit-recorded.json")).expect("rm");
+    book.ok(&["visit", "ada", "--at", "19:30", "--location", "downtown"]);
+    assert!(!book.path(".care/visit-recorded.json").exists(), "nothing saved, nothing told");
+}
+
+#[test]
+fn a_reminder_tells_its_hook_when_set_and_when_done() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    recording_hook(&book, "reminder-added");
+    recording_hook(&book, "followup-done");
+    book.ok(&[
+        "remind",
+        "ada",
+        "--due",
+        "2026-11-24 10:00",
+        "--every",
+        "3w",
+        "--owner",
+        "joan",
+        "Call about the wine club",
+    ]);
+    let mut added = received(&book, "reminder-added");
+    let id = added["reminder"]["id"].as_str().unwrap_or_default().to_string();
+    assert!(id.len() == 6 && id.chars().all(|c| c.is_ascii_alphanumeric()), "its own id: {id:?}");
+    assert!(book.read("customers/ada-lovelace.yaml").contains(&format!("id: {id}")));
+    added["reminder"].as_object_mut().expect("object").remove("id");
+    assert_eq!(added["event"], json!("reminder-added"));
+    assert_eq!(added["customer"]["id"], json!("ada-lovelace"));
+    assert_eq!(added["incident"], Value::Null);
+    assert_eq!(
+        added["reminder"],
+        json!({
+            "index": 0,
+            "text": "Call about the wine club",
+            "due": "2026-11-24T10:00:00-05:00",
+            "every": "3w",
+            "owner": "joan",
+            "at": "2026-11-22T19:42:00-05:00",
+            "by": "joan",
+            "next": "2026-11-24T10:00:00-05:00"
+        })
+    );
+    book.ok(&["remind", "ada", "--birthday", "03-14"]);
+    assert_eq!(received(&book, "reminder-added")["reminder"]["index"], json!(1), "the second reminder");
+    assert_eq!(received(&book, "reminder-added")["reminder"]["every"], json!("1y"));
+
+    book.cmd()
+        .env("CARE_NOW", "2026-11-24T11:00:00-05:00")
+        .args(["followup", "done", "ada", "--how", "phone"])
+        .assert()
+        .success();
+    let done = received(&book, "followup-done");
+    assert_eq!(done["incident"], Value::Null);
+    assert_eq!(done["followup"]["kind"], json!("reminder"));
+    assert_eq!(done["followup"]["index"], json!(0));
+    assert_eq!(done["followup"]["due"], json!("2026-11-24T10:00:00-05:00"));
+    assert_eq!(done["followup"]["what"], json!("Call about the wine club"));
+    assert_eq!(done["followup"]["overdue_by"], json!(60));
+    assert_eq!(done["followup"]["done"]["how"], json!("phone"));
+    assert_eq!(done["reminder"]["next"], json!("2026-12-15T10:00:00-05:00"), "re-armed three weeks on");
+}
+
+#[test]
 fn a_failing_hook_warns_and_keeps_the_write() {
     let book = TestBook::new();
     book.add("Ada Lovelace");

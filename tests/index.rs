@@ -77,7 +77,7 @@ fn the_index_gives_the_same_answers_built_warm_off_and_damaged() {
         good[..good.len() / 3].to_vec(),
         b"\x00\xffgarbage\n".to_vec(),
         flipped,
-        String::from_utf8_lossy(&good).replacen("care-index 2", "care-index 99", 1).into_bytes(),
+        String::from_utf8_lossy(&good).replacen("care-index 3", "care-index 99", 1).into_bytes(),
     ];
     for bad in damaged {
         std::fs::write(&index, &bad).expect("write");

@@ -127,3 +127,85 @@ fn a_lost_state_repeats_a_notice_and_a_failed_hook_is_retried() {
     assert_eq!(notify_at(&book, "2026-11-22T20:06:00-05:00", &[]).code, 0);
     assert_eq!(told(&book).len(), 1, "the failed notice is given on the next run");
 }
+
+/// A book with only reminders on Ada: a one-off owned by joan due 2026-11-23 10:00, and a
+/// call every 2 weeks owned by billy from 2026-11-24 09:00; both hooks log their stdin.
+fn reminders() -> TestBook {
+    let (book, _, _) = setup();
+    // The incidents' follow-ups are done with, so only the reminders are due.
+    for id in book.ok(&["recover", "list", "--format", "csv"]).lines().skip(1) {
+        let id = id.split(',').next().unwrap_or_default().to_string();
+        book.cmd().env("CARE_NOW", "2026-11-22T20:01:00-05:00").args(["recover", "close", &id]).assert().success();
+    }
+    book.ok(&["remind", "ada", "--due", "2026-11-23 10:00", "--owner", "joan", "Send the menu"]);
+    book.ok(&[
+        "remind",
+        "ada",
+        "--due",
+        "2026-11-24 09:00",
+        "--every",
+        "2w",
+        "--owner",
+        "billy",
+        "Call about the wine club",
+    ]);
+    book
+}
+
+fn reminder_notices(book: &TestBook) -> Vec<(String, String, String)> {
+    told(book)
+        .iter()
+        .filter(|n| n["followup"]["kind"] == "reminder")
+        .map(|n| {
+            let s = |v: &Value| v.as_str().unwrap_or("").to_string();
+            (s(&n["event"]), s(&n["followup"]["what"]), s(&n["followup"]["due"]))
+        })
+        .collect()
+}
+
+#[test]
+fn a_due_reminder_reaches_its_owner_once_with_the_customer() {
+    let book = reminders();
+    assert!(reminder_notices(&book).is_empty());
+    notify_at(&book, "2026-11-23T09:00:00-05:00", &[]);
+    assert!(reminder_notices(&book).is_empty(), "not due yet: {:?}", reminder_notices(&book));
+    let out = notify_at(&book, "2026-11-23T10:05:00-05:00", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("ada-lovelace") && out.stdout.contains("reminder"), "{}", out.stdout);
+    notify_at(&book, "2026-11-23T10:10:00-05:00", &[]);
+    assert_eq!(
+        reminder_notices(&book),
+        [("followup-overdue".to_string(), "Send the menu".to_string(), "2026-11-23T10:00:00-05:00".to_string())],
+        "told once"
+    );
+    let n = told(&book).into_iter().find(|n| n["followup"]["kind"] == "reminder").expect("a notice");
+    assert_eq!(n["incident"], Value::Null);
+    assert_eq!(n["customer"]["id"], "ada-lovelace");
+    assert_eq!(n["customer"]["phone"], "+1 555 0100");
+    assert_eq!(n["reminder"]["owner"], "joan");
+    assert_eq!(n["followup"]["overdue_by"], 5);
+    assert_eq!(n["notice"]["count"], 1);
+    assert!(book.read(".care/notify-state").contains("customer/ada-lovelace\t0\treminder"));
+
+    // --owner selects by the reminder's owner; --within warns ahead.
+    let out = notify_at(&book, "2026-11-23T10:20:00-05:00", &["--owner", "billy", "--within", "1d"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let last = reminder_notices(&book).pop().expect("soon");
+    assert_eq!(last, ("followup-soon".into(), "Call about the wine club".into(), "2026-11-24T09:00:00-05:00".into()));
+    assert_eq!(reminder_notices(&book).len(), 2, "joan's is not billy's");
+}
+
+#[test]
+fn a_recurring_reminder_done_is_told_again_at_its_next_occurrence_and_not_before() {
+    let book = reminders();
+    book.ok(&["followup", "done", "ada"]);
+    notify_at(&book, "2026-11-24T09:30:00-05:00", &["--owner", "billy"]);
+    book.cmd().env("CARE_NOW", "2026-11-24T10:00:00-05:00").args(["followup", "done", "ada"]).assert().success();
+    notify_at(&book, "2026-11-24T11:00:00-05:00", &["--owner", "billy"]);
+    notify_at(&book, "2026-12-07T09:00:00-05:00", &["--owner", "billy"]);
+    assert_eq!(reminder_notices(&book).len(), 1, "done: quiet until the next occurrence");
+    notify_at(&book, "2026-12-08T09:05:00-05:00", &["--owner", "billy"]);
+    notify_at(&book, "2026-12-08T09:10:00-05:00", &["--owner", "billy"]);
+    let dues: Vec<String> = reminder_notices(&book).into_iter().map(|(_, _, due)| due).collect();
+    assert_eq!(dues, ["2026-11-24T09:00:00-05:00", "2026-12-08T09:00:00-05:00"], "re-armed, told once more");
+}

@@ -18,10 +18,11 @@ fn a_reminder_is_listed_when_due_with_contact_and_what_to_remember() {
     book.ok(&["note", "ada", "--pref", "--critical", "No phone calls before 11 am"]);
     book.ok(&["remind", "ada", "--due", "tomorrow 10am", "Ask how the album launch went", "--owner", "dale"]);
     let text = book.read("customers/ada-lovelace.yaml");
+    let id = text.split("reminders:\n- id: ").nth(1).and_then(|rest| rest.get(..6)).unwrap_or_default().to_string();
     assert!(
-        text.contains(
-            "reminders:\n- text: Ask how the album launch went\n  due: 2026-11-23T10:00:00-05:00\n  owner: dale\n"
-        ),
+        text.contains(&format!(
+            "reminders:\n- id: {id}\n  text: Ask how the album launch went\n  due: 2026-11-23T10:00:00-05:00\n  owner: dale\n"
+        )) && id.chars().all(|c| c.is_ascii_alphanumeric()),
         "{text}"
     );
     assert_eq!(due(&book, &[]).len(), 1, "not due yet: the header only");
@@ -30,7 +31,7 @@ fn a_reminder_is_listed_when_due_with_contact_and_what_to_remember() {
     let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
     let row = &rows[1];
     assert_eq!(row[col("kind")], "reminder");
-    assert_eq!(row[col("incident")], "");
+    assert_eq!(row[col("incident")], format!("ada-lovelace/{id}"), "its own id, for followup done");
     assert_eq!(row[col("customer")], "ada-lovelace");
     assert_eq!(row[col("owner")], "dale");
     assert_eq!(row[col("contact")], "'+1 555 0100", "neutralised for spreadsheets, as every CSV cell");
@@ -67,4 +68,131 @@ fn every_three_weeks_is_calendar_days() {
     // The 1 November occurrence (EDT) was missed; 22 November, 9 am EST, is the one owed.
     let rows = due(&book, &[]);
     assert_eq!(rows[1][0], "2026-11-22T09:00:00-05:00", "{rows:?}");
+}
+
+fn at(book: &TestBook, now: &str, args: &[&str]) -> String {
+    let out = book.cmd().env("CARE_NOW", now).args(args).output().expect("runs");
+    assert!(out.status.success(), "{args:?} at {now}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn whats(csv: &str) -> Vec<(String, String)> {
+    let rows = csv_rows(csv);
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    rows[1..].iter().map(|r| (r[col("due")].clone(), r[col("what")].clone())).collect()
+}
+
+#[test]
+fn a_29_february_birthday_is_reminded_on_the_28th_in_other_years_and_the_29th_in_a_leap_year() {
+    let book = TestBook::new();
+    book.add("Leap Person");
+    book.ok(&["remind", "leap", "--birthday", "02-29"]);
+    assert!(book.read("customers/leap-person.yaml").contains("day: 02-29"), "the date itself is kept");
+    let due = whats(&at(&book, "2027-02-28T10:00:00-05:00", &["followup", "due"]));
+    assert_eq!(due, [("2027-02-28T09:00:00-05:00".to_string(), "Birthday".to_string())], "not skipped to 2028");
+    at(&book, "2027-02-28T10:00:00-05:00", &["followup", "done", "leap"]);
+    let due = whats(&at(&book, "2028-02-29T10:00:00-05:00", &["followup", "due"]));
+    assert_eq!(due, [("2028-02-29T09:00:00-05:00".to_string(), "Birthday".to_string())], "the 29th in a leap year");
+    assert!(whats(&at(&book, "2028-02-28T23:59:00-05:00", &["followup", "due"])).is_empty(), "not a day early");
+}
+
+#[test]
+fn just_after_midnight_a_birthday_today_is_due_today_and_a_daily_one_keeps_its_hour_over_dst() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    at(&book, "2026-11-23T00:05:00-05:00", &["remind", "ada", "--birthday", "11-23"]);
+    let due = whats(&at(&book, "2026-11-23T00:06:00-05:00", &["followup", "due", "--within", "12h"]));
+    assert_eq!(due, [("2026-11-23T09:00:00-05:00".to_string(), "Birthday".to_string())], "today, not next year");
+    // Every day at 02:30, set the evening before the spring-forward night (no 02:30 on 8 March).
+    at(
+        &book,
+        "2026-03-07T20:00:00-05:00",
+        &["remind", "ada", "--due", "2026-03-07 02:30", "--every", "1d", "Count the cellar"],
+    );
+    let cellar = |now: &str| {
+        whats(&at(&book, now, &["followup", "due"])).into_iter().find(|(_, w)| w == "Count the cellar").map(|(d, _)| d)
+    };
+    assert_eq!(
+        cellar("2026-03-08T12:00:00-04:00").as_deref(),
+        Some("2026-03-08T03:30:00-04:00"),
+        "the gap: an hour later"
+    );
+    assert_eq!(cellar("2026-03-09T12:00:00-04:00").as_deref(), Some("2026-03-09T02:30:00-04:00"), "then 02:30 again");
+}
+
+#[test]
+fn every_goes_with_due_only() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let out = book.fails(&["remind", "ada", "--birthday", "03-14", "--every", "2y"], 2);
+    assert!(out.stderr.contains("--every goes with --due"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("reminders"));
+}
+
+#[test]
+fn reminders_export_like_any_follow_up_each_occurrence_done_and_the_one_pending() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&[
+        "remind",
+        "ada",
+        "--due",
+        "2026-11-23 10:00",
+        "--every",
+        "2w",
+        "--owner",
+        "dale",
+        "Call about the wine club",
+    ]);
+    at(&book, "2026-11-23T11:00:00-05:00", &["followup", "done", "ada", "--how", "phone"]);
+    let rows = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups"]));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    let got: Vec<(&str, &str, &str, &str, &str)> = rows[1..]
+        .iter()
+        .map(|r| {
+            (
+                r[col("customer")].as_str(),
+                r[col("kind")].as_str(),
+                r[col("due")].as_str(),
+                r[col("status")].as_str(),
+                r[col("how")].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ada-lovelace", "reminder", "2026-11-23T10:00:00-05:00", "done", "phone"),
+            ("ada-lovelace", "reminder", "2026-12-07T10:00:00-05:00", "pending", ""),
+        ]
+    );
+    assert_eq!(rows[1][col("owner")], "dale");
+    assert_eq!(rows[1][col("text")], "Call about the wine club");
+    assert!(rows[1][col("incident")].starts_with("ada-lovelace/"), "the reminder's own id: {rows:?}");
+    let by_owner = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups", "--where", "owner=joan"]));
+    assert_eq!(by_owner.len(), 1, "the filter sees the reminder's owner: {by_owner:?}");
+    let since = csv_rows(&at(&book, "2026-11-23T12:00:00-05:00", &["export", "followups", "--since", "2026-12-01"]));
+    assert_eq!(since.len(), 2, "--since on the occurrence: {since:?}");
+}
+
+#[test]
+fn followup_done_takes_a_reminders_own_id_to_mark_that_one() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&["remind", "ada", "--due", "2026-11-23 10:00", "Send the menu"]);
+    book.ok(&["remind", "ada", "--due", "2026-11-24 10:00", "Call about the wine club"]);
+    let rows = due(&book, &["--within", "3d"]);
+    let wine = rows.iter().find(|r| r.contains(&"Call about the wine club".to_string())).expect("listed");
+    let id = wine[2].clone();
+    assert!(id.starts_with("ada-lovelace/"), "{rows:?}");
+    // The later one, by its id, though the menu is due first.
+    let out = book.care(&["followup", "done", &id, "--how", "phone"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("Call about the wine club"), "{}", out.stderr);
+    let left: Vec<String> = due(&book, &["--within", "3d"])[1..].iter().map(|r| r[9].clone()).collect();
+    assert_eq!(left, ["Send the menu"]);
+    let again = book.fails(&["followup", "done", &id], 1);
+    assert!(again.stderr.contains("no occurrence pending"), "{}", again.stderr);
+    let unknown = book.fails(&["followup", "done", "ada-lovelace/zzzzzz"], 1);
+    assert!(unknown.stderr.contains("has no reminder \"zzzzzz\""), "{}", unknown.stderr);
 }

@@ -132,3 +132,46 @@ fn import_visits_matches_by_id_email_phone_or_name_reports_unmatched_and_never_d
     book.fails(&["import", "visits", "bookings.csv", "--map", "colour=Site"], 2);
     book.fails(&["import", "visits", "bookings.csv"], 2);
 }
+
+#[test]
+fn a_crlf_export_with_a_bom_names_the_right_lines_and_a_dry_run_says_it_wrote_nothing() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.write(
+        "bookings.csv",
+        "\u{feff}Visit Date,Guest,Total\r\n2026-11-15 19:00,Ada Lovelace,\"$1,200.50\"\r\n2026-11-16 20:00,Nobody \u{7}Here,40\r\n",
+    );
+    let map = ["--map", "date=Visit Date,name=Guest,spend=Total"];
+    let mut args = vec!["import", "visits", "bookings.csv"];
+    args.extend(map);
+    args.push("--dry-run");
+    let out = book.care(&args);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("2,ada-lovelace,2026-11-15T19:00:00-05:00,would add"), "{}", out.stdout);
+    assert!(out.stdout.contains("3,,2026-11-16T20:00:00-05:00,unmatched"), "{}", out.stdout);
+    assert!(out.stderr.contains("bookings.csv:3: no customer matches \"Nobody \\u{7}Here\""), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was written"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"));
+    args.pop();
+    book.ok(&args);
+    assert!(book.read("customers/ada-lovelace.yaml").contains("spend: 1200.5"));
+}
+
+#[test]
+fn a_party_that_is_not_a_whole_number_refuses_the_file() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.write("bookings.csv", "date,name,party\n2026-11-15 19:00,Ada Lovelace,2.7\n2026-11-16 19:00,Ada Lovelace,2\n");
+    let out = book.fails(&["import", "visits", "bookings.csv"], 1);
+    assert!(out.stderr.contains("bookings.csv:2: party \"2.7\" is not a whole number"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"), "nothing imported");
+}
+
+#[test]
+fn a_party_of_nobody_is_refused() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let out = book.fails(&["visit", "ada", "--party", "0"], 2);
+    assert!(out.stderr.contains("--party"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"));
+}

@@ -59,3 +59,27 @@ fn winback_takes_the_shared_filter_and_prints_nothing_in_a_table_when_empty() {
     assert_eq!(book.ok(&["winback", "--where", "owner=nobody", "--format", "table"]), "");
     book.fails(&["winback", "--where", "colour=red"], 2);
 }
+
+#[test]
+fn a_customer_who_came_back_once_and_is_now_past_twice_their_usual_gap_is_listed_again() {
+    let book = TestBook::new();
+    for name in ["Eve Weekly", "Fay Weekly"] {
+        book.add(name);
+    }
+    // Eve comes every week, fails on 1 Nov, comes back on the 3rd, then not for 19 days
+    // (past twice her 7-day habit on the 22nd): listed. Fay's last visit is on the 15th.
+    for (who, days) in [("eve", &["10-13", "10-20", "10-27", "11-03"]), ("fay", &["10-25", "11-01", "11-08", "11-15"])]
+    {
+        for day in days.iter() {
+            book.ok(&["visit", who, "--at", &format!("2026-{day} 19:00"), "--spend", "50"]);
+        }
+    }
+    book.ok(&["recover", "open", "eve", "--what", "Cold soup", "--at", "2026-11-01 20:00"]);
+    book.ok(&["recover", "open", "fay", "--what", "Cold soup", "--at", "2026-11-10 20:00"]);
+    let rows = csv_rows(&book.ok(&["winback"]));
+    let col = |name: &str| rows[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("no {name}"));
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[col("customer")].as_str()).collect();
+    assert_eq!(ids, ["eve-weekly"], "Fay came back and is within her habit: {rows:?}");
+    assert_eq!(rows[1][col("usual_gap")], "7");
+    assert_eq!(rows[1][col("days_since")], "19");
+}

@@ -23,7 +23,7 @@ use crate::model::Incident;
 use crate::model::incident::{Done, Followup, Recovery, Step};
 use crate::time::Stamp;
 
-const HEADER: &str = "care-index 2 incidents";
+const HEADER: &str = "care-index 3 incidents";
 const FILE: &str = ".care/cache/incidents.idx";
 
 /// What the index keeps of one incident: what reports read of it, and its extra

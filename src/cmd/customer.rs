@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use crate::cmd::{Ctx, FilterArgs, commit, parse_date, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
-use crate::model::merge_customers::{self, Change};
+use crate::model::merge_customers::{self, Change, Choices, Side};
 use crate::model::{Customer, Entry, Incident, Section};
 use crate::report::query;
 use crate::{book, output, report, yaml};
@@ -25,11 +25,19 @@ pub enum Command {
     )]
     List(ListArgs),
     /// Join two records of the same person: DROP's entries, visits, reminders and incidents go
-    /// to KEEP, and DROP's file is removed. Nothing is lost: where both hold a different
-    /// value (two emails), KEEP's stays and DROP's is written down as a note.
-    #[command(
-        after_help = "Examples:\n  care customer merge ada-lovelace ada-2 --dry-run\n  care customer merge ada-lovelace ada-2"
-    )]
+    /// to KEEP, and DROP's file is removed. Where both hold a different value of one field (a
+    /// name, an email, a lifetime value, an imported field) the merge is refused until you say
+    /// which to keep; the value not taken is written down as a note, so nothing is lost.
+    #[command(after_help = "\
+Lists (notes, preferences, flags, visits, reminders, any unknown list) are joined, each entry
+once; a field only one side has is kept; `since` becomes the earlier date. A field both hold
+with different values is a conflict: the merge names each one and changes nothing until
+--prefer or --take settles it.
+
+Examples:
+  care customer merge ada-lovelace ada-2 --dry-run
+  care customer merge ada-lovelace ada-2
+  care customer merge ada-lovelace ada-2 --prefer keep --take email=drop")]
     Merge(MergeArgs),
 }
 
@@ -41,9 +49,26 @@ pub struct MergeArgs {
     /// The record joined into KEEP and then removed.
     #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::customers))]
     pub drop: String,
-    /// Print what would change, and change nothing.
+    /// Print what would change, and change nothing (exit status 1 while a conflict is unsettled).
     #[arg(long)]
     pub dry_run: bool,
+    /// Where the two disagree, take this side's value for every field not named by --take.
+    #[arg(long, value_name = "keep|drop")]
+    pub prefer: Option<Side>,
+    /// Where the two disagree on FIELD, take this side's value (repeatable): name, email,
+    /// phone, lifetime_value, or any other field, e.g. --take email=drop.
+    #[arg(long, value_name = "FIELD=keep|drop", value_parser = take)]
+    pub take: Vec<(String, Side)>,
+}
+
+/// `--take FIELD=keep|drop`.
+fn take(s: &str) -> std::result::Result<(String, Side), String> {
+    let (field, side) = s.split_once('=').ok_or_else(|| format!("{s:?}: use FIELD=keep or FIELD=drop"))?;
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(format!("{s:?}: name the field, e.g. email=drop"));
+    }
+    Ok((field.to_string(), side.parse()?))
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,34 +166,57 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
     if keep.id == drop.id {
         return Err(Error::Usage(format!("KEEP and DROP are both {}; name two different customers to merge", keep.id)));
     }
+    let choices = Choices { prefer: args.prefer, take: args.take.clone() };
     // DROP's text is held from here to its removal, which refuses if it changed meanwhile.
     let drop_text = ctx.book.read_text(&drop_path)?;
     let drop_doc = yaml::Doc::parse(&drop_path, &drop_text)?;
     let incidents: Vec<PathBuf> =
         ctx.book.incidents().records.into_iter().filter(|(_, i)| i.customer == drop.id).map(|(path, _)| path).collect();
+    let keep_doc = yaml::Doc::parse(&keep_path, &ctx.book.read_text(&keep_path)?)?;
+    let plan = merge_customers::plan(keep_doc.value(), drop_doc.value(), &drop.id, &choices);
+    for (field, _) in &args.take {
+        let bare = field.strip_prefix("contact.").unwrap_or(field);
+        if !plan.conflicts.iter().any(|(c, _)| c.field == bare) {
+            ctx.ui.warn(&format!(
+                "--take {field}: {} and {} do not disagree on {bare}; nothing to choose",
+                keep.id, drop.id
+            ));
+        }
+    }
 
     if args.dry_run {
-        let keep_doc = yaml::Doc::parse(&keep_path, &ctx.book.read_text(&keep_path)?)?;
-        let changes = merge_customers::changes(keep_doc.value(), drop_doc.value(), &drop.id);
-        for change in &changes {
-            writeln!(out, "{}", describe(&keep.id, change)).map_err(Error::Output)?;
+        for change in &plan.changes {
+            writeln!(out, "{}", output::visible(&describe(&keep.id, change))).map_err(Error::Output)?;
+        }
+        for (conflict, side) in &plan.conflicts {
+            let taken = match side {
+                Some(Side::Keep) => format!("{}'s kept", keep.id),
+                Some(Side::Drop) => format!("{}'s taken", drop.id),
+                None => "unsettled".to_string(),
+            };
+            let line = format!("{}: conflict {} — {taken}", keep.id, conflict.describe(&keep.id, &drop.id));
+            writeln!(out, "{}", output::visible(&line)).map_err(Error::Output)?;
         }
         for path in &incidents {
             let id = path.file_stem().unwrap_or_default().to_string_lossy();
             writeln!(out, "{id}: customer {} -> {}", drop.id, keep.id).map_err(Error::Output)?;
         }
         writeln!(out, "remove {}", drop_path.display()).map_err(Error::Output)?;
+        refuse_unsettled(&plan, &keep.id, &drop.id)?;
         ctx.ui.say("Dry run: nothing was changed.");
         return Ok(());
     }
+    refuse_unsettled(&plan, &keep.id, &drop.id)?;
 
     let by = ctx.by()?.to_string();
     let at = ctx.book.clock.now();
     // Under KEEP's lock the changes are worked out against KEEP as it is now, not as it was
-    // read above, so an entry added meanwhile is neither lost nor doubled.
+    // read above, so an entry added meanwhile is neither lost nor doubled, and a value
+    // changed meanwhile into a conflict still refuses before anything is written.
     let changes = ctx.book.edit(&keep_path, |_: &Customer, doc| {
-        let changes = merge_customers::changes(doc.value(), drop_doc.value(), &drop.id);
-        for change in &changes {
+        let plan = merge_customers::plan(doc.value(), drop_doc.value(), &drop.id, &choices);
+        refuse_unsettled(&plan, &keep.id, &drop.id)?;
+        for change in &plan.changes {
             match change {
                 Change::Push { key, entry } => doc.push(key, entry)?,
                 Change::Set { key, value } => doc.set(key, value)?,
@@ -186,7 +234,7 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
                 )?,
             }
         }
-        Ok(changes.len())
+        Ok(plan.changes.len())
     })?;
     let mut written = vec![keep_path.clone()];
     for path in &incidents {
@@ -208,6 +256,20 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
         drop_path.display()
     ));
     Ok(())
+}
+
+/// The refusal while a conflict is unsettled: every field with both values, and how to settle.
+fn refuse_unsettled(plan: &merge_customers::Plan, keep: &str, drop: &str) -> Result<()> {
+    let open = plan.unresolved();
+    let Some(first) = open.first() else { return Ok(()) };
+    let lines: Vec<String> = open.iter().map(|c| format!("  {}", output::visible(&c.describe(keep, drop)))).collect();
+    Err(Error::Refused(format!(
+        "{keep} and {drop} disagree on {} field(s); nothing was changed:\n{}\nSay which to keep: --prefer keep|drop \
+         for all, or --take FIELD=keep|drop for each (e.g. --take {}=drop); the other value is kept as a note.",
+        open.len(),
+        lines.join("\n"),
+        first.field
+    )))
 }
 
 /// One line of `--dry-run`.

@@ -86,14 +86,32 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
                 }
                 _ => {
                     let base = export::followups(&[], &q, &[]).columns;
-                    export::followups(&selected, &q, &seen.columns(&base))
+                    let columns = seen.columns(&base);
+                    let mut rows = export::followups(&selected, &q, &columns);
+                    // The customers' reminders too: they are follow-ups of kind `reminder`.
+                    let with = ctx.book.load_with(book::CUSTOMERS, |path, text| {
+                        if text.contains("reminders:") {
+                            crate::yaml::parse::<crate::model::Customer>(path, text).map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    });
+                    let customers: Vec<_> = with.records.into_iter().filter_map(|(_, c)| c).collect();
+                    export::reminders(&mut rows, &customers, &q, &ctx.book.clock, columns.len());
+                    let mut problems = loaded.problems;
+                    problems.extend(with.problems);
+                    return finish(ctx, out, &rows, &problems);
                 }
             };
             (rows, loaded.problems)
         }
     };
-    output::print(out, &ctx.style, &rows)?;
-    report_problems(ctx, &problems)
+    finish(ctx, out, &rows, &problems)
+}
+
+fn finish(ctx: &Ctx, out: &mut dyn Write, rows: &crate::rows::Rows, problems: &[crate::error::Error]) -> Result<()> {
+    output::print(out, &ctx.style, rows)?;
+    report_problems(ctx, problems)
 }
 
 /// The whole book as a database file for other tools; filters do not apply (query it).

@@ -67,7 +67,8 @@ pub struct DueArgs {
 #[derive(Debug, clap::Args)]
 pub struct DoneArgs {
     /// The incident: its id, a unique prefix, or the random part; or a customer, to mark
-    /// their reminder that is due first.
+    /// their reminder that is due first; or a reminder's own id, CUSTOMER/ID, as `followup
+    /// due` shows it in the incident column.
     #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What was said.
@@ -171,11 +172,16 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     let note = args.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(str::to_string);
     mind_the_words(ctx, note.as_deref());
     let done = Done { at, by: ctx.by()?.to_string(), how: args.how.clone(), note };
+    // `ada-lovelace/k7f3qz`: a reminder by its own id.
+    if let Some((customer, reminder)) = args.id.trim().split_once('/') {
+        let (path, customer) = book.find_customer(customer)?;
+        return done_reminder(ctx, &path, &customer, done, Some(reminder.trim()));
+    }
     let (path, incident) = match book.find_incident(&args.id) {
         Ok(found) => found,
         // Not an incident: a customer whose reminder was done.
         Err(e @ (Error::NotFound(_) | Error::Usage(_))) => match book.find_customer(&args.id) {
-            Ok((path, customer)) => return done_reminder(ctx, &path, &customer, done),
+            Ok((path, customer)) => return done_reminder(ctx, &path, &customer, done, None),
             Err(_) => return Err(e),
         },
         Err(e) => return Err(e),
@@ -197,9 +203,15 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     Ok(())
 }
 
-/// Mark the customer's reminder that is due first as done for that occurrence; a
-/// recurring one is then due at its next occurrence.
-fn done_reminder(ctx: &Ctx, path: &std::path::Path, customer: &Customer, done: Done) -> Result<()> {
+/// Mark the customer's reminder that is due first (or the one with id `which`) as done for
+/// that occurrence; a recurring one is then due at its next occurrence.
+fn done_reminder(
+    ctx: &Ctx,
+    path: &std::path::Path,
+    customer: &Customer,
+    done: Done,
+    which: Option<&str>,
+) -> Result<()> {
     use crate::model::reminder::{self, Mark};
     let clock = &ctx.book.clock;
     let marked = ctx.book.edit(path, |c: &Customer, doc| {
@@ -207,10 +219,23 @@ fn done_reminder(ctx: &Ctx, path: &std::path::Path, customer: &Customer, done: D
             .reminders
             .iter()
             .enumerate()
+            .filter(|(_, r)| which.is_none_or(|w| r.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(w))))
             .filter_map(|(i, r)| reminder::pending(r, clock.now(), clock).map(|due| (due, i)))
             .min()
-            .ok_or_else(|| {
-                Error::NotFound(format!("{} has no reminder pending and no incident matches {:?}", c.id, customer.id))
+            .ok_or_else(|| match which {
+                Some(w)
+                    if !c.reminders.iter().any(|r| r.id.as_deref().is_some_and(|id| id.eq_ignore_ascii_case(w))) =>
+                {
+                    Error::NotFound(format!(
+                        "{} has no reminder {w:?}; `care followup due` lists them with their ids",
+                        c.id
+                    ))
+                }
+                Some(w) => Error::NotFound(format!("{}/{w} has no occurrence pending: it is done", c.id)),
+                None => Error::NotFound(format!(
+                    "{} has no reminder pending and no incident matches {:?}",
+                    c.id, customer.id
+                )),
             })?;
         let (due, i) = first;
         let mut r = c.reminders[i].clone();
@@ -222,10 +247,11 @@ fn done_reminder(ctx: &Ctx, path: &std::path::Path, customer: &Customer, done: D
             note: done.note.clone(),
         });
         doc.set_in_item("reminders", i, "done", &r.done)?;
-        Ok((r.text.clone(), due, reminder::pending(&r, due, clock).filter(|next| *next > due)))
+        Ok((i, r.text.clone(), due, reminder::pending(&r, due, clock).filter(|next| *next > due)))
     })?;
-    let (text, due, next) = marked;
+    let (index, text, due, next) = marked;
     commit(ctx, &[path.to_path_buf()], &format!("followup done {}: reminder", customer.id));
+    super::emit(ctx, crate::hooks::Event::ReminderDone { customer: &customer.id, index, occurrence: due });
     ctx.ui.say(&format!("Done: reminder \"{text}\" due {} for {}.", clock.show(&due), customer.id));
     if let Some(next) = next {
         ctx.ui.say(&format!("Next: due {}.", clock.show(&next)));

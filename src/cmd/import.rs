@@ -16,9 +16,9 @@ use std::path::{Path, PathBuf};
 use crate::cmd::{Ctx, commit};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
-use crate::model::import::{self as rules, Change, Column, Set};
+use crate::model::import::{self as rules, Change, Column, EntryColumn, Set};
 use crate::model::visit::Visit;
-use crate::model::{Customer, id};
+use crate::model::{Customer, Entry, Section, id};
 use crate::output::{self, Cell, Rows, unneutralise};
 use crate::time::Clock;
 use crate::yaml;
@@ -33,7 +33,10 @@ pub enum Kind {
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Columns (by header, any order): name (required), id, email, phone, since, lifetime_value;
-any other column is kept as a plain field of the record. A UTF-8 BOM (Excel) is fine.
+any other column is kept as a plain field of the record (and named in a warning), unless
+--map COLUMN=pref|role|goal|note|misstep[:critical] makes each cell an entry of that kind
+(\"Allergies: peanuts\"; critical ones lead the card). Such an entry is added to a customer
+already in the book too, once: a re-run adds nothing. A UTF-8 BOM (Excel) is fine.
 What `care export customers` prints reads back as no change: the `'` it puts before a
 formula-looking cell is taken off (not with --raw), and its computed columns (remember and
 the counts roles, goals, preferences, notes, missteps, active_flags) are checked, never
@@ -49,6 +52,7 @@ time and location) is not added again. Prints: line, customer, at, action.
 
 Examples:
   care import customers guests.csv
+  care import customers guests.csv --map allergies=pref:critical,club=note
   care import visits bookings.csv --map \"date=Visit Date,name=Guest,spend=Total\"
   care import customers guests.csv --update --dry-run   what would change: field, old, new
   care import customers guests.csv --update             take the spreadsheet's plain fields")]
@@ -67,6 +71,8 @@ pub struct Args {
     pub dry_run: bool,
     /// For visits: which column fills which field, FIELD=COLUMN, comma-separated or
     /// repeated (date=Visit Date,name=Guest); unmapped fields read the column of their name.
+    /// For customers: COLUMN=pref|role|goal|note|misstep, with :critical for what nobody may
+    /// miss (allergies=pref:critical): each cell becomes an entry of that kind.
     #[arg(long, value_name = "FIELD=COLUMN", value_delimiter = ',')]
     pub map: Vec<String>,
 }
@@ -81,11 +87,19 @@ pub struct Row {
     pub fields: BTreeMap<String, String>,
     /// The `remember` cell, checked against the record it would land on.
     pub remember: Option<String>,
+    /// The cells of `--map COLUMN=KIND` columns, as entries (without time and author).
+    pub entries: Vec<(Section, String, bool)>,
 }
 
 /// Read and check every row; the errors name the line of each bad row. `raw`: the file
 /// was exported with `--raw`, so a leading `'` is the text's own.
-pub fn read_rows(text: &str, clock: &Clock, file: &str, raw: bool) -> Result<Vec<Row>, Vec<String>> {
+pub fn read_rows(
+    text: &str,
+    clock: &Clock,
+    file: &str,
+    raw: bool,
+    mapped: &[EntryColumn],
+) -> Result<Vec<Row>, Vec<String>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let headers: Vec<String> = match reader.headers() {
@@ -93,15 +107,18 @@ pub fn read_rows(text: &str, clock: &Clock, file: &str, raw: bool) -> Result<Vec
         Err(e) => return Err(vec![format!("{file}: cannot read the header row: {e}")]),
     };
     check_headers(&headers, file)?;
+    let missing: Vec<String> = mapped
+        .iter()
+        .filter(|m| !headers.contains(&m.column))
+        .map(|m| format!("{file}:1: --map {}: no such column in the header row", m.column))
+        .collect();
+    if !missing.is_empty() {
+        return Err(missing);
+    }
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut seen = HashSet::new();
-    // The line a record starts on, counted from its byte offset: after a CRLF the csv
-    // crate starts the next record at the LF, and its own line count is one short.
-    let line_at = |p: Option<&csv::Position>| {
-        let end = p.map_or(0, |p| (p.byte() as usize + 1).min(text.len()));
-        text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
-    };
+    let line_at = |p: Option<&csv::Position>| line_at(text, p);
     for record in reader.records() {
         let record = match record {
             Ok(r) => r,
@@ -111,15 +128,22 @@ pub fn read_rows(text: &str, clock: &Clock, file: &str, raw: bool) -> Result<Vec
             }
         };
         let line = line_at(record.position());
-        let cells: HashMap<&str, &str> = headers
+        let mut cells: HashMap<&str, &str> = headers
             .iter()
             .map(String::as_str)
             .zip(record.iter().map(|c| if raw { c.trim() } else { unneutralise(c.trim()) }))
             .filter(|(_, v)| !v.is_empty())
             .collect();
+        let entries: Vec<(Section, String, bool)> = mapped
+            .iter()
+            .filter_map(|m| {
+                cells.remove(m.column.as_str()).map(|cell| (m.section, entry_text(&m.column, cell), m.critical))
+            })
+            .collect();
         match check_row(&cells, clock) {
             Ok(mut row) => {
                 row.line = line;
+                row.entries = entries;
                 let key = row.id.clone().unwrap_or_else(|| row.customer.name.to_lowercase());
                 if !seen.insert(key.clone()) {
                     errors.push(format!("{file}:{line}: {key:?} appears twice in this file"));
@@ -134,6 +158,13 @@ pub fn read_rows(text: &str, clock: &Clock, file: &str, raw: bool) -> Result<Vec
 
 /// The header row alone can refuse a file: a name column is needed, and a column over a
 /// structured field of the record (`flags`, `contact`) could only destroy it.
+/// The line a record starts on, counted from its byte offset: after a CRLF the csv crate
+/// starts the next record at the LF, and its own line count is one short.
+fn line_at(text: &str, p: Option<&csv::Position>) -> u64 {
+    let end = p.map_or(0, |p| (p.byte() as usize + 1).min(text.len()));
+    text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+}
+
 fn check_headers(headers: &[String], file: &str) -> Result<(), Vec<String>> {
     let mut errors: Vec<String> = headers
         .iter()
@@ -181,7 +212,38 @@ fn check_row(cells: &HashMap<&str, &str>, clock: &Clock) -> Result<Row, String> 
         lifetime_value,
         ..Customer::new("", name)
     };
-    Ok(Row { line: 0, id, customer, fields, remember: cells.get("remember").map(|s| s.to_string()) })
+    Ok(Row { line: 0, id, customer, fields, remember: cells.get("remember").map(|s| s.to_string()), entries: vec![] })
+}
+
+/// A mapped cell as an entry's text, under its column's name: "Allergies: peanuts".
+fn entry_text(column: &str, cell: &str) -> String {
+    let mut chars = column.chars();
+    let name: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+    format!("{name}: {cell}")
+}
+
+/// The row's mapped entries a record does not hold yet (the same kind and words), stamped
+/// now: what makes a re-run add nothing.
+fn new_entries(ctx: &Ctx, current: Option<&Customer>, row: &Row) -> Result<Vec<(Section, Entry)>> {
+    let mut out: Vec<(Section, Entry)> = Vec::new();
+    for (section, text, critical) in &row.entries {
+        let held = |entries: &[Entry]| entries.iter().any(|e| e.text == *text);
+        if current.is_some_and(|c| held(c.entries(*section)))
+            || out.iter().any(|(s, e)| s == section && e.text == *text)
+        {
+            continue;
+        }
+        let entry = Entry {
+            text: text.clone(),
+            at: Some(ctx.book.clock.now()),
+            by: ctx.by()?.to_string(),
+            incident: None,
+            critical: *critical,
+            retired: None,
+        };
+        out.push((*section, entry));
+    }
+    Ok(out)
 }
 
 /// What the import will do with one row.
@@ -195,19 +257,26 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if args.kind == Kind::Visits {
         return visits(ctx, args, out);
     }
-    if !args.map.is_empty() {
-        return Err(Error::Usage(
-            "--map is for `care import visits`; customers' columns are named by their header".into(),
-        ));
-    }
+    let mapped: Vec<EntryColumn> =
+        args.map.iter().map(|m| rules::entry_column(m)).collect::<std::result::Result<_, _>>().map_err(Error::Usage)?;
     let file = args.file.display().to_string();
     let text = crate::cmd::read_input(&ctx.ui, &args.file)?;
-    let rows = read_rows(&text, &ctx.book.clock, &file, ctx.style.raw).map_err(|e| refused(&ctx.ui, &e, &file))?;
+    let rows =
+        read_rows(&text, &ctx.book.clock, &file, ctx.style.raw, &mapped).map_err(|e| refused(&ctx.ui, &e, &file))?;
+    let kept: std::collections::BTreeSet<&str> =
+        rows.iter().flat_map(|r| r.fields.keys().map(String::as_str)).collect();
+    for column in kept {
+        ctx.ui.warn(&format!(
+            "{file}: column `{column}` is not a field care knows; it is kept as a plain field `{column}` of each \
+             record (the card shows it under \"Also on file\"). To make it a preference or note, or critical: \
+             --map {column}=pref|role|goal|note[:critical]"
+        ));
+    }
     let existing = ctx.book.customers();
     crate::cmd::report_problems(ctx, &existing.problems)?;
     let plans = plan(ctx, args, &rows, &existing.records).map_err(|e| refused(&ctx.ui, &e, &file))?;
     if args.dry_run {
-        return dry_run(ctx, &rows, &plans, &file, out);
+        return dry_run(ctx, &rows, &plans, &existing.records, &file, out);
     }
     let progress = ctx.ui.err_terminal && rows.len() > 1;
     let mut result = Rows::new(&["id", "action", "line"]);
@@ -219,10 +288,19 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         let (id, action) = match plan {
             Plan::Update(path, _) => {
                 update(ctx, path, row)?;
+                add_entries(ctx, path, row)?;
                 written.push(path.clone());
                 (id.clone(), "updated")
             }
-            Plan::Unchanged => (id.clone(), "unchanged"),
+            Plan::Unchanged => {
+                let path = ctx.book.customer_path(id);
+                if add_entries(ctx, &path, row)? > 0 {
+                    written.push(path);
+                    (id.clone(), "updated")
+                } else {
+                    (id.clone(), "unchanged")
+                }
+            }
             Plan::Create => {
                 let id = create(ctx, row)?;
                 written.push(ctx.book.customer_path(&id));
@@ -281,11 +359,11 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                errors.push(format!("{file}: {e}"));
+                errors.push(format!("{file}:{}: {e}", line_at(text, e.position())));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_at(text, record.position());
         let cell = |field: &str| {
             column(field)
                 .and_then(|i| record.get(i))
@@ -315,7 +393,9 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
                 at,
                 by: by.clone(),
                 spend: number("spend")?,
-                party: number("party")?.map(|p| p as u32),
+                party: cell("party")
+                    .map(|p| p.parse::<u32>().map_err(|_| format!("party {p:?} is not a whole number of people")))
+                    .transpose()?,
                 location: cell("location").map(str::to_string),
                 staff: cell("staff").map(str::to_string),
                 note: cell("note").map(str::to_string),
@@ -397,6 +477,14 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     });
     let count = |a: &str| result.rows.iter().filter(|r| r[3] == Cell::text(a)).count();
     let (added, again) = (count("added"), count("already there"));
+    if args.dry_run {
+        let (new, again) = (count("would add"), count("already there"));
+        ctx.ui.say(&format!(
+            "Dry run of {file}: {new} visits to add, {again} already there, {} unmatched; nothing was written.",
+            unmatched.len()
+        ));
+        return output::print(out, &ctx.style, &result);
+    }
     commit(ctx, &written, &format!("import visits {file}: {added} added"));
     ctx.ui
         .say(&format!("Imported {file}: {added} visits added, {again} already there, {} unmatched.", unmatched.len()));
@@ -477,7 +565,14 @@ fn planned_update(ctx: &Ctx, path: &Path, current: &Customer, row: &Row) -> Resu
 }
 
 /// `--dry-run`: one row per change (and per customer to create), nothing written.
-fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &mut dyn Write) -> Result<()> {
+fn dry_run(
+    ctx: &Ctx,
+    rows: &[Row],
+    plans: &[(String, Plan)],
+    existing: &[(PathBuf, Customer)],
+    file: &str,
+    out: &mut dyn Write,
+) -> Result<()> {
     let mut result = Rows::new(&["id", "action", "line", "field", "old", "new"]);
     let (mut created, mut updated) = (0, 0);
     for (row, (id, plan)) in rows.iter().zip(plans) {
@@ -486,7 +581,7 @@ fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &
             Plan::Create => {
                 created += 1;
                 let id = if id.is_empty() { id::slug(&row.customer.name) } else { id.clone() };
-                result.push(vec![id.into(), "create".into(), line, Cell::Empty, Cell::Empty, Cell::Empty]);
+                result.push(vec![id.into(), "create".into(), line.clone(), Cell::Empty, Cell::Empty, Cell::Empty]);
             }
             Plan::Update(_, changes) => {
                 updated += 1;
@@ -496,8 +591,24 @@ fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &
                     result.push(vec![id.as_str().into(), "update".into(), line.clone(), field, old, new]);
                 }
             }
-            Plan::Unchanged => {
+            Plan::Unchanged => {}
+        }
+        if let Plan::Update(..) | Plan::Unchanged = plan {
+            let current = existing.iter().map(|(_, c)| c).find(|c| c.id == *id);
+            let entries = new_entries(ctx, current, row)?;
+            if matches!(plan, Plan::Unchanged) && entries.is_empty() {
                 result.push(vec![id.as_str().into(), "unchanged".into(), line, Cell::Empty, Cell::Empty, Cell::Empty]);
+                continue;
+            }
+            if matches!(plan, Plan::Unchanged) {
+                updated += 1;
+            }
+            for (section, e) in entries {
+                let field =
+                    if e.critical { format!("{} (critical)", section.key()) } else { section.key().to_string() };
+                let cells =
+                    [id.as_str().into(), "update".into(), line.clone(), field.into(), Cell::Empty, e.text.into()];
+                result.push(cells.to_vec());
             }
         }
     }
@@ -511,6 +622,15 @@ fn dry_run(ctx: &Ctx, rows: &[Row], plans: &[(String, Plan)], file: &str, out: &
 
 fn create(ctx: &Ctx, row: &Row) -> Result<String> {
     let mut customer = row.customer.clone();
+    for (section, entry) in new_entries(ctx, None, row)? {
+        match section {
+            Section::Preference => customer.preferences.push(entry),
+            Section::Role => customer.roles.push(entry),
+            Section::Goal => customer.goals.push(entry),
+            Section::Note => customer.notes.push(entry),
+            Section::Misstep => customer.missteps.push(entry),
+        }
+    }
     customer.since = customer.since.or_else(|| Some(ctx.book.clock.today()));
     let render = |c: &Customer| {
         let mut doc = yaml::Doc::new(c)?;
@@ -521,6 +641,20 @@ fn create(ctx: &Ctx, row: &Row) -> Result<String> {
     };
     ctx.book.create_customer(&mut customer, row.id.as_deref(), render)?;
     Ok(customer.id)
+}
+
+/// Add the row's mapped entries the record lacks, decided under its lock; how many.
+fn add_entries(ctx: &Ctx, path: &Path, row: &Row) -> Result<usize> {
+    if row.entries.is_empty() {
+        return Ok(0);
+    }
+    ctx.book.edit(path, |current: &Customer, doc| {
+        let entries = new_entries(ctx, Some(current), row)?;
+        for (section, entry) in &entries {
+            doc.push(section.key(), entry)?;
+        }
+        Ok(entries.len())
+    })
 }
 
 /// Set the changed plain fields, measured again under the file's lock: only what differs
@@ -555,7 +689,7 @@ mod tests {
     #[test]
     fn rows_with_quotes_commas_newlines_and_a_bom_read_back() {
         let text = "\u{feff}Name,Email,lifetime_value,Table\n\"Lovelace, Ada\",ada@example.com,12000,\"corner\nby the window\"\n";
-        let rows = read_rows(text, &clock(), "g.csv", false).expect("valid");
+        let rows = read_rows(text, &clock(), "g.csv", false, &[]).expect("valid");
         assert_eq!(rows[0].customer.name, "Lovelace, Ada");
         assert_eq!(rows[0].customer.lifetime_value, Some(12000.0));
         assert_eq!(rows[0].fields["table"], "corner\nby the window");
@@ -564,7 +698,7 @@ mod tests {
     #[test]
     fn every_bad_row_is_named_by_its_line() {
         let text = "name,id,since,lifetime_value\nAda,,,\n,x,,\nBob,Bad Id,,\nCy,,someday,\nDi,,,-5\n";
-        let errors = read_rows(text, &clock(), "g.csv", false).expect_err("bad rows");
+        let errors = read_rows(text, &clock(), "g.csv", false, &[]).expect_err("bad rows");
         assert_eq!(errors.len(), 4, "{errors:?}");
         assert!(errors[0].starts_with("g.csv:3:"), "{errors:?}");
         assert!(errors[3].starts_with("g.csv:6:") && errors[3].contains("lifetime_value"));

@@ -428,3 +428,33 @@ pub fn read_input(ui: &Ui, path: &std::path::Path) -> Result<String> {
     }
     book::read_input(path)
 }
+
+/// Whether a query or a `--by` names a computed dimension (`returned`, `extra_given`), so
+/// that it is worked out (and the customers' visits read) only when it is asked for.
+pub fn wants<'a>(name: &str, query: &Query, dims: impl IntoIterator<Item = &'a str>) -> bool {
+    query.conds.iter().any(|c| c.field == name) || dims.into_iter().any(|d| d == name)
+}
+
+/// `extra_given`: `yes` when the recovery gave an extra, else `no`; with `returned`, it says
+/// which recoveries bring people back (`trends --by extra_given,returned`).
+pub fn extra_given(incident: &crate::model::Incident) -> &'static str {
+    if incident.recovery.extra.is_some() { "yes" } else { "no" }
+}
+
+/// Every customer's visit times, for the `returned` of incidents (`model::visit::Returns`).
+pub fn returns(ctx: &Ctx) -> (crate::model::visit::Returns, Vec<Error>) {
+    let mut returns = crate::model::visit::Returns::new(ctx.book.config.returned_days, ctx.book.clock.now());
+    let loaded = ctx.book.load_with(book::CUSTOMERS, |path, text| {
+        if text.contains("visits:") {
+            crate::yaml::parse::<crate::model::Customer>(path, text).map(Some)
+        } else {
+            Ok(None)
+        }
+    });
+    for (_, c) in loaded.records.into_iter() {
+        if let Some(c) = c {
+            returns.add(&c.id, &c.visits);
+        }
+    }
+    (returns, loaded.problems)
+}

@@ -1,7 +1,9 @@
 //! `care notify`: for cron. Runs the clone's `followup-overdue` hook (and `followup-soon`
 //! with `--within`) once per follow-up as it falls due, again every `--repeat` until it is
-//! done. What is due comes from the same computation as `followup due`; what was already
-//! told lives in the clone's `.care/notify-state`, never in the shared files.
+//! done; a customer's reminder (kind `reminder` in `followup due`) is told the same way,
+//! each occurrence of a recurring one afresh. What is due comes from the same computation
+//! as `followup due`; what was already told lives in the clone's `.care/notify-state`,
+//! never in the shared files.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -10,17 +12,19 @@ use crate::cmd::{Ctx, report_problems};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Delivery};
 use crate::model::notify::{self, Candidate, Key, Stage};
+use crate::model::reminder;
 use crate::model::{Customer, Incident};
 use crate::output::{self, Cell, Rows};
 use crate::report::event;
-use crate::report::followups::{Window, due_in};
+use crate::report::followups::{REMINDER, Window, due_in};
 use crate::report::query::{IncidentView, Query};
 use crate::time::Span;
 
 /// Tell the clone's hooks about follow-ups as they fall due (for cron).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Runs .care/hooks/followup-overdue (and followup-soon with --within) once per follow-up,
+Runs .care/hooks/followup-overdue (and followup-soon with --within) once per follow-up
+and per customer reminder as it falls due (a recurring reminder again at each occurrence),
 with the event as JSON on stdin (see docs/hooks.md); prints what it told.
 
 Examples:
@@ -35,15 +39,30 @@ pub struct Args {
     /// Tell again every DUR while a follow-up stays due (default: once per stage).
     #[arg(long, value_name = "DUR")]
     pub repeat: Option<Span>,
-    /// Only follow-ups owned by this person (the incident's owner).
+    /// Only follow-ups owned by this person (the incident's owner, a reminder's --owner).
     #[arg(long, value_name = "NAME")]
     pub owner: Option<String>,
 }
 
-/// A follow-up due, with the records its notice speaks of.
+/// A follow-up or reminder due, with the records its notice speaks of.
 struct Found {
     candidate: Candidate,
-    incident: Incident,
+    about: About,
+}
+
+enum About {
+    Followup(Box<Incident>),
+    /// The customer's id and the reminder's index in their list.
+    Reminder(String, usize),
+}
+
+impl Found {
+    fn customer(&self) -> &str {
+        match &self.about {
+            About::Followup(incident) => &incident.customer,
+            About::Reminder(customer, _) => customer,
+        }
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
@@ -59,19 +78,25 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let (parts, mut problems) = book.fold_incidents(Vec::new, |found: &mut Vec<Found>, incident, extras| {
         for d in due_in(IncidentView { incident, extras: Some(extras), tz }, &window, &query) {
             let Some(index) = incident.followups.iter().position(|f| *f == d.followup) else { continue };
-            let key = Key { incident: incident.id.clone(), index, due: d.followup.due };
+            let key = Key { subject: incident.id.clone(), index, due: d.followup.due };
             let candidate = Candidate { key, kind: d.followup.kind.clone(), stage: Stage::of(d.followup.due, now) };
-            found.push(Found { candidate, incident: incident.clone() });
+            found.push(Found { candidate, about: About::Followup(Box::new(incident.clone())) });
         }
     });
     let mut found: Vec<Found> = parts.into_iter().flatten().collect();
-    found.sort_by(|a, b| {
-        (a.candidate.key.due, &a.candidate.key.incident).cmp(&(b.candidate.key.due, &b.candidate.key.incident))
-    });
     let mut customers: HashMap<String, Customer> = HashMap::new();
+    let (due, mut reminder_problems) = reminders_due(ctx, &window, args.owner.as_deref());
+    problems.append(&mut reminder_problems);
+    for (customer, due) in due {
+        found.extend(due);
+        customers.insert(customer.id.clone(), customer);
+    }
+    found.sort_by(|a, b| {
+        (a.candidate.key.due, &a.candidate.key.subject).cmp(&(b.candidate.key.due, &b.candidate.key.subject))
+    });
     for f in &found {
-        if !customers.contains_key(&f.incident.customer) {
-            match book.customer_by_id(&f.incident.customer) {
+        if !customers.contains_key(f.customer()) {
+            match book.customer_by_id(f.customer()) {
                 Ok(Some(c)) => drop(customers.insert(c.id.clone(), c)),
                 Ok(None) => {}
                 Err(e) => problems.push(e),
@@ -88,19 +113,28 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             let c = &f.candidate;
             let Some(notice) = notify::owed(&old, c, now, args.repeat, &book.clock) else { continue };
             let name = if c.stage == Stage::Overdue { hooks::FOLLOWUP_OVERDUE } else { hooks::FOLLOWUP_SOON };
-            let followup = &f.incident.followups[c.key.index];
-            let mut extra = event::followup(c.key.index, followup, now);
+            let customer = customers.get(f.customer());
+            let (incident, mut extra) = match &f.about {
+                About::Followup(incident) => {
+                    (Some(&**incident), event::followup(c.key.index, &incident.followups[c.key.index], now))
+                }
+                About::Reminder(_, index) => {
+                    let Some(r) = customer.and_then(|cu| cu.reminders.get(*index)) else { continue };
+                    let mut extra = event::reminder_followup(*index, r, c.key.due, now);
+                    extra.extend(event::reminder(*index, r, Some(c.key.due)));
+                    (None, extra)
+                }
+            };
             extra.extend(event::notice(notice.count, notice.first));
-            let customer = customers.get(&f.incident.customer);
-            let payload = event::object(&hooks::envelope(book, name, &ctx.staff), customer, Some(&f.incident), extra);
+            let payload = event::object(&hooks::envelope(book, name, &ctx.staff), customer, incident, extra);
             match hooks::deliver(book, name, &payload, "it will be tried again on the next run") {
                 Delivery::Delivered => {
                     rows.push(vec![
                         name.into(),
                         c.key.due.into(),
                         Cell::Minutes((now - c.key.due).num_minutes()),
-                        c.key.incident.as_str().into(),
-                        f.incident.customer.as_str().into(),
+                        incident.map_or("", |i| i.id.as_str()).into(),
+                        f.customer().into(),
                         c.kind.as_str().into(),
                         Cell::Int(i64::from(notice.count)),
                     ]);
@@ -112,7 +146,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         }
         for (name, n) in absent {
             ctx.ui.warn(&format!(
-                "no hook .care/hooks/{name}: {n} follow-up(s) not told; add an executable script there (see docs/hooks.md)"
+                "no hook .care/hooks/{name}: {n} follow-up(s) or reminder(s) not told; add an executable script there (see docs/hooks.md)"
             ));
         }
         let candidates: Vec<Candidate> = found.iter().map(|f| f.candidate.clone()).collect();
@@ -127,4 +161,36 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The customers' reminders pending by the end of the window (and owned by `owner`, as
+/// `followup due --where owner=` selects them), each with the customer it is on.
+fn reminders_due(ctx: &Ctx, window: &Window, owner: Option<&str>) -> (Vec<(Customer, Vec<Found>)>, Vec<Error>) {
+    let clock = &ctx.book.clock;
+    let loaded = ctx.book.load_with(crate::book::CUSTOMERS, |path, text| {
+        // Only a record with reminders is parsed whole (the book may hold many customers).
+        if text.contains("reminders:") { crate::yaml::parse::<Customer>(path, text).map(Some) } else { Ok(None) }
+    });
+    let mut out = Vec::new();
+    for (_, c) in loaded.records {
+        let Some(c) = c else { continue };
+        let found: Vec<Found> = c
+            .reminders
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                owner.is_none_or(|o| r.owner.as_deref().is_some_and(|ro| ro.eq_ignore_ascii_case(o.trim())))
+            })
+            .filter_map(|(index, r)| {
+                let due = reminder::pending(r, window.at, clock).filter(|due| *due <= window.until)?;
+                let key = Key { subject: notify::reminder_subject(&c.id), index, due };
+                let candidate = Candidate { key, kind: REMINDER.into(), stage: Stage::of(due, window.at) };
+                Some(Found { candidate, about: About::Reminder(c.id.clone(), index) })
+            })
+            .collect();
+        if !found.is_empty() {
+            out.push((c, found));
+        }
+    }
+    (out, loaded.problems)
 }

@@ -281,7 +281,21 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         let (_, customer) = ctx.book.find_customer(c)?;
         query.conds.push(format!("customer={}", customer.id).parse().map_err(Error::Usage)?);
     }
-    let loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
+    let mut loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
+    // `--where returned=…` (computed from the customers' visits) and `extra_given=…`, then
+    // shown as columns.
+    if super::wants("returned", &query, []) {
+        let (returns, problems) = super::returns(ctx);
+        for (_, (incident, extras)) in &mut loaded.records {
+            extras.insert("returned".into(), returns.of(incident).into());
+        }
+        loaded.problems.extend(problems);
+    }
+    if super::wants("extra_given", &query, []) {
+        for (_, (incident, extras)) in &mut loaded.records {
+            extras.insert("extra_given".into(), super::extra_given(incident).into());
+        }
+    }
     let (rows, seen) = incidents::filtered(&loaded.records, &query, ctx.book.clock.tz);
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     output::print(out, &ctx.style, &rows)?;

@@ -1,8 +1,9 @@
 //! `care remind CUSTOMER`: a reminder on the customer's record (a birthday, an
 //! anniversary, "call in three weeks"), listed by `followup due` as kind `reminder`.
 
-use crate::cmd::{Ctx, commit, parse_next, text_arg};
+use crate::cmd::{Ctx, commit, emit, parse_next, text_arg};
 use crate::error::{Error, Result};
+use crate::hooks::Event;
 use crate::model::Customer;
 use crate::model::reminder::{self, Every, Reminder};
 
@@ -31,7 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::staff))]
     pub owner: Option<String>,
-    /// Their birthday, MM-DD: a reminder at 9 am on it every year.
+    /// Their birthday, MM-DD: a reminder at 9 am on it every year (02-29: on the 28th in
+    /// other years).
     #[arg(long, value_name = "MM-DD", group = "when")]
     pub birthday: Option<String>,
     /// An anniversary, MM-DD: a reminder at 9 am on it every year.
@@ -51,6 +53,10 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         (_, _, Some(md)) => (yearly("--anniversary", md)?, Some("1y".to_string()), Some("Anniversary")),
         _ => return Err(Error::Usage("say when: --due, --birthday or --anniversary".into())),
     };
+    if args.every.is_some() && args.due.is_none() {
+        return Err(Error::Usage("--every goes with --due; a birthday or anniversary comes back every year".into()));
+    }
+    let day = args.birthday.as_deref().or(args.anniversary.as_deref()).and_then(reminder::day_text);
     if let Some(e) = &every {
         e.parse::<Every>().map_err(|e| Error::Usage(format!("--every: {e}")))?;
     }
@@ -60,11 +66,20 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         (None, None) => return Err(Error::Usage("say what to do: care remind CUSTOMER --due WHEN TEXT".into())),
     };
     let owner = args.owner.as_deref().map(|o| text_arg("--owner", o)).transpose()?;
-    let r = Reminder { text, due, every, owner, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
+    // Six random letters and digits, made as an incident id's are.
+    let made = crate::model::id::incident_id(clock.today(), crate::model::id::random());
+    let id = made.split_once('-').map(|(_, random)| random.to_string());
+    let r =
+        Reminder { id, text, due, every, owner, day, at: Some(clock.now()), by: ctx.by()?.to_string(), done: vec![] };
     let (path, customer) = ctx.book.find_customer(&args.customer)?;
-    ctx.book.edit(&path, |_: &Customer, doc| doc.push("reminders", &r))?;
+    let index = ctx.book.edit(&path, |c: &Customer, doc| {
+        doc.push("reminders", &r)?;
+        Ok(c.reminders.len())
+    })?;
     commit(ctx, &[path], &format!("remind {}", customer.id));
     let again = r.every.as_deref().map(|e| format!(", every {e}")).unwrap_or_default();
-    ctx.ui.say(&format!("Reminder on {}: {} due {}{again}.", customer.id, r.text, clock.show(&r.due)));
+    let full = reminder::full_id(&customer.id, &r).unwrap_or_default();
+    ctx.ui.say(&format!("Reminder {full} on {}: {} due {}{again}.", customer.id, r.text, clock.show(&r.due)));
+    emit(ctx, Event::Reminder { customer: &customer.id, index });
     Ok(())
 }

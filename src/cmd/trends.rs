@@ -89,13 +89,31 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         return Err(Error::Usage("--chart draws for people; it cannot be combined with --format csv/tsv/json".into()));
     }
     let clock = ctx.book.clock;
-    let (tallies, problems) = ctx.book.fold_incidents(
+    // `returned` is computed from the customers' visits, read only when it is asked for.
+    let dims = || args.by.iter().map(|d| d.name());
+    let extra_given = super::wants("extra_given", &opts.query, dims());
+    let (returns, mut problems) = match super::wants("returned", &opts.query, dims()) {
+        true => {
+            let (r, p) = super::returns(ctx);
+            (Some(r), p)
+        }
+        false => (None, Vec::new()),
+    };
+    let (tallies, incident_problems) = ctx.book.fold_incidents(
         Default::default,
         |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
+            let with;
+            let fields = if returns.is_some() || extra_given {
+                with = computed(fields, incident, returns.as_ref(), extra_given);
+                &with
+            } else {
+                fields
+            };
             seen.add(fields);
             tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
         },
     );
+    problems.extend(incident_problems);
     let mut tally = trends::Tally::default();
     let mut seen = query::Seen::default();
     for (t, s) in tallies {
@@ -113,6 +131,23 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         output::print(out, &ctx.style, &trends::rows(&trend, ctx.style.format != Format::Table))?;
     }
     report_problems(ctx, &problems)
+}
+
+/// The incident's fields with the computed dimensions asked for.
+fn computed(
+    fields: &crate::book::Fields,
+    incident: &crate::model::Incident,
+    returns: Option<&crate::model::visit::Returns>,
+    extra_given: bool,
+) -> crate::book::Fields {
+    let mut with = fields.clone();
+    if let Some(r) = returns {
+        with.insert("returned".into(), r.of(incident).into());
+    }
+    if extra_given {
+        with.insert("extra_given".into(), super::extra_given(incident).into());
+    }
+    with
 }
 
 fn options(ctx: &Ctx, args: &Args) -> Result<Options> {

@@ -2,8 +2,9 @@
 //! when they were last seen, how often they come and what they spend, and `winback` can
 //! tell who has not come back since a failure.
 
-use crate::cmd::{Ctx, commit, parse_past, text_arg};
+use crate::cmd::{Ctx, commit, emit, parse_past, text_arg};
 use crate::error::{Error, Result};
+use crate::hooks::Event;
 use crate::model::Customer;
 use crate::model::visit::Visit;
 
@@ -42,6 +43,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     if args.spend.is_some_and(|v| !v.is_finite() || v < 0.0) {
         return Err(Error::Usage("--spend: what a customer spent is a number of zero or more".into()));
     }
+    if args.party == Some(0) {
+        return Err(Error::Usage("--party: how many people came is one or more".into()));
+    }
     let at = match &args.at {
         Some(t) => parse_past(ctx, "--at", t)?,
         None => ctx.book.clock.now(),
@@ -71,5 +75,6 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     }
     commit(ctx, &[path], &format!("visit {}", customer.id));
     ctx.ui.say(&format!("Visit recorded for {} ({}).", customer.id, ctx.book.clock.show(&at)));
+    emit(ctx, Event::Visit { customer: &customer.id, visit: &visit });
     Ok(())
 }

@@ -9,14 +9,17 @@ use crate::output;
 use crate::report::query::{self, IncidentView};
 use crate::report::winback;
 
-/// Customers who had a service failure and have not visited since, most value at risk first.
+/// Customers who had a service failure and have not visited since (or are past twice their
+/// usual gap between visits), most value at risk first.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Columns: customer, name, value (lifetime value at risk: typed, else the visits' spend),
 value_source (typed or computed), incident (their latest), opened, summary, recovery (full,
 open, or what a closed one lacked: no apology, no review, no fix, no extra), owner (their
-ally: who should call), last_visit, visits, days_since (since the later of the last visit
-and the incident), contact, remember (critical preferences).
+ally: who should call), last_visit, visits, usual_gap (mean days between visits),
+days_since (since the later of the last visit and the incident), contact, remember
+(critical preferences). A customer who came back after the failure is listed again once
+past twice their usual gap since their last visit.
 
 Examples:
   care winback                                  everyone a failure may have cost us
@@ -58,7 +61,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
-    let mut lost = winback::select(&customers.records, &latest, &on_customer);
+    let mut lost = winback::select(&customers.records, &latest, &on_customer, ctx.book.clock.today());
     let mut problems = customers.problems;
     problems.extend(incident_problems);
     // The index keeps only what book-wide reports need; the rows' few incidents are read

@@ -14,9 +14,12 @@ use serde_json::Value as Json;
 
 use crate::book::{Book, Hook};
 use crate::model::recovery::{Change, Plan};
+use crate::model::reminder;
+use crate::model::visit::Visit;
 use crate::model::{Customer, Entry, Incident, Section};
 use crate::output::warn;
 use crate::report::event::{self, Envelope};
+use crate::time::Stamp;
 
 pub const INCIDENT_OPENED: &str = "incident-opened";
 pub const STEP_RECORDED: &str = "step-recorded";
@@ -26,6 +29,8 @@ pub const FLAG_CLEARED: &str = "flag-cleared";
 pub const NOTE_ADDED: &str = "note-added";
 pub const FOLLOWUP_OVERDUE: &str = "followup-overdue";
 pub const FOLLOWUP_SOON: &str = "followup-soon";
+pub const VISIT_RECORDED: &str = "visit-recorded";
+pub const REMINDER_ADDED: &str = "reminder-added";
 
 /// A change a command has just saved, named by ids: the records are read again only when
 /// a hook is there to hear of it, so a book without hooks pays nothing.
@@ -51,6 +56,21 @@ pub enum Event<'a> {
     FlagCleared {
         customer: &'a str,
         numbers: &'a [usize],
+    },
+    Visit {
+        customer: &'a str,
+        visit: &'a Visit,
+    },
+    /// A reminder set on a customer: its index in their `reminders:` list.
+    Reminder {
+        customer: &'a str,
+        index: usize,
+    },
+    /// One occurrence of a customer's reminder marked done (`followup done CUSTOMER`).
+    ReminderDone {
+        customer: &'a str,
+        index: usize,
+        occurrence: Stamp,
     },
 }
 
@@ -90,6 +110,9 @@ fn names(event: &Event) -> Vec<&'static str> {
         Event::Note { .. } => vec![NOTE_ADDED],
         Event::FlagRaised { .. } => vec![FLAG_RAISED],
         Event::FlagCleared { .. } => vec![FLAG_CLEARED],
+        Event::Visit { .. } => vec![VISIT_RECORDED],
+        Event::Reminder { .. } => vec![REMINDER_ADDED],
+        Event::ReminderDone { .. } => vec![FOLLOWUP_DONE],
     }
 }
 
@@ -133,6 +156,23 @@ fn payloads(book: &Book, by: &str, event: &Event) -> Vec<(&'static str, Json)> {
         }
         Event::FlagRaised { customer: id, n } => flags(book, by, FLAG_RAISED, customer(id), &[*n]),
         Event::FlagCleared { customer: id, numbers } => flags(book, by, FLAG_CLEARED, customer(id), numbers),
+        Event::Visit { customer: id, visit } => {
+            vec![object(VISIT_RECORDED, customer(id).as_ref(), None, event::visit(visit))]
+        }
+        Event::Reminder { customer: id, index } => {
+            let Some(c) = customer(id) else { return Vec::new() };
+            let Some(r) = c.reminders.get(*index) else { return Vec::new() };
+            let next = reminder::pending(r, book.clock.now(), &book.clock);
+            vec![object(REMINDER_ADDED, Some(&c), None, event::reminder(*index, r, next))]
+        }
+        Event::ReminderDone { customer: id, index, occurrence } => {
+            let Some(c) = customer(id) else { return Vec::new() };
+            let Some(r) = c.reminders.get(*index) else { return Vec::new() };
+            let now = book.clock.now();
+            let mut extra = event::reminder_followup(*index, r, *occurrence, now);
+            extra.extend(event::reminder(*index, r, reminder::pending(r, now, &book.clock)));
+            vec![object(FOLLOWUP_DONE, Some(&c), None, extra)]
+        }
     }
 }
 

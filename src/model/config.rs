@@ -18,6 +18,9 @@ pub struct Config {
     pub staff: Option<Vec<String>>,
     pub followup: Followup,
     pub flag_days: u32,
+    /// How many days after an incident closed a visit counts as the customer returning
+    /// (the computed `returned` dimension: yes, no, pending).
+    pub returned_days: u32,
     pub discretion: f64,
     pub lexicon: Vec<LexiconEntry>,
     pub git: Git,
@@ -54,6 +57,7 @@ impl Default for Config {
             staff: None,
             followup: Followup::default(),
             flag_days: 90,
+            returned_days: 90,
             discretion: 2000.0,
             lexicon: Vec::new(),
             git: Git::default(),
@@ -89,6 +93,7 @@ followup:
   check_in: 1d    # after the fix, check in with the customer
   wrap_up: 3d     # after closing, a handwritten note or a call
 flag_days: 90     # how long a flag raised by an incident stays active
+returned_days: 90 # `returned` is yes when the customer visits within this many days of the close
 discretion: 2000  # what any staff member may spend on an extra without asking
 # Phrases to avoid, added to the built-in list:
 # lexicon:

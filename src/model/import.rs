@@ -225,3 +225,61 @@ mod tests {
         assert!(changes(&ada, &file, &wanted, &extra).is_err_and(|e| e.contains("`floor`")));
     }
 }
+
+/// A column `care import customers --map COLUMN=KIND[:critical]` turns into an entry of
+/// each row's record instead of a plain field: the cell, under the column's name, as a
+/// preference, role, goal, note or misstep (`allergies=pref:critical` puts "allergies:
+/// peanuts" among what nobody may miss, first on the card).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryColumn {
+    /// The header as compared: trimmed, lowercased.
+    pub column: String,
+    pub section: super::Section,
+    pub critical: bool,
+}
+
+/// Read one `COLUMN=KIND[:critical]`.
+pub fn entry_column(spec: &str) -> Result<EntryColumn, String> {
+    let usage = "write COLUMN=pref|role|goal|note|misstep, optionally with :critical (allergies=pref:critical)";
+    let (column, kind) = spec.split_once('=').ok_or_else(|| format!("--map {spec:?}: {usage}"))?;
+    let column = column.trim().to_lowercase();
+    let (kind, critical) = match kind.trim().to_lowercase().split_once(':') {
+        Some((kind, "critical")) => (kind.trim().to_string(), true),
+        Some((_, other)) => return Err(format!("--map {spec:?}: {other:?} is not :critical; {usage}")),
+        None => (kind.trim().to_lowercase(), false),
+    };
+    let section = match kind.as_str() {
+        "pref" | "preference" | "preferences" => super::Section::Preference,
+        "role" | "roles" => super::Section::Role,
+        "goal" | "goals" => super::Section::Goal,
+        "note" | "notes" => super::Section::Note,
+        "misstep" | "missteps" => super::Section::Misstep,
+        _ => return Err(format!("--map {spec:?}: unknown kind {kind:?}; {usage}")),
+    };
+    match column.as_str() {
+        "" => Err(format!("--map {spec:?}: name the column; {usage}")),
+        c if KNOWN.contains(&c) || c == "remember" || c == "flags" || c == "contact" => {
+            Err(format!("--map {spec:?}: `{c}` is a field of the record itself, not a column to make entries of"))
+        }
+        _ => Ok(EntryColumn { column, section, critical }),
+    }
+}
+
+#[cfg(test)]
+mod entry_column_tests {
+    use super::*;
+
+    #[test]
+    fn a_mapped_column_names_its_kind_and_may_be_critical() {
+        let allergies = entry_column(" Allergies = pref:critical").expect("valid");
+        assert_eq!(
+            allergies,
+            EntryColumn { column: "allergies".into(), section: super::super::Section::Preference, critical: true }
+        );
+        assert!(!entry_column("club=note").expect("valid").critical);
+        assert!(entry_column("club").is_err());
+        assert!(entry_column("club=hobby").expect_err("kind").contains("unknown kind"));
+        assert!(entry_column("club=note:urgent").is_err());
+        assert!(entry_column("email=note").is_err());
+    }
+}

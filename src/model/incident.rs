@@ -149,7 +149,12 @@ impl Incident {
         Incident {
             circumstances: None,
             recorded: None,
-            recovery: Recovery { closed: bare(&self.recovery.closed), ..Recovery::default() },
+            // The extra's time too: `extra_given` is read from it by book-wide reports.
+            recovery: Recovery {
+                extra: bare(&self.recovery.extra),
+                closed: bare(&self.recovery.closed),
+                ..Recovery::default()
+            },
             followups: self
                 .followups
                 .iter()

@@ -1,5 +1,5 @@
-//! The rules of `care notify`: which follow-ups to notify now, given what this clone
-//! already told its hooks. A follow-up is notified when it enters a stage (due soon, then
+//! The rules of `care notify`: which follow-ups (and customers' reminders) to notify now,
+//! given what this clone already told its hooks. A follow-up is notified when it enters a stage (due soon, then
 //! overdue), again every `--repeat` while it stays there, and never twice for the same
 //! stage otherwise. The memory of what was told (`.care/notify-state`) is only an
 //! optimisation against repeats: whatever is due is computed afresh from the records, so
@@ -35,10 +35,13 @@ impl Stage {
 }
 
 /// A follow-up is itself by its incident, its place in the list and its due time: a
-/// rescheduled follow-up is a new one to notify.
+/// rescheduled follow-up is a new one to notify. A customer's reminder is itself the same
+/// way, by `customer/ID`, its place in their `reminders:` list and the occurrence, so the
+/// next occurrence of a recurring one (re-armed when done) is notified afresh.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Key {
-    pub incident: String,
+    /// The incident's id, or `customer/ID` (`reminder_subject`) for a reminder.
+    pub subject: String,
     pub index: usize,
     pub due: Stamp,
 }
@@ -70,6 +73,11 @@ pub struct Notice {
 
 pub type State = HashMap<Key, Told>;
 
+/// The `Key::subject` of a customer's reminder: no incident id holds a `/`.
+pub fn reminder_subject(customer: &str) -> String {
+    format!("customer/{customer}")
+}
+
 /// The notice for a candidate now, if one is owed: none told in this stage yet, or the
 /// last one is `repeat` old.
 pub fn owed(state: &State, c: &Candidate, now: Stamp, repeat: Option<Span>, clock: &Clock) -> Option<Notice> {
@@ -98,7 +106,7 @@ pub fn parse(text: &str) -> State {
     let mut state = State::new();
     for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
         let f: Vec<&str> = line.split('\t').collect();
-        let [incident, index, kind, due, stage, first, last, count] = f.as_slice() else { continue };
+        let [subject, index, kind, due, stage, first, last, count] = f.as_slice() else { continue };
         let time = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
         let stage = match *stage {
             "soon" => Stage::Soon,
@@ -110,7 +118,7 @@ pub fn parse(text: &str) -> State {
         else {
             continue;
         };
-        let key = Key { incident: incident.to_string(), index, due };
+        let key = Key { subject: subject.to_string(), index, due };
         state.insert(key, Told { kind: kind.to_string(), stage, first, last, count });
     }
     state
@@ -125,7 +133,7 @@ pub fn render(state: &State) -> String {
             let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
             format!(
                 "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                clean(&k.incident),
+                clean(&k.subject),
                 k.index,
                 clean(&t.kind),
                 rfc3339(&k.due),
@@ -152,7 +160,7 @@ mod tests {
 
     fn candidate(due: &str, now: &str) -> Candidate {
         Candidate {
-            key: Key { incident: "20261122-k7f3qz".into(), index: 1, due: t(due) },
+            key: Key { subject: "20261122-k7f3qz".into(), index: 1, due: t(due) },
             kind: "check-in".into(),
             stage: Stage::of(t(due), t(now)),
         }
@@ -194,5 +202,20 @@ mod tests {
         assert_eq!(parse(&render(&state)), state);
         assert!(after(&state, &[], &[], t("2026-11-23T21:00:00-05:00")).is_empty());
         assert!(parse("garbage\tline\n").is_empty());
+    }
+
+    #[test]
+    fn a_reminder_is_kept_apart_from_incidents_and_each_occurrence_is_its_own() {
+        let due = t("2026-11-23T09:00:00-05:00");
+        let key = |due| Key { subject: reminder_subject("ada-lovelace"), index: 0, due };
+        let c = Candidate { key: key(due), kind: "reminder".into(), stage: Stage::Overdue };
+        let n = Notice { count: 1, first: due };
+        let state = after(&State::new(), std::slice::from_ref(&c), &[(&c, n)], due);
+        assert_eq!(parse(&render(&state)), state);
+        assert!(render(&state).contains("customer/ada-lovelace\t0\treminder\t"), "{}", render(&state));
+        let clock = Clock::at("2027-11-23T10:00:00-05:00", "America/New_York");
+        let next_year = Candidate { key: key(t("2027-11-23T09:00:00-05:00")), ..c.clone() };
+        assert_eq!(owed(&state, &c, clock.now(), None, &clock), None, "told once");
+        assert!(owed(&state, &next_year, clock.now(), None, &clock).is_some(), "the re-armed occurrence is new");
     }
 }

@@ -47,9 +47,30 @@ impl Visit {
 pub struct Summary {
     pub count: usize,
     #[serde(serialize_with = "opt_time")]
+    pub first: Option<Stamp>,
+    #[serde(serialize_with = "opt_time")]
     pub last: Option<Stamp>,
     /// The sum of every visit's spend: the computed lifetime value.
     pub spend: f64,
+}
+
+impl Summary {
+    /// The usual gap between two visits, in days: the mean, from the first visit to the last
+    /// (so a summary folded from a stream of visits knows it). None with fewer than two
+    /// visits, or all on one day: no habit to measure.
+    pub fn usual_gap(&self) -> Option<f64> {
+        let (first, last) = (self.first?, self.last?);
+        let days = (last.date_naive() - first.date_naive()).num_days();
+        (self.count >= 2 && days > 0).then(|| days as f64 / (self.count - 1) as f64)
+    }
+
+    /// Whether the customer is past twice their usual gap since their last visit on `today`.
+    pub fn lapsed(&self, today: NaiveDate) -> bool {
+        match (self.usual_gap(), self.last) {
+            (Some(gap), Some(last)) => days_since(&last, today) as f64 > 2.0 * gap,
+            _ => false,
+        }
+    }
 }
 
 fn opt_time<S: serde::Serializer>(t: &Option<Stamp>, s: S) -> Result<S::Ok, S::Error> {
@@ -62,6 +83,7 @@ fn opt_time<S: serde::Serializer>(t: &Option<Stamp>, s: S) -> Result<S::Ok, S::E
 pub fn summary(visits: &[Visit]) -> Summary {
     Summary {
         count: visits.len(),
+        first: visits.iter().map(|v| v.at).min(),
         last: visits.iter().map(|v| v.at).max(),
         spend: visits.iter().filter_map(|v| v.spend).filter(|s| s.is_finite()).sum(),
     }
@@ -118,6 +140,47 @@ pub fn days_since(visit: &Stamp, today: NaiveDate) -> i64 {
 pub fn came_back(last_visit: Option<Stamp>, incident: &Incident) -> bool {
     let since = incident.recovery.closed.as_ref().map_or(incident.opened, |c| c.at.max(incident.opened));
     last_visit.is_some_and(|v| v > since && v.date_naive() > incident.opened.date_naive())
+}
+
+/// `returned`, the computed dimension of an incident: whether its customer came back. `yes`
+/// once they visited after it closed (on a later day than it opened, as `came_back`) and
+/// within `days` of the close; `no` when the window ended without such a visit; `pending`
+/// while it runs, and while the incident is open (no window has started).
+#[derive(Debug, Clone, Default)]
+pub struct Returns {
+    /// Each customer's visit times, sorted.
+    pub visits: std::collections::HashMap<String, Vec<Stamp>>,
+    pub days: u32,
+    pub now: Option<Stamp>,
+}
+
+impl Returns {
+    pub fn new(days: u32, now: Stamp) -> Returns {
+        Returns { visits: Default::default(), days, now: Some(now) }
+    }
+
+    /// Keep a customer's visits (sorted here: the file's order is the typists').
+    pub fn add(&mut self, customer: &str, visits: &[Visit]) {
+        let mut times: Vec<Stamp> = visits.iter().map(|v| v.at).collect();
+        times.sort();
+        self.visits.insert(customer.to_string(), times);
+    }
+
+    pub fn of(&self, incident: &Incident) -> &'static str {
+        let Some(closed) = incident.recovery.closed.as_ref().map(|c| c.at.max(incident.opened)) else {
+            return "pending";
+        };
+        let end = closed + chrono::Duration::days(i64::from(self.days));
+        let day = incident.opened.date_naive();
+        let visits = self.visits.get(&incident.customer).map_or(&[][..], Vec::as_slice);
+        if visits.iter().any(|v| *v > closed && *v <= end && v.date_naive() > day) {
+            "yes"
+        } else if self.now.is_some_and(|now| now > end) {
+            "no"
+        } else {
+            "pending"
+        }
+    }
 }
 
 /// The fields a booking system's export may fill, named in `care import visits --map
@@ -189,7 +252,44 @@ mod tests {
         let v = [visit("2026-11-01T19:00:00-05:00", Some(80.0)), visit("2026-10-01T19:00:00-04:00", None)];
         let s = summary(&v);
         assert_eq!((s.count, s.last, s.spend), (2, Some(at("2026-11-01T19:00:00-05:00")), 80.0));
+        assert_eq!(s.first, Some(at("2026-10-01T19:00:00-04:00")));
         assert_eq!(summary(&[]), Summary::default());
+    }
+
+    #[test]
+    fn the_usual_gap_is_the_mean_between_first_and_last_and_lapsing_is_twice_it() {
+        let v = [
+            visit("2026-10-01T19:00:00-04:00", None),
+            visit("2026-10-15T12:00:00-04:00", None),
+            visit("2026-10-29T21:00:00-04:00", None),
+        ];
+        let s = summary(&v);
+        assert_eq!(s.usual_gap(), Some(14.0));
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).expect("date");
+        assert!(!s.lapsed(day(26)), "28 days since: exactly twice, not past it");
+        assert!(s.lapsed(day(27)));
+        assert_eq!(summary(&v[..1]).usual_gap(), None, "one visit: no habit");
+        let same_day = [visit("2026-10-01T12:00:00-04:00", None), visit("2026-10-01T19:00:00-04:00", None)];
+        assert_eq!(summary(&same_day).usual_gap(), None);
+        assert!(!summary(&same_day).lapsed(day(26)));
+    }
+
+    #[test]
+    fn returned_is_yes_within_the_window_after_the_close_no_after_it_and_pending_before() {
+        let text = "id: 20261001-aaaaaa\ncustomer: ada\nopened: 2026-10-01T19:00:00-04:00\n";
+        let mut i: Incident = crate::yaml::parse(std::path::Path::new("i.yaml"), text).expect("incident");
+        let mut r = Returns::new(90, at("2026-11-22T19:42:00-05:00"));
+        assert_eq!(r.of(&i), "pending", "open: no window yet");
+        let closed = "id: 20261001-aaaaaa\ncustomer: ada\nopened: 2026-10-01T19:00:00-04:00\nrecovery:\n  closed: {at: 2026-10-01T21:00:00-04:00, by: joan}\n";
+        i = crate::yaml::parse(std::path::Path::new("i.yaml"), closed).expect("incident");
+        r.add("ada", &[visit("2026-10-01T22:00:00-04:00", None)]);
+        assert_eq!(r.of(&i), "pending", "the same evening is no return; 90 days not over");
+        r.add("ada", &[visit("2026-10-01T22:00:00-04:00", None), visit("2026-12-29T19:00:00-05:00", None)]);
+        assert_eq!(r.of(&i), "yes", "day 89, even before it happened by the clock: a visit is a visit");
+        r.add("ada", &[visit("2027-01-05T19:00:00-05:00", None)]);
+        assert_eq!(r.of(&i), "pending");
+        r.now = Some(at("2027-01-01T00:00:00-05:00"));
+        assert_eq!(r.of(&i), "no", "the window is over; the later visit is too late");
     }
 
     #[test]

@@ -151,3 +151,67 @@ pub fn note(section: Section, e: &Entry) -> Map<String, Json> {
         }),
     )
 }
+
+/// `visit-recorded`: the visit as it was saved.
+pub fn visit(v: &crate::model::visit::Visit) -> Map<String, Json> {
+    member(
+        "visit",
+        json!({
+            "at": rfc3339(&v.at),
+            "by": v.by,
+            "spend": v.spend,
+            "party": v.party,
+            "location": v.location,
+            "staff": v.staff,
+            "note": v.note,
+        }),
+    )
+}
+
+/// `reminder-added`, and beside `followup` when a reminder is due or done: the reminder by
+/// its index in the customer's `reminders:` list (stable: reminders are never removed), with
+/// `next`, the occurrence pending at the event's time (`null`: none left).
+pub fn reminder(index: usize, r: &crate::model::reminder::Reminder, next: Option<Stamp>) -> Map<String, Json> {
+    member(
+        "reminder",
+        json!({
+            "index": index,
+            "id": r.id,
+            "text": r.text,
+            "due": rfc3339(&r.due),
+            "every": r.every,
+            "owner": r.owner,
+            "at": time(r.at.as_ref()),
+            "by": r.by,
+            "next": time(next.as_ref()),
+        }),
+    )
+}
+
+/// `followup-overdue`, `followup-soon`, `followup-done` about a customer's reminder: the
+/// `followup` member in the same shape as an incident's, of kind `reminder`; `index` is the
+/// reminder's in the customer's list and `due` the occurrence.
+pub fn reminder_followup(
+    index: usize,
+    r: &crate::model::reminder::Reminder,
+    occurrence: Stamp,
+    now: Stamp,
+) -> Map<String, Json> {
+    let done = r
+        .done
+        .iter()
+        .find(|m| m.occurrence == occurrence)
+        .map_or(Json::Null, |d| json!({ "at": rfc3339(&d.at), "by": d.by, "how": d.how, "note": d.note }));
+    member(
+        "followup",
+        json!({
+            "index": index,
+            "kind": crate::report::followups::REMINDER,
+            "due": rfc3339(&occurrence),
+            "what": r.text,
+            "overdue_by": (now - occurrence).num_minutes(),
+            "done": done,
+            "missed_by": Json::Null,
+        }),
+    )
+}

@@ -199,3 +199,45 @@ pub fn followups(incidents: &[WithExtras<'_>], q: &Query, extra_columns: &[Strin
     }
     rows
 }
+
+/// `export followups`, the customers' reminders: one row per occurrence done and one for
+/// the occurrence pending, in the follow-ups' columns (kind `reminder`), so a
+/// spreadsheet of follow-ups holds them too. The filter sees a reminder as `followup due`
+/// does (customer, owner, kind); `extra` is how many extra columns the rows have.
+pub fn reminders(rows: &mut Rows, customers: &[Customer], q: &Query, clock: &crate::time::Clock, extra: usize) {
+    use crate::model::reminder;
+    for c in customers {
+        for r in &c.reminders {
+            if !super::followups::reminder_matches(c, r.owner.as_deref(), q) {
+                continue;
+            }
+            let row = |due, done: Option<&reminder::Mark>| {
+                let mut row = vec![
+                    // Its own id where an incident's would be, as `followup due` shows it.
+                    Cell::opt(reminder::full_id(&c.id, r)),
+                    c.id.as_str().into(),
+                    Cell::opt(r.owner.as_deref()),
+                    super::followups::REMINDER.into(),
+                    Cell::from(due),
+                    Cell::opt(done.map(|d| d.at)),
+                    Cell::opt(done.map(|d| d.by.as_str())),
+                    Cell::opt(done.and_then(|d| d.how.as_deref())),
+                    Cell::Empty,
+                    r.text.as_str().into(),
+                    if done.is_some() { "done" } else { "pending" }.into(),
+                    Cell::Empty,
+                ];
+                row.extend(std::iter::repeat_n(Cell::Empty, extra));
+                row
+            };
+            let mut marks: Vec<&reminder::Mark> = r.done.iter().collect();
+            marks.sort_by_key(|m| m.occurrence);
+            for m in marks.into_iter().filter(|m| q.in_window(m.occurrence)) {
+                rows.push(row(m.occurrence, Some(m)));
+            }
+            if let Some(due) = reminder::pending(r, clock.now(), clock).filter(|d| q.in_window(*d)) {
+                rows.push(row(due, None));
+            }
+        }
+    }
+}

@@ -99,6 +99,11 @@ impl Subject for ReminderView<'_> {
     }
 }
 
+/// Whether the filter selects a reminder of `c` owned by `owner` (as `followup due` does).
+pub fn reminder_matches(c: &Customer, owner: Option<&str>, q: &Query) -> bool {
+    q.matches(&ReminderView { customer: c, owner })
+}
+
 /// A customer's reminders that the window and the filter list, each at its pending
 /// occurrence, as rows beside the incidents' follow-ups (no incident).
 pub fn reminders_due(c: &Customer, w: &Window, q: &Query, clock: &Clock) -> Vec<Due> {
@@ -117,7 +122,9 @@ pub fn reminders_due(c: &Customer, w: &Window, q: &Query, clock: &Clock) -> Vec<
                     done: None,
                     missed_by: None,
                 },
-                incident: String::new(),
+                // A reminder's own id (`ada-lovelace/k7f3qz`) where an incident's would be:
+                // the column is what `followup done` takes.
+                incident: reminder::full_id(&c.id, r).unwrap_or_default(),
                 customer: c.id.clone(),
                 owner: r.owner.clone().unwrap_or_default(),
                 summary: None,

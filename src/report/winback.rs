@@ -1,5 +1,6 @@
 //! Win-back: the customers a service failure may have cost us — they had an incident and
-//! have not visited since — ordered by the lifetime value at risk, each with their ally
+//! have not visited since, or came back but are now past twice their usual gap between
+//! visits — ordered by the lifetime value at risk, each with their ally
 //! (the incident's owner, who should make the call) and what to remember before calling.
 //! Pure: records in, rows out; "came back" is `model::visit::came_back`.
 
@@ -12,7 +13,7 @@ use crate::model::{Customer, Incident, visit};
 use crate::report::query::{CustomerView, Extras, Query};
 use crate::rows::{Cell, Rows};
 
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 15] = [
     "customer",
     "name",
     "value",
@@ -24,6 +25,7 @@ pub const COLUMNS: [&str; 14] = [
     "owner",
     "last_visit",
     "visits",
+    "usual_gap",
     "days_since",
     "contact",
     "remember",
@@ -87,12 +89,13 @@ pub struct Lost<'a> {
 }
 
 /// Every customer whose latest incident the filter selects and who has not come back since
-/// it; the most value at risk first, then the oldest failure. The incidents may be the
+/// it, or has but is past twice their usual gap since (on `today`); the most value at risk first, then the oldest failure. The incidents may be the
 /// index's digests: `rows` wants the full ones (the recovery's steps) for these few.
 pub fn select<'a>(
     customers: &'a [(PathBuf, (Customer, Extras))],
     latest: &Latest,
     on_customer: &Query,
+    today: NaiveDate,
 ) -> Vec<Lost<'a>> {
     let mut found = Vec::new();
     for (_, (c, extras)) in customers {
@@ -101,7 +104,7 @@ pub fn select<'a>(
             continue;
         }
         let visits = c.visit_summary();
-        if visit::came_back(visits.last, incident) {
+        if visit::came_back(visits.last, incident) && !visits.lapsed(today) {
             continue;
         }
         let value = visit::lifetime_value(c.lifetime_value, &visits);
@@ -136,6 +139,7 @@ pub fn rows(lost: &[Lost], today: NaiveDate) -> Rows {
             Cell::opt(i.owner.as_deref()),
             Cell::opt(l.visits.last),
             Cell::Int(l.visits.count as i64),
+            Cell::opt(l.visits.usual_gap().map(|g| Cell::Int(g.round() as i64))),
             Cell::Int(visit::days_since(&seen, today)),
             c.contact.summary().into(),
             if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },

@@ -4,7 +4,7 @@
 //! every existing mirror rebuild itself.
 
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 #[derive(Debug)]
 pub struct Table {
@@ -166,6 +166,11 @@ pub const TABLES: &[Table] = &[
             c("mtime_ns", "INTEGER", "modification time, nanoseconds since 1970"),
             c("ctime_ns", "INTEGER", "status-change time, nanoseconds since 1970"),
             c("inode", "INTEGER", "inode number"),
+            c(
+                "digest",
+                "TEXT",
+                "what book-wide reports read of the record, in care's own compact form (not for queries)",
+            ),
         ],
     },
 ];

@@ -15,14 +15,12 @@
 //! When the cache cannot be kept on disk (a `.care` linked out of the book, a read-only
 //! book) the mirror is built in memory for the run instead: slower, never wrong.
 
-use std::collections::HashMap;
-
 use chrono::{SecondsFormat, Utc};
 use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
-use super::index::Key;
+use super::index::{self, Key};
 use super::schema::{self, TABLES};
 use super::*;
 use crate::model::customer::Section;
@@ -104,11 +102,34 @@ enum Record {
     Incident(Box<Incident>, Fields),
 }
 
+impl Kind {
+    const ALL: [Kind; 2] = [Kind::Customer, Kind::Incident];
+
+    fn sub(self) -> &'static str {
+        match self {
+            Kind::Customer => CUSTOMERS,
+            Kind::Incident => INCIDENTS,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Customer => "customer",
+            Kind::Incident => "incident",
+        }
+    }
+}
+
+/// Whether `CARE_NO_CACHE` leaves the index on.
+fn cache_enabled() -> bool {
+    std::env::var_os("CARE_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0")
+}
+
 impl Book {
     /// Run one read-only SQL statement over a fresh mirror of the book.
     pub fn sql(&self, sql: &str) -> Result<Answer> {
         let mut answer = Answer::default();
-        let walked = self.walk_records(&mut answer.problems);
+        let walked = self.walk_kinds(&Kind::ALL, &mut answer.problems);
         let walk_problems = answer.problems.len();
         let mirror = self.fresh_mirror(&walked, &mut answer)?;
         let asked = match &mirror {
@@ -117,7 +138,7 @@ impl Book {
                 // Damage the refresh did not read shows only now: rebuild and ask again.
                 Err(Failed::Damaged(_)) => {
                     answer.problems.truncate(walk_problems);
-                    answer.problems.extend(self.rebuild(path, &walked)?);
+                    answer.problems.extend(self.rebuild(path, &walked)?.into_iter().map(|(_, e)| e));
                     ask_file(path, sql)
                 }
                 other => other,
@@ -136,7 +157,7 @@ impl Book {
     /// Returns what the book could not give it and any note about where it was built.
     pub fn export_sqlite(&self, to: &Path) -> Result<Answer> {
         let mut answer = Answer::default();
-        let walked = self.walk_records(&mut answer.problems);
+        let walked = self.walk_kinds(&Kind::ALL, &mut answer.problems);
         let mirror = self.fresh_mirror(&walked, &mut answer)?;
         let name = to.file_name().ok_or_else(|| Error::Usage(format!("{} is not a file name", to.display())))?;
         let tmp = to.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
@@ -158,15 +179,45 @@ impl Book {
         Ok(answer)
     }
 
-    /// Every record file, customers first, with what a walk could not read.
-    fn walk_records(&self, problems: &mut Vec<Error>) -> Walked {
+    /// The record files of `kinds`, customers first, each kind in the order of the bytes
+    /// of their paths (the order of the `files` table's `path`), with what a walk could
+    /// not read.
+    fn walk_kinds(&self, kinds: &[Kind], problems: &mut Vec<Error>) -> Walked {
         let mut walked = Walked::new();
-        for (sub, kind) in [(CUSTOMERS, Kind::Customer), (INCIDENTS, Kind::Incident)] {
-            let (files, errors) = self.record_files(sub);
+        for &kind in kinds {
+            let (mut files, errors) = self.record_files(kind.sub());
+            files.sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
             walked.extend(files.into_iter().map(|f| (f, kind)));
             problems.extend(errors);
         }
         walked
+    }
+
+    /// The index on disk made true of every record file of `kind`, for book-wide reports,
+    /// with what could not be read added to `problems`; None when the cache is off
+    /// (`CARE_NO_CACHE`) or cannot be kept in the book: the caller then reads the files.
+    fn fresh_index(&self, kind: Kind, problems: &mut Vec<Error>) -> Option<PathBuf> {
+        if !cache_enabled() {
+            return None;
+        }
+        let file = self.root.join(FILE);
+        self.cache_is_ours(&file).ok()?;
+        fs::create_dir_all(file.parent()?).ok()?;
+        let mut found = Vec::new();
+        let walked = self.walk_kinds(&[kind], &mut found);
+        let refreshed = open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind], &walked));
+        let read = match refreshed {
+            Ok(read) => read,
+            Err(_) => {
+                // A rebuild reads every kind; the other kind's walk problems are its own
+                // reports' to tell.
+                let everything = self.walk_kinds(&Kind::ALL, &mut Vec::new());
+                self.rebuild(&file, &everything).ok()?.into_iter().filter(|(k, _)| *k == kind).collect()
+            }
+        };
+        problems.extend(found);
+        problems.extend(read.into_iter().map(|(_, e)| e));
+        Some(file)
     }
 
     /// The mirror, made true of every file of `walked`: refreshed in place, else rebuilt on
@@ -175,8 +226,8 @@ impl Book {
         let in_memory = |answer: &mut Answer, why: String| -> Result<Mirror> {
             answer.notes.push(format!("{why}; the SQL mirror was built in memory for this run (slower, as correct)"));
             let mut conn = Connection::open_in_memory().map_err(|e| sql_error(Path::new(":memory:"), e))?;
-            let problems = self.sync(&mut conn, true, walked).map_err(|e| e.error(Path::new(":memory:")))?;
-            answer.problems.extend(problems);
+            let problems = self.sync(&mut conn, true, &Kind::ALL, walked).map_err(|e| e.error(Path::new(":memory:")))?;
+            answer.problems.extend(problems.into_iter().map(|(_, e)| e));
             Ok(Mirror::Memory(conn))
         };
         let file = self.root.join(FILE);
@@ -189,20 +240,21 @@ impl Book {
             return in_memory(answer, format!("{} cannot be created ({e})", dir.display()));
         }
         let refreshed =
-            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, walked));
-        match refreshed {
-            Ok(problems) => answer.problems.extend(problems),
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL, walked));
+        let problems = match refreshed {
+            Ok(problems) => problems,
             Err(_) => match self.rebuild(&file, walked) {
-                Ok(problems) => answer.problems.extend(problems),
+                Ok(problems) => problems,
                 Err(e) => return in_memory(answer, format!("{} cannot be written ({e})", file.display())),
             },
-        }
+        };
+        answer.problems.extend(problems.into_iter().map(|(_, e)| e));
         Ok(Mirror::Disk(file))
     }
 
     /// Whether the mirror's file may be used: inside the book, not a link, and no link
-    /// planted where SQLite would write its journal. Like the index, the cache is read and
-    /// written only inside the book.
+    /// planted where SQLite would write its journal. The cache is read and written only
+    /// inside the book.
     fn cache_is_ours(&self, file: &Path) -> std::result::Result<(), String> {
         if let Err(e) = self.within(file) {
             return Err(e.to_string());
@@ -220,16 +272,20 @@ impl Book {
         Ok(())
     }
 
-    /// Build the mirror anew into a temporary file and rename it over `file`.
-    fn rebuild(&self, file: &Path, walked: &Walked) -> Result<Vec<Error>> {
+    /// Build the mirror anew from every record file (`walked` holds both kinds) into a
+    /// temporary file and rename it over `file`.
+    fn rebuild(&self, file: &Path, walked: &Walked) -> Result<Vec<(Kind, Error)>> {
         let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
         sweep_temporaries(file);
         // A file nobody else sees until it is complete and renamed: a crash loses only the
         // temporary file, so it needs neither a journal nor syncs while it is written.
         let built = open_read_write(&tmp)
-            .and_then(|c| c.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map(|_| c))
+            .and_then(|c| {
+                c.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;")
+                    .map(|_| c)
+            })
             .map_err(Unusable::Sql)
-            .and_then(|mut c| self.sync(&mut c, true, walked));
+            .and_then(|mut c| self.sync(&mut c, true, &Kind::ALL, walked));
         let problems = match built {
             Ok(p) => p,
             Err(e) => {
@@ -250,11 +306,19 @@ impl Book {
         Ok(problems)
     }
 
-    /// Make the mirror behind `conn` true of `walked`: create it (`new`), or check it is of
-    /// this schema and timezone, then drop the rows of files that changed or went away and
-    /// read the files that changed or appeared. One transaction: a crash leaves the old
-    /// mirror. Returns the files that could not be read.
-    fn sync(&self, conn: &mut Connection, new: bool, walked: &Walked) -> std::result::Result<Vec<Error>, Unusable> {
+    /// Make the mirror behind `conn` true of `walked` (every file of the kinds it holds):
+    /// create it (`new`), or check it is of this schema and timezone, then drop the rows
+    /// of files that changed or went away and read the files that changed or appeared.
+    /// The walk and the `files` table are compared in path order, merged as they stream,
+    /// so no map of the book is built. One transaction: a crash leaves the old mirror.
+    /// Returns the files that could not be read.
+    fn sync(
+        &self,
+        conn: &mut Connection,
+        new: bool,
+        kinds: &[Kind],
+        walked: &Walked,
+    ) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
         let zone = self.clock.tz.name();
         if new {
             conn.execute_batch(&schema::tables())?;
@@ -268,58 +332,104 @@ impl Book {
                 return Err(Unusable::Foreign);
             }
         }
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut known: HashMap<String, (i64, Key)> = HashMap::new();
-        {
-            let mut stmt = tx.prepare("SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let key = Key {
-                    size: r.get::<_, i64>(2)? as u64,
-                    mtime: i128::from(r.get::<_, i64>(3)?),
-                    ctime: i128::from(r.get::<_, i64>(4)?),
-                    ino: r.get::<_, i64>(5)? as u64,
-                };
-                known.insert(r.get(1)?, (r.get(0)?, key));
-            }
-        }
         let keys = stat_all(walked);
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut changed = Vec::new();
-        for (i, (path, _)) in walked.iter().enumerate() {
-            let rel = self.relative(path);
-            match (known.remove(&rel), keys[i]) {
-                (Some((_, was)), Some(now)) if was == now => {}
-                (old, _) => {
-                    if let Some((id, _)) = old {
-                        forget(&tx, id)?;
+        let mut stale = Vec::new();
+        if !new {
+            let mut stmt = tx.prepare(
+                "SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files \
+                 WHERE path >= ?1 AND path < ?2 ORDER BY path",
+            )?;
+            let mut at = 0;
+            for kind in Kind::ALL {
+                if !kinds.contains(&kind) {
+                    continue;
+                }
+                let mut rows = stmt.query([format!("{}/", kind.sub()), format!("{}0", kind.sub())])?;
+                while let Some(r) = rows.next()? {
+                    let (id, path): (i64, String) = (r.get(0)?, r.get(1)?);
+                    let key = Key {
+                        size: r.get::<_, i64>(2)? as u64,
+                        mtime: i128::from(r.get::<_, i64>(3)?),
+                        ctime: i128::from(r.get::<_, i64>(4)?),
+                        ino: r.get::<_, i64>(5)? as u64,
+                    };
+                    // Files before this row that it does not name are new.
+                    while at < walked.len() && walked[at].1 == kind && self.rel_bytes(&walked[at].0) < path.as_bytes() {
+                        changed.push(at);
+                        at += 1;
                     }
-                    changed.push(i);
+                    if at < walked.len() && walked[at].1 == kind && self.rel_bytes(&walked[at].0) == path.as_bytes() {
+                        if keys[at] != Some(key) {
+                            stale.push(id);
+                            changed.push(at);
+                        }
+                        at += 1;
+                    } else {
+                        stale.push(id);
+                    }
+                }
+                while at < walked.len() && walked[at].1 == kind {
+                    changed.push(at);
+                    at += 1;
                 }
             }
+        } else {
+            changed.extend(0..walked.len());
         }
-        for (id, _) in known.into_values() {
+        for id in stale {
             forget(&tx, id)?;
         }
-        let mut problems = Vec::new();
-        for batch in changed.chunks(BATCH) {
-            let parts = par_fold(batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, _, &i| {
-                acc.push((i, read_record(&walked[i].0, walked[i].1)));
-            });
-            let mut read: Vec<_> = parts.into_iter().flatten().collect();
-            read.sort_by_key(|(i, _)| *i);
-            for (i, record) in read {
-                match (record, keys[i]) {
-                    (Ok(record), Some(key)) => self.insert(&tx, &walked[i].0, key, &record)?,
-                    (Ok(_), None) => {}
-                    (Err(e), _) => problems.push(e),
-                }
-            }
-        }
+        let problems = self.read_into(&tx, walked, &keys, &changed)?;
         if new {
             tx.execute_batch(&schema::indexes())?;
         }
         tx.commit()?;
         Ok(problems)
+    }
+
+    /// Read the files `changed` (indexes into `walked`) on all cores while this thread
+    /// writes the ones read before into the database, batch by batch.
+    fn read_into(
+        &self,
+        tx: &Connection,
+        walked: &Walked,
+        keys: &[Option<Key>],
+        changed: &[usize],
+    ) -> rusqlite::Result<Vec<(Kind, Error)>> {
+        let mut problems = Vec::new();
+        std::thread::scope(|s| {
+            let (send, batches) = std::sync::mpsc::sync_channel::<Vec<(usize, Result<Record>)>>(1);
+            s.spawn(move || {
+                for batch in changed.chunks(BATCH) {
+                    let parts = par_fold(batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, _, &i| {
+                        acc.push((i, read_record(&walked[i].0, walked[i].1)));
+                    });
+                    let mut read: Vec<_> = parts.into_iter().flatten().collect();
+                    read.sort_by_key(|(i, _)| *i);
+                    if send.send(read).is_err() {
+                        return;
+                    }
+                }
+            });
+            for read in batches {
+                for (i, record) in read {
+                    match (record, keys[i]) {
+                        (Ok(record), Some(key)) => self.insert(tx, &walked[i].0, key, &record)?,
+                        (Ok(_), None) => {}
+                        (Err(e), _) => problems.push((walked[i].1, e)),
+                    }
+                }
+            }
+            Ok::<(), rusqlite::Error>(())
+        })?;
+        Ok(problems)
+    }
+
+    /// `path` relative to the book's root as bytes, without copying it.
+    fn rel_bytes<'p>(&self, path: &'p Path) -> &'p [u8] {
+        path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_encoded_bytes()
     }
 
     /// `path` relative to the book's root, as the `files` table names it.
@@ -330,9 +440,15 @@ impl Book {
     /// Write one record's rows, with the stat taken before it was read: if the file
     /// changed in between, the next run sees a different stat and reads it again.
     fn insert(&self, tx: &Connection, path: &Path, key: Key, record: &Record) -> rusqlite::Result<()> {
-        let kind = if matches!(record, Record::Customer(..)) { "customer" } else { "incident" };
+        let (kind, digest) = match record {
+            Record::Customer(c, fields) => ("customer", index::encode_customer(c, fields)),
+            Record::Incident(i, fields) => {
+                ("incident", Some(index::encode(&index::Digest { incident: i.digest(), fields: fields.clone() })))
+            }
+        };
         tx.prepare_cached(
-            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode, digest) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             self.relative(path),
@@ -340,13 +456,158 @@ impl Book {
             key.size as i64,
             i64::try_from(key.mtime).unwrap_or(i64::MIN),
             i64::try_from(key.ctime).unwrap_or(i64::MIN),
-            key.ino as i64
+            key.ino as i64,
+            digest
         ])?;
         let file = tx.last_insert_rowid();
         match record {
             Record::Customer(c, fields) => insert_customer(tx, file, c, fields),
             Record::Incident(i, fields) => insert_incident(tx, file, i, fields, self.clock.tz),
         }
+    }
+
+    /// Fold every record of `kind`, as the fresh index at `db` digests it, on all cores:
+    /// this thread reads the rows in batches, the others decode and fold them, so neither
+    /// the rows nor the records are held. `work` gets the row's path and digest.
+    fn fold_rows<A: Send>(
+        &self,
+        db: &Path,
+        kind: Kind,
+        filter: &str,
+        init: impl Fn() -> A + Sync,
+        work: impl Fn(&mut A, &str, &str) + Sync,
+    ) -> rusqlite::Result<Vec<A>> {
+        let conn = open_read_only(db)?;
+        let mut stmt = conn.prepare(&format!("SELECT path, digest FROM files WHERE kind = ?1 {filter}"))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<(String, String)>>(cores * 2);
+        let batches = std::sync::Mutex::new(batches);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..cores)
+                .map(|_| {
+                    let (batches, init, work) = (&batches, &init, &work);
+                    s.spawn(move || {
+                        let mut acc = init();
+                        loop {
+                            let next = batches.lock().map_err(|_| ()).and_then(|b| b.recv().map_err(|_| ()));
+                            let Ok(batch) = next else { return acc };
+                            for (path, digest) in &batch {
+                                work(&mut acc, path, digest);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let streamed = (|| {
+                let mut rows = stmt.query([kind.name()])?;
+                let mut batch = Vec::with_capacity(512);
+                while let Some(r) = rows.next()? {
+                    batch.push((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()));
+                    if batch.len() == 512 {
+                        let _ = send.send(std::mem::take(&mut batch));
+                    }
+                }
+                let _ = send.send(batch);
+                Ok(())
+            })();
+            drop(send);
+            let accs = workers.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect();
+            streamed.map(|()| accs)
+        })
+    }
+
+    /// The incident ids the index holds more than once, and which copy counts: the one
+    /// whose file name is the id, the first in path order; every other copy is a problem.
+    /// Returns the paths (relative) not to count, and the problems.
+    fn duplicates(&self, db: &Path) -> rusqlite::Result<(std::collections::HashSet<String>, Vec<Error>)> {
+        let conn = open_read_only(db)?;
+        let mut stmt = conn.prepare(
+            "SELECT i.id, f.path FROM incidents i JOIN files f ON f.id = i.file_id \
+             WHERE i.id IN (SELECT id FROM incidents GROUP BY id HAVING count(*) > 1)",
+        )?;
+        let mut copies: std::collections::BTreeMap<String, Vec<PathBuf>> = Default::default();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, path): (String, String) = (r.get(0)?, r.get(1)?);
+            copies.entry(id).or_default().push(self.root.join(path));
+        }
+        let mut losers = std::collections::HashSet::new();
+        let mut problems = Vec::new();
+        for (id, mut paths) in copies {
+            paths.sort_by(|a, b| (stem_bytes(a) != id.as_bytes()).cmp(&(stem_bytes(b) != id.as_bytes())).then(path_order(a, b)));
+            for loser in &paths[1..] {
+                problems.push(Error::data(loser, 1, 1, id::duplicate_message(&id, &paths[0])));
+                losers.insert(self.relative(loser));
+            }
+        }
+        Ok((losers, problems))
+    }
+
+    /// `fold_incidents` through the index: None when the index is off or cannot be
+    /// trusted, and the files are to be read instead.
+    pub(super) fn fold_incident_digests<A: Send>(
+        &self,
+        init: &(impl Fn() -> A + Sync),
+        fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
+    ) -> Option<(Vec<A>, Vec<Error>)> {
+        let mut problems = Vec::new();
+        let db = self.fresh_index(Kind::Incident, &mut problems)?;
+        let (losers, duplicates) = self.duplicates(&db).ok()?;
+        let parts = self
+            .fold_rows(&db, Kind::Incident, "", || (init(), Vec::new()), |(acc, errors), path, digest| {
+                if losers.contains(path) {
+                    return;
+                }
+                match index::decode(digest) {
+                    Some(d) => fold(acc, &d.incident, &d.fields),
+                    // A digest the database damaged: the file says what it holds.
+                    None => match read_record(&self.root.join(path), Kind::Incident) {
+                        Ok(Record::Incident(i, fields)) => fold(acc, &i.digest(), &fields),
+                        Ok(_) => {}
+                        Err(e) => errors.push(e),
+                    },
+                }
+            })
+            .ok()?;
+        let mut accumulators = Vec::with_capacity(parts.len());
+        for (acc, errors) in parts {
+            accumulators.push(acc);
+            problems.extend(errors);
+        }
+        problems.extend(duplicates);
+        Some((accumulators, problems))
+    }
+
+    /// Every customer through the index, visits folded, with its other fields, in path
+    /// order (`reminders`: only those who have reminders). None when the index is off or
+    /// cannot be trusted.
+    pub(super) fn customer_digests(&self, reminders: bool) -> Option<Loaded<(Customer, Fields)>> {
+        let mut problems = Vec::new();
+        let db = self.fresh_index(Kind::Customer, &mut problems)?;
+        let filter = if reminders { "AND instr(digest, '\"reminders\":') > 0" } else { "" };
+        let parts = self
+            .fold_rows(&db, Kind::Customer, filter, Vec::new, |found: &mut Vec<(PathBuf, Result<(Customer, Fields)>)>, path, digest| {
+                let path = self.root.join(path);
+                let record = match index::decode_customer(digest) {
+                    Some(c) => Ok(c),
+                    None => read_record(&path, Kind::Customer).map(|r| match r {
+                        Record::Customer(c, fields) => (c.fold_visits(), fields),
+                        Record::Incident(..) => unreachable!("read as a customer"),
+                    }),
+                };
+                found.push((path, record));
+            })
+            .ok()?;
+        let mut all: Vec<_> = parts.into_iter().flatten().collect();
+        all.sort_by(|a, b| path_order(&a.0, &b.0));
+        let mut records = Vec::with_capacity(all.len());
+        for (path, record) in all {
+            match record {
+                Ok(r) => records.push((path, r)),
+                Err(e) => problems.push(e),
+            }
+        }
+        Some(Loaded { records, problems })
     }
 }
 
@@ -475,11 +736,17 @@ fn sidecar_of(file: &Path, suffix: &str) -> PathBuf {
 
 /// A `stat` of every file, on all cores; None for one that went away meanwhile.
 fn stat_all(walked: &Walked) -> Vec<Option<Key>> {
-    let parts = par_fold(walked, Vec::new, |acc: &mut Vec<(usize, Option<Key>)>, i, (path, _)| {
-        acc.push((i, Key::of(path)));
-    });
+    // Each thread keeps the folder it is in open: a `stat` relative to it does not
+    // resolve the whole path again.
+    let parts = par_fold(
+        walked,
+        || (Vec::new(), index::Folder::default()),
+        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, index::Folder), i, (path, _)| {
+            acc.push((i, folder.key(path)));
+        },
+    );
     let mut keys = vec![None; walked.len()];
-    for (i, key) in parts.into_iter().flatten() {
+    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
         keys[i] = key;
     }
     keys
@@ -637,4 +904,55 @@ fn insert_incident(
         ])?;
     }
     Ok(())
+}
+
+impl Book {
+    /// Every incident's digest as it is now, through the index where it is still true
+    /// of a file, else read from the file; the index is read, never written (for shell
+    /// completion, which must not change the book's cache).
+    pub(super) fn peek_incidents(&self) -> Vec<(Incident, Fields)> {
+        let walked = self.walk_kinds(&[Kind::Incident], &mut Vec::new());
+        let keys = stat_all(&walked);
+        let mut known: Vec<(String, Key, String)> = Vec::new();
+        let file = self.root.join(FILE);
+        if cache_enabled() && self.cache_is_ours(&file).is_ok() && file.is_file() {
+            let _ = open_read_only(&file).and_then(|conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT path, size, mtime_ns, ctime_ns, inode, digest FROM files \
+                     WHERE kind = 'incident' ORDER BY path",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let key = Key {
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime: i128::from(r.get::<_, i64>(2)?),
+                        ctime: i128::from(r.get::<_, i64>(3)?),
+                        ino: r.get::<_, i64>(4)? as u64,
+                    };
+                    known.push((r.get(0)?, key, r.get::<_, Option<String>>(5)?.unwrap_or_default()));
+                }
+                Ok::<(), rusqlite::Error>(())
+            });
+        }
+        let mut at = 0;
+        let mut found = Vec::with_capacity(walked.len());
+        for (i, (path, _)) in walked.iter().enumerate() {
+            let rel = self.rel_bytes(path);
+            while at < known.len() && known[at].0.as_bytes() < rel {
+                at += 1;
+            }
+            let cached = (at < known.len() && known[at].0.as_bytes() == rel && keys[i] == Some(known[at].1))
+                .then(|| index::decode(&known[at].2))
+                .flatten();
+            match cached {
+                Some(d) => found.push((d.incident, d.fields)),
+                None => {
+                    if let Ok(Record::Incident(incident, fields)) = read_record(path, Kind::Incident) {
+                        found.push((incident.digest(), fields));
+                    }
+                }
+            }
+        }
+        found
+    }
 }

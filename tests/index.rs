@@ -80,11 +80,20 @@ fn the_index_gives_the_same_answers_built_warm_off_and_damaged() {
         drop(conn);
         std::fs::read(&index).expect("read")
     };
-    let damaged: [Vec<u8>; 4] = [good[..good.len() / 3].to_vec(), b"\x00\xffgarbage\n".to_vec(), trampled, foreign];
-    for bad in damaged {
+    // Pages no report reads may stay damaged (`care sql` rebuilds when a query meets
+    // them); everything else is rebuilt at once.
+    let damaged = [
+        (good[..good.len() / 3].to_vec(), true),
+        (b"\x00\xffgarbage\n".to_vec(), true),
+        (trampled, false),
+        (foreign, true),
+    ];
+    for (bad, rebuilt) in damaged {
         std::fs::write(&index, &bad).expect("write");
         assert_eq!(answers(&dir, &root, false), truth);
-        assert_ne!(std::fs::read(&index).expect("rebuilt"), bad, "rebuilt, not kept");
+        if rebuilt {
+            assert!(std::fs::read(&index).expect("rebuilt") != bad, "rebuilt, not kept");
+        }
     }
 }
 

@@ -129,16 +129,13 @@ impl Book {
     /// Run one read-only SQL statement over a fresh mirror of the book.
     pub fn sql(&self, sql: &str) -> Result<Answer> {
         let mut answer = Answer::default();
-        let walked = self.walk_kinds(&Kind::ALL, &mut answer.problems);
-        let walk_problems = answer.problems.len();
-        let mirror = self.fresh_mirror(&walked, &mut answer)?;
+        let mirror = self.fresh_mirror(&mut answer)?;
         let asked = match &mirror {
             Mirror::Memory(conn) => run_query(conn, sql),
             Mirror::Disk(path) => match ask_file(path, sql) {
                 // Damage the refresh did not read shows only now: rebuild and ask again.
                 Err(Failed::Damaged(_)) => {
-                    answer.problems.truncate(walk_problems);
-                    answer.problems.extend(self.rebuild(path, &walked)?.into_iter().map(|(_, e)| e));
+                    answer.problems = self.rebuild(path)?.into_iter().map(|(_, e)| e).collect();
                     ask_file(path, sql)
                 }
                 other => other,
@@ -157,8 +154,7 @@ impl Book {
     /// Returns what the book could not give it and any note about where it was built.
     pub fn export_sqlite(&self, to: &Path) -> Result<Answer> {
         let mut answer = Answer::default();
-        let walked = self.walk_kinds(&Kind::ALL, &mut answer.problems);
-        let mirror = self.fresh_mirror(&walked, &mut answer)?;
+        let mirror = self.fresh_mirror(&mut answer)?;
         let name = to.file_name().ok_or_else(|| Error::Usage(format!("{} is not a file name", to.display())))?;
         let tmp = to.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
         let _ = fs::remove_file(&tmp);
@@ -203,31 +199,24 @@ impl Book {
         let file = self.root.join(FILE);
         self.cache_is_ours(&file).ok()?;
         fs::create_dir_all(file.parent()?).ok()?;
-        let mut found = Vec::new();
-        let walked = self.walk_kinds(&[kind], &mut found);
-        let refreshed = open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind], &walked));
-        let read = match refreshed {
-            Ok(read) => read,
-            Err(_) => {
-                // A rebuild reads every kind; the other kind's walk problems are its own
-                // reports' to tell.
-                let everything = self.walk_kinds(&Kind::ALL, &mut Vec::new());
-                self.rebuild(&file, &everything).ok()?.into_iter().filter(|(k, _)| *k == kind).collect()
-            }
+        let refreshed = open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind]));
+        // A rebuild reads every kind; the other kind's problems are its own reports' to tell.
+        let found = match refreshed {
+            Ok(found) => found,
+            Err(_) => self.rebuild(&file).ok()?,
         };
-        problems.extend(found);
-        problems.extend(read.into_iter().map(|(_, e)| e));
+        problems.extend(found.into_iter().filter(|(k, _)| *k == kind).map(|(_, e)| e));
         Some(file)
     }
 
-    /// The mirror, made true of every file of `walked`: refreshed in place, else rebuilt on
+    /// The mirror, made true of every record file: refreshed in place, else rebuilt on
     /// disk, else (the cache cannot be written) built in memory.
-    fn fresh_mirror(&self, walked: &Walked, answer: &mut Answer) -> Result<Mirror> {
+    fn fresh_mirror(&self, answer: &mut Answer) -> Result<Mirror> {
         let in_memory = |answer: &mut Answer, why: String| -> Result<Mirror> {
             answer.notes.push(format!("{why}; the SQL mirror was built in memory for this run (slower, as correct)"));
             let mut conn = Connection::open_in_memory().map_err(|e| sql_error(Path::new(":memory:"), e))?;
-            let problems = self.sync(&mut conn, true, &Kind::ALL, walked).map_err(|e| e.error(Path::new(":memory:")))?;
-            answer.problems.extend(problems.into_iter().map(|(_, e)| e));
+            let problems = self.sync(&mut conn, true, &Kind::ALL).map_err(|e| e.error(Path::new(":memory:")))?;
+            answer.problems = problems.into_iter().map(|(_, e)| e).collect();
             Ok(Mirror::Memory(conn))
         };
         let file = self.root.join(FILE);
@@ -240,15 +229,15 @@ impl Book {
             return in_memory(answer, format!("{} cannot be created ({e})", dir.display()));
         }
         let refreshed =
-            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL, walked));
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL));
         let problems = match refreshed {
             Ok(problems) => problems,
-            Err(_) => match self.rebuild(&file, walked) {
+            Err(_) => match self.rebuild(&file) {
                 Ok(problems) => problems,
                 Err(e) => return in_memory(answer, format!("{} cannot be written ({e})", file.display())),
             },
         };
-        answer.problems.extend(problems.into_iter().map(|(_, e)| e));
+        answer.problems = problems.into_iter().map(|(_, e)| e).collect();
         Ok(Mirror::Disk(file))
     }
 
@@ -272,9 +261,9 @@ impl Book {
         Ok(())
     }
 
-    /// Build the mirror anew from every record file (`walked` holds both kinds) into a
-    /// temporary file and rename it over `file`.
-    fn rebuild(&self, file: &Path, walked: &Walked) -> Result<Vec<(Kind, Error)>> {
+    /// Build the mirror anew from every record file into a temporary file and rename it
+    /// over `file`.
+    fn rebuild(&self, file: &Path) -> Result<Vec<(Kind, Error)>> {
         let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
         sweep_temporaries(file);
         // A file nobody else sees until it is complete and renamed: a crash loses only the
@@ -285,7 +274,7 @@ impl Book {
                     .map(|_| c)
             })
             .map_err(Unusable::Sql)
-            .and_then(|mut c| self.sync(&mut c, true, &Kind::ALL, walked));
+            .and_then(|mut c| self.sync(&mut c, true, &Kind::ALL));
         let problems = match built {
             Ok(p) => p,
             Err(e) => {
@@ -306,19 +295,13 @@ impl Book {
         Ok(problems)
     }
 
-    /// Make the mirror behind `conn` true of `walked` (every file of the kinds it holds):
-    /// create it (`new`), or check it is of this schema and timezone, then drop the rows
-    /// of files that changed or went away and read the files that changed or appeared.
-    /// The walk and the `files` table are compared in path order, merged as they stream,
-    /// so no map of the book is built. One transaction: a crash leaves the old mirror.
-    /// Returns the files that could not be read.
-    fn sync(
-        &self,
-        conn: &mut Connection,
-        new: bool,
-        kinds: &[Kind],
-        walked: &Walked,
-    ) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
+    /// Make the mirror behind `conn` true of every record file of `kinds`: create it
+    /// (`new`), or check it is of this schema and timezone, then drop the rows of files
+    /// that changed or went away and read the files that changed or appeared. The walk and
+    /// the `files` table are compared in path order, merged batch by batch as they stream
+    /// (`each_record_file`), so neither every path nor every row is held. One transaction:
+    /// a crash leaves the old mirror. Returns what could not be walked or read.
+    fn sync(&self, conn: &mut Connection, new: bool, kinds: &[Kind]) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
         let zone = self.clock.tz.name();
         if new {
             conn.execute_batch(&schema::tables())?;
@@ -332,56 +315,104 @@ impl Book {
                 return Err(Unusable::Foreign);
             }
         }
-        let keys = stat_all(walked);
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut changed = Vec::new();
-        let mut stale = Vec::new();
-        if !new {
-            let mut stmt = tx.prepare(
-                "SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files \
-                 WHERE path >= ?1 AND path < ?2 ORDER BY path",
-            )?;
-            let mut at = 0;
-            for kind in Kind::ALL {
-                if !kinds.contains(&kind) {
-                    continue;
+        let problems = if new {
+            // Everything is read: the walk feeds the readers as it goes.
+            self.read_into(&tx, |send| {
+                let mut problems = Vec::new();
+                for &kind in kinds {
+                    let walked = self.each_record_file(kind.sub(), |batch| {
+                        let keys = stat_batch(batch);
+                        send(batch.iter().zip(keys).filter_map(|(p, k)| Some((p.clone(), kind, k?))).collect());
+                    });
+                    problems.extend(walked.into_iter().map(|e| (kind, e)));
                 }
-                let mut rows = stmt.query([format!("{}/", kind.sub()), format!("{}0", kind.sub())])?;
-                while let Some(r) = rows.next()? {
-                    let (id, path): (i64, String) = (r.get(0)?, r.get(1)?);
-                    let key = Key {
-                        size: r.get::<_, i64>(2)? as u64,
-                        mtime: i128::from(r.get::<_, i64>(3)?),
-                        ctime: i128::from(r.get::<_, i64>(4)?),
-                        ino: r.get::<_, i64>(5)? as u64,
+                problems
+            })?
+        } else {
+            let mut changed: Vec<(PathBuf, Kind, Key)> = Vec::new();
+            let mut stale = Vec::new();
+            let mut problems = Vec::new();
+            {
+                let mut stmt = tx.prepare(
+                    "SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files \
+                     WHERE kind = ?1 ORDER BY replace(path, '/', char(1))",
+                )?;
+                for &kind in kinds {
+                    let mut rows = stmt.query([kind.name()])?;
+                    let mut failed = None;
+                    let mut row = |rows: &mut rusqlite::Rows<'_>| -> Option<(i64, String, Key)> {
+                        let next = rows.next().and_then(|r| match r {
+                            None => Ok(None),
+                            Some(r) => Ok(Some((
+                                r.get(0)?,
+                                r.get(1)?,
+                                Key {
+                                    size: r.get::<_, i64>(2)? as u64,
+                                    mtime: i128::from(r.get::<_, i64>(3)?),
+                                    ctime: i128::from(r.get::<_, i64>(4)?),
+                                    ino: r.get::<_, i64>(5)? as u64,
+                                },
+                            ))),
+                        });
+                        next.unwrap_or_else(|e| {
+                            failed = Some(e);
+                            None
+                        })
                     };
-                    // Files before this row that it does not name are new.
-                    while at < walked.len() && walked[at].1 == kind && self.rel_bytes(&walked[at].0) < path.as_bytes() {
-                        changed.push(at);
-                        at += 1;
-                    }
-                    if at < walked.len() && walked[at].1 == kind && self.rel_bytes(&walked[at].0) == path.as_bytes() {
-                        if keys[at] != Some(key) {
-                            stale.push(id);
-                            changed.push(at);
+                    let mut head = row(&mut rows);
+                    let walked = self.each_record_file(kind.sub(), |batch| {
+                        let keys = stat_batch(batch);
+                        for (path, key) in batch.iter().zip(keys) {
+                            let rel = self.rel_bytes(path);
+                            // Rows before this file that no file matched: gone.
+                            while let Some((id, p, _)) = &head
+                                && order_key(p.as_bytes()).lt(order_key(rel))
+                            {
+                                stale.push(*id);
+                                head = row(&mut rows);
+                            }
+                            let same = head.as_ref().filter(|(_, p, _)| p.as_bytes() == rel);
+                            let Some(key) = key else {
+                                // Went away since the walk: its row, if any, is stale.
+                                if let Some((id, _, _)) = same {
+                                    stale.push(*id);
+                                    head = row(&mut rows);
+                                }
+                                continue;
+                            };
+                            match same {
+                                Some((_, _, was)) if *was == key => head = row(&mut rows),
+                                Some((id, _, _)) => {
+                                    stale.push(*id);
+                                    changed.push((path.clone(), kind, key));
+                                    head = row(&mut rows);
+                                }
+                                None => changed.push((path.clone(), kind, key)),
+                            }
                         }
-                        at += 1;
-                    } else {
-                        stale.push(id);
+                    });
+                    while let Some((id, _, _)) = &head {
+                        stale.push(*id);
+                        head = row(&mut rows);
                     }
-                }
-                while at < walked.len() && walked[at].1 == kind {
-                    changed.push(at);
-                    at += 1;
+                    if let Some(e) = failed {
+                        return Err(Unusable::Sql(e));
+                    }
+                    problems.extend(walked.into_iter().map(|e| (kind, e)));
                 }
             }
-        } else {
-            changed.extend(0..walked.len());
-        }
-        for id in stale {
-            forget(&tx, id)?;
-        }
-        let problems = self.read_into(&tx, walked, &keys, &changed)?;
+            for id in stale {
+                forget(&tx, id)?;
+            }
+            problems.extend(self.read_into(&tx, |send| {
+                for chunk in changed.chunks(BATCH) {
+                    send(chunk.to_vec());
+                }
+                Vec::new()
+            })?);
+            problems
+        };
         if new {
             tx.execute_batch(&schema::indexes())?;
         }
@@ -389,41 +420,49 @@ impl Book {
         Ok(problems)
     }
 
-    /// Read the files `changed` (indexes into `walked`) on all cores while this thread
-    /// writes the ones read before into the database, batch by batch.
+    /// The files `produce` sends (with the stat taken before they are read), read on all
+    /// cores by another thread while this one writes the ones read before into the
+    /// database. Returns what `produce` returns, then the files that could not be read.
     fn read_into(
         &self,
         tx: &Connection,
-        walked: &Walked,
-        keys: &[Option<Key>],
-        changed: &[usize],
+        produce: impl FnOnce(&mut dyn FnMut(Vec<(PathBuf, Kind, Key)>)) -> Vec<(Kind, Error)> + Send,
     ) -> rusqlite::Result<Vec<(Kind, Error)>> {
+        type Read = Vec<(PathBuf, Kind, Key, Result<Record>)>;
         let mut problems = Vec::new();
+        let mut unread = Vec::new();
         std::thread::scope(|s| {
-            let (send, batches) = std::sync::mpsc::sync_channel::<Vec<(usize, Result<Record>)>>(1);
-            s.spawn(move || {
-                for batch in changed.chunks(BATCH) {
-                    let parts = par_fold(batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, _, &i| {
-                        acc.push((i, read_record(&walked[i].0, walked[i].1)));
+            let (send, batches) = std::sync::mpsc::sync_channel::<Read>(1);
+            let producer = s.spawn(move || {
+                let mut alive = true;
+                produce(&mut |batch: Vec<(PathBuf, Kind, Key)>| {
+                    if !alive {
+                        return;
+                    }
+                    let parts = par_fold(&batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, i, (path, kind, _)| {
+                        acc.push((i, read_record(path, *kind)));
                     });
                     let mut read: Vec<_> = parts.into_iter().flatten().collect();
                     read.sort_by_key(|(i, _)| *i);
-                    if send.send(read).is_err() {
-                        return;
-                    }
-                }
+                    let read = batch.into_iter().zip(read).map(|((p, k, key), (_, r))| (p, k, key, r)).collect();
+                    alive = send.send(read).is_ok();
+                })
             });
-            for read in batches {
-                for (i, record) in read {
-                    match (record, keys[i]) {
-                        (Ok(record), Some(key)) => self.insert(tx, &walked[i].0, key, &record)?,
-                        (Ok(_), None) => {}
-                        (Err(e), _) => problems.push((walked[i].1, e)),
+            let inserted = (|| {
+                for read in batches {
+                    for (path, kind, key, record) in read {
+                        match record {
+                            Ok(record) => self.insert(tx, &path, key, &record)?,
+                            Err(e) => unread.push((kind, e)),
+                        }
                     }
                 }
-            }
-            Ok::<(), rusqlite::Error>(())
+                Ok::<(), rusqlite::Error>(())
+            })();
+            problems = producer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            inserted
         })?;
+        problems.extend(unread);
         Ok(problems)
     }
 
@@ -552,9 +591,28 @@ impl Book {
     ) -> Option<(Vec<A>, Vec<Error>)> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Incident, &mut problems)?;
-        let (losers, duplicates) = self.duplicates(&db).ok()?;
+        let folded = self.fold_incidents_at(&db, init, fold).ok().or_else(|| {
+            // Damage the refresh did not read shows only now: rebuild and fold again.
+            problems = self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Incident).map(|(_, e)| e).collect();
+            self.fold_incidents_at(&db, init, fold).ok()
+        });
+        let (accumulators, found) = folded?;
+        problems.extend(found);
+        Some((accumulators, problems))
+    }
+
+    /// Fold the incidents of the index at `db`, with the copies of an id that do not count
+    /// and the files whose digest could not be read reported.
+    fn fold_incidents_at<A: Send>(
+        &self,
+        db: &Path,
+        init: &(impl Fn() -> A + Sync),
+        fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
+    ) -> rusqlite::Result<(Vec<A>, Vec<Error>)> {
+        let mut problems = Vec::new();
+        let (losers, duplicates) = self.duplicates(db)?;
         let parts = self
-            .fold_rows(&db, Kind::Incident, "", || (init(), Vec::new()), |(acc, errors), path, digest| {
+            .fold_rows(db, Kind::Incident, "", || (init(), Vec::new()), |(acc, errors), path, digest| {
                 if losers.contains(path) {
                     return;
                 }
@@ -567,15 +625,14 @@ impl Book {
                         Err(e) => errors.push(e),
                     },
                 }
-            })
-            .ok()?;
+            })?;
         let mut accumulators = Vec::with_capacity(parts.len());
         for (acc, errors) in parts {
             accumulators.push(acc);
             problems.extend(errors);
         }
         problems.extend(duplicates);
-        Some((accumulators, problems))
+        Ok((accumulators, problems))
     }
 
     /// Every customer through the index, visits folded, with its other fields, in path
@@ -584,30 +641,46 @@ impl Book {
     pub(super) fn customer_digests(&self, reminders: bool) -> Option<Loaded<(Customer, Fields)>> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Customer, &mut problems)?;
-        let filter = if reminders { "AND instr(digest, '\"reminders\":') > 0" } else { "" };
-        let parts = self
-            .fold_rows(&db, Kind::Customer, filter, Vec::new, |found: &mut Vec<(PathBuf, Result<(Customer, Fields)>)>, path, digest| {
-                let path = self.root.join(path);
-                let record = match index::decode_customer(digest) {
-                    Some(c) => Ok(c),
-                    None => read_record(&path, Kind::Customer).map(|r| match r {
-                        Record::Customer(c, fields) => (c.fold_visits(), fields),
-                        Record::Incident(..) => unreachable!("read as a customer"),
-                    }),
-                };
-                found.push((path, record));
-            })
-            .ok()?;
+        let folded = self.customers_at(&db, reminders).ok().or_else(|| {
+            // Damage the refresh did not read shows only now: rebuild and read again.
+            problems = self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Customer).map(|(_, e)| e).collect();
+            self.customers_at(&db, reminders).ok()
+        });
+        let Loaded { records, problems: found } = folded?;
+        problems.extend(found);
+        Some(Loaded { records, problems })
+    }
+
+    fn customers_at(&self, db: &Path, reminders: bool) -> rusqlite::Result<Loaded<(Customer, Fields)>> {
+        // A digest that is not one (damaged) is read from its file, reminders or not.
+        let filter = if reminders {
+            "AND (instr(digest, '\"reminders\":') > 0 OR substr(digest, 1, 5) <> '{\"c\":')"
+        } else {
+            ""
+        };
+        type Found = Vec<(PathBuf, Result<(Customer, Fields)>)>;
+        let parts = self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut Found, path, digest| {
+            let path = self.root.join(path);
+            let record = match index::decode_customer(digest) {
+                Some(c) => Ok(c),
+                None => read_record(&path, Kind::Customer).and_then(|r| match r {
+                    Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
+                    Record::Incident(..) => Err(Error::data(&path, 1, 1, "not a customer record")),
+                }),
+            };
+            found.push((path, record));
+        })?;
         let mut all: Vec<_> = parts.into_iter().flatten().collect();
         all.sort_by(|a, b| path_order(&a.0, &b.0));
         let mut records = Vec::with_capacity(all.len());
+        let mut problems = Vec::new();
         for (path, record) in all {
             match record {
                 Ok(r) => records.push((path, r)),
                 Err(e) => problems.push(e),
             }
         }
-        Some(Loaded { records, problems })
+        Ok(Loaded { records, problems })
     }
 }
 
@@ -732,6 +805,28 @@ fn sidecar_of(file: &Path, suffix: &str) -> PathBuf {
     let mut name = file.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// A `stat` of every file of a batch, on all cores; None for one that went away.
+fn stat_batch(files: &[PathBuf]) -> Vec<Option<Key>> {
+    let parts = par_fold(
+        files,
+        || (Vec::new(), index::Folder::default()),
+        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, index::Folder), i, path| {
+            acc.push((i, folder.key(path)));
+        },
+    );
+    let mut keys = vec![None; files.len()];
+    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
+        keys[i] = key;
+    }
+    keys
+}
+
+/// A path as the `files` table's order index sorts it (`replace(path, '/', char(1))`):
+/// folder by folder, as the book is walked.
+fn order_key(path: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    path.iter().map(|&b| if b == b'/' { 1 } else { b })
 }
 
 /// A `stat` of every file, on all cores; None for one that went away meanwhile.

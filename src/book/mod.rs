@@ -106,7 +106,10 @@ pub struct Loaded<T> {
 impl<T> Loaded<Option<T>> {
     /// The records that are there, with the same problems.
     pub fn flatten(self) -> Loaded<T> {
-        Loaded { records: self.records.into_iter().filter_map(|(p, r)| r.map(|r| (p, r))).collect(), problems: self.problems }
+        Loaded {
+            records: self.records.into_iter().filter_map(|(p, r)| r.map(|r| (p, r))).collect(),
+            problems: self.problems,
+        }
     }
 }
 

@@ -30,7 +30,7 @@ const FILE: &str = ".care/cache/book.sqlite";
 /// A rebuild's temporary file, followed by the process id.
 const TMP: &str = ".book.sqlite.tmp-";
 /// Files read and written at a time: the first build of a big book stays in flat memory.
-const BATCH: usize = 2048;
+const BATCH: usize = 512;
 /// How long a run waits for another run that is refreshing the mirror before rebuilding.
 const BUSY: Duration = Duration::from_secs(2);
 
@@ -199,7 +199,8 @@ impl Book {
         let file = self.root.join(FILE);
         self.cache_is_ours(&file).ok()?;
         fs::create_dir_all(file.parent()?).ok()?;
-        let refreshed = open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind]));
+        let refreshed =
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind]));
         // A rebuild reads every kind; the other kind's problems are its own reports' to tell.
         let found = match refreshed {
             Ok(found) => found,
@@ -301,7 +302,12 @@ impl Book {
     /// the `files` table are compared in path order, merged batch by batch as they stream
     /// (`each_record_file`), so neither every path nor every row is held. One transaction:
     /// a crash leaves the old mirror. Returns what could not be walked or read.
-    fn sync(&self, conn: &mut Connection, new: bool, kinds: &[Kind]) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
+    fn sync(
+        &self,
+        conn: &mut Connection,
+        new: bool,
+        kinds: &[Kind],
+    ) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
         let zone = self.clock.tz.name();
         if new {
             conn.execute_batch(&schema::tables())?;
@@ -322,8 +328,11 @@ impl Book {
                 let mut problems = Vec::new();
                 for &kind in kinds {
                     let walked = self.each_record_file(kind.sub(), |batch| {
-                        let keys = stat_batch(batch);
-                        send(batch.iter().zip(keys).filter_map(|(p, k)| Some((p.clone(), kind, k?))).collect());
+                        // Sent in small parts: parsed records are far larger than paths.
+                        for part in batch.chunks(BATCH) {
+                            let keys = stat_batch(part);
+                            send(part.iter().zip(keys).filter_map(|(p, k)| Some((p.clone(), kind, k?))).collect());
+                        }
                     });
                     problems.extend(walked.into_iter().map(|e| (kind, e)));
                 }
@@ -439,9 +448,10 @@ impl Book {
                     if !alive {
                         return;
                     }
-                    let parts = par_fold(&batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, i, (path, kind, _)| {
-                        acc.push((i, read_record(path, *kind)));
-                    });
+                    let parts =
+                        par_fold(&batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, i, (path, kind, _)| {
+                            acc.push((i, read_record(path, *kind)));
+                        });
                     let mut read: Vec<_> = parts.into_iter().flatten().collect();
                     read.sort_by_key(|(i, _)| *i);
                     let read = batch.into_iter().zip(read).map(|((p, k, key), (_, r))| (p, k, key, r)).collect();
@@ -573,7 +583,9 @@ impl Book {
         let mut losers = std::collections::HashSet::new();
         let mut problems = Vec::new();
         for (id, mut paths) in copies {
-            paths.sort_by(|a, b| (stem_bytes(a) != id.as_bytes()).cmp(&(stem_bytes(b) != id.as_bytes())).then(path_order(a, b)));
+            paths.sort_by(|a, b| {
+                (stem_bytes(a) != id.as_bytes()).cmp(&(stem_bytes(b) != id.as_bytes())).then(path_order(a, b))
+            });
             for loser in &paths[1..] {
                 problems.push(Error::data(loser, 1, 1, id::duplicate_message(&id, &paths[0])));
                 losers.insert(self.relative(loser));
@@ -593,7 +605,8 @@ impl Book {
         let db = self.fresh_index(Kind::Incident, &mut problems)?;
         let folded = self.fold_incidents_at(&db, init, fold).ok().or_else(|| {
             // Damage the refresh did not read shows only now: rebuild and fold again.
-            problems = self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Incident).map(|(_, e)| e).collect();
+            problems =
+                self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Incident).map(|(_, e)| e).collect();
             self.fold_incidents_at(&db, init, fold).ok()
         });
         let (accumulators, found) = folded?;
@@ -611,8 +624,12 @@ impl Book {
     ) -> rusqlite::Result<(Vec<A>, Vec<Error>)> {
         let mut problems = Vec::new();
         let (losers, duplicates) = self.duplicates(db)?;
-        let parts = self
-            .fold_rows(db, Kind::Incident, "", || (init(), Vec::new()), |(acc, errors), path, digest| {
+        let parts = self.fold_rows(
+            db,
+            Kind::Incident,
+            "",
+            || (init(), Vec::new()),
+            |(acc, errors), path, digest| {
                 if losers.contains(path) {
                     return;
                 }
@@ -625,7 +642,8 @@ impl Book {
                         Err(e) => errors.push(e),
                     },
                 }
-            })?;
+            },
+        )?;
         let mut accumulators = Vec::with_capacity(parts.len());
         for (acc, errors) in parts {
             accumulators.push(acc);
@@ -643,7 +661,8 @@ impl Book {
         let db = self.fresh_index(Kind::Customer, &mut problems)?;
         let folded = self.customers_at(&db, reminders).ok().or_else(|| {
             // Damage the refresh did not read shows only now: rebuild and read again.
-            problems = self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Customer).map(|(_, e)| e).collect();
+            problems =
+                self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Customer).map(|(_, e)| e).collect();
             self.customers_at(&db, reminders).ok()
         });
         let Loaded { records, problems: found } = folded?;

@@ -52,7 +52,11 @@ impl Book {
             let mut end = at;
             let (mut folders, mut files) = (0, 0);
             while end < units.len() && folders < 8 && files < WALK_BATCH {
-                if units[end].1.is_some_and(|k| k.is_file()) { files += 1 } else { folders += 1 }
+                if units[end].1.is_some_and(|k| k.is_file()) {
+                    files += 1
+                } else {
+                    folders += 1
+                }
                 end += 1;
             }
             let group = &units[at..end];

@@ -1,19 +1,24 @@
-//! The SQL mirror behind `care sql`: the book's records as SQLite tables in
-//! `.care/cache/book.sqlite`, so operators can ask their own questions in the query
-//! language they already know, and other tools can open a copy.
+//! The index: one SQLite database, `.care/cache/book.sqlite`, that is both the tables of
+//! `care sql` (so operators can ask their own questions in the query language they
+//! already know, and other tools can open a copy) and what book-wide reports read, so
+//! `trends`, `followup due`, `customer list` and `winback` parse only the files that
+//! changed: each `files` row carries the record's digest (`index.rs`).
 //!
-//! It keeps the index's promise (`index.rs`): it is never trusted blindly. Every run
-//! `stat`s every record file (size, modification and status-change times in nanoseconds,
-//! inode) against what the mirror recorded, and re-reads only the files that changed,
-//! appeared or went away, so a hand edit that restores the old mtime (ctime still moves),
-//! a file renamed over another (a new inode) or a deleted file is always seen. A mirror
-//! that is damaged, of another schema version, made for another timezone, or locked for
-//! too long is rebuilt from the files into a temporary file renamed over it; deleting it
-//! only costs speed. Queries run on a read-only connection, one statement at a time, with
-//! no other database attachable, so `care sql` can only read.
+//! It is never trusted blindly. Every run `stat`s every record file (size, modification
+//! and status-change times in nanoseconds, inode) against the `files` table and re-reads
+//! only the files that changed, appeared or went away, so a hand edit that restores the
+//! old mtime (ctime still moves), a file renamed over another (a new inode), a deleted
+//! file or a `git pull` is always seen. The walk and the table are merged in the walk's
+//! order, batch by batch, so neither every path nor every row is held (a million-file
+//! book refreshes in flat memory). A database that is damaged, of another schema version,
+//! made for another timezone, or locked for too long is rebuilt from the files into a
+//! temporary file renamed over it; deleting it only costs speed; `CARE_NO_CACHE=1` makes
+//! reports read the files. Queries run on a read-only connection, one statement at a
+//! time, with no other database attachable, so `care sql` can only read.
 //!
 //! When the cache cannot be kept on disk (a `.care` linked out of the book, a read-only
-//! book) the mirror is built in memory for the run instead: slower, never wrong.
+//! book) reports read the files and `care sql` builds its tables in memory for the run:
+//! slower, never wrong.
 
 use chrono::{SecondsFormat, Utc};
 use rusqlite::limits::Limit;

@@ -49,9 +49,12 @@ impl Book {
         let mut at = 0;
         while at < units.len() {
             // A group of units: a few folders, or many files, walked together.
+            // A folder may hold a month of a million-incident book: no more of them at once
+            // than there are cores.
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
             let mut end = at;
             let (mut folders, mut files) = (0, 0);
-            while end < units.len() && folders < 8 && files < WALK_BATCH {
+            while end < units.len() && folders < cores && files < WALK_BATCH {
                 if units[end].1.is_some_and(|k| k.is_file()) {
                     files += 1
                 } else {

@@ -233,10 +233,26 @@ pub(super) fn par_fold<A: Send, F: Sync>(
 }
 
 /// Paths in the order a walk sorted by name gives (folder by folder): bytes, with the
-/// separator taken as the smallest of all.
+/// separator taken as the smallest of all. Only the first byte that differs decides, and
+/// paths of one folder share a long prefix, so that prefix is skipped eight bytes at a
+/// time (the sort of a million paths spent most of its time here).
 pub(super) fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
-    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
-    a.as_os_str().as_encoded_bytes().iter().map(key).cmp(b.as_os_str().as_encoded_bytes().iter().map(key))
+    use std::cmp::Ordering::{Greater, Less};
+    let (a, b) = (a.as_os_str().as_encoded_bytes(), b.as_os_str().as_encoded_bytes());
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n && a[i..i + 8] == b[i..i + 8] {
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    match (a.get(i), b.get(i)) {
+        (Some(b'/'), Some(_)) => Less,
+        (Some(_), Some(b'/')) => Greater,
+        (Some(x), Some(y)) => x.cmp(y),
+        _ => a.len().cmp(&b.len()),
+    }
 }
 
 /// The entries of a folder that are not hidden, by name; a folder that cannot be read is
@@ -292,4 +308,30 @@ pub(super) fn kind_name(kind: fs::FileType) -> &'static str {
         }
     }
     if kind.is_dir() { "folder" } else { "special file" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_sort_folder_by_folder() {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let order = |a: &str, b: &str| path_order(Path::new(a), Path::new(b));
+        assert_eq!(order("a/x", "a-b/x"), Less);
+        assert_eq!(order("a-b/x", "a/x"), Greater);
+        assert_eq!(order("a", "a/x"), Less);
+        assert_eq!(order("2026/1/z", "2026/10/a"), Less);
+        assert_eq!(order("book/incidents/2026/11/20261122-a.yaml", "book/incidents/2026/11/20261122-b.yaml"), Less);
+        assert_eq!(order("book/incidents/2026/11/x.yaml", "book/incidents/2026/11.old/a.yaml"), Less);
+        assert_eq!(order("a/b", "a/b"), Equal);
+        // The same as comparing bytes with `/` mapped below every other byte.
+        let names = ["a", "a/b", "a-b", "a.b/c", "ab", "a/b/c", "a0", "b", "a/", "aaaaaaaaaa/b", "aaaaaaaaaa-b"];
+        for x in names {
+            for y in names {
+                let key = |s: &str| s.bytes().map(|c| if c == b'/' { 0 } else { c }).collect::<Vec<u8>>();
+                assert_eq!(order(x, y), key(x).cmp(&key(y)), "{x} {y}");
+            }
+        }
+    }
 }

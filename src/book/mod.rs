@@ -21,8 +21,9 @@
 //! - a writer waits for a lock only so long (`CARE_LOCK_TIMEOUT`), saying whom it waits for.
 //!
 //! One file a job: `walk` lists record files, `links` keeps every path inside the book,
-//! `read` parses records (`index` caches what reports need of incidents; `sqlite` mirrors
-//! every record as tables for `care sql`, described by `schema`), `find` resolves
+//! `read` parses records (`sqlite` keeps the index in `.care/cache/book.sqlite`: every
+//! record as the tables `care sql` queries, described by `schema`, and per file the digest
+//! of what reports need, encoded by `index`), `find` resolves
 //! what a person names, `write` and `lock` change files safely, and `pending` journals the
 //! one command that writes two records.
 
@@ -100,6 +101,16 @@ pub struct Book {
 pub struct Loaded<T> {
     pub records: Vec<(PathBuf, T)>,
     pub problems: Vec<Error>,
+}
+
+impl<T> Loaded<Option<T>> {
+    /// The records that are there, with the same problems.
+    pub fn flatten(self) -> Loaded<T> {
+        Loaded {
+            records: self.records.into_iter().filter_map(|(p, r)| r.map(|r| (p, r))).collect(),
+            problems: self.problems,
+        }
+    }
 }
 
 /// Where the book is: the folder given (by `-C` or `CARE_BOOK`), else the first folder

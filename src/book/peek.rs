@@ -7,9 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::{Book, CUSTOMERS, INCIDENTS, index, read_text, walk};
-use crate::model::Incident;
-use crate::yaml;
+use super::{Book, CUSTOMERS};
 
 /// A customer as completion offers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,23 +54,9 @@ impl Book {
     /// The incidents and the names found in them, through the index where it is still
     /// true of a file (read, never rewritten), else by reading the file.
     pub fn glance(&self) -> Glance {
-        let (files, _) = self.record_files(INCIDENTS);
-        let index = index::Index::read(self);
-        let parts = walk::par_fold(
-            &files,
-            || (Vec::new(), index.run()),
-            |(found, run): &mut (Vec<(Incident, super::Fields)>, index::Run), _, path| {
-                if let Some(d) = index.lookup(path, run) {
-                    return found.push((d.incident, d.fields));
-                }
-                let parsed = read_text(path)
-                    .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS));
-                found.extend(parsed.ok());
-            },
-        );
         let mut glance = Glance::default();
         glance.staff.extend(self.config.staff.iter().flatten().cloned());
-        for (incident, fields) in parts.into_iter().flat_map(|(found, _)| found) {
+        for (incident, fields) in self.peek_incidents() {
             glance.staff.extend(incident.staff.iter().chain(&incident.owner).cloned());
             glance.extra_fields.extend(fields.into_keys());
             glance.incidents.push(IncidentName {

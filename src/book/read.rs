@@ -1,5 +1,6 @@
-//! Reading records: one by path, or every record of a kind in parallel, and incidents
-//! folded through the index so book-wide reports keep no record in memory.
+//! Reading records: one by path, or every record of a kind in parallel, and incidents and
+//! customers through the index (`sqlite.rs`) so book-wide reports keep no record in memory
+//! and parse only the files that changed.
 
 use super::*;
 
@@ -28,19 +29,49 @@ impl Book {
         Loaded { records, problems }
     }
 
-    /// Fold every incident, as reports see it, into per-core accumulators: through the
-    /// index in `.care/cache` where it is still true of the file, else by reading the file
-    /// (and then refreshing the index). Memory stays small: no incident is kept.
+    /// Fold every incident, as reports see it (`Incident::digest`), into per-core
+    /// accumulators: through the index in `.care/cache` (`sqlite.rs`), made true of every
+    /// file first, else (`CARE_NO_CACHE`, a cache that cannot be kept) by reading every
+    /// file. Memory stays small: no incident is kept. An id used twice counts once: the
+    /// copy whose file name is the id, the first in path order; other copies are problems.
     pub fn fold_incidents<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
         fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
     ) -> (Vec<A>, Vec<Error>) {
+        if let Some(folded) = self.fold_incident_digests(&init, &fold) {
+            return folded;
+        }
+        self.fold_incident_files(init, fold)
+    }
+
+    /// Every customer with their visits folded into the summary lists show
+    /// (`Customer::fold_visits`) and their other top-level fields, in the book's order:
+    /// through the index when it can be kept, else from the files. `reminders`: only the
+    /// customers who have reminders (the rest may be left out).
+    pub fn customers_folded(&self, reminders: bool) -> Loaded<(Customer, Fields)> {
+        if let Some(loaded) = self.customer_digests(reminders) {
+            return loaded;
+        }
+        self.load_with(CUSTOMERS, |path, text| {
+            if reminders && !text.contains("reminders:") {
+                return Ok(None);
+            }
+            let (c, fields) = yaml::parse_with_fields::<Customer>(path, text, &Customer::FIELDS)?;
+            Ok(Some((c.fold_visits(), fields)))
+        })
+        .flatten()
+    }
+
+    /// `fold_incidents` reading every file.
+    fn fold_incident_files<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync,
+        fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
+    ) -> (Vec<A>, Vec<Error>) {
         let (files, mut problems) = self.record_files(INCIDENTS);
-        // An incident id used twice is counted once: the copy whose file name is the id,
-        // the first in path order; every other copy is a problem, as `check` says. Names
-        // are compared up front (a hash of each name: a few ms on 100,000 files); a file
-        // whose id is not its name is rare and set aside until all names are known.
+        // Names are compared up front (a hash of each name: a few ms on 100,000 files); a
+        // file whose id is not its name is rare and set aside until all names are known.
         let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(files.len());
         let mut duplicate = vec![false; files.len()];
         for (i, path) in files.iter().enumerate() {
@@ -52,63 +83,46 @@ impl Book {
                 first.insert(stem_bytes(path), i);
             }
         }
-        let index = index::Index::open(self);
         let parts = par_fold(
             &files,
-            || (init(), index.run(), Vec::new(), Vec::new()),
-            |(acc, run, errors, aside), i, path| {
+            || (init(), Vec::new(), Vec::new()),
+            |(acc, errors, aside), i, path| {
                 if duplicate[i] {
                     return;
-                }
-                let own_name = |d: &index::Digest| d.incident.id.as_bytes() == stem_bytes(path);
-                if let Some(digest) = index.lookup(path, run) {
-                    return if own_name(&digest) {
-                        fold(acc, &digest.incident, &digest.fields)
-                    } else {
-                        aside.push((i, digest))
-                    };
                 }
                 match read_text(path)
                     .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS))
                 {
-                    Ok((incident, fields)) => {
-                        let digest = index::Digest { incident: incident.digest(), fields };
-                        run.push(&index, path, &digest);
-                        if own_name(&digest) {
-                            fold(acc, &digest.incident, &digest.fields);
-                        } else {
-                            aside.push((i, digest));
-                        }
+                    Ok((incident, fields)) if incident.id.as_bytes() == stem_bytes(path) => {
+                        fold(acc, &incident.digest(), &fields)
                     }
+                    Ok((incident, fields)) => aside.push((i, incident.digest(), fields)),
                     Err(e) => errors.push((i, e)),
                 }
             },
         );
         let mut accumulators = Vec::new();
-        let mut runs = Vec::new();
         let mut errors = Vec::new();
         let mut aside = Vec::new();
-        for (acc, run, e, a) in parts {
+        for (acc, e, a) in parts {
             accumulators.push(acc);
-            runs.push(run);
             errors.extend(e);
             aside.extend(a);
         }
-        aside.sort_by_key(|(i, _)| *i);
+        aside.sort_by_key(|(i, _, _)| *i);
         let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, digest) in aside {
-            let id = &digest.incident.id;
+        for (i, incident, fields) in aside {
+            let id = &incident.id;
             match first.get(id.as_bytes()).or(seen.get(id)) {
                 Some(&j) => errors.push((i, Error::data(&files[i], 1, 1, id::duplicate_message(id, &files[j])))),
                 None => {
                     seen.insert(id.clone(), i);
-                    fold(&mut accumulators[0], &digest.incident, &digest.fields);
+                    fold(&mut accumulators[0], &incident, &fields);
                 }
             }
         }
         errors.sort_by_key(|(i, _)| *i);
         problems.extend(errors.into_iter().map(|(_, e)| e));
-        index.refresh(self, runs);
         (accumulators, problems)
     }
 

@@ -4,7 +4,7 @@
 //! every existing mirror rebuild itself.
 
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
-pub const VERSION: i32 = 1;
+pub const VERSION: i32 = 2;
 
 #[derive(Debug)]
 pub struct Table {
@@ -166,6 +166,11 @@ pub const TABLES: &[Table] = &[
             c("mtime_ns", "INTEGER", "modification time, nanoseconds since 1970"),
             c("ctime_ns", "INTEGER", "status-change time, nanoseconds since 1970"),
             c("inode", "INTEGER", "inode number"),
+            c(
+                "digest",
+                "TEXT",
+                "what book-wide reports read of the record, in care's own compact form (not for queries)",
+            ),
         ],
     },
 ];
@@ -188,6 +193,11 @@ pub fn indexes() -> String {
         // Dropping a changed file's rows looks them up by file.
         sql.push_str(&format!("CREATE INDEX {0}_file ON {0} (file_id);\n", t.name));
     }
+    // The order the book is walked in (folder by folder: `/` sorts first), with what a
+    // refresh compares, so it merges the walk with the rows without a sort or a lookup.
+    sql.push_str(
+        "CREATE INDEX files_order ON files (kind, replace(path, '/', char(1)), path, size, mtime_ns, ctime_ns, inode);\n",
+    );
     // What recipes join and filter on most.
     sql.push_str(
         "CREATE INDEX entries_customer ON entries (customer);\n\

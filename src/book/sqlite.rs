@@ -1,28 +1,31 @@
-//! The SQL mirror behind `care sql`: the book's records as SQLite tables in
-//! `.care/cache/book.sqlite`, so operators can ask their own questions in the query
-//! language they already know, and other tools can open a copy.
+//! The index: one SQLite database, `.care/cache/book.sqlite`, that is both the tables of
+//! `care sql` (so operators can ask their own questions in the query language they
+//! already know, and other tools can open a copy) and what book-wide reports read, so
+//! `trends`, `followup due`, `customer list` and `winback` parse only the files that
+//! changed: each `files` row carries the record's digest (`index.rs`).
 //!
-//! It keeps the index's promise (`index.rs`): it is never trusted blindly. Every run
-//! `stat`s every record file (size, modification and status-change times in nanoseconds,
-//! inode) against what the mirror recorded, and re-reads only the files that changed,
-//! appeared or went away, so a hand edit that restores the old mtime (ctime still moves),
-//! a file renamed over another (a new inode) or a deleted file is always seen. A mirror
-//! that is damaged, of another schema version, made for another timezone, or locked for
-//! too long is rebuilt from the files into a temporary file renamed over it; deleting it
-//! only costs speed. Queries run on a read-only connection, one statement at a time, with
-//! no other database attachable, so `care sql` can only read.
+//! It is never trusted blindly. Every run `stat`s every record file (size, modification
+//! and status-change times in nanoseconds, inode) against the `files` table and re-reads
+//! only the files that changed, appeared or went away, so a hand edit that restores the
+//! old mtime (ctime still moves), a file renamed over another (a new inode), a deleted
+//! file or a `git pull` is always seen. The walk and the table are merged in the walk's
+//! order, batch by batch, so neither every path nor every row is held (a million-file
+//! book refreshes in flat memory). A database that is damaged, of another schema version,
+//! made for another timezone, or locked for too long is rebuilt from the files into a
+//! temporary file renamed over it; deleting it only costs speed; `CARE_NO_CACHE=1` makes
+//! reports read the files. Queries run on a read-only connection, one statement at a
+//! time, with no other database attachable, so `care sql` can only read.
 //!
 //! When the cache cannot be kept on disk (a `.care` linked out of the book, a read-only
-//! book) the mirror is built in memory for the run instead: slower, never wrong.
-
-use std::collections::HashMap;
+//! book) reports read the files and `care sql` builds its tables in memory for the run:
+//! slower, never wrong.
 
 use chrono::{SecondsFormat, Utc};
 use rusqlite::limits::Limit;
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 
-use super::index::Key;
+use super::index::{self, Key};
 use super::schema::{self, TABLES};
 use super::*;
 use crate::model::customer::Section;
@@ -32,7 +35,7 @@ const FILE: &str = ".care/cache/book.sqlite";
 /// A rebuild's temporary file, followed by the process id.
 const TMP: &str = ".book.sqlite.tmp-";
 /// Files read and written at a time: the first build of a big book stays in flat memory.
-const BATCH: usize = 2048;
+const BATCH: usize = 512;
 /// How long a run waits for another run that is refreshing the mirror before rebuilding.
 const BUSY: Duration = Duration::from_secs(2);
 
@@ -104,20 +107,40 @@ enum Record {
     Incident(Box<Incident>, Fields),
 }
 
+impl Kind {
+    const ALL: [Kind; 2] = [Kind::Customer, Kind::Incident];
+
+    fn sub(self) -> &'static str {
+        match self {
+            Kind::Customer => CUSTOMERS,
+            Kind::Incident => INCIDENTS,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Customer => "customer",
+            Kind::Incident => "incident",
+        }
+    }
+}
+
+/// Whether `CARE_NO_CACHE` leaves the index on.
+fn cache_enabled() -> bool {
+    std::env::var_os("CARE_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0")
+}
+
 impl Book {
     /// Run one read-only SQL statement over a fresh mirror of the book.
     pub fn sql(&self, sql: &str) -> Result<Answer> {
         let mut answer = Answer::default();
-        let walked = self.walk_records(&mut answer.problems);
-        let walk_problems = answer.problems.len();
-        let mirror = self.fresh_mirror(&walked, &mut answer)?;
+        let mirror = self.fresh_mirror(&mut answer)?;
         let asked = match &mirror {
             Mirror::Memory(conn) => run_query(conn, sql),
             Mirror::Disk(path) => match ask_file(path, sql) {
                 // Damage the refresh did not read shows only now: rebuild and ask again.
                 Err(Failed::Damaged(_)) => {
-                    answer.problems.truncate(walk_problems);
-                    answer.problems.extend(self.rebuild(path, &walked)?);
+                    answer.problems = self.rebuild(path)?.into_iter().map(|(_, e)| e).collect();
                     ask_file(path, sql)
                 }
                 other => other,
@@ -136,8 +159,7 @@ impl Book {
     /// Returns what the book could not give it and any note about where it was built.
     pub fn export_sqlite(&self, to: &Path) -> Result<Answer> {
         let mut answer = Answer::default();
-        let walked = self.walk_records(&mut answer.problems);
-        let mirror = self.fresh_mirror(&walked, &mut answer)?;
+        let mirror = self.fresh_mirror(&mut answer)?;
         let name = to.file_name().ok_or_else(|| Error::Usage(format!("{} is not a file name", to.display())))?;
         let tmp = to.with_file_name(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
         let _ = fs::remove_file(&tmp);
@@ -158,25 +180,49 @@ impl Book {
         Ok(answer)
     }
 
-    /// Every record file, customers first, with what a walk could not read.
-    fn walk_records(&self, problems: &mut Vec<Error>) -> Walked {
+    /// The record files of `kinds`, customers first, each kind in the order of the bytes
+    /// of their paths (the order of the `files` table's `path`), with what a walk could
+    /// not read.
+    fn walk_kinds(&self, kinds: &[Kind], problems: &mut Vec<Error>) -> Walked {
         let mut walked = Walked::new();
-        for (sub, kind) in [(CUSTOMERS, Kind::Customer), (INCIDENTS, Kind::Incident)] {
-            let (files, errors) = self.record_files(sub);
+        for &kind in kinds {
+            let (mut files, errors) = self.record_files(kind.sub());
+            files.sort_unstable_by(|a, b| a.as_os_str().as_encoded_bytes().cmp(b.as_os_str().as_encoded_bytes()));
             walked.extend(files.into_iter().map(|f| (f, kind)));
             problems.extend(errors);
         }
         walked
     }
 
-    /// The mirror, made true of every file of `walked`: refreshed in place, else rebuilt on
+    /// The index on disk made true of every record file of `kind`, for book-wide reports,
+    /// with what could not be read added to `problems`; None when the cache is off
+    /// (`CARE_NO_CACHE`) or cannot be kept in the book: the caller then reads the files.
+    fn fresh_index(&self, kind: Kind, problems: &mut Vec<Error>) -> Option<PathBuf> {
+        if !cache_enabled() {
+            return None;
+        }
+        let file = self.root.join(FILE);
+        self.cache_is_ours(&file).ok()?;
+        fs::create_dir_all(file.parent()?).ok()?;
+        let refreshed =
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind]));
+        // A rebuild reads every kind; the other kind's problems are its own reports' to tell.
+        let found = match refreshed {
+            Ok(found) => found,
+            Err(_) => self.rebuild(&file).ok()?,
+        };
+        problems.extend(found.into_iter().filter(|(k, _)| *k == kind).map(|(_, e)| e));
+        Some(file)
+    }
+
+    /// The mirror, made true of every record file: refreshed in place, else rebuilt on
     /// disk, else (the cache cannot be written) built in memory.
-    fn fresh_mirror(&self, walked: &Walked, answer: &mut Answer) -> Result<Mirror> {
+    fn fresh_mirror(&self, answer: &mut Answer) -> Result<Mirror> {
         let in_memory = |answer: &mut Answer, why: String| -> Result<Mirror> {
             answer.notes.push(format!("{why}; the SQL mirror was built in memory for this run (slower, as correct)"));
             let mut conn = Connection::open_in_memory().map_err(|e| sql_error(Path::new(":memory:"), e))?;
-            let problems = self.sync(&mut conn, true, walked).map_err(|e| e.error(Path::new(":memory:")))?;
-            answer.problems.extend(problems);
+            let problems = self.sync(&mut conn, true, &Kind::ALL).map_err(|e| e.error(Path::new(":memory:")))?;
+            answer.problems = problems.into_iter().map(|(_, e)| e).collect();
             Ok(Mirror::Memory(conn))
         };
         let file = self.root.join(FILE);
@@ -189,20 +235,21 @@ impl Book {
             return in_memory(answer, format!("{} cannot be created ({e})", dir.display()));
         }
         let refreshed =
-            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, walked));
-        match refreshed {
-            Ok(problems) => answer.problems.extend(problems),
-            Err(_) => match self.rebuild(&file, walked) {
-                Ok(problems) => answer.problems.extend(problems),
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL));
+        let problems = match refreshed {
+            Ok(problems) => problems,
+            Err(_) => match self.rebuild(&file) {
+                Ok(problems) => problems,
                 Err(e) => return in_memory(answer, format!("{} cannot be written ({e})", file.display())),
             },
-        }
+        };
+        answer.problems = problems.into_iter().map(|(_, e)| e).collect();
         Ok(Mirror::Disk(file))
     }
 
     /// Whether the mirror's file may be used: inside the book, not a link, and no link
-    /// planted where SQLite would write its journal. Like the index, the cache is read and
-    /// written only inside the book.
+    /// planted where SQLite would write its journal. The cache is read and written only
+    /// inside the book.
     fn cache_is_ours(&self, file: &Path) -> std::result::Result<(), String> {
         if let Err(e) = self.within(file) {
             return Err(e.to_string());
@@ -220,16 +267,20 @@ impl Book {
         Ok(())
     }
 
-    /// Build the mirror anew into a temporary file and rename it over `file`.
-    fn rebuild(&self, file: &Path, walked: &Walked) -> Result<Vec<Error>> {
+    /// Build the mirror anew from every record file into a temporary file and rename it
+    /// over `file`.
+    fn rebuild(&self, file: &Path) -> Result<Vec<(Kind, Error)>> {
         let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
         sweep_temporaries(file);
         // A file nobody else sees until it is complete and renamed: a crash loses only the
         // temporary file, so it needs neither a journal nor syncs while it is written.
         let built = open_read_write(&tmp)
-            .and_then(|c| c.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;").map(|_| c))
+            .and_then(|c| {
+                c.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;")
+                    .map(|_| c)
+            })
             .map_err(Unusable::Sql)
-            .and_then(|mut c| self.sync(&mut c, true, walked));
+            .and_then(|mut c| self.sync(&mut c, true, &Kind::ALL));
         let problems = match built {
             Ok(p) => p,
             Err(e) => {
@@ -250,11 +301,18 @@ impl Book {
         Ok(problems)
     }
 
-    /// Make the mirror behind `conn` true of `walked`: create it (`new`), or check it is of
-    /// this schema and timezone, then drop the rows of files that changed or went away and
-    /// read the files that changed or appeared. One transaction: a crash leaves the old
-    /// mirror. Returns the files that could not be read.
-    fn sync(&self, conn: &mut Connection, new: bool, walked: &Walked) -> std::result::Result<Vec<Error>, Unusable> {
+    /// Make the mirror behind `conn` true of every record file of `kinds`: create it
+    /// (`new`), or check it is of this schema and timezone, then drop the rows of files
+    /// that changed or went away and read the files that changed or appeared. The walk and
+    /// the `files` table are compared in path order, merged batch by batch as they stream
+    /// (`each_record_file`), so neither every path nor every row is held. One transaction:
+    /// a crash leaves the old mirror. Returns what could not be walked or read.
+    fn sync(
+        &self,
+        conn: &mut Connection,
+        new: bool,
+        kinds: &[Kind],
+    ) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
         let zone = self.clock.tz.name();
         if new {
             conn.execute_batch(&schema::tables())?;
@@ -269,57 +327,163 @@ impl Book {
             }
         }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let mut known: HashMap<String, (i64, Key)> = HashMap::new();
-        {
-            let mut stmt = tx.prepare("SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files")?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let key = Key {
-                    size: r.get::<_, i64>(2)? as u64,
-                    mtime: i128::from(r.get::<_, i64>(3)?),
-                    ctime: i128::from(r.get::<_, i64>(4)?),
-                    ino: r.get::<_, i64>(5)? as u64,
-                };
-                known.insert(r.get(1)?, (r.get(0)?, key));
-            }
-        }
-        let keys = stat_all(walked);
-        let mut changed = Vec::new();
-        for (i, (path, _)) in walked.iter().enumerate() {
-            let rel = self.relative(path);
-            match (known.remove(&rel), keys[i]) {
-                (Some((_, was)), Some(now)) if was == now => {}
-                (old, _) => {
-                    if let Some((id, _)) = old {
-                        forget(&tx, id)?;
+        let problems = if new {
+            // Everything is read: the walk feeds the readers as it goes.
+            self.read_into(&tx, |send| {
+                let mut problems = Vec::new();
+                for &kind in kinds {
+                    let walked = self.each_record_file(kind.sub(), |batch| {
+                        // Sent in small parts: parsed records are far larger than paths.
+                        for part in batch.chunks(BATCH) {
+                            let keys = stat_batch(part);
+                            send(part.iter().zip(keys).filter_map(|(p, k)| Some((p.clone(), kind, k?))).collect());
+                        }
+                    });
+                    problems.extend(walked.into_iter().map(|e| (kind, e)));
+                }
+                problems
+            })?
+        } else {
+            let mut changed: Vec<(PathBuf, Kind, Key)> = Vec::new();
+            let mut stale = Vec::new();
+            let mut problems = Vec::new();
+            {
+                let mut stmt = tx.prepare(
+                    "SELECT id, path, size, mtime_ns, ctime_ns, inode FROM files \
+                     WHERE kind = ?1 ORDER BY replace(path, '/', char(1))",
+                )?;
+                for &kind in kinds {
+                    let mut rows = stmt.query([kind.name()])?;
+                    let mut failed = None;
+                    let mut row = |rows: &mut rusqlite::Rows<'_>| -> Option<(i64, String, Key)> {
+                        let next = rows.next().and_then(|r| match r {
+                            None => Ok(None),
+                            Some(r) => Ok(Some((
+                                r.get(0)?,
+                                r.get(1)?,
+                                Key {
+                                    size: r.get::<_, i64>(2)? as u64,
+                                    mtime: i128::from(r.get::<_, i64>(3)?),
+                                    ctime: i128::from(r.get::<_, i64>(4)?),
+                                    ino: r.get::<_, i64>(5)? as u64,
+                                },
+                            ))),
+                        });
+                        next.unwrap_or_else(|e| {
+                            failed = Some(e);
+                            None
+                        })
+                    };
+                    let mut head = row(&mut rows);
+                    let walked = self.each_record_file(kind.sub(), |batch| {
+                        let keys = stat_batch(batch);
+                        for (path, key) in batch.iter().zip(keys) {
+                            let rel = self.rel_bytes(path);
+                            // Rows before this file that no file matched: gone.
+                            while let Some((id, p, _)) = &head
+                                && order_key(p.as_bytes()).lt(order_key(rel))
+                            {
+                                stale.push(*id);
+                                head = row(&mut rows);
+                            }
+                            let same = head.as_ref().filter(|(_, p, _)| p.as_bytes() == rel);
+                            let Some(key) = key else {
+                                // Went away since the walk: its row, if any, is stale.
+                                if let Some((id, _, _)) = same {
+                                    stale.push(*id);
+                                    head = row(&mut rows);
+                                }
+                                continue;
+                            };
+                            match same {
+                                Some((_, _, was)) if *was == key => head = row(&mut rows),
+                                Some((id, _, _)) => {
+                                    stale.push(*id);
+                                    changed.push((path.clone(), kind, key));
+                                    head = row(&mut rows);
+                                }
+                                None => changed.push((path.clone(), kind, key)),
+                            }
+                        }
+                    });
+                    while let Some((id, _, _)) = &head {
+                        stale.push(*id);
+                        head = row(&mut rows);
                     }
-                    changed.push(i);
+                    if let Some(e) = failed {
+                        return Err(Unusable::Sql(e));
+                    }
+                    problems.extend(walked.into_iter().map(|e| (kind, e)));
                 }
             }
-        }
-        for (id, _) in known.into_values() {
-            forget(&tx, id)?;
-        }
-        let mut problems = Vec::new();
-        for batch in changed.chunks(BATCH) {
-            let parts = par_fold(batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, _, &i| {
-                acc.push((i, read_record(&walked[i].0, walked[i].1)));
-            });
-            let mut read: Vec<_> = parts.into_iter().flatten().collect();
-            read.sort_by_key(|(i, _)| *i);
-            for (i, record) in read {
-                match (record, keys[i]) {
-                    (Ok(record), Some(key)) => self.insert(&tx, &walked[i].0, key, &record)?,
-                    (Ok(_), None) => {}
-                    (Err(e), _) => problems.push(e),
-                }
+            for id in stale {
+                forget(&tx, id)?;
             }
-        }
+            problems.extend(self.read_into(&tx, |send| {
+                for chunk in changed.chunks(BATCH) {
+                    send(chunk.to_vec());
+                }
+                Vec::new()
+            })?);
+            problems
+        };
         if new {
             tx.execute_batch(&schema::indexes())?;
         }
         tx.commit()?;
         Ok(problems)
+    }
+
+    /// The files `produce` sends (with the stat taken before they are read), read on all
+    /// cores by another thread while this one writes the ones read before into the
+    /// database. Returns what `produce` returns, then the files that could not be read.
+    fn read_into(
+        &self,
+        tx: &Connection,
+        produce: impl FnOnce(&mut dyn FnMut(Vec<(PathBuf, Kind, Key)>)) -> Vec<(Kind, Error)> + Send,
+    ) -> rusqlite::Result<Vec<(Kind, Error)>> {
+        type Read = Vec<(PathBuf, Kind, Key, Result<Record>)>;
+        let mut problems = Vec::new();
+        let mut unread = Vec::new();
+        std::thread::scope(|s| {
+            let (send, batches) = std::sync::mpsc::sync_channel::<Read>(1);
+            let producer = s.spawn(move || {
+                let mut alive = true;
+                produce(&mut |batch: Vec<(PathBuf, Kind, Key)>| {
+                    if !alive {
+                        return;
+                    }
+                    let parts =
+                        par_fold(&batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, i, (path, kind, _)| {
+                            acc.push((i, read_record(path, *kind)));
+                        });
+                    let mut read: Vec<_> = parts.into_iter().flatten().collect();
+                    read.sort_by_key(|(i, _)| *i);
+                    let read = batch.into_iter().zip(read).map(|((p, k, key), (_, r))| (p, k, key, r)).collect();
+                    alive = send.send(read).is_ok();
+                })
+            });
+            let inserted = (|| {
+                for read in batches {
+                    for (path, kind, key, record) in read {
+                        match record {
+                            Ok(record) => self.insert(tx, &path, key, &record)?,
+                            Err(e) => unread.push((kind, e)),
+                        }
+                    }
+                }
+                Ok::<(), rusqlite::Error>(())
+            })();
+            problems = producer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            inserted
+        })?;
+        problems.extend(unread);
+        Ok(problems)
+    }
+
+    /// `path` relative to the book's root as bytes, without copying it.
+    fn rel_bytes<'p>(&self, path: &'p Path) -> &'p [u8] {
+        path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_encoded_bytes()
     }
 
     /// `path` relative to the book's root, as the `files` table names it.
@@ -330,9 +494,15 @@ impl Book {
     /// Write one record's rows, with the stat taken before it was read: if the file
     /// changed in between, the next run sees a different stat and reads it again.
     fn insert(&self, tx: &Connection, path: &Path, key: Key, record: &Record) -> rusqlite::Result<()> {
-        let kind = if matches!(record, Record::Customer(..)) { "customer" } else { "incident" };
+        let (kind, digest) = match record {
+            Record::Customer(c, fields) => ("customer", index::encode_customer(c, fields)),
+            Record::Incident(i, fields) => {
+                ("incident", Some(index::encode(&index::Digest { incident: i.digest(), fields: fields.clone() })))
+            }
+        };
         tx.prepare_cached(
-            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode, digest) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             self.relative(path),
@@ -340,13 +510,201 @@ impl Book {
             key.size as i64,
             i64::try_from(key.mtime).unwrap_or(i64::MIN),
             i64::try_from(key.ctime).unwrap_or(i64::MIN),
-            key.ino as i64
+            key.ino as i64,
+            digest
         ])?;
         let file = tx.last_insert_rowid();
         match record {
             Record::Customer(c, fields) => insert_customer(tx, file, c, fields),
             Record::Incident(i, fields) => insert_incident(tx, file, i, fields, self.clock.tz),
         }
+    }
+
+    /// Fold every record of `kind`, as the fresh index at `db` digests it, on all cores:
+    /// this thread reads the rows in batches, the others decode and fold them, so neither
+    /// the rows nor the records are held. `work` gets the row's path and digest.
+    fn fold_rows<A: Send>(
+        &self,
+        db: &Path,
+        kind: Kind,
+        filter: &str,
+        init: impl Fn() -> A + Sync,
+        work: impl Fn(&mut A, &str, &str) + Sync,
+    ) -> rusqlite::Result<Vec<A>> {
+        let conn = open_read_only(db)?;
+        let mut stmt = conn.prepare(&format!("SELECT path, digest FROM files WHERE kind = ?1 {filter}"))?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<(String, String)>>(cores * 2);
+        let batches = std::sync::Mutex::new(batches);
+        std::thread::scope(|s| {
+            let workers: Vec<_> = (0..cores)
+                .map(|_| {
+                    let (batches, init, work) = (&batches, &init, &work);
+                    s.spawn(move || {
+                        let mut acc = init();
+                        loop {
+                            let next = batches.lock().map_err(|_| ()).and_then(|b| b.recv().map_err(|_| ()));
+                            let Ok(batch) = next else { return acc };
+                            for (path, digest) in &batch {
+                                work(&mut acc, path, digest);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let streamed = (|| {
+                let mut rows = stmt.query([kind.name()])?;
+                let mut batch = Vec::with_capacity(512);
+                while let Some(r) = rows.next()? {
+                    batch.push((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()));
+                    if batch.len() == 512 {
+                        let _ = send.send(std::mem::take(&mut batch));
+                    }
+                }
+                let _ = send.send(batch);
+                Ok(())
+            })();
+            drop(send);
+            let accs = workers.into_iter().map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect();
+            streamed.map(|()| accs)
+        })
+    }
+
+    /// The incident ids the index holds more than once, and which copy counts: the one
+    /// whose file name is the id, the first in path order; every other copy is a problem.
+    /// Returns the paths (relative) not to count, and the problems.
+    fn duplicates(&self, db: &Path) -> rusqlite::Result<(std::collections::HashSet<String>, Vec<Error>)> {
+        let conn = open_read_only(db)?;
+        let mut stmt = conn.prepare(
+            "SELECT i.id, f.path FROM incidents i JOIN files f ON f.id = i.file_id \
+             WHERE i.id IN (SELECT id FROM incidents GROUP BY id HAVING count(*) > 1)",
+        )?;
+        let mut copies: std::collections::BTreeMap<String, Vec<PathBuf>> = Default::default();
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let (id, path): (String, String) = (r.get(0)?, r.get(1)?);
+            copies.entry(id).or_default().push(self.root.join(path));
+        }
+        let mut losers = std::collections::HashSet::new();
+        let mut problems = Vec::new();
+        for (id, mut paths) in copies {
+            paths.sort_by(|a, b| {
+                (stem_bytes(a) != id.as_bytes()).cmp(&(stem_bytes(b) != id.as_bytes())).then(path_order(a, b))
+            });
+            for loser in &paths[1..] {
+                problems.push(Error::data(loser, 1, 1, id::duplicate_message(&id, &paths[0])));
+                losers.insert(self.relative(loser));
+            }
+        }
+        Ok((losers, problems))
+    }
+
+    /// `fold_incidents` through the index: None when the index is off or cannot be
+    /// trusted, and the files are to be read instead.
+    pub(super) fn fold_incident_digests<A: Send>(
+        &self,
+        init: &(impl Fn() -> A + Sync),
+        fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
+    ) -> Option<(Vec<A>, Vec<Error>)> {
+        let mut problems = Vec::new();
+        let db = self.fresh_index(Kind::Incident, &mut problems)?;
+        let folded = self.fold_incidents_at(&db, init, fold).ok().or_else(|| {
+            // Damage the refresh did not read shows only now: rebuild and fold again.
+            problems =
+                self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Incident).map(|(_, e)| e).collect();
+            self.fold_incidents_at(&db, init, fold).ok()
+        });
+        let (accumulators, found) = folded?;
+        problems.extend(found);
+        Some((accumulators, problems))
+    }
+
+    /// Fold the incidents of the index at `db`, with the copies of an id that do not count
+    /// and the files whose digest could not be read reported.
+    fn fold_incidents_at<A: Send>(
+        &self,
+        db: &Path,
+        init: &(impl Fn() -> A + Sync),
+        fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
+    ) -> rusqlite::Result<(Vec<A>, Vec<Error>)> {
+        let mut problems = Vec::new();
+        let (losers, duplicates) = self.duplicates(db)?;
+        let parts = self.fold_rows(
+            db,
+            Kind::Incident,
+            "",
+            || (init(), Vec::new()),
+            |(acc, errors), path, digest| {
+                if losers.contains(path) {
+                    return;
+                }
+                match index::decode(digest) {
+                    Some(d) => fold(acc, &d.incident, &d.fields),
+                    // A digest the database damaged: the file says what it holds.
+                    None => match read_record(&self.root.join(path), Kind::Incident) {
+                        Ok(Record::Incident(i, fields)) => fold(acc, &i.digest(), &fields),
+                        Ok(_) => {}
+                        Err(e) => errors.push(e),
+                    },
+                }
+            },
+        )?;
+        let mut accumulators = Vec::with_capacity(parts.len());
+        for (acc, errors) in parts {
+            accumulators.push(acc);
+            problems.extend(errors);
+        }
+        problems.extend(duplicates);
+        Ok((accumulators, problems))
+    }
+
+    /// Every customer through the index, visits folded, with its other fields, in path
+    /// order (`reminders`: only those who have reminders). None when the index is off or
+    /// cannot be trusted.
+    pub(super) fn customer_digests(&self, reminders: bool) -> Option<Loaded<(Customer, Fields)>> {
+        let mut problems = Vec::new();
+        let db = self.fresh_index(Kind::Customer, &mut problems)?;
+        let folded = self.customers_at(&db, reminders).ok().or_else(|| {
+            // Damage the refresh did not read shows only now: rebuild and read again.
+            problems =
+                self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Customer).map(|(_, e)| e).collect();
+            self.customers_at(&db, reminders).ok()
+        });
+        let Loaded { records, problems: found } = folded?;
+        problems.extend(found);
+        Some(Loaded { records, problems })
+    }
+
+    fn customers_at(&self, db: &Path, reminders: bool) -> rusqlite::Result<Loaded<(Customer, Fields)>> {
+        // A digest that is not one (damaged) is read from its file, reminders or not.
+        let filter = if reminders {
+            "AND (instr(digest, '\"reminders\":') > 0 OR substr(digest, 1, 5) <> '{\"c\":')"
+        } else {
+            ""
+        };
+        type Found = Vec<(PathBuf, Result<(Customer, Fields)>)>;
+        let parts = self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut Found, path, digest| {
+            let path = self.root.join(path);
+            let record = match index::decode_customer(digest) {
+                Some(c) => Ok(c),
+                None => read_record(&path, Kind::Customer).and_then(|r| match r {
+                    Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
+                    Record::Incident(..) => Err(Error::data(&path, 1, 1, "not a customer record")),
+                }),
+            };
+            found.push((path, record));
+        })?;
+        let mut all: Vec<_> = parts.into_iter().flatten().collect();
+        all.sort_by(|a, b| path_order(&a.0, &b.0));
+        let mut records = Vec::with_capacity(all.len());
+        let mut problems = Vec::new();
+        for (path, record) in all {
+            match record {
+                Ok(r) => records.push((path, r)),
+                Err(e) => problems.push(e),
+            }
+        }
+        Ok(Loaded { records, problems })
     }
 }
 
@@ -473,13 +831,41 @@ fn sidecar_of(file: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// A `stat` of every file of a batch, on all cores; None for one that went away.
+fn stat_batch(files: &[PathBuf]) -> Vec<Option<Key>> {
+    let parts = par_fold(
+        files,
+        || (Vec::new(), index::Folder::default()),
+        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, index::Folder), i, path| {
+            acc.push((i, folder.key(path)));
+        },
+    );
+    let mut keys = vec![None; files.len()];
+    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
+        keys[i] = key;
+    }
+    keys
+}
+
+/// A path as the `files` table's order index sorts it (`replace(path, '/', char(1))`):
+/// folder by folder, as the book is walked.
+fn order_key(path: &[u8]) -> impl Iterator<Item = u8> + '_ {
+    path.iter().map(|&b| if b == b'/' { 1 } else { b })
+}
+
 /// A `stat` of every file, on all cores; None for one that went away meanwhile.
 fn stat_all(walked: &Walked) -> Vec<Option<Key>> {
-    let parts = par_fold(walked, Vec::new, |acc: &mut Vec<(usize, Option<Key>)>, i, (path, _)| {
-        acc.push((i, Key::of(path)));
-    });
+    // Each thread keeps the folder it is in open: a `stat` relative to it does not
+    // resolve the whole path again.
+    let parts = par_fold(
+        walked,
+        || (Vec::new(), index::Folder::default()),
+        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, index::Folder), i, (path, _)| {
+            acc.push((i, folder.key(path)));
+        },
+    );
     let mut keys = vec![None; walked.len()];
-    for (i, key) in parts.into_iter().flatten() {
+    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
         keys[i] = key;
     }
     keys
@@ -637,4 +1023,55 @@ fn insert_incident(
         ])?;
     }
     Ok(())
+}
+
+impl Book {
+    /// Every incident's digest as it is now, through the index where it is still true
+    /// of a file, else read from the file; the index is read, never written (for shell
+    /// completion, which must not change the book's cache).
+    pub(super) fn peek_incidents(&self) -> Vec<(Incident, Fields)> {
+        let walked = self.walk_kinds(&[Kind::Incident], &mut Vec::new());
+        let keys = stat_all(&walked);
+        let mut known: Vec<(String, Key, String)> = Vec::new();
+        let file = self.root.join(FILE);
+        if cache_enabled() && self.cache_is_ours(&file).is_ok() && file.is_file() {
+            let _ = open_read_only(&file).and_then(|conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT path, size, mtime_ns, ctime_ns, inode, digest FROM files \
+                     WHERE kind = 'incident' ORDER BY path",
+                )?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let key = Key {
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime: i128::from(r.get::<_, i64>(2)?),
+                        ctime: i128::from(r.get::<_, i64>(3)?),
+                        ino: r.get::<_, i64>(4)? as u64,
+                    };
+                    known.push((r.get(0)?, key, r.get::<_, Option<String>>(5)?.unwrap_or_default()));
+                }
+                Ok::<(), rusqlite::Error>(())
+            });
+        }
+        let mut at = 0;
+        let mut found = Vec::with_capacity(walked.len());
+        for (i, (path, _)) in walked.iter().enumerate() {
+            let rel = self.rel_bytes(path);
+            while at < known.len() && known[at].0.as_bytes() < rel {
+                at += 1;
+            }
+            let cached = (at < known.len() && known[at].0.as_bytes() == rel && keys[i] == Some(known[at].1))
+                .then(|| index::decode(&known[at].2))
+                .flatten();
+            match cached {
+                Some(d) => found.push((d.incident, d.fields)),
+                None => {
+                    if let Ok(Record::Incident(incident, fields)) = read_record(path, Kind::Incident) {
+                        found.push((incident.digest(), fields));
+                    }
+                }
+            }
+        }
+        found
+    }
 }

@@ -10,7 +10,7 @@ use crate::model::customer::Contact;
 use crate::model::merge_customers::{self, Change, Choices, Side};
 use crate::model::{Customer, Entry, Incident, Section};
 use crate::report::query;
-use crate::{book, output, report, yaml};
+use crate::{output, report, yaml};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -139,9 +139,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(re) = &args.grep {
         query.conds.push(format!("text~{re}").parse().map_err(|e| Error::Usage(format!("--grep: {e}")))?);
     }
-    let read = query::customer_reader(&query);
-    let customers =
-        ctx.book.load_with(book::CUSTOMERS, |path, text| read(path, text).map(|(c, e)| (c.fold_visits(), e)));
+    let customers = ctx.book.customers_folded(false);
     let (selected, seen) = report::customers::select(&customers.records, &query, ctx.book.clock.tz);
     query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
     let (parts, incident_problems) =

@@ -359,22 +359,15 @@ pub fn print_due_calendar(
 
 /// The reminders on customer records that the window and the filter list, with the
 /// customers they belong to: `followup due` shows them beside the incidents' follow-ups,
-/// and its calendar too. Only files that hold reminders are parsed.
+/// and its calendar too. Only customers who have reminders are read (from the index).
 pub fn reminders_due(
     ctx: &Ctx,
     window: &crate::report::followups::Window,
     query: &Query,
 ) -> (Vec<crate::report::followups::Due>, Vec<(String, crate::model::Customer)>, Vec<Error>) {
-    let with_reminders = ctx.book.load_with(book::CUSTOMERS, |path, text| {
-        if text.contains("reminders:") {
-            crate::yaml::parse::<crate::model::Customer>(path, text).map(Some)
-        } else {
-            Ok(None)
-        }
-    });
+    let with_reminders = ctx.book.customers_folded(true);
     let (mut found, mut customers) = (Vec::new(), Vec::new());
-    for (_, c) in with_reminders.records.into_iter() {
-        let Some(c) = c else { continue };
+    for (_, (c, _)) in with_reminders.records.into_iter() {
         let due = crate::report::followups::reminders_due(&c, window, query, &ctx.book.clock);
         if !due.is_empty() {
             found.extend(due);

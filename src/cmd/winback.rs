@@ -33,9 +33,7 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     let tz = ctx.book.clock.tz;
-    let read = query::customer_reader(&q);
-    let customers =
-        ctx.book.load_with(crate::book::CUSTOMERS, |path, text| read(path, text).map(|(c, e)| (c.fold_visits(), e)));
+    let customers = ctx.book.customers_folded(false);
     let mut customer_seen = query::Seen::default();
     for (_, (_, extras)) in &customers.records {
         customer_seen.add(extras);

@@ -1,0 +1,222 @@
+//! One SQLite database in `.care/cache` is the index behind `trends`, `followup due`,
+//! `customer list` and `winback`, and the tables of `care sql`. Whatever happens to the
+//! files or to the database, every report answers as reading the files would.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{TestBook, csv_rows};
+
+const DB: &str = ".care/cache/book.sqlite";
+
+/// A generated book in `b/`, with visits and a reminder, the index built by one run.
+fn sample() -> TestBook {
+    let dir = TestBook::bare();
+    dir.ok(&["demo", "b", "--customers", "40", "--incidents", "300", "--visits", "400", "--seed", "7"]);
+    let someone = first(&dir.path("b/customers"));
+    let id = someone.file_stem().expect("stem").to_string_lossy().into_owned();
+    dir.ok(&["-C", "b", "remind", &id, "--due", "2026-11-24", "call about the birthday"]);
+    let text = std::fs::read_to_string(&someone).expect("read");
+    std::fs::write(&someone, format!("{text}tier: gold\n")).expect("write");
+    dir
+}
+
+/// Every report the index serves, as CSV, with the cache on or off.
+fn answers(dir: &TestBook, cache: bool) -> Vec<String> {
+    let commands: [&[&str]; 6] = [
+        &["trends", "--by", "staff,hour"],
+        &["trends", "--by", "region,tag"],
+        &["followup", "due", "--at", "in 30d"],
+        &["customer", "list"],
+        &["customer", "list", "--where", "tier=gold"],
+        &["winback"],
+    ];
+    commands
+        .iter()
+        .map(|args| {
+            let mut cmd = dir.cmd();
+            cmd.env("CARE_NO_CACHE", if cache { "0" } else { "1" });
+            let out = cmd.args(["-C", "b", "--format", "csv"]).args(*args).output().expect("run");
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        })
+        .collect()
+}
+
+fn first(dir: &Path) -> PathBuf {
+    let mut found = walk(dir);
+    found.sort();
+    found.remove(0)
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("dir").flatten() {
+        if e.path().is_dir() {
+            out.extend(walk(&e.path()));
+        } else if e.file_name().to_string_lossy().ends_with(".yaml") {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+/// Replace `from` by `to` (same length) in a file, keeping its size and putting its old
+/// modification time back: only the status-change time tells.
+fn edit_keeping_size_and_mtime(file: &Path, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len());
+    let text = std::fs::read_to_string(file).expect("read");
+    assert!(text.contains(from), "{from} in {}", file.display());
+    let mtime = std::fs::metadata(file).expect("meta").modified().expect("mtime");
+    std::fs::write(file, text.replacen(from, to, 1)).expect("write");
+    std::fs::File::options().write(true).open(file).expect("open").set_modified(mtime).expect("mtime");
+    assert_eq!(std::fs::metadata(file).expect("meta").len() as usize, text.len());
+}
+
+#[test]
+fn reports_through_the_index_equal_reading_every_file() {
+    let dir = sample();
+    let truth = answers(&dir, false);
+    assert!(!dir.path("b").join(DB).exists(), "CARE_NO_CACHE writes no index");
+    assert_eq!(answers(&dir, true), truth, "while building the index");
+    assert!(dir.path("b").join(DB).exists());
+    assert_eq!(answers(&dir, true), truth, "from the warm index");
+    assert!(truth[2].contains("call about the birthday"), "the reminder is due: {}", truth[2]);
+    assert!(!dir.path("b/.care/cache/incidents.idx").exists(), "no second index");
+}
+
+#[test]
+fn a_customer_hand_edit_with_the_same_size_and_old_mtime_is_seen_by_customer_list() {
+    let dir = sample();
+    answers(&dir, true);
+    let file = first(&dir.path("b/customers"));
+    let text = std::fs::read_to_string(&file).expect("read");
+    let name = text.lines().find_map(|l| l.strip_prefix("name: ")).expect("name").to_string();
+    let renamed: String = name.chars().map(|c| if c.is_ascii_lowercase() { 'x' } else { c }).collect();
+    edit_keeping_size_and_mtime(&file, &format!("name: {name}"), &format!("name: {renamed}"));
+    let list = dir.ok(&["-C", "b", "--format", "csv", "customer", "list"]);
+    assert!(list.contains(&renamed), "{list}");
+    assert!(!list.contains(&format!(",{name},")), "{list}");
+    assert_eq!(answers(&dir, true), answers(&dir, false));
+}
+
+#[test]
+fn an_incident_renamed_over_another_and_a_deleted_one_are_seen() {
+    let dir = sample();
+    let by_staff = || dir.ok(&["-C", "b", "--format", "csv", "trends", "--by", "staff"]);
+    let before = by_staff();
+    let files = walk(&dir.path("b/incidents"));
+    let (a, b) = (&files[0], &files[1]);
+    let b_id = b.file_stem().expect("stem").to_string_lossy().into_owned();
+    let a_id = a.file_stem().expect("stem").to_string_lossy().into_owned();
+    // A's text, made to be B, renamed over B: a new inode where B's was.
+    let text = std::fs::read_to_string(a).expect("read").replacen(&format!("id: {a_id}"), &format!("id: {b_id}"), 1);
+    let text = text.replacen("staff: ", "staff: renamed-", 1);
+    let tmp = b.with_file_name(".tmp-rename");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::rename(&tmp, b).expect("rename");
+    let trends = by_staff();
+    assert!(trends.contains("renamed-"), "{trends}");
+    assert_eq!(answers(&dir, true), answers(&dir, false));
+
+    std::fs::remove_file(a).expect("delete");
+    let total = |csv: &str| csv_rows(csv).iter().skip(1).map(|r| r[1].parse::<u32>().expect("n")).sum::<u32>();
+    assert_eq!(total(&by_staff()), total(&before) - 1, "the deleted incident is no longer counted");
+    assert_eq!(answers(&dir, true), answers(&dir, false));
+}
+
+#[test]
+fn a_damaged_truncated_or_foreign_database_is_rebuilt_with_the_right_answers() {
+    let dir = sample();
+    let truth = answers(&dir, false);
+    answers(&dir, true);
+    let db = dir.path("b").join(DB);
+    let good = std::fs::read(&db).expect("db");
+    let mut trampled = good.clone();
+    let half = good.len() / 2;
+    trampled[half..(half + 8192).min(good.len())].fill(0x5a);
+    let foreign = |pragma: &str| {
+        std::fs::write(&db, &good).expect("write");
+        let conn = rusqlite::Connection::open(&db).expect("open");
+        conn.execute_batch(pragma).expect("pragma");
+        drop(conn);
+        std::fs::read(&db).expect("read")
+    };
+    let damaged = [
+        ("garbage", b"SQLite format 3\x00 but not really".repeat(200)),
+        ("truncated", good[..good.len() / 3].to_vec()),
+        ("trampled pages", trampled),
+        ("another schema version", foreign("PRAGMA user_version = 1")),
+        ("another timezone", foreign("UPDATE meta SET value = 'Asia/Tokyo' WHERE key = 'timezone'")),
+        ("digests emptied", foreign("UPDATE files SET digest = 'x'")),
+    ];
+    for (what, bad) in damaged {
+        std::fs::write(&db, &bad).expect("write");
+        assert_eq!(answers(&dir, true), truth, "{what}");
+    }
+    std::fs::remove_file(&db).expect("delete");
+    assert_eq!(answers(&dir, true), truth, "deleted: only speed is lost");
+}
+
+#[test]
+fn one_database_serves_the_reports_and_care_sql() {
+    let dir = sample();
+    let trends = dir.ok(&["-C", "b", "--format", "csv", "trends", "--by", "staff"]);
+    let built = std::fs::metadata(dir.path("b").join(DB)).expect("built by trends").modified().expect("mtime");
+    let sql = dir.ok(&[
+        "-C",
+        "b",
+        "--format",
+        "csv",
+        "sql",
+        "SELECT coalesce(nullif(staff, ''), '(none)'), count(*) FROM incidents GROUP BY 1",
+    ]);
+    let count = |csv: &str| {
+        let mut rows: Vec<(String, String)> =
+            csv_rows(csv).into_iter().skip(1).map(|r| (r[0].clone(), r[1].clone())).collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(count(&trends), count(&sql));
+    let after = std::fs::metadata(dir.path("b").join(DB)).expect("db").modified().expect("mtime");
+    assert_eq!(built, after, "care sql found the reports' index fresh: nothing rewritten");
+    let due = dir.ok(&["-C", "b", "--format", "csv", "followup", "due", "--at", "2026-11-25T00:00:00Z"]);
+    let mut expected: Vec<String> = csv_rows(&due)
+        .into_iter()
+        .skip(1)
+        .filter(|r| r[5] != "reminder")
+        .map(|r| format!("{}|{}", r[2], r[5]))
+        .collect();
+    let sql = dir.ok(&[
+        "-C",
+        "b",
+        "--format",
+        "csv",
+        "sql",
+        "SELECT incident, kind FROM followups WHERE done_at IS NULL AND due <= '2026-11-25T00:00:00Z'",
+    ]);
+    let mut got: Vec<String> = csv_rows(&sql).into_iter().skip(1).map(|r| r.join("|")).collect();
+    expected.sort();
+    got.sort();
+    assert!(!got.is_empty());
+    assert_eq!(got, expected);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_book_whose_cache_cannot_be_written_still_answers() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = sample();
+    let truth = answers(&dir, false);
+    let cache = dir.path("b/.care");
+    std::fs::create_dir_all(&cache).expect("mkdir");
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o500)).expect("chmod");
+    let writable = std::fs::create_dir(cache.join("probe")).is_ok();
+    let got = answers(&dir, true);
+    std::fs::set_permissions(&cache, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    assert_eq!(got, truth);
+    if !writable {
+        assert!(!dir.path("b").join(DB).exists());
+    }
+}

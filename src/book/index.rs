@@ -259,6 +259,7 @@ pub(super) fn encode_customer(c: &Customer, fields: &Fields) -> Option<String> {
     let digest = serde_json::json!({
         "c": folded,
         "n": summary.count,
+        "fi": summary.first.as_ref().map(time),
         "l": summary.last.as_ref().map(time),
         "s": summary.spend,
         "f": fields,
@@ -270,6 +271,7 @@ pub(super) fn encode_customer(c: &Customer, fields: &Fields) -> Option<String> {
 struct CustomerDigest {
     c: Customer,
     n: usize,
+    fi: Option<String>,
     l: Option<String>,
     s: f64,
     f: Fields,
@@ -278,11 +280,13 @@ struct CustomerDigest {
 /// The customer (visits folded) and fields of a digest `encode_customer` wrote.
 pub(super) fn decode_customer(text: &str) -> Option<(Customer, Fields)> {
     let d: CustomerDigest = serde_json::from_str(text).ok()?;
-    let last = match d.l {
-        Some(t) => Some(untime(&t)?),
-        None => None,
+    let stamp = |t: Option<String>| match t {
+        Some(t) => untime(&t).map(Some),
+        None => Some(None),
     };
-    let customer = Customer { folded: Some(crate::model::visit::Summary { count: d.n, last, spend: d.s }), ..d.c };
+    let (first, last) = (stamp(d.fi)?, stamp(d.l)?);
+    let summary = crate::model::visit::Summary { count: d.n, first, last, spend: d.s };
+    let customer = Customer { folded: Some(summary), ..d.c };
     Some((customer, d.f))
 }
 

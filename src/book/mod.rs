@@ -46,6 +46,7 @@ use crate::yaml::{self, Doc};
 mod actions;
 mod clone;
 mod create;
+mod exposure;
 mod find;
 mod index;
 mod links;

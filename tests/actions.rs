@@ -135,7 +135,18 @@ fn with_exposure_a_drop_in_hours_worked_is_not_a_fix() {
         }
         day = day.succ_opt().expect("next day");
     }
-    let id = book.ok(&["action", "open", "--for", "staff=dale", "--for", "product=soup", "--what", "x", "--at", "2026-09-15"]);
+    let id = book.ok(&[
+        "action",
+        "open",
+        "--for",
+        "staff=dale",
+        "--for",
+        "product=soup",
+        "--what",
+        "x",
+        "--at",
+        "2026-09-15",
+    ]);
     let per_day = verdict(&book, id.trim(), "8w");
     assert_eq!(per_day["verdict"], "worked", "{per_day}");
     assert_eq!((per_day["before"].as_u64(), per_day["after"].as_u64()), (Some(32), Some(16)), "{per_day}");

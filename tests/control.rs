@@ -108,7 +108,10 @@ fn with_exposure_the_chart_is_a_u_chart_a_busy_week_is_no_spike_and_a_real_one_s
     shifts(&book, 0);
     let out =
         book.fails(&["trends", "--by", "week", "--control", "--since", SINCE, "--exit-code", "--format", "csv"], 3);
-    assert!(out.stdout.starts_with("week,count,shift_hours,per_100_shift_hours,expected,ucl,signal,complete\n"), "{out:?}");
+    assert!(
+        out.stdout.starts_with("week,count,shift_hours,per_100_shift_hours,expected,ucl,signal,complete\n"),
+        "{out:?}"
+    );
     assert!(out.stdout.contains("2026-W46,19,8,237.5,"), "{}", out.stdout);
     // Billy worked four days that week, not one: nineteen is his ordinary rate.
     let book = TestBook::new();

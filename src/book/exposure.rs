@@ -14,7 +14,8 @@ impl Book {
     pub fn exposure(&self) -> Result<Option<Shifts>> {
         let Some(rel) = &self.config.exposure else { return Ok(None) };
         let config = self.path(CONFIG_FILE);
-        if rel.as_os_str().is_empty() || !rel.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+        if rel.as_os_str().is_empty()
+            || !rel.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
         {
             return Err(Error::Refused(format!(
                 "{}: exposure: {} leaves the book; name a file inside it, such as shifts.csv",

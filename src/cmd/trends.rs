@@ -4,11 +4,11 @@ use std::io::Write;
 
 use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, FOUND, Result};
+use crate::model::exposure::Shifts;
 use crate::output::{self, Format};
 use crate::report::control::{self, Window};
 use crate::report::query;
 use crate::report::svg;
-use crate::model::exposure::Shifts;
 use crate::report::trends::{self, Dim, Options, Per, Seen, Sort, Trend};
 use crate::time::Span;
 

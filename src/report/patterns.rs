@@ -95,11 +95,8 @@ impl Worked {
         let mut total = 0.0;
         for (key, &hours) in exposure {
             total += hours;
-            let items: Key = key
-                .iter()
-                .zip(&at)
-                .filter_map(|(v, c)| c.and_then(|c| dicts[c].ids.get(v).map(|&l| (c, l))))
-                .collect();
+            let items: Key =
+                key.iter().zip(&at).filter_map(|(v, c)| c.and_then(|c| dicts[c].ids.get(v).map(|&l| (c, l)))).collect();
             for &(c, l) in &items {
                 if let Some(m) = margins.get_mut(&c) {
                     m[l as usize] += hours;
@@ -107,7 +104,8 @@ impl Worked {
             }
             for mask in 0u32..(1 << items.len()) {
                 if (2..=3).contains(&mask.count_ones()) {
-                    let sub = sorted(&(0..items.len()).filter(|i| mask & (1 << i) != 0).map(|i| items[i]).collect::<Key>());
+                    let sub =
+                        sorted(&(0..items.len()).filter(|i| mask & (1 << i) != 0).map(|i| items[i]).collect::<Key>());
                     *cells.entry(sub).or_insert(0.0) += hours;
                 }
             }

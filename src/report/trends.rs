@@ -213,7 +213,6 @@ const SHIFT_FIELDS: [&str; 7] = ["staff", "location", "hour", "weekday", "date",
 /// Exposure per group of `dims` (each a dimension the rota `measures`): the shift-hours,
 /// or covers, of every piece of every shift inside the window, up to `now` (a rota
 /// written ahead is not yet worked), that passes the conditions on shift fields.
-#[allow(clippy::too_many_arguments)]
 pub fn exposure(
     shifts: &Shifts,
     dims: &[Dim],
@@ -223,8 +222,10 @@ pub fn exposure(
     clock: &Clock,
     per: Per,
 ) -> HashMap<Vec<Value>, f64> {
-    let on_shift =
-        Query { conds: query.conds.iter().filter(|c| SHIFT_FIELDS.contains(&c.field.as_str())).cloned().collect(), ..Query::default() };
+    let on_shift = Query {
+        conds: query.conds.iter().filter(|c| SHIFT_FIELDS.contains(&c.field.as_str())).cloned().collect(),
+        ..Query::default()
+    };
     let until = Some(query.until.map_or(now, |u| u.min(now)));
     let step = gcd(bucket.max(1), 60);
     let mut out: HashMap<Vec<Value>, f64> = HashMap::new();
@@ -237,8 +238,10 @@ pub fn exposure(
             if !on_shift.matches(&IncidentView { incident: &seen, extras: None, tz: clock.tz }) {
                 continue;
             }
-            let key: Vec<Value> =
-                dims.iter().map(|d| values(d, Seen { incident: &seen, fields: None }, clock, bucket).remove(0)).collect();
+            let key: Vec<Value> = dims
+                .iter()
+                .map(|d| values(d, Seen { incident: &seen, fields: None }, clock, bucket).remove(0))
+                .collect();
             *out.entry(key).or_default() += if per == Per::Cover { piece.covers } else { piece.hours };
         }
     }
@@ -439,7 +442,16 @@ pub fn finish_per(tally: Tally, opts: &Options, per: Option<(Per, HashMap<Vec<Va
             let lift = surprise.filter(|s| s.expected > 0.0).map(|s| count as f64 / s.expected);
             let worked = exposure.as_ref().map(|e| e.get(&values).copied().unwrap_or(0.0));
             let rate = unit.zip(worked).and_then(|(u, w)| u.rate(count, w));
-            Group { values, count, share: count as f64 / n.max(1.0), lift, surprise, cumulative: None, exposure: worked, rate }
+            Group {
+                values,
+                count,
+                share: count as f64 / n.max(1.0),
+                lift,
+                surprise,
+                cumulative: None,
+                exposure: worked,
+                rate,
+            }
         })
         .collect();
     if multi {

@@ -699,6 +699,44 @@ mod tests {
     }
 
     #[test]
+    fn rates_and_surprise_against_exposure_by_hand() {
+        let text = "date,start,end,staff,location,covers\n\
+                    2026-11-18,10:00,14:00,billy,,40\n2026-11-18,10:00,12:00,joan,,10\n2026-11-19,10:00,14:00,joan,,30\n";
+        let shifts = crate::model::exposure::parse(std::path::Path::new("s.csv"), text, &clock()).expect("shifts");
+        let data = [
+            incident("2026-11-18T10:10:00-05:00", "billy", &[]),
+            incident("2026-11-18T13:40:00-05:00", "billy", &[]),
+            incident("2026-11-18T11:50:00-05:00", "joan", &[]),
+            incident("2026-11-19T12:00:00-05:00", "joan", &[]),
+        ];
+        let o = opts(&["staff", "weekday"]);
+        let now = clock().now();
+        let worked = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::ShiftHour);
+        let mut tally = Tally::default();
+        data.iter().for_each(|incident| tally.add(Seen { incident, fields: None }, &o, &clock()));
+        let t = finish_per(tally, &o, Some((Per::ShiftHour, worked)));
+        let get = |s: &str, d: &str| {
+            t.groups.iter().find(|g| g.values[0].label == s && g.values[1].label == d).expect("group").clone()
+        };
+        // N = 4, E = 10 hours; billy 2 incidents in 4 hours, joan 2 in 6; Wed 3 in 6, Thu 1 in 4.
+        // billy·Wed: 4 × 4/10 × (2/4 ÷ 4/10) × (3/4 ÷ 6/10) = 2.5; joan·Wed: 4 × 2/10 ×
+        // (2/4 ÷ 6/10) × (3/4 ÷ 6/10) = 0.8333.
+        let billy = get("billy", "Wed");
+        assert_eq!((billy.exposure, billy.rate), (Some(4.0), Some(50.0)));
+        assert!((billy.surprise.expect("surprise").expected - 2.5).abs() < 1e-9);
+        assert!((get("joan", "Wed").surprise.expect("surprise").expected - 2.5 / 3.0).abs() < 1e-9);
+        assert_eq!(t.groups.len(), 3, "billy never worked a Thursday");
+        // Covers are per 100; a filter on a shift field narrows the hours, one on another
+        // field (product) does not.
+        let covers = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::Cover);
+        assert_eq!(covers.values().sum::<f64>(), 80.0);
+        let mut q = Query::default();
+        q.conds = vec!["staff=joan".parse().expect("cond"), "product=wine".parse().expect("cond")];
+        let joan = exposure(&shifts, &[], 60, &q, now, &clock(), Per::ShiftHour);
+        assert_eq!(joan.values().sum::<f64>(), 6.0);
+    }
+
+    #[test]
     fn hours_buckets_and_weekdays_are_local_and_in_natural_order() {
         let data = [
             incident("2026-11-18T20:40:00Z", "a", &[]), // 15:40 EST, Wednesday

@@ -730,8 +730,10 @@ mod tests {
         // field (product) does not.
         let covers = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::Cover);
         assert_eq!(covers.values().sum::<f64>(), 80.0);
-        let mut q = Query::default();
-        q.conds = vec!["staff=joan".parse().expect("cond"), "product=wine".parse().expect("cond")];
+        let q = Query {
+            conds: vec!["staff=joan".parse().expect("cond"), "product=wine".parse().expect("cond")],
+            ..Query::default()
+        };
         let joan = exposure(&shifts, &[], 60, &q, now, &clock(), Per::ShiftHour);
         assert_eq!(joan.values().sum::<f64>(), 6.0);
     }

@@ -128,6 +128,12 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         _ => None,
     };
     let trend = trends::finish_per(tally, &opts, per);
+    let off_rota: u64 = trend.groups.iter().filter(|g| g.exposure == Some(0.0)).map(|g| g.count).sum();
+    if off_rota > 0 {
+        ctx.ui.warn(&format!(
+            "{off_rota} incident(s) listed fall where nobody worked according to the exposure file (another staff name, a day it does not cover?): they have no rate"
+        ));
+    }
     if let Some(kind) = args.chart {
         chart(out, kind, &trend, &opts)?;
     } else {

@@ -112,3 +112,49 @@ fn bad_filters_unknown_fields_and_unknown_actions_are_refused() {
     let part = id.trim().split_once('-').expect("dash").1;
     book.fails(&["action", "verify", part], 2);
 }
+
+/// With the book's shifts, the windows are weighed by the hours worked: Dale's soup
+/// incidents halve after the fix, but so do his shifts (Friday and Saturday before, Friday
+/// alone after): per day that is "worked", per shift-hour "no change".
+#[test]
+fn with_exposure_a_drop_in_hours_worked_is_not_a_fix() {
+    use chrono::Datelike;
+    let book = TestBook::new();
+    let fixed = chrono::NaiveDate::from_ymd_opt(2026, 9, 15).expect("date");
+    let mut shifts = String::from("date,start,end,staff,location\n");
+    let (mut n, mut day) = (0, chrono::NaiveDate::from_ymd_opt(2026, 7, 1).expect("date"));
+    while day <= chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("date") {
+        let d = day.format("%Y-%m-%d");
+        let works = day.weekday() == chrono::Weekday::Fri || (day.weekday() == chrono::Weekday::Sat && day < fixed);
+        if works {
+            shifts.push_str(&format!("{d},17:00,23:00,dale,main\n"));
+            for h in [18, 20] {
+                n += 1;
+                incident(&book, n, &format!("{d}T{h}:10:00-04:00"), "dale", "soup");
+            }
+        }
+        day = day.succ_opt().expect("next day");
+    }
+    let id = book.ok(&[
+        "action",
+        "open",
+        "--for",
+        "staff=dale",
+        "--for",
+        "product=soup",
+        "--what",
+        "x",
+        "--at",
+        "2026-09-15",
+    ]);
+    let per_day = verdict(&book, id.trim(), "8w");
+    assert_eq!(per_day["verdict"], "worked", "{per_day}");
+    assert_eq!((per_day["before"].as_u64(), per_day["after"].as_u64()), (Some(32), Some(16)), "{per_day}");
+    book.write("shifts.csv", &shifts);
+    let config = book.read("care.yaml");
+    book.write("care.yaml", &format!("{config}exposure: shifts.csv\n"));
+    let v = verdict(&book, id.trim(), "8w");
+    assert_eq!(v["verdict"], "no change", "{v}");
+    assert_eq!((v["before_shift_hours"].as_f64(), v["after_shift_hours"].as_f64()), (Some(96.0), Some(48.0)), "{v}");
+    assert!(v["sentence"].as_str().expect("sentence").contains("per shift-hour"), "{v}");
+}

@@ -83,3 +83,46 @@ fn control_needs_one_time_dimension_and_exit_code_needs_control() {
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("at least 3"), "{out:?}");
 }
+
+/// Billy's shifts for the same twelve weeks: Tuesday 09:00–17:00, and `busy` more days
+/// (Wednesday on) in the last week; named in care.yaml.
+fn shifts(book: &TestBook, busy: usize) {
+    let mut csv = String::from("date,start,end,staff,location\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 8, 25).expect("date");
+    for w in 0..12 {
+        let extra = if w == 11 { busy } else { 0 };
+        for d in 0..=extra {
+            let day = start + chrono::Duration::days(7 * w + d as i64);
+            csv.push_str(&format!("{},09:00,17:00,billy,\n", day.format("%Y-%m-%d")));
+        }
+    }
+    book.write("shifts.csv", &csv);
+    let config = book.read("care.yaml");
+    book.write("care.yaml", &format!("{config}exposure: shifts.csv\n"));
+}
+
+#[test]
+fn with_exposure_the_chart_is_a_u_chart_a_busy_week_is_no_spike_and_a_real_one_still_exits_3() {
+    let book = TestBook::new();
+    weeks(&book, &[5, 4, 6, 5, 5, 3, 6, 4, 5, 5, 6, 19]);
+    shifts(&book, 0);
+    let out =
+        book.fails(&["trends", "--by", "week", "--control", "--since", SINCE, "--exit-code", "--format", "csv"], 3);
+    assert!(
+        out.stdout.starts_with("week,count,shift_hours,per_100_shift_hours,expected,ucl,signal,complete\n"),
+        "{out:?}"
+    );
+    assert!(out.stdout.contains("2026-W46,19,8,237.5,"), "{}", out.stdout);
+    // Billy worked four days that week, not one: nineteen is his ordinary rate.
+    let book = TestBook::new();
+    weeks(&book, &[5, 4, 6, 5, 5, 3, 6, 4, 5, 5, 6, 19]);
+    shifts(&book, 3);
+    let out = book.care(&["trends", "--by", "week", "--control", "--since", SINCE, "--exit-code", "--format", "json"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let rows: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let w46 = rows.as_array().expect("rows").iter().find(|r| r["week"] == "2026-W46").expect("W46").clone();
+    assert_eq!(w46["shift_hours"], 32.0, "{w46}");
+    // The other eleven weeks: 54 incidents in 88 hours; times 32 hours.
+    assert!((w46["expected"].as_f64().expect("expected") - 54.0 / 88.0 * 32.0).abs() < 1e-3, "{w46}");
+    assert_eq!(w46["signal"], false, "{w46}");
+}

@@ -47,6 +47,7 @@ use crate::yaml::{self, Doc};
 mod actions;
 mod clone;
 mod create;
+mod exposure;
 mod find;
 mod index;
 mod links;

@@ -10,6 +10,7 @@ use crate::model::action::{Action, Verified};
 use crate::output;
 use crate::report::actions::{self, Counts, Windows};
 use crate::report::query::{self, Cond, IncidentView, Query};
+use crate::report::trends::{self, Per};
 use crate::time::Span;
 
 #[derive(Debug, clap::Subcommand)]
@@ -27,11 +28,12 @@ Examples:
     #[command(after_help = "\
 Counts the incidents matching the action's --for in a window before it took effect and in
 a window of the same length after (--window, else the action's own, else 30d), and tests
-whether the rate went down (exact conditional test for two Poisson rates). Verdicts: worked
-(down, p < 0.05), worse (up, p < 0.05), no change, too early (the after-window has not
-passed, or fewer than 5 incidents before: then nothing after could show a change). Once
-the after-window has passed, the verdict is logged on the action's file, which ends its
-`verify` row in `followup due`.
+whether the rate went down (exact conditional test for two Poisson rates; per shift-hour,
+weighing each window by the hours worked in it, when the book has an exposure file).
+Verdicts: worked (down, p < 0.05), worse (up, p < 0.05), no change, too early (the
+after-window has not passed, or fewer than 5 incidents before: then nothing after could
+show a change). Once the after-window has passed, the verdict is logged on the action's
+file, which ends its `verify` row in `followup due`.
 Example:
   care action verify 20261001-k7f3qz --window 8w")]
     Verify(VerifyArgs),
@@ -134,11 +136,15 @@ fn verify(ctx: &Ctx, args: &VerifyArgs, out: &mut dyn Write) -> Result<()> {
         seen.merge(s);
     }
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-    let before = (windows.at - windows.before_start).num_seconds() as f64;
-    let after = (windows.after_end - windows.at).num_seconds() as f64;
+    let mut before = (windows.at - windows.before_start).num_seconds() as f64;
+    let mut after = (windows.after_end - windows.at).num_seconds() as f64;
+    let hours = worked(ctx, &query, &windows)?;
+    if let Some((b, a)) = hours {
+        (before, after) = (b, a);
+    }
     let result = actions::verify(counts, clock.now() >= windows.after_end, after / (before + after));
     let days = (windows.after_end - windows.at).num_hours().div_euclid(24).max(1);
-    output::print(out, &ctx.style, &actions::verify_rows(&action, &result, days))?;
+    output::print(out, &ctx.style, &actions::verify_rows(&action, &result, days, hours))?;
     // Logged once the after-window has passed: that closes the check in `followup due`.
     if clock.now() >= windows.after_end {
         let verified = Verified {
@@ -161,4 +167,24 @@ fn usable_window(window: Span) -> Result<Span> {
         return Err(Error::Usage(format!("--window {window}: give a length such as 30d or 8w")));
     }
     Ok(window)
+}
+
+/// The shift-hours worked in each window (of the staff, places and times the action names),
+/// when the book has shifts; None, with a warning, when a window has none to weigh by.
+fn worked(ctx: &Ctx, query: &Query, w: &Windows) -> Result<Option<(f64, f64)>> {
+    let Some(shifts) = ctx.book.exposure()? else { return Ok(None) };
+    let clock = &ctx.book.clock;
+    let hours = |since, until| {
+        let q = Query { conds: query.conds.clone(), since: Some(since), until: Some(until) };
+        trends::exposure(&shifts, &[], 60, &q, clock.now(), clock, Per::ShiftHour).values().sum::<f64>()
+    };
+    let (before, after) = (hours(w.before_start, w.at), hours(w.at, w.after_end));
+    if before > 0.0 && after > 0.0 {
+        return Ok(Some((before, after)));
+    }
+    ctx.ui.warn(&format!(
+        "the exposure file has no shifts {} the fix for these incidents: compared per day instead",
+        if before > 0.0 { "after" } else { "before" }
+    ));
+    Ok(None)
 }

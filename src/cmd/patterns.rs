@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::report::patterns::{self, Collect, Options};
 use crate::report::query;
-use crate::report::trends::Seen;
+use crate::report::trends::{self, Per, Seen};
 
 /// Find the patterns behind the failures, without guessing which dimensions to cross.
 #[derive(Debug, clap::Args)]
@@ -25,7 +25,10 @@ is significantly above what its margins predict (Poisson, one-sided), at a false
 rate (Benjamini-Hochberg q), and only at its own granularity: not also as every sub- or
 super-combination it explains. Dimensions that determine each other (a location always in
 the same region) are a hierarchy and are never crossed. Columns: pattern, count, expected,
-lift, p (CSV/JSON), q, sentence.")]
+lift, p (CSV/JSON), q, sentence.
+With an exposure file (care.yaml `exposure: shifts.csv`), the baseline of weekday, hour,
+staff and location is the hours worked, not independence: a person who simply works most
+Wednesday afternoons is not a Wednesday pattern. --no-exposure compares with margins alone.")]
 pub struct Args {
     #[command(flatten)]
     pub filter: FilterArgs,
@@ -38,17 +41,28 @@ pub struct Args {
     /// Only the first N patterns.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// Ignore the book's exposure file: expect counts from their margins alone.
+    #[arg(long)]
+    pub no_exposure: bool,
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if !(args.q > 0.0 && args.q < 1.0) {
         return Err(Error::Usage(format!("--q {}: give a false discovery rate between 0 and 1, such as 0.05", args.q)));
     }
-    let opts = Options {
+    let mut opts = Options {
         query: args.filter.query(|option, s| parse_time(ctx, option, s))?,
         q: args.q,
         min_count: args.min_count,
+        exposure: None,
     };
+    if !args.no_exposure
+        && let Some(shifts) = ctx.book.exposure()?
+    {
+        let clock = &ctx.book.clock;
+        let dims = patterns::exposure_dims();
+        opts.exposure = Some(trends::exposure(&shifts, &dims, 60, &opts.query, clock.now(), clock, Per::ShiftHour));
+    }
     let clock = ctx.book.clock;
     let (parts, problems) =
         ctx.book.fold_incidents(Default::default, |(found, seen): &mut (Collect, query::Seen), incident, fields| {

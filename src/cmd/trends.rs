@@ -4,11 +4,12 @@ use std::io::Write;
 
 use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, FOUND, Result};
+use crate::model::exposure::Shifts;
 use crate::output::{self, Format};
 use crate::report::control::{self, Window};
 use crate::report::query;
 use crate::report::svg;
-use crate::report::trends::{self, Dim, Options, Seen, Sort, Trend};
+use crate::report::trends::{self, Dim, Options, Per, Seen, Sort, Trend};
 use crate::time::Span;
 
 /// Group incidents and count: when, who, what and where failures happen.
@@ -23,6 +24,7 @@ Examples:
   care trends --by product,location --where region=midwest
   care trends --by staff --format csv | sqlite3 ...
   care trends --by week --control --since \"13w ago\" --exit-code   is this week a spike?
+  care trends --by staff,weekday --per shift-hour --sort surprise    rates, from the rota
 
 Filters (--where, --since, --until) are the same on every list; see docs/format.md.
 Dimensions: hour, weekday, date, week, month, staff, owner, product, location, channel,
@@ -37,7 +39,14 @@ CSV/JSON; the table shows q. Rows with q < 0.05 are unlikely to be chance.
 empty ones too, with expected (the mean of the other complete periods), ucl (expected +
 3 x sqrt(expected), a Poisson c-chart), signal (above ucl) and complete (the period in
 progress, or one --since cuts into, is judged but kept out of the baseline). --exit-code:
-3 when the latest complete period, or the one in progress already, is above its limit.")]
+3 when the latest complete period, or the one in progress already, is above its limit.
+With an exposure file (care.yaml `exposure: shifts.csv`, see docs/format.md):
+--per shift-hour (or cover) adds each group's shift_hours (covers) and its rate
+(per_100_shift_hours, per_100_covers), for hour, weekday, date, week, month, staff and location;
+groups worked without incidents show with --min-count 0; --sort rate orders by the rate;
+expected, z, p and q are then against exposure (a person who simply works more is not
+surprising). --control becomes a u-chart: each period's expected count is the other
+periods' rate times its own shift-hours (covers with --per cover).")]
 pub struct Args {
     /// Dimensions to group by, comma-separated.
     #[arg(long, value_name = "DIM[,DIM...]", value_delimiter = ',', required = true)]
@@ -54,9 +63,13 @@ pub struct Args {
     /// Order of the groups.
     #[arg(long, value_enum, default_value = "count")]
     pub sort: Sort,
-    /// Only groups with at least N incidents.
-    #[arg(long, value_name = "N", default_value = "1")]
-    pub min_count: u64,
+    /// Only groups with at least N incidents (default 1; 0 with --per lists every group
+    /// worked, incidents or not).
+    #[arg(long, value_name = "N")]
+    pub min_count: Option<u64>,
+    /// Rates from the book's exposure file: incidents per 100 shift-hours, or per 100 covers.
+    #[arg(long, value_enum, value_name = "UNIT")]
+    pub per: Option<Per>,
     /// With one dimension: add the running share of the rows so far (a Pareto column).
     #[arg(long)]
     pub cumulative: bool,
@@ -121,10 +134,24 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         seen.merge(s);
     }
     opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let shifts = exposure(ctx, args)?;
     if args.control {
-        return control(ctx, args, out, tally, &opts, &problems);
+        return control(ctx, args, out, tally, &opts, shifts.as_ref(), &problems);
     }
-    let trend = trends::finish(tally, &opts);
+    let per = match (args.per, &shifts) {
+        (Some(per), Some(shifts)) => {
+            let now = ctx.book.clock.now();
+            Some((per, trends::exposure(shifts, &opts.dims, opts.bucket, &opts.query, now, &ctx.book.clock, per)))
+        }
+        _ => None,
+    };
+    let trend = trends::finish_per(tally, &opts, per);
+    let off_rota: u64 = trend.groups.iter().filter(|g| g.exposure == Some(0.0)).map(|g| g.count).sum();
+    if off_rota > 0 {
+        ctx.ui.warn(&format!(
+            "{off_rota} incident(s) listed fall where nobody worked according to the exposure file (another staff name, a day it does not cover?): they have no rate"
+        ));
+    }
     if let Some(kind) = args.chart {
         chart(out, kind, &trend, &opts)?;
     } else {
@@ -160,6 +187,20 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
             )));
         }
     };
+    if args.sort == Sort::Rate && args.per.is_none() {
+        return Err(Error::Usage("--sort rate needs --per shift-hour or --per cover".into()));
+    }
+    if let (Some(per), Some(dim)) = (args.per, args.by.iter().find(|d| !trends::measures(d))) {
+        let (_, rate) = per.columns();
+        return Err(Error::Usage(format!(
+            "--per: shifts measure when, who and where, not {}: a rate {rate} by {} has no exposure; group by hour, weekday, date, week, month, staff or location",
+            dim.name(),
+            dim.name()
+        )));
+    }
+    if args.per.is_some() && args.chart.is_some() {
+        return Err(Error::Usage("--chart draws counts; drop --per (or --chart)".into()));
+    }
     if matches!(args.sort, Sort::Lift | Sort::Surprise) && args.by.len() < 2 {
         return Err(Error::Usage("--sort lift and --sort surprise need two or more --by dimensions".into()));
     }
@@ -180,19 +221,39 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
         query: args.filter.query(|option, s| parse_time(ctx, option, s))?,
         sort: args.sort,
         top: args.top,
-        min_count: args.min_count,
+        min_count: args.min_count.unwrap_or(if args.per.is_some() { 0 } else { 1 }),
         cumulative: args.cumulative,
     })
 }
 
-/// `--control`: every period of the window with its limits; `--exit-code` answers whether
-/// the latest one is out of control.
+/// The book's shifts when they are needed: for `--per` (which refuses to go without them)
+/// and for `--control` (a u-chart when there are any).
+fn exposure(ctx: &Ctx, args: &Args) -> Result<Option<Shifts>> {
+    if args.per.is_none() && !args.control {
+        return Ok(None);
+    }
+    let shifts = ctx.book.exposure()?;
+    match (args.per, &shifts) {
+        (Some(Per::ShiftHour | Per::Cover), None) => Err(Error::Usage(
+            "--per needs an exposure file: name a CSV of shifts in care.yaml (exposure: shifts.csv; see docs/format.md)"
+                .into(),
+        )),
+        (Some(Per::Cover), Some(s)) if !s.has_covers => Err(Error::Usage(
+            "--per cover: the exposure file has no covers column; add one, or use --per shift-hour".into(),
+        )),
+        _ => Ok(shifts),
+    }
+}
+
+/// `--control`: every period of the window with its limits (a u-chart on the book's
+/// shifts when it has them); `--exit-code` answers whether the latest one is out of control.
 fn control(
     ctx: &Ctx,
     args: &Args,
     out: &mut dyn Write,
     tally: trends::Tally,
     opts: &Options,
+    shifts: Option<&Shifts>,
     problems: &[Error],
 ) -> Result<()> {
     let mut key_order = opts.clone();
@@ -215,7 +276,13 @@ fn control(
         Some((start, start_known)) if start < end => control::periods(dim, Window { start, start_known, end }),
         _ => Vec::new(),
     };
-    let chart = control::chart(dim, &periods, |l| counts.get(l).copied().unwrap_or(0), |_| 1.0);
+    let per = args.per.unwrap_or(Per::ShiftHour);
+    let worked: Option<std::collections::HashMap<String, f64>> = shifts.map(|s| {
+        let by_period = trends::exposure(s, &opts.dims, opts.bucket, &opts.query, clock.now(), &clock, per);
+        by_period.into_iter().map(|(k, e)| (k[0].label.clone(), e)).collect()
+    });
+    let exposure = |l: &str| worked.as_ref().map_or(1.0, |w| w.get(l).copied().unwrap_or(0.0));
+    let chart = control::chart(dim, &periods, |l| counts.get(l).copied().unwrap_or(0), exposure);
     if !chart.has_limits() && !periods.is_empty() {
         ctx.ui.warn(&format!(
             "only {} complete period(s) in the window: at least {} are needed for control limits",
@@ -248,7 +315,7 @@ fn control(
             .collect();
         output::print_bars(out, &bars)?;
     } else {
-        output::print(out, &ctx.style, &control::rows(&chart))?;
+        output::print(out, &ctx.style, &control::rows(&chart, worked.as_ref().map(|_| per)))?;
     }
     report_problems(ctx, problems)?;
     if args.exit_code && chart.latest_out_of_control() {

@@ -24,6 +24,8 @@ pub struct Config {
     pub discretion: f64,
     pub lexicon: Vec<LexiconEntry>,
     pub git: Git,
+    /// A CSV of shifts, relative to the book (`model::exposure`): rates instead of counts.
+    pub exposure: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -61,6 +63,7 @@ impl Default for Config {
             discretion: 2000.0,
             lexicon: Vec::new(),
             git: Git::default(),
+            exposure: None,
         }
     }
 }
@@ -102,6 +105,9 @@ discretion: 2000  # what any staff member may spend on an extra without asking
 #     instead: "Here is what I can do for you"
 git:
   commit: false   # true: every change is committed with a message that says what changed
+# A CSV of shifts (date,start,end,staff,location[,covers]) in this folder: rates per
+# shift-hour in trends and patterns (see docs/format.md).
+# exposure: shifts.csv
 "#,
         name = serde_yaml_quote(name),
     )

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod config;
 pub mod customer;
+pub mod exposure;
 pub mod id;
 pub mod import;
 pub mod incident;

@@ -8,6 +8,11 @@
 //! needs no guess of the rate itself. One-sided both ways: `p` for "down" is P(X ≤ after),
 //! and "worse" is checked the same way from the other side.
 //!
+//! With the book's shifts, the windows are weighed by the shift-hours worked in each (of
+//! the staff, places and times the action's conditions name) instead of their length: a
+//! defect that halves while the hours worked halve (a quiet season) has not gone down. The
+//! same test, with `share_after` = hours after ÷ hours in both.
+//!
 //! Verdicts, in the order they are decided:
 //! - `too early`: the after-window has not yet passed (a half-week with no incidents
 //!   proves nothing), or the before-window holds so few incidents that even none after
@@ -113,10 +118,16 @@ pub fn verify(counts: Counts, elapsed: bool, share_after: f64) -> Verification {
     Verification { counts, expected, p_down, p_up, verdict }
 }
 
-/// The one line a person reads.
-pub fn sentence(action: &Action, v: &Verification, days: i64) -> String {
+/// The one line a person reads; `hours` are the shift-hours worked before and after, when
+/// the rates were per shift-hour.
+pub fn sentence(action: &Action, v: &Verification, days: i64, hours: Option<(f64, f64)>) -> String {
     let (b, a) = (v.counts.before, v.counts.after);
-    let counts = format!("{b} in the {days} days before, {a} in the {days} days after");
+    let counts = match hours {
+        None => format!("{b} in the {days} days before, {a} in the {days} days after"),
+        Some((hb, ha)) => format!(
+            "{b} in the {days} days before ({hb:.0} shift-hours), {a} in the {days} days after ({ha:.0} shift-hours), compared per shift-hour"
+        ),
+    };
     match v.verdict {
         Verdict::Worked => format!("worked: {counts} (p = {}); {} is down", prob(v.p_down), action.filter.join(", ")),
         Verdict::Worse => format!("worse: {counts} (p = {}); {} is up", prob(v.p_up), action.filter.join(", ")),
@@ -148,23 +159,34 @@ pub fn list_rows(actions: &[Action]) -> Rows {
     rows
 }
 
-/// The verification as one row: `action verify`.
-pub fn verify_rows(action: &Action, v: &Verification, days: i64) -> Rows {
-    let mut rows =
-        Rows::new(&["id", "what", "for", "window_days", "before", "after", "expected", "p", "verdict", "sentence"]);
+/// The verification as one row: `action verify` (with the shift-hours of each window
+/// after the counts when the book has shifts).
+pub fn verify_rows(action: &Action, v: &Verification, days: i64, hours: Option<(f64, f64)>) -> Rows {
+    let mut columns = vec!["id", "what", "for", "window_days", "before", "after"];
+    if hours.is_some() {
+        columns.extend(["before_shift_hours", "after_shift_hours"]);
+    }
+    columns.extend(["expected", "p", "verdict", "sentence"]);
+    let mut rows = Rows::new(&columns);
     let p = if v.verdict == Verdict::Worse { v.p_up } else { v.p_down };
-    rows.push(vec![
+    let mut row = vec![
         Cell::Text(action.id.clone()),
         Cell::text(action.what.clone()),
         Cell::List(action.filter.clone()),
         Cell::Int(days),
         Cell::Int(v.counts.before as i64),
         Cell::Int(v.counts.after as i64),
+    ];
+    if let Some((b, a)) = hours {
+        row.extend([Cell::Ratio(b), Cell::Ratio(a)]);
+    }
+    row.extend([
         Cell::Ratio(v.expected),
         Cell::Prob(p),
         Cell::Text(v.verdict.name().to_string()),
-        Cell::Text(sentence(action, v, days)),
+        Cell::Text(sentence(action, v, days, hours)),
     ]);
+    rows.push(row);
     rows
 }
 

@@ -23,7 +23,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 
-use crate::report::trends::Dim;
+use crate::report::trends::{Dim, Per};
 use crate::rows::{Cell, Rows};
 
 /// Fewer complete periods than this and no limits are drawn.
@@ -34,6 +34,8 @@ pub const MIN_PERIODS: usize = 3;
 pub struct Period {
     pub label: String,
     pub count: u64,
+    /// Its exposure (shift-hours or covers worked in it) for a u-chart; 1 for a c-chart.
+    pub exposure: f64,
     /// Whether every day of the period lies inside the window (so it joins the baseline).
     pub complete: bool,
     /// From the other complete periods; None when there are too few of them.
@@ -159,6 +161,7 @@ pub fn chart(
             Period {
                 label: label.clone(),
                 count,
+                exposure,
                 complete: *complete,
                 expected,
                 ucl,
@@ -169,18 +172,28 @@ pub fn chart(
     Chart { dim: dim.clone(), periods: out }
 }
 
-/// The chart as rows: the period, count, expected, ucl, signal, complete.
-pub fn rows(chart: &Chart) -> Rows {
-    let mut rows = Rows::new(&[chart.dim.name(), "count", "expected", "ucl", "signal", "complete"]);
+/// The chart as rows: the period, count, (for a u-chart, `per`: its exposure and rate),
+/// expected, ucl, signal, complete.
+pub fn rows(chart: &Chart, per: Option<Per>) -> Rows {
+    let mut columns = vec![chart.dim.name(), "count"];
+    if let Some(per) = per {
+        let (exposure, rate) = per.columns();
+        columns.extend([exposure, rate]);
+    }
+    columns.extend(["expected", "ucl", "signal", "complete"]);
+    let mut rows = Rows::new(&columns);
     for p in &chart.periods {
-        rows.push(vec![
-            Cell::Text(p.label.clone()),
-            Cell::Int(p.count as i64),
+        let mut row = vec![Cell::Text(p.label.clone()), Cell::Int(p.count as i64)];
+        if let Some(per) = per {
+            row.extend([Cell::Ratio(p.exposure), per.rate(p.count, p.exposure).map_or(Cell::Empty, Cell::Ratio)]);
+        }
+        row.extend([
             p.expected.map_or(Cell::Empty, Cell::Ratio),
             p.ucl.map_or(Cell::Empty, Cell::Ratio),
             Cell::Bool(p.signal),
             Cell::Bool(p.complete),
         ]);
+        rows.push(row);
     }
     rows
 }

@@ -22,6 +22,15 @@
 //!    later dimension is left out altogether; if only A → B (location → region), a cell on
 //!    the finer A is dropped when the same cell on the coarser B predicts it, so a pattern
 //!    is reported at one level.
+//! 5. With the book's shifts (`model::exposure`), the baseline of the dimensions a rota
+//!    measures (weekday, hour, staff, location) is exposure, not independence: a cell's
+//!    expectation is multiplied by how concentrated the hours worked are in it, (E_cell ÷
+//!    E) ÷ Π (E_value ÷ E) over its measured values — the Poisson model with each value's
+//!    own rate and the hours worked as offset. So a person who simply works most
+//!    Wednesday afternoons, with incidents in proportion, is no pattern there, while a
+//!    person failing three times as often at 15:00 still is. Every step above compares
+//!    cells through these expectations. A cell where nobody worked on the rota (an
+//!    incident logged off shift) keeps the independence baseline.
 
 use std::collections::HashMap;
 
@@ -58,6 +67,70 @@ pub struct Options {
     /// The false discovery rate (`--q`).
     pub q: f64,
     pub min_count: u64,
+    /// Hours worked by weekday × hour × staff × location (`EXPOSURE_DIMS`, in that order),
+    /// from the book's shifts: the baseline of those dimensions (step 5).
+    pub exposure: Option<HashMap<Vec<Value>, f64>>,
+}
+
+/// The dimensions a rota measures, in the order of `Options::exposure`'s keys.
+pub fn exposure_dims() -> [Dim; 4] {
+    [Dim::Weekday, Dim::Hour, Dim::Staff, Dim::Location]
+}
+
+/// The hours worked, on the table's columns and levels (step 5).
+struct Worked {
+    total: f64,
+    /// Per measured column, the hours of each level.
+    margins: HashMap<usize, Vec<f64>>,
+    /// The hours of every two and three measured values together (keys sorted).
+    cells: HashMap<Key, f64>,
+}
+
+impl Worked {
+    fn new(exposure: &HashMap<Vec<Value>, f64>, columns: &[Dim], dicts: &[Dict]) -> Worked {
+        let at: Vec<Option<usize>> = exposure_dims().iter().map(|d| columns.iter().position(|c| c == d)).collect();
+        let mut margins: HashMap<usize, Vec<f64>> =
+            at.iter().flatten().map(|&c| (c, vec![0.0; dicts[c].values.len()])).collect();
+        let mut cells: HashMap<Key, f64> = HashMap::new();
+        let mut total = 0.0;
+        for (key, &hours) in exposure {
+            total += hours;
+            let items: Key =
+                key.iter().zip(&at).filter_map(|(v, c)| c.and_then(|c| dicts[c].ids.get(v).map(|&l| (c, l)))).collect();
+            for &(c, l) in &items {
+                if let Some(m) = margins.get_mut(&c) {
+                    m[l as usize] += hours;
+                }
+            }
+            for mask in 0u32..(1 << items.len()) {
+                if (2..=3).contains(&mask.count_ones()) {
+                    let sub =
+                        sorted(&(0..items.len()).filter(|i| mask & (1 << i) != 0).map(|i| items[i]).collect::<Key>());
+                    *cells.entry(sub).or_insert(0.0) += hours;
+                }
+            }
+        }
+        Worked { total, margins, cells }
+    }
+
+    /// How concentrated the hours worked are in a cell's measured values: 1 for a cell
+    /// with fewer than two of them, or where nothing was worked (see step 5).
+    fn factor(&self, key: &[Item]) -> f64 {
+        let measured: Key = key.iter().filter(|(c, _)| self.margins.contains_key(c)).copied().collect();
+        if measured.len() < 2 || self.total <= 0.0 {
+            return 1.0;
+        }
+        let Some(&cell) = self.cells.get(&measured).filter(|e| **e > 0.0) else { return 1.0 };
+        let mut f = cell / self.total;
+        for (c, l) in &measured {
+            let e = self.margins[c][*l as usize];
+            if e <= 0.0 {
+                return 1.0;
+            }
+            f /= e / self.total;
+        }
+        f
+    }
 }
 
 /// Interned values of one dimension.
@@ -202,6 +275,8 @@ struct Table {
     coarser: HashMap<usize, (usize, Vec<u32>)>,
     /// How many cells the search asked about (for Benjamini–Hochberg).
     tests: usize,
+    /// The hours worked, when the book has shifts (step 5).
+    worked: Option<Worked>,
 }
 
 impl Table {
@@ -222,15 +297,36 @@ impl Table {
         self.coarser.get(&a).is_some_and(|(c, _)| *c == b) || self.coarser.get(&b).is_some_and(|(c, _)| *c == a)
     }
 
-    /// Independence: N × Π share of each value.
+    /// Independence: N × Π share of each value; with shifts, times how concentrated the
+    /// hours worked are in the cell (step 5).
     fn expected(&self, key: &[Item]) -> f64 {
         let n = self.n as f64;
-        key.iter().fold(n, |acc, (c, l)| acc * self.margins[*c][*l as usize] as f64 / n)
+        let independent = key.iter().fold(n, |acc, (c, l)| acc * self.margins[*c][*l as usize] as f64 / n);
+        self.worked.as_ref().map_or(independent, |w| independent * w.factor(key))
+    }
+
+    /// What a cell's count would be given its parent's count (a sub-cell, or the same cell
+    /// one level coarser): the parent's count times the ratio of their expectations. Under
+    /// independence alone that ratio is the extra value's share, `fallback`, used as is.
+    fn given(&self, key: &[Item], parent: &[Item], n_parent: u64, fallback: f64) -> f64 {
+        match &self.worked {
+            None => n_parent as f64 * fallback,
+            Some(_) => {
+                let e = self.expected(parent);
+                if e > 0.0 { n_parent as f64 * self.expected(key) / e } else { n_parent as f64 * fallback }
+            }
+        }
     }
 
     /// The cell's count and its expectation among the incidents outside `without` (a
     /// value that is not in the cell), under independence there; None if unknown.
     fn outside(&self, key: &[Item], without: Item, within: u64) -> Option<(u64, f64)> {
+        if self.worked.is_some() {
+            // The model's own expectations: the cell's, less its child's with `without`.
+            let child = sorted(&key.iter().copied().chain([without]).collect::<Key>());
+            let expected = self.expected(key) - self.expected(&child);
+            return (expected > 0.0).then_some((self.count(key)?.checked_sub(within)?, expected));
+        }
         let rest = self.n.checked_sub(self.count(&[without])?)? as f64;
         if rest <= 0.0 {
             return None;
@@ -260,7 +356,7 @@ fn sorted(items: &[Item]) -> Key {
 
 /// Search the collected incidents.
 pub fn find(collect: Collect, opts: &Options) -> Vec<Pattern> {
-    let table = count(collect);
+    let table = count(collect, opts.exposure.as_ref());
     let mut tested: Vec<(Key, u64, f64, f64)> = table
         .cells
         .iter()
@@ -307,7 +403,7 @@ fn granularity(table: &Table, found: &HashMap<Key, (u64, f64, f64, f64)>, cutoff
             (0..3).all(|drop| {
                 let sub: Key = k.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, x)| *x).collect();
                 let (Some(n_sub), Some(n_v)) = (table.count(&sub), table.count(&[k[drop]])) else { return true };
-                !explained(found[*k].0, n_sub as f64 * n_v as f64 / table.n as f64)
+                !explained(found[*k].0, table.given(k, &sub, n_sub, n_v as f64 / table.n as f64))
             })
         })
         .collect();
@@ -331,7 +427,8 @@ fn granularity(table: &Table, found: &HashMap<Key, (u64, f64, f64, f64)>, cutoff
             else {
                 return false;
             };
-            kept.contains(&coarse) && explained(found[*k].0, n_coarse as f64 * n_fine as f64 / n_level.max(1) as f64)
+            kept.contains(&coarse)
+                && explained(found[*k].0, table.given(k, &coarse, n_coarse, n_fine as f64 / n_level.max(1) as f64))
         })
     });
     keep.into_iter().cloned().collect()
@@ -353,7 +450,7 @@ impl Grid {
 }
 
 /// Count every cell of every combination of two or three columns, from the rows in memory.
-fn count(collect: Collect) -> Table {
+fn count(collect: Collect, exposure: Option<&HashMap<Vec<Value>, f64>>) -> Table {
     let Collect { columns, mut dicts, mut tagsets, mut rows, .. } = collect;
     let n = rows.len() as u64;
     let tag = columns.iter().position(|d| *d == Dim::Tag);
@@ -382,6 +479,7 @@ fn count(collect: Collect) -> Table {
         .filter(|&c| (2..=MAX_LEVELS).contains(&margins[c].iter().filter(|&&m| m > 0).count()))
         .collect();
     let coarser = hierarchies(&grid, &margins, &mut usable, &widths);
+    let worked = exposure.map(|e| Worked::new(e, &columns, &dicts));
     let mut table = Table {
         n,
         columns,
@@ -390,6 +488,7 @@ fn count(collect: Collect) -> Table {
         cells: HashMap::new(),
         coarser,
         tests: 0,
+        worked,
     };
     for combo in combinations(&usable) {
         if combo.iter().any(|&a| combo.iter().any(|&b| a != b && table.related(a, b))) {
@@ -600,7 +699,7 @@ mod tests {
     type Extras = BTreeMap<String, String>;
 
     fn search(data: &[(Incident, Extras)]) -> Vec<Vec<String>> {
-        let opts = Options { query: Query::default(), q: 0.05, min_count: 5 };
+        let opts = Options { query: Query::default(), q: 0.05, min_count: 5, exposure: None };
         // Two "cores", to exercise the merge.
         let (a, b) = data.split_at(data.len() / 2);
         let mut parts = [Collect::default(), Collect::default()];

@@ -17,6 +17,15 @@
 //! rate. With one dimension, `--cumulative` adds the running share of the rows above (a
 //! Pareto column: "these three products are 80 % of the failures").
 //!
+//! With an exposure file (`model::exposure`) and `--per shift-hour` (or `cover`), each group
+//! also gets its exposure (the shift-hours, or covers, worked in it) and a rate, for
+//! dimensions the rota measures (`measures`): when, who and where, not what. Surprise is
+//! then against exposure: the Poisson model with the group's exposure as its offset and
+//! one rate per value of each dimension, `expected = N × (E_cell ÷ E) × Π (share of
+//! incidents ÷ share of exposure) of each value`. With one value per dimension worked
+//! evenly this is the independence count above; a person who simply works more Wednesday
+//! afternoons gets a larger expectation there, not a pattern.
+//!
 //! Ordering, for ties too: `--sort count` (the default) is count descending, then the
 //! dimension values in their natural order (weekdays Mon–Sun, hours, dates, busyness
 //! bands, text alphabetically); `--sort lift` is lift descending, then the same;
@@ -26,10 +35,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 
 use crate::model::Incident;
+use crate::model::exposure::Shifts;
 use crate::report::query::{self, IncidentView, Query};
 use crate::report::stats;
 use crate::rows::{Cell, Rows};
-use crate::time::Clock;
+use crate::time::{Clock, Stamp};
 use chrono::{Datelike, Timelike};
 
 pub const NONE: &str = "(none)";
@@ -162,6 +172,84 @@ pub enum Sort {
     Key,
     /// The most surprising first: p ascending, then z descending.
     Surprise,
+    /// With `--per`: the highest rate first.
+    Rate,
+}
+
+/// What a rate is per (`--per`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Per {
+    /// Incidents per 100 hours worked on shift (each person's hours counted).
+    ShiftHour,
+    /// Incidents per 100 covers served.
+    Cover,
+}
+
+impl Per {
+    /// The exposure column's and the rate column's names.
+    pub fn columns(self) -> (&'static str, &'static str) {
+        match self {
+            Per::ShiftHour => ("shift_hours", "per_100_shift_hours"),
+            Per::Cover => ("covers", "per_100_covers"),
+        }
+    }
+
+    /// The rate for a count on this much exposure, per 100 units: incidents are rare next
+    /// to hours worked or covers served, and 0.17 reads where 0.0017 shows as 0.00.
+    pub fn rate(self, count: u64, exposure: f64) -> Option<f64> {
+        (exposure > 0.0).then(|| count as f64 / exposure * 100.0)
+    }
+}
+
+/// Whether a rota measures a dimension: when a shift was, who worked it, where.
+pub fn measures(dim: &Dim) -> bool {
+    matches!(dim, Dim::Hour | Dim::Weekday | Dim::Date | Dim::Week | Dim::Month | Dim::Staff | Dim::Location)
+}
+
+/// The filter fields a shift has: a condition on any other (`product=wine`) is about
+/// which incidents count, not about who was working, and leaves the exposure whole.
+const SHIFT_FIELDS: [&str; 7] = ["staff", "location", "hour", "weekday", "date", "week", "month"];
+
+/// Exposure per group of `dims` (each a dimension the rota `measures`): the shift-hours,
+/// or covers, of every piece of every shift inside the window, up to `now` (a rota
+/// written ahead is not yet worked), that passes the conditions on shift fields.
+pub fn exposure(
+    shifts: &Shifts,
+    dims: &[Dim],
+    bucket: u32,
+    query: &Query,
+    now: Stamp,
+    clock: &Clock,
+    per: Per,
+) -> HashMap<Vec<Value>, f64> {
+    let on_shift = Query {
+        conds: query.conds.iter().filter(|c| SHIFT_FIELDS.contains(&c.field.as_str())).cloned().collect(),
+        ..Query::default()
+    };
+    let until = Some(query.until.map_or(now, |u| u.min(now)));
+    let step = gcd(bucket.max(1), 60);
+    let mut out: HashMap<Vec<Value>, f64> = HashMap::new();
+    for shift in &shifts.shifts {
+        let mut seen = Incident::new("", "", shift.start);
+        seen.staff = Some(shift.staff.clone());
+        seen.location = shift.location.clone();
+        for piece in shift.pieces(clock, step, query.since, until) {
+            seen.opened = piece.at;
+            if !on_shift.matches(&IncidentView { incident: &seen, extras: None, tz: clock.tz }) {
+                continue;
+            }
+            let key: Vec<Value> = dims
+                .iter()
+                .map(|d| values(d, Seen { incident: &seen, fields: None }, clock, bucket).remove(0))
+                .collect();
+            *out.entry(key).or_default() += if per == Per::Cover { piece.covers } else { piece.hours };
+        }
+    }
+    out
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
@@ -224,6 +312,9 @@ pub struct Group {
     pub surprise: Option<Surprise>,
     /// With `--cumulative`: count of this row and every row above, ÷ all rows' counts.
     pub cumulative: Option<f64>,
+    /// With `--per`: the group's exposure, and its rate (None without exposure).
+    pub exposure: Option<f64>,
+    pub rate: Option<f64>,
 }
 
 /// A count against the count expected if the dimensions were independent.
@@ -241,6 +332,8 @@ pub struct Trend {
     pub dims: Vec<Dim>,
     pub total: u64,
     pub groups: Vec<Group>,
+    /// With `--per`: what the rates are per.
+    pub per: Option<Per>,
 }
 
 /// Counts so far: built incident by incident (on each core), merged, then finished.
@@ -314,18 +407,51 @@ pub fn compute<'a>(incidents: impl IntoIterator<Item = Seen<'a>>, opts: &Options
 
 /// Shares, lift, surprise, order, `--cumulative` and `--top` from the counts.
 pub fn finish(tally: Tally, opts: &Options) -> Trend {
-    let Tally { total, counts, margins } = tally;
+    finish_per(tally, opts, None)
+}
+
+/// `finish`, with rates and surprise against exposure when `per` gives each group's
+/// exposure (see the module comment).
+pub fn finish_per(tally: Tally, opts: &Options, per: Option<(Per, HashMap<Vec<Value>, f64>)>) -> Trend {
+    let Tally { total, mut counts, mut margins } = tally;
     let n = total as f64;
     let multi = opts.dims.len() >= 2;
+    let (unit, exposure) = match per {
+        Some((unit, e)) => (Some(unit), Some(e)),
+        None => (None, None),
+    };
+    margins.resize_with(opts.dims.len(), HashMap::new);
+    // Every group worked is a group, incidents or not: a rate of 0 is an answer.
+    for key in exposure.iter().flat_map(|e| e.keys()) {
+        counts.entry(key.clone()).or_insert(0);
+    }
+    let model = exposure.as_ref().map(|e| ExposureModel::new(e, opts.dims.len()));
     let mut groups: Vec<Group> = counts
         .into_iter()
         .map(|(values, count)| {
-            let surprise = multi.then(|| {
-                let expected = values.iter().zip(&margins).fold(n, |acc, (v, m)| acc * m[v] as f64 / n);
-                Surprise { expected, z: stats::z(count, expected), p: stats::poisson_excess(count, expected), q: 1.0 }
+            let expected = match &model {
+                None => Some(values.iter().zip(&margins).fold(n, |acc, (v, m)| acc * m_of(m, v) / n)),
+                Some(model) => model.expected(&values, &margins, n),
+            };
+            let surprise = expected.filter(|_| multi).map(|expected| Surprise {
+                expected,
+                z: stats::z(count, expected),
+                p: stats::poisson_excess(count, expected),
+                q: 1.0,
             });
-            let lift = surprise.map(|s| count as f64 / s.expected);
-            Group { values, count, share: count as f64 / n, lift, surprise, cumulative: None }
+            let lift = surprise.filter(|s| s.expected > 0.0).map(|s| count as f64 / s.expected);
+            let worked = exposure.as_ref().map(|e| e.get(&values).copied().unwrap_or(0.0));
+            let rate = unit.zip(worked).and_then(|(u, w)| u.rate(count, w));
+            Group {
+                values,
+                count,
+                share: count as f64 / n.max(1.0),
+                lift,
+                surprise,
+                cumulative: None,
+                exposure: worked,
+                rate,
+            }
         })
         .collect();
     if multi {
@@ -352,7 +478,41 @@ pub fn finish(tally: Tally, opts: &Options) -> Trend {
     if let Some(top) = opts.top {
         groups.truncate(top);
     }
-    Trend { dims: opts.dims.clone(), total, groups }
+    Trend { dims: opts.dims.clone(), total, groups, per: unit }
+}
+
+fn m_of(margin: &HashMap<Value, u64>, v: &Value) -> f64 {
+    margin.get(v).copied().unwrap_or(0) as f64
+}
+
+/// The exposure's own margins, for the Poisson model with exposure.
+struct ExposureModel<'a> {
+    cells: &'a HashMap<Vec<Value>, f64>,
+    total: f64,
+    margins: Vec<HashMap<Value, f64>>,
+}
+
+impl<'a> ExposureModel<'a> {
+    fn new(cells: &'a HashMap<Vec<Value>, f64>, dims: usize) -> ExposureModel<'a> {
+        let mut margins = vec![HashMap::new(); dims];
+        for (key, e) in cells {
+            for (m, v) in margins.iter_mut().zip(key) {
+                *m.entry(v.clone()).or_insert(0.0) += e;
+            }
+        }
+        ExposureModel { cells, total: cells.values().sum(), margins }
+    }
+
+    /// N × (E_cell ÷ E) × Π (m_v ÷ N) ÷ (E_v ÷ E); None where nothing was worked.
+    fn expected(&self, key: &[Value], counts: &[HashMap<Value, u64>], n: f64) -> Option<f64> {
+        let cell = self.cells.get(key).copied().filter(|e| *e > 0.0 && n > 0.0)?;
+        let mut expected = n * cell / self.total;
+        for ((v, m), em) in key.iter().zip(counts).zip(&self.margins) {
+            let worked = em.get(v).copied().filter(|e| *e > 0.0)?;
+            expected *= (m_of(m, v) / n) / (worked / self.total);
+        }
+        Some(expected)
+    }
 }
 
 /// `--sort`, with the natural order of the values breaking every tie.
@@ -365,6 +525,10 @@ fn order(sort: Sort, a: &Group, b: &Group) -> std::cmp::Ordering {
         Sort::Surprise => {
             let (p, z) = (|g: &Group| g.surprise.map_or(1.0, |s| s.p), |g: &Group| g.surprise.map_or(0.0, |s| s.z));
             p(a).total_cmp(&p(b)).then(z(b).total_cmp(&z(a))).then(b.count.cmp(&a.count)).then(by_key)
+        }
+        Sort::Rate => {
+            let rate = |g: &Group| g.rate.unwrap_or(f64::INFINITY);
+            rate(b).total_cmp(&rate(a)).then(b.count.cmp(&a.count)).then(by_key)
         }
         Sort::Key => by_key,
     }
@@ -391,6 +555,10 @@ fn cross(per_dim: &[Vec<Value>]) -> Vec<Vec<Value>> {
 pub fn rows(trend: &Trend, detail: bool) -> Rows {
     let mut columns: Vec<String> = trend.dims.iter().map(|d| d.name().to_string()).collect();
     columns.extend(["count".to_string(), "share".to_string()]);
+    if let Some(per) = trend.per {
+        let (exposure, rate) = per.columns();
+        columns.extend([exposure.to_string(), rate.to_string()]);
+    }
     let multi = trend.dims.len() >= 2;
     if multi {
         columns.push("lift".to_string());
@@ -408,12 +576,21 @@ pub fn rows(trend: &Trend, detail: bool) -> Rows {
         let mut row: Vec<Cell> = g.values.iter().map(|v| Cell::Text(v.label.clone())).collect();
         row.push(Cell::Int(g.count as i64));
         row.push(Cell::Share(g.share));
-        if let (true, Some(s)) = (multi, g.surprise) {
-            row.push(Cell::Ratio(g.lift.unwrap_or(0.0)));
-            if detail {
-                row.extend([Cell::Ratio(s.expected), Cell::Ratio(s.z), Cell::Prob(s.p)]);
+        if trend.per.is_some() {
+            row.push(g.exposure.map_or(Cell::Empty, Cell::Ratio));
+            row.push(g.rate.map_or(Cell::Empty, Cell::Ratio));
+        }
+        match (multi, g.surprise) {
+            (true, Some(s)) => {
+                row.push(Cell::Ratio(g.lift.unwrap_or(0.0)));
+                if detail {
+                    row.extend([Cell::Ratio(s.expected), Cell::Ratio(s.z), Cell::Prob(s.p)]);
+                }
+                row.push(Cell::Prob(s.q));
             }
-            row.push(Cell::Prob(s.q));
+            // A group where nothing was worked has no expectation to be surprised by.
+            (true, None) => row.extend(std::iter::repeat_n(Cell::Empty, if detail { 5 } else { 2 })),
+            (false, _) => {}
         }
         if cumulative {
             row.push(Cell::opt(g.cumulative.map(Cell::Share)));
@@ -519,6 +696,46 @@ mod tests {
         let t = run(&data, &o);
         assert!(t.groups.iter().all(|g| g.surprise.is_none()));
         assert_eq!(t.groups.iter().map(|g| g.cumulative.expect("cumulative")).collect::<Vec<_>>(), [0.5, 1.0]);
+    }
+
+    #[test]
+    fn rates_and_surprise_against_exposure_by_hand() {
+        let text = "date,start,end,staff,location,covers\n\
+                    2026-11-18,10:00,14:00,billy,,40\n2026-11-18,10:00,12:00,joan,,10\n2026-11-19,10:00,14:00,joan,,30\n";
+        let shifts = crate::model::exposure::parse(std::path::Path::new("s.csv"), text, &clock()).expect("shifts");
+        let data = [
+            incident("2026-11-18T10:10:00-05:00", "billy", &[]),
+            incident("2026-11-18T13:40:00-05:00", "billy", &[]),
+            incident("2026-11-18T11:50:00-05:00", "joan", &[]),
+            incident("2026-11-19T12:00:00-05:00", "joan", &[]),
+        ];
+        let o = opts(&["staff", "weekday"]);
+        let now = clock().now();
+        let worked = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::ShiftHour);
+        let mut tally = Tally::default();
+        data.iter().for_each(|incident| tally.add(Seen { incident, fields: None }, &o, &clock()));
+        let t = finish_per(tally, &o, Some((Per::ShiftHour, worked)));
+        let get = |s: &str, d: &str| {
+            t.groups.iter().find(|g| g.values[0].label == s && g.values[1].label == d).expect("group").clone()
+        };
+        // N = 4, E = 10 hours; billy 2 incidents in 4 hours, joan 2 in 6; Wed 3 in 6, Thu 1 in 4.
+        // billy·Wed: 4 × 4/10 × (2/4 ÷ 4/10) × (3/4 ÷ 6/10) = 2.5; joan·Wed: 4 × 2/10 ×
+        // (2/4 ÷ 6/10) × (3/4 ÷ 6/10) = 0.8333.
+        let billy = get("billy", "Wed");
+        assert_eq!((billy.exposure, billy.rate), (Some(4.0), Some(50.0)));
+        assert!((billy.surprise.expect("surprise").expected - 2.5).abs() < 1e-9);
+        assert!((get("joan", "Wed").surprise.expect("surprise").expected - 2.5 / 3.0).abs() < 1e-9);
+        assert_eq!(t.groups.len(), 3, "billy never worked a Thursday");
+        // Covers are per 100; a filter on a shift field narrows the hours, one on another
+        // field (product) does not.
+        let covers = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::Cover);
+        assert_eq!(covers.values().sum::<f64>(), 80.0);
+        let q = Query {
+            conds: vec!["staff=joan".parse().expect("cond"), "product=wine".parse().expect("cond")],
+            ..Query::default()
+        };
+        let joan = exposure(&shifts, &[], 60, &q, now, &clock(), Per::ShiftHour);
+        assert_eq!(joan.values().sum::<f64>(), 6.0);
     }
 
     #[test]

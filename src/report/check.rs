@@ -498,12 +498,13 @@ pub fn unknown_field(path: &Path, at: (usize, usize), problem: &str) -> Finding 
 /// (block style), else the `key:` line itself (`for: [a=b]`).
 fn locate_item(text: &str, key: &str, item: &str) -> (usize, usize) {
     let (key_line, key_column) = locate(text, key, None);
-    for (n, line) in text.lines().enumerate().skip(key_line.saturating_sub(1)) {
-        if let Some(col) = line.find(item) {
-            return (n + 1, col + 1);
-        }
+    let lines = || text.lines().enumerate().skip(key_line.saturating_sub(1));
+    let unquoted = |l: &str| l.trim().trim_start_matches("- ").trim().trim_matches(['"', '\'']).to_string();
+    let exact = lines().find(|(_, l)| unquoted(l) == item.trim());
+    match exact.or_else(|| lines().find(|(_, l)| l.contains(item))) {
+        Some((n, line)) => (n + 1, line.find(item.trim()).map_or(1, |c| c + 1)),
+        None => (key_line, key_column),
     }
-    (key_line, key_column)
 }
 
 const STAFF_HINT: &str = "add them to `staff:` in care.yaml, or correct the name";

@@ -918,6 +918,30 @@ mod tests {
         assert!(narrow.starts_with("id    20261122-k7f3qz\nwhat  word word") && !narrow.contains('…'), "{narrow}");
     }
 
+    /// The streaming printer gives `print`'s bytes for every data format and option,
+    /// with no rows, one, and several (lists, empties, formulas, tabs, line breaks).
+    #[test]
+    fn a_stream_prints_the_same_bytes_as_print() {
+        let mut many = sample();
+        many.push(vec![Cell::List(vec!["a\tb".into(), "=x".into()]), Cell::Bool(true), Cell::text("two\nlines")]);
+        many.push(vec![Cell::List(vec![]), Cell::Minutes(-3), Cell::Prob(1e-9)]);
+        let one = Rows { columns: many.columns.clone(), rows: vec![many.rows[0].clone()] };
+        let none = Rows::new(&["name", "value", "note"]);
+        for format in [Format::Csv, Format::Tsv, Format::Json, Format::Ndjson, Format::Table] {
+            for (header, raw, excel) in [(true, false, false), (false, true, false), (true, false, true)] {
+                let style = Style { header, raw, excel, ..style(format) };
+                for rows in [&none, &one, &many] {
+                    let mut out = Vec::new();
+                    let mut stream = Stream::new(&mut out, &style, &rows.columns).expect("start");
+                    rows.rows.iter().for_each(|r| stream.row(r.clone()).expect("row"));
+                    stream.finish().expect("finish");
+                    let streamed = String::from_utf8(out).expect("utf8");
+                    assert_eq!(streamed, render(&style, rows), "{format:?} {header} {raw} {excel}");
+                }
+            }
+        }
+    }
+
     #[test]
     fn json_keeps_types() {
         let out = render(&style(Format::Ndjson), &sample());

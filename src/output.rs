@@ -359,7 +359,7 @@ impl std::fmt::Debug for Stream<'_> {
 }
 
 enum Sink<'w> {
-    Delimited(csv::Writer<&'w mut dyn Write>, bool),
+    Delimited(Box<csv::Writer<&'w mut dyn Write>>, bool),
     Json(&'w mut dyn Write),
     Ndjson(&'w mut dyn Write),
     Table(&'w mut dyn Write, Rows),
@@ -382,7 +382,7 @@ impl<'w> Stream<'w> {
                 if style.header {
                     out.write_record(columns).map_err(csv_io)?;
                 }
-                Sink::Delimited(out, tsv)
+                Sink::Delimited(Box::new(out), tsv)
             }
             Format::Json => Sink::Json(w),
             Format::Ndjson => Sink::Ndjson(w),

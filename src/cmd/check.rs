@@ -104,7 +104,11 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         found.check(unknown_fields(book, &actions));
     }
     let findings = found.sorted(merge_driver(book));
-    output::print(out, &ctx.style, &check::rows(&findings))?;
+    // Printed a row at a time: a big book's findings are not held twice.
+    let columns: Vec<String> = check::COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
+    findings.iter().try_for_each(|f| printed.row(check::row(f)))?;
+    printed.finish()?;
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
     if findings.is_empty() {

@@ -15,7 +15,7 @@ use crate::error::{DataKind, Error};
 use crate::model::action::Action;
 use crate::model::recovery::StepKind;
 use crate::model::{Config, Customer, Incident, Section, id, recovery};
-use crate::rows::{Cell, Rows};
+use crate::rows::Cell;
 use crate::time::Stamp;
 
 /// The code of an incident its customer's file does not link; `care check --fix` links it.
@@ -620,17 +620,15 @@ fn steps(f: &mut Findings, r: &Read<Incident>) {
     }
 }
 
-pub fn rows(findings: &[Finding]) -> Rows {
-    let mut rows = Rows::new(&["severity", "file", "line", "column", "code", "message"]);
-    for f in findings {
-        rows.push(vec![
-            if f.severity == Severity::Error { "error" } else { "warning" }.into(),
-            f.file.display().to_string().into(),
-            Cell::Int(f.line as i64),
-            Cell::Int(f.column as i64),
-            f.code.into(),
-            f.message.as_str().into(),
-        ]);
-    }
-    rows
+pub const COLUMNS: [&str; 6] = ["severity", "file", "line", "column", "code", "message"];
+
+pub fn row(f: &Finding) -> Vec<Cell> {
+    vec![
+        if f.severity == Severity::Error { "error" } else { "warning" }.into(),
+        f.file.display().to_string().into(),
+        Cell::Int(f.line as i64),
+        Cell::Int(f.column as i64),
+        f.code.into(),
+        f.message.as_str().into(),
+    ]
 }

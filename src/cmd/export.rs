@@ -141,13 +141,13 @@ fn send(stream: &mut Option<Stream>, rows: Vec<Vec<Cell>>) -> Result<()> {
 }
 
 /// Incidents or their follow-ups, printed as the book is read. The columns end with every
-/// extra field name of the book, so those are found first, in a cheap pass (through the
-/// index where it is still true of the files).
+/// extra field name of the book, so those are found first, in a first pass that keeps
+/// only their names.
 fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()> {
     let tz = ctx.book.clock.tz;
-    let (parts, _) = ctx.book.fold_incidents(Seen::default, |seen, _, fields| seen.add(fields));
+    // Not through the index: it is read whole, and would be the largest thing in memory.
     let mut seen = Seen::default();
-    parts.into_iter().for_each(|s| seen.merge(s));
+    ctx.book.each_incident(query::parse_incident, |(i, _)| &i.id, |_, (_, extras)| seen.add(&extras));
     q.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     let base: &[&str] = if kind == Kind::Incidents { &export::INCIDENT_COLUMNS } else { &export::FOLLOWUP_COLUMNS };
     let base_names = export::columns(base, &[]);

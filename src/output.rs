@@ -311,26 +311,132 @@ fn delimited(w: &mut dyn Write, style: &Style, rows: &Rows, delimiter: u8) -> io
         w.write_all(b"\xEF\xBB\xBF")?;
     }
     let tsv = delimiter == b'\t';
-    let mut out = csv::WriterBuilder::new()
-        .delimiter(delimiter)
-        .quote_style(if tsv { csv::QuoteStyle::Never } else { csv::QuoteStyle::Necessary })
-        .terminator(if style.excel { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
-        .from_writer(w);
+    let mut out = csv_writer(w, style, delimiter);
     if style.header {
         out.write_record(&rows.columns).map_err(csv_io)?;
     }
     for row in &rows.rows {
-        out.write_record(row.iter().map(|c| {
-            let mut s = plain(c);
-            if !style.raw && matches!(c, Cell::Text(_) | Cell::Alert(_) | Cell::List(_)) {
-                s = neutralise(s);
-            }
-            // TSV has no quoting: a tab or line break inside a cell would split it.
-            if tsv { s.replace(['\t', '\n', '\r'], " ") } else { s }
-        }))
-        .map_err(csv_io)?;
+        out.write_record(row.iter().map(|c| delimited_cell(style, tsv, c))).map_err(csv_io)?;
     }
     out.flush()
+}
+
+/// A CSV writer set up as `--excel` and the delimiter ask (the BOM is the caller's).
+fn csv_writer<'w>(w: &'w mut dyn Write, style: &Style, delimiter: u8) -> csv::Writer<&'w mut dyn Write> {
+    let tsv = delimiter == b'\t';
+    csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote_style(if tsv { csv::QuoteStyle::Never } else { csv::QuoteStyle::Necessary })
+        .terminator(if style.excel { csv::Terminator::CRLF } else { csv::Terminator::Any(b'\n') })
+        .from_writer(w)
+}
+
+/// A cell in CSV or TSV: plain, formulas neutralised unless `--raw`.
+fn delimited_cell(style: &Style, tsv: bool, c: &Cell) -> String {
+    let mut s = plain(c);
+    if !style.raw && matches!(c, Cell::Text(_) | Cell::Alert(_) | Cell::List(_)) {
+        s = neutralise(s);
+    }
+    // TSV has no quoting: a tab or line break inside a cell would split it.
+    if tsv { s.replace(['\t', '\n', '\r'], " ") } else { s }
+}
+
+/// Rows printed as they are made, for commands that stream a whole book (`export`): the
+/// same bytes `print` gives for the same rows, without holding them. A table is the
+/// exception: its columns' widths depend on every row, so it keeps them and prints at the
+/// end, as `print` does.
+pub struct Stream<'w> {
+    sink: Sink<'w>,
+    style: Style,
+    columns: Vec<String>,
+    rows: usize,
+}
+
+impl std::fmt::Debug for Stream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stream").field("columns", &self.columns).field("rows", &self.rows).finish()
+    }
+}
+
+enum Sink<'w> {
+    Delimited(Box<csv::Writer<&'w mut dyn Write>>, bool),
+    Json(&'w mut dyn Write),
+    Ndjson(&'w mut dyn Write),
+    Table(&'w mut dyn Write, Rows),
+}
+
+impl<'w> Stream<'w> {
+    /// Start printing rows of these columns: a data format's header is written now.
+    pub fn new(w: &'w mut dyn Write, style: &Style, columns: &[String]) -> crate::Result<Stream<'w>> {
+        Stream::start(w, style, columns).map_err(crate::Error::Output)
+    }
+
+    fn start(w: &'w mut dyn Write, style: &Style, columns: &[String]) -> io::Result<Stream<'w>> {
+        let sink = match style.format {
+            Format::Csv | Format::Tsv => {
+                if style.excel {
+                    w.write_all(b"\xEF\xBB\xBF")?;
+                }
+                let tsv = style.format == Format::Tsv;
+                let mut out = csv_writer(w, style, if tsv { b'\t' } else { b',' });
+                if style.header {
+                    out.write_record(columns).map_err(csv_io)?;
+                }
+                Sink::Delimited(Box::new(out), tsv)
+            }
+            Format::Json => Sink::Json(w),
+            Format::Ndjson => Sink::Ndjson(w),
+            Format::Table => Sink::Table(w, Rows { columns: columns.to_vec(), rows: Vec::new() }),
+            Format::Ics => {
+                return Err(io::Error::other("--format ics is only for `followup due` and `export followups`"));
+            }
+        };
+        Ok(Stream { sink, style: *style, columns: columns.to_vec(), rows: 0 })
+    }
+
+    pub fn row(&mut self, row: Vec<Cell>) -> crate::Result<()> {
+        self.push(row).map_err(crate::Error::Output)
+    }
+
+    fn push(&mut self, row: Vec<Cell>) -> io::Result<()> {
+        let first = self.rows == 0;
+        self.rows += 1;
+        match &mut self.sink {
+            Sink::Delimited(out, tsv) => {
+                out.write_record(row.iter().map(|c| delimited_cell(&self.style, *tsv, c))).map_err(csv_io)
+            }
+            // As `to_writer_pretty` writes an array: each object indented by one level.
+            Sink::Json(w) => {
+                let text = serde_json::to_string_pretty(&object(&self.columns, &row))?;
+                w.write_all(if first { b"[\n" } else { b",\n" })?;
+                for (n, line) in text.lines().enumerate() {
+                    write!(w, "{}  {line}", if n == 0 { "" } else { "\n" })?;
+                }
+                Ok(())
+            }
+            Sink::Ndjson(w) => {
+                serde_json::to_writer(&mut **w, &object(&self.columns, &row))?;
+                writeln!(w)
+            }
+            Sink::Table(_, rows) => {
+                rows.rows.push(row);
+                Ok(())
+            }
+        }
+    }
+
+    /// The end of the rows: close a JSON array, print a table, flush.
+    pub fn finish(self) -> crate::Result<()> {
+        let Stream { sink, style, rows, .. } = self;
+        let done = match sink {
+            Sink::Delimited(mut out, _) => out.flush(),
+            Sink::Json(w) if rows == 0 => writeln!(w, "[]"),
+            Sink::Json(w) => writeln!(w, "\n]"),
+            Sink::Ndjson(_) => Ok(()),
+            Sink::Table(w, rows) => table(w, &style, &rows),
+        };
+        done.map_err(crate::Error::Output)
+    }
 }
 
 /// The csv crate wraps write errors; unwrapped, a reader that went away (`| head -1`) is
@@ -810,6 +916,30 @@ mod tests {
         let narrow = render(&Style { width: Some(24), ..style(Format::Table) }, &rows);
         assert!(narrow.lines().all(|l| l.chars().count() <= 24), "{narrow}");
         assert!(narrow.starts_with("id    20261122-k7f3qz\nwhat  word word") && !narrow.contains('…'), "{narrow}");
+    }
+
+    /// The streaming printer gives `print`'s bytes for every data format and option,
+    /// with no rows, one, and several (lists, empties, formulas, tabs, line breaks).
+    #[test]
+    fn a_stream_prints_the_same_bytes_as_print() {
+        let mut many = sample();
+        many.push(vec![Cell::List(vec!["a\tb".into(), "=x".into()]), Cell::Bool(true), Cell::text("two\nlines")]);
+        many.push(vec![Cell::List(vec![]), Cell::Minutes(-3), Cell::Prob(1e-9)]);
+        let one = Rows { columns: many.columns.clone(), rows: vec![many.rows[0].clone()] };
+        let none = Rows::new(&["name", "value", "note"]);
+        for format in [Format::Csv, Format::Tsv, Format::Json, Format::Ndjson, Format::Table] {
+            for (header, raw, excel) in [(true, false, false), (false, true, false), (true, false, true)] {
+                let style = Style { header, raw, excel, ..style(format) };
+                for rows in [&none, &one, &many] {
+                    let mut out = Vec::new();
+                    let mut stream = Stream::new(&mut out, &style, &rows.columns).expect("start");
+                    rows.rows.iter().for_each(|r| stream.row(r.clone()).expect("row"));
+                    stream.finish().expect("finish");
+                    let streamed = String::from_utf8(out).expect("utf8");
+                    assert_eq!(streamed, render(&style, rows), "{format:?} {header} {raw} {excel}");
+                }
+            }
+        }
     }
 
     #[test]

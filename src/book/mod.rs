@@ -58,6 +58,7 @@ mod plan;
 mod read;
 mod schema;
 mod sqlite;
+mod stream;
 mod walk;
 mod write;
 

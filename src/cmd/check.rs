@@ -1,16 +1,24 @@
 //! `care check`: validate the whole book. Reads every file itself (never a cache), so what
-//! it says is what is on disk.
+//! it says is what is on disk, and streams: each file is checked as it is read, on all
+//! cores, and only findings and a few bytes of facts a record (`report::check::Cross`)
+//! are kept for the checks across files, so memory stays flat however big the book.
 
 use std::io::Write;
 
 use serde::de::DeserializeOwned;
 
-use crate::book::{Book, CONFIG_FILE, CUSTOMERS, INCIDENTS};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::book::{ACTIONS, Book, CONFIG_FILE, CUSTOMERS, INCIDENTS};
 use crate::cmd::Ctx;
 use crate::error::{Error, Result};
+use crate::model::action::Action;
 use crate::model::{Customer, Incident, lexicon};
 use crate::output;
-use crate::report::check::{self, Finding, Read, Severity};
+use crate::report::check::{self, ActionFacts, Cross, Finding, Read, Severity};
+use crate::report::query::{self, Query};
 use crate::{git, yaml};
 
 /// Validate the whole book: YAML errors with file:line:column, unknown customers,
@@ -39,11 +47,42 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if args.fix {
         fix(ctx)?;
     }
-    let mut findings = Vec::new();
-    let customers: Vec<Read<Customer>> = read_all(book, CUSTOMERS, &mut findings);
-    let incidents: Vec<Read<Incident>> = read_all(book, INCIDENTS, &mut findings);
+    let mut found = Found::default();
+    let mut cross = Cross::default();
+    let (config, now) = (&book.config, book.clock.now());
+    let walk = book.each_record(
+        CUSTOMERS,
+        |path, text| Ok(read_one(path, text).map(|r| check::customer_file(config, &r, now))),
+        |path, parsed| {
+            if let Some((findings, facts)) = found.file(parsed) {
+                found.check(findings);
+                found.check(cross.customer(path, facts));
+            }
+        },
+    );
+    found.read(&walk);
+    cross.customers_done();
+    let actions = actions(book, &mut found);
+    let named = extra_fields(&actions);
+    let seen: Vec<AtomicBool> = named.iter().map(|_| AtomicBool::new(false)).collect();
+    let mut n = 0u32;
+    let walk = book.each_record(
+        INCIDENTS,
+        |path, text| {
+            notice_fields(path, text, &named, &seen);
+            Ok(read_one(path, text).map(|r| check::incident_file(config, &r, now)))
+        },
+        |path, parsed| {
+            if let Some((findings, facts)) = found.file(parsed) {
+                found.check(findings);
+                found.check(cross.incident(n, path, &facts));
+            }
+            n += 1;
+        },
+    );
+    found.read(&walk);
     if let Err(e) = lexicon::rules(&book.config.lexicon) {
-        findings.push(Finding {
+        found.read.push(Finding {
             severity: Severity::Error,
             file: book.path(CONFIG_FILE),
             line: 1,
@@ -52,14 +91,28 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             message: e,
         });
     }
-    findings.extend(check::check(&book.config, &customers, &incidents, book.clock.now()));
-    findings.extend(merge_driver(book));
-    findings.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    output::print(out, &ctx.style, &check::rows(&findings))?;
+    let (customers, incidents) = (cross.customers(), cross.incidents());
+    let ending = cross.finish();
+    found.check(duplicates(book, &ending));
+    for path in &ending.unknown_links {
+        if let Some(Ok(r)) = book.read_text(path).ok().map(|text| read_one::<Customer>(path, &text)) {
+            found.check(check::unknown_incidents(&r, |i| ending.knows(i)));
+        }
+    }
+    drop(ending);
+    if named.iter().zip(&seen).any(|(_, s)| !s.load(Ordering::Relaxed)) {
+        found.check(unknown_fields(book, &actions));
+    }
+    let findings = found.sorted(merge_driver(book));
+    // Printed a row at a time: a big book's findings are not held twice.
+    let columns: Vec<String> = check::COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
+    findings.iter().try_for_each(|f| printed.row(check::row(f)))?;
+    printed.finish()?;
     let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
     let warnings = findings.len() - errors;
     if findings.is_empty() {
-        ctx.ui.say(&format!("The book is clean: {} customers, {} incidents.", customers.len(), incidents.len()));
+        ctx.ui.say(&format!("The book is clean: {customers} customers, {incidents} incidents."));
         return Ok(());
     }
     let summary = format!("{errors} error(s) and {warnings} warning(s)");
@@ -68,6 +121,150 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     ctx.ui.say(&format!("No errors; {warnings} warning(s)."));
     Ok(())
+}
+
+/// The findings so far: those about files that could not be read come first where two
+/// share a place (as they always have), then the checks' own, by code.
+#[derive(Default)]
+struct Found {
+    read: Vec<Finding>,
+    checks: Vec<Finding>,
+}
+
+impl Found {
+    fn read(&mut self, problems: &[Error]) {
+        self.read.extend(problems.iter().map(|e| check::unreadable(e, false)));
+    }
+
+    fn check(&mut self, findings: impl IntoIterator<Item = Finding>) {
+        self.checks.extend(findings);
+    }
+
+    /// A file as `read_one` left it: what the checks made of it, or a finding.
+    fn file<T>(&mut self, parsed: Result<std::result::Result<T, Finding>>) -> Option<T> {
+        match parsed {
+            Ok(Ok(checked)) => Some(checked),
+            Ok(Err(finding)) => {
+                self.read.push(finding);
+                None
+            }
+            Err(e) => {
+                self.read.push(check::unreadable(&e, false));
+                None
+            }
+        }
+    }
+
+    fn sorted(self, last: Option<Finding>) -> Vec<Finding> {
+        let Found { read, mut checks } = self;
+        checks.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
+        let mut all = read;
+        all.extend(checks);
+        all.extend(last);
+        all.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        all
+    }
+}
+
+/// Incidents sharing an id, told at the second copy (naming the one before it): the
+/// files are found again by their place in the walk and read again, which is rare.
+fn duplicates(book: &Book, ending: &check::Ending) -> Vec<Finding> {
+    if ending.duplicates.is_empty() {
+        return Vec::new();
+    }
+    let (files, _) = book.record_files(INCIDENTS);
+    let mut found = Vec::new();
+    for group in &ending.duplicates {
+        let mut earlier: Vec<(String, &std::path::Path)> = Vec::new();
+        for &n in group {
+            let Some(path) = files.get(n as usize) else { continue };
+            let Ok(text) = book.read_text(path) else { continue };
+            let Ok(incident) = yaml::parse::<Incident>(path, &text) else { continue };
+            if let Some((_, before)) = earlier.iter().rev().find(|(id, _)| *id == incident.id) {
+                found.push(check::duplicate(path, check::locate_id(&text), &incident.id, before));
+            }
+            earlier.push((incident.id, path));
+        }
+    }
+    found
+}
+
+/// Every action, checked on its own and against the others; their facts are kept (a
+/// book has few actions) for the checks against the incidents.
+fn actions(book: &Book, found: &mut Found) -> Vec<(PathBuf, ActionFacts)> {
+    let (config, now) = (&book.config, book.clock.now());
+    let mut facts: Vec<(PathBuf, ActionFacts)> = Vec::new();
+    let walk = book.each_record(
+        ACTIONS,
+        |path, text| Ok(read_one::<Action>(path, text).map(|r| check::action_file(config, &r, now))),
+        |path, parsed| {
+            if let Some((findings, f)) = found.file(parsed) {
+                found.check(findings);
+                facts.push((path.to_path_buf(), f));
+            }
+        },
+    );
+    found.read(&walk);
+    let mut seen: HashMap<&str, &PathBuf> = HashMap::new();
+    let mut duplicate = Vec::new();
+    for (path, f) in facts.iter().filter(|(_, f)| f.valid_id) {
+        if let Some(before) = seen.insert(&f.id, path) {
+            duplicate.push(check::duplicate(path, f.at_id, &f.id, before));
+        }
+    }
+    found.check(duplicate);
+    facts
+}
+
+/// The fields actions' conditions name that are not an incident's own: only an incident
+/// having one can tell that it is not a typo.
+fn extra_fields(actions: &[(PathBuf, ActionFacts)]) -> Vec<String> {
+    let mut named: Vec<String> = actions
+        .iter()
+        .flat_map(|(_, f)| &f.conds)
+        .map(|(c, _, _)| c.field.clone())
+        .filter(|field| !query::INCIDENT_FIELDS.contains(&field.as_str()))
+        .collect();
+    named.sort();
+    named.dedup();
+    named
+}
+
+/// Mark the extra fields named by actions that this incident has (a text search first,
+/// so an incident is parsed again only for a field it may have and nobody has seen yet).
+fn notice_fields(path: &std::path::Path, text: &str, named: &[String], seen: &[AtomicBool]) {
+    let wanted =
+        |(field, seen): &(&String, &AtomicBool)| !seen.load(Ordering::Relaxed) && text.contains(field.as_str());
+    if !named.iter().zip(seen).any(|f| wanted(&f)) {
+        return;
+    }
+    let Ok((_, extras)) = query::parse_incident(path, text) else { return };
+    for (field, seen) in named.iter().zip(seen) {
+        if extras.contains_key(field) {
+            seen.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Conditions naming a field no incident has, with the message `--where` gives for it
+/// (which lists every field the incidents have: a second reading, only in this case).
+fn unknown_fields(book: &Book, actions: &[(PathBuf, ActionFacts)]) -> Vec<Finding> {
+    let mut seen = query::Seen::default();
+    book.each_record(INCIDENTS, query::parse_incident, |_, parsed| {
+        if let Ok((_, extras)) = parsed {
+            seen.add(&extras);
+        }
+    });
+    let mut found = Vec::new();
+    for (path, f) in actions {
+        for (cond, _, at) in &f.conds {
+            let q = Query { conds: vec![cond.clone()], since: None, until: None };
+            if let Err(Error::Usage(problem)) = q.check("incident", &query::INCIDENT_FIELDS, &seen.0) {
+                found.push(check::unknown_field(path, *at, &problem));
+            }
+        }
+    }
+    found
 }
 
 /// Link every incident its customer's file does not link: the openings the journal still
@@ -127,28 +324,17 @@ fn merge_warning(book: &Book, message: String) -> Finding {
     }
 }
 
-/// Every record of a kind, parsed; files that cannot be read or parsed become findings.
-/// Each is parsed both ways a writer parses it (typed, and as the document it edits), so
-/// that `check` reports every file a writer would refuse, with the writer's message.
-fn read_all<T: DeserializeOwned + Send>(book: &Book, sub: &str, findings: &mut Vec<Finding>) -> Vec<Read<T>> {
-    let loaded = book.load_with(sub, |path, text| {
-        let parsed = yaml::parse::<T>(path, text).and_then(|record| yaml::Doc::parse(path, text).map(|_| record));
-        Ok(match parsed {
-            Ok(record) => Ok(Read { path: path.to_path_buf(), text: text.to_string(), record }),
-            // A syntax error is told as the YAML parser sees it, not as a wrong field.
-            Err(e) => match yaml::parse::<yaml::Value>(path, text) {
-                Ok(_) => Err(check::unreadable(&e, true)),
-                Err(syntax) => Err(check::unreadable(&syntax, false)),
-            },
-        })
-    });
-    findings.extend(loaded.problems.iter().map(|e| check::unreadable(e, false)));
-    let mut records = Vec::new();
-    for (_, parsed) in loaded.records {
-        match parsed {
-            Ok(read) => records.push(read),
-            Err(finding) => findings.push(finding),
-        }
+/// A record file parsed both ways a writer parses it (typed, and as the document it
+/// edits), so that `check` reports every file a writer would refuse, with the writer's
+/// message; one that does not parse is a finding.
+fn read_one<T: DeserializeOwned>(path: &std::path::Path, text: &str) -> std::result::Result<Read<T>, Finding> {
+    let parsed = yaml::parse::<T>(path, text).and_then(|record| yaml::Doc::parse(path, text).map(|_| record));
+    match parsed {
+        Ok(record) => Ok(Read { path: path.to_path_buf(), text: text.to_string(), record }),
+        // A syntax error is told as the YAML parser sees it, not as a wrong field.
+        Err(e) => match yaml::parse::<yaml::Value>(path, text) {
+            Ok(_) => Err(check::unreadable(&e, true)),
+            Err(syntax) => Err(check::unreadable(&syntax, false)),
+        },
     }
-    records
 }

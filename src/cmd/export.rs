@@ -4,8 +4,10 @@ use std::io::Write;
 
 use crate::cmd::{Ctx, FilterArgs, flag_rows, parse_time, report_problems};
 use crate::error::{Error, Result};
+use crate::model::Customer;
+use crate::output::{Cell, Stream};
 use crate::report::export;
-use crate::report::query::{self, Query};
+use crate::report::query::{self, Query, Seen};
 use crate::{book, output};
 
 /// What to export.
@@ -53,65 +55,145 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if ctx.style.format == output::Format::Ics {
         return super::print_all_calendar(ctx, out);
     }
-    let today = ctx.book.clock.today();
-    let tz = ctx.book.clock.tz;
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
-    let (rows, problems) = match args.kind {
-        Kind::Flags => flag_rows(ctx, &args.filter, true)?,
-        Kind::Sqlite => return sqlite(ctx, args),
-        Kind::Customers | Kind::Notes => {
-            let loaded = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
-            // A customer's own time is `since`; the notes' is each entry's, applied below.
-            let by_entry = Query { since: None, until: None, ..q.clone() };
-            let (selected, seen) = crate::report::customers::select(
-                &loaded.records,
-                if args.kind == Kind::Notes { &by_entry } else { &q },
-                tz,
-            );
-            q.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
-            let rows = match args.kind {
-                Kind::Customers => export::customers(&selected, today),
-                _ => export::notes(&selected, &q),
-            };
-            (rows, loaded.problems)
+    match args.kind {
+        Kind::Flags => {
+            let (rows, problems) = flag_rows(ctx, &args.filter, true)?;
+            output::print(out, &ctx.style, &rows)?;
+            report_problems(ctx, &problems)
         }
-        Kind::Incidents | Kind::Followups => {
-            let loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
-            let (selected, seen) = export::select(&loaded.records, &q, tz);
-            q.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-            let rows = match args.kind {
-                Kind::Incidents => {
-                    let base = export::incidents(&[], &q, &[]).columns;
-                    export::incidents(&selected, &q, &seen.columns(&base))
-                }
-                _ => {
-                    let base = export::followups(&[], &q, &[]).columns;
-                    let columns = seen.columns(&base);
-                    let mut rows = export::followups(&selected, &q, &columns);
-                    // The customers' reminders too: they are follow-ups of kind `reminder`.
-                    let with = ctx.book.load_with(book::CUSTOMERS, |path, text| {
-                        if text.contains("reminders:") {
-                            crate::yaml::parse::<crate::model::Customer>(path, text).map(Some)
-                        } else {
-                            Ok(None)
-                        }
-                    });
-                    let customers: Vec<_> = with.records.into_iter().filter_map(|(_, c)| c).collect();
-                    export::reminders(&mut rows, &customers, &q, &ctx.book.clock, columns.len());
-                    let mut problems = loaded.problems;
-                    problems.extend(with.problems);
-                    return finish(ctx, out, &rows, &problems);
-                }
-            };
-            (rows, loaded.problems)
-        }
-    };
-    finish(ctx, out, &rows, &problems)
+        Kind::Sqlite => sqlite(ctx, args),
+        Kind::Customers | Kind::Notes => customers(ctx, args.kind, &q, out),
+        Kind::Incidents | Kind::Followups => incidents(ctx, args.kind, &q, out),
+    }
 }
 
-fn finish(ctx: &Ctx, out: &mut dyn Write, rows: &crate::rows::Rows, problems: &[crate::error::Error]) -> Result<()> {
-    output::print(out, &ctx.style, rows)?;
-    report_problems(ctx, problems)
+/// Customers or their entries, printed as the book is read. A condition on a field that is
+/// not a customer's own must be checked against every customer before anything is
+/// printed (a typo is an error, not an empty result), so rows wait until some customer has
+/// shown each such field; usually the first does.
+fn customers(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()> {
+    let (today, tz) = (ctx.book.clock.today(), ctx.book.clock.tz);
+    let columns = match kind {
+        Kind::Customers => export::columns(&export::CUSTOMER_COLUMNS, &[]),
+        _ => export::columns(&export::NOTE_COLUMNS, &[]),
+    };
+    // A customer's own time is `since`; the notes' is each entry's, applied to each row.
+    let by_entry = Query { since: None, until: None, ..q.clone() };
+    let select = if kind == Kind::Notes { &by_entry } else { q };
+    let mut seen = Seen::default();
+    let mut waiting: Option<Vec<Vec<Cell>>> = Some(Vec::new());
+    let mut stream: Option<Stream> = None;
+    let mut failed = None;
+    let mut errors = Vec::new();
+    let mut out = Some(out);
+    let walk = ctx.book.each_record(book::CUSTOMERS, query::customer_reader(q), |_, parsed| {
+        let (customer, extras) = match parsed {
+            Ok(record) => record,
+            Err(e) => return errors.push(e),
+        };
+        seen.add(&extras);
+        if failed.is_some() || !export::customer_selected(&customer, &extras, select, tz) {
+            return;
+        }
+        let rows = match kind {
+            Kind::Customers => vec![export::customer_row(&customer, today)],
+            _ => export::note_rows(&customer, q),
+        };
+        if let Some(rows_so_far) = &mut waiting {
+            rows_so_far.extend(rows);
+            if q.check("customer", &query::CUSTOMER_FIELDS, &seen.0).is_err() {
+                return;
+            }
+            let held = waiting.take().unwrap_or_default();
+            let started = out.take().map(|w| Stream::new(w, &ctx.style, &columns));
+            match started {
+                Some(Ok(s)) => stream = Some(s),
+                Some(Err(e)) => return failed = Some(e),
+                None => return,
+            }
+            return failed = send(&mut stream, held).err();
+        }
+        failed = send(&mut stream, rows).err();
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let stream = match (stream, out) {
+        (Some(s), _) => s,
+        (None, Some(w)) => {
+            q.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
+            let mut s = Stream::new(w, &ctx.style, &columns)?;
+            for row in waiting.unwrap_or_default() {
+                s.row(row)?;
+            }
+            s
+        }
+        (None, None) => unreachable!("the output is either streaming or still held"),
+    };
+    stream.finish()?;
+    let problems: Vec<Error> = walk.into_iter().chain(errors).collect();
+    report_problems(ctx, &problems)
+}
+
+fn send(stream: &mut Option<Stream>, rows: Vec<Vec<Cell>>) -> Result<()> {
+    let Some(stream) = stream else { return Ok(()) };
+    rows.into_iter().try_for_each(|row| stream.row(row))
+}
+
+/// Incidents or their follow-ups, printed as the book is read. The columns end with every
+/// extra field name of the book, so those are found first, in a first pass that keeps
+/// only their names.
+fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()> {
+    let tz = ctx.book.clock.tz;
+    // Not through the index: it is read whole, and would be the largest thing in memory.
+    let mut seen = Seen::default();
+    ctx.book.each_incident(query::parse_incident, |(i, _)| &i.id, |_, (_, extras)| seen.add(&extras));
+    q.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let base: &[&str] = if kind == Kind::Incidents { &export::INCIDENT_COLUMNS } else { &export::FOLLOWUP_COLUMNS };
+    let base_names = export::columns(base, &[]);
+    let extra = seen.columns(&base_names);
+    let mut stream = Stream::new(out, &ctx.style, &export::columns(base, &extra))?;
+    let mut failed = None;
+    let problems = ctx.book.each_incident(
+        query::parse_incident,
+        |(i, _)| &i.id,
+        |_, (incident, extras)| {
+            if failed.is_some() || !export::incident_selected(&incident, &extras, q, tz) {
+                return;
+            }
+            let rows = match kind {
+                Kind::Incidents => export::incident_row(&incident, &extras, q, &extra).into_iter().collect(),
+                _ => export::followup_rows(&incident, &extras, q, &extra),
+            };
+            failed = rows.into_iter().try_for_each(|row| stream.row(row)).err();
+        },
+    );
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let mut problems = problems;
+    if kind == Kind::Followups {
+        // The customers' reminders too: they are follow-ups of kind `reminder`.
+        let clock = &ctx.book.clock;
+        let with_reminders = |path: &std::path::Path, text: &str| {
+            if text.contains("reminders:") { crate::yaml::parse::<Customer>(path, text).map(Some) } else { Ok(None) }
+        };
+        let walk = ctx.book.each_record(book::CUSTOMERS, with_reminders, |_, parsed| match parsed {
+            Ok(Some(c)) if failed.is_none() => {
+                let rows = export::reminder_rows(&c, q, clock, extra.len());
+                failed = rows.into_iter().try_for_each(|row| stream.row(row)).err();
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(e),
+        });
+        problems.extend(walk);
+        if let Some(e) = failed {
+            return Err(e);
+        }
+    }
+    stream.finish()?;
+    report_problems(ctx, &problems)
 }
 
 /// The whole book as a database file for other tools; filters do not apply (query it).

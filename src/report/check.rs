@@ -6,15 +6,16 @@
 //! of the playbook (a missing deposition field, a review before the apology, a
 //! deposition written more than a day late, an unknown staff name).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Duration};
 
 use crate::error::{DataKind, Error};
+use crate::model::action::Action;
 use crate::model::recovery::StepKind;
 use crate::model::{Config, Customer, Incident, Section, id, recovery};
-use crate::rows::{Cell, Rows};
+use crate::rows::Cell;
 use crate::time::Stamp;
 
 /// The code of an incident its customer's file does not link; `care check --fix` links it.
@@ -106,176 +107,424 @@ impl Findings {
     }
 }
 
-/// Every finding about the parsed records of a book.
-pub fn check(config: &Config, customers: &[Read<Customer>], incidents: &[Read<Incident>], now: Stamp) -> Vec<Finding> {
-    use Severity::{Error as E, Warning as W};
-    let mut f = Findings(Vec::new());
-    let staff: Option<HashSet<&str>> = config.staff.as_ref().map(|s| s.iter().map(String::as_str).collect());
-    let known_staff = |name: &str| name.is_empty() || staff.as_ref().is_none_or(|s| s.contains(name));
-    let staff_hint = "add them to `staff:` in care.yaml, or correct the name";
+/// What one customer's file tells the checks across files.
+#[derive(Debug)]
+pub struct CustomerFacts {
+    pub id: String,
+    /// The id is an id at all (else it has its own finding and no duplicates).
+    pub valid_id: bool,
+    pub at_id: (usize, usize),
+    /// The incidents it names, each with the kinds of link (`ENTRY`, `OPENING`).
+    links: Vec<(String, u8)>,
+}
 
-    let mut customer_ids: HashMap<&str, &Path> = HashMap::new();
-    let incident_ids: HashSet<&str> = incidents.iter().map(|r| r.record.id.as_str()).collect();
-    for r in customers {
-        let c = &r.record;
-        let at_id = locate(&r.text, "id", None);
-        ids(&mut f, &r.path, at_id, &c.id, id::check_customer_id(&c.id), &mut customer_ids);
-        let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).filter_map(|e| e.at.map(|t| ("at", t)));
-        let flags =
-            c.flags.iter().flat_map(|fl| [fl.raised.map(|t| ("raised", t)), fl.cleared.map(|t| ("cleared", t))]);
-        let happened: Vec<(&str, Stamp)> = entries.chain(flags.flatten()).collect();
-        times(&mut f, r, &happened, &[], now);
-        for section in Section::ALL {
-            for e in c.entries(section) {
-                if let Some(i) = e.incident.as_deref().filter(|i| !incident_ids.contains(i)) {
-                    f.add(
-                        W,
-                        &r.path,
-                        locate(&r.text, "incident", Some(i)),
-                        "unknown-incident",
-                        format!("{} links incident {i}, which is not in the book; check the id", section.label()),
-                    );
-                }
-                if !known_staff(&e.by) {
-                    f.add(
-                        W,
-                        &r.path,
-                        locate(&r.text, "by", Some(&e.by)),
-                        "unknown-staff",
-                        format!("{:?} is not on the staff list; {staff_hint}", e.by),
-                    );
-                }
-            }
+/// What one incident's file tells the checks across files.
+#[derive(Debug)]
+pub struct IncidentFacts {
+    pub id: String,
+    pub valid_id: bool,
+    pub at_id: (usize, usize),
+    pub customer: String,
+    pub at_customer: (usize, usize),
+}
+
+/// An entry's link, checked against the incidents in the book.
+const ENTRY: u8 = 1;
+/// A misstep's or flag's link: what opening an incident writes (`Customer::links`).
+const OPENING: u8 = 2;
+
+/// What the checks across files keep of every record while the book streams past:
+/// hashes and numbers, about 32 bytes an incident, never a record or its text. Customers
+/// come first, then incidents (each numbered by its place in the walk); what can only be
+/// told at the end (duplicate incident ids, entries linking an incident that is not in the
+/// book) is handed back as files to read again, which is rare.
+#[derive(Debug, Default)]
+pub struct Cross {
+    customer_files: Vec<PathBuf>,
+    /// By customer number: the hash of its id.
+    customer_hash: Vec<u64>,
+    /// Every customer id read → the latest customer with it as a valid id, if one had.
+    customer_ids: HashMap<String, Option<u32>>,
+    /// (incident hash, customer number, link kinds), sorted once customers are done.
+    links: Vec<(u64, u32, u8)>,
+    /// (incident id hash, incident number, valid id) of every incident read.
+    incidents: Vec<(u64, u32, bool)>,
+}
+
+/// What is left to tell once every record has passed.
+#[derive(Debug)]
+pub struct Ending {
+    /// Incidents sharing a valid id, by number, in the book's order (the first is the original).
+    pub duplicates: Vec<Vec<u32>>,
+    /// Customers with an entry that links an incident not in the book.
+    pub unknown_links: Vec<PathBuf>,
+    /// Every incident id's hash, sorted.
+    known: Vec<u64>,
+}
+
+impl Ending {
+    /// Is there an incident with this id in the book?
+    pub fn knows(&self, incident: &str) -> bool {
+        self.known.binary_search(&hash(incident)).is_ok()
+    }
+}
+
+impl Cross {
+    /// A customer's facts; a second customer with the same id is found here.
+    pub fn customer(&mut self, path: &Path, facts: CustomerFacts) -> Option<Finding> {
+        let n = self.customer_files.len() as u32;
+        self.customer_files.push(path.to_path_buf());
+        self.customer_hash.push(hash(&facts.id));
+        self.links.extend(facts.links.iter().map(|(i, kind)| (hash(i), n, *kind)));
+        let latest = self.customer_ids.entry(facts.id.clone()).or_insert(None);
+        if !facts.valid_id {
+            return None;
         }
+        let earlier = latest.replace(n)?;
+        let first = &self.customer_files[earlier as usize];
+        let message = id::duplicate_message(&facts.id, first);
+        Some(Finding {
+            severity: Severity::Error,
+            file: path.to_path_buf(),
+            line: facts.at_id.0,
+            column: facts.at_id.1,
+            code: "duplicate-id",
+            message,
+        })
     }
 
-    let by_id: HashMap<&str, &Customer> = customers.iter().map(|r| (r.record.id.as_str(), &r.record)).collect();
-    let mut seen_incidents: HashMap<&str, &Path> = HashMap::new();
-    for r in incidents {
-        let i = &r.record;
-        let at_id = locate(&r.text, "id", None);
-        ids(&mut f, &r.path, at_id, &i.id, id::check_incident_id(&i.id), &mut seen_incidents);
-        if !customer_ids.contains_key(i.customer.as_str()) {
-            f.add(
-                E,
-                &r.path,
-                locate(&r.text, "customer", None),
-                "unknown-customer",
-                format!(
-                    "customer {:?} is not in the book; add them with `care customer add` or correct the id",
-                    i.customer
-                ),
-            );
+    /// Every customer has been read: incidents can be checked against them.
+    pub fn customers_done(&mut self) {
+        self.links.sort_unstable();
+        self.links.shrink_to_fit();
+    }
+
+    pub fn customers(&self) -> usize {
+        self.customer_files.len()
+    }
+
+    /// Incident number `n`'s facts: its customer must exist and link it.
+    pub fn incident(&mut self, n: u32, path: &Path, facts: &IncidentFacts) -> Vec<Finding> {
+        let h = hash(&facts.id);
+        self.incidents.push((h, n, facts.valid_id));
+        let mut found = Vec::new();
+        let (line, column) = facts.at_customer;
+        let mut add = |severity, code, message| {
+            found.push(Finding { severity, file: path.to_path_buf(), line, column, code, message })
+        };
+        let Some(valid) = self.customer_ids.get(&facts.customer) else {
+            add(Severity::Error, "unknown-customer", unknown_customer(&facts.customer));
+            return found;
+        };
+        if valid.is_none() {
+            add(Severity::Error, "unknown-customer", unknown_customer(&facts.customer));
         }
-        if by_id.get(i.customer.as_str()).is_some_and(|c| !c.links(&i.id)) {
-            f.add(
-                W,
-                &r.path,
-                locate(&r.text, "customer", None),
+        let customer = hash(&facts.customer);
+        let from = self.links.partition_point(|l| l.0 < h);
+        let linked = self.links[from..]
+            .iter()
+            .take_while(|l| l.0 == h)
+            .any(|l| l.2 & OPENING != 0 && self.customer_hash[l.1 as usize] == customer);
+        if !linked {
+            add(
+                Severity::Warning,
                 UNLINKED,
                 format!(
                     "{}'s file has no misstep or flag for this incident (was `recover open` stopped half way?), \
                      so nobody greeting them knows of it; `care check --fix` adds them",
-                    i.customer
+                    facts.customer
                 ),
             );
         }
-        for (key, name) in [("staff", &i.staff), ("owner", &i.owner)] {
-            if let Some(name) = name.as_deref().filter(|n| !known_staff(n)) {
-                f.add(
-                    W,
-                    &r.path,
-                    locate(&r.text, key, Some(name)),
-                    "unknown-staff",
-                    format!("{key} {name:?} is not on the staff list; {staff_hint}"),
-                );
+        found
+    }
+
+    pub fn incidents(&self) -> usize {
+        self.incidents.len()
+    }
+
+    /// Every incident has been read: what is left to tell.
+    pub fn finish(mut self) -> Ending {
+        self.incidents.sort_unstable();
+        let mut duplicates = Vec::new();
+        for same in self.incidents.chunk_by(|a, b| a.0 == b.0) {
+            let valid: Vec<u32> = same.iter().filter(|x| x.2).map(|x| x.1).collect();
+            if valid.len() > 1 {
+                duplicates.push(valid);
             }
         }
-        steps(&mut f, r);
-        let step_times = [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
-            .into_iter()
-            .filter_map(|k| k.get(i).map(|s| (k.field(), s.at)));
-        let done = i.followups.iter().filter_map(|fu| fu.done.as_ref().map(|d| ("at", d.at)));
-        let happened: Vec<(&str, Stamp)> = [("opened", i.opened)].into_iter().chain(step_times).chain(done).collect();
-        let scheduled: Vec<(&str, Stamp)> = i.followups.iter().map(|fu| ("due", fu.due)).collect();
-        times(&mut f, r, &happened, &scheduled, now);
-        missed_by(&mut f, r);
-        for fu in &i.followups {
-            if fu.due < i.opened {
-                let due = crate::time::rfc3339(&fu.due);
-                f.add(
-                    E,
-                    &r.path,
-                    locate(&r.text, "due", Some(&due)),
-                    "followup-before-opened",
-                    format!(
-                        "the {} follow-up is due before the incident was opened; correct `due` or `opened`",
-                        fu.kind
-                    ),
-                );
-            }
-        }
-        if i.is_open() && recovery::pending(i).next().is_none() {
-            let what = if i.followups.is_empty() {
-                "schedules no follow-up at all; `followup due` shows the progress clock from `opened` meanwhile"
-            } else {
-                "has no follow-up pending, so nobody is reminded of it"
-            };
+        let known: Vec<u64> = self.incidents.iter().map(|x| x.0).collect();
+        drop(self.incidents);
+        let mut unknown: Vec<u32> =
+            self.links.iter().filter(|l| l.2 & ENTRY != 0 && known.binary_search(&l.0).is_err()).map(|l| l.1).collect();
+        unknown.sort_unstable();
+        unknown.dedup();
+        let unknown_links = unknown.into_iter().map(|n| self.customer_files[n as usize].clone()).collect();
+        Ending { duplicates, unknown_links, known }
+    }
+}
+
+fn unknown_customer(customer: &str) -> String {
+    format!("customer {customer:?} is not in the book; add them with `care customer add` or correct the id")
+}
+
+/// The second (or later) incident with an id: `earlier` is the one before it.
+pub fn duplicate(path: &Path, at: (usize, usize), incident: &str, earlier: &Path) -> Finding {
+    let message = id::duplicate_message(incident, earlier);
+    Finding {
+        severity: Severity::Error,
+        file: path.to_path_buf(),
+        line: at.0,
+        column: at.1,
+        code: "duplicate-id",
+        message,
+    }
+}
+
+/// An id in eight bytes, to remember a hundred thousand of them cheaply. A collision (one
+/// in 10^8 at a million ids) is caught where it matters: a duplicate is read again.
+fn hash(s: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(s)
+}
+
+pub fn locate_id(text: &str) -> (usize, usize) {
+    locate(text, "id", None)
+}
+
+/// A customer file's findings that need no other file, and what the checks across files
+/// need of it.
+pub fn customer_file(config: &Config, r: &Read<Customer>, now: Stamp) -> (Vec<Finding>, CustomerFacts) {
+    let mut f = Findings(Vec::new());
+    let c = &r.record;
+    let at_id = locate(&r.text, "id", None);
+    let valid_id = own_id(&mut f, &r.path, at_id, &c.id, id::check_customer_id(&c.id));
+    let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).filter_map(|e| e.at.map(|t| ("at", t)));
+    let flags = c.flags.iter().flat_map(|fl| [fl.raised.map(|t| ("raised", t)), fl.cleared.map(|t| ("cleared", t))]);
+    let happened: Vec<(&str, Stamp)> = entries.chain(flags.flatten()).collect();
+    times(&mut f, r, &happened, &[], now);
+    for section in Section::ALL {
+        for e in c.entries(section).iter().filter(|e| !known_staff(config, &e.by)) {
             f.add(
-                W,
+                Severity::Warning,
                 &r.path,
-                locate(&r.text, "followups", None),
-                "no-followups",
-                format!(
-                    "this open incident {what}; add one with `care followup add`, or close it with `care recover close`"
-                ),
-            );
-        }
-        let missing = recovery::missing_deposition(i);
-        if !missing.is_empty() {
-            f.add(
-                W,
-                &r.path,
-                (1, 1),
-                "missing-deposition",
-                format!("the deposition lacks {}; document it while memory is fresh", missing.join(", ")),
-            );
-        }
-        if let Some(recorded) = i.recorded.filter(|rec| *rec - i.opened > Duration::days(1)) {
-            let late = crate::time::human_minutes((recorded - i.opened).num_minutes());
-            f.add(
-                W,
-                &r.path,
-                locate(&r.text, "recorded", None),
-                "late-deposition",
-                format!("documented {late} after it happened; write depositions the same day"),
+                locate(&r.text, "by", Some(&e.by)),
+                "unknown-staff",
+                format!("{:?} is not on the staff list; {STAFF_HINT}", e.by),
             );
         }
     }
-    let mut all = f.0;
-    all.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
-    all
+    let mut links: Vec<(String, u8)> = Vec::new();
+    for section in Section::ALL {
+        for i in c.entries(section).iter().filter_map(|e| e.incident.as_deref()) {
+            let opening = if section == Section::Misstep { OPENING } else { 0 };
+            links.push((i.to_string(), ENTRY | opening));
+        }
+    }
+    links.extend(c.flags.iter().filter_map(|fl| fl.incident.clone()).map(|i| (i, OPENING)));
+    (f.0, CustomerFacts { id: c.id.clone(), valid_id, at_id, links })
 }
 
-fn ids<'a>(
-    f: &mut Findings,
-    path: &'a Path,
-    at: (usize, usize),
-    id: &'a str,
-    valid: Result<(), String>,
-    seen: &mut HashMap<&'a str, &'a Path>,
-) {
+/// An entry's link to an incident that is not in the book, found once every incident is
+/// known (`known`): the customer's file is read again for it, which is rare.
+pub fn unknown_incidents(r: &Read<Customer>, known: impl Fn(&str) -> bool) -> Vec<Finding> {
+    let mut f = Findings(Vec::new());
+    for section in Section::ALL {
+        for i in r.record.entries(section).iter().filter_map(|e| e.incident.as_deref()).filter(|i| !known(i)) {
+            f.add(
+                Severity::Warning,
+                &r.path,
+                locate(&r.text, "incident", Some(i)),
+                "unknown-incident",
+                format!("{} links incident {i}, which is not in the book; check the id", section.label()),
+            );
+        }
+    }
+    f.0
+}
+
+/// An incident file's findings that need no other file, and what the checks across files
+/// need of it.
+pub fn incident_file(config: &Config, r: &Read<Incident>, now: Stamp) -> (Vec<Finding>, IncidentFacts) {
+    use Severity::{Error as E, Warning as W};
+    let mut f = Findings(Vec::new());
+    let i = &r.record;
+    let at_id = locate(&r.text, "id", None);
+    let valid_id = own_id(&mut f, &r.path, at_id, &i.id, id::check_incident_id(&i.id));
+    for (key, name) in [("staff", &i.staff), ("owner", &i.owner)] {
+        if let Some(name) = name.as_deref().filter(|n| !known_staff(config, n)) {
+            f.add(
+                W,
+                &r.path,
+                locate(&r.text, key, Some(name)),
+                "unknown-staff",
+                format!("{key} {name:?} is not on the staff list; {STAFF_HINT}"),
+            );
+        }
+    }
+    steps(&mut f, r);
+    let step_times = [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
+        .into_iter()
+        .filter_map(|k| k.get(i).map(|s| (k.field(), s.at)));
+    let done = i.followups.iter().filter_map(|fu| fu.done.as_ref().map(|d| ("at", d.at)));
+    let happened: Vec<(&str, Stamp)> = [("opened", i.opened)].into_iter().chain(step_times).chain(done).collect();
+    let scheduled: Vec<(&str, Stamp)> = i.followups.iter().map(|fu| ("due", fu.due)).collect();
+    times(&mut f, r, &happened, &scheduled, now);
+    missed_by(&mut f, r);
+    for fu in &i.followups {
+        if fu.due < i.opened {
+            let due = crate::time::rfc3339(&fu.due);
+            f.add(
+                E,
+                &r.path,
+                locate(&r.text, "due", Some(&due)),
+                "followup-before-opened",
+                format!("the {} follow-up is due before the incident was opened; correct `due` or `opened`", fu.kind),
+            );
+        }
+    }
+    if i.is_open() && recovery::pending(i).next().is_none() {
+        let what = if i.followups.is_empty() {
+            "schedules no follow-up at all; `followup due` shows the progress clock from `opened` meanwhile"
+        } else {
+            "has no follow-up pending, so nobody is reminded of it"
+        };
+        f.add(
+            W,
+            &r.path,
+            locate(&r.text, "followups", None),
+            "no-followups",
+            format!(
+                "this open incident {what}; add one with `care followup add`, or close it with `care recover close`"
+            ),
+        );
+    }
+    let missing = recovery::missing_deposition(i);
+    if !missing.is_empty() {
+        f.add(
+            W,
+            &r.path,
+            (1, 1),
+            "missing-deposition",
+            format!("the deposition lacks {}; document it while memory is fresh", missing.join(", ")),
+        );
+    }
+    if let Some(recorded) = i.recorded.filter(|rec| *rec - i.opened > Duration::days(1)) {
+        let late = crate::time::human_minutes((recorded - i.opened).num_minutes());
+        f.add(
+            W,
+            &r.path,
+            locate(&r.text, "recorded", None),
+            "late-deposition",
+            format!("documented {late} after it happened; write depositions the same day"),
+        );
+    }
+    let facts = IncidentFacts {
+        id: i.id.clone(),
+        valid_id,
+        at_id,
+        customer: i.customer.clone(),
+        at_customer: locate(&r.text, "customer", None),
+    };
+    (f.0, facts)
+}
+
+/// What one action's file tells the checks across files.
+#[derive(Debug)]
+pub struct ActionFacts {
+    pub id: String,
+    pub valid_id: bool,
+    pub at_id: (usize, usize),
+    /// Each condition of `for:` that reads, with where it is: its field must be one an
+    /// incident has, which only the incidents can tell.
+    pub conds: Vec<(crate::report::query::Cond, String, (usize, usize))>,
+}
+
+/// A corrective action's findings that need no other file: its id, who recorded and owns
+/// it, its time, and conditions the filter language rejects (with `--where`'s message).
+pub fn action_file(config: &Config, r: &Read<Action>, now: Stamp) -> (Vec<Finding>, ActionFacts) {
+    let mut f = Findings(Vec::new());
+    let a = &r.record;
+    let at_id = locate(&r.text, "id", None);
+    let valid = id::check_customer_id(&a.id)
+        .map_err(|_| format!("{:?} is not a valid action id: action ids look like 20261122-k7f3qz", a.id));
+    let valid_id = own_id(&mut f, &r.path, at_id, &a.id, valid);
+    for (key, name) in [("by", Some(&a.by)), ("owner", a.owner.as_ref())] {
+        if let Some(name) = name.filter(|n| !known_staff(config, n)) {
+            f.add(
+                Severity::Warning,
+                &r.path,
+                locate(&r.text, key, Some(name)),
+                "unknown-staff",
+                format!("{key} {name:?} is not on the staff list; {STAFF_HINT}"),
+            );
+        }
+    }
+    times(&mut f, r, &[("at", a.at)], &[], now);
+    let mut conds = Vec::new();
+    for c in &a.filter {
+        let at = locate_item(&r.text, "for", c);
+        match c.parse::<crate::report::query::Cond>() {
+            Ok(cond) => conds.push((cond, c.clone(), at)),
+            Err(e) => f.add(Severity::Error, &r.path, at, "bad-filter", format!("for: {e}")),
+        }
+    }
+    if a.filter.is_empty() {
+        f.add(
+            Severity::Error,
+            &r.path,
+            locate(&r.text, "for", None),
+            "bad-filter",
+            "for: names no condition, so the action is for no pattern; add FIELD=VALUE conditions".into(),
+        );
+    }
+    (f.0, ActionFacts { id: a.id.clone(), valid_id, at_id, conds })
+}
+
+/// A condition of an action no incident can meet, because no incident has its field: the
+/// message `--where` gives (`problem`), at the condition.
+pub fn unknown_field(path: &Path, at: (usize, usize), problem: &str) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        file: path.to_path_buf(),
+        line: at.0,
+        column: at.1,
+        code: "bad-filter",
+        message: format!("for: {problem}"),
+    }
+}
+
+/// Where an item of a list under `key:` is: the first line after `key:` that holds it
+/// (block style), else the `key:` line itself (`for: [a=b]`).
+fn locate_item(text: &str, key: &str, item: &str) -> (usize, usize) {
+    let (key_line, key_column) = locate(text, key, None);
+    let lines = || text.lines().enumerate().skip(key_line.saturating_sub(1));
+    let unquoted = |l: &str| l.trim().trim_start_matches("- ").trim().trim_matches(['"', '\'']).to_string();
+    let exact = lines().find(|(_, l)| unquoted(l) == item.trim());
+    match exact.or_else(|| lines().find(|(_, l)| l.contains(item))) {
+        Some((n, line)) => (n + 1, line.find(item.trim()).map_or(1, |c| c + 1)),
+        None => (key_line, key_column),
+    }
+}
+
+const STAFF_HINT: &str = "add them to `staff:` in care.yaml, or correct the name";
+
+fn known_staff(config: &Config, name: &str) -> bool {
+    name.is_empty() || config.staff.as_ref().is_none_or(|s| s.iter().any(|n| n == name))
+}
+
+/// The id's own faults (not one, or not the file's name); true when it is an id at all,
+/// so that it takes part in the search for duplicates.
+fn own_id(f: &mut Findings, path: &Path, at: (usize, usize), id: &str, valid: Result<(), String>) -> bool {
     if let Err(e) = valid {
         f.add(Severity::Error, path, at, "bad-id", e);
-        return;
+        return false;
     }
     if path.file_stem().is_some_and(|s| s != id) {
         let stem = path.file_stem().unwrap_or_default().to_string_lossy();
         f.add(Severity::Error, path, at, "id-mismatch", id::mismatch_message(id, &stem));
     }
-    if let Some(first) = seen.insert(id, path) {
-        f.add(Severity::Error, path, at, "duplicate-id", id::duplicate_message(id, first));
-    }
+    true
 }
 
 /// Times that cannot be true: something that happened dated in the future (a bare clock
@@ -371,17 +620,15 @@ fn steps(f: &mut Findings, r: &Read<Incident>) {
     }
 }
 
-pub fn rows(findings: &[Finding]) -> Rows {
-    let mut rows = Rows::new(&["severity", "file", "line", "column", "code", "message"]);
-    for f in findings {
-        rows.push(vec![
-            if f.severity == Severity::Error { "error" } else { "warning" }.into(),
-            f.file.display().to_string().into(),
-            Cell::Int(f.line as i64),
-            Cell::Int(f.column as i64),
-            f.code.into(),
-            f.message.as_str().into(),
-        ]);
-    }
-    rows
+pub const COLUMNS: [&str; 6] = ["severity", "file", "line", "column", "code", "message"];
+
+pub fn row(f: &Finding) -> Vec<Cell> {
+    vec![
+        if f.severity == Severity::Error { "error" } else { "warning" }.into(),
+        f.file.display().to_string().into(),
+        Cell::Int(f.line as i64),
+        Cell::Int(f.column as i64),
+        f.code.into(),
+        f.message.as_str().into(),
+    ]
 }

@@ -1,0 +1,144 @@
+//! Reading records as a stream: every record of a kind parsed on all cores, handed over
+//! in the book's order one at a time, so a book-wide command (`check`, `export`) keeps
+//! what it makes of each record (a finding, a printed row) and never the records.
+//!
+//! Memory is bounded by two batches of parsed records (the one being handed over and the
+//! one being parsed meanwhile), whatever the size of the book.
+
+use std::collections::HashSet;
+
+use super::*;
+
+/// Records parsed at a time; two batches are alive at once.
+const BATCH: usize = 1024;
+
+impl Book {
+    /// Every record file of `sub` (`customers`, `incidents`, `actions`), read and turned
+    /// into a `T` by `parse` on all cores, then given to `each` with its path in the book's
+    /// order (the order of `load_with`), a file that cannot be read or parsed as its
+    /// `Err`. Returns what the walk could not list (links out of the book, FIFOs, ...),
+    /// which `load_with` reports before the files' own problems.
+    pub fn each_record<T: Send>(
+        &self,
+        sub: &str,
+        parse: impl Fn(&Path, &str) -> Result<T> + Sync,
+        each: impl FnMut(&Path, Result<T>),
+    ) -> Vec<Error> {
+        let (files, problems) = self.record_files(sub);
+        each_file(&files, parse, each);
+        problems
+    }
+
+    /// Every incident as `incidents_with` keeps them, streamed: each id once, the copy whose
+    /// file is named by its id (the first in path order) counting; every other copy, and
+    /// every file that cannot be read, is a problem, returned in `incidents_with`'s order.
+    pub fn each_incident<T: Send>(
+        &self,
+        parse: impl Fn(&Path, &str) -> Result<T> + Sync,
+        id_of: impl Fn(&T) -> &str,
+        mut each: impl FnMut(&Path, T),
+    ) -> Vec<Error> {
+        let (files, mut problems) = self.record_files(INCIDENTS);
+        // Names used by more than one file, and every name (hashed, sorted: eight bytes a
+        // file), so that a copy named by its id is known to be the first without keeping ids.
+        let mut stems: Vec<u64> = files.iter().map(|p| hash(stem_bytes(p))).collect();
+        stems.sort_unstable();
+        let shared: HashSet<u64> = stems.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        stems.dedup();
+        let mut own: HashMap<String, PathBuf> = HashMap::new();
+        let mut other: HashMap<String, PathBuf> = HashMap::new();
+        let (mut own_dups, mut other_dups, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        each_file(&files, &parse, |path, parsed| {
+            let record = match parsed {
+                Ok(r) => r,
+                Err(e) => return errors.push(e),
+            };
+            let id = id_of(&record);
+            if id.as_bytes() == stem_bytes(path) {
+                if shared.contains(&hash(id.as_bytes())) {
+                    if let Some(first) = own.get(id) {
+                        return own_dups.push(Error::data(path, 1, 1, id::duplicate_message(id, first)));
+                    }
+                    own.insert(id.to_string(), path.to_path_buf());
+                }
+                return each(path, record);
+            }
+            // A copy whose id is not its name (rare): it loses to a file named by that id
+            // anywhere in the book, read again here to be sure, and to an earlier such copy.
+            let named = stems.binary_search(&hash(id.as_bytes())).is_ok().then(|| owner_of(&files, id, &parse, &id_of));
+            let earlier = named.flatten().or_else(|| other.get(id).cloned());
+            match earlier {
+                Some(first) => other_dups.push(Error::data(path, 1, 1, id::duplicate_message(id, &first))),
+                None => {
+                    other.insert(id.to_string(), path.to_path_buf());
+                    each(path, record);
+                }
+            }
+        });
+        problems.extend(errors);
+        problems.extend(own_dups);
+        problems.extend(other_dups);
+        problems
+    }
+}
+
+/// The first file named `id` whose record has that id, if any.
+fn owner_of<T>(
+    files: &[PathBuf],
+    id: &str,
+    parse: &impl Fn(&Path, &str) -> Result<T>,
+    id_of: &impl Fn(&T) -> &str,
+) -> Option<PathBuf> {
+    files.iter().filter(|p| stem_bytes(p) == id.as_bytes()).find_map(|p| {
+        let record = read_text(p).and_then(|text| parse(p, &text)).ok()?;
+        (id_of(&record) == id).then(|| p.clone())
+    })
+}
+
+/// A hash of a name or an id, to remember it in eight bytes.
+pub(super) fn hash(bytes: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(bytes)
+}
+
+/// Parse `files` on all cores a batch at a time, the next batch while `each` is given
+/// the last one, in order.
+fn each_file<T: Send>(
+    files: &[PathBuf],
+    parse: impl Fn(&Path, &str) -> Result<T> + Sync,
+    mut each: impl FnMut(&Path, Result<T>),
+) {
+    let parse_batch = |start: usize, batch: &[PathBuf]| {
+        let parts = par_fold(batch, Vec::new, |found: &mut Vec<(usize, Result<T>)>, i, path| {
+            found.push((start + i, read_text(path).and_then(|text| parse(path, &text))));
+        });
+        let mut all: Vec<(usize, Result<T>)> = parts.into_iter().flatten().collect();
+        all.sort_unstable_by_key(|(i, _)| *i);
+        all
+    };
+    let parse_batch = &parse_batch;
+    std::thread::scope(|s| {
+        let mut ready: Vec<(usize, Result<T>)> = Vec::new();
+        for (n, batch) in files.chunks(BATCH).enumerate() {
+            let next = s.spawn(move || parse_batch(n * BATCH, batch));
+            for (i, parsed) in ready.drain(..) {
+                each(&files[i], parsed);
+            }
+            ready = next.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        for (i, parsed) in ready {
+            each(&files[i], parsed);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashes_of_equal_names_are_equal_and_of_different_names_differ() {
+        assert_eq!(hash(b"20261122-k7f3qz"), hash(b"20261122-k7f3qz"));
+        assert_ne!(hash(b"20261122-k7f3qz"), hash(b"20261122-k7f3qa"));
+    }
+}

@@ -197,15 +197,20 @@ fn single_quoted(inner: &str) -> Option<Node<'_>> {
 }
 
 /// A plain scalar that means what it says: no indicator first, no `: ` or ` #` inside,
-/// and inside a flow collection (`in_flow`) none of `,[]{}` at all; in a block they are
-/// plain text (`summary: Waited, then left`).
+/// and inside a flow collection (`in_flow`) none of `,[]{}` and every `:` followed by a
+/// letter or digit (as in a time; libyaml reads `:?` there otherwise, found by the fuzzer);
+/// in a block `,[]{}` are plain text (`summary: Waited, then left`).
 fn plain(text: &str, in_flow: bool) -> bool {
     let first = text.as_bytes().first().copied().unwrap_or(b'#');
+    let flow_safe = || {
+        !text.contains([',', '[', ']', '{', '}'])
+            && text.match_indices(':').all(|(i, _)| text.as_bytes().get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
+    };
     !b"[]{}&*!|>'\"%@`#,?:-".contains(&first)
         && !text.contains(": ")
         && !text.contains(" #")
         && !text.ends_with(':')
-        && !(in_flow && text.contains([',', '[', ']', '{', '}']))
+        && (!in_flow || flow_safe())
 }
 
 fn double_quoted(inner: &str) -> Option<String> {

@@ -9,6 +9,7 @@ use crate::model::customer::{Contact, Customer, Entry};
 use crate::model::incident::{Done, Followup, Incident, Recovery, Step};
 use crate::model::{config, id, recovery};
 use crate::time::{Clock, Stamp};
+use crate::yaml::{self, Value};
 
 /// SplitMix64: small, fast, and good enough to make varied sample data from a seed.
 #[derive(Debug, Clone)]
@@ -322,6 +323,59 @@ fn recover(i: &mut Incident, rng: &mut Rng, policy: &config::Followup, clock: &C
     }
 }
 
+/// A record as people and other tools write it, in the flow style docs/format.md shows:
+/// the top level a block mapping, each recovery step and each list entry one
+/// `{at: …, by: …}` line, lists of words `[a, b]`. The benchmark's flow-style book is
+/// written this way, so that reading it is measured as well as reading the tool's own
+/// block style.
+pub fn flow_style(record: &Value) -> String {
+    let Value::Mapping(top) = record else { return format!("{}\n", flow(record)) };
+    let mut out = String::new();
+    for (key, value) in top {
+        let key = flow(key);
+        match value {
+            Value::Mapping(m) if !m.is_empty() && m.values().all(Value::is_mapping) => {
+                out.push_str(&format!("{key}:\n"));
+                for (k, v) in m {
+                    out.push_str(&format!("  {}: {}\n", flow(k), flow(v)));
+                }
+            }
+            Value::Sequence(items) if items.iter().any(Value::is_mapping) => {
+                out.push_str(&format!("{key}:\n"));
+                for item in items {
+                    out.push_str(&format!("- {}\n", flow(item)));
+                }
+            }
+            _ => out.push_str(&format!("{key}: {}\n", flow(value))),
+        }
+    }
+    out
+}
+
+fn flow(value: &Value) -> String {
+    match value {
+        Value::Mapping(m) => {
+            let entries: Vec<String> = m.iter().map(|(k, v)| format!("{}: {}", flow(k), flow(v))).collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        Value::Sequence(items) => format!("[{}]", items.iter().map(flow).collect::<Vec<_>>().join(", ")),
+        scalar => {
+            // The block writer already quotes what YAML would misread (`'80'`, `'yes'`); a
+            // plain scalar holding what means something inside `{…}` is quoted on top.
+            let text = yaml::to_string(scalar).unwrap_or_default();
+            let text = text.trim_end_matches('\n');
+            let quoted = text.starts_with(['\'', '"']) && !text.contains('\n');
+            let flow_safe = !text.contains(['\n', ',', '[', ']', '{', '}', '#']) && !text.contains(": ");
+            if quoted || flow_safe {
+                text.to_string()
+            } else {
+                // A JSON string is a double-quoted YAML scalar.
+                serde_json::to_string(scalar.as_str().unwrap_or(text)).unwrap_or_default()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,5 +416,26 @@ mod tests {
             })
             .count();
         assert!((50..130).contains(&planted), "{planted}");
+    }
+
+    #[test]
+    fn flow_style_reads_back_as_the_same_record() {
+        let c = clock();
+        let ids = vec!["ada-park".to_string()];
+        for s in incidents(200, &ids, 3, &c) {
+            let text = flow_style(&yaml::to_value(&s.incident).expect("value"));
+            assert!(text.contains("- {kind: "), "{text}");
+            let back: Incident = yaml::parse(std::path::Path::new("f.yaml"), &text).expect("reads");
+            assert_eq!(back, s.incident, "{text}");
+        }
+        let odd = yaml::to_value(&serde_json::json!({
+            "id": "x", "tags": ["a, b", "c]", "yes", "#x", "a: b", "line\nbreak", ""],
+            "recovery": {"apologized": {"at": "2026-11-22T15:35:00-05:00", "by": "joan", "note": "{not: flow}"}},
+        }))
+        .expect("value");
+        let text = flow_style(&odd);
+        assert!(text.contains("  apologized: {at: 2026-11-22T15:35:00-05:00, by: joan, note: "), "{text}");
+        let back: Value = yaml::parse(std::path::Path::new("f.yaml"), &text).expect("reads");
+        assert_eq!(back, odd, "{text}");
     }
 }

@@ -1,10 +1,14 @@
 //! Any text given to the record parser and the editable document must not panic; the fast
-//! reader must agree with serde_yaml whenever it answers; and a document rendered after
-//! edits must read back as exactly the edited value.
+//! reader must agree with serde_yaml whenever it answers, on the text itself and on its
+//! first line set inside the flow collections of an otherwise valid incident (where typed
+//! fields read it); and a document rendered after edits must read back as exactly the
+//! edited value.
 #![no_main]
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+const HEAD: &str = "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n";
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
@@ -15,6 +19,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = care::yaml::parse::<care::model::Config>(path, text);
     let _ = care::yaml::scalar_fields(path, text);
     assert!(care::yaml::fast_path_agrees(text), "the fast reader disagrees with serde_yaml on:\n{text}");
+    let line = text.lines().next().unwrap_or("");
+    for in_flow in [
+        format!("{HEAD}tags: [{line}]\n"),
+        format!("{HEAD}recovery: {{apologized: {{at: 2026-11-22T15:35:00-05:00, note: {line}}}}}\n"),
+        format!("{HEAD}recovery:\n  fixed: {{{line}}}\nfollowups:\n- {{kind: check-in, {line}}}\n"),
+    ] {
+        assert!(care::yaml::fast_path_agrees(&in_flow), "the fast reader disagrees with serde_yaml on:\n{in_flow}");
+    }
 
     let Ok(mut doc) = care::yaml::Doc::parse(path, text) else { return };
     let entry: BTreeMap<String, String> =
@@ -32,7 +44,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
                 serde_yaml::to_string(doc.value()).ok(),
                 "rendered record reads back differently:\n{text}\n---\n{rendered}"
             ),
-            Err(e) => panic!("rendered record is not valid YAML: {e}\n--- input ---\n{text}\n--- rendered ---\n{rendered}"),
+            Err(e) => {
+                panic!("rendered record is not valid YAML: {e}\n--- input ---\n{text}\n--- rendered ---\n{rendered}")
+            }
         }
     }
 });

@@ -18,7 +18,8 @@ use crate::{sample, yaml};
 Examples:
   care demo demo                      then: care -C demo trends --by weekday,hour --chart
   care demo /tmp/big --customers 10000 --incidents 100000 --seed 1
-  care demo /tmp/visits --customers 10000 --visits 500000")]
+  care demo /tmp/visits --customers 10000 --visits 500000
+  care demo /tmp/flow --customers 10000 --incidents 100000 --style flow")]
 pub struct Args {
     /// Folder for the new book (must not hold a book yet).
     pub dir: PathBuf,
@@ -38,6 +39,16 @@ pub struct Args {
     /// Percent of the incidents that are the planted pattern (0: a book with no pattern).
     #[arg(long, value_name = "PERCENT", default_value_t = sample::PLANTED, value_parser = clap::value_parser!(u64).range(0..=100))]
     pub planted: u64,
+    /// How the incidents are written: `block`, as care writes them, or `flow`, each step
+    /// and follow-up one `{at: …, by: …}` line as docs/format.md shows and people write.
+    #[arg(long, value_enum, default_value = "block")]
+    pub style: Style,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    Block,
+    Flow,
 }
 
 #[derive(Serialize)]
@@ -61,7 +72,11 @@ pub fn run(args: &Args, ui: &Ui) -> Result<()> {
     let ids: Vec<String> = customers.iter().map(|c| c.id.clone()).collect();
     let incidents = sample::incidents_planted(args.incidents, &ids, args.seed, &clock, args.planted);
     for s in &incidents {
-        let text = yaml::to_string(&WithRegion { incident: &s.incident, region: s.region })?;
+        let record = WithRegion { incident: &s.incident, region: s.region };
+        let text = match args.style {
+            Style::Block => yaml::to_string(&record)?,
+            Style::Flow => sample::flow_style(&yaml::to_value(&record)?),
+        };
         book::write_fresh(&book.incident_path(&s.incident.id), &text)?;
     }
     // Each customer's record links their incidents, as `recover open` would have.

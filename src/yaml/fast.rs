@@ -1,13 +1,17 @@
-//! A fast reader for the plain YAML the tool itself writes (block mappings and sequences,
-//! plain and quoted one-line scalars), so that reading 100,000 records does not cost
-//! 100,000 runs of a general YAML parser.
+//! A fast reader for the plain YAML records are written in (block mappings and sequences,
+//! plain and quoted one-line scalars, and one-line flow collections such as
+//! `apologized: {at: …, by: joan}` or `tags: [a, b]`, the style docs/format.md shows), so
+//! that reading 100,000 records does not cost 100,000 runs of a general YAML parser.
 //!
 //! It is a shortcut, never a second opinion: it accepts only text whose meaning it is sure
-//! of, and answers `None` for anything else — anchors, tags, block scalars, flow mappings,
-//! comments after values, tabs, unusual numbers, duplicate keys, any typed value it cannot
-//! convert exactly as serde_yaml would. The caller then parses with serde_yaml, which also
+//! of, and answers `None` for anything else — anchors, tags, block scalars, flow
+//! collections over several lines or with quoted or complex keys, comments after values,
+//! tabs, unusual numbers, duplicate keys, any typed value it cannot convert exactly as
+//! serde_yaml would. The caller then parses with serde_yaml, which also
 //! gives the located error messages. Differential tests and the fuzz target hold the two
 //! to the same answers.
+
+mod flow;
 
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -83,11 +87,14 @@ fn split_key(content: &str) -> Option<(&str, &str)> {
         Some((k, r)) => (k, r.trim_start_matches(' ')),
         None => (content.strip_suffix(':')?, ""),
     };
-    // A key YAML could read as anything but text (`1`, `true`, `null`) is declined.
-    let simple = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+    simple_key(key).then_some((key, rest))
+}
+
+/// A key YAML could read as anything but text (`1`, `true`, `null`) is declined.
+fn simple_key(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && !RESERVED.contains(&key.to_ascii_lowercase().as_str());
-    simple.then_some((key, rest))
+        && !RESERVED.contains(&key.to_ascii_lowercase().as_str())
 }
 
 /// Plain words YAML (1.1 or 1.2) may read as something other than text.
@@ -103,9 +110,7 @@ fn enter(l: &mut Lines<'_>) -> Option<()> {
 fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
     enter(l)?;
     let mut entries: Vec<(&'a str, Node<'a>)> = Vec::new();
-    // Duplicate keys are declined; past a few keys a set finds them, so that a file of
-    // 100,000 keys is not 5 billion comparisons.
-    let mut keys: Option<HashSet<&'a str>> = None;
+    let mut keys = None;
     while let Some(&(at, content)) = l.lines.get(l.pos) {
         if at < indent {
             break;
@@ -114,20 +119,12 @@ fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
             return None;
         }
         let (key, rest) = split_key(content)?;
-        let duplicate = match &mut keys {
-            Some(keys) => !keys.insert(key),
-            None if entries.len() < 32 => entries.iter().any(|(k, _)| *k == key),
-            None => {
-                let set = keys.insert(entries.iter().map(|(k, _)| *k).collect());
-                !set.insert(key)
-            }
-        };
-        if duplicate {
+        if duplicate(&entries, &mut keys, key) {
             return None;
         }
         l.pos += 1;
         let value = if !rest.is_empty() {
-            scalar(rest)?
+            scalar(rest, l.depth)?
         } else {
             match l.lines.get(l.pos) {
                 Some(&(next, _)) if next > indent => block(l, next)?,
@@ -139,6 +136,19 @@ fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
     }
     l.depth -= 1;
     Some(Node::Map(entries))
+}
+
+/// Duplicate keys are declined; past a few keys a set finds them, so that a file of
+/// 100,000 keys is not 5 billion comparisons.
+fn duplicate<'a>(entries: &[(&'a str, Node<'a>)], keys: &mut Option<HashSet<&'a str>>, key: &'a str) -> bool {
+    match keys {
+        Some(keys) => !keys.insert(key),
+        None if entries.len() < 32 => entries.iter().any(|(k, _)| *k == key),
+        None => {
+            let set = keys.insert(entries.iter().map(|(k, _)| *k).collect());
+            !set.insert(key)
+        }
+    }
 }
 
 fn seq<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
@@ -158,7 +168,7 @@ fn seq<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
             l.lines[l.pos] = (inner, rest);
             items.push(map(l, inner)?);
         } else {
-            items.push(scalar(rest)?);
+            items.push(scalar(rest, l.depth)?);
             l.pos += 1;
         }
     }
@@ -166,40 +176,41 @@ fn seq<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
     Some(Node::Seq(items))
 }
 
-/// One-line scalars: plain, 'single-quoted' or "double-quoted"; `[]`, `{}` and `[a, b]`.
-fn scalar(text: &str) -> Option<Node<'_>> {
+/// One-line values: plain, 'single-quoted' or "double-quoted" scalars, and flow
+/// collections (`{at: …, by: …}`, `[a, b]`) that open and close on the line; `depth` is how
+/// many collections are already open around it.
+fn scalar(text: &str, depth: usize) -> Option<Node<'_>> {
     match text.as_bytes()[0] {
-        b'\'' => {
-            let inner = text.strip_prefix('\'')?.strip_suffix('\'')?;
-            if inner.replace("''", "").contains('\'') {
-                return None;
-            }
-            Some(Node::Scalar(Cow::Owned(inner.replace("''", "'")), false))
-        }
+        b'\'' => single_quoted(text.strip_prefix('\'')?.strip_suffix('\'')?),
         b'"' => Some(Node::Scalar(Cow::Owned(double_quoted(text.strip_prefix('"')?.strip_suffix('"')?)?), false)),
-        b'[' if text == "[]" => Some(Node::Seq(Vec::new())),
-        b'{' if text == "{}" => Some(Node::Map(Vec::new())),
-        b'[' => {
-            let inner = text.strip_prefix('[')?.strip_suffix(']')?;
-            // Items exactly `a, b`: none with spaces of its own to trim (found by the fuzzer).
-            inner
-                .split(", ")
-                .map(|item| (plain(item) && item.trim() == item).then_some(Node::Scalar(Cow::Borrowed(item), true)))
-                .collect::<Option<_>>()
-                .map(Node::Seq)
-        }
-        _ => plain(text).then_some(Node::Scalar(Cow::Borrowed(text), true)),
+        b'[' | b'{' => flow::collection(text, depth),
+        _ => plain(text, false).then_some(Node::Scalar(Cow::Borrowed(text), true)),
     }
 }
 
-/// A plain scalar that means what it says: no indicator first, no `: ` or ` #` inside.
-fn plain(text: &str) -> bool {
+/// The text between single quotes, where `''` is one quote.
+fn single_quoted(inner: &str) -> Option<Node<'_>> {
+    if inner.replace("''", "").contains('\'') {
+        return None;
+    }
+    Some(Node::Scalar(Cow::Owned(inner.replace("''", "'")), false))
+}
+
+/// A plain scalar that means what it says: no indicator first, no `: ` or ` #` inside,
+/// and inside a flow collection (`in_flow`) none of `,[]{}` and every `:` followed by a
+/// letter or digit (as in a time; libyaml reads `:?` there otherwise, found by the fuzzer);
+/// in a block `,[]{}` are plain text (`summary: Waited, then left`).
+fn plain(text: &str, in_flow: bool) -> bool {
     let first = text.as_bytes().first().copied().unwrap_or(b'#');
+    let flow_safe = || {
+        !text.contains([',', '[', ']', '{', '}'])
+            && text.match_indices(':').all(|(i, _)| text.as_bytes().get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
+    };
     !b"[]{}&*!|>'\"%@`#,?:-".contains(&first)
         && !text.contains(": ")
         && !text.contains(" #")
         && !text.ends_with(':')
-        && !text.contains([',', '[', ']', '{', '}'])
+        && (!in_flow || flow_safe())
 }
 
 fn double_quoted(inner: &str) -> Option<String> {

@@ -22,11 +22,9 @@ impl Book {
         &self,
         sub: &str,
         parse: impl Fn(&Path, &str) -> Result<T> + Sync,
-        each: impl FnMut(&Path, Result<T>),
+        mut each: impl FnMut(&Path, Result<T>),
     ) -> Vec<Error> {
-        let (files, problems) = self.record_files(sub);
-        each_file(&files, parse, each);
-        problems
+        self.each_record_file(sub, |batch| each_file(batch, &parse, &mut each))
     }
 
     /// Every incident as `incidents_with` keeps them, streamed: each id once, the copy whose
@@ -38,17 +36,19 @@ impl Book {
         id_of: impl Fn(&T) -> &str,
         mut each: impl FnMut(&Path, T),
     ) -> Vec<Error> {
-        let (files, mut problems) = self.record_files(INCIDENTS);
         // Names used by more than one file, and every name (hashed, sorted: eight bytes a
-        // file), so that a copy named by its id is known to be the first without keeping ids.
-        let mut stems: Vec<u64> = files.iter().map(|p| hash(stem_bytes(p))).collect();
+        // file), so that a copy named by its id is known to be the first without keeping ids:
+        // a first walk that keeps only those hashes, then a second that reads.
+        let mut stems: Vec<u64> = Vec::new();
+        let mut problems =
+            self.each_record_file(INCIDENTS, |batch| stems.extend(batch.iter().map(|p| hash(stem_bytes(p)))));
         stems.sort_unstable();
         let shared: HashSet<u64> = stems.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
         stems.dedup();
         let mut own: HashMap<String, PathBuf> = HashMap::new();
         let mut other: HashMap<String, PathBuf> = HashMap::new();
         let (mut own_dups, mut other_dups, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-        each_file(&files, &parse, |path, parsed| {
+        let mut handle = |path: &Path, parsed: Result<T>| {
             let record = match parsed {
                 Ok(r) => r,
                 Err(e) => return errors.push(e),
@@ -65,7 +65,7 @@ impl Book {
             }
             // A copy whose id is not its name (rare): it loses to a file named by that id
             // anywhere in the book, read again here to be sure, and to an earlier such copy.
-            let named = stems.binary_search(&hash(id.as_bytes())).is_ok().then(|| owner_of(&files, id, &parse, &id_of));
+            let named = stems.binary_search(&hash(id.as_bytes())).is_ok().then(|| self.owner_of(id, &parse, &id_of));
             let earlier = named.flatten().or_else(|| other.get(id).cloned());
             match earlier {
                 Some(first) => other_dups.push(Error::data(path, 1, 1, id::duplicate_message(id, &first))),
@@ -74,7 +74,8 @@ impl Book {
                     each(path, record);
                 }
             }
-        });
+        };
+        self.each_record_file(INCIDENTS, |batch| each_file(batch, &parse, &mut handle));
         problems.extend(errors);
         problems.extend(own_dups);
         problems.extend(other_dups);
@@ -82,17 +83,27 @@ impl Book {
     }
 }
 
-/// The first file named `id` whose record has that id, if any.
-fn owner_of<T>(
-    files: &[PathBuf],
-    id: &str,
-    parse: &impl Fn(&Path, &str) -> Result<T>,
-    id_of: &impl Fn(&T) -> &str,
-) -> Option<PathBuf> {
-    files.iter().filter(|p| stem_bytes(p) == id.as_bytes()).find_map(|p| {
-        let record = read_text(p).and_then(|text| parse(p, &text)).ok()?;
-        (id_of(&record) == id).then(|| p.clone())
-    })
+impl Book {
+    /// The first incident file named `id` whose record has that id, if any: a walk of its
+    /// own, for the rare copy whose id is not its file name.
+    fn owner_of<T>(
+        &self,
+        id: &str,
+        parse: &impl Fn(&Path, &str) -> Result<T>,
+        id_of: &impl Fn(&T) -> &str,
+    ) -> Option<PathBuf> {
+        let mut found = None;
+        self.each_record_file(INCIDENTS, |batch| {
+            if found.is_some() {
+                return;
+            }
+            found = batch.iter().filter(|p| stem_bytes(p) == id.as_bytes()).find_map(|p| {
+                let record = read_text(p).and_then(|text| parse(p, &text)).ok()?;
+                (id_of(&record) == id).then(|| p.clone())
+            });
+        });
+        found
+    }
 }
 
 /// A hash of a name or an id, to remember it in eight bytes.
@@ -105,8 +116,8 @@ pub(super) fn hash(bytes: &[u8]) -> u64 {
 /// the last one, in order.
 fn each_file<T: Send>(
     files: &[PathBuf],
-    parse: impl Fn(&Path, &str) -> Result<T> + Sync,
-    mut each: impl FnMut(&Path, Result<T>),
+    parse: &(impl Fn(&Path, &str) -> Result<T> + Sync),
+    each: &mut impl FnMut(&Path, Result<T>),
 ) {
     let parse_batch = |start: usize, batch: &[PathBuf]| {
         let parts = par_fold(batch, Vec::new, |found: &mut Vec<(usize, Result<T>)>, i, path| {

@@ -54,6 +54,9 @@ pub struct Verified {
 }
 
 impl Action {
+    /// The fields an action record has; others are kept on a rewrite but read by nothing.
+    pub const FIELDS: [&str; 8] = ["id", "at", "by", "owner", "what", "for", "window", "verified"];
+
     /// The filter as conditions; an unreadable one is named (a hand edit gone wrong).
     pub fn conds(&self) -> Result<Vec<Cond>, String> {
         self.filter

@@ -461,6 +461,25 @@ pub fn action_file(config: &Config, r: &Read<Action>, now: Stamp) -> (Vec<Findin
         }
     }
     times(&mut f, r, &[("at", a.at)], &[], now);
+    // Kept by every rewrite, but read by nothing: most likely a misspelt field.
+    for (n, line) in r.text.lines().enumerate() {
+        let key = line.split_once(':').map(|(k, _)| k).filter(|k| {
+            k.starts_with(|c: char| c.is_ascii_alphabetic())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+        if let Some(key) = key.filter(|k| !Action::FIELDS.contains(k)) {
+            f.add(
+                Severity::Warning,
+                &r.path,
+                (n + 1, 1),
+                "unknown-field",
+                format!(
+                    "unknown field `{key}`, expected one of {}; it is kept, but nothing reads it",
+                    Action::FIELDS.join(", ")
+                ),
+            );
+        }
+    }
     let mut conds = Vec::new();
     for c in &a.filter {
         let at = locate_item(&r.text, "for", c);

@@ -56,6 +56,9 @@ fn winback_takes_the_shared_filter_and_prints_nothing_in_a_table_when_empty() {
     assert_eq!((rows.len(), rows[1][0].as_str()), (2, "ada-lovelace"));
     let rows = csv_rows(&book.ok(&["winback", "--where", "name~Ada"]));
     assert_eq!(rows.len(), 2);
+    // A condition on any entry's text, critical or not (the misstep `recover open` wrote).
+    let rows = csv_rows(&book.ok(&["winback", "--where", "text~wait"]));
+    assert_eq!((rows.len(), rows[1][0].as_str()), (2, "cy-young"), "{rows:?}");
     assert_eq!(book.ok(&["winback", "--where", "owner=nobody", "--format", "table"]), "");
     book.fails(&["winback", "--where", "colour=red"], 2);
 }

@@ -50,7 +50,18 @@ impl Book {
     /// through the index when it can be kept, else from the files. `reminders`: only the
     /// customers who have reminders (the rest may be left out).
     pub fn customers_folded(&self, reminders: bool) -> Loaded<(Customer, Fields)> {
-        if let Some(loaded) = self.customer_digests(reminders) {
+        self.customers_folded_map(reminders, |c, fields| (c, fields))
+    }
+
+    /// `customers_folded`, each record turned by `map` as soon as it is read (on the
+    /// core that read it), so a list that needs a few fields of each customer holds only
+    /// those, never every record whole.
+    pub fn customers_folded_map<T: Send>(
+        &self,
+        reminders: bool,
+        map: impl Fn(Customer, Fields) -> T + Sync,
+    ) -> Loaded<T> {
+        if let Some(loaded) = self.customer_digests(reminders, &map) {
             return loaded;
         }
         self.load_with(CUSTOMERS, |path, text| {
@@ -58,7 +69,7 @@ impl Book {
                 return Ok(None);
             }
             let (c, fields) = yaml::parse_with_fields::<Customer>(path, text, &Customer::FIELDS)?;
-            Ok(Some((c.fold_visits(), fields)))
+            Ok(Some(map(c.fold_visits(), fields)))
         })
         .flatten()
     }

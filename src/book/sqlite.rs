@@ -661,29 +661,38 @@ impl Book {
     /// Every customer through the index, visits folded, with its other fields, in path
     /// order (`reminders`: only those who have reminders). None when the index is off or
     /// cannot be trusted.
-    pub(super) fn customer_digests(&self, reminders: bool) -> Option<Loaded<(Customer, Fields)>> {
+    pub(super) fn customer_digests<T: Send>(
+        &self,
+        reminders: bool,
+        map: &(impl Fn(Customer, Fields) -> T + Sync),
+    ) -> Option<Loaded<T>> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Customer, &mut problems)?;
-        let folded = self.customers_at(&db, reminders).ok().or_else(|| {
+        let folded = self.customers_at(&db, reminders, map).ok().or_else(|| {
             // Damage the refresh did not read shows only now: rebuild and read again.
             problems =
                 self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Customer).map(|(_, e)| e).collect();
-            self.customers_at(&db, reminders).ok()
+            self.customers_at(&db, reminders, map).ok()
         });
         let Loaded { records, problems: found } = folded?;
         problems.extend(found);
         Some(Loaded { records, problems })
     }
 
-    fn customers_at(&self, db: &Path, reminders: bool) -> rusqlite::Result<Loaded<(Customer, Fields)>> {
+    fn customers_at<T: Send>(
+        &self,
+        db: &Path,
+        reminders: bool,
+        map: &(impl Fn(Customer, Fields) -> T + Sync),
+    ) -> rusqlite::Result<Loaded<T>> {
         // A digest that is not one (damaged) is read from its file, reminders or not.
         let filter = if reminders {
             "AND (instr(digest, '\"reminders\":') > 0 OR substr(digest, 1, 5) <> '{\"c\":')"
         } else {
             ""
         };
-        type Found = Vec<(PathBuf, Result<(Customer, Fields)>)>;
-        let parts = self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut Found, path, digest| {
+        type Found<T> = Vec<(PathBuf, Result<T>)>;
+        let parts = self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut Found<T>, path, digest| {
             let path = self.root.join(path);
             let record = match index::decode_customer(digest) {
                 Some(c) => Ok(c),
@@ -692,7 +701,7 @@ impl Book {
                     Record::Incident(..) => Err(Error::data(&path, 1, 1, "not a customer record")),
                 }),
             };
-            found.push((path, record));
+            found.push((path, record.map(|(c, fields)| map(c, fields))));
         })?;
         let mut all: Vec<_> = parts.into_iter().flatten().collect();
         all.sort_by(|a, b| path_order(&a.0, &b.0));

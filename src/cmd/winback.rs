@@ -33,7 +33,11 @@ pub struct Args {
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     let tz = ctx.book.clock.tz;
-    let customers = ctx.book.customers_folded(false);
+    // Rows show a customer's critical entries only; the rest is needed just to match a
+    // condition on `text`, so without one it is let go as each record is read.
+    let whole = q.conds.iter().any(|c| c.field == "text");
+    let customers =
+        ctx.book.customers_folded_map(false, |c, fields| (if whole { c } else { c.critical_only() }, fields));
     let mut customer_seen = query::Seen::default();
     for (_, (_, extras)) in &customers.records {
         customer_seen.add(extras);
@@ -59,7 +63,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
-    let mut lost = winback::select(&customers.records, &latest, &on_customer, ctx.book.clock.today());
+    let mut lost = winback::select(&customers.records, latest, &on_customer, ctx.book.clock.today());
     let mut problems = customers.problems;
     problems.extend(incident_problems);
     // The index keeps only what book-wide reports need; the rows' few incidents are read

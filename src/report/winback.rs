@@ -40,7 +40,9 @@ impl Latest {
     pub fn add(&mut self, incident: &Incident) {
         match self.0.get(&incident.customer) {
             Some(kept) if kept.opened >= incident.opened => {}
-            _ => drop(self.0.insert(incident.customer.clone(), incident.clone())),
+            // Its follow-ups are not shown (the row's incident is read again in full): let
+            // them go, so 100,000 customers' latest incidents stay small.
+            _ => drop(self.0.insert(incident.customer.clone(), Incident { followups: Vec::new(), ..incident.clone() })),
         }
     }
 
@@ -93,22 +95,23 @@ pub struct Lost<'a> {
 /// index's digests: `rows` wants the full ones (the recovery's steps) for these few.
 pub fn select<'a>(
     customers: &'a [(PathBuf, (Customer, Extras))],
-    latest: &Latest,
+    mut latest: Latest,
     on_customer: &Query,
     today: NaiveDate,
 ) -> Vec<Lost<'a>> {
     let mut found = Vec::new();
     for (_, (c, extras)) in customers {
-        let Some(incident) = latest.0.get(&c.id) else { continue };
+        // Taken, not copied: a customer's latest incident is listed once at most.
+        let Some(incident) = latest.0.remove(&c.id) else { continue };
         if !on_customer.matches(&CustomerView { customer: c, extras: Some(extras) }) {
             continue;
         }
         let visits = c.visit_summary();
-        if visit::came_back(visits.last, incident) && !visits.lapsed(today) {
+        if visit::came_back(visits.last, &incident) && !visits.lapsed(today) {
             continue;
         }
         let value = visit::lifetime_value(c.lifetime_value, &visits);
-        found.push(Lost { customer: c, incident: incident.clone(), visits, value });
+        found.push(Lost { customer: c, incident, visits, value });
     }
     let at_risk = |l: &Lost| l.value.map_or(0.0, |(v, _)| v);
     found.sort_by(|a, b| {

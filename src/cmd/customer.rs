@@ -139,7 +139,10 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(re) = &args.grep {
         query.conds.push(format!("text~{re}").parse().map_err(|e| Error::Usage(format!("--grep: {e}")))?);
     }
-    let customers = ctx.book.customers_folded(false);
+    // The rows need a customer's counts, not their entries: those are let go as each record
+    // is read, unless a condition searches their text.
+    let (whole, today) = (query.conds.iter().any(|c| c.field == "text"), ctx.book.clock.today());
+    let customers = ctx.book.customers_folded_map(false, |c, fields| (if whole { c } else { c.listed(today) }, fields));
     let (selected, seen) = report::customers::select(&customers.records, &query, ctx.book.clock.tz);
     query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
     let (parts, incident_problems) =
@@ -148,7 +151,6 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     for part in parts {
         histories.merge(part);
     }
-    let today = ctx.book.clock.today();
     let selected: Vec<&Customer> =
         selected.into_iter().filter(|c| !args.flagged || !c.active_flags(today).is_empty()).collect();
     let rows = report::customers::list(&selected, &histories, today);

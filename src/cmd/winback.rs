@@ -35,9 +35,8 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let tz = ctx.book.clock.tz;
     // Rows show a customer's critical entries only; the rest is needed just to match a
     // condition on `text`, so without one it is let go as each record is read.
-    let whole = q.conds.iter().any(|c| c.field == "text");
-    let customers =
-        ctx.book.customers_folded_map(false, |c, fields| (if whole { c } else { c.critical_only() }, fields));
+    let (whole, today) = (q.conds.iter().any(|c| c.field == "text"), ctx.book.clock.today());
+    let customers = ctx.book.customers_folded_map(false, |c, fields| (if whole { c } else { c.listed(today) }, fields));
     let mut customer_seen = query::Seen::default();
     for (_, (_, extras)) in &customers.records {
         customer_seen.add(extras);

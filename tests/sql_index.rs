@@ -220,3 +220,37 @@ fn a_book_whose_cache_cannot_be_written_still_answers() {
         assert!(!dir.path("b").join(DB).exists());
     }
 }
+
+/// Copies of incidents under names that are not their ids, and two files of one name: the
+/// index and a read of every file count the same incidents and name the same copies.
+#[test]
+fn copies_of_an_incident_count_alike_with_and_without_the_index() {
+    let dir = sample();
+    let files = walk(&dir.path("b/incidents"));
+    let (a, b) = (&files[0], &files[1]);
+    let text_of = |p: &PathBuf| std::fs::read_to_string(p).expect("read");
+    let id_of = |p: &PathBuf| p.file_stem().expect("stem").to_string_lossy().into_owned();
+    // A file named like `a` (in another month) that holds `b`'s record: a second name for `b`.
+    let month = dir.path("b/incidents/2031/01");
+    std::fs::create_dir_all(&month).expect("mkdir");
+    std::fs::write(month.join(format!("{}.yaml", id_of(a))), text_of(b)).expect("write");
+    // A record under a new name whose id no other file holds: it counts under its own id.
+    let new_id = "20310102-zzzzzz";
+    std::fs::write(month.join("20310102-other.yaml"), text_of(a).replace(&id_of(a), new_id)).expect("write");
+    let run = |cache: bool| {
+        let mut cmd = dir.cmd();
+        cmd.env("CARE_NO_CACHE", if cache { "0" } else { "1" });
+        let out = cmd.args(["-C", "b", "--format", "csv", "trends", "--by", "staff,hour"]).output().expect("run");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (files_said, files_warned) = run(false);
+    let (index_said, index_warned) = run(true);
+    let (again_said, _) = run(true);
+    assert_eq!(index_said, files_said, "the same counts");
+    assert_eq!(again_said, files_said, "and from a warm index");
+    assert_eq!(index_warned, files_warned, "the same copies named");
+    assert!(files_warned.contains(&id_of(b)), "b's second copy is named: {files_warned}");
+    assert!(!files_warned.contains(new_id), "a copy under an id of its own counts: {files_warned}");
+    let total = |csv: &str| csv_rows(csv)[1..].iter().map(|r| r[2].parse::<u64>().expect("count")).sum::<u64>();
+    assert_eq!(total(&files_said), 301, "300 incidents and the one under a new id");
+}

@@ -74,22 +74,24 @@ impl Book {
         .flatten()
     }
 
-    /// `fold_incidents` reading every file.
+    /// `fold_incidents` reading every file, with the index's rule for an id used twice
+    /// (and `check`'s, `incidents_with`): the copy whose file name is its id counts, the
+    /// first in path order; a copy named otherwise counts under its own id unless a file
+    /// named by that id, or an earlier such copy, holds it.
     fn fold_incident_files<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
         fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
     ) -> (Vec<A>, Vec<Error>) {
         let (files, mut problems) = self.record_files(INCIDENTS);
-        // Names are compared up front (a hash of each name: a few ms on 100,000 files); a
-        // file whose id is not its name is rare and set aside until all names are known.
+        // Names are compared up front (a hash of each name: a few ms on 100,000 files). A
+        // file whose id is not its name, or whose name another file shares, is rare and set
+        // aside until every file has been read; the rest are folded as they are read.
         let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(files.len());
-        let mut duplicate = vec![false; files.len()];
+        let mut shared = vec![false; files.len()];
         for (i, path) in files.iter().enumerate() {
             if let Some(&j) = first.get(stem_bytes(path)) {
-                duplicate[i] = true;
-                let id = String::from_utf8_lossy(stem_bytes(path));
-                problems.push(Error::data(path, 1, 1, id::duplicate_message(&id, &files[j])));
+                (shared[i], shared[j]) = (true, true);
             } else {
                 first.insert(stem_bytes(path), i);
             }
@@ -97,19 +99,14 @@ impl Book {
         let parts = par_fold(
             &files,
             || (init(), Vec::new(), Vec::new()),
-            |(acc, errors, aside), i, path| {
-                if duplicate[i] {
-                    return;
+            |(acc, errors, aside), i, path| match read_text(path)
+                .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS))
+            {
+                Ok((incident, fields)) if !shared[i] && incident.id.as_bytes() == stem_bytes(path) => {
+                    fold(acc, &incident.digest(), &fields)
                 }
-                match read_text(path)
-                    .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS))
-                {
-                    Ok((incident, fields)) if incident.id.as_bytes() == stem_bytes(path) => {
-                        fold(acc, &incident.digest(), &fields)
-                    }
-                    Ok((incident, fields)) => aside.push((i, incident.digest(), fields)),
-                    Err(e) => errors.push((i, e)),
-                }
+                Ok((incident, fields)) => aside.push((i, incident.digest(), fields)),
+                Err(e) => errors.push((i, e)),
             },
         );
         let mut accumulators = Vec::new();
@@ -121,14 +118,21 @@ impl Book {
             aside.extend(a);
         }
         aside.sort_by_key(|(i, _, _)| *i);
-        let mut seen: HashMap<String, usize> = HashMap::new();
-        for (i, incident, fields) in aside {
-            let id = &incident.id;
-            match first.get(id.as_bytes()).or(seen.get(id)) {
-                Some(&j) => errors.push((i, Error::data(&files[i], 1, 1, id::duplicate_message(id, &files[j])))),
-                None => {
-                    seen.insert(id.clone(), i);
-                    fold(&mut accumulators[0], &incident, &fields);
+        // A file folded above is named by its id; what was set aside or failed is not known to be.
+        let mut unsure: std::collections::HashSet<usize> = aside.iter().map(|(i, _, _)| *i).collect();
+        unsure.extend(errors.iter().map(|(i, _)| *i));
+        let own_name = |i: usize, incident: &Incident| incident.id.as_bytes() == stem_bytes(&files[i]);
+        let mut kept: HashMap<String, usize> = HashMap::new();
+        for pass_own_name in [true, false] {
+            for (i, incident, fields) in aside.iter().filter(|(i, d, _)| own_name(*i, d) == pass_own_name) {
+                let id = &incident.id;
+                let folded = first.get(id.as_bytes()).copied().filter(|j| !unsure.contains(j));
+                match kept.get(id).copied().or(folded) {
+                    Some(j) => errors.push((*i, Error::data(&files[*i], 1, 1, id::duplicate_message(id, &files[j])))),
+                    None => {
+                        kept.insert(id.clone(), *i);
+                        fold(&mut accumulators[0], incident, fields);
+                    }
                 }
             }
         }

@@ -106,7 +106,7 @@ fn a_condition_where_would_refuse_is_an_error_with_where_s_message() {
     assert!(incident > 0);
     book.write("actions/20261101-typo.yaml", &action("20261101-typo", "for:\n- region=east\n"));
     assert!(findings(&book).iter().any(|f| f.0.ends_with("20261101-typo.yaml")));
-    let open = walk(&book.path("incidents"));
+    let open = common::yaml_files(&book.path("incidents"));
     let text = std::fs::read_to_string(&open[0]).expect("incident");
     std::fs::write(&open[0], format!("{text}region: east\n")).expect("write");
     assert!(!findings(&book).iter().any(|f| f.0.ends_with("20261101-typo.yaml")), "{:?}", findings(&book));
@@ -141,19 +141,4 @@ fn links_out_of_the_book_and_special_files_among_actions_are_findings() {
     let code = |file: &str| found.iter().find(|f| f.0.ends_with(file)).map(|f| f.3.clone());
     assert_eq!(code("20261101-away.yaml").as_deref(), Some("link-outside"), "{found:?}");
     assert_eq!(code("20261101-fifo.yaml").as_deref(), Some("not-regular"), "{found:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).expect("dir").flatten() {
-        if entry.path().is_dir() {
-            files.extend(walk(&entry.path()));
-        } else if entry.file_name().to_string_lossy().ends_with(".yaml")
-            && !entry.file_name().to_string_lossy().starts_with('.')
-        {
-            files.push(entry.path());
-        }
-    }
-    files.sort();
-    files
 }

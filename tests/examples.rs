@@ -97,7 +97,7 @@ fn every_example_incident_is_a_complete_deposition_in_care_s_own_format() {
     let ny = chrono_tz::America::New_York;
     let mut seen = 0;
     for name in ["trattoria", "electronics", "hotel"] {
-        for path in yaml_files(&example(name).join("incidents")) {
+        for path in common::yaml_files(&example(name).join("incidents")) {
             seen += 1;
             let where_ = path.display().to_string();
             let text = std::fs::read_to_string(&path).expect("read");
@@ -160,7 +160,7 @@ fn stamps(value: &serde_yaml::Value, path: String) -> Vec<(String, serde_yaml::V
 fn every_example_customer_time_carries_new_york_s_offset_of_the_day() {
     let ny = chrono_tz::America::New_York;
     for name in ["trattoria", "electronics", "hotel"] {
-        for path in yaml_files(&example(name).join("customers")) {
+        for path in common::yaml_files(&example(name).join("customers")) {
             let where_ = path.display().to_string();
             let doc: serde_yaml::Value =
                 serde_yaml::from_str(&std::fs::read_to_string(&path).expect("read")).expect("YAML");
@@ -173,18 +173,4 @@ fn every_example_customer_time_carries_new_york_s_offset_of_the_day() {
             }
         }
     }
-}
-
-fn yaml_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
-        let path = entry.expect("entry").path();
-        if path.is_dir() {
-            files.extend(yaml_files(&path));
-        } else if path.extension().is_some_and(|e| e == "yaml") {
-            files.push(path);
-        }
-    }
-    files.sort();
-    files
 }

@@ -41,21 +41,9 @@ fn answers(dir: &TestBook, root: &str, no_cache: bool) -> Vec<String> {
 }
 
 fn first_incident(root: &str) -> std::path::PathBuf {
-    let mut found: Vec<_> = walk(&std::path::Path::new(root).join("incidents"));
+    let mut found: Vec<_> = common::yaml_files(&std::path::Path::new(root).join("incidents"));
     found.sort();
     found.remove(0)
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("dir").flatten() {
-        if e.path().is_dir() {
-            out.extend(walk(&e.path()));
-        } else if e.file_name().to_string_lossy().ends_with(".yaml") {
-            out.push(e.path());
-        }
-    }
-    out
 }
 
 #[test]
@@ -197,7 +185,7 @@ fn readers_and_a_writer_at_once_never_see_wrong_counts() {
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let expected = count(&dir);
-    let ids: Vec<String> = walk(&std::path::Path::new(&root).join("incidents"))
+    let ids: Vec<String> = common::yaml_files(&std::path::Path::new(&root).join("incidents"))
         .iter()
         .take(20)
         .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())

@@ -45,21 +45,9 @@ fn answers(dir: &TestBook, cache: bool) -> Vec<String> {
 }
 
 fn first(dir: &Path) -> PathBuf {
-    let mut found = walk(dir);
+    let mut found = common::yaml_files(dir);
     found.sort();
     found.remove(0)
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("dir").flatten() {
-        if e.path().is_dir() {
-            out.extend(walk(&e.path()));
-        } else if e.file_name().to_string_lossy().ends_with(".yaml") {
-            out.push(e.path());
-        }
-    }
-    out
 }
 
 /// Replace `from` by `to` (same length) in a file, keeping its size and putting its old
@@ -106,7 +94,7 @@ fn an_incident_renamed_over_another_and_a_deleted_one_are_seen() {
     let dir = sample();
     let by_staff = || dir.ok(&["-C", "b", "--format", "csv", "trends", "--by", "staff"]);
     let before = by_staff();
-    let files = walk(&dir.path("b/incidents"));
+    let files = common::yaml_files(&dir.path("b/incidents"));
     let (a, b) = (&files[0], &files[1]);
     let b_id = b.file_stem().expect("stem").to_string_lossy().into_owned();
     let a_id = a.file_stem().expect("stem").to_string_lossy().into_owned();
@@ -226,7 +214,7 @@ fn a_book_whose_cache_cannot_be_written_still_answers() {
 #[test]
 fn copies_of_an_incident_count_alike_with_and_without_the_index() {
     let dir = sample();
-    let files = walk(&dir.path("b/incidents"));
+    let files = common::yaml_files(&dir.path("b/incidents"));
     let (a, b) = (&files[0], &files[1]);
     let text_of = |p: &PathBuf| std::fs::read_to_string(p).expect("read");
     let id_of = |p: &PathBuf| p.file_stem().expect("stem").to_string_lossy().into_owned();

@@ -179,3 +179,18 @@ pub fn serve(book: &TestBook, args: &[&str]) -> Server {
         }
     }
 }
+
+/// Every `.yaml` file under `dir`, at any depth, sorted; hidden files (`.x.yaml`) left out.
+pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
+        let (path, name) = (entry.path(), entry.file_name().to_string_lossy().into_owned());
+        if path.is_dir() {
+            files.extend(yaml_files(&path));
+        } else if name.ends_with(".yaml") && !name.starts_with('.') {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
+}

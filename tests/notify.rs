@@ -209,3 +209,50 @@ fn a_recurring_reminder_done_is_told_again_at_its_next_occurrence_and_not_before
     let dues: Vec<String> = reminder_notices(&book).into_iter().map(|(_, _, due)| due).collect();
     assert_eq!(dues, ["2026-11-24T09:00:00-05:00", "2026-12-08T09:00:00-05:00"], "re-armed, told once more");
 }
+
+#[test]
+fn a_corrective_actions_check_is_told_to_its_owner_once_and_not_after_it_is_verified() {
+    let book = reminders();
+    let fix = book
+        .ok(&[
+            "action",
+            "open",
+            "--for",
+            "staff=billy",
+            "--what",
+            "Billy trained",
+            "--owner",
+            "billy",
+            "--at",
+            "2026-10-01",
+        ])
+        .trim()
+        .to_string();
+    let checks = |book: &TestBook| -> Vec<Value> {
+        told(book).into_iter().filter(|n| n["followup"]["kind"] == "verify").collect()
+    };
+    // Joan owns no check: she is not told of Billy's.
+    notify_at(&book, "2026-11-23T09:00:00-05:00", &["--owner", "joan"]);
+    assert!(checks(&book).is_empty(), "{:?}", checks(&book));
+    let out = notify_at(&book, "2026-11-23T09:05:00-05:00", &["--owner", "billy"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("verify"), "{}", out.stdout);
+    notify_at(&book, "2026-11-23T09:10:00-05:00", &[]);
+    let told = checks(&book);
+    assert_eq!(told.len(), 1, "told once: {told:#?}");
+    let n = &told[0];
+    assert_eq!(n["event"], "followup-overdue");
+    assert_eq!(n["customer"], Value::Null);
+    assert_eq!(n["incident"], Value::Null);
+    assert_eq!(n["action"]["id"], fix.as_str());
+    assert_eq!(n["action"]["owner"], "billy");
+    assert_eq!(n["action"]["for"][0], "staff=billy");
+    assert_eq!(n["followup"]["due"], "2026-10-31T00:00:00-04:00", "30 days after the fix");
+    assert!(n["followup"]["what"].as_str().is_some_and(|w| w.contains(&format!("care action verify {fix}"))), "{n}");
+    assert!(book.read(".care/notify-state").contains(&format!("action/{fix}\t0\tverify")));
+
+    book.ok(&["action", "verify", &fix, "--format", "csv"]);
+    notify_at(&book, "2026-11-30T09:00:00-05:00", &["--repeat", "1h"]);
+    assert_eq!(checks(&book).len(), 1, "verified: nothing more to tell");
+    assert!(!book.read(".care/notify-state").contains("action/"), "its state is forgotten");
+}

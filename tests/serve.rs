@@ -89,3 +89,17 @@ fn bound_elsewhere_it_answers_only_with_its_token() {
     let (_, query) = generated.1.trim_start_matches("http://").split_once('/').expect("path");
     assert_eq!(get(generated.1.trim_start_matches("http://"), &format!("/{query}")).0, 200);
 }
+
+#[test]
+fn the_page_lists_reminders_and_checks_due_as_followup_due_does() {
+    let book = story();
+    book.ok(&["remind", "bob", "--due", "2026-11-22 09:00", "Send the <menu>"]);
+    book.ok(&["action", "open", "--for", "product=soup", "--what", "New warmer", "--at", "2026-10-01"]);
+    let due = book.ok(&["followup", "due", "--format", "csv"]);
+    assert!(due.contains("reminder") && due.contains("verify"), "{due}");
+    let server = serve(&book, &["--arrivals", "tonight.txt"]);
+    let (status, body) = get(server.1.trim_start_matches("http://"), "/");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Send the &lt;menu&gt;"), "the reminder, escaped: {body}");
+    assert!(body.contains("Verify the fix") && body.contains("New warmer"), "the check: {body}");
+}

@@ -139,10 +139,9 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
     found.extend(reminders);
     customers.extend(with_reminders);
     problems.extend(reminder_problems);
-    let actions = ctx.book.actions();
-    let clock = &ctx.book.clock;
-    found.extend(actions.records.iter().filter_map(|(_, a)| followups::verification_due(a, &window, &query, clock)));
-    problems.extend(actions.problems);
+    let (checks, check_problems) = super::verifications_due(ctx, &window, &query);
+    found.extend(checks.into_iter().map(|(_, d)| d));
+    problems.extend(check_problems);
     // Only the customers with something due are read, by their ids (an action's check has none).
     for d in &found {
         if !d.customer.is_empty() && !customers.contains_key(&d.customer) {

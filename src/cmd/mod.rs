@@ -346,13 +346,9 @@ pub fn print_due_calendar(
     items.extend(reminders.iter().map(|d| ics::Item::reminder(&d.customer, d.owner.as_str(), &d.followup)));
     let mut problems = problems;
     problems.extend(reminder_problems);
-    let actions = ctx.book.actions();
-    for (_, a) in &actions.records {
-        if let Some(d) = followups::verification_due(a, window, query, &ctx.book.clock) {
-            items.push(ics::Item::verification(&a.id, &d.owner, &d.followup));
-        }
-    }
-    problems.extend(actions.problems);
+    let (checks, check_problems) = verifications_due(ctx, window, query);
+    items.extend(checks.iter().map(|(a, d)| ics::Item::verification(&a.id, &d.owner, &d.followup)));
+    problems.extend(check_problems);
     items.sort_by(|a, b| (a.followup.due, &a.uid).cmp(&(b.followup.due, &b.uid)));
     print_calendar(ctx, items, problems, out)
 }
@@ -375,6 +371,24 @@ pub fn reminders_due(
         }
     }
     (found, customers, with_reminders.problems)
+}
+
+/// The checks of corrective actions that the window and the filter list (kind `verify`),
+/// each with its action: `followup due`, its calendar, `notify` and `serve` list them
+/// beside the follow-ups.
+pub fn verifications_due(
+    ctx: &Ctx,
+    window: &crate::report::followups::Window,
+    query: &Query,
+) -> (Vec<(crate::model::action::Action, crate::report::followups::Due)>, Vec<Error>) {
+    let actions = ctx.book.actions();
+    let clock = &ctx.book.clock;
+    let due = actions
+        .records
+        .into_iter()
+        .filter_map(|(_, a)| crate::report::followups::verification_due(&a, window, query, clock).map(|d| (a, d)))
+        .collect();
+    (due, actions.problems)
 }
 
 /// `export followups --format ics`: every follow-up, done or not, as calendar events.

@@ -1,7 +1,8 @@
 //! `care notify`: for cron. Runs the clone's `followup-overdue` hook (and `followup-soon`
 //! with `--within`) once per follow-up as it falls due, again every `--repeat` until it is
 //! done; a customer's reminder (kind `reminder` in `followup due`) is told the same way,
-//! each occurrence of a recurring one afresh. What is due comes from the same computation
+//! each occurrence of a recurring one afresh, and so is a corrective action's check (kind
+//! `verify`) once its window has passed. What is due comes from the same computation
 //! as `followup due`; what was already told lives in the clone's `.care/notify-state`,
 //! never in the shared files.
 
@@ -11,12 +12,14 @@ use std::io::Write;
 use crate::cmd::{Ctx, report_problems};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Delivery};
+use crate::model::action::Action;
+use crate::model::incident::Followup;
 use crate::model::notify::{self, Candidate, Key, Stage};
 use crate::model::reminder;
 use crate::model::{Customer, Incident};
 use crate::output::{self, Cell, Rows};
 use crate::report::event;
-use crate::report::followups::{REMINDER, Window, due_in};
+use crate::report::followups::{REMINDER, VERIFY, Window, due_in};
 use crate::report::query::{IncidentView, Query};
 use crate::time::Span;
 
@@ -25,6 +28,7 @@ use crate::time::Span;
 #[command(after_help = "\
 Runs .care/hooks/followup-overdue (and followup-soon with --within) once per follow-up
 and per customer reminder as it falls due (a recurring reminder again at each occurrence),
+and per corrective action whose effect is due to be verified (kind verify),
 with the event as JSON on stdin (see docs/hooks.md); prints what it told.
 
 Examples:
@@ -54,6 +58,8 @@ enum About {
     Followup(Box<Incident>),
     /// The customer's id and the reminder's index in their list.
     Reminder(String, usize),
+    /// A corrective action whose effect is due to be verified, and its row.
+    Verify(Box<Action>, Box<Followup>),
 }
 
 impl Found {
@@ -61,6 +67,7 @@ impl Found {
         match &self.about {
             About::Followup(incident) => &incident.customer,
             About::Reminder(customer, _) => customer,
+            About::Verify(..) => "",
         }
     }
 }
@@ -91,11 +98,18 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         found.extend(due);
         customers.insert(customer.id.clone(), customer);
     }
+    let (checks, mut check_problems) = super::verifications_due(ctx, &window, &query);
+    problems.append(&mut check_problems);
+    found.extend(checks.into_iter().map(|(action, d)| {
+        let key = Key { subject: notify::action_subject(&action.id), index: 0, due: d.followup.due };
+        let candidate = Candidate { key, kind: VERIFY.into(), stage: Stage::of(d.followup.due, now) };
+        Found { candidate, about: About::Verify(Box::new(action), Box::new(d.followup)) }
+    }));
     found.sort_by(|a, b| {
         (a.candidate.key.due, &a.candidate.key.subject).cmp(&(b.candidate.key.due, &b.candidate.key.subject))
     });
     for f in &found {
-        if !customers.contains_key(f.customer()) {
+        if !f.customer().is_empty() && !customers.contains_key(f.customer()) {
             match book.customer_by_id(f.customer()) {
                 Ok(Some(c)) => drop(customers.insert(c.id.clone(), c)),
                 Ok(None) => {}
@@ -122,6 +136,11 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
                     let Some(r) = customer.and_then(|cu| cu.reminders.get(*index)) else { continue };
                     let mut extra = event::reminder_followup(*index, r, c.key.due, now);
                     extra.extend(event::reminder(*index, r, Some(c.key.due)));
+                    (None, extra)
+                }
+                About::Verify(action, followup) => {
+                    let mut extra = event::followup(0, followup, now);
+                    extra.extend(event::action_check(action));
                     (None, extra)
                 }
             };

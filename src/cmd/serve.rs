@@ -132,7 +132,12 @@ fn render(ctx: &Ctx, args: &Args, token: Option<&str>, pasted: Option<&str>) -> 
         found.extend(followups::due_in(view, &window, &q))
     });
     let by_id: HashMap<String, Customer> = customers.records.into_iter().map(|(_, c)| (c.id.clone(), c)).collect();
-    let due = followups::rows(parts.into_iter().flatten().collect(), &by_id, &window, &[]);
+    // What `followup due` lists now: the incidents' follow-ups, the customers' reminders
+    // and the checks of corrective actions.
+    let mut found: Vec<followups::Due> = parts.into_iter().flatten().collect();
+    found.extend(super::reminders_due(ctx, &window, &q).0);
+    found.extend(super::verifications_due(ctx, &window, &q).0.into_iter().map(|(_, d)| d));
+    let due = followups::rows(found, &by_id, &window, &[]);
     let title = format!("{} — host stand", book.config.name.as_deref().unwrap_or("care"));
     let p = page::Page {
         title: &title,

@@ -73,6 +73,11 @@ pub struct Notice {
 
 pub type State = HashMap<Key, Told>;
 
+/// The `Key::subject` of a corrective action's check (`action/ID`).
+pub fn action_subject(action: &str) -> String {
+    format!("action/{action}")
+}
+
 /// The `Key::subject` of a customer's reminder: no incident id holds a `/`.
 pub fn reminder_subject(customer: &str) -> String {
     format!("customer/{customer}")

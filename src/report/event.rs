@@ -115,6 +115,22 @@ pub fn followup(index: usize, f: &Followup, now: Stamp) -> Map<String, Json> {
     )
 }
 
+/// `followup-overdue`, `followup-soon` for a corrective action's check (kind `verify`):
+/// the action whose effect is to be verified.
+pub fn action_check(a: &crate::model::action::Action) -> Map<String, Json> {
+    member(
+        "action",
+        json!({
+            "id": a.id,
+            "what": a.what,
+            "for": a.filter,
+            "at": rfc3339(&a.at),
+            "by": a.by,
+            "owner": a.owner,
+        }),
+    )
+}
+
 /// `followup-overdue`, `followup-soon`: how many times this notice has now been given.
 pub fn notice(count: u32, first: Stamp) -> Map<String, Json> {
     member("notice", json!({ "count": count, "first": rfc3339(&first) }))

@@ -304,3 +304,71 @@ fn a_killed_rebuilds_temporary_file_is_swept() {
     assert_eq!(staff(&book), "billy");
     assert!(!book.path(".care/cache/.book.sqlite.tmp-999999999").exists());
 }
+
+/// The rows of `care sql QUERY` on `book` (header dropped), each joined with `|`.
+fn answer(book: &TestBook, query: &str) -> Vec<String> {
+    csv_rows(&book.ok(&["--format", "csv", "sql", query])).into_iter().skip(1).map(|r| r.join("|")).collect()
+}
+
+#[test]
+fn visits_reminders_and_actions_are_tables_too_and_are_never_stale() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--id", "ada"]);
+    book.ok(&["visit", "ada", "--at", "2026-11-20 19:30", "--spend", "84", "--party", "2", "--location", "downtown"]);
+    book.ok(&["visit", "ada", "--at", "2026-11-21 20:00", "--spend", "40"]);
+    book.ok(&["remind", "ada", "--birthday", "03-14"]);
+    book.ok(&["remind", "ada", "--due", "2026-11-22 09:00", "--owner", "billy", "Send the menu"]);
+    book.ok(&["followup", "done", "ada"]);
+    let fix = book
+        .ok(&[
+            "action",
+            "open",
+            "--for",
+            "staff=billy",
+            "--for",
+            "weekday=wed",
+            "--what",
+            "Billy trained",
+            "--at",
+            "2026-10-01",
+        ])
+        .trim()
+        .to_string();
+
+    assert_eq!(
+        answer(&book, "SELECT customer, position, at, spend, party, location FROM visits ORDER BY position"),
+        ["ada|0|2026-11-21T00:30:00Z|84|2|downtown", "ada|1|2026-11-22T01:00:00Z|40||"]
+    );
+    assert_eq!(
+        answer(&book, "SELECT customer, count(*), sum(spend) FROM visits GROUP BY customer"),
+        ["ada|2|124"],
+        "what `customer list` computes as the lifetime value"
+    );
+    let reminders = answer(&book, "SELECT position, text, every, day, owner FROM reminders ORDER BY position");
+    assert_eq!(reminders.len(), 2, "{reminders:?}");
+    assert!(reminders[0].starts_with("0|") && reminders[0].ends_with("|1y|03-14|"), "{reminders:?}");
+    assert_eq!(reminders[1], "1|Send the menu|||billy");
+    assert_eq!(
+        answer(&book, "SELECT reminder, occurrence FROM reminder_marks"),
+        ["1|2026-11-22T14:00:00Z"],
+        "the overdue one was marked done"
+    );
+    assert_eq!(
+        answer(&book, "SELECT id, what, window, verify_due FROM actions"),
+        [format!("{fix}|Billy trained|30d|2026-10-31T04:00:00Z")]
+    );
+    assert_eq!(
+        answer(&book, "SELECT position, condition FROM action_for ORDER BY position"),
+        ["0|staff=billy", "1|weekday=wed"]
+    );
+    assert!(answer(&book, "SELECT * FROM verifications").is_empty());
+
+    // Changes to any of them are seen on the next query, like any record's.
+    book.ok(&["visit", "ada", "--at", "2026-11-22 12:00", "--spend", "10"]);
+    book.ok(&["action", "verify", &fix, "--format", "csv"]);
+    assert_eq!(answer(&book, "SELECT count(*), sum(spend) FROM visits"), ["3|134"]);
+    assert_eq!(answer(&book, "SELECT action, by FROM verifications"), [format!("{fix}|joan")]);
+    std::fs::remove_file(book.path(&format!("actions/{fix}.yaml"))).expect("removes");
+    assert_eq!(answer(&book, "SELECT count(*) FROM actions"), ["0"]);
+    assert_eq!(answer(&book, "SELECT count(*) FROM verifications"), ["0"]);
+}

@@ -4,7 +4,7 @@
 //! every existing mirror rebuild itself.
 
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 #[derive(Debug)]
 pub struct Table {
@@ -156,12 +156,101 @@ pub const TABLES: &[Table] = &[
         ],
     },
     Table {
+        name: "visits",
+        about: "each time a customer came (`care visit`, `care import visits`)",
+        columns: &[
+            c("customer", "TEXT", "customers.id"),
+            c("position", "INTEGER", "place in the customer's visits list, from 0"),
+            c("at", "TEXT", "when they came (UTC)"),
+            c("by", "TEXT", "who recorded it"),
+            c("spend", "REAL", "what they spent"),
+            c("party", "INTEGER", "how many came"),
+            c("location", "TEXT", "where"),
+            c("staff", "TEXT", "who served them"),
+            c("note", "TEXT", "the note given"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "reminders",
+        about: "reminders set on customers (`care remind`), one row each",
+        columns: &[
+            c("customer", "TEXT", "customers.id"),
+            c("position", "INTEGER", "place in the customer's reminders list, from 0"),
+            c(
+                "id",
+                "TEXT",
+                "its own id: `care followup done CUSTOMER/ID` marks it; NULL if written by an earlier version",
+            ),
+            c("text", "TEXT", "what to do"),
+            c("due", "TEXT", "its first occurrence (UTC)"),
+            c("every", "TEXT", "how often it comes back (1y, 3w, 10d); NULL: once"),
+            c("day", "TEXT", "MM-DD of an important date (birthday, anniversary)"),
+            c("owner", "TEXT", "who makes the call"),
+            c("at", "TEXT", "when it was set (UTC)"),
+            c("by", "TEXT", "who set it"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "reminder_marks",
+        about: "each occurrence of a reminder marked done",
+        columns: &[
+            c("customer", "TEXT", "customers.id"),
+            c("reminder", "INTEGER", "reminders.position of the reminder it marks"),
+            c("occurrence", "TEXT", "the occurrence done (its due time, UTC)"),
+            c("at", "TEXT", "when it was done (UTC)"),
+            c("by", "TEXT", "who did it"),
+            c("how", "TEXT", "phone, note, email, in-person"),
+            c("note", "TEXT", "the note given"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "actions",
+        about: "corrective actions (`care action open`): the fix made for a pattern",
+        columns: &[
+            c("id", "TEXT", "the action's id (the file name)"),
+            c("at", "TEXT", "when the fix took effect (UTC)"),
+            c("by", "TEXT", "who recorded it"),
+            c("owner", "TEXT", "who verifies it; NULL: whoever recorded it"),
+            c("what", "TEXT", "what was done"),
+            c("window", "TEXT", "how long after the fix to check, as typed (30d, 8w)"),
+            c("verify_due", "TEXT", "when the check falls due: at + window (UTC)"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "action_for",
+        about: "the incidents an action is for: its `--where` conditions, one row each (all must hold)",
+        columns: &[
+            c("action", "TEXT", "actions.id"),
+            c("position", "INTEGER", "place in the action's list, from 0"),
+            c("condition", "TEXT", "one condition, as `--where` takes it (staff=billy)"),
+            FILE_ID,
+        ],
+    },
+    Table {
+        name: "verifications",
+        about: "each `care action verify` logged on an action",
+        columns: &[
+            c("action", "TEXT", "actions.id"),
+            c("at", "TEXT", "when it was verified (UTC)"),
+            c("by", "TEXT", "who verified it"),
+            c("window", "TEXT", "the window compared before and after the fix"),
+            c("before", "INTEGER", "incidents the action is for in the window before"),
+            c("after", "INTEGER", "the same in the window after"),
+            c("verdict", "TEXT", "what was concluded"),
+            FILE_ID,
+        ],
+    },
+    Table {
         name: "files",
         about: "the record files the mirror was read from, with what a stat said of them",
         columns: &[
             c("id", "INTEGER PRIMARY KEY AUTOINCREMENT", "referenced by every table's file_id; never reused"),
             c("path", "TEXT UNIQUE", "relative to the book's root"),
-            c("kind", "TEXT", "customer or incident"),
+            c("kind", "TEXT", "customer, incident or action"),
             c("size", "INTEGER", "bytes"),
             c("mtime_ns", "INTEGER", "modification time, nanoseconds since 1970"),
             c("ctime_ns", "INTEGER", "status-change time, nanoseconds since 1970"),
@@ -204,7 +293,8 @@ pub fn indexes() -> String {
          CREATE INDEX incidents_id ON incidents (id);\n\
          CREATE INDEX incidents_customer ON incidents (customer);\n\
          CREATE INDEX followups_incident ON followups (incident);\n\
-         CREATE INDEX steps_incident ON steps (incident);\n",
+         CREATE INDEX steps_incident ON steps (incident);\n\
+         CREATE INDEX visits_customer ON visits (customer);\n",
     );
     sql
 }

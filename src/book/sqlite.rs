@@ -28,6 +28,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, params};
 use super::index::{self, Key};
 use super::schema::{self, TABLES};
 use super::*;
+use crate::model::action::Action;
 use crate::model::customer::Section;
 use crate::time::Stamp;
 
@@ -75,6 +76,8 @@ type Walked = Vec<(PathBuf, Kind)>;
 enum Kind {
     Customer,
     Incident,
+    /// Corrective actions: few, in the mirror for `care sql`, read by no report here.
+    Action,
 }
 
 /// Why a mirror on disk cannot be refreshed in place, so it is rebuilt.
@@ -105,15 +108,17 @@ impl From<rusqlite::Error> for Unusable {
 enum Record {
     Customer(Box<Customer>, Fields),
     Incident(Box<Incident>, Fields),
+    Action(Box<Action>),
 }
 
 impl Kind {
-    const ALL: [Kind; 2] = [Kind::Customer, Kind::Incident];
+    const ALL: [Kind; 3] = [Kind::Customer, Kind::Incident, Kind::Action];
 
     fn sub(self) -> &'static str {
         match self {
             Kind::Customer => CUSTOMERS,
             Kind::Incident => INCIDENTS,
+            Kind::Action => ACTIONS,
         }
     }
 
@@ -121,6 +126,7 @@ impl Kind {
         match self {
             Kind::Customer => "customer",
             Kind::Incident => "incident",
+            Kind::Action => "action",
         }
     }
 }
@@ -499,6 +505,7 @@ impl Book {
             Record::Incident(i, fields) => {
                 ("incident", Some(index::encode(&index::Digest { incident: i.digest(), fields: fields.clone() })))
             }
+            Record::Action(_) => ("action", None),
         };
         tx.prepare_cached(
             "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode, digest) \
@@ -517,6 +524,7 @@ impl Book {
         match record {
             Record::Customer(c, fields) => insert_customer(tx, file, c, fields),
             Record::Incident(i, fields) => insert_incident(tx, file, i, fields, self.clock.tz),
+            Record::Action(a) => insert_action(tx, file, a, &self.clock),
         }
     }
 
@@ -698,7 +706,7 @@ impl Book {
                 Some(c) => Ok(c),
                 None => read_record(&path, Kind::Customer).and_then(|r| match r {
                     Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
-                    Record::Incident(..) => Err(Error::data(&path, 1, 1, "not a customer record")),
+                    Record::Incident(..) | Record::Action(_) => Err(Error::data(&path, 1, 1, "not a customer record")),
                 }),
             };
             found.push((path, record.map(|(c, fields)| map(c, fields))));
@@ -891,6 +899,7 @@ fn read_record(path: &Path, kind: Kind) -> Result<Record> {
             let (i, fields) = yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS)?;
             Record::Incident(Box::new(i), fields)
         }
+        Kind::Action => Record::Action(Box::new(yaml::parse_with_fields::<Action>(path, &text, &Action::FIELDS)?.0)),
     })
 }
 
@@ -956,6 +965,86 @@ fn insert_customer(tx: &Connection, file: i64, c: &Customer, fields: &Fields) ->
     let mut field = tx.prepare_cached("INSERT INTO customer_fields VALUES (?1, ?2, ?3, ?4)")?;
     for (k, v) in fields {
         field.execute(params![c.id, k, v, file])?;
+    }
+    insert_visits_and_reminders(tx, file, c)
+}
+
+fn insert_visits_and_reminders(tx: &Connection, file: i64, c: &Customer) -> rusqlite::Result<()> {
+    let mut visit = tx.prepare_cached("INSERT INTO visits VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
+    for (n, v) in c.visits.iter().enumerate() {
+        visit.execute(params![
+            c.id,
+            n as i64,
+            utc(&v.at),
+            nonempty(&v.by),
+            v.spend,
+            v.party,
+            v.location,
+            v.staff,
+            v.note,
+            file
+        ])?;
+    }
+    let mut reminder =
+        tx.prepare_cached("INSERT INTO reminders VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")?;
+    let mut mark = tx.prepare_cached("INSERT INTO reminder_marks VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    for (n, r) in c.reminders.iter().enumerate() {
+        reminder.execute(params![
+            c.id,
+            n as i64,
+            r.id,
+            r.text,
+            utc(&r.due),
+            r.every,
+            r.day,
+            r.owner,
+            r.at.as_ref().map(utc),
+            nonempty(&r.by),
+            file
+        ])?;
+        for m in &r.done {
+            mark.execute(params![
+                c.id,
+                n as i64,
+                utc(&m.occurrence),
+                utc(&m.at),
+                nonempty(&m.by),
+                m.how,
+                m.note,
+                file
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_action(tx: &Connection, file: i64, a: &Action, clock: &crate::time::Clock) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT INTO actions VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![
+        a.id,
+        utc(&a.at),
+        nonempty(&a.by),
+        a.owner,
+        a.what,
+        a.window().to_string(),
+        utc(&a.verify_due(clock)),
+        file
+    ])?;
+    let mut cond = tx.prepare_cached("INSERT INTO action_for VALUES (?1, ?2, ?3, ?4)")?;
+    for (n, c) in a.filter.iter().enumerate() {
+        cond.execute(params![a.id, n as i64, c, file])?;
+    }
+    let mut verified = tx.prepare_cached("INSERT INTO verifications VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?;
+    for v in &a.verified {
+        verified.execute(params![
+            a.id,
+            utc(&v.at),
+            nonempty(&v.by),
+            v.window.to_string(),
+            i64::try_from(v.before).unwrap_or(i64::MAX),
+            i64::try_from(v.after).unwrap_or(i64::MAX),
+            v.verdict,
+            file
+        ])?;
     }
     Ok(())
 }

@@ -174,3 +174,27 @@ fn every_example_customer_time_carries_new_york_s_offset_of_the_day() {
         }
     }
 }
+
+#[test]
+fn the_restaurants_visits_say_exactly_which_recoveries_brought_the_customer_back() {
+    let out = care("trattoria", &["trends", "--by", "customer,returned"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    let mut got: Vec<String> =
+        csv_rows(&out.stdout).into_iter().skip(1).map(|r| format!("{}={}", r[0], r[1])).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "ada-lovelace=pending",
+            "alan-turing=yes",
+            "charles-babbage=yes",
+            "katherine-johnson=pending",
+            "marcus-oyelaran=yes",
+            "priya-raman=yes",
+            "samuel-okafor=no",
+        ]
+    );
+    let winback = care("trattoria", &["winback"]);
+    let listed: Vec<String> = csv_rows(&winback.stdout).into_iter().skip(1).map(|r| r[0].clone()).collect();
+    assert_eq!(listed, ["katherine-johnson", "ada-lovelace", "samuel-okafor"], "by value at risk");
+}

@@ -207,3 +207,26 @@ fn every_trattoria_incident_falls_inside_a_shift_of_its_staff_at_its_location() 
     let csv = std::fs::read_to_string(root.join("shifts.csv")).expect("shifts.csv");
     assert!(csv.starts_with("date,start,end,staff,location,covers\n2025-12-01,"), "{}", &csv[..80]);
 }
+
+#[test]
+fn check_names_a_bad_exposure_file_where_trends_would_refuse_it() {
+    let book = TestBook::new();
+    let config = book.read("care.yaml");
+    book.write("care.yaml", &format!("{config}exposure: shifts.csv\n"));
+    book.write("shifts.csv", "date,start,end,staff,location\n2026-11-18,09:00,17:00,joan,x\n");
+    book.ok(&["check"]);
+    book.write(
+        "shifts.csv",
+        "date,start,end,staff,location\n2026-11-18,09:00,17:00,joan,x\n2026-11-18,9,17:00,joan,x\n",
+    );
+    let out = book.fails(&["--format", "csv", "check"], 1);
+    let row = out.stdout.lines().find(|l| l.contains("bad-exposure")).unwrap_or_else(|| panic!("{out:?}"));
+    assert!(row.contains("shifts.csv,3,12,bad-exposure") && row.contains("HH:MM"), "{row}");
+    std::fs::remove_file(book.path("shifts.csv")).expect("removes");
+    let out = book.fails(&["--format", "csv", "check"], 1);
+    assert!(out.stdout.contains("shifts.csv") && out.stdout.contains("bad-exposure"), "a missing file: {out:?}");
+    book.write("care.yaml", &format!("{config}exposure: ../shifts.csv\n"));
+    let out = book.fails(&["--format", "csv", "check"], 1);
+    let row = out.stdout.lines().find(|l| l.contains("bad-exposure")).unwrap_or_else(|| panic!("{out:?}"));
+    assert!(row.contains("care.yaml") && row.contains("leaves the book"), "{row}");
+}

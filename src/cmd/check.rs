@@ -91,6 +91,9 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             message: e,
         });
     }
+    if let Err(e) = book.exposure() {
+        found.read.push(check::bad_exposure(&e, &book.path(CONFIG_FILE)));
+    }
     let (customers, incidents) = (cross.customers(), cross.incidents());
     let ending = cross.finish();
     found.check(duplicates(book, &ending));

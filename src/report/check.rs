@@ -84,6 +84,18 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
     Finding { severity: Severity::Error, file, line, column, code, message }
 }
 
+/// The exposure file (`exposure:` in care.yaml) that `trends --per` and `patterns` would
+/// refuse, said where its problem is: a row of the file, else care.yaml naming it.
+pub fn bad_exposure(e: &Error, config: &Path) -> Finding {
+    let (file, line, column, message) = match e {
+        Error::Data { path, line, column, message, .. } => (path.clone(), *line, *column, message.clone()),
+        Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
+        other => (config.to_path_buf(), 1, 1, other.to_string()),
+    };
+    let message = format!("{message}; rates per shift-hour cannot be worked out until it is fixed (docs/format.md)");
+    Finding { severity: Severity::Error, file, line, column, code: "bad-exposure", message }
+}
+
 /// Line and column of `key:` (holding `value`, if given) in a record's text; 1:1 if absent.
 fn locate(text: &str, key: &str, value: Option<&str>) -> (usize, usize) {
     let needle = format!("{key}:");

@@ -436,20 +436,51 @@ pub fn read_input(ui: &Ui, path: &std::path::Path) -> Result<String> {
     book::read_input(path)
 }
 
-/// Whether a query or a `--by` names a computed dimension (`returned`, `extra_given`), so
-/// that it is worked out (and the customers' visits read) only when it is asked for.
-pub fn wants<'a>(name: &str, query: &Query, dims: impl IntoIterator<Item = &'a str>) -> bool {
-    query.conds.iter().any(|c| c.field == name) || dims.into_iter().any(|d| d == name)
+/// The computed dimensions of incidents (`returned`, `extra_given`) a command was asked
+/// for by its `--where` or `--by`: worked out only then (`returned` reads every
+/// customer's visits), and added to each incident's fields as if the record had them.
+#[derive(Debug)]
+pub struct Computed {
+    returns: Option<crate::model::visit::Returns>,
+    extra_given: bool,
 }
 
-/// `extra_given`: `yes` when the recovery gave an extra, else `no`; with `returned`, it says
-/// which recoveries bring people back (`trends --by extra_given,returned`).
-pub fn extra_given(incident: &crate::model::Incident) -> &'static str {
-    if incident.recovery.extra.is_some() { "yes" } else { "no" }
+impl Computed {
+    /// What `query` and `dims` name, with the customer files that could not be read.
+    pub fn asked<'a>(
+        ctx: &Ctx,
+        query: &Query,
+        dims: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> (Computed, Vec<Error>) {
+        let wants =
+            |name: &str| query.conds.iter().any(|c| c.field == name) || dims.clone().into_iter().any(|d| d == name);
+        let (returns, problems) = if wants("returned") {
+            let (r, p) = returns(ctx);
+            (Some(r), p)
+        } else {
+            (None, Vec::new())
+        };
+        (Computed { returns, extra_given: wants("extra_given") }, problems)
+    }
+
+    /// Whether any is asked for (else fields are used as they are, without a copy).
+    pub fn any(&self) -> bool {
+        self.returns.is_some() || self.extra_given
+    }
+
+    /// Add the dimensions asked for to the incident's fields.
+    pub fn add(&self, incident: &crate::model::Incident, fields: &mut book::Fields) {
+        if let Some(r) = &self.returns {
+            fields.insert("returned".into(), r.of(incident).into());
+        }
+        if self.extra_given {
+            fields.insert("extra_given".into(), incident.extra_given().into());
+        }
+    }
 }
 
 /// Every customer's visit times, for the `returned` of incidents (`model::visit::Returns`).
-pub fn returns(ctx: &Ctx) -> (crate::model::visit::Returns, Vec<Error>) {
+fn returns(ctx: &Ctx) -> (crate::model::visit::Returns, Vec<Error>) {
     let mut returns = crate::model::visit::Returns::new(ctx.book.config.returned_days, ctx.book.clock.now());
     let loaded = ctx.book.load_with(book::CUSTOMERS, |path, text| {
         if text.contains("visits:") {

@@ -284,16 +284,11 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let mut loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
     // `--where returned=…` (computed from the customers' visits) and `extra_given=…`, then
     // shown as columns.
-    if super::wants("returned", &query, []) {
-        let (returns, problems) = super::returns(ctx);
+    let (computed, problems) = super::Computed::asked(ctx, &query, []);
+    loaded.problems.extend(problems);
+    if computed.any() {
         for (_, (incident, extras)) in &mut loaded.records {
-            extras.insert("returned".into(), returns.of(incident).into());
-        }
-        loaded.problems.extend(problems);
-    }
-    if super::wants("extra_given", &query, []) {
-        for (_, (incident, extras)) in &mut loaded.records {
-            extras.insert("extra_given".into(), super::extra_given(incident).into());
+            computed.add(incident, extras);
         }
     }
     let (rows, seen) = incidents::filtered(&loaded.records, &query, ctx.book.clock.tz);

@@ -103,21 +103,14 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     }
     let clock = ctx.book.clock;
     // `returned` is computed from the customers' visits, read only when it is asked for.
-    let dims = || args.by.iter().map(|d| d.name());
-    let extra_given = super::wants("extra_given", &opts.query, dims());
-    let (returns, mut problems) = match super::wants("returned", &opts.query, dims()) {
-        true => {
-            let (r, p) = super::returns(ctx);
-            (Some(r), p)
-        }
-        false => (None, Vec::new()),
-    };
+    let (computed, mut problems) = super::Computed::asked(ctx, &opts.query, args.by.iter().map(|d| d.name()));
     let (tallies, incident_problems) = ctx.book.fold_incidents(
         Default::default,
         |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
-            let with;
-            let fields = if returns.is_some() || extra_given {
-                with = computed(fields, incident, returns.as_ref(), extra_given);
+            let mut with;
+            let fields = if computed.any() {
+                with = fields.clone();
+                computed.add(incident, &mut with);
                 &with
             } else {
                 fields
@@ -158,23 +151,6 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         output::print(out, &ctx.style, &trends::rows(&trend, ctx.style.format != Format::Table))?;
     }
     report_problems(ctx, &problems)
-}
-
-/// The incident's fields with the computed dimensions asked for.
-fn computed(
-    fields: &crate::book::Fields,
-    incident: &crate::model::Incident,
-    returns: Option<&crate::model::visit::Returns>,
-    extra_given: bool,
-) -> crate::book::Fields {
-    let mut with = fields.clone();
-    if let Some(r) = returns {
-        with.insert("returned".into(), r.of(incident).into());
-    }
-    if extra_given {
-        with.insert("extra_given".into(), super::extra_given(incident).into());
-    }
-    with
 }
 
 fn options(ctx: &Ctx, args: &Args) -> Result<Options> {

@@ -138,6 +138,12 @@ impl Incident {
         self.recovery.closed.is_none()
     }
 
+    /// `extra_given`: `yes` when the recovery gave an extra, else `no`; with `returned`, it
+    /// says which recoveries bring people back (`trends --by extra_given,returned`).
+    pub fn extra_given(&self) -> &'static str {
+        if self.recovery.extra.is_some() { "yes" } else { "no" }
+    }
+
     /// The incident as book-wide reports (`trends`, `followup due`, `customer list`) see
     /// it: every field they group, filter or list by, and whether it is closed — nothing
     /// of the steps' words. Small, so the index that caches it stays small; `recover

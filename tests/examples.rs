@@ -194,6 +194,10 @@ fn the_restaurants_visits_say_exactly_which_recoveries_brought_the_customer_back
             "samuel-okafor=no",
         ]
     );
+    let export = care("trattoria", &["export", "incidents", "--where", "returned=no"]);
+    let rows = csv_rows(&export.stdout);
+    assert_eq!(rows.len(), 2, "{export:?}");
+    assert_eq!((rows[1][1].as_str(), rows[0].last().map(String::as_str)), ("samuel-okafor", Some("returned")));
     let winback = care("trattoria", &["winback"]);
     let listed: Vec<String> = csv_rows(&winback.stdout).into_iter().skip(1).map(|r| r[0].clone()).collect();
     assert_eq!(listed, ["katherine-johnson", "ada-lovelace", "samuel-okafor"], "by value at risk");

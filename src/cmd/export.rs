@@ -148,7 +148,21 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
     let tz = ctx.book.clock.tz;
     // Not through the index: it is read whole, and would be the largest thing in memory.
     let mut seen = Seen::default();
-    ctx.book.each_incident(query::parse_incident, |(i, _)| &i.id, |_, (_, extras)| seen.add(&extras));
+    // `--where returned=…` and `extra_given=…` select by what is computed, then list it.
+    let (computed, computed_problems) = super::Computed::asked(ctx, q, []);
+    let with_computed = |incident: &crate::model::Incident, extras: &mut crate::book::Fields| {
+        if computed.any() {
+            computed.add(incident, extras);
+        }
+    };
+    ctx.book.each_incident(
+        query::parse_incident,
+        |(i, _)| &i.id,
+        |_, (incident, mut extras)| {
+            with_computed(&incident, &mut extras);
+            seen.add(&extras);
+        },
+    );
     q.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     let base: &[&str] = if kind == Kind::Incidents { &export::INCIDENT_COLUMNS } else { &export::FOLLOWUP_COLUMNS };
     let base_names = export::columns(base, &[]);
@@ -158,7 +172,8 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
     let problems = ctx.book.each_incident(
         query::parse_incident,
         |(i, _)| &i.id,
-        |_, (incident, extras)| {
+        |_, (incident, mut extras)| {
+            with_computed(&incident, &mut extras);
             if failed.is_some() || !export::incident_selected(&incident, &extras, q, tz) {
                 return;
             }
@@ -173,6 +188,7 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
         return Err(e);
     }
     let mut problems = problems;
+    problems.extend(computed_problems);
     if kind == Kind::Followups {
         // The customers' reminders too: they are follow-ups of kind `reminder`.
         let clock = &ctx.book.clock;

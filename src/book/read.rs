@@ -235,7 +235,8 @@ pub(super) fn read_text_stat(path: &Path) -> Result<(String, fs::Metadata)> {
         return Err(Error::NotRegular { path: path.to_path_buf(), kind: kind_name(meta.file_type()) });
     }
     yaml::check_size(path, usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
-    let mut bytes = Vec::new();
+    // Room for the whole file and the read that finds its end: no probe, no regrowth.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n.saturating_add(1)));
     file.take(yaml::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     yaml::check_size(path, bytes.len())?;
     Ok((utf8(path, bytes)?, meta))

@@ -148,7 +148,7 @@ impl Book {
             Mirror::Disk(path) => match ask_file(path, sql) {
                 // Damage the refresh did not read shows only now: rebuild and ask again.
                 Err(Failed::Damaged(_)) => {
-                    answer.problems = self.rebuild_with(path, true)?.into_iter().map(|(_, e)| e).collect();
+                    answer.problems = self.rebuild_with(path, &Kind::ALL, true)?.into_iter().map(|(_, e)| e).collect();
                     ask_file(path, sql)
                 }
                 other => other,
@@ -214,10 +214,11 @@ impl Book {
         fs::create_dir_all(file.parent()?).ok()?;
         let refreshed =
             open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind], false));
-        // A rebuild reads every kind; the other kind's problems are its own reports' to tell.
+        // A first build reads only the files of this report's kind: the first report of
+        // the other kind finds none of its rows and reads its files then.
         let found = match refreshed {
             Ok(found) => found,
-            Err(_) => self.rebuild(&file).ok()?,
+            Err(_) => self.rebuild_with(&file, &[kind], false).ok()?,
         };
         problems.extend(found.into_iter().filter(|(k, _)| *k == kind).map(|(_, e)| e));
         Some(file)
@@ -246,7 +247,7 @@ impl Book {
             open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL, true));
         let problems = match refreshed {
             Ok(problems) => problems,
-            Err(_) => match self.rebuild_with(&file, true) {
+            Err(_) => match self.rebuild_with(&file, &Kind::ALL, true) {
                 Ok(problems) => problems,
                 Err(e) => return in_memory(answer, format!("{} cannot be written ({e})", file.display())),
             },
@@ -279,11 +280,11 @@ impl Book {
     /// over `file`: what reports read (`files`) only; `care sql` fills the other tables
     /// when it first needs them.
     fn rebuild(&self, file: &Path) -> Result<Vec<(Kind, Error)>> {
-        self.rebuild_with(file, false)
+        self.rebuild_with(file, &Kind::ALL, false)
     }
 
-    /// `rebuild`, with the SQL tables filled too when `tables`.
-    fn rebuild_with(&self, file: &Path, tables: bool) -> Result<Vec<(Kind, Error)>> {
+    /// `rebuild` from the files of `kinds` only, with the SQL tables filled too when `tables`.
+    fn rebuild_with(&self, file: &Path, kinds: &[Kind], tables: bool) -> Result<Vec<(Kind, Error)>> {
         let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
         sweep_temporaries(file);
         // A file nobody else sees until it is complete and renamed: a crash loses only the
@@ -294,7 +295,7 @@ impl Book {
                     .map(|_| c)
             })
             .map_err(Unusable::Sql)
-            .and_then(|mut c| self.sync(&mut c, true, &Kind::ALL, tables));
+            .and_then(|mut c| self.sync(&mut c, true, kinds, tables));
         let problems = match built {
             Ok(p) => p,
             Err(e) => {

@@ -992,10 +992,7 @@ fn scan(path: &Path, kind: Kind, tables: bool) -> Result<Scanned> {
     let record = parse_record(path, &text, kind)?;
     let (id, digest) = match &record {
         Record::Customer(c, fields) => (c.id.clone(), index::encode_customer(c, fields)),
-        Record::Incident(i, fields) => {
-            let digest = index::Digest { incident: i.digest(), fields: fields.clone() };
-            (i.id.clone(), Some(index::encode(&digest)))
-        }
+        Record::Incident(i, fields) => (i.id.clone(), Some(index::encode_incident(i, fields))),
     };
     Ok(Scanned { key: key_of(&meta), id, digest, record: tables.then_some(record) })
 }

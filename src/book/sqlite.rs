@@ -2,7 +2,10 @@
 //! `care sql` (so operators can ask their own questions in the query language they
 //! already know, and other tools can open a copy) and what book-wide reports read, so
 //! `trends`, `followup due`, `customer list` and `winback` parse only the files that
-//! changed: each `files` row carries the record's digest (`index.rs`).
+//! changed: each `files` row carries the record's digest (`index.rs`). A report's first
+//! run writes only those rows, for its own kind of record; the other tables are filled
+//! by the first `care sql` or `export` that needs them, for the files whose rows they do
+//! not hold yet (`files.tables`), so the first report costs little more than reading.
 //!
 //! It is never trusted blindly. Every run `stat`s every record file (size, modification
 //! and status-change times in nanoseconds, inode) against the `files` table and re-reads

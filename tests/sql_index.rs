@@ -167,8 +167,11 @@ fn one_database_serves_the_reports_and_care_sql() {
         rows
     };
     assert_eq!(count(&trends), count(&sql));
+    let filled = std::fs::metadata(dir.path("b").join(DB)).expect("db").modified().expect("mtime");
+    assert_ne!(built, filled, "the report wrote what reports read; care sql filled its tables");
+    dir.ok(&["-C", "b", "sql", "SELECT count(*) FROM incidents"]);
     let after = std::fs::metadata(dir.path("b").join(DB)).expect("db").modified().expect("mtime");
-    assert_eq!(built, after, "care sql found the reports' index fresh: nothing rewritten");
+    assert_eq!(filled, after, "care sql found its tables fresh: nothing rewritten");
     let due = dir.ok(&["-C", "b", "--format", "csv", "followup", "due", "--at", "2026-11-25T00:00:00Z"]);
     let mut expected: Vec<String> = csv_rows(&due)
         .into_iter()
@@ -241,4 +244,98 @@ fn copies_of_an_incident_count_alike_with_and_without_the_index() {
     assert!(!files_warned.contains(new_id), "a copy under an id of its own counts: {files_warned}");
     let total = |csv: &str| csv_rows(csv)[1..].iter().map(|r| r[2].parse::<u64>().expect("count")).sum::<u64>();
     assert_eq!(total(&files_said), 301, "300 incidents and the one under a new id");
+}
+
+/// How many rows the database on disk holds in `table` (read behind care's back).
+fn rows_in(dir: &TestBook, table: &str) -> i64 {
+    let conn = rusqlite::Connection::open(dir.path("b").join(DB)).expect("open");
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).expect("count")
+}
+
+/// One value `care sql` answers, as text.
+fn sql_one(dir: &TestBook, query: &str) -> String {
+    let csv = dir.ok(&["-C", "b", "--format", "csv", "--no-header", "sql", query]);
+    csv.trim_end().to_string()
+}
+
+/// A report's first run writes only what reports read (a `files` row for each record of
+/// its kind, none of the other tables); `care sql` fills those tables when it first runs,
+/// once.
+#[test]
+fn a_report_builds_only_the_files_table_and_care_sql_fills_the_rest() {
+    let dir = sample();
+    dir.ok(&["-C", "b", "trends", "--by", "staff"]);
+    assert_eq!(rows_in(&dir, "files"), 300, "the 300 incidents trends reads");
+    dir.ok(&["-C", "b", "customer", "list"]);
+    assert_eq!(rows_in(&dir, "files"), 340, "and the 40 customers customer list reads");
+    assert_eq!(rows_in(&dir, "files WHERE tables = 0"), 340);
+    assert_eq!(rows_in(&dir, "incidents"), 0, "no SQL rows written by a report");
+    assert_eq!(rows_in(&dir, "entries"), 0);
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM incidents"), "300");
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM customers"), "40");
+    assert_eq!(rows_in(&dir, "files WHERE tables = 0"), 0, "every file's rows are in");
+    let indexes = rows_in(&dir, "sqlite_master WHERE type = 'index' AND name = 'incidents_customer'");
+    assert_eq!(indexes, 1, "the tables are indexed once filled");
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM incidents"), "300", "filled once, not twice");
+    assert_eq!(answers(&dir, true), answers(&dir, false));
+}
+
+/// A hand edit (same size, old mtime) and a deleted file between the report that built the
+/// index and the first `care sql` are seen by the query.
+#[test]
+fn a_hand_edit_between_the_report_and_the_first_care_sql_is_seen() {
+    let dir = sample();
+    dir.ok(&["-C", "b", "trends", "--by", "staff"]);
+    let files = common::yaml_files(&dir.path("b/incidents"));
+    let (edited, deleted) = (&files[0], &files[1]);
+    let text = std::fs::read_to_string(edited).expect("read");
+    let staff = text.lines().find_map(|l| l.strip_prefix("staff: ")).expect("staff").to_string();
+    let other: String = staff.chars().map(|c| if c.is_ascii_lowercase() { 'q' } else { c }).collect();
+    edit_keeping_size_and_mtime(edited, &format!("staff: {staff}"), &format!("staff: {other}"));
+    std::fs::remove_file(deleted).expect("delete");
+    let id = |p: &Path| p.file_stem().expect("stem").to_string_lossy().into_owned();
+    let asked = format!("SELECT staff FROM incidents WHERE id = '{}'", id(edited));
+    assert_eq!(sql_one(&dir, &asked), other);
+    assert_eq!(sql_one(&dir, &format!("SELECT count(*) FROM incidents WHERE id = '{}'", id(deleted))), "0");
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM incidents"), "299");
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM files WHERE kind = 'incident'"), "299");
+    assert_eq!(answers(&dir, true), answers(&dir, false));
+}
+
+/// `care sql` first builds everything; a report after a hand edit rewrites only that
+/// file's `files` row, and the next `care sql` replaces its old rows, never doubling them.
+#[test]
+fn care_sql_first_then_a_report_after_an_edit_then_care_sql_again() {
+    let dir = sample();
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM incidents"), "300");
+    assert_eq!(rows_in(&dir, "files WHERE tables = 0"), 0);
+    assert_eq!(answers(&dir, true), answers(&dir, false), "reports read what care sql built");
+    let file = first(&dir.path("b/incidents"));
+    let text = std::fs::read_to_string(&file).expect("read");
+    let staff = text.lines().find_map(|l| l.strip_prefix("staff: ")).expect("staff").to_string();
+    let other: String = staff.chars().map(|c| if c.is_ascii_lowercase() { 'z' } else { c }).collect();
+    edit_keeping_size_and_mtime(&file, &format!("staff: {staff}"), &format!("staff: {other}"));
+    let trends = dir.ok(&["-C", "b", "--format", "csv", "trends", "--by", "staff"]);
+    assert!(trends.contains(&other), "{trends}");
+    assert_eq!(rows_in(&dir, "files WHERE tables = 0"), 1, "the report read the one edited file");
+    let id = file.file_stem().expect("stem").to_string_lossy().into_owned();
+    assert_eq!(sql_one(&dir, &format!("SELECT staff FROM incidents WHERE id = '{id}'")), other);
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM incidents"), "300");
+    assert_eq!(sql_one(&dir, "SELECT count(*) FROM incidents i JOIN files f ON f.id = i.file_id"), "300");
+    assert_eq!(rows_in(&dir, "files WHERE tables = 0"), 0);
+    assert_eq!(answers(&dir, true), answers(&dir, false));
+}
+
+/// `care export --format sqlite` after a report gets every table filled.
+#[test]
+fn an_export_after_a_report_has_every_table() {
+    let dir = sample();
+    dir.ok(&["-C", "b", "customer", "list"]);
+    let out = dir.path("out.sqlite");
+    dir.ok(&["-C", "b", "export", "sqlite", out.to_str().expect("utf-8")]);
+    let conn = rusqlite::Connection::open(&out).expect("open");
+    let count = |t: &str| conn.query_row(&format!("SELECT count(*) FROM {t}"), [], |r| r.get::<_, i64>(0)).expect("n");
+    assert_eq!(count("incidents"), 300);
+    assert_eq!(count("customers"), 40);
+    assert!(count("followups") > 0);
 }

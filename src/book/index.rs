@@ -6,6 +6,7 @@
 //! record instead of parsing its YAML. Also the `stat` key that says whether a file is
 //! still what the index read.
 
+use std::fmt::Write as _;
 #[cfg(not(unix))]
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -127,10 +128,6 @@ fn unescape(s: &str) -> Option<String> {
     Some(out)
 }
 
-fn opt(s: &Option<String>) -> String {
-    s.as_deref().map(escape).unwrap_or_default()
-}
-
 fn unopt(s: &str) -> Option<Option<String>> {
     if s.is_empty() { Some(None) } else { unescape(s).map(Some) }
 }
@@ -146,10 +143,6 @@ fn untime(s: &str) -> Option<Stamp> {
     Some(DateTime::from_timestamp(secs, 0)?.with_timezone(&offset))
 }
 
-fn step(at: &Option<Step>) -> String {
-    at.as_ref().map(|s| time(&s.at)).unwrap_or_default()
-}
-
 fn unstep(s: &str) -> Option<Option<Step>> {
     if s.is_empty() {
         return Some(None);
@@ -157,38 +150,108 @@ fn unstep(s: &str) -> Option<Option<Step>> {
     Some(Some(Step { at: untime(s)?, by: String::new(), note: None, what: None, value: None }))
 }
 
+#[cfg(test)]
 pub(super) fn encode(d: &Digest) -> String {
-    let i = &d.incident;
+    encode_with(&d.incident, &d.fields, true)
+}
+
+/// The line `encode` writes of `i.digest()`, made from the record itself: no copy of it
+/// is made (the first build of the index encodes every incident of the book).
+pub(super) fn encode_incident(i: &Incident, fields: &Fields) -> String {
+    encode_with(i, fields, false)
+}
+
+/// The line of an incident, written into one string as it goes; `all_steps`: the steps
+/// `Incident::digest` drops (apologized, reviewed, fixed) too, as the incident has them.
+fn encode_with(i: &Incident, fields: &Fields, all_steps: bool) -> String {
+    let mut out = String::with_capacity(256);
+    let o = &mut out;
+    push_escaped(o, &i.id);
+    o.push('\t');
+    push_escaped(o, &i.customer);
+    o.push('\t');
+    push_time(o, &i.opened);
+    for s in [&i.staff, &i.owner, &i.product, &i.location, &i.channel] {
+        o.push('\t');
+        push_opt(o, s);
+    }
+    o.push('\t');
+    if let Some(b) = i.busyness {
+        let _ = write!(o, "{b}");
+    }
+    o.push('\t');
+    push_opt(o, &i.summary);
+    o.push('\t');
+    for (n, t) in i.tags.iter().enumerate() {
+        if n > 0 {
+            o.push(UNIT);
+        }
+        push_escaped(o, t);
+    }
+    o.push('\t');
     let r = &i.recovery;
-    let followups: Vec<String> = i
-        .followups
-        .iter()
-        .map(|f| {
-            let done = f.done.as_ref().map(|d| time(&d.at)).unwrap_or_default();
-            let missed = f.missed_by.map(|m| m.to_string()).unwrap_or_default();
-            [escape(&f.kind), time(&f.due), done, opt(&f.how), opt(&f.text), missed].join(&UNIT.to_string())
-        })
-        .collect();
-    let tags: Vec<String> = i.tags.iter().map(|t| escape(t)).collect();
-    let fields: Vec<String> = d.fields.iter().map(|(k, v)| format!("{}{UNIT}{}", escape(k), escape(v))).collect();
-    [
-        escape(&i.id),
-        escape(&i.customer),
-        time(&i.opened),
-        opt(&i.staff),
-        opt(&i.owner),
-        opt(&i.product),
-        opt(&i.location),
-        opt(&i.channel),
-        i.busyness.map(|b| b.to_string()).unwrap_or_default(),
-        opt(&i.summary),
-        tags.join(&UNIT.to_string()),
-        [step(&r.apologized), step(&r.reviewed), step(&r.fixed), step(&r.extra), step(&r.closed)]
-            .join(&UNIT.to_string()),
-        followups.join(&RECORD.to_string()),
-        fields.join(&RECORD.to_string()),
-    ]
-    .join("\t")
+    let none = None;
+    let kept = |s| if all_steps { s } else { &none };
+    for (n, s) in [kept(&r.apologized), kept(&r.reviewed), kept(&r.fixed), &r.extra, &r.closed].into_iter().enumerate()
+    {
+        if n > 0 {
+            o.push(UNIT);
+        }
+        if let Some(s) = s {
+            push_time(o, &s.at);
+        }
+    }
+    o.push('\t');
+    for (n, f) in i.followups.iter().enumerate() {
+        if n > 0 {
+            o.push(RECORD);
+        }
+        push_escaped(o, &f.kind);
+        o.push(UNIT);
+        push_time(o, &f.due);
+        o.push(UNIT);
+        if let Some(d) = &f.done {
+            push_time(o, &d.at);
+        }
+        o.push(UNIT);
+        push_opt(o, &f.how);
+        o.push(UNIT);
+        push_opt(o, &f.text);
+        o.push(UNIT);
+        if let Some(m) = f.missed_by {
+            let _ = write!(o, "{m}");
+        }
+    }
+    o.push('\t');
+    for (n, (k, v)) in fields.iter().enumerate() {
+        if n > 0 {
+            o.push(RECORD);
+        }
+        push_escaped(o, k);
+        o.push(UNIT);
+        push_escaped(o, v);
+    }
+    out
+}
+
+/// `escape(s)`, appended to `out`.
+fn push_escaped(out: &mut String, s: &str) {
+    if s.contains(['\\', '\t', '\n', '\r', UNIT, RECORD]) {
+        out.push_str(&escape(s));
+    } else {
+        out.push_str(s);
+    }
+}
+
+fn push_opt(out: &mut String, s: &Option<String>) {
+    if let Some(s) = s {
+        push_escaped(out, s);
+    }
+}
+
+/// `time(t)`, appended to `out`.
+fn push_time(out: &mut String, t: &Stamp) {
+    let _ = write!(out, "{}{:+}", t.timestamp(), t.offset().local_minus_utc());
 }
 
 /// The items of a list column: none when it is empty.
@@ -298,13 +361,14 @@ mod tests {
     fn a_digest_survives_the_line_codec_whatever_its_text() {
         let text = "id: 20261122-k7f3qz\ncustomer: ada\nopened: 2026-11-22T19:42:00-05:00\nstaff: \"tab\\there\"\n\
             summary: \"line\\nbreak \\\\ back\\u001f\\u001e\"\ntags: [a, '']\nregion: \"mid\\twest\"\n\
-            recovery:\n  closed: {at: 2026-11-22T21:00:00+01:00}\n\
+            recovery:\n  apologized: {at: 2026-11-22T20:00:00-05:00, by: joan}\n  closed: {at: 2026-11-22T21:00:00+01:00}\n\
             followups:\n- {kind: custom, due: 2026-11-23T10:00:00-05:00, text: \"call\\tback\", missed_by: 3,\n   done: {at: 2026-11-23T10:03:00-05:00}}\n";
         let (incident, fields) =
             crate::yaml::parse_with_fields::<Incident>(Path::new("t.yaml"), text, &Incident::FIELDS).expect("valid");
         assert_eq!(fields.get("region").map(String::as_str), Some("mid\twest"));
         let digest = Digest { incident: incident.digest(), fields };
         let line = encode(&digest);
+        assert_eq!(encode_incident(&incident, &digest.fields), line, "the record's line is its digest's");
         assert!(!line.contains('\n'));
         assert_eq!(decode(&line), Some(digest));
         assert_eq!(decode("garbage"), None);

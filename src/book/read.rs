@@ -211,6 +211,12 @@ pub fn decode(path: &Path, bytes: Vec<u8>) -> Result<String> {
 
 /// Read a record's text: bounded in size, and valid UTF-8 or an error saying where not.
 pub fn read_text(path: &Path) -> Result<String> {
+    read_text_stat(path).map(|(text, _)| text)
+}
+
+/// `read_text`, with what `fstat` said of the file it read: the stat comes with the open
+/// file, so it is of the very file read (the index records it) and costs no path lookup.
+pub(super) fn read_text_stat(path: &Path) -> Result<(String, fs::Metadata)> {
     // Opened without blocking, then asked what it is: opening a FIFO for reading would
     // otherwise wait forever for a writer. Nothing but a regular file is read.
     let mut options = OpenOptions::new();
@@ -229,10 +235,11 @@ pub fn read_text(path: &Path) -> Result<String> {
         return Err(Error::NotRegular { path: path.to_path_buf(), kind: kind_name(meta.file_type()) });
     }
     yaml::check_size(path, usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
-    let mut bytes = Vec::new();
+    // Room for the whole file and the read that finds its end: no probe, no regrowth.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n.saturating_add(1)));
     file.take(yaml::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
     yaml::check_size(path, bytes.len())?;
-    utf8(path, bytes)
+    Ok((utf8(path, bytes)?, meta))
 }
 
 /// Bytes as text, or an error naming the line and column of the first invalid byte.

@@ -4,7 +4,7 @@
 //! every existing mirror rebuild itself.
 
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
-pub const VERSION: i32 = 3;
+pub const VERSION: i32 = 4;
 
 #[derive(Debug)]
 pub struct Table {
@@ -255,6 +255,12 @@ pub const TABLES: &[Table] = &[
             c("mtime_ns", "INTEGER", "modification time, nanoseconds since 1970"),
             c("ctime_ns", "INTEGER", "status-change time, nanoseconds since 1970"),
             c("inode", "INTEGER", "inode number"),
+            c("record", "TEXT", "the id written inside the record (which copies of an id count)"),
+            c(
+                "tables",
+                "INTEGER",
+                "1 once the file's rows are in the other tables (always, by the time a query sees them)",
+            ),
             c(
                 "digest",
                 "TEXT",
@@ -264,37 +270,48 @@ pub const TABLES: &[Table] = &[
     },
 ];
 
-/// The statements that create the mirror's tables.
+/// The statements that create the mirror's tables. The files whose rows are not yet in
+/// the other tables (a report's first run writes only `files`) are found through a partial
+/// index that holds only them: empty once `care sql` has filled the tables.
 pub fn tables() -> String {
     let mut sql = String::from("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);\n");
     for t in TABLES {
         let columns: Vec<String> = t.columns.iter().map(|c| format!("{} {}", c.name, c.kind)).collect();
         sql.push_str(&format!("CREATE TABLE {} ({});\n", t.name, columns.join(", ")));
     }
+    sql.push_str("CREATE INDEX files_unfilled ON files (id) WHERE tables = 0;\n");
     sql
 }
 
-/// The statements that create the indexes: run after a first build's inserts, which is
-/// faster than keeping them up to date row by row.
-pub fn indexes() -> String {
+/// The indexes of the `files` table, which every run reads: made after a first build's
+/// inserts, which is faster than keeping them up to date row by row.
+pub fn file_indexes() -> &'static str {
+    // The order the book is walked in (folder by folder: `/` sorts first), with what a
+    // refresh compares, so it merges the walk with the rows without a sort or a lookup;
+    // and the ids inside the records, for the copies of an id that do not count.
+    "CREATE INDEX files_order ON files (kind, replace(path, '/', char(1)), path, size, mtime_ns, ctime_ns, inode);\n\
+     CREATE INDEX files_record ON files (kind, record);\n"
+}
+
+/// The name of one index `table_indexes` makes: whether it exists says whether they do.
+pub const TABLE_INDEXED: &str = "entries_file";
+
+/// The indexes of the other tables: made once their rows are first filled (by `care sql`
+/// or `export`), after the inserts.
+pub fn table_indexes() -> String {
     let mut sql = String::new();
     for t in TABLES.iter().filter(|t| t.columns.iter().any(|c| c.name == "file_id")) {
         // Dropping a changed file's rows looks them up by file.
-        sql.push_str(&format!("CREATE INDEX {0}_file ON {0} (file_id);\n", t.name));
+        sql.push_str(&format!("CREATE INDEX IF NOT EXISTS {0}_file ON {0} (file_id);\n", t.name));
     }
-    // The order the book is walked in (folder by folder: `/` sorts first), with what a
-    // refresh compares, so it merges the walk with the rows without a sort or a lookup.
-    sql.push_str(
-        "CREATE INDEX files_order ON files (kind, replace(path, '/', char(1)), path, size, mtime_ns, ctime_ns, inode);\n",
-    );
     // What recipes join and filter on most.
     sql.push_str(
-        "CREATE INDEX entries_customer ON entries (customer);\n\
-         CREATE INDEX incidents_id ON incidents (id);\n\
-         CREATE INDEX incidents_customer ON incidents (customer);\n\
-         CREATE INDEX followups_incident ON followups (incident);\n\
-         CREATE INDEX steps_incident ON steps (incident);\n\
-         CREATE INDEX visits_customer ON visits (customer);\n",
+        "CREATE INDEX IF NOT EXISTS entries_customer ON entries (customer);\n\
+         CREATE INDEX IF NOT EXISTS incidents_id ON incidents (id);\n\
+         CREATE INDEX IF NOT EXISTS incidents_customer ON incidents (customer);\n\
+         CREATE INDEX IF NOT EXISTS followups_incident ON followups (incident);\n\
+         CREATE INDEX IF NOT EXISTS steps_incident ON steps (incident);\n\
+         CREATE INDEX IF NOT EXISTS visits_customer ON visits (customer);\n",
     );
     sql
 }
@@ -302,6 +319,11 @@ pub fn indexes() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_that_says_the_tables_are_indexed_is_one_they_make() {
+        assert!(table_indexes().contains(&format!("INDEX IF NOT EXISTS {TABLE_INDEXED} ON")));
+    }
 
     #[test]
     fn every_table_but_files_says_where_its_rows_came_from() {

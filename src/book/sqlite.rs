@@ -2,7 +2,10 @@
 //! `care sql` (so operators can ask their own questions in the query language they
 //! already know, and other tools can open a copy) and what book-wide reports read, so
 //! `trends`, `followup due`, `customer list` and `winback` parse only the files that
-//! changed: each `files` row carries the record's digest (`index.rs`).
+//! changed: each `files` row carries the record's digest (`index.rs`). A report's first
+//! run writes only those rows, for its own kind of record; the other tables are filled
+//! by the first `care sql` or `export` that needs them, for the files whose rows they do
+//! not hold yet (`files.tables`), so the first report costs little more than reading.
 //!
 //! It is never trusted blindly. Every run `stat`s every record file (size, modification
 //! and status-change times in nanoseconds, inode) against the `files` table and re-reads
@@ -37,6 +40,10 @@ const FILE: &str = ".care/cache/book.sqlite";
 const TMP: &str = ".book.sqlite.tmp-";
 /// Files read and written at a time: the first build of a big book stays in flat memory.
 const BATCH: usize = 512;
+/// Batches read ahead of the writer.
+const DEPTH: usize = 2;
+/// Files whose SQL rows `fill` looks up at a time.
+const FILL: usize = 8192;
 /// How long a run waits for another run that is refreshing the mirror before rebuilding.
 const BUSY: Duration = Duration::from_secs(2);
 
@@ -122,6 +129,10 @@ impl Kind {
         }
     }
 
+    fn named(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
     fn name(self) -> &'static str {
         match self {
             Kind::Customer => "customer",
@@ -146,7 +157,7 @@ impl Book {
             Mirror::Disk(path) => match ask_file(path, sql) {
                 // Damage the refresh did not read shows only now: rebuild and ask again.
                 Err(Failed::Damaged(_)) => {
-                    answer.problems = self.rebuild(path)?.into_iter().map(|(_, e)| e).collect();
+                    answer.problems = self.rebuild_with(path, &Kind::ALL, true)?.into_iter().map(|(_, e)| e).collect();
                     ask_file(path, sql)
                 }
                 other => other,
@@ -211,11 +222,12 @@ impl Book {
         self.cache_is_ours(&file).ok()?;
         fs::create_dir_all(file.parent()?).ok()?;
         let refreshed =
-            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind]));
-        // A rebuild reads every kind; the other kind's problems are its own reports' to tell.
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &[kind], false));
+        // A first build reads only the files of this report's kind: the first report of
+        // the other kind finds none of its rows and reads its files then.
         let found = match refreshed {
             Ok(found) => found,
-            Err(_) => self.rebuild(&file).ok()?,
+            Err(_) => self.rebuild_with(&file, &[kind], false).ok()?,
         };
         problems.extend(found.into_iter().filter(|(k, _)| *k == kind).map(|(_, e)| e));
         Some(file)
@@ -227,7 +239,7 @@ impl Book {
         let in_memory = |answer: &mut Answer, why: String| -> Result<Mirror> {
             answer.notes.push(format!("{why}; the SQL mirror was built in memory for this run (slower, as correct)"));
             let mut conn = Connection::open_in_memory().map_err(|e| sql_error(Path::new(":memory:"), e))?;
-            let problems = self.sync(&mut conn, true, &Kind::ALL).map_err(|e| e.error(Path::new(":memory:")))?;
+            let problems = self.sync(&mut conn, true, &Kind::ALL, true).map_err(|e| e.error(Path::new(":memory:")))?;
             answer.problems = problems.into_iter().map(|(_, e)| e).collect();
             Ok(Mirror::Memory(conn))
         };
@@ -241,10 +253,10 @@ impl Book {
             return in_memory(answer, format!("{} cannot be created ({e})", dir.display()));
         }
         let refreshed =
-            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL));
+            open_read_write(&file).map_err(Unusable::Sql).and_then(|mut c| self.sync(&mut c, false, &Kind::ALL, true));
         let problems = match refreshed {
             Ok(problems) => problems,
-            Err(_) => match self.rebuild(&file) {
+            Err(_) => match self.rebuild_with(&file, &Kind::ALL, true) {
                 Ok(problems) => problems,
                 Err(e) => return in_memory(answer, format!("{} cannot be written ({e})", file.display())),
             },
@@ -274,8 +286,14 @@ impl Book {
     }
 
     /// Build the mirror anew from every record file into a temporary file and rename it
-    /// over `file`.
+    /// over `file`: what reports read (`files`) only; `care sql` fills the other tables
+    /// when it first needs them.
     fn rebuild(&self, file: &Path) -> Result<Vec<(Kind, Error)>> {
+        self.rebuild_with(file, &Kind::ALL, false)
+    }
+
+    /// `rebuild` from the files of `kinds` only, with the SQL tables filled too when `tables`.
+    fn rebuild_with(&self, file: &Path, kinds: &[Kind], tables: bool) -> Result<Vec<(Kind, Error)>> {
         let tmp = file.with_file_name(format!("{TMP}{}", std::process::id()));
         sweep_temporaries(file);
         // A file nobody else sees until it is complete and renamed: a crash loses only the
@@ -286,7 +304,7 @@ impl Book {
                     .map(|_| c)
             })
             .map_err(Unusable::Sql)
-            .and_then(|mut c| self.sync(&mut c, true, &Kind::ALL));
+            .and_then(|mut c| self.sync(&mut c, true, kinds, tables));
         let problems = match built {
             Ok(p) => p,
             Err(e) => {
@@ -311,13 +329,16 @@ impl Book {
     /// (`new`), or check it is of this schema and timezone, then drop the rows of files
     /// that changed or went away and read the files that changed or appeared. The walk and
     /// the `files` table are compared in path order, merged batch by batch as they stream
-    /// (`each_record_file`), so neither every path nor every row is held. One transaction:
-    /// a crash leaves the old mirror. Returns what could not be walked or read.
+    /// (`each_record_file`), so neither every path nor every row is held. Files read
+    /// anew get only their `files` row (what reports read) unless `tables`, which then
+    /// also fills the other tables for every file still without its rows (`fill`). One
+    /// transaction: a crash leaves the old mirror. Returns what could not be walked or read.
     fn sync(
         &self,
         conn: &mut Connection,
         new: bool,
         kinds: &[Kind],
+        tables: bool,
     ) -> std::result::Result<Vec<(Kind, Error)>, Unusable> {
         let zone = self.clock.tz.name();
         if new {
@@ -333,16 +354,16 @@ impl Book {
             }
         }
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let problems = if new {
-            // Everything is read: the walk feeds the readers as it goes.
-            self.read_into(&tx, |send| {
+        let mut problems = if new {
+            // Everything is read: the walk feeds the readers as it goes. Each file's stat
+            // is taken with it open, as it is read.
+            self.read_into(&tx, tables, |send| {
                 let mut problems = Vec::new();
                 for &kind in kinds {
                     let walked = self.each_record_file(kind.sub(), |batch| {
                         // Sent in small parts: parsed records are far larger than paths.
                         for part in batch.chunks(BATCH) {
-                            let keys = stat_batch(part);
-                            send(part.iter().zip(keys).filter_map(|(p, k)| Some((p.clone(), kind, k?))).collect());
+                            send(part.iter().map(|p| (p.clone(), kind)).collect());
                         }
                     });
                     problems.extend(walked.into_iter().map(|e| (kind, e)));
@@ -425,65 +446,122 @@ impl Book {
             for id in stale {
                 forget(&tx, id)?;
             }
-            problems.extend(self.read_into(&tx, |send| {
+            problems.extend(self.read_into(&tx, tables, |send| {
                 for chunk in changed.chunks(BATCH) {
-                    send(chunk.to_vec());
+                    send(chunk.iter().map(|(p, k, _)| (p.clone(), *k)).collect());
                 }
                 Vec::new()
             })?);
             problems
         };
         if new {
-            tx.execute_batch(&schema::indexes())?;
+            tx.execute_batch(schema::file_indexes())?;
+        }
+        if tables {
+            problems.extend(self.fill(&tx)?);
         }
         tx.commit()?;
         Ok(problems)
     }
 
-    /// The files `produce` sends (with the stat taken before they are read), read on all
-    /// cores by another thread while this one writes the ones read before into the
-    /// database. Returns what `produce` returns, then the files that could not be read.
+    /// The files `produce` sends, read on all cores by another thread (each with the stat
+    /// of the very file read) while this one writes those read before into the database:
+    /// their `files` rows, and their rows in the other tables when `tables`. Returns what
+    /// `produce` returns, then the files that could not be read.
     fn read_into(
         &self,
         tx: &Connection,
-        produce: impl FnOnce(&mut dyn FnMut(Vec<(PathBuf, Kind, Key)>)) -> Vec<(Kind, Error)> + Send,
+        tables: bool,
+        produce: impl FnOnce(&mut dyn FnMut(Vec<(PathBuf, Kind)>)) -> Vec<(Kind, Error)> + Send,
     ) -> rusqlite::Result<Vec<(Kind, Error)>> {
-        type Read = Vec<(PathBuf, Kind, Key, Result<Record>)>;
-        let mut problems = Vec::new();
         let mut unread = Vec::new();
-        std::thread::scope(|s| {
-            let (send, batches) = std::sync::mpsc::sync_channel::<Read>(1);
-            let producer = s.spawn(move || {
-                let mut alive = true;
-                produce(&mut |batch: Vec<(PathBuf, Kind, Key)>| {
-                    if !alive {
-                        return;
-                    }
-                    let parts =
-                        par_fold(&batch, Vec::new, |acc: &mut Vec<(usize, Result<Record>)>, i, (path, kind, _)| {
-                            acc.push((i, read_record(path, *kind)));
-                        });
-                    let mut read: Vec<_> = parts.into_iter().flatten().collect();
-                    read.sort_by_key(|(i, _)| *i);
-                    let read = batch.into_iter().zip(read).map(|((p, k, key), (_, r))| (p, k, key, r)).collect();
-                    alive = send.send(read).is_ok();
-                })
-            });
-            let inserted = (|| {
-                for read in batches {
-                    for (path, kind, key, record) in read {
-                        match record {
-                            Ok(record) => self.insert(tx, &path, key, &record)?,
-                            Err(e) => unread.push((kind, e)),
-                        }
-                    }
+        let mut problems = pipeline(
+            produce,
+            |(path, kind)| scan(path, *kind, tables),
+            |(path, kind), scanned| match scanned {
+                Ok(scanned) => self.insert(tx, &path, kind, &scanned),
+                Err(e) => {
+                    unread.push((kind, e));
+                    Ok(())
                 }
-                Ok::<(), rusqlite::Error>(())
-            })();
-            problems = producer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
-            inserted
-        })?;
+            },
+        )?;
         problems.extend(unread);
+        Ok(problems)
+    }
+
+    /// Fill the other tables for every file that has only its `files` row (a report read
+    /// it), reading those files again on all cores, a few thousand at a time in the order
+    /// of their rows; then index those tables if they never were. A file that changed
+    /// since its row was written gets the row of what is read now; one that can no longer
+    /// be read loses its row, so the next run reads it again and says why.
+    fn fill(&self, tx: &Connection) -> rusqlite::Result<Vec<(Kind, Error)>> {
+        let mut problems = Vec::new();
+        let mut after = 0_i64;
+        loop {
+            let pending = {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id, path, kind, size, mtime_ns, ctime_ns, inode FROM files INDEXED BY files_unfilled \
+                     WHERE tables = 0 AND id > ?1 ORDER BY id LIMIT ?2",
+                )?;
+                let rows = stmt.query_map(params![after, FILL as i64], |r| {
+                    let key = key_from(r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?);
+                    Ok((r.get::<_, i64>(0)?, self.root.join(r.get::<_, String>(1)?), r.get::<_, String>(2)?, key))
+                })?;
+                let mut pending = Vec::new();
+                for row in rows {
+                    let (id, path, kind, key) = row?;
+                    // A kind this build does not know is not one it wrote: its file is read again.
+                    let kind = Kind::named(&kind).unwrap_or(Kind::Incident);
+                    pending.push((id, path, kind, key));
+                }
+                pending
+            };
+            let Some(&(last, ..)) = pending.last() else { break };
+            after = last;
+            pipeline(
+                move |send| {
+                    let mut pending = pending.into_iter();
+                    loop {
+                        let part: Vec<_> = pending.by_ref().take(BATCH).collect();
+                        if part.is_empty() {
+                            return;
+                        }
+                        send(part);
+                    }
+                },
+                |(_, path, kind, _)| scan(path, *kind, true),
+                |(id, _, kind, was), scanned| match scanned {
+                    Ok(Scanned { key, id: record_id, digest, record: Some(record) }) => {
+                        self.insert_rows(tx, id, &record)?;
+                        if key == was {
+                            tx.prepare_cached("UPDATE files SET tables = 1 WHERE id = ?1")?.execute([id])?;
+                        } else {
+                            let (size, mtime, ctime, inode) = key_params(key);
+                            tx.prepare_cached(
+                                "UPDATE files SET size = ?1, mtime_ns = ?2, ctime_ns = ?3, inode = ?4, record = ?5, \
+                                 digest = ?6, tables = 1 WHERE id = ?7",
+                            )?
+                            .execute(params![size, mtime, ctime, inode, record_id, digest, id])?;
+                        }
+                        Ok(())
+                    }
+                    Ok(_) => Ok(()),
+                    Err(e) => {
+                        problems.push((kind, e));
+                        forget(tx, id)
+                    }
+                },
+            )?;
+        }
+        let indexed: i64 = tx.query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?1",
+            [schema::TABLE_INDEXED],
+            |r| r.get(0),
+        )?;
+        if indexed == 0 {
+            tx.execute_batch(&schema::table_indexes())?;
+        }
         Ok(problems)
     }
 
@@ -497,30 +575,34 @@ impl Book {
         path.strip_prefix(&self.root).unwrap_or(path).to_string_lossy().into_owned()
     }
 
-    /// Write one record's rows, with the stat taken before it was read: if the file
-    /// changed in between, the next run sees a different stat and reads it again.
-    fn insert(&self, tx: &Connection, path: &Path, key: Key, record: &Record) -> rusqlite::Result<()> {
-        let (kind, digest) = match record {
-            Record::Customer(c, fields) => ("customer", index::encode_customer(c, fields)),
-            Record::Incident(i, fields) => {
-                ("incident", Some(index::encode(&index::Digest { incident: i.digest(), fields: fields.clone() })))
-            }
-            Record::Action(_) => ("action", None),
-        };
+    /// Write one file's `files` row, with the stat taken as it was read: if the file
+    /// changed after, the next run sees a different stat and reads it again. With its
+    /// record, its rows in the other tables too.
+    fn insert(&self, tx: &Connection, path: &Path, kind: Kind, scanned: &Scanned) -> rusqlite::Result<()> {
+        let (size, mtime, ctime, inode) = key_params(scanned.key);
         tx.prepare_cached(
-            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode, digest) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO files (path, kind, size, mtime_ns, ctime_ns, inode, record, tables, digest) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             self.relative(path),
-            kind,
-            key.size as i64,
-            i64::try_from(key.mtime).unwrap_or(i64::MIN),
-            i64::try_from(key.ctime).unwrap_or(i64::MIN),
-            key.ino as i64,
-            digest
+            kind.name(),
+            size,
+            mtime,
+            ctime,
+            inode,
+            scanned.id,
+            i64::from(scanned.record.is_some()),
+            scanned.digest
         ])?;
-        let file = tx.last_insert_rowid();
+        match &scanned.record {
+            Some(record) => self.insert_rows(tx, tx.last_insert_rowid(), record),
+            None => Ok(()),
+        }
+    }
+
+    /// A record's rows in the tables other than `files`.
+    fn insert_rows(&self, tx: &Connection, file: i64, record: &Record) -> rusqlite::Result<()> {
         match record {
             Record::Customer(c, fields) => insert_customer(tx, file, c, fields),
             Record::Incident(i, fields) => insert_incident(tx, file, i, fields, self.clock.tz),
@@ -584,8 +666,8 @@ impl Book {
     fn duplicates(&self, db: &Path) -> rusqlite::Result<(std::collections::HashSet<String>, Vec<Error>)> {
         let conn = open_read_only(db)?;
         let mut stmt = conn.prepare(
-            "SELECT i.id, f.path FROM incidents i JOIN files f ON f.id = i.file_id \
-             WHERE i.id IN (SELECT id FROM incidents GROUP BY id HAVING count(*) > 1)",
+            "SELECT record, path FROM files WHERE kind = 'incident' AND record IN \
+             (SELECT record FROM files WHERE kind = 'incident' GROUP BY record HAVING count(*) > 1)",
         )?;
         let mut copies: std::collections::BTreeMap<String, Vec<PathBuf>> = Default::default();
         let mut rows = stmt.query([])?;
@@ -889,17 +971,105 @@ fn stat_all(walked: &Walked) -> Vec<Option<Key>> {
 }
 
 fn read_record(path: &Path, kind: Kind) -> Result<Record> {
-    let text = read_text(path)?;
+    parse_record(path, &read_text(path)?, kind)
+}
+
+fn parse_record(path: &Path, text: &str, kind: Kind) -> Result<Record> {
     Ok(match kind {
         Kind::Customer => {
-            let (c, fields) = yaml::parse_with_fields::<Customer>(path, &text, &Customer::FIELDS)?;
+            let (c, fields) = yaml::parse_with_fields::<Customer>(path, text, &Customer::FIELDS)?;
             Record::Customer(Box::new(c), fields)
         }
         Kind::Incident => {
-            let (i, fields) = yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS)?;
+            let (i, fields) = yaml::parse_with_fields::<Incident>(path, text, &Incident::FIELDS)?;
             Record::Incident(Box::new(i), fields)
         }
-        Kind::Action => Record::Action(Box::new(yaml::parse_with_fields::<Action>(path, &text, &Action::FIELDS)?.0)),
+        Kind::Action => Record::Action(Box::new(yaml::parse_with_fields::<Action>(path, text, &Action::FIELDS)?.0)),
+    })
+}
+
+/// A record file as the mirror keeps it, read with the stat of the open file: the id
+/// inside it and what reports read of it (its digest, made here on the reading cores) and,
+/// when the SQL tables are to be filled, the record.
+struct Scanned {
+    key: Key,
+    id: String,
+    digest: Option<String>,
+    record: Option<Record>,
+}
+
+fn scan(path: &Path, kind: Kind, tables: bool) -> Result<Scanned> {
+    let (text, meta) = read::read_text_stat(path)?;
+    let record = parse_record(path, &text, kind)?;
+    let (id, digest) = match &record {
+        Record::Customer(c, fields) => (c.id.clone(), index::encode_customer(c, fields)),
+        Record::Incident(i, fields) => (i.id.clone(), Some(index::encode_incident(i, fields))),
+        // Read by no report: only `care sql` has a use for it.
+        Record::Action(a) => (a.id.clone(), None),
+    };
+    Ok(Scanned { key: key_of(&meta), id, digest, record: tables.then_some(record) })
+}
+
+/// What `fstat` said of an open file, as `index::Folder::key` says it of a path.
+#[cfg(unix)]
+fn key_of(m: &fs::Metadata) -> Key {
+    use std::os::unix::fs::MetadataExt;
+    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+    Key { size: m.size(), mtime: ns(m.mtime(), m.mtime_nsec()), ctime: ns(m.ctime(), m.ctime_nsec()), ino: m.ino() }
+}
+
+#[cfg(not(unix))]
+fn key_of(m: &fs::Metadata) -> Key {
+    let mtime =
+        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+    Key { size: m.len(), mtime: mtime as i128, ctime: 0, ino: 0 }
+}
+
+/// A stat as the `files` table keeps it: size, mtime_ns, ctime_ns, inode.
+fn key_params(key: Key) -> (i64, i64, i64, i64) {
+    let ns = |t: i128| i64::try_from(t).unwrap_or(i64::MIN);
+    (key.size as i64, ns(key.mtime), ns(key.ctime), key.ino as i64)
+}
+
+fn key_from(size: i64, mtime: i64, ctime: i64, inode: i64) -> Key {
+    Key { size: size as u64, mtime: i128::from(mtime), ctime: i128::from(ctime), ino: inode as u64 }
+}
+
+/// Read the items `produce` sends on all cores, in another thread, while this one
+/// `write`s those read before, in the order sent: the reading (most of the work) runs on
+/// every core while the one connection writes. Returns what `produce` returns.
+fn pipeline<T: Send + Sync, R: Send, P: Send>(
+    produce: impl FnOnce(&mut dyn FnMut(Vec<T>)) -> P + Send,
+    read: impl Fn(&T) -> R + Sync,
+    mut write: impl FnMut(T, R) -> rusqlite::Result<()>,
+) -> rusqlite::Result<P> {
+    std::thread::scope(|s| {
+        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<(T, R)>>(DEPTH);
+        let read = &read;
+        let producer = s.spawn(move || {
+            let mut alive = true;
+            produce(&mut |batch: Vec<T>| {
+                if !alive {
+                    return;
+                }
+                let parts =
+                    par_fold(&batch, Vec::new, |done: &mut Vec<(usize, R)>, i, item| done.push((i, read(item))));
+                let mut done: Vec<_> = parts.into_iter().flatten().collect();
+                done.sort_unstable_by_key(|(i, _)| *i);
+                alive = send.send(batch.into_iter().zip(done).map(|(item, (_, r))| (item, r)).collect()).is_ok();
+            })
+        });
+        // A failed write drops `batches`, which stops the producer at its next batch.
+        let written = (move || {
+            for batch in batches {
+                for (item, r) in batch {
+                    write(item, r)?;
+                }
+            }
+            Ok(())
+        })();
+        let produced = producer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        written.map(|()| produced)
     })
 }
 

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::book::{ACTIONS, Book, CONFIG_FILE, CUSTOMERS, INCIDENTS};
+use crate::book::{ACTIONS, Book, CONFIG_FILE, CUSTOMERS, INCIDENTS, Spill};
 use crate::cmd::Ctx;
 use crate::error::{Error, Result};
 use crate::model::action::Action;
@@ -47,22 +47,30 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if args.fix {
         fix(ctx)?;
     }
-    let mut found = Found::default();
+    // Findings about customer and incident files are set aside on disk a file at a time,
+    // in the walk's order, which is the order they print in; the few told elsewhere or only
+    // at the end (the walks' own problems, actions, care.yaml, what needs every incident)
+    // wait in memory, and the two are merged as they print. So a million incidents'
+    // findings are never held.
+    let mut spilled = Spilled { spill: Spill::new()?, bytes: Vec::new(), failed: None };
+    let mut late = Found::default();
     let mut cross = Cross::default();
     let (config, now) = (&book.config, book.clock.now());
+    let actions = actions(book, &mut late);
     let walk = book.each_record(
         CUSTOMERS,
         |path, text| Ok(read_one(path, text).map(|r| check::customer_file(config, &r, now))),
         |path, parsed| {
+            let mut found = Found::default();
             if let Some((findings, facts)) = found.file(parsed) {
                 found.check(findings);
                 found.check(cross.customer(path, facts));
             }
+            spilled.put(found);
         },
     );
-    found.read(&walk);
+    late.read(&walk);
     cross.customers_done();
-    let actions = actions(book, &mut found);
     let named = extra_fields(&actions);
     let seen: Vec<AtomicBool> = named.iter().map(|_| AtomicBool::new(false)).collect();
     let mut n = 0u32;
@@ -73,16 +81,21 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             Ok(read_one(path, text).map(|r| check::incident_file(config, &r, now)))
         },
         |path, parsed| {
+            let mut found = Found::default();
             if let Some((findings, facts)) = found.file(parsed) {
                 found.check(findings);
                 found.check(cross.incident(n, path, &facts));
             }
+            spilled.put(found);
             n += 1;
         },
     );
-    found.read(&walk);
+    late.read(&walk);
+    if let Some(e) = spilled.failed.take() {
+        return Err(e);
+    }
     if let Err(e) = lexicon::rules(&book.config.lexicon) {
-        found.read.push(Finding {
+        late.read.push(Finding {
             severity: Severity::Error,
             file: book.path(CONFIG_FILE),
             line: 1,
@@ -93,25 +106,34 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     let (customers, incidents) = (cross.customers(), cross.incidents());
     let ending = cross.finish();
-    found.check(duplicates(book, &ending));
+    late.check(duplicates(book, &ending));
     for path in &ending.unknown_links {
         if let Some(Ok(r)) = book.read_text(path).ok().map(|text| read_one::<Customer>(path, &text)) {
-            found.check(check::unknown_incidents(&r, |i| ending.knows(i)));
+            late.check(check::unknown_incidents(&r, |i| ending.knows(i)));
         }
     }
     drop(ending);
     if named.iter().zip(&seen).any(|(_, s)| !s.load(Ordering::Relaxed)) {
-        found.check(unknown_fields(book, &actions));
+        late.check(unknown_fields(book, &actions));
     }
-    let findings = found.sorted(merge_driver(book));
-    // Printed a row at a time: a big book's findings are not held twice.
+    let late = late.ranked(merge_driver(book));
     let columns: Vec<String> = check::COLUMNS.iter().map(|c| c.to_string()).collect();
-    let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
-    findings.iter().try_for_each(|f| printed.row(check::row(f)))?;
-    printed.finish()?;
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = findings.len() - errors;
-    if findings.is_empty() {
+    let mut printed = Printed { stream: output::Stream::new(out, &ctx.style, &columns)?, errors: 0, warnings: 0 };
+    let mut late = late.into_iter().peekable();
+    spilled.spill.drain(|bytes| {
+        let unreadable = || Error::io(&std::env::temp_dir(), std::io::Error::other("a finding set aside was damaged"));
+        let (f, rank) = check::decode(bytes).ok_or_else(unreadable)?;
+        while let Some((before, _)) = late.next_if(|(l, r)| check::order_key(l, *r) < check::order_key(&f, rank)) {
+            printed.row(&before)?;
+        }
+        printed.row(&f)
+    })?;
+    for (f, rank) in late {
+        printed.row(&f)?;
+    }
+    let Printed { stream, errors, warnings } = printed;
+    stream.finish()?;
+    if errors + warnings == 0 {
         ctx.ui.say(&format!("The book is clean: {customers} customers, {incidents} incidents."));
         return Ok(());
     }
@@ -121,6 +143,44 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     ctx.ui.say(&format!("No errors; {warnings} warning(s)."));
     Ok(())
+}
+
+/// Each file's findings, in the order they print, set aside on disk as the walk passes;
+/// the first failure to write is kept to stop the run once the walk is over.
+struct Spilled {
+    spill: Spill,
+    bytes: Vec<u8>,
+    failed: Option<Error>,
+}
+
+impl Spilled {
+    fn put(&mut self, found: Found) {
+        for (f, rank) in found.ranked(None) {
+            check::encode(&f, rank, &mut self.bytes);
+            if let Err(e) = self.spill.push(&self.bytes)
+                && self.failed.is_none()
+            {
+                self.failed = Some(e);
+            }
+        }
+    }
+}
+
+/// The findings printed so far, counted.
+struct Printed<'w> {
+    stream: output::Stream<'w>,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Printed<'_> {
+    fn row(&mut self, f: &Finding) -> Result<()> {
+        match f.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+        self.stream.row(check::row(f))
+    }
 }
 
 /// The findings so far: those about files that could not be read come first where two
@@ -155,13 +215,13 @@ impl Found {
         }
     }
 
-    fn sorted(self, last: Option<Finding>) -> Vec<Finding> {
-        let Found { read, mut checks } = self;
-        checks.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
-        let mut all = read;
-        all.extend(checks);
-        all.extend(last);
-        all.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    /// Every finding with its rank (`check::order_key`), in the order they print.
+    fn ranked(self, last: Option<Finding>) -> Vec<(Finding, u8)> {
+        let Found { read, checks } = self;
+        let mut all: Vec<(Finding, u8)> = read.into_iter().map(|f| (f, 0)).collect();
+        all.extend(checks.into_iter().map(|f| (f, 1)));
+        all.extend(last.map(|f| (f, 2)));
+        all.sort_by(|(a, ra), (b, rb)| check::order_key(a, *ra).cmp(&check::order_key(b, *rb)));
         all
     }
 }

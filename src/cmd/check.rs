@@ -128,7 +128,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         }
         printed.row(&f)
     })?;
-    for (f, rank) in late {
+    for (f, _) in late {
         printed.row(&f)?;
     }
     let Printed { stream, errors, warnings } = printed;

@@ -141,19 +141,17 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     }
     let (today, tz) = (ctx.book.clock.today(), ctx.book.clock.tz);
     // Each record is selected and cut down to its row's values on the core that read it;
-    // only the names of its extra fields are kept besides (to check the query's fields).
-    let customers = ctx.book.customers_folded_map(false, |c, extras| {
-        let names: Vec<String> = extras.keys().cloned().collect();
+    // only the names of extra fields are kept besides (to check the query's fields).
+    let names = std::sync::Mutex::new(query::Seen::default());
+    let (mut listed, customer_problems) = ctx.book.customers_folded_values(|c, extras| {
+        if !extras.is_empty() {
+            names.lock().unwrap_or_else(|p| p.into_inner()).add(&extras);
+        }
         let wanted = report::customers::selected(&c, &extras, &query, tz)
             && (!args.flagged || !c.active_flags(today).is_empty());
-        (wanted.then(|| report::customers::Listed::new(&c, today)), names)
+        wanted.then(|| report::customers::Listed::new(&c, today))
     });
-    let mut seen = query::Seen::default();
-    let mut listed = Vec::new();
-    for (_, (row, names)) in customers.records {
-        seen.0.extend(names);
-        listed.extend(row);
-    }
+    let seen = names.into_inner().unwrap_or_else(|p| p.into_inner());
     query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
     // Stable: customers sharing an id stay in the book's order.
     listed.sort_by(|a, b| a.id.cmp(&b.id));
@@ -169,7 +167,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         printed.row(report::customers::row(&listed, n, &places, &histories))?;
     }
     printed.finish()?;
-    let mut problems = customers.problems;
+    let mut problems = customer_problems;
     problems.extend(incident_problems);
     report_problems(ctx, &problems)
 }

@@ -37,22 +37,18 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     let (tz, today) = (ctx.book.clock.tz, ctx.book.clock.today());
     // Each record is cut down to what its row shows, with which conditions it meets, on
-    // the core that read it; the names of its extra fields are kept besides.
-    let customers = ctx.book.customers_folded_map(false, |c, extras| {
-        let names: Vec<String> = extras.keys().cloned().collect();
-        (winback::Candidate::new(&c, &extras, &q), names)
+    // the core that read it; only the names of extra fields are kept besides.
+    let names = std::sync::Mutex::new(query::Seen::default());
+    let (mut candidates, customer_problems) = ctx.book.customers_folded_values(|c, extras| {
+        if !extras.is_empty() {
+            names.lock().unwrap_or_else(|p| p.into_inner()).add(&extras);
+        }
+        Some(winback::Candidate::new(&c, &extras, &q))
     });
-    let mut customer_seen = query::Seen::default();
-    for (_, (_, names)) in &customers.records {
-        customer_seen.0.extend(names.iter().cloned());
-    }
+    let customer_seen = names.into_inner().unwrap_or_else(|p| p.into_inner());
     let (_, on_incident) = winback::split(&q, &customer_seen.0);
-    let candidates: Vec<winback::Candidate> = customers
-        .records
-        .into_iter()
-        .map(|(_, (c, _))| c)
-        .filter(|c| c.selected(&q, &customer_seen.0))
-        .collect();
+    candidates.retain(|c| c.selected(&q, &customer_seen.0));
+    candidates.shrink_to_fit();
     let places = winback::Places::new(&candidates);
     // `--since/--until` select on the incident's opening.
     let (parts, incident_problems) = ctx.book.fold_incidents(
@@ -66,16 +62,23 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             }
         },
     );
-    let mut latest = places.latest(candidates.len());
     let mut seen = customer_seen;
+    let mut latest: Option<winback::Latest> = None;
     for (found, s) in parts {
-        latest.merge(found);
+        latest = Some(match latest {
+            None => found,
+            Some(mut l) => {
+                l.merge(found);
+                l
+            }
+        });
         seen.merge(s);
     }
+    let latest = latest.unwrap_or_else(|| places.latest(candidates.len()));
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
     let lost = winback::select(&candidates, latest, today);
-    let mut problems = customers.problems;
+    let mut problems = customer_problems;
     problems.extend(incident_problems);
     // The index keeps only what book-wide reports need: each row's incident is read in
     // full for its recovery steps as the row prints; one not where its id puts it is

@@ -38,18 +38,23 @@ pub struct Listed {
     since: Option<NaiveDate>,
     lifetime_value: Option<f64>,
     pub active_flags: u32,
-    visits: visit::Summary,
+    visits: u32,
+    last_visit: Option<Stamp>,
+    spend: f64,
 }
 
 impl Listed {
     pub fn new(c: &Customer, today: NaiveDate) -> Listed {
+        let visits = c.visit_summary();
         Listed {
             id: c.id.as_str().into(),
             name: c.name.as_str().into(),
             since: c.since,
             lifetime_value: c.lifetime_value,
             active_flags: c.active_flags(today).len() as u32,
-            visits: c.visit_summary(),
+            visits: visits.count as u32,
+            last_visit: visits.last,
+            spend: visits.spend,
         }
     }
 }
@@ -116,7 +121,8 @@ impl Histories {
 pub fn row(listed: &[Listed], n: usize, places: &Places, histories: &Histories) -> Vec<Cell> {
     let c = &listed[n];
     let h = places.of(&c.id).and_then(|p| histories.0.get(p)).copied().unwrap_or_default();
-    let value = visit::lifetime_value(c.lifetime_value, &c.visits);
+    let visits = visit::Summary { count: c.visits as usize, first: None, last: c.last_visit, spend: c.spend };
+    let value = visit::lifetime_value(c.lifetime_value, &visits);
     vec![
         (*c.id).into(),
         (*c.name).into(),
@@ -125,9 +131,9 @@ pub fn row(listed: &[Listed], n: usize, places: &Places, histories: &Histories) 
         Cell::Int(i64::from(h.open)),
         Cell::Int(i64::from(c.active_flags)),
         Cell::opt(h.last),
-        Cell::opt(c.visits.last),
-        Cell::Int(c.visits.count as i64),
-        Cell::Amount(c.visits.spend),
+        Cell::opt(c.last_visit),
+        Cell::Int(i64::from(c.visits)),
+        Cell::Amount(c.spend),
         Cell::opt(value.map(|(v, _)| Cell::Amount(v))),
         Cell::opt(value.map(|(_, s)| s.as_str())),
     ]

@@ -140,13 +140,13 @@ impl Candidate {
 
 /// Where each candidate's latest failure is kept: the first candidate with that id.
 #[derive(Debug)]
-pub struct Places(HashMap<Box<str>, u32>);
+pub struct Places<'a>(HashMap<&'a str, u32>);
 
-impl Places {
-    pub fn new(candidates: &[Candidate]) -> Places {
+impl<'a> Places<'a> {
+    pub fn new(candidates: &'a [Candidate]) -> Places<'a> {
         let mut places = HashMap::with_capacity(candidates.len());
         for (n, c) in candidates.iter().enumerate() {
-            places.entry(c.id.clone()).or_insert(n as u32);
+            places.entry(&*c.id).or_insert(n as u32);
         }
         Places(places)
     }

@@ -666,7 +666,7 @@ impl Book {
         &self,
         reminders: bool,
         map: &(impl Fn(Customer, Fields) -> T + Sync),
-    ) -> Option<(Vec<(Box<str>, Result<T>)>, Vec<Error>)> {
+    ) -> Option<(CustomersFound<T>, Vec<Error>)> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Customer, &mut problems)?;
         let folded = self.customers_at(&db, reminders, map).ok().or_else(|| {
@@ -683,7 +683,7 @@ impl Book {
         db: &Path,
         reminders: bool,
         map: &(impl Fn(Customer, Fields) -> T + Sync),
-    ) -> rusqlite::Result<Vec<(Box<str>, Result<T>)>> {
+    ) -> rusqlite::Result<CustomersFound<T>> {
         // A digest that is not one (damaged) is read from its file, reminders or not.
         let filter = if reminders {
             "AND (instr(digest, '\"reminders\":') > 0 OR substr(digest, 1, 5) <> '{\"c\":')"
@@ -692,25 +692,28 @@ impl Book {
         };
         // Each record keeps only its path as the index has it (relative: a few dozen bytes)
         // to be put in order; a list of 100,000 customers holds nothing else of the walk.
-        type Found<T> = Vec<(Box<str>, Result<T>)>;
-        let parts = self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut Found<T>, path, digest| {
-            let record = match index::decode_customer(digest) {
-                Some(c) => Ok(c),
-                None => {
-                    let path = self.root.join(path);
-                    read_record(&path, Kind::Customer).and_then(|r| match r {
-                        Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
-                        Record::Incident(..) => Err(Error::data(&path, 1, 1, "not a customer record")),
-                    })
-                }
-            };
-            found.push((path.into(), record.map(|(c, fields)| map(c, fields))));
-        })?;
-        let mut all: Found<T> = parts.into_iter().flatten().collect();
+        let parts =
+            self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut CustomersFound<T>, path, digest| {
+                let record = match index::decode_customer(digest) {
+                    Some(c) => Ok(c),
+                    None => {
+                        let path = self.root.join(path);
+                        read_record(&path, Kind::Customer).and_then(|r| match r {
+                            Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
+                            Record::Incident(..) => Err(Error::data(&path, 1, 1, "not a customer record")),
+                        })
+                    }
+                };
+                found.push((path.into(), record.map(|(c, fields)| map(c, fields))));
+            })?;
+        let mut all: CustomersFound<T> = parts.into_iter().flatten().collect();
         all.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
         Ok(all)
     }
 }
+
+/// Each customer read through the index: its path in the book, and what was made of it.
+pub(super) type CustomersFound<T> = Vec<(Box<str>, Result<T>)>;
 
 /// Why a query gave no answer: the user's query, or a mirror found damaged only now.
 enum Failed {

@@ -342,7 +342,8 @@ fn fix(ctx: &Ctx) -> Result<()> {
     book.each_record(CUSTOMERS, yaml::parse::<Customer>, |path, parsed| {
         let Ok(c) = parsed else { return };
         let named = c.missteps.iter().filter_map(|e| e.incident.as_deref());
-        let mut own: Vec<u64> = named.chain(c.flags.iter().filter_map(|f| f.incident.as_deref())).map(|i| link(path, i)).collect();
+        let mut own: Vec<u64> =
+            named.chain(c.flags.iter().filter_map(|f| f.incident.as_deref())).map(|i| link(path, i)).collect();
         own.sort_unstable();
         own.dedup();
         links.extend(own);
@@ -352,13 +353,17 @@ fn fix(ctx: &Ctx) -> Result<()> {
     links.dedup();
     links.shrink_to_fit();
     let mut unlinked: Vec<(PathBuf, Incident)> = Vec::new();
-    book.each_incident(yaml::parse::<Incident>, |i| &i.id, |_, incident| {
-        if let Some(path) = files.get(&incident.customer)
-            && links.binary_search(&link(path, &incident.id)).is_err()
-        {
-            unlinked.push((path.clone(), incident));
-        }
-    });
+    book.each_incident(
+        yaml::parse::<Incident>,
+        |i| &i.id,
+        |_, incident| {
+            if let Some(path) = files.get(&incident.customer)
+                && links.binary_search(&link(path, &incident.id)).is_err()
+            {
+                unlinked.push((path.clone(), incident));
+            }
+        },
+    );
     drop((files, links));
     for (path, incident) in &unlinked {
         let by = incident.owner.as_deref().unwrap_or(by);

@@ -118,7 +118,8 @@ pub struct Candidate {
 impl Candidate {
     pub fn new(c: &Customer, extras: &Extras, q: &Query) -> Candidate {
         let view = CustomerView { customer: c, extras: Some(extras) };
-        let meets = q.conds.iter().map(|cond| Query { conds: vec![cond.clone()], since: None, until: None }.matches(&view));
+        let meets =
+            q.conds.iter().map(|cond| Query { conds: vec![cond.clone()], since: None, until: None }.matches(&view));
         let remember = c.critical().iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; ");
         Candidate {
             id: c.id.as_str().into(),

@@ -61,14 +61,9 @@ impl Book {
         reminders: bool,
         map: impl Fn(Customer, Fields) -> T + Sync,
     ) -> Loaded<T> {
-        if let Some((found, mut problems)) = self.customer_digests(reminders, &map) {
-            let mut records = Vec::with_capacity(found.len());
-            for (path, record) in found {
-                match record {
-                    Ok(r) => records.push((self.root.join(&*path), r)),
-                    Err(e) => problems.push(e),
-                }
-            }
+        if let Some(((found, errors), mut problems)) = self.customer_digests(reminders, &map) {
+            problems.extend(errors.into_iter().map(|(_, e)| e));
+            let records = found.into_iter().map(|(path, r)| (self.root.join(&*path), r)).collect();
             return Loaded { records, problems };
         }
         self.customer_files_map(reminders, |c, fields| Some(map(c, fields))).flatten()
@@ -81,15 +76,10 @@ impl Book {
         &self,
         map: impl Fn(Customer, Fields) -> Option<T> + Sync,
     ) -> (Vec<T>, Vec<Error>) {
-        if let Some((found, mut problems)) = self.customer_digests(false, &map) {
-            let mut values = Vec::with_capacity(found.len());
-            for (_, record) in found {
-                match record {
-                    Ok(v) => values.extend(v),
-                    Err(e) => problems.push(e),
-                }
-            }
-            return (values, problems);
+        if let Some(((found, errors), mut problems)) = self.customer_digests(false, &map) {
+            problems.extend(errors.into_iter().map(|(_, e)| e));
+            // In place: the paths go as the values are taken.
+            return (found.into_iter().filter_map(|(_, v)| v).collect(), problems);
         }
         let Loaded { records, problems } = self.customer_files_map(false, map);
         (records.into_iter().filter_map(|(_, v)| v).collect(), problems)

@@ -691,9 +691,14 @@ impl Book {
             ""
         };
         // Each record keeps only its path as the index has it (relative: a few dozen bytes)
-        // to be put in order; a list of 100,000 customers holds nothing else of the walk.
-        let parts =
-            self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut CustomersFound<T>, path, digest| {
+        // to be put in order; what could not be read is kept apart, so a record is no
+        // bigger than what `map` made of it.
+        let parts = self.fold_rows(
+            db,
+            Kind::Customer,
+            filter,
+            Default::default,
+            |found: &mut CustomersFound<T>, path, digest| {
                 let record = match index::decode_customer(digest) {
                     Some(c) => Ok(c),
                     None => {
@@ -704,16 +709,26 @@ impl Book {
                         })
                     }
                 };
-                found.push((path.into(), record.map(|(c, fields)| map(c, fields))));
-            })?;
-        let mut all: CustomersFound<T> = parts.into_iter().flatten().collect();
-        all.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
+                match record {
+                    Ok((c, fields)) => found.0.push((path.into(), map(c, fields))),
+                    Err(e) => found.1.push((path.into(), e)),
+                }
+            },
+        )?;
+        let mut all = CustomersFound::default();
+        for (records, errors) in parts {
+            all.0.extend(records);
+            all.1.extend(errors);
+        }
+        all.0.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
+        all.1.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
         Ok(all)
     }
 }
 
-/// Each customer read through the index: its path in the book, and what was made of it.
-pub(super) type CustomersFound<T> = Vec<(Box<str>, Result<T>)>;
+/// The customers read through the index, each with its path in the book: what was made
+/// of each, and what could not be read.
+pub(super) type CustomersFound<T> = (Vec<(Box<str>, T)>, Vec<(Box<str>, Error)>);
 
 /// Why a query gave no answer: the user's query, or a mirror found damaged only now.
 enum Failed {

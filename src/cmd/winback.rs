@@ -77,21 +77,22 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let latest = latest.unwrap_or_else(|| places.latest(candidates.len()));
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
-    let lost = winback::select(&candidates, latest, today);
+    let lost = winback::select(&candidates, &latest, today);
     let mut problems = customer_problems;
     problems.extend(incident_problems);
     // The index keeps only what book-wide reports need: each row's incident is read in
     // full for its recovery steps as the row prints; one not where its id puts it is
     // taken from the index (a second fold, for those only, which is rare).
     let elsewhere: HashSet<&str> =
-        lost.iter().map(|l| &*l.failure.id).filter(|id| !ctx.book.incident_path(id).is_file()).collect();
+        lost.iter().map(|l| &*latest.of(l).id).filter(|id| !ctx.book.incident_path(id).is_file()).collect();
     let digests = digests_of(ctx, &elsewhere);
     let columns: Vec<String> = winback::COLUMNS.iter().map(|c| c.to_string()).collect();
     let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
     for l in &lost {
-        let incident = match digests.get(&*l.failure.id) {
+        let failure = latest.of(l);
+        let incident = match digests.get(&*failure.id) {
             Some(digest) => digest.clone(),
-            None => match ctx.book.read::<Incident>(&ctx.book.incident_path(&l.failure.id)) {
+            None => match ctx.book.read::<Incident>(&ctx.book.incident_path(&failure.id)) {
                 Ok(full) => full,
                 Err(e) => {
                     problems.push(e);
@@ -99,7 +100,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
                 }
             },
         };
-        printed.row(winback::row(&candidates, l, &incident, today))?;
+        printed.row(winback::row(&candidates, failure, l, &incident, today))?;
     }
     printed.finish()?;
     report_problems(ctx, &problems)

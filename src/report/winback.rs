@@ -194,33 +194,40 @@ pub fn recovery(i: &Incident) -> String {
     if missing.is_empty() { "full".into() } else { missing.join(", ") }
 }
 
-/// A customer to win back: their place among the candidates, their latest failure, and
-/// the value at risk.
-#[derive(Debug, Clone)]
+/// A customer to win back: their place among the candidates (and so of their latest
+/// failure in `Latest`), and the value at risk.
+#[derive(Debug, Clone, Copy)]
 pub struct Lost {
     pub customer: u32,
-    pub failure: Failure,
     value: Option<(f64, visit::Source)>,
+}
+
+impl Latest {
+    /// The failure `lost` is about.
+    pub fn of(&self, lost: &Lost) -> &Failure {
+        self.0[lost.customer as usize].as_ref().expect("a lost customer has a failure")
+    }
 }
 
 /// Every candidate whose latest selected failure they have not come back from, or have but
 /// are past twice their usual gap since (on `today`); the most value at risk first, then
 /// the oldest failure.
-pub fn select(candidates: &[Candidate], latest: Latest, today: NaiveDate) -> Vec<Lost> {
+pub fn select(candidates: &[Candidate], latest: &Latest, today: NaiveDate) -> Vec<Lost> {
     let mut found = Vec::new();
-    for (n, (c, failure)) in candidates.iter().zip(latest.0).enumerate() {
+    for (n, (c, failure)) in candidates.iter().zip(&latest.0).enumerate() {
         let Some(failure) = failure else { continue };
         if failure.came_back(c.visits.last) && !c.visits.lapsed(today) {
             continue;
         }
         let value = visit::lifetime_value(c.lifetime_value, &c.visits);
-        found.push(Lost { customer: n as u32, failure, value });
+        found.push(Lost { customer: n as u32, value });
     }
     let at_risk = |l: &Lost| l.value.map_or(0.0, |(v, _)| v);
+    let opened = |l: &Lost| latest.of(l).opened;
     found.sort_by(|a, b| {
         at_risk(b)
             .total_cmp(&at_risk(a))
-            .then(a.failure.opened.cmp(&b.failure.opened))
+            .then(opened(a).cmp(&opened(b)))
             .then(candidates[a.customer as usize].id.cmp(&candidates[b.customer as usize].id))
     });
     found
@@ -228,16 +235,16 @@ pub fn select(candidates: &[Candidate], latest: Latest, today: NaiveDate) -> Vec
 
 /// One row: the candidate's values and the failure's, `incident` the failure's record (in
 /// full, for the recovery's steps; else the index's digest of it).
-pub fn row(candidates: &[Candidate], l: &Lost, incident: &Incident, today: NaiveDate) -> Vec<Cell> {
+pub fn row(candidates: &[Candidate], failure: &Failure, l: &Lost, incident: &Incident, today: NaiveDate) -> Vec<Cell> {
     let c = &candidates[l.customer as usize];
-    let seen = c.visits.last.map_or(l.failure.opened, |last| last.max(l.failure.opened));
+    let seen = c.visits.last.map_or(failure.opened, |last| last.max(failure.opened));
     vec![
         (*c.id).into(),
         (*c.name).into(),
         Cell::opt(l.value.map(|(v, _)| Cell::Amount(v))),
         Cell::opt(l.value.map(|(_, s)| s.as_str())),
-        (*l.failure.id).into(),
-        l.failure.opened.into(),
+        (*failure.id).into(),
+        failure.opened.into(),
         Cell::opt(incident.summary.as_deref()),
         recovery(incident).into(),
         Cell::opt(incident.owner.as_deref()),

@@ -175,7 +175,19 @@ impl Cross {
         let n = self.customer_files.len() as u32;
         self.customer_files.push(path.to_path_buf());
         self.customer_hash.push(hash(&facts.id));
-        self.links.extend(facts.links.iter().map(|(i, kind)| (hash(i), n, *kind)));
+        // One entry per incident the file names, its kinds of link together: opening an
+        // incident writes a misstep and a flag naming it, and a million of those are
+        // 16 MB once instead of twice.
+        let mut own: Vec<(u64, u8)> = facts.links.iter().map(|(i, kind)| (hash(i), *kind)).collect();
+        own.sort_unstable();
+        own.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1 |= later.1;
+            }
+            same
+        });
+        self.links.extend(own.into_iter().map(|(h, kind)| (h, n, kind)));
         let latest = self.customer_ids.entry(facts.id.clone()).or_insert(None);
         if !facts.valid_id {
             return None;

@@ -63,6 +63,7 @@ mod walk;
 mod write;
 
 pub use read::{decode, read_input, read_text};
+pub use stream::Spill;
 pub use write::{ensure_lines, write_file, write_fresh};
 
 use lock::*;

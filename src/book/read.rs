@@ -61,17 +61,44 @@ impl Book {
         reminders: bool,
         map: impl Fn(Customer, Fields) -> T + Sync,
     ) -> Loaded<T> {
-        if let Some(loaded) = self.customer_digests(reminders, &map) {
-            return loaded;
+        if let Some(((found, errors), mut problems)) = self.customer_digests(reminders, &map) {
+            problems.extend(errors.into_iter().map(|(_, e)| e));
+            let records = found.into_iter().map(|(path, r)| (self.root.join(&*path), r)).collect();
+            return Loaded { records, problems };
         }
+        self.customer_files_map(reminders, |c, fields| Some(map(c, fields))).flatten()
+    }
+
+    /// What `map` makes of each customer (visits folded), in the book's order, without
+    /// the paths, those it makes nothing of let go on the core that read them: for
+    /// book-wide lists that keep a few bytes of each of 100,000 customers and no more.
+    pub fn customers_folded_values<T: Send>(
+        &self,
+        map: impl Fn(Customer, Fields) -> Option<T> + Sync,
+    ) -> (Vec<T>, Vec<Error>) {
+        if let Some(((found, errors), mut problems)) = self.customer_digests(false, &map) {
+            problems.extend(errors.into_iter().map(|(_, e)| e));
+            // In place: the paths go as the values are taken.
+            return (found.into_iter().filter_map(|(_, v)| v).collect(), problems);
+        }
+        let Loaded { records, problems } = self.customer_files_map(false, map);
+        (records.into_iter().filter_map(|(_, v)| v).collect(), problems)
+    }
+
+    /// Every customer file read and turned by `map` (None: every record when `reminders`
+    /// is false, else only those with reminders).
+    fn customer_files_map<T: Send>(
+        &self,
+        reminders: bool,
+        map: impl Fn(Customer, Fields) -> Option<T> + Sync,
+    ) -> Loaded<Option<T>> {
         self.load_with(CUSTOMERS, |path, text| {
             if reminders && !text.contains("reminders:") {
                 return Ok(None);
             }
             let (c, fields) = yaml::parse_with_fields::<Customer>(path, text, &Customer::FIELDS)?;
-            Ok(Some(map(c.fold_visits(), fields)))
+            Ok(map(c.fold_visits(), fields))
         })
-        .flatten()
     }
 
     /// `fold_incidents` reading every file, with the index's rule for an id used twice

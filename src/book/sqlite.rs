@@ -749,13 +749,14 @@ impl Book {
     }
 
     /// Every customer through the index, visits folded, with its other fields, in path
-    /// order (`reminders`: only those who have reminders). None when the index is off or
+    /// order (`reminders`: only those who have reminders), each turned by `map` on the core
+    /// that read it; the paths are relative to the book. None when the index is off or
     /// cannot be trusted.
     pub(super) fn customer_digests<T: Send>(
         &self,
         reminders: bool,
         map: &(impl Fn(Customer, Fields) -> T + Sync),
-    ) -> Option<Loaded<T>> {
+    ) -> Option<(CustomersFound<T>, Vec<Error>)> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Customer, &mut problems)?;
         let folded = self.customers_at(&db, reminders, map).ok().or_else(|| {
@@ -764,9 +765,7 @@ impl Book {
                 self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Customer).map(|(_, e)| e).collect();
             self.customers_at(&db, reminders, map).ok()
         });
-        let Loaded { records, problems: found } = folded?;
-        problems.extend(found);
-        Some(Loaded { records, problems })
+        Some((folded?, problems))
     }
 
     fn customers_at<T: Send>(
@@ -774,38 +773,54 @@ impl Book {
         db: &Path,
         reminders: bool,
         map: &(impl Fn(Customer, Fields) -> T + Sync),
-    ) -> rusqlite::Result<Loaded<T>> {
+    ) -> rusqlite::Result<CustomersFound<T>> {
         // A digest that is not one (damaged) is read from its file, reminders or not.
         let filter = if reminders {
             "AND (instr(digest, '\"reminders\":') > 0 OR substr(digest, 1, 5) <> '{\"c\":')"
         } else {
             ""
         };
-        type Found<T> = Vec<(PathBuf, Result<T>)>;
-        let parts = self.fold_rows(db, Kind::Customer, filter, Vec::new, |found: &mut Found<T>, path, digest| {
-            let path = self.root.join(path);
-            let record = match index::decode_customer(digest) {
-                Some(c) => Ok(c),
-                None => read_record(&path, Kind::Customer).and_then(|r| match r {
-                    Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
-                    Record::Incident(..) | Record::Action(_) => Err(Error::data(&path, 1, 1, "not a customer record")),
-                }),
-            };
-            found.push((path, record.map(|(c, fields)| map(c, fields))));
-        })?;
-        let mut all: Vec<_> = parts.into_iter().flatten().collect();
-        all.sort_by(|a, b| path_order(&a.0, &b.0));
-        let mut records = Vec::with_capacity(all.len());
-        let mut problems = Vec::new();
-        for (path, record) in all {
-            match record {
-                Ok(r) => records.push((path, r)),
-                Err(e) => problems.push(e),
-            }
+        // Each record keeps only its path as the index has it (relative: a few dozen bytes)
+        // to be put in order; what could not be read is kept apart, so a record is no
+        // bigger than what `map` made of it.
+        let parts = self.fold_rows(
+            db,
+            Kind::Customer,
+            filter,
+            Default::default,
+            |found: &mut CustomersFound<T>, path, digest| {
+                let record = match index::decode_customer(digest) {
+                    Some(c) => Ok(c),
+                    None => {
+                        let path = self.root.join(path);
+                        read_record(&path, Kind::Customer).and_then(|r| match r {
+                            Record::Customer(c, fields) => Ok((c.fold_visits(), fields)),
+                            Record::Incident(..) | Record::Action(_) => {
+                                Err(Error::data(&path, 1, 1, "not a customer record"))
+                            }
+                        })
+                    }
+                };
+                match record {
+                    Ok((c, fields)) => found.0.push((path.into(), map(c, fields))),
+                    Err(e) => found.1.push((path.into(), e)),
+                }
+            },
+        )?;
+        let mut all = CustomersFound::default();
+        for (records, errors) in parts {
+            all.0.extend(records);
+            all.1.extend(errors);
         }
-        Ok(Loaded { records, problems })
+        all.0.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
+        all.1.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
+        Ok(all)
     }
 }
+
+/// The customers read through the index, each with its path in the book: what was made
+/// of each, and what could not be read.
+pub(super) type CustomersFound<T> = (Vec<(Box<str>, T)>, Vec<(Box<str>, Error)>);
 
 /// Why a query gave no answer: the user's query, or a mirror found damaged only now.
 enum Failed {

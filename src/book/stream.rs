@@ -106,6 +106,87 @@ impl Book {
     }
 }
 
+/// Byte records set aside on disk while a book streams past, to be read back in the
+/// order they were written (`check` keeps a million incidents' findings here, not in
+/// memory, until the findings that can only be told at the end are known). The file is
+/// in the system's temporary folder, never in the book, and is gone when the spill is:
+/// removed as soon as it is open where the system allows, else when dropped.
+#[derive(Debug)]
+pub struct Spill {
+    file: std::io::BufWriter<File>,
+    path: PathBuf,
+    len: u64,
+}
+
+impl Spill {
+    pub fn new() -> Result<Spill> {
+        let dir = std::env::temp_dir();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let mut tries = 0u32;
+        loop {
+            let path = dir.join(format!(".care-spill-{}-{nanos}-{tries}", std::process::id()));
+            match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
+                Ok(file) => {
+                    let removed = fs::remove_file(&path).is_ok();
+                    let path = if removed { PathBuf::new() } else { path };
+                    return Ok(Spill { file: std::io::BufWriter::with_capacity(1 << 16, file), path, len: 0 });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+
+    /// Set one record aside.
+    pub fn push(&mut self, record: &[u8]) -> Result<()> {
+        let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
+        let wrote = self.file.write_all(&len.to_le_bytes()).and_then(|()| self.file.write_all(&record[..len as usize]));
+        wrote.map_err(|e| self.error(e))?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// How many records were set aside.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every record, in the order pushed, each handed to `each`.
+    pub fn drain(mut self, mut each: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
+        use std::io::Seek;
+        self.file.flush().map_err(|e| self.error(e))?;
+        let mut file = self.file.get_ref().try_clone().map_err(|e| self.error(e))?;
+        file.seek(std::io::SeekFrom::Start(0)).map_err(|e| self.error(e))?;
+        let mut reader = std::io::BufReader::with_capacity(1 << 16, file);
+        let mut record = Vec::new();
+        for _ in 0..self.len {
+            let mut len = [0u8; 4];
+            reader.read_exact(&mut len).map_err(|e| self.error(e))?;
+            record.resize(u32::from_le_bytes(len) as usize, 0);
+            reader.read_exact(&mut record).map_err(|e| self.error(e))?;
+            each(&record)?;
+        }
+        Ok(())
+    }
+
+    fn error(&self, e: std::io::Error) -> Error {
+        let shown = if self.path.as_os_str().is_empty() { std::env::temp_dir() } else { self.path.clone() };
+        Error::io(&shown, e)
+    }
+}
+
+impl Drop for Spill {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
 /// A hash of a name or an id, to remember it in eight bytes.
 pub(super) fn hash(bytes: &[u8]) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
@@ -146,6 +227,33 @@ fn each_file<T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spill_gives_back_its_records_in_order_and_leaves_no_file() {
+        let before = spills();
+        let mut spill = Spill::new().expect("a spill");
+        let records: Vec<Vec<u8>> = (0..5000u32).map(|n| n.to_string().repeat(n as usize % 7).into_bytes()).collect();
+        for r in &records {
+            spill.push(r).expect("pushed");
+        }
+        assert_eq!(spill.len(), 5000);
+        let mut back = Vec::new();
+        spill
+            .drain(|r| {
+                back.push(r.to_vec());
+                Ok(())
+            })
+            .expect("drained");
+        assert_eq!(back, records);
+        assert_eq!(spills(), before, "nothing left in the temporary folder");
+    }
+
+    fn spills() -> usize {
+        let mine = format!(".care-spill-{}-", std::process::id());
+        fs::read_dir(std::env::temp_dir())
+            .map(|d| d.flatten().filter(|e| e.file_name().to_string_lossy().starts_with(&mine)).count())
+            .unwrap_or(0)
+    }
 
     #[test]
     fn hashes_of_equal_names_are_equal_and_of_different_names_differ() {

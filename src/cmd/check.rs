@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::book::{ACTIONS, Book, CONFIG_FILE, CUSTOMERS, INCIDENTS};
+use crate::book::{ACTIONS, Book, CONFIG_FILE, CUSTOMERS, INCIDENTS, Spill};
 use crate::cmd::Ctx;
 use crate::error::{Error, Result};
 use crate::model::action::Action;
@@ -47,22 +47,30 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if args.fix {
         fix(ctx)?;
     }
-    let mut found = Found::default();
+    // Findings about customer and incident files are set aside on disk a file at a time,
+    // in the walk's order, which is the order they print in; the few told elsewhere or only
+    // at the end (the walks' own problems, actions, care.yaml, what needs every incident)
+    // wait in memory, and the two are merged as they print. So a million incidents'
+    // findings are never held.
+    let mut spilled = Spilled { spill: Spill::new()?, bytes: Vec::new(), failed: None };
+    let mut late = Found::default();
     let mut cross = Cross::default();
     let (config, now) = (&book.config, book.clock.now());
+    let actions = actions(book, &mut late);
     let walk = book.each_record(
         CUSTOMERS,
         |path, text| Ok(read_one(path, text).map(|r| check::customer_file(config, &r, now))),
         |path, parsed| {
+            let mut found = Found::default();
             if let Some((findings, facts)) = found.file(parsed) {
                 found.check(findings);
                 found.check(cross.customer(path, facts));
             }
+            spilled.put(found);
         },
     );
-    found.read(&walk);
+    late.read(&walk);
     cross.customers_done();
-    let actions = actions(book, &mut found);
     let named = extra_fields(&actions);
     let seen: Vec<AtomicBool> = named.iter().map(|_| AtomicBool::new(false)).collect();
     let mut n = 0u32;
@@ -73,16 +81,21 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             Ok(read_one(path, text).map(|r| check::incident_file(config, &r, now)))
         },
         |path, parsed| {
+            let mut found = Found::default();
             if let Some((findings, facts)) = found.file(parsed) {
                 found.check(findings);
                 found.check(cross.incident(n, path, &facts));
             }
+            spilled.put(found);
             n += 1;
         },
     );
-    found.read(&walk);
+    late.read(&walk);
+    if let Some(e) = spilled.failed.take() {
+        return Err(e);
+    }
     if let Err(e) = lexicon::rules(&book.config.lexicon) {
-        found.read.push(Finding {
+        late.read.push(Finding {
             severity: Severity::Error,
             file: book.path(CONFIG_FILE),
             line: 1,
@@ -92,29 +105,38 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         });
     }
     if let Err(e) = book.exposure() {
-        found.read.push(check::bad_exposure(&e, &book.path(CONFIG_FILE)));
+        late.read.push(check::bad_exposure(&e, &book.path(CONFIG_FILE)));
     }
     let (customers, incidents) = (cross.customers(), cross.incidents());
     let ending = cross.finish();
-    found.check(duplicates(book, &ending));
+    late.check(duplicates(book, &ending));
     for path in &ending.unknown_links {
         if let Some(Ok(r)) = book.read_text(path).ok().map(|text| read_one::<Customer>(path, &text)) {
-            found.check(check::unknown_incidents(&r, |i| ending.knows(i)));
+            late.check(check::unknown_incidents(&r, |i| ending.knows(i)));
         }
     }
     drop(ending);
     if named.iter().zip(&seen).any(|(_, s)| !s.load(Ordering::Relaxed)) {
-        found.check(unknown_fields(book, &actions));
+        late.check(unknown_fields(book, &actions));
     }
-    let findings = found.sorted(merge_driver(book));
-    // Printed a row at a time: a big book's findings are not held twice.
+    let late = late.ranked(merge_driver(book));
     let columns: Vec<String> = check::COLUMNS.iter().map(|c| c.to_string()).collect();
-    let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
-    findings.iter().try_for_each(|f| printed.row(check::row(f)))?;
-    printed.finish()?;
-    let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-    let warnings = findings.len() - errors;
-    if findings.is_empty() {
+    let mut printed = Printed { stream: output::Stream::new(out, &ctx.style, &columns)?, errors: 0, warnings: 0 };
+    let mut late = late.into_iter().peekable();
+    spilled.spill.drain(|bytes| {
+        let unreadable = || Error::io(&std::env::temp_dir(), std::io::Error::other("a finding set aside was damaged"));
+        let (f, rank) = check::decode(bytes).ok_or_else(unreadable)?;
+        while let Some((before, _)) = late.next_if(|(l, r)| check::order_key(l, *r) < check::order_key(&f, rank)) {
+            printed.row(&before)?;
+        }
+        printed.row(&f)
+    })?;
+    for (f, _) in late {
+        printed.row(&f)?;
+    }
+    let Printed { stream, errors, warnings } = printed;
+    stream.finish()?;
+    if errors + warnings == 0 {
         ctx.ui.say(&format!("The book is clean: {customers} customers, {incidents} incidents."));
         return Ok(());
     }
@@ -124,6 +146,44 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     ctx.ui.say(&format!("No errors; {warnings} warning(s)."));
     Ok(())
+}
+
+/// Each file's findings, in the order they print, set aside on disk as the walk passes;
+/// the first failure to write is kept to stop the run once the walk is over.
+struct Spilled {
+    spill: Spill,
+    bytes: Vec<u8>,
+    failed: Option<Error>,
+}
+
+impl Spilled {
+    fn put(&mut self, found: Found) {
+        for (f, rank) in found.ranked(None) {
+            check::encode(&f, rank, &mut self.bytes);
+            if let Err(e) = self.spill.push(&self.bytes)
+                && self.failed.is_none()
+            {
+                self.failed = Some(e);
+            }
+        }
+    }
+}
+
+/// The findings printed so far, counted.
+struct Printed<'w> {
+    stream: output::Stream<'w>,
+    errors: usize,
+    warnings: usize,
+}
+
+impl Printed<'_> {
+    fn row(&mut self, f: &Finding) -> Result<()> {
+        match f.severity {
+            Severity::Error => self.errors += 1,
+            Severity::Warning => self.warnings += 1,
+        }
+        self.stream.row(check::row(f))
+    }
 }
 
 /// The findings so far: those about files that could not be read come first where two
@@ -158,13 +218,13 @@ impl Found {
         }
     }
 
-    fn sorted(self, last: Option<Finding>) -> Vec<Finding> {
-        let Found { read, mut checks } = self;
-        checks.sort_by(|a, b| (&a.file, a.line, a.column, a.code).cmp(&(&b.file, b.line, b.column, b.code)));
-        let mut all = read;
-        all.extend(checks);
-        all.extend(last);
-        all.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    /// Every finding with its rank (`check::order_key`), in the order they print.
+    fn ranked(self, last: Option<Finding>) -> Vec<(Finding, u8)> {
+        let Found { read, checks } = self;
+        let mut all: Vec<(Finding, u8)> = read.into_iter().map(|f| (f, 0)).collect();
+        all.extend(checks.into_iter().map(|f| (f, 1)));
+        all.extend(last.map(|f| (f, 2)));
+        all.sort_by(|(a, ra), (b, rb)| check::order_key(a, *ra).cmp(&check::order_key(b, *rb)));
         all
     }
 }
@@ -272,21 +332,46 @@ fn unknown_fields(book: &Book, actions: &[(PathBuf, ActionFacts)]) -> Vec<Findin
 
 /// Link every incident its customer's file does not link: the openings the journal still
 /// holds, then any other incident (written by hand, or opened before the journal existed).
+/// Streams: of each customer only its file is kept, and each incident it links as a hash
+/// of that file and the incident's id (eight bytes a link); only the incidents to link are
+/// held, which is rare.
 fn fix(ctx: &Ctx) -> Result<()> {
     let book = &ctx.book;
     let by = ctx.by()?;
     let mut linked = book.complete_openings(by);
-    let customers = book.customers();
-    let incidents = book.incidents();
-    let by_id: std::collections::HashMap<&str, &(std::path::PathBuf, Customer)> =
-        customers.records.iter().map(|r| (r.1.id.as_str(), r)).collect();
-    for (_, incident) in &incidents.records {
-        let Some((path, customer)) = by_id.get(incident.customer.as_str()) else { continue };
-        if customer.links(&incident.id) {
-            continue;
-        }
+    // A customer id two files share is the last one's, as it has always been.
+    let mut files: HashMap<String, PathBuf> = HashMap::new();
+    let mut links: Vec<u64> = Vec::new();
+    book.each_record(CUSTOMERS, yaml::parse::<Customer>, |path, parsed| {
+        let Ok(c) = parsed else { return };
+        let named = c.missteps.iter().filter_map(|e| e.incident.as_deref());
+        let mut own: Vec<u64> =
+            named.chain(c.flags.iter().filter_map(|f| f.incident.as_deref())).map(|i| link(path, i)).collect();
+        own.sort_unstable();
+        own.dedup();
+        links.extend(own);
+        files.insert(c.id, path.to_path_buf());
+    });
+    links.sort_unstable();
+    links.dedup();
+    links.shrink_to_fit();
+    let mut unlinked: Vec<(PathBuf, Incident)> = Vec::new();
+    book.each_incident(
+        yaml::parse::<Incident>,
+        |i| &i.id,
+        |_, incident| {
+            if let Some(path) = files.get(&incident.customer)
+                && links.binary_search(&link(path, &incident.id)).is_err()
+            {
+                unlinked.push((path.clone(), incident));
+            }
+        },
+    );
+    drop((files, links));
+    for (path, incident) in &unlinked {
         let by = incident.owner.as_deref().unwrap_or(by);
         let opening = crate::model::recovery::opening(incident, by, book.config.flag_days, &book.clock);
+        // Read again under the customer's lock: a link added meanwhile is not doubled.
         if book.add_opening(path, &opening)? {
             linked.push(incident.id.clone());
         }
@@ -295,6 +380,16 @@ fn fix(ctx: &Ctx) -> Result<()> {
         ctx.ui.say(&format!("fixed: linked incident {id} to its customer's file (misstep and flag)"));
     }
     Ok(())
+}
+
+/// A customer's file linking an incident, in eight bytes. Two links sharing a hash (one in
+/// 10^7 at a million links) would leave one incident unlinked until the next `--fix`.
+fn link(customer_file: &std::path::Path, incident: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+    let mut h = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+    customer_file.hash(&mut h);
+    incident.hash(&mut h);
+    h.finish()
 }
 
 /// A book kept in git whose clone cannot merge records field by field: the first

@@ -139,23 +139,35 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     if let Some(re) = &args.grep {
         query.conds.push(format!("text~{re}").parse().map_err(|e| Error::Usage(format!("--grep: {e}")))?);
     }
-    // The rows need a customer's counts, not their entries: those are let go as each record
-    // is read, unless a condition searches their text.
-    let (whole, today) = (query.conds.iter().any(|c| c.field == "text"), ctx.book.clock.today());
-    let customers = ctx.book.customers_folded_map(false, |c, fields| (if whole { c } else { c.listed(today) }, fields));
-    let (selected, seen) = report::customers::select(&customers.records, &query, ctx.book.clock.tz);
+    let (today, tz) = (ctx.book.clock.today(), ctx.book.clock.tz);
+    // Each record is selected and cut down to its row's values on the core that read it;
+    // only the names of extra fields are kept besides (to check the query's fields).
+    let names = std::sync::Mutex::new(query::Seen::default());
+    let (mut listed, customer_problems) = ctx.book.customers_folded_values(|c, extras| {
+        if !extras.is_empty() {
+            names.lock().unwrap_or_else(|p| p.into_inner()).add(&extras);
+        }
+        let wanted = report::customers::selected(&c, &extras, &query, tz)
+            && (!args.flagged || !c.active_flags(today).is_empty());
+        wanted.then(|| report::customers::Listed::new(&c, today))
+    });
+    let seen = names.into_inner().unwrap_or_else(|p| p.into_inner());
     query.check("customer", &query::CUSTOMER_FIELDS, &seen.0)?;
-    let (parts, incident_problems) =
-        ctx.book.fold_incidents(report::customers::Histories::default, |h, incident, _| h.add(incident));
-    let mut histories = report::customers::Histories::default();
+    // Stable: customers sharing an id stay in the book's order.
+    listed.sort_by(|a, b| a.id.cmp(&b.id));
+    let places = report::customers::Places::new(&listed);
+    let (parts, incident_problems) = ctx.book.fold_incidents(|| places.histories(), |h, i, _| h.add(&places, i));
+    let mut histories = places.histories();
     for part in parts {
         histories.merge(part);
     }
-    let selected: Vec<&Customer> =
-        selected.into_iter().filter(|c| !args.flagged || !c.active_flags(today).is_empty()).collect();
-    let rows = report::customers::list(&selected, &histories, today);
-    output::print(out, &ctx.style, &rows)?;
-    let mut problems = customers.problems;
+    let columns: Vec<String> = report::customers::COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
+    for n in 0..listed.len() {
+        printed.row(report::customers::row(&listed, n, &places, &histories))?;
+    }
+    printed.finish()?;
+    let mut problems = customer_problems;
     problems.extend(incident_problems);
     report_problems(ctx, &problems)
 }

@@ -3,8 +3,11 @@
 
 use std::io::Write;
 
+use std::collections::{HashMap, HashSet};
+
 use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::Result;
+use crate::model::Incident;
 use crate::output;
 use crate::report::query::{self, IncidentView};
 use crate::report::winback;
@@ -32,51 +35,86 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
-    let tz = ctx.book.clock.tz;
-    // Rows show a customer's critical entries only; the rest is needed just to match a
-    // condition on `text`, so without one it is let go as each record is read.
-    let (whole, today) = (q.conds.iter().any(|c| c.field == "text"), ctx.book.clock.today());
-    let customers = ctx.book.customers_folded_map(false, |c, fields| (if whole { c } else { c.listed(today) }, fields));
-    let mut customer_seen = query::Seen::default();
-    for (_, (_, extras)) in &customers.records {
-        customer_seen.add(extras);
-    }
-    let (on_customer, on_incident) = winback::split(&q, &customer_seen.0);
+    let (tz, today) = (ctx.book.clock.tz, ctx.book.clock.today());
+    // Each record is cut down to what its row shows, with which conditions it meets, on
+    // the core that read it; only the names of extra fields are kept besides.
+    let names = std::sync::Mutex::new(query::Seen::default());
+    let (mut candidates, customer_problems) = ctx.book.customers_folded_values(|c, extras| {
+        if !extras.is_empty() {
+            names.lock().unwrap_or_else(|p| p.into_inner()).add(&extras);
+        }
+        Some(winback::Candidate::new(&c, &extras, &q))
+    });
+    let customer_seen = names.into_inner().unwrap_or_else(|p| p.into_inner());
+    let (_, on_incident) = winback::split(&q, &customer_seen.0);
+    candidates.retain(|c| c.selected(&q, &customer_seen.0));
+    candidates.shrink_to_fit();
+    let places = winback::Places::new(&candidates);
     // `--since/--until` select on the incident's opening.
     let (parts, incident_problems) = ctx.book.fold_incidents(
-        Default::default,
-        |(latest, seen): &mut (winback::Latest, query::Seen), incident, extras| {
+        || (places.latest(candidates.len()), query::Seen::default()),
+        |(latest, seen), incident, extras| {
             seen.add(extras);
             if on_incident.in_window(incident.opened)
                 && on_incident.matches(&IncidentView { incident, extras: Some(extras), tz })
             {
-                latest.add(incident);
+                latest.add(&places, incident);
             }
         },
     );
-    let mut latest = winback::Latest::default();
     let mut seen = customer_seen;
+    let mut latest: Option<winback::Latest> = None;
     for (found, s) in parts {
-        latest.merge(found);
+        latest = Some(match latest {
+            None => found,
+            Some(mut l) => {
+                l.merge(found);
+                l
+            }
+        });
         seen.merge(s);
     }
+    let latest = latest.unwrap_or_else(|| places.latest(candidates.len()));
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
-    let mut lost = winback::select(&customers.records, latest, &on_customer, ctx.book.clock.today());
-    let mut problems = customers.problems;
+    let lost = winback::select(&candidates, &latest, today);
+    let mut problems = customer_problems;
     problems.extend(incident_problems);
-    // The index keeps only what book-wide reports need; the rows' few incidents are read
-    // in full for their recovery steps.
-    for l in &mut lost {
-        let path = ctx.book.incident_path(&l.incident.id);
-        if path.is_file() {
-            match ctx.book.read(&path) {
-                Ok(full) => l.incident = full,
-                Err(e) => problems.push(e),
-            }
-        }
+    // The index keeps only what book-wide reports need: each row's incident is read in
+    // full for its recovery steps as the row prints; one not where its id puts it is
+    // taken from the index (a second fold, for those only, which is rare).
+    let elsewhere: HashSet<&str> =
+        lost.iter().map(|l| &*latest.of(l).id).filter(|id| !ctx.book.incident_path(id).is_file()).collect();
+    let digests = digests_of(ctx, &elsewhere);
+    let columns: Vec<String> = winback::COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut printed = output::Stream::new(out, &ctx.style, &columns)?;
+    for l in &lost {
+        let failure = latest.of(l);
+        let incident = match digests.get(&*failure.id) {
+            Some(digest) => digest.clone(),
+            None => match ctx.book.read::<Incident>(&ctx.book.incident_path(&failure.id)) {
+                Ok(full) => full,
+                Err(e) => {
+                    problems.push(e);
+                    continue;
+                }
+            },
+        };
+        printed.row(winback::row(&candidates, failure, l, &incident, today))?;
     }
-    let rows = winback::rows(&lost, ctx.book.clock.today());
-    output::print(out, &ctx.style, &rows)?;
+    printed.finish()?;
     report_problems(ctx, &problems)
+}
+
+/// The index's digests of the incidents `ids` names.
+fn digests_of(ctx: &Ctx, ids: &HashSet<&str>) -> HashMap<String, Incident> {
+    if ids.is_empty() {
+        return HashMap::new();
+    }
+    let (parts, _) = ctx.book.fold_incidents(HashMap::new, |found: &mut HashMap<String, Incident>, incident, _| {
+        if ids.contains(incident.id.as_str()) {
+            found.insert(incident.id.clone(), incident.clone());
+        }
+    });
+    parts.into_iter().flatten().collect()
 }

@@ -210,20 +210,6 @@ impl Customer {
         live
     }
 
-    /// The customer as a book-wide list reads them: the critical entries and the flags in
-    /// force on `today`; every other entry, flag, visit and reminder let go, so a list over
-    /// every customer holds a few hundred bytes of each. (A condition on `text` needs the
-    /// whole record.)
-    pub fn listed(mut self, today: NaiveDate) -> Customer {
-        for entries in [&mut self.roles, &mut self.goals, &mut self.preferences, &mut self.notes, &mut self.missteps] {
-            entries.retain(|e| e.critical);
-        }
-        self.flags.retain(|f| f.is_active(today));
-        self.visits = Vec::new();
-        self.reminders = Vec::new();
-        self
-    }
-
     /// What nobody may miss: every critical entry in force, preferences first.
     pub fn critical(&self) -> Vec<&Entry> {
         Section::ALL.iter().flat_map(|&s| self.current(s)).filter(|e| e.critical).collect()
@@ -315,19 +301,6 @@ flags:
         assert_eq!(prefs, ["No phone calls before 11 am", "Allergic to shellfish", "Likes the corner table"]);
         assert_eq!(ada.critical().len(), 2);
         assert_eq!(ada.notes[0].text, "42");
-    }
-
-    #[test]
-    fn listed_keeps_what_a_list_shows_and_nothing_else() {
-        let ada = ada();
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("a date");
-        let slim = ada.clone().listed(today);
-        let texts = |c: &Customer| c.critical().iter().map(|e| e.text.clone()).collect::<Vec<_>>();
-        assert_eq!(texts(&slim), texts(&ada), "the critical entries, in the same order");
-        assert_eq!((slim.preferences.len(), slim.notes.len(), slim.flags.len()), (2, 0, 1));
-        assert_eq!(slim.active_flags(today).len(), ada.active_flags(today).len());
-        assert_eq!((&slim.id, &slim.name, slim.lifetime_value), (&ada.id, &ada.name, ada.lifetime_value));
-        assert_eq!(slim.contact.summary(), ada.contact.summary());
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! customers through the index (`sqlite.rs`) so book-wide reports keep no record in memory
 //! and parse only the files that changed.
 
+use std::collections::HashSet;
+
+use super::stream::hash;
 use super::*;
 
 impl Book {
@@ -105,59 +108,107 @@ impl Book {
     /// (and `check`'s, `incidents_with`): the copy whose file name is its id counts, the
     /// first in path order; a copy named otherwise counts under its own id unless a file
     /// named by that id, or an earlier such copy, holds it.
+    ///
+    /// The walk streams (`each_record_file`): no path is held past its batch, only a hash
+    /// of each file's name (eight bytes a file). A file whose name no earlier file had and
+    /// whose id is its name is folded as it is read; the rest (a name used twice, an id
+    /// that is not its name: rare) are set aside with their path until the end, when the
+    /// rule above is applied to them, finding by one more walk which file was first to
+    /// use a name they need.
     fn fold_incident_files<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
         fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
     ) -> (Vec<A>, Vec<Error>) {
-        let (files, mut problems) = self.record_files(INCIDENTS);
-        // Names are compared up front (a hash of each name: a few ms on 100,000 files). A
-        // file whose id is not its name, or whose name another file shares, is rare and set
-        // aside until every file has been read; the rest are folded as they are read.
-        let mut first: HashMap<&[u8], usize> = HashMap::with_capacity(files.len());
-        let mut shared = vec![false; files.len()];
-        for (i, path) in files.iter().enumerate() {
-            if let Some(&j) = first.get(stem_bytes(path)) {
-                (shared[i], shared[j]) = (true, true);
-            } else {
-                first.insert(stem_bytes(path), i);
-            }
-        }
-        let parts = par_fold(
-            &files,
-            || (init(), Vec::new(), Vec::new()),
-            |(acc, errors, aside), i, path| match read_text(path)
-                .and_then(|text| yaml::parse_with_fields::<Incident>(path, &text, &Incident::FIELDS))
-            {
-                Ok((incident, fields)) if !shared[i] && incident.id.as_bytes() == stem_bytes(path) => {
-                    fold(acc, &incident.digest(), &fields)
+        let mut names: HashSet<u64> = HashSet::new();
+        // Each core's accumulator, what it set aside and its read buffer, kept from batch
+        // to batch (so there are as many accumulators as cores, however long the walk).
+        type Core<A> = (A, Vec<(usize, Error)>, Vec<(usize, PathBuf, Incident, Fields)>, Reader);
+        let pool: std::sync::Mutex<Vec<Core<A>>> = std::sync::Mutex::new(Vec::new());
+        let take = || {
+            pool.lock()
+                .ok()
+                .and_then(|mut p| p.pop())
+                .unwrap_or_else(|| (init(), Vec::new(), Vec::new(), Reader::default()))
+        };
+        let mut base = 0;
+        let mut problems = self.each_record_file(INCIDENTS, |batch| {
+            let hashes: Vec<u64> = batch.iter().map(|p| hash(stem_bytes(p))).collect();
+            let mut shared = vec![false; batch.len()];
+            let mut here: HashMap<u64, usize> = HashMap::with_capacity(batch.len());
+            for (i, h) in hashes.iter().enumerate() {
+                if names.contains(h) {
+                    shared[i] = true;
                 }
-                Ok((incident, fields)) => aside.push((i, incident.digest(), fields)),
-                Err(e) => errors.push((i, e)),
-            },
-        );
+                if let Some(&j) = here.get(h) {
+                    (shared[i], shared[j]) = (true, true);
+                } else {
+                    here.insert(*h, i);
+                }
+            }
+            let start = base;
+            let parts = par_fold(batch, take, |(acc, errors, aside, reader), i, path| {
+                match reader
+                    .text(path)
+                    .and_then(|text| yaml::parse_with_fields::<Incident>(path, text, &Incident::FIELDS))
+                {
+                    Ok((incident, fields)) if !shared[i] && incident.id.as_bytes() == stem_bytes(path) => {
+                        fold(acc, &incident.into_digest(), &fields)
+                    }
+                    Ok((incident, fields)) => aside.push((start + i, path.clone(), incident.into_digest(), fields)),
+                    Err(e) => errors.push((start + i, e)),
+                }
+            });
+            if let Ok(mut p) = pool.lock() {
+                p.extend(parts);
+            }
+            names.extend(hashes);
+            base += batch.len();
+        });
         let mut accumulators = Vec::new();
-        let mut errors = Vec::new();
         let mut aside = Vec::new();
-        for (acc, e, a) in parts {
+        let mut errors = Vec::new();
+        for (acc, e, a, _) in pool.into_inner().unwrap_or_else(|p| p.into_inner()) {
             accumulators.push(acc);
             errors.extend(e);
             aside.extend(a);
         }
-        aside.sort_by_key(|(i, _, _)| *i);
-        // A file folded above is named by its id; what was set aside or failed is not known to be.
-        let mut unsure: std::collections::HashSet<usize> = aside.iter().map(|(i, _, _)| *i).collect();
-        unsure.extend(errors.iter().map(|(i, _)| *i));
-        let own_name = |i: usize, incident: &Incident| incident.id.as_bytes() == stem_bytes(&files[i]);
-        let mut kept: HashMap<String, usize> = HashMap::new();
+        if accumulators.is_empty() {
+            accumulators.push(init());
+        }
+        aside.sort_by_key(|(i, ..)| *i);
+        // A file folded above is the first named by its id; what was set aside or failed is
+        // not known to hold any id. Which file was first to take a name an aside copy needs
+        // is found by walking again, only for names some file has.
+        let unsure: HashSet<usize> = aside.iter().map(|(i, ..)| *i).chain(errors.iter().map(|(i, _)| *i)).collect();
+        let wanted: HashSet<&[u8]> =
+            aside.iter().map(|(_, _, d, _)| d.id.as_bytes()).filter(|id| names.contains(&hash(id))).collect();
+        drop(names);
+        let mut first: HashMap<Vec<u8>, (usize, PathBuf)> = HashMap::new();
+        if !wanted.is_empty() {
+            let mut at = 0;
+            // The walk's problems were told by the first walk.
+            let _ = self.each_record_file(INCIDENTS, |batch| {
+                for (i, path) in batch.iter().enumerate() {
+                    let stem = stem_bytes(path);
+                    if wanted.contains(stem) && !first.contains_key(stem) {
+                        first.insert(stem.to_vec(), (at + i, path.clone()));
+                    }
+                }
+                at += batch.len();
+            });
+        }
+        let folded = |id: &str| first.get(id.as_bytes()).filter(|(j, _)| !unsure.contains(j)).map(|(_, p)| p.clone());
+        let mut kept: HashMap<String, PathBuf> = HashMap::new();
         for pass_own_name in [true, false] {
-            for (i, incident, fields) in aside.iter().filter(|(i, d, _)| own_name(*i, d) == pass_own_name) {
+            for (i, path, incident, fields) in
+                aside.iter().filter(|(_, p, d, _)| (d.id.as_bytes() == stem_bytes(p)) == pass_own_name)
+            {
                 let id = &incident.id;
-                let folded = first.get(id.as_bytes()).copied().filter(|j| !unsure.contains(j));
-                match kept.get(id).copied().or(folded) {
-                    Some(j) => errors.push((*i, Error::data(&files[*i], 1, 1, id::duplicate_message(id, &files[j])))),
+                match kept.get(id).cloned().or_else(|| folded(id)) {
+                    Some(earlier) => errors.push((*i, Error::data(path, 1, 1, id::duplicate_message(id, &earlier)))),
                     None => {
-                        kept.insert(id.clone(), *i);
+                        kept.insert(id.clone(), path.clone());
                         fold(&mut accumulators[0], incident, fields);
                     }
                 }
@@ -244,8 +295,72 @@ pub fn read_text(path: &Path) -> Result<String> {
 /// `read_text`, with what `fstat` said of the file it read: the stat comes with the open
 /// file, so it is of the very file read (the index records it) and costs no path lookup.
 pub(super) fn read_text_stat(path: &Path) -> Result<(String, fs::Metadata)> {
-    // Opened without blocking, then asked what it is: opening a FIFO for reading would
-    // otherwise wait forever for a writer. Nothing but a regular file is read.
+    let mut bytes = Vec::new();
+    let meta = read_bytes_into(path, None, &mut bytes)?;
+    Ok((utf8(path, bytes)?, meta))
+}
+
+/// Reads record files one after another as `read_text` does, the same text or the same
+/// errors, for a core reading a whole book: one buffer for every file (no allocation per
+/// file), and each file opened relative to its folder, kept open while the files come from
+/// it (the kernel then looks up one name, not every folder of the path, per file).
+#[derive(Debug, Default)]
+pub(super) struct Reader {
+    buf: Vec<u8>,
+    #[cfg(unix)]
+    folder: Option<(PathBuf, rustix::fd::OwnedFd)>,
+}
+
+impl Reader {
+    pub(super) fn text(&mut self, path: &Path) -> Result<&str> {
+        let file = self.open(path);
+        read_bytes_into(path, file, &mut self.buf)?;
+        std::str::from_utf8(&self.buf).map_err(|e| not_utf8(path, &self.buf, e))
+    }
+
+    #[cfg(unix)]
+    fn open(&mut self, path: &Path) -> Option<File> {
+        use rustix::fs::{Mode, OFlags};
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else { return None };
+        if self.folder.as_ref().is_none_or(|(p, _)| p != parent) {
+            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+            self.folder = rustix::fs::open(parent, flags, Mode::empty()).ok().map(|fd| (parent.to_path_buf(), fd));
+        }
+        let (_, folder) = self.folder.as_ref()?;
+        let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        // Any failure is left to the plain open, which says it as `read_text` would.
+        rustix::fs::openat(folder, name, flags, Mode::empty()).ok().map(File::from)
+    }
+
+    #[cfg(not(unix))]
+    fn open(&mut self, _: &Path) -> Option<File> {
+        None
+    }
+}
+
+/// A record file's bytes into `buf` (`file` if already open, else opened here), and what
+/// `fstat` said of it.
+fn read_bytes_into(path: &Path, file: Option<File>, buf: &mut Vec<u8>) -> Result<fs::Metadata> {
+    let (file, meta) = checked(
+        path,
+        match file {
+            Some(f) => f,
+            None => open_nonblocking(path)?,
+        },
+    )?;
+    buf.clear();
+    // Room for the whole file and one byte more, so that the read that finds the end is
+    // the second, not a probe and then a growth.
+    let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
+    buf.reserve(len.saturating_add(1).min(yaml::MAX_BYTES + 1));
+    (&file).take(yaml::MAX_BYTES as u64 + 1).read_to_end(buf).map_err(|e| Error::io(path, e))?;
+    yaml::check_size(path, buf.len())?;
+    Ok(meta)
+}
+
+/// Opened without blocking, to be asked what it is: opening a FIFO for reading would
+/// otherwise wait forever for a writer.
+fn open_nonblocking(path: &Path) -> Result<File> {
     let mut options = OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -253,7 +368,12 @@ pub(super) fn read_text_stat(path: &Path) -> Result<(String, fs::Metadata)> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32);
     }
-    let file = options.open(path).map_err(|e| Error::io(path, e))?;
+    options.open(path).map_err(|e| Error::io(path, e))
+}
+
+/// The file and its size if it is a regular file no larger than a record may be: nothing
+/// else is read.
+fn checked(path: &Path, file: File) -> Result<(File, fs::Metadata)> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.is_dir() {
         return Err(Error::data(path, 1, 1, "is a folder, not a record file"));
@@ -262,20 +382,18 @@ pub(super) fn read_text_stat(path: &Path) -> Result<(String, fs::Metadata)> {
         return Err(Error::NotRegular { path: path.to_path_buf(), kind: kind_name(meta.file_type()) });
     }
     yaml::check_size(path, usize::try_from(meta.len()).unwrap_or(usize::MAX))?;
-    // Room for the whole file and the read that finds its end: no probe, no regrowth.
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n.saturating_add(1)));
-    file.take(yaml::MAX_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(|e| Error::io(path, e))?;
-    yaml::check_size(path, bytes.len())?;
-    Ok((utf8(path, bytes)?, meta))
+    Ok((file, meta))
 }
 
 /// Bytes as text, or an error naming the line and column of the first invalid byte.
 pub(super) fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String> {
-    String::from_utf8(bytes).map_err(|e| {
-        let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
-        Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)")
-            .with_kind(crate::error::DataKind::NotUtf8)
-    })
+    String::from_utf8(bytes).map_err(|e| not_utf8(path, e.as_bytes(), e.utf8_error()))
+}
+
+fn not_utf8(path: &Path, bytes: &[u8], e: std::str::Utf8Error) -> Error {
+    let good = &bytes[..e.valid_up_to()];
+    let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    Error::data(path, line, column, "not valid UTF-8 text; save the file as UTF-8 (in Excel: CSV UTF-8)")
+        .with_kind(crate::error::DataKind::NotUtf8)
 }

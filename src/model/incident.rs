@@ -10,9 +10,10 @@ use crate::time::Stamp;
 pub struct Incident {
     pub id: String,
     pub customer: String,
+    #[serde(deserialize_with = "stamp::read")]
     pub opened: Stamp,
     /// When the deposition was written down (a day later is too late: memory fades).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "stamp::option")]
     pub recorded: Option<Stamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff: Option<String>,
@@ -56,6 +57,7 @@ pub struct Recovery {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
+    #[serde(deserialize_with = "stamp::read")]
     pub at: Stamp,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub by: String,
@@ -70,6 +72,7 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Followup {
     pub kind: String,
+    #[serde(deserialize_with = "stamp::read")]
     pub due: Stamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub how: Option<String>,
@@ -84,6 +87,7 @@ pub struct Followup {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Done {
+    #[serde(deserialize_with = "stamp::read")]
     pub at: Stamp,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub by: String,
@@ -149,27 +153,195 @@ impl Incident {
     /// of the steps' words. Small, so the index that caches it stays small; `recover
     /// list|show` and `export` read the full record instead.
     pub fn digest(&self) -> Incident {
-        let bare = |s: &Option<Step>| {
-            s.as_ref().map(|s| Step { at: s.at, by: String::new(), note: None, what: None, value: None })
-        };
+        self.clone().into_digest()
+    }
+
+    /// `digest`, made of the record itself (nothing copied): what reading a file for a
+    /// report does with the record it parsed.
+    pub fn into_digest(self) -> Incident {
+        let bare =
+            |s: Option<Step>| s.map(|s| Step { at: s.at, by: String::new(), note: None, what: None, value: None });
+        let mut followups = self.followups;
+        for f in &mut followups {
+            if let Some(d) = &mut f.done {
+                *d = Done { at: d.at, by: String::new(), how: None, note: None };
+            }
+        }
         Incident {
             circumstances: None,
             recorded: None,
             // The extra's time too: `extra_given` is read from it by book-wide reports.
             recovery: Recovery {
-                extra: bare(&self.recovery.extra),
-                closed: bare(&self.recovery.closed),
+                extra: bare(self.recovery.extra),
+                closed: bare(self.recovery.closed),
                 ..Recovery::default()
             },
-            followups: self
-                .followups
-                .iter()
-                .map(|f| Followup {
-                    done: f.done.as_ref().map(|d| Done { at: d.at, by: String::new(), how: None, note: None }),
-                    ..f.clone()
-                })
-                .collect(),
-            ..self.clone()
+            followups,
+            ..self
+        }
+    }
+}
+
+/// Reading a `Stamp` exactly as chrono's own `Deserialize` does (the same visitor calls,
+/// the same message), but the shape care writes, `2026-11-22T19:42:00-05:00`, without
+/// chrono's general parser: an incident holds a dozen stamps, and a book-wide read parses
+/// a million of them. Anything else goes to chrono. Other records' stamps may use it too.
+pub(crate) mod stamp {
+    use std::fmt;
+
+    use chrono::{FixedOffset, NaiveDate, TimeZone};
+    use serde::de::{self, Deserialize, Deserializer, Visitor};
+
+    use crate::time::Stamp;
+
+    pub fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Stamp, D::Error> {
+        d.deserialize_str(Visit)
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Stamp>, D::Error> {
+        Ok(Option::<Fast>::deserialize(d)?.map(|f| f.0))
+    }
+
+    struct Fast(Stamp);
+
+    impl<'de> Deserialize<'de> for Fast {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Fast, D::Error> {
+            read(d).map(Fast)
+        }
+    }
+
+    struct Visit;
+
+    impl Visitor<'_> for Visit {
+        type Value = Stamp;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an RFC 3339 formatted date and time string")
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Stamp, E> {
+            match parse(value) {
+                Some(stamp) => Ok(stamp),
+                None => value.parse().map_err(E::custom),
+            }
+        }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS` and `Z` or `±HH:MM`, every field in range; None for anything
+    /// else (fractions, leap seconds, other separators), which chrono then judges.
+    pub fn parse(s: &str) -> Option<Stamp> {
+        let b = s.as_bytes();
+        let num = |at: usize, len: usize| -> Option<u32> {
+            b.get(at..at + len)?.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+        };
+        let shape = b.len() >= 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[13] == b':' && b[16] == b':';
+        if !shape {
+            return None;
+        }
+        let (year, month, day) = (num(0, 4)?, num(5, 2)?, num(8, 2)?);
+        let (hour, minute, second) = (num(11, 2)?, num(14, 2)?, num(17, 2)?);
+        let offset = match &b[19..] {
+            b"Z" => 0,
+            [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
+                let (h, m) = (num(20, 2)?, num(23, 2)?);
+                if h > 23 || m > 59 {
+                    return None;
+                }
+                let secs = (h * 3600 + m * 60) as i32;
+                if *sign == b'-' { -secs } else { secs }
+            }
+            _ => return None,
+        };
+        if !(1000..=9999).contains(&year) || hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let naive = NaiveDate::from_ymd_opt(year as i32, month, day)?.and_hms_opt(hour, minute, second)?;
+        FixedOffset::east_opt(offset)?.from_local_datetime(&naive).single()
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::sample::Rng;
+
+        /// The same instant and the same offset as chrono's parser, or None.
+        fn agrees(s: &str) -> bool {
+            let chrono = s.parse::<Stamp>().ok();
+            match parse(s) {
+                None => true,
+                Some(fast) => chrono.is_some_and(|c| c == fast && c.offset() == fast.offset()),
+            }
+        }
+
+        #[test]
+        fn reads_stamps_as_chrono_does() {
+            for s in [
+                "2026-11-22T19:42:00-05:00",
+                "2026-11-22T19:42:00+05:30",
+                "2026-11-22T19:42:00Z",
+                "2026-11-22T19:42:00-00:00",
+                "2024-02-29T00:00:00+00:00",
+                "9999-12-31T23:59:59-23:59",
+                "1000-01-01T00:00:00+23:59",
+            ] {
+                assert!(parse(s).is_some(), "{s}");
+                assert!(agrees(s), "{s}");
+            }
+            for s in [
+                "2026-02-29T19:42:00-05:00",
+                "2026-11-22T24:00:00-05:00",
+                "2026-11-22T19:60:00-05:00",
+                "2026-11-22T19:42:60-05:00",
+                "2026-11-22T19:42:00.5-05:00",
+                "2026-11-22t19:42:00-05:00",
+                "2026-11-22 19:42:00-05:00",
+                "2026-11-22T19:42:00-0500",
+                "2026-11-22T19:42:00-05:00 ",
+                "2026-11-22T19:42:00+24:00",
+                "2026-13-22T19:42:00-05:00",
+                "2026-00-22T19:42:00-05:00",
+                "0999-11-22T19:42:00-05:00",
+                "+2026-11-22T19:42:00-05:00",
+                "2026-11-22T19:42:00",
+                "2026-11-22",
+                "",
+            ] {
+                assert!(parse(s).is_none(), "{s}");
+            }
+        }
+
+        /// Random stamps, and random damage to them: whatever the fast parse takes, chrono
+        /// reads as the same instant in the same offset.
+        #[test]
+        fn agrees_with_chrono_on_random_and_damaged_stamps() {
+            let mut rng = Rng::new(3);
+            // Each field mostly in range, sometimes just past it.
+            let two = |rng: &mut Rng, n: u64| format!("{:02}", rng.below(n));
+            let mut taken = 0;
+            for _ in 0..20_000 {
+                let mut s = format!(
+                    "{:04}-{}-{}T{}:{}:{}{}",
+                    900 + rng.below(9200),
+                    two(&mut rng, 14),
+                    two(&mut rng, 33),
+                    two(&mut rng, 26),
+                    two(&mut rng, 62),
+                    two(&mut rng, 62),
+                    match rng.below(3) {
+                        0 => "Z".to_string(),
+                        1 => format!("+{}:{}", two(&mut rng, 26), two(&mut rng, 62)),
+                        _ => format!("-{}:{}", two(&mut rng, 26), two(&mut rng, 62)),
+                    }
+                );
+                if rng.chance(20) {
+                    let at = rng.below(s.len() as u64) as usize;
+                    let bit = *rng.pick(&["", "0", "9", "-", ":", "T", "Z", "+", " ", ".5", "t"]);
+                    s.replace_range(at..at + 1, bit);
+                }
+                assert!(agrees(&s), "{s}");
+                taken += usize::from(parse(&s).is_some());
+            }
+            assert!(taken > 100, "{taken}");
         }
     }
 }

@@ -13,16 +13,43 @@
 
 mod flow;
 
+use super::Value;
+
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 
 /// Parse `text` as `T` if it is in the plain subset; `None` means "ask serde_yaml".
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     let node = parse(text)?;
     T::deserialize(&node).ok()
+}
+
+/// `from_str`, and the top-level fields not in `known` whose values are scalars, as text
+/// (what `yaml::scalar_fields` makes of them); `None` if either is not certain.
+pub fn from_str_with_fields<T: DeserializeOwned>(text: &str, known: &[&str]) -> Option<(T, BTreeMap<String, String>)> {
+    let node = parse(text)?;
+    let record = T::deserialize(&node).ok()?;
+    let Node::Map(entries) = &node else { return None };
+    let mut fields = BTreeMap::new();
+    for (key, value) in entries.iter().filter(|(k, _)| !known.contains(k)) {
+        if !matches!(value, Node::Scalar(..)) {
+            continue;
+        }
+        // The value as serde_yaml's tree would hold it (the differential tests hold the
+        // two alike), then as `scalar_fields` writes it.
+        let text = match Value::deserialize(value).ok()? {
+            Value::String(s) => s,
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            _ => continue,
+        };
+        fields.insert(key.to_string(), text);
+    }
+    Some((record, fields))
 }
 
 #[derive(Debug, PartialEq)]
@@ -43,26 +70,45 @@ struct Lines<'a> {
 }
 
 fn parse(text: &str) -> Option<Node<'_>> {
-    // Only YAML's printable characters, less tab, CR and what YAML 1.1 may take for a line
-    // break (NEL, U+2028, U+2029). The fuzzer found a NUL in a comment: an error to
-    // serde_yaml, so it must not be skipped here.
-    let printable = |c: char| {
-        matches!(c, '\n' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
-            && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
-    };
-    if !text.chars().all(printable) {
-        return None;
+    // One pass over the bytes: each line's indentation and content, blank and comment
+    // lines skipped, and whether any byte is other than printable ASCII (then the text is
+    // checked again, character by character, at the end).
+    let bytes = text.as_bytes();
+    let mut lines = Vec::with_capacity(bytes.len() / 24 + 1);
+    let mut odd = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        let start = at;
+        while at < bytes.len() && bytes[at] == b' ' {
+            at += 1;
+        }
+        let content = at;
+        while at < bytes.len() && bytes[at] != b'\n' {
+            odd |= !(b' '..=b'~').contains(&bytes[at]);
+            at += 1;
+        }
+        let mut end = at;
+        at += 1;
+        while end > content && bytes[end - 1] == b' ' {
+            end -= 1;
+        }
+        match bytes.get(content) {
+            _ if content == end => continue,
+            Some(b'#') => continue,
+            // `---`, `...` and `%` open document markers and directives, but only at the
+            // start of a line.
+            Some(b'-' | b'.' | b'%') if content == start => {
+                let line = &bytes[start..];
+                if line.starts_with(b"---") || line.starts_with(b"...") || line[0] == b'%' {
+                    return None;
+                }
+            }
+            _ => {}
+        }
+        lines.push((content - start, &text[content..end]));
     }
-    let mut lines = Vec::new();
-    for line in text.lines() {
-        let content = line.trim_start_matches(' ');
-        if content.is_empty() || content.starts_with('#') {
-            continue;
-        }
-        if line.starts_with("---") || line.starts_with("...") || line.starts_with('%') {
-            return None;
-        }
-        lines.push((line.len() - content.len(), content.trim_end_matches(' ')));
+    if odd && !printable(text) {
+        return None;
     }
     let mut l = Lines { lines, pos: 0, depth: 0 };
     if l.lines.is_empty() || l.lines[0].0 != 0 {
@@ -70,6 +116,21 @@ fn parse(text: &str) -> Option<Node<'_>> {
     }
     let node = block(&mut l, 0)?;
     (l.pos == l.lines.len()).then_some(node)
+}
+
+/// Only YAML's printable characters, less tab, CR and what YAML 1.1 may take for a line
+/// break (NEL, U+2028, U+2029). The fuzzer found a NUL in a comment: an error to
+/// serde_yaml, so it must not be skipped here. ASCII text, nearly every record, is
+/// checked a byte at a time without decoding.
+fn printable(text: &str) -> bool {
+    let ascii = |b: u8| b == b'\n' || (b' '..=b'~').contains(&b);
+    if text.bytes().all(ascii) {
+        return true;
+    }
+    text.chars().all(|c| {
+        matches!(c, '\n' | ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && !matches!(c, '\u{feff}' | '\u{2028}' | '\u{2029}')
+    })
 }
 
 fn is_item(content: &str) -> bool {
@@ -82,23 +143,35 @@ fn block<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
 
 /// `key: value` or `key:` (value below); keys are plain words.
 fn split_key(content: &str) -> Option<(&str, &str)> {
-    let (key, rest) = match content.split_once(": ") {
+    // The key is the run of key bytes; a colon must end it, then a space or the line.
+    let bytes = content.as_bytes();
+    let end = bytes.iter().position(|&b| !is_key_byte(b)).unwrap_or(bytes.len());
+    let key = &content[..end];
+    let rest = match bytes.get(end..end + 2) {
         // Several spaces may follow the colon (found by the fuzzer).
-        Some((k, r)) => (k, r.trim_start_matches(' ')),
-        None => (content.strip_suffix(':')?, ""),
+        Some(b": ") => content[end + 2..].trim_start_matches(' '),
+        _ if end + 1 == bytes.len() && bytes[end] == b':' => "",
+        _ => return None,
     };
     simple_key(key).then_some((key, rest))
 }
 
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
 /// A key YAML could read as anything but text (`1`, `true`, `null`) is declined.
 fn simple_key(key: &str) -> bool {
-    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        && !RESERVED.contains(&key.to_ascii_lowercase().as_str())
+    key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && key.bytes().all(is_key_byte) && !reserved(key)
 }
 
 /// Plain words YAML (1.1 or 1.2) may read as something other than text.
 const RESERVED: [&str; 12] = ["true", "false", "yes", "no", "on", "off", "y", "n", "null", "inf", "nan", "nul"];
+
+/// One of `RESERVED`, in any case.
+fn reserved(word: &str) -> bool {
+    word.len() <= 5 && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(word))
+}
 
 /// One level deeper, or None past the limit; the caller steps back out on success (a
 /// decline abandons the whole parse, so it need not).
@@ -143,7 +216,8 @@ fn map<'a>(l: &mut Lines<'a>, indent: usize) -> Option<Node<'a>> {
 fn duplicate<'a>(entries: &[(&'a str, Node<'a>)], keys: &mut Option<HashSet<&'a str>>, key: &'a str) -> bool {
     match keys {
         Some(keys) => !keys.insert(key),
-        None if entries.len() < 32 => entries.iter().any(|(k, _)| *k == key),
+        // Keys are never empty (`simple_key`); most differ in their first byte.
+        None if entries.len() < 32 => entries.iter().any(|(k, _)| k.as_bytes()[0] == key.as_bytes()[0] && *k == key),
         None => {
             let set = keys.insert(entries.iter().map(|(k, _)| *k).collect());
             !set.insert(key)
@@ -201,16 +275,27 @@ fn single_quoted(inner: &str) -> Option<Node<'_>> {
 /// letter or digit (as in a time; libyaml reads `:?` there otherwise, found by the fuzzer);
 /// in a block `,[]{}` are plain text (`summary: Waited, then left`).
 fn plain(text: &str, in_flow: bool) -> bool {
-    let first = text.as_bytes().first().copied().unwrap_or(b'#');
-    let flow_safe = || {
-        !text.contains([',', '[', ']', '{', '}'])
-            && text.match_indices(':').all(|(i, _)| text.as_bytes().get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
-    };
-    !b"[]{}&*!|>'\"%@`#,?:-".contains(&first)
-        && !text.contains(": ")
-        && !text.contains(" #")
-        && !text.ends_with(':')
-        && (!in_flow || flow_safe())
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else { return false };
+    if b"[]{}&*!|>'\"%@`#,?:-".contains(&first) || bytes.last() == Some(&b':') {
+        return false;
+    }
+    if !in_flow {
+        return !bytes.windows(2).any(|w| matches!(w, [b':', b' '] | [b' ', b'#']));
+    }
+    // One pass: `: ` and ` #` anywhere, and inside flow `,[]{}` and a `:` not followed by
+    // a letter or digit.
+    for (i, &b) in bytes.iter().enumerate() {
+        let next = bytes.get(i + 1).copied();
+        match b {
+            b':' if next == Some(b' ') => return false,
+            b':' if in_flow && !next.is_some_and(|n| n.is_ascii_alphanumeric()) => return false,
+            b' ' if next == Some(b'#') => return false,
+            b',' | b'[' | b']' | b'{' | b'}' if in_flow => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 fn double_quoted(inner: &str) -> Option<String> {
@@ -308,7 +393,7 @@ impl<'de> de::Deserializer<'de> for &Node<'_> {
                 // Only words that YAML cannot read as anything but text.
                 let word = s.starts_with(|c: char| c.is_ascii_alphabetic())
                     && s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _-./@'".contains(&b))
-                    && !RESERVED.contains(&s.to_ascii_lowercase().as_str());
+                    && !reserved(s);
                 if word { v.visit_str(s) } else { Err(Decline) }
             }
         }

@@ -311,18 +311,36 @@ pub fn fast_path_agrees(text: &str) -> bool {
                 .is_ok_and(|slow| serde_json::to_value(&fast).ok() == serde_json::to_value(&slow).ok()),
         }
     }
-    agrees::<crate::model::Incident>(text) && agrees::<crate::model::Customer>(text) && agrees::<Value>(text)
+    // The extra fields read off the fast reader's tree, as `scalar_fields` reads them.
+    let fields_agree = match fast::from_str_with_fields::<Value>(text, &["id"]) {
+        None => true,
+        Some((_, fast)) => serde_yaml::from_str::<Value>(text).is_ok_and(|slow| {
+            let mut slow = scalars(&slow);
+            slow.remove("id");
+            slow == fast
+        }),
+    };
+    agrees::<crate::model::Incident>(text)
+        && agrees::<crate::model::Customer>(text)
+        && agrees::<Value>(text)
+        && fields_agree
 }
 
 /// Parse a record into its typed value and its other top-level scalar fields (those not
-/// in `known`). The fields are read off the text's top-level lines when each is plainly
-/// `key: word` (as the tool writes them); otherwise the YAML is parsed again, as a tree,
-/// to be exact.
+/// in `known`). The fast reader gives both from its one tree; otherwise the fields are
+/// read off the text's top-level lines when each is plainly `key: word` (as the tool
+/// writes them), or the YAML is parsed again, as a tree, to be exact.
 pub fn parse_with_fields<T: DeserializeOwned>(
     path: &Path,
     text: &str,
     known: &[&str],
 ) -> Result<(T, BTreeMap<String, String>)> {
+    let body = without_bom(text);
+    if text.len() <= MAX_BYTES
+        && let Some(parsed) = fast::from_str_with_fields(body, known)
+    {
+        return Ok(parsed);
+    }
     let record = parse::<T>(path, text)?;
     let mut fields = match plain_top_level(text, known) {
         Some(fields) => fields,

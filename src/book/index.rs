@@ -6,8 +6,6 @@
 //! record instead of parsing its YAML. Also the `stat` key that says whether a file is
 //! still what the index read.
 
-#[cfg(not(unix))]
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -36,10 +34,25 @@ pub(super) struct Key {
 }
 
 impl Key {
-    /// Where a folder cannot be kept open.
-    #[cfg(not(unix))]
+    /// The key of the file at `path` (a link: of what it leads to).
     pub(super) fn of(path: &Path) -> Option<Key> {
-        let m = fs::metadata(path).ok()?;
+        Key::of_metadata(&std::fs::metadata(path).ok()?)
+    }
+
+    #[cfg(unix)]
+    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Option<Key> {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        Some(Key {
+            size: m.size(),
+            mtime: ns(m.mtime(), m.mtime_nsec()),
+            ctime: ns(m.ctime(), m.ctime_nsec()),
+            ino: m.ino(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Option<Key> {
         let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
         Some(Key { size: m.len(), mtime, ctime: 0, ino: 0 })
     }

@@ -375,9 +375,9 @@ impl Book {
                         })
                     };
                     let mut head = row(&mut rows);
-                    let walked = self.each_record_file(kind.sub(), |batch| {
-                        let keys = stat_batch(batch);
-                        for (path, key) in batch.iter().zip(keys) {
+                    let walked = self.each_record_stat(kind.sub(), |batch| {
+                        for (path, key) in batch {
+                            let (path, key) = (path, *key);
                             let rel = self.rel_bytes(path);
                             // Rows before this file that no file matched: gone.
                             while let Some((id, p, _)) = &head
@@ -483,7 +483,12 @@ impl Book {
 
     /// `path` relative to the book's root as bytes, without copying it.
     fn rel_bytes<'p>(&self, path: &'p Path) -> &'p [u8] {
-        path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_encoded_bytes()
+        // Walked paths are the root joined with the rest: cut on bytes, not components.
+        let (bytes, root) = (path.as_os_str().as_encoded_bytes(), self.root.as_os_str().as_encoded_bytes());
+        match bytes.strip_prefix(root).and_then(|rest| rest.strip_prefix(b"/")) {
+            Some(rest) if !root.is_empty() && !root.ends_with(b"/") => rest,
+            _ => path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_encoded_bytes(),
+        }
     }
 
     /// `path` relative to the book's root, as the `files` table names it.

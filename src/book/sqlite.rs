@@ -355,60 +355,54 @@ impl Book {
                 for &kind in kinds {
                     let mut rows = stmt.query([kind.name()])?;
                     let mut failed = None;
-                    let mut row = |rows: &mut rusqlite::Rows<'_>| -> Option<(i64, String, Key)> {
-                        let next = rows.next().and_then(|r| match r {
-                            None => Ok(None),
-                            Some(r) => Ok(Some((
-                                r.get(0)?,
-                                r.get(1)?,
-                                Key {
-                                    size: r.get::<_, i64>(2)? as u64,
-                                    mtime: i128::from(r.get::<_, i64>(3)?),
-                                    ctime: i128::from(r.get::<_, i64>(4)?),
-                                    ino: r.get::<_, i64>(5)? as u64,
-                                },
-                            ))),
-                        });
-                        next.unwrap_or_else(|e| {
+                    // The row the merge is at (id, path, stat), its path's buffer reused.
+                    let mut head = (0, String::new(), Key { size: 0, mtime: 0, ctime: 0, ino: 0 });
+                    let mut row = |rows: &mut rusqlite::Rows<'_>, head: &mut (i64, String, Key)| -> bool {
+                        next_row(rows, head).unwrap_or_else(|e| {
                             failed = Some(e);
-                            None
+                            false
                         })
                     };
-                    let mut head = row(&mut rows);
-                    let walked = self.each_record_stat(kind.sub(), |batch| {
-                        for (path, key) in batch {
-                            let (path, key) = (path, *key);
-                            let rel = self.rel_bytes(path);
+                    let mut more = row(&mut rows, &mut head);
+                    // Another thread walks and stats (on all cores) while this one merges.
+                    let walked = std::thread::scope(|s| {
+                        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Stated>>(2);
+                        let walker = s.spawn(move || {
+                            self.each_record_stat(kind.sub(), |batch| {
+                                let _ = send.send(batch);
+                            })
+                        });
+                        for (path, key) in batches.into_iter().flatten() {
+                            let rel = self.rel_bytes(&path);
                             // Rows before this file that no file matched: gone.
-                            while let Some((id, p, _)) = &head
-                                && order_key(p.as_bytes()).lt(order_key(rel))
-                            {
-                                stale.push(*id);
-                                head = row(&mut rows);
+                            while more && order_key(head.1.as_bytes()).lt(order_key(rel)) {
+                                stale.push(head.0);
+                                more = row(&mut rows, &mut head);
                             }
-                            let same = head.as_ref().filter(|(_, p, _)| p.as_bytes() == rel);
+                            let same = more && head.1.as_bytes() == rel;
                             let Some(key) = key else {
                                 // Went away since the walk: its row, if any, is stale.
-                                if let Some((id, _, _)) = same {
-                                    stale.push(*id);
-                                    head = row(&mut rows);
+                                if same {
+                                    stale.push(head.0);
+                                    more = row(&mut rows, &mut head);
                                 }
                                 continue;
                             };
-                            match same {
-                                Some((_, _, was)) if *was == key => head = row(&mut rows),
-                                Some((id, _, _)) => {
-                                    stale.push(*id);
-                                    changed.push((path.clone(), kind, key));
-                                    head = row(&mut rows);
-                                }
-                                None => changed.push((path.clone(), kind, key)),
+                            if same && head.2 == key {
+                                more = row(&mut rows, &mut head);
+                                continue;
                             }
+                            if same {
+                                stale.push(head.0);
+                                more = row(&mut rows, &mut head);
+                            }
+                            changed.push((path, kind, key));
                         }
+                        walker.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
                     });
-                    while let Some((id, _, _)) = &head {
-                        stale.push(*id);
-                        head = row(&mut rows);
+                    while more {
+                        stale.push(head.0);
+                        more = row(&mut rows, &mut head);
                     }
                     if let Some(e) = failed {
                         return Err(Unusable::Sql(e));
@@ -886,6 +880,22 @@ fn stat_batch(files: &[PathBuf]) -> Vec<Option<Key>> {
         keys[i] = key;
     }
     keys
+}
+
+/// Read the next row of the merge's query into `into`, reusing its path's buffer; false
+/// at the end.
+fn next_row(rows: &mut rusqlite::Rows<'_>, into: &mut (i64, String, Key)) -> rusqlite::Result<bool> {
+    let Some(r) = rows.next()? else { return Ok(false) };
+    into.0 = r.get(0)?;
+    into.1.clear();
+    into.1.push_str(r.get_ref(1)?.as_str()?);
+    into.2 = Key {
+        size: r.get::<_, i64>(2)? as u64,
+        mtime: i128::from(r.get::<_, i64>(3)?),
+        ctime: i128::from(r.get::<_, i64>(4)?),
+        ino: r.get::<_, i64>(5)? as u64,
+    };
+    Ok(true)
 }
 
 /// A path as the `files` table's order index sorts it (`replace(path, '/', char(1))`):

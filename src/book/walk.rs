@@ -25,25 +25,25 @@ impl Book {
     /// whole. A batch is made of whole units (an `incidents/YYYY/MM` folder, walked on
     /// all cores, or files of a folder), so a folder larger than a batch comes as one.
     /// Returns what could not be walked (a link out of the book, a FIFO, …).
-    pub fn each_record_file(&self, sub: &str, each: impl FnMut(&[PathBuf])) -> Vec<Error> {
-        self.each_unit(sub, |unit, kind, _| self.walk(unit, kind, &[]), each)
+    pub fn each_record_file(&self, sub: &str, mut each: impl FnMut(&[PathBuf])) -> Vec<Error> {
+        self.each_unit(sub, |unit, kind, _| self.walk(unit, kind, &[]), |batch| each(&batch))
     }
 
     /// `each_record_file` with what a `stat` of each file said as it was walked (None: it
     /// went away): the index's refresh compares it with what it read. A folder's files
     /// are `stat`ed relative to the folder the listing has open, and sorted by their
     /// names alone, so no path is looked up or compared whole.
-    pub(super) fn each_record_stat(&self, sub: &str, each: impl FnMut(&[Stated])) -> Vec<Error> {
+    pub(super) fn each_record_stat(&self, sub: &str, each: impl FnMut(Vec<Stated>)) -> Vec<Error> {
         self.each_unit(sub, |unit, kind, folder| self.walk_stat(unit, kind, folder), each)
     }
 
     /// The walk `each_record_file` and `each_record_stat` share: `walk_unit` walks one
     /// unit (with the folder its thread keeps open) into its items in order.
-    fn each_unit<T: Send + Clone>(
+    fn each_unit<T: Send>(
         &self,
         sub: &str,
         walk_unit: impl Fn(&Path, Option<fs::FileType>, &mut Folder) -> (Vec<T>, Vec<Error>) + Sync,
-        mut each: impl FnMut(&[T]),
+        mut each: impl FnMut(Vec<T>),
     ) -> Vec<Error> {
         let dir = self.path(sub);
         let mut problems = Vec::new();
@@ -101,19 +101,18 @@ impl Book {
             for (_, items, errors) in parts {
                 if batch.is_empty() && items.len() >= WALK_BATCH {
                     // A whole month: handed over as it is, not copied into the batch.
-                    each(&items);
+                    each(items);
                 } else {
                     batch.extend(items);
                 }
                 problems.extend(errors);
                 if batch.len() >= WALK_BATCH {
-                    each(&batch);
-                    batch.clear();
+                    each(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
                 }
             }
         }
         if !batch.is_empty() {
-            each(&batch);
+            each(batch);
         }
         problems
     }

@@ -364,9 +364,11 @@ impl Book {
                         })
                     };
                     let mut more = row(&mut rows, &mut head);
-                    // Another thread walks and stats (on all cores) while this one merges.
+                    // Another thread walks and stats (on all cores) while this one merges; a
+                    // batch is handed over only when this one takes it (a month of a big
+                    // book is some 12 MB of paths: no more are held than are worked on).
                     let walked = std::thread::scope(|s| {
-                        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Stated>>(2);
+                        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Stated>>(0);
                         let walker = s.spawn(move || {
                             self.each_record_stat(kind.sub(), |batch| {
                                 let _ = send.send(batch);

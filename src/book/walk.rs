@@ -136,11 +136,6 @@ impl Book {
     /// the listing's open folder (`DirEntry::metadata`: `statx` at the folder, not the
     /// path resolved again); a link is followed as `walk` follows it.
     fn stat_dir(&self, dir: &Path, found: &mut Vec<Stated>, problems: &mut Vec<Error>) {
-        enum Entry {
-            File(Option<Key>),
-            Folder,
-            Link,
-        }
         let entries = match fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => return problems.push(Error::io(dir, e)),
@@ -151,7 +146,10 @@ impl Book {
         fn name(path: &Path, base: usize) -> &[u8] {
             path.as_os_str().as_encoded_bytes().get(base..).unwrap_or_default()
         }
-        let mut listed: Vec<(PathBuf, Entry)> = Vec::new();
+        // Files go straight into `found` (a month of a big book is held once, not twice);
+        // folders and links, rare, aside: true for a folder.
+        let start = found.len();
+        let mut others: Vec<(PathBuf, bool)> = Vec::new();
         for entry in entries {
             let entry = match entry {
                 Ok(e) => e,
@@ -176,30 +174,36 @@ impl Book {
             };
             if kind.is_dir() && record {
                 problems.push(Error::data(&path, 1, 1, "is a folder named like a record; rename it"));
-            } else if kind.is_dir() {
-                listed.push((path, Entry::Folder));
-            } else if kind.is_symlink() {
-                listed.push((path, Entry::Link));
+            } else if kind.is_dir() || kind.is_symlink() {
+                others.push((path, kind.is_dir()));
             } else if record && kind.is_file() {
                 let key = entry.metadata().ok().and_then(|m| Key::of_metadata(&m));
-                listed.push((path, Entry::File(key)));
+                found.push((path, key));
             } else if record {
                 problems.push(Error::NotRegular { path, kind: kind_name(kind) });
             }
         }
-        listed.sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
-        for (path, entry) in listed {
-            match entry {
-                Entry::File(key) => found.push((path, key)),
-                Entry::Folder => self.stat_dir(&path, found, problems),
-                Entry::Link => {
-                    let mut files = Vec::new();
-                    self.follow(&path, &[], &mut files, problems);
-                    files.sort_unstable_by(|a, b| path_order(a, b));
-                    found.extend(files.into_iter().map(|f| (Key::of(&f), f)).map(|(k, f)| (f, k)));
-                }
+        found[start..].sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
+        if others.is_empty() {
+            return;
+        }
+        // What is under a folder or behind a link goes at its name's place among the files.
+        others.sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
+        let mut files = found.split_off(start).into_iter().peekable();
+        for (path, folder) in others {
+            while let Some(file) = files.next_if(|f| name(&f.0, base) < name(&path, base)) {
+                found.push(file);
+            }
+            if folder {
+                self.stat_dir(&path, found, problems);
+            } else {
+                let mut linked = Vec::new();
+                self.follow(&path, &[], &mut linked, problems);
+                linked.sort_unstable_by(|a, b| path_order(a, b));
+                found.extend(linked.into_iter().map(|f| (Key::of(&f), f)).map(|(k, f)| (f, k)));
             }
         }
+        found.extend(files);
     }
 
     /// The record files at or under `start` (a file or a folder of type `kind`, when the

@@ -215,3 +215,50 @@ fn readers_and_a_writer_at_once_never_see_wrong_counts() {
     });
     assert_eq!(count(&dir), expected);
 }
+
+#[test]
+fn folders_in_months_odd_names_and_links_are_walked_as_the_index_is_ordered() {
+    let (dir, root) = sample();
+    let book = std::path::Path::new(&root);
+    let incident =
+        |id: &str, staff: &str| format!("id: {id}\ncustomer: x\nopened: 2026-11-22T10:00:00-05:00\nstaff: {staff}\n");
+    // A folder inside a month, a file whose name sorts just after the folder's (`/` first
+    // in the index's order, as the walk goes folder by folder), a link to a file kept
+    // elsewhere in the book.
+    let month = book.join("incidents/2026/11");
+    std::fs::create_dir_all(month.join("a/b")).expect("mkdir");
+    std::fs::write(month.join("a/b/20261122-nest01.yaml"), incident("20261122-nest01", "nested")).expect("write");
+    std::fs::write(month.join("a-20261122-side01.yaml"), incident("20261122-side01", "beside")).expect("write");
+    std::fs::write(month.join("a.yaml"), incident("20261122-dot001", "dotted")).expect("write");
+    std::fs::create_dir_all(book.join("archive")).expect("mkdir");
+    let target = book.join("archive/20261122-link01.yaml");
+    std::fs::write(&target, incident("20261122-link01", "linkee")).expect("write");
+    std::os::unix::fs::symlink("../../../archive/20261122-link01.yaml", month.join("20261122-link01.yaml"))
+        .expect("symlink");
+
+    let truth = answers(&dir, &root, true);
+    assert!(truth[0].contains("nested") && truth[0].contains("beside") && truth[0].contains("linkee"));
+    assert_eq!(answers(&dir, &root, false), truth, "while building the index");
+    assert_eq!(answers(&dir, &root, false), truth, "warm");
+    // A warm run that finds nothing changed writes nothing: the walk met every row of the
+    // index in its own order, so no file was taken for new and no row for gone.
+    let index = book.join(INDEX);
+    let (bytes, modified) = (std::fs::read(&index).expect("index"), std::fs::metadata(&index).expect("m").modified());
+    assert_eq!(answers(&dir, &root, false), truth, "warm again");
+    assert_eq!(std::fs::metadata(&index).expect("m").modified().ok(), modified.ok(), "the index was not written");
+    assert!(std::fs::read(&index).expect("index") == bytes);
+
+    // The linked file edited in place, same size, its modification time put back: seen.
+    let mtime = std::fs::metadata(&target).expect("meta").modified().expect("mtime");
+    std::fs::write(&target, incident("20261122-link01", "linkex")).expect("write");
+    std::fs::File::options().write(true).open(&target).expect("open").set_modified(mtime).expect("restore mtime");
+    let edited = answers(&dir, &root, true);
+    assert!(edited[0].contains("linkex") && !edited[0].contains("linkee"));
+    assert_eq!(answers(&dir, &root, false), edited);
+
+    // The folder inside the month removed: its file is gone from the answers.
+    std::fs::remove_dir_all(month.join("a")).expect("rm");
+    let removed = answers(&dir, &root, true);
+    assert!(!removed[0].contains("nested") && removed[0].contains("beside"));
+    assert_eq!(answers(&dir, &root, false), removed);
+}

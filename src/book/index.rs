@@ -37,10 +37,25 @@ pub(super) struct Key {
 }
 
 impl Key {
-    /// Where a folder cannot be kept open.
-    #[cfg(not(unix))]
+    /// The key of the file at `path` (a link: of what it leads to).
     pub(super) fn of(path: &Path) -> Option<Key> {
-        let m = fs::metadata(path).ok()?;
+        Key::of_metadata(&std::fs::metadata(path).ok()?)
+    }
+
+    #[cfg(unix)]
+    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Option<Key> {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        Some(Key {
+            size: m.size(),
+            mtime: ns(m.mtime(), m.mtime_nsec()),
+            ctime: ns(m.ctime(), m.ctime_nsec()),
+            ino: m.ino(),
+        })
+    }
+
+    #[cfg(not(unix))]
+    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Option<Key> {
         let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
         Some(Key { size: m.len(), mtime, ctime: 0, ino: 0 })
     }
@@ -105,31 +120,9 @@ fn escape(s: &str) -> String {
 }
 
 fn unescape(s: &str) -> Option<String> {
-    if !s.contains('\\') {
-        return Some(s.to_string());
-    }
     let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        out.push(match chars.next()? {
-            '\\' => '\\',
-            't' => '\t',
-            'n' => '\n',
-            'r' => '\r',
-            'u' => UNIT,
-            'e' => RECORD,
-            _ => return None,
-        });
-    }
+    unescape_into(s, &mut out)?;
     Some(out)
-}
-
-fn unopt(s: &str) -> Option<Option<String>> {
-    if s.is_empty() { Some(None) } else { unescape(s).map(Some) }
 }
 
 fn time(t: &Stamp) -> String {
@@ -260,7 +253,77 @@ fn items(s: &str, sep: char) -> impl Iterator<Item = &str> {
 }
 
 pub(super) fn decode(line: &str) -> Option<Digest> {
-    // Taken column by column, without collecting: this runs for every incident, every run.
+    let mut d = Digest::empty();
+    decode_into(line, &mut d)?;
+    Some(d)
+}
+
+impl Digest {
+    /// A digest with nothing in it, to be filled by `decode_into` again and again.
+    pub(super) fn empty() -> Digest {
+        let epoch = DateTime::from_timestamp(0, 0).unwrap_or_default().fixed_offset();
+        let incident = Incident {
+            id: String::new(),
+            customer: String::new(),
+            opened: epoch,
+            recorded: None,
+            staff: None,
+            owner: None,
+            product: None,
+            location: None,
+            channel: None,
+            busyness: None,
+            summary: None,
+            circumstances: None,
+            tags: Vec::new(),
+            recovery: Recovery::default(),
+            followups: Vec::new(),
+        };
+        Digest { incident, fields: Fields::new() }
+    }
+}
+
+/// `s` unescaped into `into`, whose buffer is kept: decoding reuses one digest's strings
+/// from record to record instead of allocating each field of a million records.
+fn unescape_into(s: &str, into: &mut String) -> Option<()> {
+    into.clear();
+    if !s.contains('\\') {
+        into.push_str(s);
+        return Some(());
+    }
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            into.push(c);
+            continue;
+        }
+        into.push(match chars.next()? {
+            '\\' => '\\',
+            't' => '\t',
+            'n' => '\n',
+            'r' => '\r',
+            'u' => UNIT,
+            'e' => RECORD,
+            _ => return None,
+        });
+    }
+    Some(())
+}
+
+/// `unopt` into an option whose string is kept when it stays set.
+fn unopt_into(s: &str, into: &mut Option<String>) -> Option<()> {
+    if s.is_empty() {
+        *into = None;
+        return Some(());
+    }
+    unescape_into(s, into.get_or_insert_with(String::new))
+}
+
+/// Decode a digest `encode` wrote into `into`, reusing its strings and lists (this runs
+/// for every incident, every run). None, with `into` half-written, when the line is not
+/// a digest.
+pub(super) fn decode_into(line: &str, into: &mut Digest) -> Option<()> {
+    // Taken column by column, without collecting.
     let mut c = line.split('\t');
     let mut next = || c.next();
     let (id, customer, opened, staff, owner) = (next()?, next()?, next()?, next()?, next()?);
@@ -269,49 +332,60 @@ pub(super) fn decode(line: &str) -> Option<Digest> {
     if next().is_some() {
         return None;
     }
+    let i = &mut into.incident;
+    unescape_into(id, &mut i.id)?;
+    unescape_into(customer, &mut i.customer)?;
+    i.opened = untime(opened)?;
+    i.recorded = None;
+    unopt_into(staff, &mut i.staff)?;
+    unopt_into(owner, &mut i.owner)?;
+    unopt_into(product, &mut i.product)?;
+    unopt_into(location, &mut i.location)?;
+    unopt_into(channel, &mut i.channel)?;
+    i.busyness = if busyness.is_empty() { None } else { Some(busyness.parse().ok()?) };
+    unopt_into(summary, &mut i.summary)?;
+    i.circumstances = None;
+    let mut n = 0;
+    for t in items(tags, UNIT) {
+        if n == i.tags.len() {
+            i.tags.push(String::new());
+        }
+        unescape_into(t, &mut i.tags[n])?;
+        n += 1;
+    }
+    i.tags.truncate(n);
     let mut steps = steps.split(UNIT);
     let mut step = || unstep(steps.next()?);
     let (apologized, reviewed, fixed, extra, closed) = (step()?, step()?, step()?, step()?, step()?);
-    let mut decoded_followups = Vec::new();
+    i.recovery = Recovery { apologized, reviewed, fixed, extra, closed };
+    let mut n = 0;
     for f in items(followups, RECORD) {
         let mut parts = f.split(UNIT);
         let mut part = || parts.next();
         let (kind, due, done, how, text, missed) = (part()?, part()?, part()?, part()?, part()?, part()?);
-        decoded_followups.push(Followup {
-            kind: unescape(kind)?,
-            due: untime(due)?,
-            how: unopt(how)?,
-            text: unopt(text)?,
-            done: match done {
-                "" => None,
-                at => Some(Done { at: untime(at)?, by: String::new(), how: None, note: None }),
-            },
-            missed_by: if missed.is_empty() { None } else { Some(missed.parse().ok()?) },
-        });
+        let due = untime(due)?;
+        if n == i.followups.len() {
+            i.followups.push(Followup { kind: String::new(), due, how: None, text: None, done: None, missed_by: None });
+        }
+        let to = &mut i.followups[n];
+        unescape_into(kind, &mut to.kind)?;
+        to.due = due;
+        unopt_into(how, &mut to.how)?;
+        unopt_into(text, &mut to.text)?;
+        to.done = match done {
+            "" => None,
+            at => Some(Done { at: untime(at)?, by: String::new(), how: None, note: None }),
+        };
+        to.missed_by = if missed.is_empty() { None } else { Some(missed.parse().ok()?) };
+        n += 1;
     }
-    let mut decoded_fields = Fields::new();
+    i.followups.truncate(n);
+    into.fields.clear();
     for kv in items(fields, RECORD) {
         let (k, v) = kv.split_once(UNIT)?;
-        decoded_fields.insert(unescape(k)?, unescape(v)?);
+        into.fields.insert(unescape(k)?, unescape(v)?);
     }
-    let incident = Incident {
-        id: unescape(id)?,
-        customer: unescape(customer)?,
-        opened: untime(opened)?,
-        recorded: None,
-        staff: unopt(staff)?,
-        owner: unopt(owner)?,
-        product: unopt(product)?,
-        location: unopt(location)?,
-        channel: unopt(channel)?,
-        busyness: if busyness.is_empty() { None } else { Some(busyness.parse().ok()?) },
-        summary: unopt(summary)?,
-        circumstances: None,
-        tags: items(tags, UNIT).map(unescape).collect::<Option<_>>()?,
-        recovery: Recovery { apologized, reviewed, fixed, extra, closed },
-        followups: decoded_followups,
-    };
-    Some(Digest { incident, fields: decoded_fields })
+    Some(())
 }
 
 /// A customer's digest: the record with its visits folded into their summary (what lists
@@ -372,6 +446,36 @@ mod tests {
         assert!(!line.contains('\n'));
         assert_eq!(decode(&line), Some(digest));
         assert_eq!(decode("garbage"), None);
+    }
+
+    #[test]
+    fn one_digest_reused_decodes_each_line_as_a_fresh_one() {
+        let line = |text: &str| {
+            let (incident, fields) =
+                crate::yaml::parse_with_fields::<Incident>(Path::new("t.yaml"), text, &Incident::FIELDS)
+                    .expect("valid");
+            encode(&Digest { incident: incident.digest(), fields })
+        };
+        let full = line(
+            "id: a\ncustomer: ada\nopened: 2026-11-22T19:42:00-05:00\nstaff: joan\nproduct: tea\nsummary: s\\tt\n\
+             tags: [x, y, z]\nregion: west\nrecovery:\n  extra: {at: 2026-11-22T21:00:00-05:00}\n\
+             followups:\n- {kind: call, due: 2026-11-23T10:00:00-05:00, how: phone, text: hi, missed_by: 3,\n   done: {at: 2026-11-23T10:03:00-05:00}}\n\
+             - {kind: visit, due: 2026-11-24T10:00:00-05:00}\n",
+        );
+        let bare = line(
+            "id: b\ncustomer: bo\nopened: 2026-11-20T08:00:00+01:00\ntags: [q]\nfollowups:\n- {kind: mail, due: 2026-11-21T10:00:00+01:00}\n",
+        );
+        let mut reused = Digest::empty();
+        // Longer lists and set options first, then fewer and unset, then back: what one
+        // record left behind must never show in the next.
+        for text in [&full, &bare, &full, &bare, &bare] {
+            assert_eq!(decode_into(text, &mut reused), Some(()));
+            assert_eq!(Some(&reused), decode(text).as_ref(), "{text}");
+        }
+        assert_eq!(reused.incident.tags, ["q"]);
+        assert_eq!(reused.incident.followups.len(), 1);
+        assert!(reused.fields.is_empty() && reused.incident.staff.is_none());
+        assert_eq!(decode_into("not\ta digest", &mut reused), None);
     }
 
     #[test]

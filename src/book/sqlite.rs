@@ -382,60 +382,56 @@ impl Book {
                 for &kind in kinds {
                     let mut rows = stmt.query([kind.name()])?;
                     let mut failed = None;
-                    let mut row = |rows: &mut rusqlite::Rows<'_>| -> Option<(i64, String, Key)> {
-                        let next = rows.next().and_then(|r| match r {
-                            None => Ok(None),
-                            Some(r) => Ok(Some((
-                                r.get(0)?,
-                                r.get(1)?,
-                                Key {
-                                    size: r.get::<_, i64>(2)? as u64,
-                                    mtime: i128::from(r.get::<_, i64>(3)?),
-                                    ctime: i128::from(r.get::<_, i64>(4)?),
-                                    ino: r.get::<_, i64>(5)? as u64,
-                                },
-                            ))),
-                        });
-                        next.unwrap_or_else(|e| {
+                    // The row the merge is at (id, path, stat), its path's buffer reused.
+                    let mut head = (0, String::new(), Key { size: 0, mtime: 0, ctime: 0, ino: 0 });
+                    let mut row = |rows: &mut rusqlite::Rows<'_>, head: &mut (i64, String, Key)| -> bool {
+                        next_row(rows, head).unwrap_or_else(|e| {
                             failed = Some(e);
-                            None
+                            false
                         })
                     };
-                    let mut head = row(&mut rows);
-                    let walked = self.each_record_file(kind.sub(), |batch| {
-                        let keys = stat_batch(batch);
-                        for (path, key) in batch.iter().zip(keys) {
-                            let rel = self.rel_bytes(path);
+                    let mut more = row(&mut rows, &mut head);
+                    // Another thread walks and stats (on all cores) while this one merges; a
+                    // batch is handed over only when this one takes it (a month of a big
+                    // book is some 12 MB of paths: no more are held than are worked on).
+                    let walked = std::thread::scope(|s| {
+                        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<Stated>>(0);
+                        let walker = s.spawn(move || {
+                            self.each_record_stat(kind.sub(), |batch| {
+                                let _ = send.send(batch);
+                            })
+                        });
+                        for (path, key) in batches.into_iter().flatten() {
+                            let rel = self.rel_bytes(&path);
                             // Rows before this file that no file matched: gone.
-                            while let Some((id, p, _)) = &head
-                                && order_key(p.as_bytes()).lt(order_key(rel))
-                            {
-                                stale.push(*id);
-                                head = row(&mut rows);
+                            while more && order_key(head.1.as_bytes()).lt(order_key(rel)) {
+                                stale.push(head.0);
+                                more = row(&mut rows, &mut head);
                             }
-                            let same = head.as_ref().filter(|(_, p, _)| p.as_bytes() == rel);
+                            let same = more && head.1.as_bytes() == rel;
                             let Some(key) = key else {
                                 // Went away since the walk: its row, if any, is stale.
-                                if let Some((id, _, _)) = same {
-                                    stale.push(*id);
-                                    head = row(&mut rows);
+                                if same {
+                                    stale.push(head.0);
+                                    more = row(&mut rows, &mut head);
                                 }
                                 continue;
                             };
-                            match same {
-                                Some((_, _, was)) if *was == key => head = row(&mut rows),
-                                Some((id, _, _)) => {
-                                    stale.push(*id);
-                                    changed.push((path.clone(), kind, key));
-                                    head = row(&mut rows);
-                                }
-                                None => changed.push((path.clone(), kind, key)),
+                            if same && head.2 == key {
+                                more = row(&mut rows, &mut head);
+                                continue;
                             }
+                            if same {
+                                stale.push(head.0);
+                                more = row(&mut rows, &mut head);
+                            }
+                            changed.push((path, kind, key));
                         }
+                        walker.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
                     });
-                    while let Some((id, _, _)) = &head {
-                        stale.push(*id);
-                        head = row(&mut rows);
+                    while more {
+                        stale.push(head.0);
+                        more = row(&mut rows, &mut head);
                     }
                     if let Some(e) = failed {
                         return Err(Unusable::Sql(e));
@@ -567,7 +563,12 @@ impl Book {
 
     /// `path` relative to the book's root as bytes, without copying it.
     fn rel_bytes<'p>(&self, path: &'p Path) -> &'p [u8] {
-        path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_encoded_bytes()
+        // Walked paths are the root joined with the rest: cut on bytes, not components.
+        let (bytes, root) = (path.as_os_str().as_encoded_bytes(), self.root.as_os_str().as_encoded_bytes());
+        match bytes.strip_prefix(root).and_then(|rest| rest.strip_prefix(b"/")) {
+            Some(rest) if !root.is_empty() && !root.ends_with(b"/") => rest,
+            _ => path.strip_prefix(&self.root).unwrap_or(path).as_os_str().as_encoded_bytes(),
+        }
     }
 
     /// `path` relative to the book's root, as the `files` table names it.
@@ -612,7 +613,9 @@ impl Book {
 
     /// Fold every record of `kind`, as the fresh index at `db` digests it, on all cores:
     /// this thread reads the rows in batches, the others decode and fold them, so neither
-    /// the rows nor the records are held. `work` gets the row's path and digest.
+    /// the rows nor the records are held. `work` gets the row's path and digest. The rows
+    /// come in the table's own order (a scan, not a walk of the path index with a lookup
+    /// of each row), each batch's text in one buffer rather than two strings a row.
     fn fold_rows<A: Send>(
         &self,
         db: &Path,
@@ -621,10 +624,17 @@ impl Book {
         init: impl Fn() -> A + Sync,
         work: impl Fn(&mut A, &str, &str) + Sync,
     ) -> rusqlite::Result<Vec<A>> {
+        /// Rows packed: `text` holds each path then its digest, `ends` where each ends.
+        #[derive(Default)]
+        struct Batch {
+            text: String,
+            ends: Vec<(usize, usize)>,
+        }
+        const ROWS: usize = 512;
         let conn = open_read_only(db)?;
-        let mut stmt = conn.prepare(&format!("SELECT path, digest FROM files WHERE kind = ?1 {filter}"))?;
+        let mut stmt = conn.prepare(&format!("SELECT path, digest FROM files NOT INDEXED WHERE kind = ?1 {filter}"))?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-        let (send, batches) = std::sync::mpsc::sync_channel::<Vec<(String, String)>>(cores * 2);
+        let (send, batches) = std::sync::mpsc::sync_channel::<Batch>(cores * 2);
         let batches = std::sync::Mutex::new(batches);
         std::thread::scope(|s| {
             let workers: Vec<_> = (0..cores)
@@ -635,8 +645,10 @@ impl Book {
                         loop {
                             let next = batches.lock().map_err(|_| ()).and_then(|b| b.recv().map_err(|_| ()));
                             let Ok(batch) = next else { return acc };
-                            for (path, digest) in &batch {
-                                work(&mut acc, path, digest);
+                            let mut start = 0;
+                            for &(path, digest) in &batch.ends {
+                                work(&mut acc, &batch.text[start..path], &batch.text[path..digest]);
+                                start = digest;
                             }
                         }
                     })
@@ -644,11 +656,27 @@ impl Book {
                 .collect();
             let streamed = (|| {
                 let mut rows = stmt.query([kind.name()])?;
-                let mut batch = Vec::with_capacity(512);
+                let mut batch = Batch { text: String::with_capacity(ROWS * 512), ends: Vec::with_capacity(ROWS) };
+                fn text(v: ValueRef<'_>) -> std::borrow::Cow<'_, str> {
+                    match v {
+                        ValueRef::Text(t) => match std::str::from_utf8(t) {
+                            Ok(t) => std::borrow::Cow::Borrowed(t),
+                            Err(_) => String::from_utf8_lossy(t),
+                        },
+                        _ => std::borrow::Cow::Borrowed(""),
+                    }
+                }
                 while let Some(r) = rows.next()? {
-                    batch.push((r.get(0)?, r.get::<_, Option<String>>(1)?.unwrap_or_default()));
-                    if batch.len() == 512 {
-                        let _ = send.send(std::mem::take(&mut batch));
+                    batch.text.push_str(&text(r.get_ref(0)?));
+                    let path = batch.text.len();
+                    batch.text.push_str(&text(r.get_ref(1)?));
+                    batch.ends.push((path, batch.text.len()));
+                    if batch.ends.len() == ROWS {
+                        let full = std::mem::replace(
+                            &mut batch,
+                            Batch { text: String::with_capacity(ROWS * 512), ends: Vec::with_capacity(ROWS) },
+                        );
+                        let _ = send.send(full);
                     }
                 }
                 let _ = send.send(batch);
@@ -723,13 +751,13 @@ impl Book {
             db,
             Kind::Incident,
             "",
-            || (init(), Vec::new()),
-            |(acc, errors), path, digest| {
-                if losers.contains(path) {
+            || (init(), Vec::new(), index::Digest::empty()),
+            |(acc, errors, d), path, digest| {
+                if !losers.is_empty() && losers.contains(path) {
                     return;
                 }
-                match index::decode(digest) {
-                    Some(d) => fold(acc, &d.incident, &d.fields),
+                match index::decode_into(digest, d) {
+                    Some(()) => fold(acc, &d.incident, &d.fields),
                     // A digest the database damaged: the file says what it holds.
                     None => match read_record(&self.root.join(path), Kind::Incident) {
                         Ok(Record::Incident(i, fields)) => fold(acc, &i.digest(), &fields),
@@ -740,7 +768,7 @@ impl Book {
             },
         )?;
         let mut accumulators = Vec::with_capacity(parts.len());
-        for (acc, errors) in parts {
+        for (acc, errors, _) in parts {
             accumulators.push(acc);
             problems.extend(errors);
         }
@@ -945,20 +973,20 @@ fn sidecar_of(file: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// A `stat` of every file of a batch, on all cores; None for one that went away.
-fn stat_batch(files: &[PathBuf]) -> Vec<Option<Key>> {
-    let parts = par_fold(
-        files,
-        || (Vec::new(), index::Folder::default()),
-        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, index::Folder), i, path| {
-            acc.push((i, folder.key(path)));
-        },
-    );
-    let mut keys = vec![None; files.len()];
-    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
-        keys[i] = key;
-    }
-    keys
+/// Read the next row of the merge's query into `into`, reusing its path's buffer; false
+/// at the end.
+fn next_row(rows: &mut rusqlite::Rows<'_>, into: &mut (i64, String, Key)) -> rusqlite::Result<bool> {
+    let Some(r) = rows.next()? else { return Ok(false) };
+    into.0 = r.get(0)?;
+    into.1.clear();
+    into.1.push_str(r.get_ref(1)?.as_str()?);
+    into.2 = Key {
+        size: r.get::<_, i64>(2)? as u64,
+        mtime: i128::from(r.get::<_, i64>(3)?),
+        ctime: i128::from(r.get::<_, i64>(4)?),
+        ino: r.get::<_, i64>(5)? as u64,
+    };
+    Ok(true)
 }
 
 /// A path as the `files` table's order index sorts it (`replace(path, '/', char(1))`):

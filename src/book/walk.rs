@@ -2,7 +2,11 @@
 //! order, on all cores, reporting what cannot be read (a link out of the book, a FIFO, a
 //! folder named like a record) instead of stopping.
 
+use super::index::{Folder, Key};
 use super::*;
+
+/// A record file with what a `stat` said of it as it was walked (None: it went away).
+pub(super) type Stated = (PathBuf, Option<Key>);
 
 /// About how many paths `each_record_file` hands over at a time.
 pub const WALK_BATCH: usize = 4096;
@@ -22,6 +26,25 @@ impl Book {
     /// all cores, or files of a folder), so a folder larger than a batch comes as one.
     /// Returns what could not be walked (a link out of the book, a FIFO, …).
     pub fn each_record_file(&self, sub: &str, mut each: impl FnMut(&[PathBuf])) -> Vec<Error> {
+        self.each_unit(sub, |unit, kind, _| self.walk(unit, kind, &[]), |batch| each(&batch))
+    }
+
+    /// `each_record_file` with what a `stat` of each file said as it was walked (None: it
+    /// went away): the index's refresh compares it with what it read. A folder's files
+    /// are `stat`ed relative to the folder the listing has open, and sorted by their
+    /// names alone, so no path is looked up or compared whole.
+    pub(super) fn each_record_stat(&self, sub: &str, each: impl FnMut(Vec<Stated>)) -> Vec<Error> {
+        self.each_unit(sub, |unit, kind, folder| self.walk_stat(unit, kind, folder), each)
+    }
+
+    /// The walk `each_record_file` and `each_record_stat` share: `walk_unit` walks one
+    /// unit (with the folder its thread keeps open) into its items in order.
+    fn each_unit<T: Send>(
+        &self,
+        sub: &str,
+        walk_unit: impl Fn(&Path, Option<fs::FileType>, &mut Folder) -> (Vec<T>, Vec<Error>) + Sync,
+        mut each: impl FnMut(Vec<T>),
+    ) -> Vec<Error> {
         let dir = self.path(sub);
         let mut problems = Vec::new();
         match fs::symlink_metadata(&dir) {
@@ -45,7 +68,7 @@ impl Book {
                 units.push((top, kind));
             }
         }
-        let mut batch: Vec<PathBuf> = Vec::with_capacity(WALK_BATCH);
+        let mut batch: Vec<T> = Vec::with_capacity(WALK_BATCH);
         let mut at = 0;
         while at < units.len() {
             // A group of units: a few folders, or many files, walked together.
@@ -64,25 +87,123 @@ impl Book {
             }
             let group = &units[at..end];
             at = end;
-            let parts = par_fold(group, Vec::new, |found: &mut Vec<(usize, Vec<PathBuf>, Vec<Error>)>, i, unit| {
-                let (files, errors) = self.walk(&unit.0, unit.1, &[]);
-                found.push((i, files, errors));
-            });
-            let mut parts: Vec<_> = parts.into_iter().flatten().collect();
+            type Found<T> = (Vec<(usize, Vec<T>, Vec<Error>)>, Folder);
+            let parts = par_fold(
+                group,
+                || (Vec::new(), Folder::default()),
+                |(found, folder): &mut Found<T>, i, unit| {
+                    let (items, errors) = walk_unit(&unit.0, unit.1, folder);
+                    found.push((i, items, errors));
+                },
+            );
+            let mut parts: Vec<_> = parts.into_iter().flat_map(|(found, _)| found).collect();
             parts.sort_by_key(|(i, _, _)| *i);
-            for (_, files, errors) in parts {
-                batch.extend(files);
+            for (_, items, errors) in parts {
+                if batch.is_empty() && items.len() >= WALK_BATCH {
+                    // A whole month: handed over as it is, not copied into the batch.
+                    each(items);
+                } else {
+                    batch.extend(items);
+                }
                 problems.extend(errors);
                 if batch.len() >= WALK_BATCH {
-                    each(&batch);
-                    batch.clear();
+                    each(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
                 }
             }
         }
         if !batch.is_empty() {
-            each(&batch);
+            each(batch);
         }
         problems
+    }
+
+    /// One unit of `each_record_stat`: a folder is listed and its files `stat`ed as it is
+    /// (`stat_dir`); anything else (a file, a link, a folder named like a record) is
+    /// walked as `walk` does and `stat`ed relative to `folder`.
+    fn walk_stat(&self, start: &Path, kind: Option<fs::FileType>, folder: &mut Folder) -> (Vec<Stated>, Vec<Error>) {
+        if kind.is_some_and(|k| k.is_dir()) && !is_record_name(start.as_os_str()) {
+            let (mut found, mut problems) = (Vec::new(), Vec::new());
+            self.stat_dir(start, &mut found, &mut problems);
+            return (found, problems);
+        }
+        let (files, problems) = self.walk(start, kind, &[]);
+        (files.into_iter().map(|f| (folder.key(&f), f)).map(|(k, f)| (f, k)).collect(), problems)
+    }
+
+    /// The record files under the folder `dir`, with their `stat`s, in `walk`'s order and
+    /// with its problems: each folder's entries sorted by name, a subfolder's files at its
+    /// name's place (the order of whole paths with `/` first). A file is `stat`ed through
+    /// the listing's open folder (`DirEntry::metadata`: `statx` at the folder, not the
+    /// path resolved again); a link is followed as `walk` follows it.
+    fn stat_dir(&self, dir: &Path, found: &mut Vec<Stated>, problems: &mut Vec<Error>) {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return problems.push(Error::io(dir, e)),
+        };
+        // Where each entry's name starts in its path (`dir` joined with the name).
+        let bytes = dir.as_os_str().as_encoded_bytes();
+        let base = bytes.len() + usize::from(!bytes.is_empty() && !bytes.ends_with(b"/"));
+        fn name(path: &Path, base: usize) -> &[u8] {
+            path.as_os_str().as_encoded_bytes().get(base..).unwrap_or_default()
+        }
+        // Files go straight into `found` (a month of a big book is held once, not twice);
+        // folders and links, rare, aside: true for a folder.
+        let start = found.len();
+        let mut others: Vec<(PathBuf, bool)> = Vec::new();
+        for entry in entries {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    problems.push(Error::io(dir, e));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            let file_name = name(&path, base);
+            // As `is_hidden` and `is_record_name` read the name, on its bytes.
+            let record = file_name.ends_with(b".yaml") || file_name.ends_with(b".yml");
+            if file_name.starts_with(b".") {
+                continue;
+            }
+            let kind = match entry.file_type() {
+                Ok(k) => k,
+                Err(e) => {
+                    problems.push(Error::io(&path, e));
+                    continue;
+                }
+            };
+            if kind.is_dir() && record {
+                problems.push(Error::data(&path, 1, 1, "is a folder named like a record; rename it"));
+            } else if kind.is_dir() || kind.is_symlink() {
+                others.push((path, kind.is_dir()));
+            } else if record && kind.is_file() {
+                let key = entry.metadata().ok().and_then(|m| Key::of_metadata(&m));
+                found.push((path, key));
+            } else if record {
+                problems.push(Error::NotRegular { path, kind: kind_name(kind) });
+            }
+        }
+        found[start..].sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
+        if others.is_empty() {
+            return;
+        }
+        // What is under a folder or behind a link goes at its name's place among the files.
+        others.sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
+        let mut files = found.split_off(start).into_iter().peekable();
+        for (path, folder) in others {
+            while let Some(file) = files.next_if(|f| name(&f.0, base) < name(&path, base)) {
+                found.push(file);
+            }
+            if folder {
+                self.stat_dir(&path, found, problems);
+            } else {
+                let mut linked = Vec::new();
+                self.follow(&path, &[], &mut linked, problems);
+                linked.sort_unstable_by(|a, b| path_order(a, b));
+                found.extend(linked.into_iter().map(|f| (Key::of(&f), f)).map(|(k, f)| (f, k)));
+            }
+        }
+        found.extend(files);
     }
 
     /// The record files at or under `start` (a file or a folder of type `kind`, when the

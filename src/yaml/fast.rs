@@ -390,11 +390,15 @@ impl<'de> de::Deserializer<'de> for &Node<'_> {
                 if let Some(n) = self.integer() {
                     return if n < 0 { v.visit_i64(n as i64) } else { v.visit_u64(n as u64) };
                 }
-                // Only words that YAML cannot read as anything but text.
+                // Only text YAML cannot read as anything else: words, and printable text
+                // with a space inside (no null, boolean or number has one), such as the
+                // phone numbers care writes (`phone: +1 555 0100`).
                 let word = s.starts_with(|c: char| c.is_ascii_alphabetic())
                     && s.bytes().all(|b| b.is_ascii_alphanumeric() || b" _-./@'".contains(&b))
                     && !reserved(s);
-                if word { v.visit_str(s) } else { Err(Decline) }
+                let spaced =
+                    s.contains(' ') && s.trim_matches(' ') == *s && s.bytes().all(|b| (b' '..=b'~').contains(&b));
+                if word || spaced { v.visit_str(s) } else { Err(Decline) }
             }
         }
     }
@@ -607,8 +611,19 @@ mod tests {
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\ntags: [ joa, billy]\n",
             "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\nsummary: a\u{2028}b\u{85}c\n",
             "1: a\ntrue: b\nkey: [x, y]\nn: 12000\nm: -3\ns: 'q'\nt: ~\nu: yes\nv: 1.5\n",
+            "id: a\nname: A\ncontact:\n  phone: +1 555 0100\n  email: a@b.c\n",
+            "id: a\nname: A\ncontact:\n  phone: +15550100\n",
+            "id: a\nname: A\ncontact:\n  phone: 1 555\n",
+            "id: a\nname: A\ncontact:\n  phone: - 1 555\n",
+            "id: a\nname: A\ncontact:\n  phone: 0x1F 2\n",
+            "id: a\nname: A\ncontact:\n  phone: .inf x\n",
+            "id: a\nname: A\ncontact:\n  phone: true false\n",
+            "id: a\nname: A\ncontact:\n  phone: 1\t2 3\n",
+            "id: a\nname: A\ncontact:\n  phone: '+1 555 0100'\n",
+            "a: +1 555 0100\nb: 12 000\nc: 1.5 e3\nd: null null\ne: ~ ~\n",
         ] {
             assert!(same::<Incident>(text), "{text}");
+            assert!(same::<Customer>(text), "{text}");
             assert!(same::<crate::yaml::Value>(text), "{text}");
         }
     }

@@ -579,5 +579,10 @@ mod roundtrip {
         let c = fast::from_str::<crate::model::Customer>(reminders).expect("the fast reader takes reminders");
         assert_eq!(c.reminders[0].done.len(), 1);
         assert!(fast_path_agrees(visits) && fast_path_agrees(reminders));
+        // A phone number as `care customer add --phone` writes it.
+        let phone = "id: a\nname: A\ncontact:\n  email: a@example.com\n  phone: +1 555 0100\n";
+        let c = fast::from_str::<crate::model::Customer>(phone).expect("the fast reader takes a phone number");
+        assert_eq!(c.contact.phone.as_deref(), Some("+1 555 0100"));
+        assert!(fast_path_agrees(phone));
     }
 }

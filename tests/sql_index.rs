@@ -339,3 +339,32 @@ fn an_export_after_a_report_has_every_table() {
     assert_eq!(count("customers"), 40);
     assert!(count("followups") > 0);
 }
+
+/// A refresh that finds more changed files than it holds (the first `customer list` after
+/// a `trends` built only the incidents' rows, on a book of 9,000 customers) sets the rest
+/// aside and reads them all, each once; a second such refresh (a pull that touched them
+/// all) replaces every row.
+#[test]
+fn a_refresh_of_thousands_of_changed_files_reads_each_once() {
+    let dir = TestBook::bare();
+    dir.ok(&["demo", "b", "--customers", "9000", "--incidents", "60", "--seed", "3"]);
+    dir.ok(&["-C", "b", "trends", "--by", "staff"]);
+    assert_eq!(rows_in(&dir, "files"), 60, "the incidents only");
+    let list = |cache: &str| {
+        let out =
+            dir.cmd().env("CARE_NO_CACHE", cache).args(["-C", "b", "--format", "csv", "customer", "list"]).output();
+        String::from_utf8_lossy(&out.expect("runs").stdout).into_owned()
+    };
+    let read = list("1");
+    assert_eq!(read.lines().count(), 9001);
+    assert_eq!(list("0"), read, "through the refresh");
+    assert_eq!(sql_one(&dir, "SELECT count(*), count(DISTINCT path) FROM files WHERE kind = 'customer'"), "9000,9000");
+    for file in std::fs::read_dir(dir.path("b/customers")).expect("folder").flatten().map(|e| e.path()) {
+        let text = std::fs::read_to_string(&file).expect("read");
+        std::fs::write(&file, text.replacen("name: ", "name: Dr ", 1)).expect("write");
+    }
+    let renamed = list("0");
+    assert_eq!(renamed, list("1"));
+    assert_eq!(renamed.matches(",Dr ").count(), 9000, "every record read again");
+    assert_eq!(sql_one(&dir, "SELECT count(*), count(DISTINCT path) FROM files WHERE kind = 'customer'"), "9000,9000");
+}

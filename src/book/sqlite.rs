@@ -93,6 +93,8 @@ enum Unusable {
     /// Another schema version or another timezone: correct once, wrong now.
     Foreign,
     Sql(rusqlite::Error),
+    /// The changed files could not be set aside (the temporary folder is full).
+    Spill(Error),
 }
 
 impl Unusable {
@@ -101,6 +103,7 @@ impl Unusable {
         match self {
             Unusable::Sql(e) => sql_error(path, e),
             Unusable::Foreign => Error::Refused(format!("{}: a new SQL mirror failed its own check", path.display())),
+            Unusable::Spill(e) => e,
         }
     }
 }
@@ -109,6 +112,80 @@ impl From<rusqlite::Error> for Unusable {
     fn from(e: rusqlite::Error) -> Unusable {
         Unusable::Sql(e)
     }
+}
+
+/// How many changed files a refresh holds before it sets them aside on disk.
+const HELD: usize = 8192;
+
+/// The files a refresh found changed or new, to be read once the merge with the `files`
+/// table is done: held up to `HELD`, the rest set aside in a `Spill`, since a `git pull`
+/// or the first report of the other kind of record may change a million files, and a
+/// refresh stays in flat memory.
+#[derive(Debug, Default)]
+struct Changed {
+    held: Vec<(PathBuf, Kind)>,
+    spill: Option<Spill>,
+}
+
+impl Changed {
+    fn push(&mut self, path: PathBuf, kind: Kind) -> std::result::Result<(), Unusable> {
+        self.held.push((path, kind));
+        if self.held.len() >= HELD {
+            let spill = match &mut self.spill {
+                Some(spill) => spill,
+                None => self.spill.insert(Spill::new().map_err(Unusable::Spill)?),
+            };
+            let mut record = Vec::new();
+            for (path, kind) in self.held.drain(..) {
+                record.clear();
+                record.push(kind as u8);
+                record.extend_from_slice(path.as_os_str().as_encoded_bytes());
+                spill.push(&record).map_err(Unusable::Spill)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file, in the order pushed, handed to `read` a part of up to `HELD` at a time.
+    fn read(
+        self,
+        mut read: impl FnMut(&[(PathBuf, Kind)]) -> rusqlite::Result<()>,
+    ) -> std::result::Result<(), Unusable> {
+        if let Some(spill) = self.spill {
+            let mut part = Vec::with_capacity(HELD);
+            let mut failed = None;
+            let drained = spill.drain(|record| {
+                let kind = Kind::ALL.into_iter().find(|k| *k as u8 == record[0]).unwrap_or(Kind::Incident);
+                part.push((PathBuf::from(path_from_bytes(&record[1..])), kind));
+                if part.len() == HELD {
+                    let done = read(&part);
+                    part.clear();
+                    if let Err(e) = done {
+                        failed = Some(e);
+                        return Err(Error::Refused(String::new()));
+                    }
+                }
+                Ok(())
+            });
+            if let Some(e) = failed {
+                return Err(Unusable::Sql(e));
+            }
+            drained.map_err(Unusable::Spill)?;
+            read(&part)?;
+        }
+        read(&self.held).map_err(Unusable::Sql)
+    }
+}
+
+/// A path set aside as its bytes (`as_encoded_bytes`), back as a path.
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> std::ffi::OsString {
+    <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(bytes).to_os_string()
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> std::ffi::OsString {
+    String::from_utf8_lossy(bytes).into_owned().into()
 }
 
 /// A record as read from its file, with its other top-level fields.
@@ -371,7 +448,7 @@ impl Book {
                 problems
             })?
         } else {
-            let mut changed: Vec<(PathBuf, Kind, Key)> = Vec::new();
+            let mut changed = Changed::default();
             let mut stale = Vec::new();
             let mut problems = Vec::new();
             {
@@ -401,34 +478,42 @@ impl Book {
                                 let _ = send.send(batch);
                             })
                         });
-                        for (path, key) in batches.into_iter().flatten() {
-                            let rel = self.rel_bytes(&path);
-                            // Rows before this file that no file matched: gone.
-                            while more && order_key(head.1.as_bytes()).lt(order_key(rel)) {
-                                stale.push(head.0);
-                                more = row(&mut rows, &mut head);
-                            }
-                            let same = more && head.1.as_bytes() == rel;
-                            let Some(key) = key else {
-                                // Went away since the walk: its row, if any, is stale.
+                        let merge = || -> std::result::Result<(), Unusable> {
+                            for (path, key) in batches.into_iter().flatten() {
+                                let rel = self.rel_bytes(&path);
+                                // Rows before this file that no file matched: gone.
+                                while more && order_key(head.1.as_bytes()).lt(order_key(rel)) {
+                                    stale.push(head.0);
+                                    more = row(&mut rows, &mut head);
+                                }
+                                let same = more && head.1.as_bytes() == rel;
+                                let Some(key) = key else {
+                                    // Went away since the walk: its row, if any, is stale.
+                                    if same {
+                                        stale.push(head.0);
+                                        more = row(&mut rows, &mut head);
+                                    }
+                                    continue;
+                                };
+                                if same && head.2 == key {
+                                    more = row(&mut rows, &mut head);
+                                    continue;
+                                }
                                 if same {
                                     stale.push(head.0);
                                     more = row(&mut rows, &mut head);
                                 }
-                                continue;
-                            };
-                            if same && head.2 == key {
-                                more = row(&mut rows, &mut head);
-                                continue;
+                                changed.push(path, kind)?;
                             }
-                            if same {
-                                stale.push(head.0);
-                                more = row(&mut rows, &mut head);
-                            }
-                            changed.push((path, kind, key));
-                        }
-                        walker.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+                            Ok(())
+                        };
+                        let merged = merge();
+                        (walker.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), merged)
                     });
+                    let walked = match walked {
+                        (walked, Ok(())) => walked,
+                        (_, Err(e)) => return Err(e),
+                    };
                     while more {
                         stale.push(head.0);
                         more = row(&mut rows, &mut head);
@@ -442,12 +527,15 @@ impl Book {
             for id in stale {
                 forget(&tx, id)?;
             }
-            problems.extend(self.read_into(&tx, tables, |send| {
-                for chunk in changed.chunks(BATCH) {
-                    send(chunk.iter().map(|(p, k, _)| (p.clone(), *k)).collect());
-                }
-                Vec::new()
-            })?);
+            changed.read(|chunk| {
+                problems.extend(self.read_into(&tx, tables, |send| {
+                    for part in chunk.chunks(BATCH) {
+                        send(part.to_vec());
+                    }
+                    Vec::new()
+                })?);
+                Ok(())
+            })?;
             problems
         };
         if new {

@@ -262,23 +262,7 @@ impl Digest {
     /// A digest with nothing in it, to be filled by `decode_into` again and again.
     pub(super) fn empty() -> Digest {
         let epoch = DateTime::from_timestamp(0, 0).unwrap_or_default().fixed_offset();
-        let incident = Incident {
-            id: String::new(),
-            customer: String::new(),
-            opened: epoch,
-            recorded: None,
-            staff: None,
-            owner: None,
-            product: None,
-            location: None,
-            channel: None,
-            busyness: None,
-            summary: None,
-            circumstances: None,
-            tags: Vec::new(),
-            recovery: Recovery::default(),
-            followups: Vec::new(),
-        };
+        let incident = Incident::new(String::new(), String::new(), epoch);
         Digest { incident, fields: Fields::new() }
     }
 }

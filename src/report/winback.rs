@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
-use crate::model::incident::{Recovery, Step};
+use crate::model::incident::Step;
 use crate::model::{Customer, Incident, visit};
 use crate::report::query::{CustomerView, Extras, Query};
 use crate::rows::Cell;
@@ -54,23 +54,8 @@ impl Failure {
     /// Did the customer come back since, by their last visit (`visit::came_back`'s rule)?
     fn came_back(&self, last_visit: Option<Stamp>) -> bool {
         let closed = self.closed.map(|at| Step { at, by: String::new(), note: None, what: None, value: None });
-        let incident: Incident = Incident {
-            id: String::new(),
-            customer: String::new(),
-            opened: self.opened,
-            recorded: None,
-            staff: None,
-            owner: None,
-            product: None,
-            location: None,
-            channel: None,
-            busyness: None,
-            summary: None,
-            circumstances: None,
-            tags: Vec::new(),
-            recovery: Recovery { closed, ..Recovery::default() },
-            followups: Vec::new(),
-        };
+        let mut incident = Incident::new(String::new(), String::new(), self.opened);
+        incident.recovery.closed = closed;
         visit::came_back(last_visit, &incident)
     }
 }

@@ -27,37 +27,34 @@ pub struct Digest {
     pub fields: Fields,
 }
 
-/// What a `stat` says about a file; any change means the entry is stale.
+/// What a `stat` says about a file; any change means the entry is stale. Times are
+/// nanoseconds since the epoch as the `files` table keeps them (a time past 2262
+/// saturates; the ctime, which no user can set, still changes with every write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Key {
     pub(super) size: u64,
-    pub(super) mtime: i128,
-    pub(super) ctime: i128,
+    pub(super) mtime: i64,
+    pub(super) ctime: i64,
     pub(super) ino: u64,
 }
 
-impl Key {
-    /// The key of the file at `path` (a link: of what it leads to).
-    pub(super) fn of(path: &Path) -> Option<Key> {
-        Key::of_metadata(&std::fs::metadata(path).ok()?)
-    }
+/// Seconds and nanoseconds as one count of nanoseconds.
+fn ns(seconds: i64, nanos: i64) -> i64 {
+    seconds.saturating_mul(1_000_000_000).saturating_add(nanos)
+}
 
+impl Key {
     #[cfg(unix)]
-    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Option<Key> {
+    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Key {
         use std::os::unix::fs::MetadataExt;
-        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-        Some(Key {
-            size: m.size(),
-            mtime: ns(m.mtime(), m.mtime_nsec()),
-            ctime: ns(m.ctime(), m.ctime_nsec()),
-            ino: m.ino(),
-        })
+        Key { size: m.size(), mtime: ns(m.mtime(), m.mtime_nsec()), ctime: ns(m.ctime(), m.ctime_nsec()), ino: m.ino() }
     }
 
     #[cfg(not(unix))]
-    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Option<Key> {
-        let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos() as i128;
-        Some(Key { size: m.len(), mtime, ctime: 0, ino: 0 })
+    pub(super) fn of_metadata(m: &std::fs::Metadata) -> Key {
+        let since = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let mtime = since.map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX));
+        Key { size: m.len(), mtime, ctime: 0, ino: 0 }
     }
 }
 
@@ -81,18 +78,17 @@ impl Folder {
         }
         let (_, fd) = self.open.as_ref()?;
         let st = rustix::fs::statat(fd, name, AtFlags::empty()).ok()?;
-        let ns = |s: i64, n: u64| i128::from(s) * 1_000_000_000 + i128::from(n);
         Some(Key {
             size: u64::try_from(st.st_size).ok()?,
-            mtime: ns(st.st_mtime as i64, st.st_mtime_nsec as u64),
-            ctime: ns(st.st_ctime as i64, st.st_ctime_nsec as u64),
+            mtime: ns(st.st_mtime as i64, st.st_mtime_nsec as i64),
+            ctime: ns(st.st_ctime as i64, st.st_ctime_nsec as i64),
             ino: st.st_ino as u64,
         })
     }
 
     #[cfg(not(unix))]
     pub(super) fn key(&mut self, path: &Path) -> Option<Key> {
-        Key::of(path)
+        Some(Key::of_metadata(&std::fs::metadata(path).ok()?))
     }
 }
 

@@ -106,16 +106,6 @@ pub struct Loaded<T> {
     pub problems: Vec<Error>,
 }
 
-impl<T> Loaded<Option<T>> {
-    /// The records that are there, with the same problems.
-    pub fn flatten(self) -> Loaded<T> {
-        Loaded {
-            records: self.records.into_iter().filter_map(|(p, r)| r.map(|r| (p, r))).collect(),
-            problems: self.problems,
-        }
-    }
-}
-
 /// Where the book is: the folder given (by `-C` or `CARE_BOOK`), else the first folder
 /// from `start` upwards that holds `care.yaml`. The result is relative to `start` when it
 /// is found by walking, so messages name files as the user would type them.

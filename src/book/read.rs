@@ -16,19 +16,20 @@ impl Book {
     /// Read every record of a kind and turn each file's text into a `T` with `parse`, on
     /// all cores; the records come back in the book's order.
     pub fn load_with<T: Send>(&self, sub: &str, parse: impl Fn(&Path, &str) -> Result<T> + Sync) -> Loaded<T> {
-        let (files, mut problems) = self.record_files(sub);
-        let parts = par_fold(&files, Vec::new, |found: &mut Vec<(usize, Result<T>)>, i, path| {
-            found.push((i, read_text(path).and_then(|text| parse(path, &text))));
+        self.load_some(sub, |path, text| parse(path, text).map(Some))
+    }
+
+    /// `load_with` keeping only the records `parse` makes something of (Some): the rest
+    /// are let go as they are read, so picking the few customers with reminders out of a
+    /// hundred thousand holds those few. The walk's problems come first, then the files'.
+    pub fn load_some<T: Send>(&self, sub: &str, parse: impl Fn(&Path, &str) -> Result<Option<T>> + Sync) -> Loaded<T> {
+        let (mut records, mut unread) = (Vec::new(), Vec::new());
+        let mut problems = self.each_record(sub, parse, |path, parsed| match parsed {
+            Ok(Some(record)) => records.push((path.to_path_buf(), record)),
+            Ok(None) => {}
+            Err(e) => unread.push(e),
         });
-        let mut all: Vec<(usize, Result<T>)> = parts.into_iter().flatten().collect();
-        all.sort_by_key(|(i, _)| *i);
-        let mut records = Vec::with_capacity(files.len());
-        for ((_, result), path) in all.into_iter().zip(files) {
-            match result {
-                Ok(record) => records.push((path, record)),
-                Err(e) => problems.push(e),
-            }
-        }
+        problems.extend(unread);
         Loaded { records, problems }
     }
 
@@ -69,7 +70,7 @@ impl Book {
             let records = found.into_iter().map(|(path, r)| (self.root.join(&*path), r)).collect();
             return Loaded { records, problems };
         }
-        self.customer_files_map(reminders, |c, fields| Some(map(c, fields))).flatten()
+        self.customer_files_map(reminders, |c, fields| Some(map(c, fields)))
     }
 
     /// What `map` makes of each customer (visits folded), in the book's order, without
@@ -85,7 +86,7 @@ impl Book {
             return (found.into_iter().filter_map(|(_, v)| v).collect(), problems);
         }
         let Loaded { records, problems } = self.customer_files_map(false, map);
-        (records.into_iter().filter_map(|(_, v)| v).collect(), problems)
+        (records.into_iter().map(|(_, v)| v).collect(), problems)
     }
 
     /// Every customer file read and turned by `map` (None: every record when `reminders`
@@ -94,8 +95,8 @@ impl Book {
         &self,
         reminders: bool,
         map: impl Fn(Customer, Fields) -> Option<T> + Sync,
-    ) -> Loaded<Option<T>> {
-        self.load_with(CUSTOMERS, |path, text| {
+    ) -> Loaded<T> {
+        self.load_some(CUSTOMERS, |path, text| {
             if reminders && !text.contains("reminders:") {
                 return Ok(None);
             }

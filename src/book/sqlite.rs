@@ -1068,12 +1068,7 @@ fn next_row(rows: &mut rusqlite::Rows<'_>, into: &mut (i64, String, Key)) -> rus
     into.0 = r.get(0)?;
     into.1.clear();
     into.1.push_str(r.get_ref(1)?.as_str()?);
-    into.2 = Key {
-        size: r.get::<_, i64>(2)? as u64,
-        mtime: i128::from(r.get::<_, i64>(3)?),
-        ctime: i128::from(r.get::<_, i64>(4)?),
-        ino: r.get::<_, i64>(5)? as u64,
-    };
+    into.2 = key_from(r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?);
     Ok(true)
 }
 
@@ -1081,24 +1076,6 @@ fn next_row(rows: &mut rusqlite::Rows<'_>, into: &mut (i64, String, Key)) -> rus
 /// folder by folder, as the book is walked.
 fn order_key(path: &[u8]) -> impl Iterator<Item = u8> + '_ {
     path.iter().map(|&b| if b == b'/' { 1 } else { b })
-}
-
-/// A `stat` of every file, on all cores; None for one that went away meanwhile.
-fn stat_all(walked: &Walked) -> Vec<Option<Key>> {
-    // Each thread keeps the folder it is in open: a `stat` relative to it does not
-    // resolve the whole path again.
-    let parts = par_fold(
-        walked,
-        || (Vec::new(), index::Folder::default()),
-        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, index::Folder), i, (path, _)| {
-            acc.push((i, folder.key(path)));
-        },
-    );
-    let mut keys = vec![None; walked.len()];
-    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
-        keys[i] = key;
-    }
-    keys
 }
 
 fn read_record(path: &Path, kind: Kind) -> Result<Record> {
@@ -1138,32 +1115,16 @@ fn scan(path: &Path, kind: Kind, tables: bool) -> Result<Scanned> {
         // Read by no report: only `care sql` has a use for it.
         Record::Action(a) => (a.id.clone(), None),
     };
-    Ok(Scanned { key: key_of(&meta), id, digest, record: tables.then_some(record) })
-}
-
-/// What `fstat` said of an open file, as `index::Folder::key` says it of a path.
-#[cfg(unix)]
-fn key_of(m: &fs::Metadata) -> Key {
-    use std::os::unix::fs::MetadataExt;
-    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
-    Key { size: m.size(), mtime: ns(m.mtime(), m.mtime_nsec()), ctime: ns(m.ctime(), m.ctime_nsec()), ino: m.ino() }
-}
-
-#[cfg(not(unix))]
-fn key_of(m: &fs::Metadata) -> Key {
-    let mtime =
-        m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-    Key { size: m.len(), mtime: mtime as i128, ctime: 0, ino: 0 }
+    Ok(Scanned { key: Key::of_metadata(&meta), id, digest, record: tables.then_some(record) })
 }
 
 /// A stat as the `files` table keeps it: size, mtime_ns, ctime_ns, inode.
 fn key_params(key: Key) -> (i64, i64, i64, i64) {
-    let ns = |t: i128| i64::try_from(t).unwrap_or(i64::MIN);
-    (key.size as i64, ns(key.mtime), ns(key.ctime), key.ino as i64)
+    (key.size as i64, key.mtime, key.ctime, key.ino as i64)
 }
 
 fn key_from(size: i64, mtime: i64, ctime: i64, inode: i64) -> Key {
-    Key { size: size as u64, mtime: i128::from(mtime), ctime: i128::from(ctime), ino: inode as u64 }
+    Key { size: size as u64, mtime, ctime, ino: inode as u64 }
 }
 
 /// Read the items `produce` sends on all cores, in another thread, while this one
@@ -1430,7 +1391,7 @@ impl Book {
     /// completion, which must not change the book's cache).
     pub(super) fn peek_incidents(&self) -> Vec<(Incident, Fields)> {
         let walked = self.walk_kinds(&[Kind::Incident], &mut Vec::new());
-        let keys = stat_all(&walked);
+        let keys = stat_each(&walked, |(path, _)| path);
         let mut known: Vec<(String, Key, String)> = Vec::new();
         let file = self.root.join(FILE);
         if cache_enabled() && self.cache_is_ours(&file).is_ok() && file.is_file() {
@@ -1441,12 +1402,7 @@ impl Book {
                 )?;
                 let mut rows = stmt.query([])?;
                 while let Some(r) = rows.next()? {
-                    let key = Key {
-                        size: r.get::<_, i64>(1)? as u64,
-                        mtime: i128::from(r.get::<_, i64>(2)?),
-                        ctime: i128::from(r.get::<_, i64>(3)?),
-                        ino: r.get::<_, i64>(4)? as u64,
-                    };
+                    let key = key_from(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?);
                     known.push((r.get(0)?, key, r.get::<_, Option<String>>(5)?.unwrap_or_default()));
                 }
                 Ok::<(), rusqlite::Error>(())

@@ -1,5 +1,5 @@
 //! Walking the book: every record file under `customers/` or `incidents/`, in a stable
-//! order, on all cores, reporting what cannot be read (a link out of the book, a FIFO, a
+//! order, streamed in batches so no walk holds the whole book, reporting what cannot be read (a link out of the book, a FIFO, a
 //! folder named like a record) instead of stopping.
 
 use super::index::{Folder, Key};
@@ -8,7 +8,7 @@ use super::*;
 /// A record file with what a `stat` said of it as it was walked (None: it went away).
 pub(super) type Stated = (PathBuf, Option<Key>);
 
-/// About how many paths `each_record_file` hands over at a time.
+/// How many paths `each_record_file` hands over at a time.
 pub const WALK_BATCH: usize = 4096;
 
 impl Book {
@@ -20,35 +20,15 @@ impl Book {
     }
 
     /// Every record file under `sub` (`customers` or `incidents`), as `record_files`
-    /// finds them and in the same order (folder by folder, by name), handed to `each` in
-    /// batches of about `WALK_BATCH` files, so a book of a million files is never held
-    /// whole. A batch is made of whole units (an `incidents/YYYY/MM` folder, walked on
-    /// all cores, or files of a folder), so a folder larger than a batch comes as one.
+    /// finds them and in the same order (folder by folder, each by name), handed to `each`
+    /// in batches of `WALK_BATCH` files. The walk goes down one folder at a time and keeps
+    /// only the names of the folders it is in, so a book of a million files (a month of
+    /// 80,000, a flat `customers/` of 100,000) is never held whole, nor a month as paths.
     /// Returns what could not be walked (a link out of the book, a FIFO, …).
     pub fn each_record_file(&self, sub: &str, mut each: impl FnMut(&[PathBuf])) -> Vec<Error> {
-        self.each_unit(sub, |unit, kind, _| self.walk(unit, kind, &[]), |batch| each(&batch))
-    }
-
-    /// `each_record_file` with what a `stat` of each file said as it was walked (None: it
-    /// went away): the index's refresh compares it with what it read. A folder's files
-    /// are `stat`ed relative to the folder the listing has open, and sorted by their
-    /// names alone, so no path is looked up or compared whole.
-    pub(super) fn each_record_stat(&self, sub: &str, each: impl FnMut(Vec<Stated>)) -> Vec<Error> {
-        self.each_unit(sub, |unit, kind, folder| self.walk_stat(unit, kind, folder), each)
-    }
-
-    /// The walk `each_record_file` and `each_record_stat` share: `walk_unit` walks one
-    /// unit (with the folder its thread keeps open) into its items in order.
-    fn each_unit<T: Send>(
-        &self,
-        sub: &str,
-        walk_unit: impl Fn(&Path, Option<fs::FileType>, &mut Folder) -> (Vec<T>, Vec<Error>) + Sync,
-        mut each: impl FnMut(Vec<T>),
-    ) -> Vec<Error> {
         let dir = self.path(sub);
-        let mut problems = Vec::new();
         match fs::symlink_metadata(&dir) {
-            Err(_) => return problems,
+            Err(_) => return Vec::new(),
             Ok(m) if m.file_type().is_symlink() => {
                 // `customers/` itself may be a link, but only to a folder in the book.
                 if let Err(e) = self.inside(&dir) {
@@ -57,153 +37,52 @@ impl Book {
             }
             Ok(_) => {}
         }
-        // The folders two levels down (incidents/YYYY/MM) are the units walked on all
-        // cores. The type each entry has comes with the folder listing, so no file costs
-        // a `stat` of its own here.
-        let mut units = Vec::new();
-        for (top, kind) in sorted_children(&dir, &mut problems) {
-            if kind.is_some_and(|k| k.is_dir()) && !is_record_name(top.as_os_str()) {
-                units.extend(sorted_children(&top, &mut problems));
-            } else {
-                units.push((top, kind));
+        let mut batch = Vec::with_capacity(WALK_BATCH);
+        let mut problems = Vec::new();
+        let mut emit = |path: PathBuf| {
+            batch.push(path);
+            if batch.len() >= WALK_BATCH {
+                each(&batch);
+                batch.clear();
             }
-        }
-        let mut batch: Vec<T> = Vec::with_capacity(WALK_BATCH);
-        let mut at = 0;
-        while at < units.len() {
-            // A group of units: a few folders, or many files, walked together.
-            // A folder may hold a month of a million-incident book: no more of them at once
-            // than there are cores.
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-            let mut end = at;
-            let (mut folders, mut files) = (0, 0);
-            while end < units.len() && folders < cores && files < WALK_BATCH {
-                if units[end].1.is_some_and(|k| k.is_file()) {
-                    files += 1
-                } else {
-                    folders += 1
-                }
-                end += 1;
-            }
-            let group = &units[at..end];
-            at = end;
-            type Found<T> = (Vec<(usize, Vec<T>, Vec<Error>)>, Folder);
-            let parts = par_fold(
-                group,
-                || (Vec::new(), Folder::default()),
-                |(found, folder): &mut Found<T>, i, unit| {
-                    let (items, errors) = walk_unit(&unit.0, unit.1, folder);
-                    found.push((i, items, errors));
-                },
-            );
-            let mut parts: Vec<_> = parts.into_iter().flat_map(|(found, _)| found).collect();
-            parts.sort_by_key(|(i, _, _)| *i);
-            for (_, items, errors) in parts {
-                if batch.is_empty() && items.len() >= WALK_BATCH {
-                    // A whole month: handed over as it is, not copied into the batch.
-                    each(items);
-                } else {
-                    batch.extend(items);
-                }
-                problems.extend(errors);
-                if batch.len() >= WALK_BATCH {
-                    each(std::mem::replace(&mut batch, Vec::with_capacity(WALK_BATCH)));
-                }
-            }
-        }
+        };
+        self.walk_folder(&dir, &mut emit, &mut problems);
         if !batch.is_empty() {
-            each(batch);
+            each(&batch);
         }
         problems
     }
 
-    /// One unit of `each_record_stat`: a folder is listed and its files `stat`ed as it is
-    /// (`stat_dir`); anything else (a file, a link, a folder named like a record) is
-    /// walked as `walk` does and `stat`ed relative to `folder`.
-    fn walk_stat(&self, start: &Path, kind: Option<fs::FileType>, folder: &mut Folder) -> (Vec<Stated>, Vec<Error>) {
-        if kind.is_some_and(|k| k.is_dir()) && !is_record_name(start.as_os_str()) {
-            let (mut found, mut problems) = (Vec::new(), Vec::new());
-            self.stat_dir(start, &mut found, &mut problems);
-            return (found, problems);
-        }
-        let (files, problems) = self.walk(start, kind, &[]);
-        (files.into_iter().map(|f| (folder.key(&f), f)).map(|(k, f)| (f, k)).collect(), problems)
+    /// `each_record_file` with what a `stat` of each file said as it was walked (None: it
+    /// went away): the index's refresh compares it with what it read. Each batch is
+    /// `stat`ed on all cores, relative to its folder kept open.
+    pub(super) fn each_record_stat(&self, sub: &str, mut each: impl FnMut(Vec<Stated>)) -> Vec<Error> {
+        self.each_record_file(sub, |batch| {
+            let keys = stat_each(batch, |p| p);
+            each(batch.iter().cloned().zip(keys).collect())
+        })
     }
 
-    /// The record files under the folder `dir`, with their `stat`s, in `walk`'s order and
-    /// with its problems: each folder's entries sorted by name, a subfolder's files at its
-    /// name's place (the order of whole paths with `/` first). A file is `stat`ed through
-    /// the listing's open folder (`DirEntry::metadata`: `statx` at the folder, not the
-    /// path resolved again); a link is followed as `walk` follows it.
-    fn stat_dir(&self, dir: &Path, found: &mut Vec<Stated>, problems: &mut Vec<Error>) {
-        let entries = match fs::read_dir(dir) {
-            Ok(entries) => entries,
-            Err(e) => return problems.push(Error::io(dir, e)),
-        };
-        // Where each entry's name starts in its path (`dir` joined with the name).
-        let bytes = dir.as_os_str().as_encoded_bytes();
-        let base = bytes.len() + usize::from(!bytes.is_empty() && !bytes.ends_with(b"/"));
-        fn name(path: &Path, base: usize) -> &[u8] {
-            path.as_os_str().as_encoded_bytes().get(base..).unwrap_or_default()
-        }
-        // Files go straight into `found` (a month of a big book is held once, not twice);
-        // folders and links, rare, aside: true for a folder.
-        let start = found.len();
-        let mut others: Vec<(PathBuf, bool)> = Vec::new();
-        for entry in entries {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    problems.push(Error::io(dir, e));
-                    continue;
+    /// The record files under the folder `dir`, handed to `emit` in `walk`'s order: its
+    /// entries by name, a subfolder's files at its name's place (the order of whole paths
+    /// with `/` first). Only the folder's names are held while it is walked; the types come
+    /// with the listing, so a plain file costs no `stat` here. Anything but a plain folder
+    /// or a record file (a link, a FIFO, a folder named like a record) is walked as `walk`
+    /// does, which checks it.
+    fn walk_folder(&self, dir: &Path, emit: &mut dyn FnMut(PathBuf), problems: &mut Vec<Error>) {
+        for (name, kind) in sorted_names(dir, problems) {
+            let path = dir.join(&*name);
+            match kind {
+                Some(k) if k.is_dir() && !is_record_name(&name) => self.walk_folder(&path, emit, problems),
+                Some(k) if k.is_file() && is_record_name(&name) => emit(path),
+                Some(k) if k.is_file() => {}
+                _ => {
+                    let (files, errors) = self.walk(&path, kind, &[]);
+                    files.into_iter().for_each(&mut *emit);
+                    problems.extend(errors);
                 }
-            };
-            let path = entry.path();
-            let file_name = name(&path, base);
-            // As `is_hidden` and `is_record_name` read the name, on its bytes.
-            let record = file_name.ends_with(b".yaml") || file_name.ends_with(b".yml");
-            if file_name.starts_with(b".") {
-                continue;
-            }
-            let kind = match entry.file_type() {
-                Ok(k) => k,
-                Err(e) => {
-                    problems.push(Error::io(&path, e));
-                    continue;
-                }
-            };
-            if kind.is_dir() && record {
-                problems.push(Error::data(&path, 1, 1, "is a folder named like a record; rename it"));
-            } else if kind.is_dir() || kind.is_symlink() {
-                others.push((path, kind.is_dir()));
-            } else if record && kind.is_file() {
-                let key = entry.metadata().ok().and_then(|m| Key::of_metadata(&m));
-                found.push((path, key));
-            } else if record {
-                problems.push(Error::NotRegular { path, kind: kind_name(kind) });
             }
         }
-        found[start..].sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
-        if others.is_empty() {
-            return;
-        }
-        // What is under a folder or behind a link goes at its name's place among the files.
-        others.sort_unstable_by(|a, b| name(&a.0, base).cmp(name(&b.0, base)));
-        let mut files = found.split_off(start).into_iter().peekable();
-        for (path, folder) in others {
-            while let Some(file) = files.next_if(|f| name(&f.0, base) < name(&path, base)) {
-                found.push(file);
-            }
-            if folder {
-                self.stat_dir(&path, found, problems);
-            } else {
-                let mut linked = Vec::new();
-                self.follow(&path, &[], &mut linked, problems);
-                linked.sort_unstable_by(|a, b| path_order(a, b));
-                found.extend(linked.into_iter().map(|f| (Key::of(&f), f)).map(|(k, f)| (f, k)));
-            }
-        }
-        found.extend(files);
     }
 
     /// The record files at or under `start` (a file or a folder of type `kind`, when the
@@ -376,24 +255,45 @@ pub(super) fn path_order(a: &Path, b: &Path) -> std::cmp::Ordering {
     }
 }
 
-/// The entries of a folder that are not hidden, by name; a folder that cannot be read is
-/// a problem, not a stop.
-pub(super) fn sorted_children(dir: &Path, problems: &mut Vec<Error>) -> Vec<(PathBuf, Option<fs::FileType>)> {
+/// The names of a folder's entries that are not hidden, sorted, each with its type when
+/// the listing tells it; a folder that cannot be read is a problem, not a stop.
+fn sorted_names(dir: &Path, problems: &mut Vec<Error>) -> Vec<(Box<OsStr>, Option<fs::FileType>)> {
     match fs::read_dir(dir) {
         Ok(entries) => {
-            let mut children: Vec<(PathBuf, Option<fs::FileType>)> = entries
-                .flatten()
-                .filter(|e| !is_hidden(&e.file_name()))
-                .map(|e| (e.path(), e.file_type().ok()))
-                .collect();
-            children.sort_by(|a, b| a.0.file_name().cmp(&b.0.file_name()));
-            children
+            let mut names: Vec<(Box<OsStr>, Option<fs::FileType>)> = Vec::new();
+            for entry in entries {
+                match entry {
+                    Ok(e) if !is_hidden(&e.file_name()) => {
+                        names.push((e.file_name().into_boxed_os_str(), e.file_type().ok()))
+                    }
+                    Ok(_) => {}
+                    Err(e) => problems.push(Error::io(dir, e)),
+                }
+            }
+            names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            names
         }
         Err(e) => {
             problems.push(Error::io(dir, e));
             Vec::new()
         }
     }
+}
+
+/// A `stat` of every item's path, on all cores, in order; None for one that went away.
+/// Each thread keeps the folder it is in open: a `stat` relative to it does not resolve
+/// the whole path again.
+pub(super) fn stat_each<T: Sync>(items: &[T], path: impl Fn(&T) -> &Path + Sync) -> Vec<Option<Key>> {
+    let parts = par_fold(
+        items,
+        || (Vec::new(), Folder::default()),
+        |(acc, folder): &mut (Vec<(usize, Option<Key>)>, Folder), i, item| acc.push((i, folder.key(path(item)))),
+    );
+    let mut keys = vec![None; items.len()];
+    for (i, key) in parts.into_iter().flat_map(|(found, _)| found) {
+        keys[i] = key;
+    }
+    keys
 }
 
 pub(super) fn is_hidden(name: &std::ffi::OsStr) -> bool {
@@ -434,6 +334,72 @@ pub(super) fn kind_name(kind: fs::FileType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A book with more customers than a batch, a subfolder among files, hidden and
+    /// foreign files, and a folder named like a record.
+    fn odd_book() -> (tempfile::TempDir, Book) {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let root = dir.path();
+        let file = |rel: &str| {
+            let path = root.join(rel);
+            fs::create_dir_all(path.parent().expect("a parent")).expect("folders");
+            fs::write(path, "id: x\n").expect("written");
+        };
+        file("care.yaml");
+        for n in 0..WALK_BATCH + 10 {
+            file(&format!("customers/c{n:05}.yaml"));
+        }
+        for rel in ["customers/c1/inner.yaml", "customers/c1-a.yaml", "customers/.hidden.yaml", "customers/notes.txt"] {
+            file(rel);
+        }
+        for rel in ["incidents/2026/11/b.yaml", "incidents/2026/11/a.yml", "incidents/2026/11/a/deeper.yaml"] {
+            file(rel);
+        }
+        file("incidents/2026/11/odd.yaml/inside.yaml");
+        let book = Book::open(root.to_path_buf()).expect("a book");
+        (dir, book)
+    }
+
+    #[test]
+    fn the_walk_streams_batches_folder_by_folder_in_path_order() {
+        let (_dir, book) = odd_book();
+        for sub in [CUSTOMERS, INCIDENTS] {
+            let mut sizes = Vec::new();
+            let mut files: Vec<PathBuf> = Vec::new();
+            let problems = book.each_record_file(sub, |batch| {
+                sizes.push(batch.len());
+                files.extend_from_slice(batch);
+            });
+            assert!(sizes.iter().all(|&n| n <= WALK_BATCH), "{sizes:?}");
+            let mut sorted = files.clone();
+            sorted.sort_by(|a, b| path_order(a, b));
+            assert_eq!(files, sorted, "{sub}: the walk's order is path order");
+            let names: Vec<String> =
+                files.iter().map(|f| f.strip_prefix(&book.root).expect("in the book").display().to_string()).collect();
+            assert!(!names.iter().any(|n| n.contains("hidden") || n.ends_with(".txt")), "{names:?}");
+            if sub == CUSTOMERS {
+                assert_eq!(files.len(), WALK_BATCH + 12);
+                let at = |n: &str| names.iter().position(|x| x == n).expect(n);
+                assert!(at("customers/c00001.yaml") < at("customers/c1/inner.yaml"));
+                assert!(at("customers/c1/inner.yaml") < at("customers/c1-a.yaml"));
+                assert!(problems.is_empty(), "{problems:?}");
+            } else {
+                assert_eq!(
+                    names,
+                    ["incidents/2026/11/a/deeper.yaml", "incidents/2026/11/a.yml", "incidents/2026/11/b.yaml"]
+                );
+                assert_eq!(problems.len(), 1, "{problems:?}");
+                assert!(problems[0].to_string().contains("folder named like a record"), "{}", problems[0]);
+            }
+            // The stat walk gives the same files, each with its stat.
+            let mut stated = Vec::new();
+            book.each_record_stat(sub, |batch| stated.extend(batch));
+            assert_eq!(stated.iter().map(|(p, _)| p.clone()).collect::<Vec<_>>(), files);
+            for (path, key) in &stated {
+                assert_eq!(key.map(|k| k.size), Some(6), "{}", path.display());
+            }
+        }
+    }
 
     #[test]
     fn paths_sort_folder_by_folder() {

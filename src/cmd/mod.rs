@@ -482,17 +482,17 @@ impl Computed {
 /// Every customer's visit times, for the `returned` of incidents (`model::visit::Returns`).
 fn returns(ctx: &Ctx) -> (crate::model::visit::Returns, Vec<Error>) {
     let mut returns = crate::model::visit::Returns::new(ctx.book.config.returned_days, ctx.book.clock.now());
-    let loaded = ctx.book.load_with(book::CUSTOMERS, |path, text| {
-        if text.contains("visits:") {
-            crate::yaml::parse::<crate::model::Customer>(path, text).map(Some)
-        } else {
-            Ok(None)
-        }
+    // Streamed: each customer's visits are taken as the record is read, never the record kept.
+    let mut unread = Vec::new();
+    let parse = |path: &std::path::Path, text: &str| {
+        let has_visits = text.contains("visits:");
+        has_visits.then(|| crate::yaml::parse::<crate::model::Customer>(path, text)).transpose()
+    };
+    let mut problems = ctx.book.each_record(book::CUSTOMERS, parse, |_, parsed| match parsed {
+        Ok(Some(c)) => returns.add(&c.id, &c.visits),
+        Ok(None) => {}
+        Err(e) => unread.push(e),
     });
-    for (_, c) in loaded.records.into_iter() {
-        if let Some(c) = c {
-            returns.add(&c.id, &c.visits);
-        }
-    }
-    (returns, loaded.problems)
+    problems.extend(unread);
+    (returns, problems)
 }

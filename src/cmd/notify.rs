@@ -186,13 +186,12 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
 /// `followup due --where owner=` selects them), each with the customer it is on.
 fn reminders_due(ctx: &Ctx, window: &Window, owner: Option<&str>) -> (Vec<(Customer, Vec<Found>)>, Vec<Error>) {
     let clock = &ctx.book.clock;
-    let loaded = ctx.book.load_with(crate::book::CUSTOMERS, |path, text| {
+    let loaded = ctx.book.load_some(crate::book::CUSTOMERS, |path, text| {
         // Only a record with reminders is parsed whole (the book may hold many customers).
         if text.contains("reminders:") { crate::yaml::parse::<Customer>(path, text).map(Some) } else { Ok(None) }
     });
     let mut out = Vec::new();
     for (_, c) in loaded.records {
-        let Some(c) = c else { continue };
         let found: Vec<Found> = c
             .reminders
             .iter()

@@ -50,31 +50,21 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     candidates.retain(|c| c.selected(&q, &customer_seen.0));
     candidates.shrink_to_fit();
     let places = winback::Places::new(&candidates);
+    let gathering = places.gathering(candidates.len());
     // `--since/--until` select on the incident's opening.
-    let (parts, incident_problems) = ctx.book.fold_incidents(
-        || (places.latest(candidates.len()), query::Seen::default()),
-        |(latest, seen), incident, extras| {
-            seen.add(extras);
-            if on_incident.in_window(incident.opened)
-                && on_incident.matches(&IncidentView { incident, extras: Some(extras), tz })
-            {
-                latest.add(&places, incident);
-            }
-        },
-    );
+    let (parts, incident_problems) = ctx.book.fold_incidents(query::Seen::default, |seen, incident, extras| {
+        seen.add(extras);
+        if on_incident.in_window(incident.opened)
+            && on_incident.matches(&IncidentView { incident, extras: Some(extras), tz })
+        {
+            gathering.add(&places, incident);
+        }
+    });
+    let latest = gathering.done();
     let mut seen = customer_seen;
-    let mut latest: Option<winback::Latest> = None;
-    for (found, s) in parts {
-        latest = Some(match latest {
-            None => found,
-            Some(mut l) => {
-                l.merge(found);
-                l
-            }
-        });
+    for s in parts {
         seen.merge(s);
     }
-    let latest = latest.unwrap_or_else(|| places.latest(candidates.len()));
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
     let lost = winback::select(&candidates, &latest, today);

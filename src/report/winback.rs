@@ -5,6 +5,7 @@
 //! Pure: records in, rows out; "came back" is `model::visit::came_back`.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::{Mutex, PoisonError};
 
 use chrono::NaiveDate;
 
@@ -47,10 +48,6 @@ impl Failure {
         Failure { id: incident.id.as_str().into(), opened: incident.opened, closed }
     }
 
-    fn later_than(&self, other: &Failure) -> bool {
-        (self.opened, &self.id) > (other.opened, &other.id)
-    }
-
     /// Did the customer come back since, by their last visit (`visit::came_back`'s rule)?
     fn came_back(&self, last_visit: Option<Stamp>) -> bool {
         let closed = self.closed.map(|at| Step { at, by: String::new(), note: None, what: None, value: None });
@@ -66,37 +63,37 @@ impl Failure {
 #[derive(Debug, Default)]
 pub struct Latest(Vec<Option<Failure>>);
 
-impl Latest {
-    pub fn add(&mut self, places: &Places, incident: &Incident) {
+/// `Latest` as the fold gathers it: one table that every core writes into (a lock per
+/// customer, rarely contended), not a copy per core.
+#[derive(Debug)]
+pub struct Gathering(Vec<Mutex<Option<Failure>>>);
+
+impl Gathering {
+    pub fn add(&self, places: &Places, incident: &Incident) {
         let Some(n) = places.of(&incident.customer) else { return };
-        let failure = Failure::of(incident);
-        if self.0[n].as_ref().is_none_or(|kept| failure.later_than(kept)) {
-            self.0[n] = Some(failure);
+        let mut kept = self.0[n].lock().unwrap_or_else(PoisonError::into_inner);
+        if kept.as_ref().is_none_or(|k| (incident.opened, incident.id.as_str()) > (k.opened, &*k.id)) {
+            *kept = Some(Failure::of(incident));
         }
     }
 
-    pub fn merge(&mut self, other: Latest) {
-        for (kept, theirs) in self.0.iter_mut().zip(other.0) {
-            if let Some(theirs) = theirs
-                && kept.as_ref().is_none_or(|k| theirs.later_than(k))
-            {
-                *kept = Some(theirs);
-            }
-        }
+    pub fn done(self) -> Latest {
+        Latest(self.0.into_iter().map(|m| m.into_inner().unwrap_or_else(PoisonError::into_inner)).collect())
     }
 }
 
 /// What a customer's row needs of their record, cut down as each record is read, with
 /// which of the query's conditions the record meets (the split of the query into customer
 /// and incident conditions is known only once every customer's extra fields are).
+/// A hundred thousand customers are held at once, so the row's four words share one
+/// allocation: `text` is id, name, contact and what to remember end to end, `ends` where
+/// the first three end.
 #[derive(Debug, Clone)]
 pub struct Candidate {
-    pub id: Box<str>,
-    name: Box<str>,
+    text: Box<str>,
+    ends: [u32; 3],
     lifetime_value: Option<f64>,
     visits: visit::Summary,
-    contact: Box<str>,
-    remember: Box<str>,
     meets: Box<[bool]>,
 }
 
@@ -105,16 +102,34 @@ impl Candidate {
         let view = CustomerView { customer: c, extras: Some(extras) };
         let meets =
             q.conds.iter().map(|cond| Query { conds: vec![cond.clone()], since: None, until: None }.matches(&view));
-        let remember = c.critical().iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; ");
+        let mut text = String::new();
+        let mut ends = [0; 3];
+        for (end, word) in ends.iter_mut().zip([c.id.as_str(), &c.name, &c.contact.summary()]) {
+            text.push_str(word);
+            *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+        }
+        for (i, e) in c.critical().iter().enumerate() {
+            text.push_str(if i == 0 { "" } else { "; " });
+            text.push_str(&e.text);
+        }
         Candidate {
-            id: c.id.as_str().into(),
-            name: c.name.as_str().into(),
+            text: text.into(),
+            ends,
             lifetime_value: c.lifetime_value,
             visits: c.visit_summary(),
-            contact: c.contact.summary().into(),
-            remember: remember.into(),
             meets: meets.collect(),
         }
+    }
+
+    /// The `i`th of the words `text` holds (id, name, contact, remember).
+    fn word(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends.get(i).map_or(self.text.len(), |&e| e as usize);
+        self.text.get(start..end).unwrap_or_default()
+    }
+
+    pub fn id(&self) -> &str {
+        self.word(0)
     }
 
     /// Does the record meet every condition of `q` (the one it was made with) that is on a
@@ -132,13 +147,13 @@ impl<'a> Places<'a> {
     pub fn new(candidates: &'a [Candidate]) -> Places<'a> {
         let mut places = HashMap::with_capacity(candidates.len());
         for (n, c) in candidates.iter().enumerate() {
-            places.entry(&*c.id).or_insert(n as u32);
+            places.entry(c.id()).or_insert(n as u32);
         }
         Places(places)
     }
 
-    pub fn latest(&self, candidates: usize) -> Latest {
-        Latest(vec![None; candidates])
+    pub fn gathering(&self, candidates: usize) -> Gathering {
+        Gathering((0..candidates).map(|_| Mutex::new(None)).collect())
     }
 
     fn of(&self, id: &str) -> Option<usize> {
@@ -213,7 +228,7 @@ pub fn select(candidates: &[Candidate], latest: &Latest, today: NaiveDate) -> Ve
         at_risk(b)
             .total_cmp(&at_risk(a))
             .then(opened(a).cmp(&opened(b)))
-            .then(candidates[a.customer as usize].id.cmp(&candidates[b.customer as usize].id))
+            .then(candidates[a.customer as usize].id().cmp(candidates[b.customer as usize].id()))
     });
     found
 }
@@ -224,8 +239,8 @@ pub fn row(candidates: &[Candidate], failure: &Failure, l: &Lost, incident: &Inc
     let c = &candidates[l.customer as usize];
     let seen = c.visits.last.map_or(failure.opened, |last| last.max(failure.opened));
     vec![
-        (*c.id).into(),
-        (*c.name).into(),
+        c.id().into(),
+        c.word(1).into(),
         Cell::opt(l.value.map(|(v, _)| Cell::Amount(v))),
         Cell::opt(l.value.map(|(_, s)| s.as_str())),
         (*failure.id).into(),
@@ -237,7 +252,31 @@ pub fn row(candidates: &[Candidate], failure: &Failure, l: &Lost, incident: &Inc
         Cell::Int(c.visits.count as i64),
         Cell::opt(c.visits.usual_gap().map(|g| Cell::Int(g.round() as i64))),
         Cell::Int(visit::days_since(&seen, today)),
-        (*c.contact).into(),
-        if c.remember.is_empty() { Cell::Empty } else { Cell::Alert(c.remember.to_string()) },
+        c.word(2).into(),
+        match c.word(3) {
+            "" => Cell::Empty,
+            remember => Cell::Alert(remember.to_string()),
+        },
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_candidate_keeps_its_four_words_apart_in_one_allocation() {
+        let path = std::path::Path::new("customers/bea.yaml");
+        let text = "id: bea\nname: Beatrice K\ncontact:\n  email: bea@example.net\n  phone: \"+1 555 0124\"\n\
+                    preferences:\n- {text: Uses a walker, at: 2026-05-10T11:10:00-04:00, by: joan, critical: true}\n\
+                    - {text: The window booth, at: 2026-05-10T11:10:00-04:00, by: joan}\n\
+                    - {text: Hard of hearing, at: 2026-05-10T11:10:00-04:00, by: joan, critical: true}\n";
+        let c: Customer = crate::yaml::parse(path, text).expect("a customer");
+        let candidate = Candidate::new(&c, &Extras::new(), &Query::default());
+        let words = [0, 1, 2, 3].map(|i| candidate.word(i));
+        assert_eq!(words, ["bea", "Beatrice K", "+1 555 0124, bea@example.net", "Uses a walker; Hard of hearing"]);
+        assert_eq!(candidate.id(), "bea");
+        let bare = Candidate::new(&Customer::new("bo", ""), &Extras::new(), &Query::default());
+        assert_eq!([0, 1, 2, 3].map(|i| bare.word(i)), ["bo", "", "", ""]);
+    }
 }

@@ -5,8 +5,10 @@
 //!
 //! How, and why each step:
 //! 1. Incidents are read once (`Collect`, folded on every core through the index) into a
-//!    compact table of interned values; every combination is then counted from that table
-//!    in memory, never by reading the book again.
+//!    compact table of interned values, stored column by column at a byte per value (a
+//!    million incidents in a few MiB); every combination is then counted from that table
+//!    in memory, never by reading the book again. A column with too many values to search
+//!    (an order id) keeps none of them.
 //! 2. Each cell's count is tested against independence (`report::stats`: Poisson upper
 //!    tail), and Benjamini–Hochberg runs over every cell of every combination searched
 //!    (unseen cells included with p = 1): the findings are the cells with q ≤ `--q`. The
@@ -87,16 +89,23 @@ struct Worked {
 }
 
 impl Worked {
-    fn new(exposure: &HashMap<Vec<Value>, f64>, columns: &[Dim], dicts: &[Dict]) -> Worked {
-        let at: Vec<Option<usize>> = exposure_dims().iter().map(|d| columns.iter().position(|c| c == d)).collect();
+    fn new(exposure: &HashMap<Vec<Value>, f64>, columns: &[Dim], dicts: &[Option<Dict>]) -> Worked {
+        // A column too wide to search (no dictionary) is never in a cell: not measured.
+        let at: Vec<Option<(usize, &Dict)>> = exposure_dims()
+            .iter()
+            .map(|d| columns.iter().position(|c| c == d).and_then(|c| Some((c, dicts[c].as_ref()?))))
+            .collect();
         let mut margins: HashMap<usize, Vec<f64>> =
-            at.iter().flatten().map(|&c| (c, vec![0.0; dicts[c].values.len()])).collect();
+            at.iter().flatten().map(|&(c, dict)| (c, vec![0.0; dict.values.len()])).collect();
         let mut cells: HashMap<Key, f64> = HashMap::new();
         let mut total = 0.0;
         for (key, &hours) in exposure {
             total += hours;
-            let items: Key =
-                key.iter().zip(&at).filter_map(|(v, c)| c.and_then(|c| dicts[c].ids.get(v).map(|&l| (c, l)))).collect();
+            let items: Key = key
+                .iter()
+                .zip(&at)
+                .filter_map(|(v, c)| c.and_then(|(c, dict)| dict.ids.get(v).map(|&l| (c, l))))
+                .collect();
             for &(c, l) in &items {
                 if let Some(m) = margins.get_mut(&c) {
                     m[l as usize] += hours;
@@ -133,7 +142,17 @@ impl Worked {
     }
 }
 
-/// Interned values of one dimension.
+/// The most values a column holds: ids 0..WIDE, so a level fits in a byte. A column that
+/// grows past it (an order id, free text) could never be searched (`MAX_LEVELS`), so it
+/// lets its values go rather than hold one string per incident.
+const WIDE: usize = 255;
+/// The level of a row whose part never met the column (merged in): it reads as `(none)`.
+const MISSING: u8 = u8::MAX;
+/// The same in the tag column.
+const MISSING_SET: u32 = u32::MAX;
+
+/// Interned values of one dimension. Ids go in the order values are first met, through
+/// `merge` too: the search breaks exact ties by that order, and keeps to it.
 #[derive(Debug, Clone, Default)]
 struct Dict {
     ids: HashMap<Value, u32>,
@@ -150,18 +169,67 @@ impl Dict {
         self.values.push(v.clone());
         id
     }
+
+    /// `id`, or None for the value that would make the column too wide (`WIDE`).
+    fn bounded(&mut self, v: &Value) -> Option<u32> {
+        (self.values.len() < WIDE || self.ids.contains_key(v)).then(|| self.id(v))
+    }
 }
 
-/// Incidents as interned values, built on each core and merged. A row holds one id per
-/// column; in the tag column the id names a set of tags (`tagsets`), since an incident
-/// counts once under each of its tags.
+/// One column of the collected incidents, column-major so a million rows cost a byte each.
+#[derive(Debug, Clone)]
+struct Column {
+    dim: Dim,
+    /// None once the column is too wide to search: its values and levels are let go.
+    dict: Option<Dict>,
+    /// The row the column was first met at (an extra field): every row before reads as
+    /// `(none)`, without a level stored for it.
+    start: usize,
+    levels: Levels,
+}
+
+#[derive(Debug, Clone)]
+enum Levels {
+    /// One level per row.
+    One(Vec<u8>),
+    /// The tag column: per row, the id of its set of tags (`Collect::tagsets`), since an
+    /// incident counts once under each of its tags.
+    Sets(Vec<u32>),
+}
+
+impl Column {
+    fn new(dim: Dim, start: usize) -> Column {
+        let levels = if dim == Dim::Tag { Levels::Sets(Vec::new()) } else { Levels::One(Vec::new()) };
+        Column { dim, dict: Some(Dict::default()), start, levels }
+    }
+
+    fn widen(&mut self) {
+        self.dict = None;
+        self.levels = match self.levels {
+            Levels::One(_) => Levels::One(Vec::new()),
+            Levels::Sets(_) => Levels::Sets(Vec::new()),
+        };
+    }
+
+    /// `rows` more rows that read as `(none)` (a merged part that never met the column).
+    fn pad(&mut self, rows: usize) {
+        match &mut self.levels {
+            _ if self.dict.is_none() => {}
+            Levels::One(l) => l.resize(l.len() + rows, MISSING),
+            Levels::Sets(s) => s.resize(s.len() + rows, MISSING_SET),
+        }
+    }
+}
+
+/// Incidents as interned values, built on each core and merged: one column per dimension
+/// (see `Column`), every column one level per row from its start on.
 #[derive(Debug, Clone, Default)]
 pub struct Collect {
-    columns: Vec<Dim>,
-    dicts: Vec<Dict>,
+    /// Rows taken.
+    n: usize,
+    columns: Vec<Column>,
     tagsets: Vec<Vec<u32>>,
     tagset_ids: HashMap<Vec<u32>, u32>,
-    rows: Vec<Vec<u32>>,
 }
 
 impl Collect {
@@ -172,74 +240,94 @@ impl Collect {
             return;
         }
         if self.columns.is_empty() {
-            self.columns = builtin_dims();
-            self.dicts = vec![Dict::default(); self.columns.len()];
+            self.columns = builtin_dims().into_iter().map(|d| Column::new(d, 0)).collect();
         }
         for name in seen.fields.into_iter().flat_map(|f| f.keys()) {
-            if !self.columns.iter().any(|d| matches!(d, Dim::Field(f) if f == name)) {
-                self.columns.push(Dim::Field(name.clone()));
-                self.dicts.push(Dict::default());
+            if !self.columns.iter().any(|c| matches!(&c.dim, Dim::Field(f) if f == name)) {
+                self.columns.push(Column::new(Dim::Field(name.clone()), self.n));
             }
         }
-        let mut row = Vec::with_capacity(self.columns.len());
-        for c in 0..self.columns.len() {
-            let values = trends::values(&self.columns[c], seen, clock, 60);
-            let id = if self.columns[c] == Dim::Tag {
-                let set: Vec<u32> = values.iter().map(|v| self.dicts[c].id(v)).collect();
-                self.tagset(set)
-            } else {
-                self.dicts[c].id(&values[0])
+        let Collect { columns, tagsets, tagset_ids, .. } = self;
+        for column in columns.iter_mut() {
+            let Some(dict) = &mut column.dict else { continue };
+            let values = trends::values(&column.dim, seen, clock, 60);
+            let stored = match &mut column.levels {
+                Levels::One(levels) => dict.bounded(&values[0]).map(|id| levels.push(id as u8)),
+                Levels::Sets(sets) => values
+                    .iter()
+                    .map(|v| dict.bounded(v))
+                    .collect::<Option<Vec<u32>>>()
+                    .map(|set| sets.push(tagset(tagsets, tagset_ids, set))),
             };
-            row.push(id);
+            if stored.is_none() {
+                column.widen();
+            }
         }
-        self.rows.push(row);
+        self.n += 1;
     }
 
-    fn tagset(&mut self, set: Vec<u32>) -> u32 {
-        if let Some(&id) = self.tagset_ids.get(&set) {
-            return id;
-        }
-        let id = self.tagsets.len() as u32;
-        self.tagset_ids.insert(set.clone(), id);
-        self.tagsets.push(set);
-        id
-    }
-
-    /// Add another core's incidents, translating its ids into these.
+    /// Add another core's incidents, translating its ids into these column by column.
     pub fn merge(&mut self, other: Collect) {
         if self.columns.is_empty() {
             *self = other;
             return;
         }
-        let mut remap: Vec<Vec<u32>> = Vec::with_capacity(other.columns.len());
-        let mut column_of = Vec::with_capacity(other.columns.len());
-        for (dim, dict) in other.columns.iter().zip(&other.dicts) {
-            let c = match self.columns.iter().position(|d| d == dim) {
-                Some(c) => c,
+        let before = self.n;
+        let mut met = vec![false; self.columns.len()];
+        for theirs in other.columns {
+            let c = match self.columns.iter().position(|c| c.dim == theirs.dim) {
+                Some(c) => {
+                    met[c] = true;
+                    self.columns[c].pad(theirs.start);
+                    c
+                }
                 None => {
-                    self.columns.push(dim.clone());
-                    self.dicts.push(Dict::default());
+                    self.columns.push(Column::new(theirs.dim.clone(), before + theirs.start));
                     self.columns.len() - 1
                 }
             };
-            remap.push(dict.values.iter().map(|v| self.dicts[c].id(v)).collect());
-            column_of.push(c);
+            self.take(c, theirs, &other.tagsets);
         }
-        let tag = other.columns.iter().position(|d| *d == Dim::Tag);
-        let tagsets: Vec<u32> = match tag {
-            Some(t) => {
-                other.tagsets.iter().map(|s| self.tagset(s.iter().map(|&v| remap[t][v as usize]).collect())).collect()
-            }
-            None => Vec::new(),
+        for (c, _) in met.iter().enumerate().filter(|(_, met)| !**met) {
+            self.columns[c].pad(other.n);
+        }
+        self.n += other.n;
+    }
+
+    /// Append another part's column to column `c`, its ids translated.
+    fn take(&mut self, c: usize, theirs: Column, their_sets: &[Vec<u32>]) {
+        let Collect { columns, tagsets, tagset_ids, .. } = self;
+        let mine = &mut columns[c];
+        let remap: Option<Vec<u32>> = match (&mut mine.dict, &theirs.dict) {
+            (Some(dict), Some(d)) => d.values.iter().map(|v| dict.bounded(v)).collect(),
+            _ => None,
         };
-        for row in other.rows {
-            let mut mine = vec![u32::MAX; self.columns.len()];
-            for (i, id) in row.into_iter().enumerate() {
-                mine[column_of[i]] = if Some(i) == tag { tagsets[id as usize] } else { remap[i][id as usize] };
+        let Some(remap) = remap else { return mine.widen() };
+        match (&mut mine.levels, theirs.levels) {
+            (Levels::One(levels), Levels::One(t)) => {
+                levels.extend(t.into_iter().map(|l| if l == MISSING { l } else { remap[l as usize] as u8 }))
             }
-            self.rows.push(mine);
+            (Levels::Sets(sets), Levels::Sets(t)) => {
+                let ids: Vec<u32> = their_sets
+                    .iter()
+                    .map(|s| tagset(tagsets, tagset_ids, s.iter().map(|&v| remap[v as usize]).collect()))
+                    .collect();
+                sets.extend(t.into_iter().map(|s| if s == MISSING_SET { s } else { ids[s as usize] }));
+            }
+            _ => unreachable!("a dimension is the tag column in every part or in none"),
         }
     }
+}
+
+/// The id of a set of tags.
+fn tagset(tagsets: &mut Vec<Vec<u32>>, ids: &mut HashMap<Vec<u32>, u32>, set: Vec<u32>) -> u32 {
+    if let Some(&id) = ids.get(&set) {
+        return id;
+    }
+    let id = tagsets.len() as u32;
+    ids.insert(set.clone(), id);
+    tagsets.push(set);
+    id
 }
 
 /// A value of one column: (column, level).
@@ -434,56 +522,106 @@ fn granularity(table: &Table, found: &HashMap<Key, (u64, f64, f64, f64)>, cutoff
     keep.into_iter().cloned().collect()
 }
 
-/// The rows in memory, every id filled in: a column an incident lacked (a field met only
-/// on other incidents) reads as `(none)`.
+/// The searched columns in memory, every level filled in: a row before a column's start,
+/// or from a part that never met it, reads as `(none)`.
 struct Grid {
-    rows: Vec<Vec<u32>>,
-    tag: Option<usize>,
+    columns: Vec<Filled>,
     tagsets: Vec<Vec<u32>>,
 }
 
-impl Grid {
-    /// A row's levels in one column: one, or each of its tags.
-    fn levels<'a>(&'a self, row: &'a [u32], c: usize) -> &'a [u32] {
-        if Some(c) == self.tag { &self.tagsets[row[c] as usize] } else { std::slice::from_ref(&row[c]) }
-    }
+enum Filled {
+    /// Not searched: nothing kept.
+    Gone,
+    One(Vec<u8>),
+    Sets(Vec<u32>),
 }
 
-/// Count every cell of every combination of two or three columns, from the rows in memory.
-fn count(collect: Collect, exposure: Option<&HashMap<Vec<Value>, f64>>) -> Table {
-    let Collect { columns, mut dicts, mut tagsets, mut rows, .. } = collect;
-    let n = rows.len() as u64;
-    let tag = columns.iter().position(|d| *d == Dim::Tag);
-    let none: Vec<u32> = dicts.iter_mut().map(|d| d.id(&Value::none())).collect();
-    let no_tags = tag.map(|t| {
-        tagsets.push(vec![none[t]]);
-        tagsets.len() as u32 - 1
-    });
-    for row in &mut rows {
-        row.resize(columns.len(), u32::MAX);
-        for (c, id) in row.iter_mut().enumerate().filter(|(_, id)| **id == u32::MAX) {
-            *id = if Some(c) == tag { no_tags.unwrap_or(0) } else { none[c] };
-        }
-    }
-    let grid = Grid { rows, tag, tagsets };
-    let mut margins: Vec<Vec<u64>> = dicts.iter().map(|d| vec![0; d.values.len()]).collect();
-    for row in &grid.rows {
-        for (c, margin) in margins.iter_mut().enumerate() {
-            for &l in grid.levels(row, c) {
-                margin[l as usize] += 1;
+impl Filled {
+    /// A column's levels for all `n` rows: `none` (or the set of no tags) before `start`
+    /// and in the gaps.
+    fn new(start: usize, levels: Levels, n: usize, none: u32, no_tags: u32) -> Filled {
+        match levels {
+            Levels::One(mut levels) => {
+                debug_assert!(none < u32::from(MISSING), "a searched column has few levels");
+                let none = none as u8;
+                levels.iter_mut().filter(|l| **l == MISSING).for_each(|l| *l = none);
+                if start > 0 {
+                    let mut all = Vec::with_capacity(n);
+                    all.resize(start, none);
+                    all.extend(levels);
+                    levels = all;
+                }
+                Filled::One(levels)
+            }
+            Levels::Sets(mut sets) => {
+                sets.iter_mut().filter(|s| **s == MISSING_SET).for_each(|s| *s = no_tags);
+                if start > 0 {
+                    let mut all = Vec::with_capacity(n);
+                    all.resize(start, no_tags);
+                    all.extend(sets);
+                    sets = all;
+                }
+                Filled::Sets(sets)
             }
         }
     }
-    let widths: Vec<usize> = dicts.iter().map(|d| d.values.len()).collect();
-    let mut usable: Vec<usize> = (0..columns.len())
+}
+
+/// Count every cell of every combination of two or three columns, from the columns in memory.
+fn count(collect: Collect, exposure: Option<&HashMap<Vec<Value>, f64>>) -> Table {
+    let Collect { n, columns, mut tagsets, .. } = collect;
+    let (mut dims, mut dicts, mut stored) = (Vec::new(), Vec::new(), Vec::new());
+    for Column { dim, dict, start, levels } in columns {
+        dims.push(dim);
+        dicts.push(dict);
+        stored.push((start, levels));
+    }
+    let tag = dims.iter().position(|d| *d == Dim::Tag);
+    let none: Vec<u32> = dicts.iter_mut().map(|d| d.as_mut().map_or(0, |d| d.id(&Value::none()))).collect();
+    let no_tags = tag.map_or(0, |t| {
+        tagsets.push(vec![none[t]]);
+        tagsets.len() as u32 - 1
+    });
+    let widths: Vec<usize> = dicts.iter().map(|d| d.as_ref().map_or(0, |d| d.values.len())).collect();
+    let margins: Vec<Vec<u64>> = stored
+        .iter()
+        .enumerate()
+        .map(|(c, (start, levels))| {
+            let mut margin = vec![0; widths[c]];
+            if widths[c] == 0 {
+                return margin;
+            }
+            margin[none[c] as usize] += *start as u64;
+            match levels {
+                Levels::One(levels) => {
+                    for &l in levels {
+                        margin[if l == MISSING { none[c] as usize } else { l as usize }] += 1;
+                    }
+                }
+                Levels::Sets(sets) => {
+                    for &s in sets {
+                        for &l in &tagsets[if s == MISSING_SET { no_tags } else { s } as usize] {
+                            margin[l as usize] += 1;
+                        }
+                    }
+                }
+            }
+            margin
+        })
+        .collect();
+    let mut usable: Vec<usize> = (0..dims.len())
         .filter(|&c| (2..=MAX_LEVELS).contains(&margins[c].iter().filter(|&&m| m > 0).count()))
         .collect();
+    let filled = stored.into_iter().enumerate().map(|(c, (start, levels))| {
+        if usable.contains(&c) { Filled::new(start, levels, n, none[c], no_tags) } else { Filled::Gone }
+    });
+    let grid = Grid { columns: filled.collect(), tagsets };
     let coarser = hierarchies(&grid, &margins, &mut usable, &widths);
-    let worked = exposure.map(|e| Worked::new(e, &columns, &dicts));
+    let worked = exposure.map(|e| Worked::new(e, &dims, &dicts));
     let mut table = Table {
-        n,
-        columns,
-        values: dicts.into_iter().map(|d| d.values).collect(),
+        n: n as u64,
+        columns: dims,
+        values: dicts.into_iter().map(|d| d.map_or(Vec::new(), |d| d.values)).collect(),
         margins,
         cells: HashMap::new(),
         coarser,
@@ -514,26 +652,61 @@ fn combinations(columns: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
-/// Count one combination in a dense array (its cells are few), then keep the seen ones.
-fn count_combo(cells: &mut HashMap<Key, u64>, grid: &Grid, combo: &[usize], widths: &[usize]) {
-    let w: Vec<usize> = combo.iter().map(|&c| widths[c]).collect();
-    let mut dense = vec![0u64; w.iter().product()];
-    for row in &grid.rows {
-        for &x in grid.levels(row, combo[0]) {
-            for &y in grid.levels(row, combo[1]) {
-                let xy = x as usize * w[1] + y as usize;
-                match combo.get(2) {
-                    None => dense[xy] += 1,
-                    Some(&c) => {
-                        for &z in grid.levels(row, c) {
-                            dense[xy * w[2] + z as usize] += 1;
-                        }
-                    }
+/// The count of every cell of one combination, in a dense array (its cells are few):
+/// the cell (x, y, z) at ((x × w_y) + y) × w_z + z. Each column is read straight down;
+/// the tag column, at most one of them, adds a row once under each of its tags.
+fn dense(grid: &Grid, combo: &[usize], widths: &[usize]) -> Vec<u64> {
+    let mut strides = vec![1; combo.len()];
+    for k in (0..combo.len() - 1).rev() {
+        strides[k] = strides[k + 1] * widths[combo[k + 1]];
+    }
+    let mut dense = vec![0u64; strides[0] * widths[combo[0]]];
+    let mut ones: Vec<(&[u8], usize)> = Vec::with_capacity(3);
+    let mut sets = None;
+    for (&c, &stride) in combo.iter().zip(&strides) {
+        match &grid.columns[c] {
+            Filled::One(levels) => ones.push((levels, stride)),
+            Filled::Sets(s) => sets = Some((s.as_slice(), stride)),
+            Filled::Gone => unreachable!("only searched columns are crossed"),
+        }
+    }
+    let at = |l: u8, stride: usize| l as usize * stride;
+    match (ones.as_slice(), sets) {
+        ([(a, sa), (b, sb)], None) => {
+            for (&x, &y) in a.iter().zip(*b) {
+                dense[at(x, *sa) + at(y, *sb)] += 1;
+            }
+        }
+        ([(a, sa), (b, sb), (c, sc)], None) => {
+            for ((&x, &y), &z) in a.iter().zip(*b).zip(*c) {
+                dense[at(x, *sa) + at(y, *sb) + at(z, *sc)] += 1;
+            }
+        }
+        ([(a, sa)], Some((s, st))) => {
+            for (&x, &set) in a.iter().zip(s) {
+                let base = at(x, *sa);
+                for &t in &grid.tagsets[set as usize] {
+                    dense[base + t as usize * st] += 1;
                 }
             }
         }
+        ([(a, sa), (b, sb)], Some((s, st))) => {
+            for ((&x, &y), &set) in a.iter().zip(*b).zip(s) {
+                let base = at(x, *sa) + at(y, *sb);
+                for &t in &grid.tagsets[set as usize] {
+                    dense[base + t as usize * st] += 1;
+                }
+            }
+        }
+        _ => unreachable!("two or three columns, the tag column at most once"),
     }
-    for (i, &n) in dense.iter().enumerate().filter(|(_, n)| **n > 0) {
+    dense
+}
+
+/// Count one combination, then keep the cells seen.
+fn count_combo(cells: &mut HashMap<Key, u64>, grid: &Grid, combo: &[usize], widths: &[usize]) {
+    let w: Vec<usize> = combo.iter().map(|&c| widths[c]).collect();
+    for (i, &n) in dense(grid, combo, widths).iter().enumerate().filter(|(_, n)| **n > 0) {
         let mut rest = i;
         let mut key: Key = vec![(0, 0); combo.len()];
         for (slot, (&c, &width)) in combo.iter().zip(&w).enumerate().rev() {
@@ -565,14 +738,7 @@ fn hierarchies(
                 continue;
             }
             let (wa, wb) = (widths[a], widths[b]);
-            let mut pair = vec![0u64; wa * wb];
-            for row in &grid.rows {
-                for &x in grid.levels(row, a) {
-                    for &y in grid.levels(row, b) {
-                        pair[x as usize * wb + y as usize] += 1;
-                    }
-                }
-            }
+            let pair = dense(grid, &[a, b], widths);
             let all = pair.iter().sum::<u64>() as f64;
             // Each value of `from` mapped to its most common partner; a hierarchy when
             // those partners hold at least HIERARCHY of the incidents.
@@ -763,6 +929,116 @@ mod tests {
             !found.iter().any(|f| f.contains(&"product=wine".to_string()) && f.iter().any(|x| x.starts_with("store="))),
             "{found:?}"
         );
+    }
+
+    /// `data` taken in `parts` runs of rows (as on that many cores), merged in order.
+    fn collect(data: &[(Incident, Extras)], parts: usize) -> Collect {
+        let opts = Options { query: Query::default(), q: 0.05, min_count: 5, exposure: None };
+        let mut all = Collect::default();
+        for chunk in data.chunks(data.len().div_ceil(parts)) {
+            let mut part = Collect::default();
+            for (incident, fields) in chunk {
+                part.add(Seen { incident, fields: Some(fields) }, &opts, &clock());
+            }
+            all.merge(part);
+        }
+        all
+    }
+
+    type Counts = (BTreeMap<String, u64>, BTreeMap<Vec<String>, u64>);
+
+    /// A counted table's margins and cells by dimension and value, whatever the ids.
+    fn counts(collect: Collect) -> Counts {
+        let table = count(collect, None);
+        let name = |&(c, l): &Item| format!("{}={}", table.columns[c].name(), table.values[c][l as usize].label);
+        let margins = (0..table.columns.len())
+            .flat_map(|c| (0..table.margins[c].len()).map(move |l| (c, l as u32)))
+            .filter(|&(c, l)| table.margins[c][l as usize] > 0)
+            .map(|item| (name(&item), table.margins[item.0][item.1 as usize]))
+            .collect();
+        let cells = table.cells.iter().map(|(k, n)| (k.iter().map(name).collect(), *n)).collect();
+        (margins, cells)
+    }
+
+    fn column<'a>(collect: &'a Collect, name: &str) -> &'a Column {
+        collect.columns.iter().find(|c| c.dim.name() == name).expect("column")
+    }
+
+    #[test]
+    fn a_field_first_met_midway_reads_none_before_without_storing_it() {
+        let mut data = book(400, 0, |_| unreachable!());
+        for (i, (_, fields)) in data.iter_mut().enumerate().skip(300) {
+            fields.insert("zone".into(), ["a", "b"][i % 2].into());
+        }
+        let one = collect(&data, 1);
+        let zone = column(&one, "zone");
+        assert_eq!(zone.start, 300);
+        assert!(matches!(&zone.levels, Levels::One(l) if l.len() == 100));
+        let (margins, cells) = counts(one);
+        assert_eq!(margins["zone=(none)"], 300);
+        assert_eq!((margins["zone=a"], margins["zone=b"]), (50, 50));
+        assert!(cells.keys().any(|k| k.contains(&"zone=(none)".to_string())));
+        // The same as a field present and blank from the start, and through a merge of
+        // parts that met it at different rows or not at all.
+        let mut blank = data.clone();
+        for (_, fields) in blank.iter_mut().take(300) {
+            fields.insert("zone".into(), String::new());
+        }
+        let expected = counts(collect(&blank, 1));
+        assert_eq!(counts(collect(&data, 1)), expected);
+        assert_eq!(counts(collect(&data, 3)), expected);
+        assert_eq!(counts(collect(&data, 7)), expected);
+    }
+
+    #[test]
+    fn a_column_of_300_values_is_never_searched_and_does_not_hold_them() {
+        let plain = book(3000, 150, |rng| {
+            (incident(2, 15, "bob", rng.pick::<&str>(&["soup", "fish", "wine", "cake"])), "north")
+        });
+        let mut data = plain.clone();
+        for (i, (_, fields)) in data.iter_mut().enumerate() {
+            fields.insert("order".into(), format!("o{}", i % 300));
+        }
+        // On one core it overflows as it is read; on three, each part holds 200 values
+        // and the merge overflows.
+        for parts in [1, 3] {
+            let all = collect(&data, parts);
+            let order = column(&all, "order");
+            assert!(order.dict.is_none());
+            assert!(matches!(&order.levels, Levels::One(l) if l.capacity() == 0));
+            let (margins, cells) = counts(all);
+            assert!(margins.keys().chain(cells.keys().flatten()).all(|k| !k.starts_with("order=")));
+            assert_eq!(counts(collect(&data, parts)).1, counts(collect(&plain, parts)).1);
+        }
+        let found = search(&data);
+        assert!(found.contains(&vec!["weekday=Wed".into(), "hour=15".into(), "staff=bob".into()]), "{found:?}");
+        assert_eq!(found, search(&plain));
+    }
+
+    #[test]
+    fn parts_with_different_dictionaries_merge_to_the_counts_of_one() {
+        let mut rng = Rng::new(11);
+        let mut data =
+            book(2000, 100, |rng| (incident(4, 12, "cy", rng.pick::<&str>(&["soup", "fish", "wine", "cake"])), "lake"));
+        // Later rows first: every part meets the values in another order. Some tags, and a
+        // field only the first rows have.
+        data.reverse();
+        for (i, (incident, fields)) in data.iter_mut().enumerate() {
+            incident.tags =
+                (0..rng.below(3)).map(|_| rng.pick::<&str>(&["cold", "late", "rude"]).to_string()).collect();
+            if i < 500 {
+                fields.insert("terrace".into(), rng.pick::<&str>(&["yes", "no"]).to_string());
+            }
+        }
+        let one = counts(collect(&data, 1));
+        assert_eq!(one.0["terrace=(none)"], 1600);
+        assert!(one.1.keys().any(|k| k.iter().any(|x| x.starts_with("tag=late"))));
+        for parts in [2, 3, 8] {
+            assert_eq!(counts(collect(&data, parts)), one, "{parts} parts");
+        }
+        let mut halves = collect(&data[1000..], 1);
+        halves.merge(collect(&data[..1000], 1));
+        assert_eq!(counts(halves), one);
     }
 
     #[test]

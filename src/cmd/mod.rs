@@ -255,16 +255,24 @@ pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
 pub fn flag_rows(ctx: &Ctx, filter: &FilterArgs, all: bool) -> Result<(output::Rows, Vec<Error>)> {
     use crate::report::{flags, query};
     let q = filter.query(|option, s| parse_time(ctx, option, s))?;
-    let customers = ctx.book.load_with(book::CUSTOMERS, query::customer_reader(&q));
+    // Streamed: every customer's extra field names are noted, only those with flags kept
+    // (a book of a hundred thousand customers may have a handful).
     let mut seen = query::Seen::default();
-    for (_, (_, extras)) in &customers.records {
-        seen.add(extras);
-    }
+    let (mut customers, mut unread) = (Vec::new(), Vec::new());
+    let mut problems = ctx.book.each_record(book::CUSTOMERS, query::customer_reader(&q), |path, parsed| match parsed {
+        Ok((customer, extras)) => {
+            seen.add(&extras);
+            if !customer.flags.is_empty() {
+                customers.push((path.to_path_buf(), (customer, extras)));
+            }
+        }
+        Err(e) => unread.push(e),
+    });
+    problems.extend(unread);
     let on_customers = |f: &str| query::CUSTOMER_FIELDS.contains(&f) || seen.0.contains(f);
     let mut linked = flags::Linked::new();
-    let mut problems = customers.problems;
     if q.conds.iter().any(|c| !on_customers(&c.field)) {
-        let wanted = flags::raised_by(&customers.records);
+        let wanted = flags::raised_by(&customers);
         let (parts, incident_problems) = ctx.book.fold_incidents(
             Default::default,
             |(found, seen): &mut (flags::Linked, query::Seen), incident, extras| {
@@ -283,7 +291,7 @@ pub fn flag_rows(ctx: &Ctx, filter: &FilterArgs, all: bool) -> Result<(output::R
     let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
     q.check("customer or incident", &builtin, &seen.0)?;
     let today = ctx.book.clock.today();
-    let rows = flags::list(&customers.records, &linked, &q, ctx.book.clock.tz, today, all);
+    let rows = flags::list(&customers, &linked, &q, ctx.book.clock.tz, today, all);
     Ok((rows, problems))
 }
 

@@ -230,17 +230,29 @@ impl Found {
 }
 
 /// Incidents sharing an id, told at the second copy (naming the one before it): the
-/// files are found again by their place in the walk and read again, which is rare.
+/// files are found again by their place in the walk (a walk that keeps only theirs) and
+/// read again, which is rare.
 fn duplicates(book: &Book, ending: &check::Ending) -> Vec<Finding> {
     if ending.duplicates.is_empty() {
         return Vec::new();
     }
-    let (files, _) = book.record_files(INCIDENTS);
+    let mut wanted: Vec<u32> = ending.duplicates.iter().flatten().copied().collect();
+    wanted.sort_unstable();
+    let mut files: HashMap<u32, PathBuf> = HashMap::new();
+    let mut n = 0u32;
+    book.each_record_file(INCIDENTS, |batch| {
+        for path in batch {
+            if wanted.binary_search(&n).is_ok() {
+                files.insert(n, path.clone());
+            }
+            n += 1;
+        }
+    });
     let mut found = Vec::new();
     for group in &ending.duplicates {
         let mut earlier: Vec<(String, &std::path::Path)> = Vec::new();
         for &n in group {
-            let Some(path) = files.get(n as usize) else { continue };
+            let Some(path) = files.get(&n) else { continue };
             let Ok(text) = book.read_text(path) else { continue };
             let Ok(incident) = yaml::parse::<Incident>(path, &text) else { continue };
             if let Some((_, before)) = earlier.iter().rev().find(|(id, _)| *id == incident.id) {

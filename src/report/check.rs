@@ -6,7 +6,6 @@
 //! of the playbook (a missing deposition field, a review before the apology, a
 //! deposition written more than a day late, an unknown staff name).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, Duration};
@@ -144,23 +143,32 @@ pub struct IncidentFacts {
 const ENTRY: u8 = 1;
 /// A misstep's or flag's link: what opening an incident writes (`Customer::links`).
 const OPENING: u8 = 2;
+/// Set on a link once an incident with its id has been read.
+const KNOWN: u32 = 4;
+/// The bits of a link's last word that hold its kinds (below the customer's number).
+const KIND_BITS: u32 = 3;
 
 /// What the checks across files keep of every record while the book streams past:
-/// hashes and numbers, about 32 bytes an incident, never a record or its text. Customers
-/// come first, then incidents (each numbered by its place in the walk); what can only be
-/// told at the end (duplicate incident ids, entries linking an incident that is not in the
-/// book) is handed back as files to read again, which is rare.
+/// hashes, numbers and bits, never a record or its text. About 8 bytes and 2 bits an
+/// incident, 12 bytes a link, and a customer's file name and a few bytes a customer.
+/// Customers come first, then incidents (each numbered by its place in the walk); what can
+/// only be told at the end (duplicate incident ids, entries linking an incident that is
+/// not in the book) is handed back as files to read again, which is rare.
 #[derive(Debug, Default)]
 pub struct Cross {
-    customer_files: Vec<PathBuf>,
-    /// By customer number: the hash of its id.
-    customer_hash: Vec<u64>,
-    /// Every customer id read → the latest customer with it as a valid id, if one had.
-    customer_ids: HashMap<String, Option<u32>>,
-    /// (incident hash, customer number, link kinds), sorted once customers are done.
-    links: Vec<(u64, u32, u8)>,
-    /// (incident id hash, incident number, valid id) of every incident read.
-    incidents: Vec<(u64, u32, bool)>,
+    customers: Customers,
+    /// Customer ids → the customer that answers for each.
+    ids: IdTable,
+    /// Every customer's links, sorted by incident once customers are done.
+    links: Vec<Link>,
+    /// By incident number: the hash of its id (0 for a file that could not be read).
+    incidents: Vec<u64>,
+    /// By incident number: it was read (its file parsed) …
+    read: Bits,
+    /// … and its id is an id at all, so that it takes part in the search for duplicates.
+    valid: Bits,
+    /// How many incidents were read.
+    count: usize,
 }
 
 /// What is left to tell once every record has passed.
@@ -184,12 +192,10 @@ impl Ending {
 impl Cross {
     /// A customer's facts; a second customer with the same id is found here.
     pub fn customer(&mut self, path: &Path, facts: CustomerFacts) -> Option<Finding> {
-        let n = self.customer_files.len() as u32;
-        self.customer_files.push(path.to_path_buf());
-        self.customer_hash.push(hash(&facts.id));
-        // One entry per incident the file names, its kinds of link together: opening an
+        let n = self.customers.push(path, &facts.id, facts.valid_id);
+        // One link per incident the file names, its kinds of link together: opening an
         // incident writes a misstep and a flag naming it, and a million of those are
-        // 16 MB once instead of twice.
+        // 12 MB once instead of twice.
         let mut own: Vec<(u64, u8)> = facts.links.iter().map(|(i, kind)| (hash(i), *kind)).collect();
         own.sort_unstable();
         own.dedup_by(|later, kept| {
@@ -199,14 +205,12 @@ impl Cross {
             }
             same
         });
-        self.links.extend(own.into_iter().map(|(h, kind)| (h, n, kind)));
-        let latest = self.customer_ids.entry(facts.id.clone()).or_insert(None);
-        if !facts.valid_id {
-            return None;
+        for (incident, kinds) in own {
+            room_for_one(&mut self.links);
+            self.links.push(Link::new(incident, n, kinds));
         }
-        let earlier = latest.replace(n)?;
-        let first = &self.customer_files[earlier as usize];
-        let message = id::duplicate_message(&facts.id, first);
+        let earlier = self.ids.answer(&self.customers, n, facts.valid_id)?;
+        let message = id::duplicate_message(&facts.id, &self.customers.path(earlier));
         Some(Finding {
             severity: Severity::Error,
             file: path.to_path_buf(),
@@ -221,34 +225,44 @@ impl Cross {
     pub fn customers_done(&mut self) {
         self.links.sort_unstable();
         self.links.shrink_to_fit();
+        self.customers.shrink();
     }
 
     pub fn customers(&self) -> usize {
-        self.customer_files.len()
+        self.customers.len()
     }
 
-    /// Incident number `n`'s facts: its customer must exist and link it.
+    /// Incident number `n`'s facts (`n` rises through the walk, counting files that could
+    /// not be read too): its customer must exist and link it.
     pub fn incident(&mut self, n: u32, path: &Path, facts: &IncidentFacts) -> Vec<Finding> {
         let h = hash(&facts.id);
-        self.incidents.push((h, n, facts.valid_id));
+        while self.incidents.len() < n as usize {
+            self.place(0, false, false);
+        }
+        self.place(h, true, facts.valid_id);
+        self.count += 1;
+        // Every link to this incident is marked known, whoever's it is; the incident's
+        // customer must have an opening link to it.
+        let from = self.links.partition_point(|l| l.incident() < h);
+        let mut linked = false;
+        for link in self.links[from..].iter_mut().take_while(|l| l.incident() == h) {
+            link.0[2] |= KNOWN;
+            linked = linked
+                || link.kinds() & u32::from(OPENING) != 0
+                    && self.customers.id(link.customer()) == facts.customer.as_bytes();
+        }
         let mut found = Vec::new();
         let (line, column) = facts.at_customer;
         let mut add = |severity, code, message| {
             found.push(Finding { severity, file: path.to_path_buf(), line, column, code, message })
         };
-        let Some(valid) = self.customer_ids.get(&facts.customer) else {
+        let Some(answers) = self.ids.get(&self.customers, facts.customer.as_bytes()) else {
             add(Severity::Error, "unknown-customer", unknown_customer(&facts.customer));
             return found;
         };
-        if valid.is_none() {
+        if !self.customers.valid.get(answers as usize) {
             add(Severity::Error, "unknown-customer", unknown_customer(&facts.customer));
         }
-        let customer = hash(&facts.customer);
-        let from = self.links.partition_point(|l| l.0 < h);
-        let linked = self.links[from..]
-            .iter()
-            .take_while(|l| l.0 == h)
-            .any(|l| l.2 & OPENING != 0 && self.customer_hash[l.1 as usize] == customer);
         if !linked {
             add(
                 Severity::Warning,
@@ -263,28 +277,244 @@ impl Cross {
         found
     }
 
+    fn place(&mut self, hash: u64, read: bool, valid: bool) {
+        room_for_one(&mut self.incidents);
+        self.incidents.push(hash);
+        self.read.push(read);
+        self.valid.push(valid);
+    }
+
     pub fn incidents(&self) -> usize {
-        self.incidents.len()
+        self.count
     }
 
     /// Every incident has been read: what is left to tell.
-    pub fn finish(mut self) -> Ending {
-        self.incidents.sort_unstable();
-        let mut duplicates = Vec::new();
-        for same in self.incidents.chunk_by(|a, b| a.0 == b.0) {
-            let valid: Vec<u32> = same.iter().filter(|x| x.2).map(|x| x.1).collect();
-            if valid.len() > 1 {
-                duplicates.push(valid);
-            }
-        }
-        let known: Vec<u64> = self.incidents.iter().map(|x| x.0).collect();
-        drop(self.incidents);
-        let mut unknown: Vec<u32> =
-            self.links.iter().filter(|l| l.2 & ENTRY != 0 && known.binary_search(&l.0).is_err()).map(|l| l.1).collect();
+    pub fn finish(self) -> Ending {
+        let Cross { customers, ids, links, mut incidents, read, valid, .. } = self;
+        drop(ids);
+        let mut unknown: Vec<u32> = links
+            .iter()
+            .filter(|l| l.kinds() & u32::from(ENTRY) != 0 && l.kinds() & KNOWN == 0)
+            .map(|l| l.customer())
+            .collect();
+        drop(links);
         unknown.sort_unstable();
         unknown.dedup();
-        let unknown_links = unknown.into_iter().map(|n| self.customer_files[n as usize].clone()).collect();
-        Ending { duplicates, unknown_links, known }
+        let unknown_links = unknown.into_iter().map(|n| customers.path(n)).collect();
+        drop(customers);
+        let duplicates = duplicates(&incidents, &valid);
+        let mut n = 0;
+        incidents.retain(|_| {
+            n += 1;
+            read.get(n - 1)
+        });
+        incidents.sort_unstable();
+        incidents.shrink_to_fit();
+        Ending { duplicates, unknown_links, known: incidents }
+    }
+}
+
+/// The numbers of incidents sharing a valid id (`hashes` by number), each group in the
+/// book's order: a sort of four bytes an incident, not of the hashes themselves.
+fn duplicates(hashes: &[u64], valid: &Bits) -> Vec<Vec<u32>> {
+    let mut order: Vec<u32> = Vec::with_capacity(valid.ones());
+    order.extend((0..hashes.len() as u32).filter(|&n| valid.get(n as usize)));
+    order.sort_unstable_by_key(|&n| (hashes[n as usize], n));
+    order
+        .chunk_by(|a, b| hashes[*a as usize] == hashes[*b as usize])
+        .filter(|g| g.len() > 1)
+        .map(<[u32]>::to_vec)
+        .collect()
+}
+
+/// Room for one more in a vector that may grow to millions: a quarter more at a time, not
+/// double, so that a book just past a power of two does not hold nearly twice what it needs.
+fn room_for_one<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact((v.len() / 4).max(1024));
+    }
+}
+
+/// A customer's link to an incident in twelve bytes and no padding: the incident id's hash
+/// (high word, low word), then the customer's number above `KIND_BITS` bits of kinds
+/// (`ENTRY`, `OPENING`, `KNOWN`). Ordered as the words are: by incident, then customer.
+/// (Customer numbers past 2^29, half a billion customers, would not fit.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Link([u32; 3]);
+
+impl Link {
+    fn new(incident: u64, customer: u32, kinds: u8) -> Link {
+        Link([(incident >> 32) as u32, incident as u32, customer << KIND_BITS | u32::from(kinds)])
+    }
+
+    fn incident(&self) -> u64 {
+        u64::from(self.0[0]) << 32 | u64::from(self.0[1])
+    }
+
+    fn customer(&self) -> u32 {
+        self.0[2] >> KIND_BITS
+    }
+
+    fn kinds(&self) -> u32 {
+        self.0[2] & ((1 << KIND_BITS) - 1)
+    }
+}
+
+/// A bit a record, in words of 64.
+#[derive(Debug, Default)]
+struct Bits {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Bits {
+    fn push(&mut self, bit: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        if bit {
+            self.words[self.len / 64] |= 1 << (self.len % 64);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, i: usize) -> bool {
+        i < self.len && self.words[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn ones(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+}
+
+/// Every customer's file and id, numbered in the walk's order, compactly: each folder once
+/// for the run of files in it (the walk goes folder by folder), the file names end to end
+/// in one buffer, and an id only where it is not its file's name (`id-mismatch`, rare).
+#[derive(Debug, Default)]
+struct Customers {
+    /// (the first customer in it, the folder's path with its separator, as the OS's bytes).
+    folders: Vec<(u32, Vec<u8>)>,
+    names: Vec<u8>,
+    /// Where each customer's file name ends in `names`.
+    ends: Vec<usize>,
+    /// (customer, id) for each id that is not the stem of its file's name, by customer.
+    odd_ids: Vec<(u32, String)>,
+    /// By customer: its id is an id at all.
+    valid: Bits,
+}
+
+impl Customers {
+    /// Remember a customer; its number.
+    fn push(&mut self, path: &Path, id: &str, valid: bool) -> u32 {
+        let n = self.len() as u32;
+        let bytes = path.as_os_str().as_encoded_bytes();
+        let name = path.file_name().map(|f| f.as_encoded_bytes()).filter(|f| bytes.ends_with(f)).unwrap_or_default();
+        let folder = &bytes[..bytes.len() - name.len()];
+        if self.folders.last().is_none_or(|(_, f)| f.as_slice() != folder) {
+            self.folders.push((n, folder.to_vec()));
+        }
+        self.names.extend_from_slice(name);
+        self.ends.push(self.names.len());
+        if stem(name) != id.as_bytes() {
+            self.odd_ids.push((n, id.to_string()));
+        }
+        self.valid.push(valid);
+        n
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn name(&self, n: u32) -> &[u8] {
+        let start = if n == 0 { 0 } else { self.ends[n as usize - 1] };
+        &self.names[start..self.ends[n as usize]]
+    }
+
+    /// Customer `n`'s id, as its bytes.
+    fn id(&self, n: u32) -> &[u8] {
+        match self.odd_ids.binary_search_by_key(&n, |(c, _)| *c) {
+            Ok(i) => self.odd_ids[i].1.as_bytes(),
+            Err(_) => stem(self.name(n)),
+        }
+    }
+
+    /// Customer `n`'s file, as the walk gave it.
+    fn path(&self, n: u32) -> PathBuf {
+        let folder = &self.folders[self.folders.partition_point(|(first, _)| *first <= n) - 1].1;
+        let bytes = [folder.as_slice(), self.name(n)].concat();
+        path_of(&bytes).unwrap_or_else(|| PathBuf::from(String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    fn shrink(&mut self) {
+        self.names.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+}
+
+/// A file name's stem as `Path::file_stem` has it: before the last dot, unless that dot
+/// begins the name.
+fn stem(name: &[u8]) -> &[u8] {
+    match name.iter().rposition(|&b| b == b'.') {
+        Some(dot) if dot > 0 && name != b".." => &name[..dot],
+        _ => name,
+    }
+}
+
+/// Each customer id read → the customer that answers for it: the latest with it as a valid
+/// id, else the latest with it at all. An open-addressed table of customer numbers, four
+/// bytes a slot; the ids are `Customers`' own, compared whole, so two ids never pass for
+/// one, however their hashes fall.
+#[derive(Debug, Default)]
+struct IdTable {
+    slots: Vec<u32>,
+    used: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl IdTable {
+    /// The slot holding `id`, or the empty one where it would go (the table has one).
+    fn slot(&self, customers: &Customers, id: &[u8]) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut at = hash_bytes(id) as usize & mask;
+        while self.slots[at] != EMPTY && customers.id(self.slots[at]) != id {
+            at = (at + 1) & mask;
+        }
+        at
+    }
+
+    fn get(&self, customers: &Customers, id: &[u8]) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        Some(self.slots[self.slot(customers, id)]).filter(|&n| n != EMPTY)
+    }
+
+    /// Customer `n` (just pushed) now answers for its id if it is a valid one, or if no
+    /// customer did; the valid customer it takes over from, if one did.
+    fn answer(&mut self, customers: &Customers, n: u32, valid: bool) -> Option<u32> {
+        if (self.used + 1) * 4 > self.slots.len() * 3 {
+            self.grow(customers);
+        }
+        let at = self.slot(customers, customers.id(n));
+        let before = self.slots[at];
+        if before == EMPTY {
+            self.used += 1;
+        } else if !valid {
+            return None;
+        }
+        self.slots[at] = n;
+        Some(before).filter(|&b| b != EMPTY && customers.valid.get(b as usize))
+    }
+
+    fn grow(&mut self, customers: &Customers) {
+        let size = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; size]);
+        for n in old.into_iter().filter(|&n| n != EMPTY) {
+            let at = self.slot(customers, customers.id(n));
+            self.slots[at] = n;
+        }
     }
 }
 
@@ -310,6 +540,12 @@ pub fn duplicate(path: &Path, at: (usize, usize), incident: &str, earlier: &Path
 fn hash(s: &str) -> u64 {
     use std::hash::{BuildHasher, BuildHasherDefault};
     BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(s)
+}
+
+/// Bytes' hash, for the ids `Customers` keeps as bytes (`IdTable`: never compared with `hash`).
+fn hash_bytes(b: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(b)
 }
 
 pub fn locate_id(text: &str) -> (usize, usize) {
@@ -749,6 +985,114 @@ pub fn row(f: &Finding) -> Vec<Cell> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn customer(id: &str, valid: bool, links: &[(&str, u8)]) -> CustomerFacts {
+        let links = links.iter().map(|(i, k)| (i.to_string(), *k)).collect();
+        CustomerFacts { id: id.into(), valid_id: valid, at_id: (1, 1), links }
+    }
+
+    fn incident(id: &str, valid: bool, customer: &str) -> IncidentFacts {
+        IncidentFacts { id: id.into(), valid_id: valid, at_id: (1, 1), customer: customer.into(), at_customer: (2, 1) }
+    }
+
+    fn codes(found: &[Finding]) -> Vec<&'static str> {
+        found.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn an_id_used_more_than_twice_is_one_group_in_the_books_order() {
+        let mut cross = Cross::default();
+        cross.customer(Path::new("b/customers/ada.yaml"), customer("ada", true, &[]));
+        cross.customers_done();
+        let path = Path::new("b/incidents/x.yaml");
+        // 3 is a file that could not be read; 6 copies the id but is not an id at all.
+        for (n, id, valid) in [(0, "a", true), (1, "b", true), (2, "a", true), (4, "a", true), (5, "b", true)] {
+            cross.incident(n, path, &incident(id, valid, "ada"));
+        }
+        cross.incident(6, path, &incident("a", false, "ada"));
+        cross.incident(7, path, &incident("c", true, "ada"));
+        assert_eq!(cross.incidents(), 7);
+        let ending = cross.finish();
+        let mut groups = ending.duplicates.clone();
+        groups.sort();
+        assert_eq!(groups, vec![vec![0, 2, 4], vec![1, 5]]);
+        assert!(["a", "b", "c"].iter().all(|i| ending.knows(i)) && !ending.knows("d"));
+    }
+
+    #[test]
+    fn links_are_told_apart_by_customer_and_kind() {
+        let mut cross = Cross::default();
+        let (ada, bob) = (Path::new("b/customers/ada.yaml"), Path::new("b/customers/bob.yaml"));
+        assert!(cross.customer(ada, customer("ada", true, &[("i1", ENTRY | OPENING), ("i3", OPENING)])).is_none());
+        assert!(cross.customer(bob, customer("bob", true, &[("i2", ENTRY), ("gone", ENTRY), ("i1", ENTRY)])).is_none());
+        cross.customers_done();
+        let path = Path::new("b/incidents/i.yaml");
+        assert_eq!(codes(&cross.incident(0, path, &incident("i1", true, "ada"))), Vec::<&str>::new());
+        // A note is not what opening writes; ada's flag is not bob's.
+        assert_eq!(codes(&cross.incident(1, path, &incident("i2", true, "bob"))), [UNLINKED]);
+        assert_eq!(codes(&cross.incident(2, path, &incident("i3", true, "bob"))), [UNLINKED]);
+        assert_eq!(codes(&cross.incident(3, path, &incident("i4", true, "eve"))), ["unknown-customer"]);
+        let ending = cross.finish();
+        assert_eq!(ending.unknown_links, vec![bob.to_path_buf()], "only bob's note links an incident not in the book");
+    }
+
+    #[test]
+    fn customer_ids_are_compared_whole_and_answered_by_the_latest_valid_one() {
+        let mut cross = Cross::default();
+        let ids: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+        for id in &ids {
+            let path = PathBuf::from(format!("b/customers/{id}.yaml"));
+            assert!(cross.customer(&path, customer(id, true, &[])).is_none(), "{id}");
+        }
+        // An id twice: the second names the first; a third copy names the second.
+        let again = cross.customer(Path::new("b/customers/x.yaml"), customer("c42", true, &[]));
+        assert_eq!(again.map(|f| (f.code, f.message.contains("b/customers/c42.yaml"))), Some(("duplicate-id", true)));
+        let third = cross.customer(Path::new("b/customers/y.yaml"), customer("c42", true, &[]));
+        assert!(third.is_some_and(|f| f.message.contains("b/customers/x.yaml")));
+        // Not an id at all: no duplicate, and an incident naming only it has no customer.
+        assert!(cross.customer(Path::new("b/customers/z.yaml"), customer("c42", false, &[])).is_none());
+        assert!(cross.customer(Path::new("b/customers/bad.yaml"), customer("Not Valid", false, &[])).is_none());
+        cross.customers_done();
+        let path = Path::new("b/incidents/i.yaml");
+        let told = |cross: &mut Cross, n, who| codes(&cross.incident(n, path, &incident("i", true, who)));
+        assert_eq!(told(&mut cross, 0, "c4999"), [UNLINKED]);
+        assert_eq!(told(&mut cross, 1, "c5000"), ["unknown-customer"]);
+        assert_eq!(told(&mut cross, 2, "Not Valid"), ["unknown-customer", UNLINKED]);
+        assert_eq!(told(&mut cross, 3, "c4"), [UNLINKED]);
+    }
+
+    #[test]
+    fn customer_files_and_ids_are_recovered_as_given() {
+        let mut customers = Customers::default();
+        let mut given: Vec<(PathBuf, &str)> = vec![
+            (PathBuf::from("/b/customers/ada.yaml"), "ada"),
+            (PathBuf::from("/b/customers/bob.yaml"), "robert"),
+            (PathBuf::from("/b/customers/west/cy.yaml"), "cy"),
+            (PathBuf::from("/b/customers/west/.yaml"), ".yaml"),
+            (PathBuf::from("/b/customers/dee.old.yaml"), "dee.old"),
+            (PathBuf::from("relative/eve.yaml"), "eve"),
+            (PathBuf::from("noext"), "noext"),
+        ];
+        #[cfg(unix)]
+        {
+            use std::os::unix::ffi::OsStrExt;
+            let odd = std::ffi::OsStr::from_bytes(b"/b/customers/\xff.yaml");
+            given.push((PathBuf::from(odd), "ff"));
+        }
+        for (n, (path, id)) in given.iter().enumerate() {
+            assert_eq!(customers.push(path, id, true), n as u32);
+        }
+        for (n, (path, id)) in given.iter().enumerate() {
+            assert_eq!(customers.path(n as u32), *path);
+            assert_eq!(customers.id(n as u32), id.as_bytes());
+        }
+        assert_eq!(customers.odd_ids.len(), if cfg!(unix) { 2 } else { 1 }, "only ids that are not their names");
+        assert_eq!(
+            customers.folders.len(),
+            if cfg!(unix) { 6 } else { 5 },
+            "a folder once for each run of files in it"
+        );
+    }
 
     #[test]
     fn a_finding_set_aside_reads_back_the_same() {

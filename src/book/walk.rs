@@ -57,9 +57,19 @@ impl Book {
     /// went away): the index's refresh compares it with what it read. Each batch is
     /// `stat`ed on all cores, relative to its folder kept open.
     pub(super) fn each_record_stat(&self, sub: &str, mut each: impl FnMut(Vec<Stated>)) -> Vec<Error> {
-        self.each_record_file(sub, |batch| {
-            let keys = stat_each(batch, |p| p);
-            each(batch.iter().cloned().zip(keys).collect())
+        // Another thread lists the next batch while this one is `stat`ed.
+        std::thread::scope(|s| {
+            let (send, batches) = std::sync::mpsc::sync_channel::<Vec<PathBuf>>(1);
+            let lister = s.spawn(move || {
+                self.each_record_file(sub, |batch| {
+                    let _ = send.send(batch.to_vec());
+                })
+            });
+            for batch in batches {
+                let keys = stat_each(&batch, |p| p);
+                each(batch.into_iter().zip(keys).collect());
+            }
+            lister.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
         })
     }
 

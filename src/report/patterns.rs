@@ -541,30 +541,25 @@ impl Filled {
     /// and in the gaps.
     fn new(start: usize, levels: Levels, n: usize, none: u32, no_tags: u32) -> Filled {
         match levels {
-            Levels::One(mut levels) => {
+            Levels::One(levels) => {
                 debug_assert!(none < u32::from(MISSING), "a searched column has few levels");
-                let none = none as u8;
-                levels.iter_mut().filter(|l| **l == MISSING).for_each(|l| *l = none);
-                if start > 0 {
-                    let mut all = Vec::with_capacity(n);
-                    all.resize(start, none);
-                    all.extend(levels);
-                    levels = all;
-                }
-                Filled::One(levels)
+                Filled::One(filled(levels, start, n, MISSING, none as u8))
             }
-            Levels::Sets(mut sets) => {
-                sets.iter_mut().filter(|s| **s == MISSING_SET).for_each(|s| *s = no_tags);
-                if start > 0 {
-                    let mut all = Vec::with_capacity(n);
-                    all.resize(start, no_tags);
-                    all.extend(sets);
-                    sets = all;
-                }
-                Filled::Sets(sets)
-            }
+            Levels::Sets(sets) => Filled::Sets(filled(sets, start, n, MISSING_SET, no_tags)),
         }
     }
+}
+
+/// A column's ids for all `n` rows: `missing` read as `none`, and `none` before `start`.
+fn filled<T: Copy + PartialEq>(mut ids: Vec<T>, start: usize, n: usize, missing: T, none: T) -> Vec<T> {
+    ids.iter_mut().filter(|id| **id == missing).for_each(|id| *id = none);
+    if start == 0 {
+        return ids;
+    }
+    let mut all = Vec::with_capacity(n);
+    all.resize(start, none);
+    all.extend(ids);
+    all
 }
 
 /// Count every cell of every combination of two or three columns, from the columns in memory.

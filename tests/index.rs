@@ -18,11 +18,14 @@ fn sample() -> (TestBook, String) {
 
 /// The answers that depend on every incident.
 fn answers(dir: &TestBook, root: &str, no_cache: bool) -> Vec<String> {
-    let commands: [&[&str]; 4] = [
+    let commands: [&[&str]; 7] = [
         &["trends", "--by", "weekday,hour,staff", "--sort", "lift"],
         &["trends", "--by", "region,tag"],
+        &["trends", "--by", "staff", "--where", "circumstances~birthday"],
         &["followup", "due", "--at", "in 30d"],
         &["customer", "list"],
+        &["recover", "list", "--format", "json"],
+        &["recover", "list", "--where", "status=closed", "--where", "circumstances!~birthday", "--since", "2026-01-01"],
     ];
     commands
         .iter()
@@ -50,6 +53,11 @@ fn first_incident(root: &str) -> std::path::PathBuf {
 fn the_index_gives_the_same_answers_built_warm_off_and_damaged() {
     let (dir, root) = sample();
     let truth = answers(&dir, &root, true);
+    // Every field a filter names is in the index: a third of these incidents were opened
+    // on a birthday, and the steps taken are listed.
+    let birthdays: usize = truth[2].lines().skip(1).filter_map(|l| l.split(',').nth(1)?.parse::<usize>().ok()).sum();
+    assert!((60..=240).contains(&birthdays), "{}", truth[2]);
+    assert!(truth[5].contains("\"apologized\"") && truth[5].contains("\"fixed\""), "{}", &truth[5][..400]);
     assert!(!std::path::Path::new(&root).join(INDEX).exists(), "CARE_NO_CACHE writes no index");
     assert_eq!(answers(&dir, &root, false), truth, "while building the index");
     assert!(std::path::Path::new(&root).join(INDEX).exists());

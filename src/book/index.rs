@@ -141,18 +141,13 @@ fn unstep(s: &str) -> Option<Option<Step>> {
 
 #[cfg(test)]
 pub(super) fn encode(d: &Digest) -> String {
-    encode_with(&d.incident, &d.fields, true)
+    encode_incident(&d.incident, &d.fields)
 }
 
-/// The line `encode` writes of `i.digest()`, made from the record itself: no copy of it
-/// is made (the first build of the index encodes every incident of the book).
+/// The line of `i.digest()`, made from the record itself (no copy of it is made: the
+/// first build of the index encodes every incident of the book), into one string as it
+/// goes.
 pub(super) fn encode_incident(i: &Incident, fields: &Fields) -> String {
-    encode_with(i, fields, false)
-}
-
-/// The line of an incident, written into one string as it goes; `all_steps`: the steps
-/// `Incident::digest` drops (apologized, reviewed, fixed) too, as the incident has them.
-fn encode_with(i: &Incident, fields: &Fields, all_steps: bool) -> String {
     let mut out = String::with_capacity(256);
     let o = &mut out;
     push_escaped(o, &i.id);
@@ -171,6 +166,8 @@ fn encode_with(i: &Incident, fields: &Fields, all_steps: bool) -> String {
     o.push('\t');
     push_opt(o, &i.summary);
     o.push('\t');
+    push_opt(o, &i.circumstances);
+    o.push('\t');
     for (n, t) in i.tags.iter().enumerate() {
         if n > 0 {
             o.push(UNIT);
@@ -179,10 +176,7 @@ fn encode_with(i: &Incident, fields: &Fields, all_steps: bool) -> String {
     }
     o.push('\t');
     let r = &i.recovery;
-    let none = None;
-    let kept = |s| if all_steps { s } else { &none };
-    for (n, s) in [kept(&r.apologized), kept(&r.reviewed), kept(&r.fixed), &r.extra, &r.closed].into_iter().enumerate()
-    {
+    for (n, s) in [&r.apologized, &r.reviewed, &r.fixed, &r.extra, &r.closed].into_iter().enumerate() {
         if n > 0 {
             o.push(UNIT);
         }
@@ -308,6 +302,7 @@ pub(super) fn decode_into(line: &str, into: &mut Digest) -> Option<()> {
     let mut next = || c.next();
     let (id, customer, opened, staff, owner) = (next()?, next()?, next()?, next()?, next()?);
     let (product, location, channel, busyness, summary) = (next()?, next()?, next()?, next()?, next()?);
+    let circumstances = next()?;
     let (tags, steps, followups, fields) = (next()?, next()?, next()?, next()?);
     if next().is_some() {
         return None;
@@ -324,7 +319,7 @@ pub(super) fn decode_into(line: &str, into: &mut Digest) -> Option<()> {
     unopt_into(channel, &mut i.channel)?;
     i.busyness = if busyness.is_empty() { None } else { Some(busyness.parse().ok()?) };
     unopt_into(summary, &mut i.summary)?;
-    i.circumstances = None;
+    unopt_into(circumstances, &mut i.circumstances)?;
     let mut n = 0;
     for t in items(tags, UNIT) {
         if n == i.tags.len() {
@@ -438,7 +433,9 @@ mod tests {
         };
         let full = line(
             "id: a\ncustomer: ada\nopened: 2026-11-22T19:42:00-05:00\nstaff: joan\nproduct: tea\nsummary: s\\tt\n\
-             tags: [x, y, z]\nregion: west\nrecovery:\n  extra: {at: 2026-11-22T21:00:00-05:00}\n\
+             circumstances: \"a birthday\"\nrecovery:\n  fixed: {at: 2026-11-22T20:00:00-05:00, by: joan, note: n}\n  \
+             extra: {at: 2026-11-22T21:00:00-05:00}\n\
+             tags: [x, y, z]\nregion: west\n\
              followups:\n- {kind: call, due: 2026-11-23T10:00:00-05:00, how: phone, text: hi, missed_by: 3,\n   done: {at: 2026-11-23T10:03:00-05:00}}\n\
              - {kind: visit, due: 2026-11-24T10:00:00-05:00}\n",
         );
@@ -455,6 +452,10 @@ mod tests {
         assert_eq!(reused.incident.tags, ["q"]);
         assert_eq!(reused.incident.followups.len(), 1);
         assert!(reused.fields.is_empty() && reused.incident.staff.is_none());
+        assert!(reused.incident.circumstances.is_none() && reused.incident.recovery.fixed.is_none());
+        let kept = decode(&full).expect("decodes").incident;
+        assert_eq!(kept.circumstances.as_deref(), Some("a birthday"));
+        assert!(kept.recovery.fixed.is_some() && kept.recovery.extra.is_some() && kept.recovery.closed.is_none());
         assert_eq!(decode_into("not\ta digest", &mut reused), None);
     }
 

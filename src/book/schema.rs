@@ -4,7 +4,7 @@
 //! every existing mirror rebuild itself.
 
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
-pub const VERSION: i32 = 4;
+pub const VERSION: i32 = 5;
 
 #[derive(Debug)]
 pub struct Table {

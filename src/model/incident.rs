@@ -148,10 +148,10 @@ impl Incident {
         if self.recovery.extra.is_some() { "yes" } else { "no" }
     }
 
-    /// The incident as book-wide reports (`trends`, `followup due`, `customer list`) see
-    /// it: every field they group, filter or list by, and whether it is closed — nothing
-    /// of the steps' words. Small, so the index that caches it stays small; `recover
-    /// list|show` and `export` read the full record instead.
+    /// The incident as book-wide reports (`trends`, `followup due`, `recover list`) see
+    /// it: every field they group, filter or list by, and when each step was taken —
+    /// nothing of the steps' words. Small, so the index that caches it stays small;
+    /// `recover show` and `export` read the full record instead.
     pub fn digest(&self) -> Incident {
         self.clone().into_digest()
     }
@@ -167,14 +167,17 @@ impl Incident {
                 *d = Done { at: d.at, by: String::new(), how: None, note: None };
             }
         }
+        let r = self.recovery;
         Incident {
-            circumstances: None,
             recorded: None,
-            // The extra's time too: `extra_given` is read from it by book-wide reports.
+            // Which steps were taken, and when: `recover list` shows them, `extra_given`
+            // is read from the extra's.
             recovery: Recovery {
-                extra: bare(self.recovery.extra),
-                closed: bare(self.recovery.closed),
-                ..Recovery::default()
+                apologized: bare(r.apologized),
+                reviewed: bare(r.reviewed),
+                fixed: bare(r.fixed),
+                extra: bare(r.extra),
+                closed: bare(r.closed),
             },
             followups,
             ..self

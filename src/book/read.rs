@@ -7,6 +7,16 @@ use std::collections::HashSet;
 use super::stream::hash;
 use super::*;
 
+/// Incidents picked by `Book::pick_incidents`, waiting for `Book::each_picked`.
+#[derive(Debug)]
+pub struct Picked(Picks);
+
+#[derive(Debug)]
+enum Picks {
+    Rows(super::sqlite::PickedRows),
+    Held(Vec<(Incident, Fields)>),
+}
+
 impl Book {
     /// Read and parse every record of a kind. Broken files are collected, not fatal.
     pub fn load<T: DeserializeOwned + Send>(&self, sub: &str) -> Loaded<T> {
@@ -47,6 +57,53 @@ impl Book {
             return folded;
         }
         self.fold_incident_files(init, fold)
+    }
+
+    /// The incidents `pick` keeps, to be given again by opening, then id (`each_picked`),
+    /// with what `pick` gathered of every incident in per-core accumulators: `recover
+    /// list` learns every extra field name before it prints, then prints a million
+    /// incidents, oldest first, without holding them. Through the index a picked incident
+    /// costs sixteen bytes until its turn; without it, its digest.
+    pub fn pick_incidents<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync,
+        pick: impl Fn(&mut A, &Incident, &Fields) -> bool + Sync,
+    ) -> (Vec<A>, Picked, Vec<Error>) {
+        if let Some((accumulators, rows, problems)) = self.pick_incident_rows(&init, &pick) {
+            return (accumulators, Picked(Picks::Rows(rows)), problems);
+        }
+        type Part<A> = (A, Vec<(Incident, Fields)>);
+        let (parts, problems) = self.fold_incident_files(
+            || (init(), Vec::new()),
+            |(acc, held): &mut Part<A>, i, f| {
+                if pick(acc, i, f) {
+                    held.push((i.clone(), f.clone()));
+                }
+            },
+        );
+        let (mut accumulators, mut held) = (Vec::new(), Vec::new());
+        for (acc, part) in parts {
+            accumulators.push(acc);
+            held.extend(part);
+        }
+        held.sort_by(|(a, _), (b, _)| a.opened.cmp(&b.opened).then(a.id.cmp(&b.id)));
+        (accumulators, Picked(Picks::Held(held)), problems)
+    }
+
+    /// Give the incidents picked to `each`, by opening then id, until `each` fails.
+    /// Returns the files that could not be read again.
+    pub fn each_picked(
+        &self,
+        picked: Picked,
+        mut each: impl FnMut(&Incident, &Fields) -> Result<()>,
+    ) -> Result<Vec<Error>> {
+        match picked.0 {
+            Picks::Rows(rows) => self.each_picked_row(rows, &mut each),
+            Picks::Held(held) => {
+                held.iter().try_for_each(|(i, f)| each(i, f))?;
+                Ok(Vec::new())
+            }
+        }
     }
 
     /// Every customer with their visits folded into the summary lists show

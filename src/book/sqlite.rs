@@ -699,28 +699,29 @@ impl Book {
         }
     }
 
-    /// Fold every record of `kind`, as the fresh index at `db` digests it, on all cores:
-    /// this thread reads the rows in batches, the others decode and fold them, so neither
-    /// the rows nor the records are held. `work` gets the row's path and digest. The rows
-    /// come in the table's own order (a scan, not a walk of the path index with a lookup
-    /// of each row), each batch's text in one buffer rather than two strings a row.
+    /// Fold every record of `kind`, as the fresh index open at `conn` digests it, on all
+    /// cores: this thread reads the rows in batches, the others decode and fold them, so
+    /// neither the rows nor the records are held. `work` gets the row's id, path and
+    /// digest. The rows come in the table's own order (a scan, not a walk of the path index
+    /// with a lookup of each row), each batch's text in one buffer rather than two strings
+    /// a row.
     fn fold_rows<A: Send>(
         &self,
-        db: &Path,
+        conn: &Connection,
         kind: Kind,
         filter: &str,
         init: impl Fn() -> A + Sync,
-        work: impl Fn(&mut A, &str, &str) + Sync,
+        work: impl Fn(&mut A, i64, &str, &str) + Sync,
     ) -> rusqlite::Result<Vec<A>> {
         /// Rows packed: `text` holds each path then its digest, `ends` where each ends.
         #[derive(Default)]
         struct Batch {
             text: String,
-            ends: Vec<(usize, usize)>,
+            ends: Vec<(i64, usize, usize)>,
         }
         const ROWS: usize = 512;
-        let conn = open_read_only(db)?;
-        let mut stmt = conn.prepare(&format!("SELECT path, digest FROM files NOT INDEXED WHERE kind = ?1 {filter}"))?;
+        let mut stmt =
+            conn.prepare(&format!("SELECT id, path, digest FROM files NOT INDEXED WHERE kind = ?1 {filter}"))?;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
         let (send, batches) = std::sync::mpsc::sync_channel::<Batch>(cores * 2);
         let batches = std::sync::Mutex::new(batches);
@@ -734,8 +735,8 @@ impl Book {
                             let next = batches.lock().map_err(|_| ()).and_then(|b| b.recv().map_err(|_| ()));
                             let Ok(batch) = next else { return acc };
                             let mut start = 0;
-                            for &(path, digest) in &batch.ends {
-                                work(&mut acc, &batch.text[start..path], &batch.text[path..digest]);
+                            for &(id, path, digest) in &batch.ends {
+                                work(&mut acc, id, &batch.text[start..path], &batch.text[path..digest]);
                                 start = digest;
                             }
                         }
@@ -755,10 +756,10 @@ impl Book {
                     }
                 }
                 while let Some(r) = rows.next()? {
-                    batch.text.push_str(&text(r.get_ref(0)?));
-                    let path = batch.text.len();
                     batch.text.push_str(&text(r.get_ref(1)?));
-                    batch.ends.push((path, batch.text.len()));
+                    let path = batch.text.len();
+                    batch.text.push_str(&text(r.get_ref(2)?));
+                    batch.ends.push((r.get(0)?, path, batch.text.len()));
                     if batch.ends.len() == ROWS {
                         let full = std::mem::replace(
                             &mut batch,
@@ -779,8 +780,7 @@ impl Book {
     /// The incident ids the index holds more than once, and which copy counts: the one
     /// whose file name is the id, the first in path order; every other copy is a problem.
     /// Returns the paths (relative) not to count, and the problems.
-    fn duplicates(&self, db: &Path) -> rusqlite::Result<(std::collections::HashSet<String>, Vec<Error>)> {
-        let conn = open_read_only(db)?;
+    fn duplicates(&self, conn: &Connection) -> rusqlite::Result<(std::collections::HashSet<String>, Vec<Error>)> {
         let mut stmt = conn.prepare(
             "SELECT record, path FROM files WHERE kind = 'incident' AND record IN \
              (SELECT record FROM files WHERE kind = 'incident' GROUP BY record HAVING count(*) > 1)",
@@ -812,6 +812,18 @@ impl Book {
         init: &(impl Fn() -> A + Sync),
         fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
     ) -> Option<(Vec<A>, Vec<Error>)> {
+        let (accumulators, _, problems) = self.fold_incident_rows(init, &|acc, _, i, f| fold(acc, i, f))?;
+        Some((accumulators, problems))
+    }
+
+    /// `fold_incident_digests`, giving `fold` each incident's row in `files` too, with the
+    /// connection that read them still in the read transaction it read them in: the rows
+    /// can be read again, as they were, while it is kept.
+    fn fold_incident_rows<A: Send>(
+        &self,
+        init: &(impl Fn() -> A + Sync),
+        fold: &(impl Fn(&mut A, i64, &Incident, &Fields) + Sync),
+    ) -> Option<(Vec<A>, Connection, Vec<Error>)> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Incident, &mut problems)?;
         let folded = self.fold_incidents_at(&db, init, fold).ok().or_else(|| {
@@ -820,9 +832,9 @@ impl Book {
                 self.rebuild(&db).ok()?.into_iter().filter(|(k, _)| *k == Kind::Incident).map(|(_, e)| e).collect();
             self.fold_incidents_at(&db, init, fold).ok()
         });
-        let (accumulators, found) = folded?;
+        let (accumulators, conn, found) = folded?;
         problems.extend(found);
-        Some((accumulators, problems))
+        Some((accumulators, conn, problems))
     }
 
     /// Fold the incidents of the index at `db`, with the copies of an id that do not count
@@ -831,27 +843,24 @@ impl Book {
         &self,
         db: &Path,
         init: &(impl Fn() -> A + Sync),
-        fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
-    ) -> rusqlite::Result<(Vec<A>, Vec<Error>)> {
+        fold: &(impl Fn(&mut A, i64, &Incident, &Fields) + Sync),
+    ) -> rusqlite::Result<(Vec<A>, Connection, Vec<Error>)> {
+        let conn = open_read_only(db)?;
+        conn.execute_batch("BEGIN")?;
         let mut problems = Vec::new();
-        let (losers, duplicates) = self.duplicates(db)?;
+        let (losers, duplicates) = self.duplicates(&conn)?;
         let parts = self.fold_rows(
-            db,
+            &conn,
             Kind::Incident,
             "",
             || (init(), Vec::new(), index::Digest::empty()),
-            |(acc, errors, d), path, digest| {
+            |(acc, errors, d), row, path, digest| {
                 if !losers.is_empty() && losers.contains(path) {
                     return;
                 }
-                match index::decode_into(digest, d) {
-                    Some(()) => fold(acc, &d.incident, &d.fields),
-                    // A digest the database damaged: the file says what it holds.
-                    None => match read_record(&self.root.join(path), Kind::Incident) {
-                        Ok(Record::Incident(i, fields)) => fold(acc, &i.digest(), &fields),
-                        Ok(_) => {}
-                        Err(e) => errors.push(e),
-                    },
+                match self.digest_or_file(path, digest, d) {
+                    Ok(()) => fold(acc, row, &d.incident, &d.fields),
+                    Err(e) => errors.push(e),
                 }
             },
         )?;
@@ -861,7 +870,89 @@ impl Book {
             problems.extend(errors);
         }
         problems.extend(duplicates);
-        Ok((accumulators, problems))
+        Ok((accumulators, conn, problems))
+    }
+
+    /// An incident's digest into `into`: decoded from the index, or, when the database
+    /// damaged it, made from the file, which says what it holds.
+    fn digest_or_file(&self, path: &str, digest: &str, into: &mut index::Digest) -> Result<()> {
+        if index::decode_into(digest, into).is_some() {
+            return Ok(());
+        }
+        let path = self.root.join(path);
+        match read_record(&path, Kind::Incident)? {
+            Record::Incident(i, fields) => {
+                *into = index::Digest { incident: i.into_digest(), fields };
+                Ok(())
+            }
+            Record::Customer(..) | Record::Action(_) => Err(Error::data(&path, 1, 1, "not an incident record")),
+        }
+    }
+
+    /// The incidents `pick` keeps, through the index: each one's opening and row are
+    /// held (sixteen bytes), sorted, and read again from the same snapshot when its turn
+    /// comes. None when the index is off or cannot be trusted.
+    pub(super) fn pick_incident_rows<A: Send>(
+        &self,
+        init: &(impl Fn() -> A + Sync),
+        pick: &(impl Fn(&mut A, &Incident, &Fields) -> bool + Sync),
+    ) -> Option<(Vec<A>, PickedRows, Vec<Error>)> {
+        let keep = |(acc, keys): &mut (A, Vec<(i64, i64)>), row, i: &Incident, f: &Fields| {
+            if pick(acc, i, f) {
+                keys.push((i.opened.timestamp(), row));
+            }
+        };
+        let (parts, conn, problems) = self.fold_incident_rows(&|| (init(), Vec::new()), &keep)?;
+        let total = parts.iter().map(|(_, k)| k.len()).sum();
+        let (mut accumulators, mut keys) = (Vec::with_capacity(parts.len()), Vec::with_capacity(total));
+        for (acc, part) in parts {
+            accumulators.push(acc);
+            keys.extend(part);
+        }
+        keys.sort_unstable();
+        Some((accumulators, PickedRows { conn, keys }, problems))
+    }
+
+    /// Give the picked incidents to `each` by opening, then id; stops at `each`'s first
+    /// error. Returns the files that could not be read again.
+    pub(super) fn each_picked_row(
+        &self,
+        picked: PickedRows,
+        each: &mut dyn FnMut(&Incident, &Fields) -> Result<()>,
+    ) -> Result<Vec<Error>> {
+        let PickedRows { conn, keys } = picked;
+        let failed = |e: rusqlite::Error| sql_error(&self.root.join(FILE), e);
+        let mut stmt = conn.prepare("SELECT path, digest FROM files WHERE id = ?1").map_err(failed)?;
+        let mut problems = Vec::new();
+        let mut read = |row: i64, into: &mut index::Digest| -> Result<bool> {
+            let (path, digest): (String, String) =
+                stmt.query_row([row], |r| Ok((r.get(0)?, r.get(1)?))).map_err(failed)?;
+            Ok(self.digest_or_file(&path, &digest, into).map_err(|e| problems.push(e)).is_ok())
+        };
+        let mut one = index::Digest::empty();
+        // Incidents opened in the same second are put in order of id.
+        let mut same: Vec<index::Digest> = Vec::new();
+        for run in keys.chunk_by(|a, b| a.0 == b.0) {
+            if let [(_, row)] = run {
+                if read(*row, &mut one)? {
+                    each(&one.incident, &one.fields)?;
+                }
+                continue;
+            }
+            same.clear();
+            for (_, row) in run {
+                let mut d = index::Digest::empty();
+                if read(*row, &mut d)? {
+                    same.push(d);
+                }
+            }
+            same.sort_by(|a, b| a.incident.opened.cmp(&b.incident.opened).then(a.incident.id.cmp(&b.incident.id)));
+            for d in &same {
+                each(&d.incident, &d.fields)?;
+            }
+        }
+        drop(stmt);
+        Ok(problems)
     }
 
     /// Every customer through the index, visits folded, with its other fields, in path
@@ -900,11 +991,11 @@ impl Book {
         // to be put in order; what could not be read is kept apart, so a record is no
         // bigger than what `map` made of it.
         let parts = self.fold_rows(
-            db,
+            &open_read_only(db)?,
             Kind::Customer,
             filter,
             Default::default,
-            |found: &mut CustomersFound<T>, path, digest| {
+            |found: &mut CustomersFound<T>, _, path, digest| {
                 let record = match index::decode_customer(digest) {
                     Some(c) => Ok(c),
                     None => {
@@ -932,6 +1023,15 @@ impl Book {
         all.1.sort_by(|a, b| path_order(Path::new(&*a.0), Path::new(&*b.0)));
         Ok(all)
     }
+}
+
+/// Incidents picked from the index (`pick_incident_rows`): each one's opening (seconds)
+/// and row in `files`, in order, and the connection whose read transaction they were
+/// read in.
+#[derive(Debug)]
+pub struct PickedRows {
+    conn: Connection,
+    keys: Vec<(i64, i64)>,
 }
 
 /// The customers read through the index, each with its path in the book: what was made

@@ -3,14 +3,16 @@
 
 use std::io::Write;
 
+use crate::book::Fields;
 use crate::cmd::{Ctx, FilterArgs, commit, mind_the_words, parse_past, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::model::incident::{Incident, Recovery, Step};
 use crate::model::recovery::{self, Change, StepKind};
-use crate::output::{self, Format, Style};
-use crate::report::query;
+use crate::output::{self, Format, Stream, Style};
+use crate::report::query::{self, Seen};
 use crate::report::{briefing, incidents};
+use crate::rows::Rows;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -281,20 +283,43 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         let (_, customer) = ctx.book.find_customer(c)?;
         query.conds.push(format!("customer={}", customer.id).parse().map_err(Error::Usage)?);
     }
-    let mut loaded = ctx.book.incidents_with(query::parse_incident, |(i, _)| &i.id);
-    // `--where returned=…` (computed from the customers' visits) and `extra_given=…`, then
-    // shown as columns.
-    let (computed, problems) = super::Computed::asked(ctx, &query, []);
-    loaded.problems.extend(problems);
-    if computed.any() {
-        for (_, (incident, extras)) in &mut loaded.records {
-            computed.add(incident, extras);
+    // A first pass learns every extra field name (the last columns) and picks the
+    // incidents listed; the second gives them back oldest first as they are printed.
+    // `--where returned=…` (computed from the customers' visits) and `extra_given=…` are
+    // shown as columns too.
+    let (computed, computed_problems) = super::Computed::asked(ctx, &query, []);
+    let tz = ctx.book.clock.tz;
+    let with_computed = |incident: &Incident, fields: &Fields| {
+        let mut extras = fields.clone();
+        computed.add(incident, &mut extras);
+        extras
+    };
+    let (seen, picked, mut problems) = ctx.book.pick_incidents(Seen::default, |seen, incident, fields| {
+        if computed.any() {
+            let extras = with_computed(incident, fields);
+            seen.add(&extras);
+            return incidents::selected(incident, &extras, &query, tz);
         }
-    }
-    let (rows, seen) = incidents::filtered(&loaded.records, &query, ctx.book.clock.tz);
+        seen.add(fields);
+        incidents::selected(incident, fields, &query, tz)
+    });
+    problems.extend(computed_problems);
+    let seen = seen.into_iter().fold(Seen::default(), |mut all, s| {
+        all.merge(s);
+        all
+    });
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-    output::print(out, &ctx.style, &rows)?;
-    report_problems(ctx, &loaded.problems)
+    let base: Vec<String> = incidents::columns(&[]);
+    let extra = seen.columns(&base);
+    let mut stream = Stream::new(out, &ctx.style, &incidents::columns(&extra))?;
+    problems.extend(ctx.book.each_picked(picked, |incident, fields| {
+        if computed.any() {
+            return stream.row(incidents::row(incident, Some(&with_computed(incident, fields)), &extra));
+        }
+        stream.row(incidents::row(incident, Some(fields), &extra))
+    })?);
+    stream.finish()?;
+    report_problems(ctx, &problems)
 }
 
 fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
@@ -319,7 +344,9 @@ fn show(ctx: &Ctx, args: &ShowArgs, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         Format::Csv | Format::Tsv | Format::Ics => {
-            Ok(output::print(out, &ctx.style, &incidents::list(&[(&incident, None)], &[]))?)
+            let mut rows = Rows::new(&incidents::COLUMNS);
+            rows.push(incidents::row(&incident, None, &[]));
+            Ok(output::print(out, &ctx.style, &rows)?)
         }
     }
 }

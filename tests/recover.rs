@@ -388,6 +388,40 @@ fn recover_list_and_show_and_the_customer_card() {
     assert!(card.contains("Pending follow-ups") && card.contains("progress due today 20:02"), "{card}");
 }
 
+/// `recover list` reads a million incidents back one by one in order of opening; ties in
+/// the second go by id, from the index as from the files, with a broken file named.
+#[test]
+fn recover_list_is_oldest_first_then_by_id_from_the_index_and_from_the_files() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let incident = |id: &str, opened: &str| {
+        format!(
+            "id: {id}\ncustomer: ada-lovelace\nopened: {opened}\nregion: r-{id}\nrecovery:\n  fixed: {{at: {opened}, by: joan}}\n"
+        )
+    };
+    // Written in neither order; the same instant three times in two offsets, and a second
+    // before it in another month's folder.
+    book.write("incidents/2026/11/20261122-ccc333.yaml", &incident("20261122-ccc333", "2026-11-22T10:00:00-05:00"));
+    book.write("incidents/2026/11/20261122-aaa111.yaml", &incident("20261122-aaa111", "2026-11-22T10:00:00-05:00"));
+    book.write("incidents/2026/11/20261122-bbb222.yaml", &incident("20261122-bbb222", "2026-11-22T16:00:00+01:00"));
+    book.write("incidents/2026/12/20261122-zzz999.yaml", &incident("20261122-zzz999", "2026-11-22T09:59:59-05:00"));
+    book.write("incidents/2026/11/20261121-broken.yaml", "id: 20261121-broken\ncustomer: ada-lovelace\nopened: soon\n");
+    for (no_cache, run) in [("1", "no index"), ("", "building the index"), ("", "warm")] {
+        let out = book.cmd().env("CARE_NO_CACHE", no_cache).args(["recover", "list"]).output().expect("run");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{run}: the broken file makes the list partial");
+        assert!(stderr.contains("incidents/2026/11/20261121-broken.yaml:3:"), "{run}: {stderr}");
+        let rows = csv_rows(&stdout);
+        let ids: Vec<&str> = rows[1..].iter().map(|r| r[0].as_str()).collect();
+        assert_eq!(ids, ["20261122-zzz999", "20261122-aaa111", "20261122-bbb222", "20261122-ccc333"], "{run}");
+        assert_eq!(rows[0].last().map(String::as_str), Some("region"), "{run}");
+        assert!(
+            rows[1..].iter().all(|r| r[9] == "fixed" && r.last() == Some(&format!("r-{}", r[0]))),
+            "{run}: {rows:?}"
+        );
+    }
+}
+
 #[test]
 fn eight_processes_recording_on_one_incident_lose_nothing() {
     let book = TestBook::new();

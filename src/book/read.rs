@@ -106,43 +106,21 @@ impl Book {
         }
     }
 
-    /// Every customer with their visits folded into the summary lists show
-    /// (`Customer::fold_visits`) and their other top-level fields, in the book's order:
-    /// through the index when it can be kept, else from the files. `reminders`: only the
-    /// customers who have reminders (the rest may be left out).
-    pub fn customers_folded(&self, reminders: bool) -> Loaded<(Customer, Fields)> {
-        self.customers_folded_map(reminders, |c, fields| (c, fields))
-    }
-
-    /// `customers_folded`, each record turned by `map` as soon as it is read (on the
-    /// core that read it), so a list that needs a few fields of each customer holds only
-    /// those, never every record whole.
-    pub fn customers_folded_map<T: Send>(
-        &self,
-        reminders: bool,
-        map: impl Fn(Customer, Fields) -> T + Sync,
-    ) -> Loaded<T> {
-        if let Some(((found, errors), mut problems)) = self.customer_digests(reminders, &map) {
-            problems.extend(errors.into_iter().map(|(_, e)| e));
-            let records = found.into_iter().map(|(path, r)| (self.root.join(&*path), r)).collect();
-            return Loaded { records, problems };
-        }
-        self.customer_files_map(reminders, |c, fields| Some(map(c, fields)))
-    }
-
-    /// What `map` makes of each customer (visits folded), in the book's order, without
-    /// the paths, those it makes nothing of let go on the core that read them: for
-    /// book-wide lists that keep a few bytes of each of 100,000 customers and no more.
+    /// What `map` makes of each customer (visits folded into the summary lists show,
+    /// `Customer::fold_visits`, with their other top-level fields), in the book's order,
+    /// those it makes nothing of let go on the core that read them: for book-wide lists
+    /// that keep a few bytes of each of 100,000 customers and no more. Through the index
+    /// when it can be kept, else from the files. `reminders`: only the customers who
+    /// have reminders (the rest may be left out).
     pub fn customers_folded_values<T: Send>(
         &self,
+        reminders: bool,
         map: impl Fn(Customer, Fields) -> Option<T> + Sync,
     ) -> (Vec<T>, Vec<Error>) {
-        if let Some(((found, errors), mut problems)) = self.customer_digests(false, &map) {
-            problems.extend(errors.into_iter().map(|(_, e)| e));
-            // In place: the paths go as the values are taken.
-            return (found.into_iter().filter_map(|(_, v)| v).collect(), problems);
+        if let Some(found) = self.customer_digests(reminders, &map) {
+            return found;
         }
-        let Loaded { records, problems } = self.customer_files_map(false, map);
+        let Loaded { records, problems } = self.customer_files_map(reminders, map);
         (records.into_iter().map(|(_, v)| v).collect(), problems)
     }
 

@@ -283,8 +283,11 @@ pub fn tables() -> String {
     sql
 }
 
-/// The indexes of the `files` table, which every run reads: made after a first build's
-/// inserts, which is faster than keeping them up to date row by row.
+/// The indexes of the `files` table, which every run reads: made with the table, before
+/// a first build's inserts. The build inserts in the walk's order, which is the order
+/// index's own, so keeping them as it goes only appends, while making them after the
+/// inserts sorted a million rows (at a million incidents: 55 MiB and 15.8 s to build,
+/// against 26 MiB and 15.3 s).
 pub fn file_indexes() -> &'static str {
     // The order the book is walked in (folder by folder: `/` sorts first), with what a
     // refresh compares, so it merges the walk with the rows without a sort or a lookup;

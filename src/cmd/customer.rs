@@ -143,7 +143,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     // Each record is selected and cut down to its row's values on the core that read it;
     // only the names of extra fields are kept besides (to check the query's fields).
     let names = std::sync::Mutex::new(query::Seen::default());
-    let (mut listed, customer_problems) = ctx.book.customers_folded_values(|c, extras| {
+    let (mut listed, customer_problems) = ctx.book.customers_folded_values(false, |c, extras| {
         if !extras.is_empty() {
             names.lock().unwrap_or_else(|p| p.into_inner()).add(&extras);
         }

@@ -369,16 +369,16 @@ pub fn reminders_due(
     window: &crate::report::followups::Window,
     query: &Query,
 ) -> (Vec<crate::report::followups::Due>, Vec<(String, crate::model::Customer)>, Vec<Error>) {
-    let with_reminders = ctx.book.customers_folded(true);
+    let (with_reminders, problems) = ctx.book.customers_folded_values(true, |c, _| Some(c));
     let (mut found, mut customers) = (Vec::new(), Vec::new());
-    for (_, (c, _)) in with_reminders.records.into_iter() {
+    for c in with_reminders {
         let due = crate::report::followups::reminders_due(&c, window, query, &ctx.book.clock);
         if !due.is_empty() {
             found.extend(due);
             customers.push((c.id.clone(), c));
         }
     }
-    (found, customers, with_reminders.problems)
+    (found, customers, problems)
 }
 
 /// The checks of corrective actions that the window and the filter list (kind `verify`),

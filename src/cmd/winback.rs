@@ -39,7 +39,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     // Each record is cut down to what its row shows, with which conditions it meets, on
     // the core that read it; only the names of extra fields are kept besides.
     let names = std::sync::Mutex::new(query::Seen::default());
-    let (mut candidates, customer_problems) = ctx.book.customers_folded_values(|c, extras| {
+    let (mut candidates, customer_problems) = ctx.book.customers_folded_values(false, |c, extras| {
         if !extras.is_empty() {
             names.lock().unwrap_or_else(|p| p.into_inner()).add(&extras);
         }

@@ -4,7 +4,7 @@
 //! every existing mirror rebuild itself.
 
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
-pub const VERSION: i32 = 5;
+pub const VERSION: i32 = 6;
 
 #[derive(Debug)]
 pub struct Table {
@@ -288,12 +288,27 @@ pub fn tables() -> String {
 /// index's own, so keeping them as it goes only appends, while making them after the
 /// inserts sorted a million rows (at a million incidents: 55 MiB and 15.8 s to build,
 /// against 26 MiB and 15.3 s).
-pub fn file_indexes() -> &'static str {
+pub fn file_indexes() -> String {
     // The order the book is walked in (folder by folder: `/` sorts first), with what a
     // refresh compares, so it merges the walk with the rows without a sort or a lookup;
-    // and the ids inside the records, for the copies of an id that do not count.
-    "CREATE INDEX files_order ON files (kind, replace(path, '/', char(1)), path, size, mtime_ns, ctime_ns, inode);\n\
-     CREATE INDEX files_record ON files (kind, record);\n"
+    // the ids inside the records, for the copies of an id that do not count; and the
+    // customers with reminders, which `followup due` lists.
+    format!(
+        "CREATE INDEX files_order ON files (kind, replace(path, '/', char(1)), path, size, mtime_ns, ctime_ns, inode);\n\
+         CREATE INDEX files_record ON files (kind, record);\n\
+         CREATE INDEX files_reminders ON files (id) WHERE kind = 'customer' AND {HAS_REMINDERS};\n"
+    )
+}
+
+/// A customer's row whose digest has reminders, or is damaged and must be read from its
+/// file to know: the partial index `files_reminders` holds these rows, and a query names
+/// the same condition to use it.
+const HAS_REMINDERS: &str = "(instr(digest, '\"reminders\":') > 0 OR substr(digest, 1, 5) <> '{\"c\":')";
+
+/// The rows of `files` (what follows `FROM files`) that may be customers with reminders:
+/// found through their partial index, not by reading every digest.
+pub fn customers_with_reminders() -> String {
+    format!("INDEXED BY files_reminders WHERE kind = 'customer' AND {HAS_REMINDERS}")
 }
 
 /// The name of one index `table_indexes` makes: whether it exists says whether they do.
@@ -326,6 +341,27 @@ mod tests {
     #[test]
     fn the_index_that_says_the_tables_are_indexed_is_one_they_make() {
         assert!(table_indexes().contains(&format!("INDEX IF NOT EXISTS {TABLE_INDEXED} ON")));
+    }
+
+    #[test]
+    fn the_customers_with_reminders_are_found_through_their_index() {
+        let conn = rusqlite::Connection::open_in_memory().expect("memory");
+        conn.execute_batch(&tables()).expect("tables");
+        conn.execute_batch(&file_indexes()).expect("indexes");
+        let rows = [
+            ("customers/a.yaml", "customer", r#"{"c":{"id":"a","reminders":[{"text":"birthday"}]}}"#),
+            ("customers/b.yaml", "customer", r#"{"c":{"id":"b"}}"#),
+            ("customers/c.yaml", "customer", "damaged"),
+            ("incidents/2026/11/x.yaml", "incident", "x\t\"reminders\":"),
+        ];
+        for (path, kind, digest) in rows {
+            conn.execute("INSERT INTO files (path, kind, digest) VALUES (?1, ?2, ?3)", [path, kind, digest])
+                .expect("insert");
+        }
+        let mut stmt =
+            conn.prepare(&format!("SELECT path FROM files {} ORDER BY path", customers_with_reminders())).expect("plan");
+        let found: Vec<String> = stmt.query_map([], |r| r.get(0)).expect("query").map(|p| p.expect("row")).collect();
+        assert_eq!(found, ["customers/a.yaml", "customers/c.yaml"]);
     }
 
     #[test]

@@ -358,8 +358,9 @@ mod tests {
             conn.execute("INSERT INTO files (path, kind, digest) VALUES (?1, ?2, ?3)", [path, kind, digest])
                 .expect("insert");
         }
-        let mut stmt =
-            conn.prepare(&format!("SELECT path FROM files {} ORDER BY path", customers_with_reminders())).expect("plan");
+        let mut stmt = conn
+            .prepare(&format!("SELECT path FROM files {} ORDER BY path", customers_with_reminders()))
+            .expect("plan");
         let found: Vec<String> = stmt.query_map([], |r| r.get(0)).expect("query").map(|p| p.expect("row")).collect();
         assert_eq!(found, ["customers/a.yaml", "customers/c.yaml"]);
     }

@@ -146,7 +146,8 @@ fn send(stream: &mut Option<Stream>, rows: Vec<Vec<Cell>>) -> Result<()> {
 /// only their names.
 fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()> {
     let tz = ctx.book.clock.tz;
-    // Not through the index: it is read whole, and would be the largest thing in memory.
+    // From the files, not the index: the index keeps no words or values of the steps,
+    // which these rows show.
     let mut seen = Seen::default();
     // `--where returned=…` and `extra_given=…` select by what is computed, then list it.
     let (computed, computed_problems) = super::Computed::asked(ctx, q, []);

@@ -271,26 +271,39 @@ fn stale_temporary_files_are_cleaned_by_writes_and_by_check() {
     let book = TestBook::new();
     book.add("Ada Lovelace");
     book.add("Bob Adams");
+    book.add("Cy Twombly");
     let (_, incident) = open_incident(&book, "bob-adams");
     let dead = dead_pid();
     let live = std::process::id();
-    book.write(&format!("customers/.ada-lovelace.yaml.tmp-{dead}"), "id: ada-lo");
+    // A killed write of Ada's file (a record is written through its one fixed name, under
+    // its lock); others' leftovers: a dead writer's, a live one's, a killed write of Cy's.
+    book.write("customers/.ada-lovelace.yaml.tmp", "id: ada-lo");
     book.write(&format!("customers/.bob-adams.yaml.tmp-{dead}"), "id: bob");
     book.write(&format!("customers/.bob-adams.yaml.tmp-{live}"), "a write in progress");
+    book.write("customers/.cy-twombly.yaml.tmp", "id: cy");
     let (folder, name) = incident.rsplit_once('/').expect("a folder");
     let incident_temp = format!("{folder}/.{name}.tmp-{dead}");
     book.write(&incident_temp, "id: 2026");
+    let exists = |rel: &str| book.path(rel).exists();
 
+    // The record's own leftover goes with its next write, found by name; the folder was
+    // swept by the first write in this clone moments ago, so the others wait.
     book.ok(&["note", "ada-lovelace", "a write in the folder"]);
-    assert!(!book.path(&format!("customers/.ada-lovelace.yaml.tmp-{dead}")).exists());
-    assert!(!book.path(&format!("customers/.bob-adams.yaml.tmp-{dead}")).exists(), "other records' stale temps too");
-    assert!(book.path(&format!("customers/.bob-adams.yaml.tmp-{live}")).exists(), "a live writer's temp is kept");
-    assert!(book.path(&incident_temp).exists());
+    assert!(!exists("customers/.ada-lovelace.yaml.tmp"));
+    assert!(exists(&format!("customers/.bob-adams.yaml.tmp-{dead}")), "no listing of the folder on every write");
+    // A sweep falls due STALE_AGE after the last: the folder's stale leftovers go then.
+    let swept = std::fs::File::options().write(true).open(book.path(".care/swept")).expect("swept marker");
+    swept.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(11 * 60)).expect("age it");
+    book.ok(&["note", "ada-lovelace", "a write ten minutes later"]);
+    assert!(!exists(&format!("customers/.bob-adams.yaml.tmp-{dead}")), "other records' stale temps too");
+    assert!(!exists("customers/.cy-twombly.yaml.tmp"), "no writer holds Cy's lock: the leftover is stale");
+    assert!(exists(&format!("customers/.bob-adams.yaml.tmp-{live}")), "a live writer's temp is kept");
+    assert!(exists(&incident_temp), "another folder");
 
     let out = book.care(&["check"]);
     assert!(out.stderr.contains("removed") && out.stderr.contains(&incident_temp), "{}", out.stderr);
-    assert!(!book.path(&incident_temp).exists());
-    assert!(book.path(&format!("customers/.bob-adams.yaml.tmp-{live}")).exists());
+    assert!(!exists(&incident_temp));
+    assert!(exists(&format!("customers/.bob-adams.yaml.tmp-{live}")));
 }
 
 #[test]

@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 
 const HOOKS: &str = ".care/hooks";
 const NOTIFY_STATE: &str = ".care/notify-state";
+/// Written when a write last swept its folder of what killed writers left (`sweep_due`).
+const SWEPT: &str = ".care/swept";
 
 /// What is found at `.care/hooks/<event>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,4 +111,24 @@ fn executable(m: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn executable(_: &fs::Metadata) -> bool {
     true
+}
+
+impl Book {
+    /// Whether a write should sweep its folder for the temporary files of other records
+    /// that killed writers left: in a clone, once every `STALE_AGE` (what makes such a
+    /// file stale by age), told by when `.care/swept` was last written, and written now.
+    /// Where `.care` cannot be written, every write sweeps, as it did before.
+    pub(super) fn sweep_due(&self) -> bool {
+        let path = self.path(SWEPT);
+        let recent = fs::symlink_metadata(&path)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age < super::write::STALE_AGE));
+        if recent {
+            return false;
+        }
+        if self.within(&path).is_ok() && fs::create_dir_all(self.path(".care")).is_ok() {
+            let _ = write_atomic(&path, "");
+        }
+        true
+    }
 }

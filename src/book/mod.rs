@@ -82,7 +82,7 @@ pub const CUSTOMERS: &str = "customers";
 pub const INCIDENTS: &str = "incidents";
 
 /// What git must not track in a book: lock, temporary and editor scratch files, the cache.
-pub const IGNORED: [&str; 4] = [".*.lock", ".*.tmp-*", ".*.edit-*", ".care/"];
+pub const IGNORED: [&str; 5] = [".*.lock", ".*.tmp", ".*.tmp-*", ".*.edit-*", ".care/"];
 
 /// A record's top-level scalar fields as text.
 pub type Fields = std::collections::BTreeMap<String, String>;

@@ -33,7 +33,7 @@ impl Book {
     {
         self.rewritable(path)?;
         let _lock = Lock::acquire(path)?;
-        sweep_temps_beside(path);
+        self.sweep_beside(path);
         let text = self.read_text(path)?;
         let record: R = yaml::parse(path, &text)?;
         self.same_id(path, &text)?;
@@ -55,7 +55,7 @@ impl Book {
                 path.display()
             ));
         }
-        write_atomic(path, &rendered.text)?;
+        write_record(path, &rendered.text)?;
         Ok(out)
     }
 
@@ -86,7 +86,7 @@ impl Book {
                 path.display()
             )));
         }
-        write_atomic(path, new)
+        write_record(path, new)
     }
 
     /// Remove a record (the dropped half of `customer merge`), under its lock, only if it is a
@@ -95,7 +95,7 @@ impl Book {
     pub fn remove_record(&self, path: &Path, expected: &str) -> Result<()> {
         self.rewritable(path)?;
         let _lock = Lock::acquire(path)?;
-        sweep_temps_beside(path);
+        self.sweep_beside(path);
         if self.read_text(path)? != expected {
             return Err(Error::Refused(format!(
                 "{} changed while it was being merged; it was not removed. Run the merge again to carry the change over",
@@ -119,8 +119,21 @@ impl Book {
         }
         self.within(path)?;
         let _lock = Lock::acquire(path)?;
-        sweep_temps_beside(path);
-        create_new(path, text)
+        self.sweep_beside(path);
+        refuse_existing(path)?;
+        write_record(path, text)
+    }
+
+    /// The sweep a write makes under its record's lock: the record's own leftover (its
+    /// fixed temporary name) at once; the folder's other leftovers when a sweep is due
+    /// (`sweep_due`), as listing a folder of 100,000 customers takes longer than the
+    /// rest of the write. A leftover is hidden from every reader, so one that waits a few
+    /// minutes, or for `care check`, harms nothing.
+    fn sweep_beside(&self, path: &Path) {
+        let _ = fs::remove_file(record_temp(path));
+        if self.sweep_due() {
+            sweep_temps_beside(path);
+        }
     }
 }
 
@@ -134,11 +147,16 @@ pub fn write_fresh(path: &Path, text: &str) -> Result<()> {
 }
 
 pub(super) fn create_new(path: &Path, text: &str) -> Result<()> {
+    refuse_existing(path)?;
+    write_atomic(path, text)
+}
+
+fn refuse_existing(path: &Path) -> Result<()> {
     // lstat: a link, even one to nothing, is something that exists.
     if fs::symlink_metadata(path).is_ok() {
         return Err(Error::Exists(path.to_path_buf()));
     }
-    write_atomic(path, text)
+    Ok(())
 }
 
 /// Make sure `path` (a `.gitignore` or `.gitattributes`) holds each of `lines`, appending
@@ -176,15 +194,31 @@ pub(super) fn write_atomic(path: &Path, text: &str) -> Result<()> {
 
 /// The same, with the content streamed by `write` (a large cache need not sit in memory).
 pub(super) fn write_atomic_with(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+    write_through(path, &sidecar(path, &format!("tmp-{}", std::process::id())), write)
+}
+
+/// `write_atomic` for a record, under its lock: the temporary file has the record's one
+/// fixed name (`.NAME.yaml.tmp`), as only the lock's holder writes it, so what a killed
+/// writer left is replaced by the next write of the record, found without a listing.
+fn write_record(path: &Path, text: &str) -> Result<()> {
+    write_through(path, &record_temp(path), |w| w.write_all(text.as_bytes()))
+}
+
+/// A record's temporary file while it is written under its lock.
+fn record_temp(path: &Path) -> PathBuf {
+    sidecar(path, "tmp")
+}
+
+/// Write `path` through the temporary file `tmp`: written, synced, renamed over it.
+fn write_through(path: &Path, tmp: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let tmp = sidecar(path, &format!("tmp-{}", std::process::id()));
     // The new file keeps the old one's permissions: a private (0600) record stays private.
     let keep = fs::metadata(path).ok().map(|m| m.permissions());
     let result = (|| {
-        // A leftover of a dead process with this pid, or a link planted in its place:
-        // removed, and the temporary file made anew (never opened through a link).
-        let _ = fs::remove_file(&tmp);
-        let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        // A leftover of a dead writer, or a link planted in its place: removed, and the
+        // temporary file made anew (never opened through a link).
+        let _ = fs::remove_file(tmp);
+        let file = OpenOptions::new().write(true).create_new(true).open(tmp)?;
         if let Some(permissions) = keep {
             file.set_permissions(permissions)?;
         }
@@ -192,7 +226,7 @@ pub(super) fn write_atomic_with(path: &Path, write: impl FnOnce(&mut dyn Write) 
         write(&mut file)?;
         let file = file.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        fs::rename(&tmp, path)?;
+        fs::rename(tmp, path)?;
         // Make the rename itself durable; not every platform lets a folder be synced.
         if let Ok(d) = File::open(dir) {
             let _ = d.sync_all();
@@ -200,7 +234,7 @@ pub(super) fn write_atomic_with(path: &Path, write: impl FnOnce(&mut dyn Write) 
         Ok(())
     })();
     result.map_err(|e: std::io::Error| {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
         write_error(path, e)
     })
 }
@@ -226,11 +260,16 @@ pub(super) fn write_error(path: &Path, e: std::io::Error) -> Error {
 /// process with its pid is alive (the pid may have been reused).
 pub(super) const STALE_AGE: Duration = Duration::from_secs(10 * 60);
 
-/// The record and the pid of a temporary file's name, `.NAME.yaml.tmp-PID`.
-pub(super) fn temp_of(name: &str) -> Option<(&str, u32)> {
-    let (record, pid) = name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+/// The record and the writer's pid of a temporary file's name: `.NAME.yaml.tmp-PID`, or
+/// `.NAME.yaml.tmp` (a record written under its lock, no pid).
+pub(super) fn temp_of(name: &str) -> Option<(&str, Option<u32>)> {
+    let name = name.strip_prefix('.')?;
+    let (record, pid) = match name.strip_suffix(".tmp") {
+        Some(record) => (record, None),
+        None => name.rsplit_once(".tmp-").and_then(|(record, pid)| Some((record, Some(pid.parse().ok()?))))?,
+    };
     is_record_name(OsStr::new(record)).then_some(())?;
-    Some((record, pid.parse().ok()?))
+    Some((record, pid))
 }
 
 /// Whether a process with this pid exists, where the system tells (Linux's /proc).
@@ -241,8 +280,9 @@ pub(super) fn pid_alive(pid: u32) -> Option<bool> {
 /// Temporary files in `dir` that killed writers left. The temporary files of `holding`
 /// (a record whose lock the caller holds) are stale whatever their age: every write of
 /// a record happens under its lock. Any other record's are removed only when stale (its
-/// writer is gone, or the file is old) and only while holding that record's lock, taken
-/// without waiting: a record being written now is simply left for next time.
+/// writer is gone, or the file is old, or it has the record's fixed name) and only while
+/// holding that record's lock, taken without waiting: a record being written now is
+/// simply left for next time.
 pub(super) fn sweep_temps(dir: &Path, holding: Option<&OsStr>) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = fs::read_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir }) else {
@@ -257,7 +297,9 @@ pub(super) fn sweep_temps(dir: &Path, holding: Option<&OsStr>) -> Vec<PathBuf> {
             let old = fs::symlink_metadata(&path)
                 .and_then(|m| m.modified())
                 .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_AGE));
-            let gone = pid != std::process::id() && pid_alive(pid) == Some(false);
+            // A record's fixed-name temporary file is written only under its lock: if the
+            // lock can be had below, its writer is gone.
+            let gone = pid.is_none_or(|pid| pid != std::process::id() && pid_alive(pid) == Some(false));
             if !(old || gone) {
                 continue;
             }

@@ -134,24 +134,14 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         seen.merge(s);
     }
     query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-    let mut customers = std::collections::HashMap::new();
     let (reminders, with_reminders, reminder_problems) = super::reminders_due(ctx, &window, &query);
     found.extend(reminders);
-    customers.extend(with_reminders);
     problems.extend(reminder_problems);
     let (checks, check_problems) = super::verifications_due(ctx, &window, &query);
     found.extend(checks.into_iter().map(|(_, d)| d));
     problems.extend(check_problems);
-    // Only the customers with something due are read, by their ids (an action's check has none).
-    for d in &found {
-        if !d.customer.is_empty() && !customers.contains_key(&d.customer) {
-            match ctx.book.customer_by_id(&d.customer) {
-                Ok(Some(c)) => drop(customers.insert(d.customer.clone(), c)),
-                Ok(None) => {}
-                Err(e) => problems.push(e),
-            }
-        }
-    }
+    let (customers, customer_problems) = super::customers_of(ctx, &found, with_reminders);
+    problems.extend(customer_problems);
     let base: Vec<String> = followups::COLUMNS.iter().map(|c| c.to_string()).chain(["location".into()]).collect();
     let rows = followups::rows(found, &customers, &window, &seen.columns(&base));
     output::print(out, &ctx.style, &rows)?;

@@ -381,6 +381,29 @@ pub fn reminders_due(
     (found, customers, problems)
 }
 
+/// The customers of the items in `found`, by id, for their rows: those `known` already
+/// (the reminders' own), the rest read by their ids (an action's check has none). Only
+/// these are read, never the whole book: `followup due` and `serve` list a few thousand
+/// items out of a hundred thousand customers.
+pub fn customers_of(
+    ctx: &Ctx,
+    found: &[crate::report::followups::Due],
+    known: Vec<(String, crate::model::Customer)>,
+) -> (std::collections::HashMap<String, crate::model::Customer>, Vec<Error>) {
+    let mut customers: std::collections::HashMap<_, _> = known.into_iter().collect();
+    let mut problems = Vec::new();
+    for d in found {
+        if !d.customer.is_empty() && !customers.contains_key(&d.customer) {
+            match ctx.book.customer_by_id(&d.customer) {
+                Ok(Some(c)) => drop(customers.insert(d.customer.clone(), c)),
+                Ok(None) => {}
+                Err(e) => problems.push(e),
+            }
+        }
+    }
+    (customers, problems)
+}
+
 /// The checks of corrective actions that the window and the filter list (kind `verify`),
 /// each with its action: `followup due`, its calendar, `notify` and `serve` list them
 /// beside the follow-ups.

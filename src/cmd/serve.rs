@@ -9,8 +9,7 @@ use std::path::PathBuf;
 
 use crate::cmd::Ctx;
 use crate::error::{Error, Result};
-use crate::model::customer::Customer;
-use crate::report::{briefing, flags, followups, page};
+use crate::report::{briefing, followups, page};
 
 /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
 #[derive(Debug, clap::Args)]
@@ -119,11 +118,9 @@ fn render(ctx: &Ctx, args: &Args, token: Option<&str>, pasted: Option<&str>) -> 
             Err(e) => unknown.push(format!("{name}: {e}")),
         }
     }
-    let customers = book.customers();
-    let with_extras: Vec<_> =
-        customers.records.iter().map(|(p, c)| (p.clone(), (c.clone(), Default::default()))).collect();
-    let no_filter = crate::report::query::Query::default();
-    let flag_rows = flags::list(&with_extras, &Default::default(), &no_filter, book.clock.tz, today, false);
+    // As `flags` and `followup due` list them: the customers are streamed and only those
+    // with flags kept, and only the customers of what is due are read.
+    let (flag_rows, _) = super::flag_rows(ctx, &super::FilterArgs::default(), false)?;
     let now = book.clock.now();
     let window = followups::Window { at: now, until: now, overdue_only: false, policy: None };
     let (q, tz) = (crate::report::query::Query::default(), book.clock.tz);
@@ -131,12 +128,13 @@ fn render(ctx: &Ctx, args: &Args, token: Option<&str>, pasted: Option<&str>) -> 
         let view = crate::report::query::IncidentView { incident, extras: Some(extras), tz };
         found.extend(followups::due_in(view, &window, &q))
     });
-    let by_id: HashMap<String, Customer> = customers.records.into_iter().map(|(_, c)| (c.id.clone(), c)).collect();
     // What `followup due` lists now: the incidents' follow-ups, the customers' reminders
     // and the checks of corrective actions.
     let mut found: Vec<followups::Due> = parts.into_iter().flatten().collect();
-    found.extend(super::reminders_due(ctx, &window, &q).0);
+    let (reminders, with_reminders, _) = super::reminders_due(ctx, &window, &q);
+    found.extend(reminders);
     found.extend(super::verifications_due(ctx, &window, &q).0.into_iter().map(|(_, d)| d));
+    let (by_id, _) = super::customers_of(ctx, &found, with_reminders);
     let due = followups::rows(found, &by_id, &window, &[]);
     let title = format!("{} — host stand", book.config.name.as_deref().unwrap_or("care"));
     let p = page::Page {

@@ -90,8 +90,9 @@ impl Book {
         (accumulators, Picked(Picks::Held(held)), problems)
     }
 
-    /// Give the incidents picked to `each`, by opening then id, until `each` fails.
-    /// Returns the files that could not be read again.
+    /// Give the incidents picked to `each`, by opening then id, until `each` fails. Each
+    /// is read again as it is now: one changed since the pick may no longer be what was
+    /// picked, and one gone is left out. Returns the files that could not be read again.
     pub fn each_picked(
         &self,
         picked: Picked,

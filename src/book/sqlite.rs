@@ -892,8 +892,8 @@ impl Book {
     }
 
     /// The incidents `pick` keeps, through the index: each one's opening and row are
-    /// held (sixteen bytes), sorted, and read again from the same snapshot when its turn
-    /// comes. None when the index is off or cannot be trusted.
+    /// held (sixteen bytes), sorted, and read again when its turn comes. None when the
+    /// index is off or cannot be trusted.
     pub(super) fn pick_incident_rows<A: Send>(
         &self,
         init: &(impl Fn() -> A + Sync),
@@ -922,9 +922,24 @@ impl Book {
         let failed = |e: rusqlite::Error| sql_error(&self.root.join(FILE), e);
         let mut stmt = conn.prepare("SELECT path, digest FROM files WHERE id = ?1").map_err(failed)?;
         let mut problems = Vec::new();
+        // Read a few thousand rows per read transaction, starting with the fold's own: a
+        // writer (another report refreshing the index) waits for one batch, not for the
+        // whole list, which at a million incidents outlasts its patience and makes it
+        // rebuild the index. A row gone meanwhile is an incident gone; one changed is read
+        // as it is now.
+        const ROWS_PER_READ: usize = 4096;
+        let mut reads = 0;
         let mut read = |row: i64, into: &mut index::Digest| -> Result<bool> {
-            let (path, digest): (String, String) =
-                stmt.query_row([row], |r| Ok((r.get(0)?, r.get(1)?))).map_err(failed)?;
+            reads += 1;
+            if reads % ROWS_PER_READ == 0 {
+                conn.execute_batch("COMMIT; BEGIN").map_err(failed)?;
+            }
+            let found = stmt.query_row([row], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)));
+            let (path, digest) = match found {
+                Ok(found) => found,
+                Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(false),
+                Err(e) => return Err(failed(e)),
+            };
             Ok(self.digest_or_file(&path, &digest, into).map_err(|e| problems.push(e)).is_ok())
         };
         let mut one = index::Digest::empty();
@@ -1046,8 +1061,8 @@ fn concat<T>(mut parts: Vec<Vec<T>>) -> Vec<T> {
 }
 
 /// Incidents picked from the index (`pick_incident_rows`): each one's opening (seconds)
-/// and row in `files`, in order, and the connection whose read transaction they were
-/// read in.
+/// and row in `files`, in order, and the connection they were read through, still in
+/// the fold's read transaction.
 #[derive(Debug)]
 pub struct PickedRows {
     conn: Connection,

@@ -312,11 +312,14 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let base: Vec<String> = incidents::columns(&[]);
     let extra = seen.columns(&base);
     let mut stream = Stream::new(out, &ctx.style, &incidents::columns(&extra))?;
+    // Read again, an incident changed since the pick is listed only if still selected.
     problems.extend(ctx.book.each_picked(picked, |incident, fields| {
-        if computed.any() {
-            return stream.row(incidents::row(incident, Some(&with_computed(incident, fields)), &extra));
+        let computed_extras = computed.any().then(|| with_computed(incident, fields));
+        let extras = computed_extras.as_ref().unwrap_or(fields);
+        if !incidents::selected(incident, extras, &query, tz) {
+            return Ok(());
         }
-        stream.row(incidents::row(incident, Some(fields), &extra))
+        stream.row(incidents::row(incident, Some(extras), &extra))
     })?);
     stream.finish()?;
     report_problems(ctx, &problems)

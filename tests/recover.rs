@@ -422,6 +422,26 @@ fn recover_list_is_oldest_first_then_by_id_from_the_index_and_from_the_files() {
     }
 }
 
+/// More incidents than one read transaction of `recover list`'s second pass takes
+/// (4,096): the list is the same built, warm and without the index, whole and in order.
+#[test]
+fn recover_list_reads_back_batch_after_batch() {
+    let dir = TestBook::bare();
+    dir.ok(&["sample-book", "b", "--customers", "40", "--incidents", "4500", "--seed", "7"]);
+    let list = |no_cache: &str| {
+        let out = dir.cmd().env("CARE_NO_CACHE", no_cache).args(["-C", "b", "recover", "list"]).output().expect("run");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let truth = list("1");
+    let rows = csv_rows(&truth);
+    assert_eq!(rows.len(), 4501);
+    let opened = |r: &Vec<String>| chrono::DateTime::parse_from_rfc3339(&r[1]).expect("a time");
+    assert!(rows[1..].windows(2).all(|w| opened(&w[0]) <= opened(&w[1])), "oldest first");
+    assert_eq!(list(""), truth, "while building the index");
+    assert_eq!(list(""), truth, "warm");
+}
+
 #[test]
 fn eight_processes_recording_on_one_incident_lose_nothing() {
     let book = TestBook::new();

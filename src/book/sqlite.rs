@@ -820,8 +820,8 @@ impl Book {
     }
 
     /// `fold_incident_digests`, giving `fold` each incident's row in `files` too, with the
-    /// connection that read them still in the read transaction it read them in: the rows
-    /// can be read again, as they were, while it is kept.
+    /// connection that read them, still in the read transaction that read the copies of an
+    /// id and the rows as one snapshot: the rows can be read again through it.
     fn fold_incident_rows<A: Send>(
         &self,
         init: &(impl Fn() -> A + Sync),

@@ -499,6 +499,21 @@ impl Computed {
         self.returns.is_some() || self.extra_given
     }
 
+    /// The incident's fields with the dimensions asked for: the fields themselves when
+    /// none is, else a copy with them added.
+    pub fn with<'a>(
+        &self,
+        incident: &crate::model::Incident,
+        fields: &'a book::Fields,
+    ) -> std::borrow::Cow<'a, book::Fields> {
+        if !self.any() {
+            return std::borrow::Cow::Borrowed(fields);
+        }
+        let mut extras = fields.clone();
+        self.add(incident, &mut extras);
+        std::borrow::Cow::Owned(extras)
+    }
+
     /// Add the dimensions asked for to the incident's fields.
     pub fn add(&self, incident: &crate::model::Incident, fields: &mut book::Fields) {
         if let Some(r) = &self.returns {

@@ -3,7 +3,6 @@
 
 use std::io::Write;
 
-use crate::book::Fields;
 use crate::cmd::{Ctx, FilterArgs, commit, mind_the_words, parse_past, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::model::Customer;
@@ -289,19 +288,10 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     // shown as columns too.
     let (computed, computed_problems) = super::Computed::asked(ctx, &query, []);
     let tz = ctx.book.clock.tz;
-    let with_computed = |incident: &Incident, fields: &Fields| {
-        let mut extras = fields.clone();
-        computed.add(incident, &mut extras);
-        extras
-    };
     let (seen, picked, mut problems) = ctx.book.pick_incidents(Seen::default, |seen, incident, fields| {
-        if computed.any() {
-            let extras = with_computed(incident, fields);
-            seen.add(&extras);
-            return incidents::selected(incident, &extras, &query, tz);
-        }
-        seen.add(fields);
-        incidents::selected(incident, fields, &query, tz)
+        let extras = computed.with(incident, fields);
+        seen.add(&extras);
+        incidents::selected(incident, &extras, &query, tz)
     });
     problems.extend(computed_problems);
     let seen = seen.into_iter().fold(Seen::default(), |mut all, s| {
@@ -314,12 +304,11 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     let mut stream = Stream::new(out, &ctx.style, &incidents::columns(&extra))?;
     // Read again, an incident changed since the pick is listed only if still selected.
     problems.extend(ctx.book.each_picked(picked, |incident, fields| {
-        let computed_extras = computed.any().then(|| with_computed(incident, fields));
-        let extras = computed_extras.as_ref().unwrap_or(fields);
-        if !incidents::selected(incident, extras, &query, tz) {
+        let extras = computed.with(incident, fields);
+        if !incidents::selected(incident, &extras, &query, tz) {
             return Ok(());
         }
-        stream.row(incidents::row(incident, Some(extras), &extra))
+        stream.row(incidents::row(incident, Some(&extras), &extra))
     })?);
     stream.finish()?;
     report_problems(ctx, &problems)

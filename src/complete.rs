@@ -129,7 +129,8 @@ fn book_at_hand() -> Option<&'static Book> {
         let given = given.filter(|p| !p.as_os_str().is_empty());
         let start = std::env::current_dir().ok()?;
         let root = book::find_root(given.as_deref(), &start).ok()?;
-        Book::open(root).ok()
+        // A TAB never prints an error: a bad setting is the command's to report.
+        Book::open(root, &crate::settings::Settings::from_env().unwrap_or_default()).ok()
     })
     .as_ref()
 }

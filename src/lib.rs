@@ -20,6 +20,7 @@ pub mod output;
 pub mod report;
 pub mod rows;
 pub mod sample;
+pub mod settings;
 pub mod time;
 pub mod ui;
 pub mod yaml;

@@ -31,10 +31,19 @@ fn run() -> ExitCode {
     // A shell asking for completions (`COMPLETE` set) is answered, and the process ends.
     clap_complete::CompleteEnv::with_factory(<care::cli::Cli as clap::CommandFactory>::command).complete();
     let cli = care::cli::Cli::parse();
+    // Every setting is checked before anything is written (a bad CARE_HOOK_TIMEOUT used to
+    // be found only after the note was saved, so a retry wrote it twice).
+    let settings = match care::settings::Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}", care::output::visible(&e.to_string()));
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result =
-        care::cmd::run(cli, care::ui::Ui::terminal(), &mut out).and_then(|()| out.flush().map_err(care::Error::Output));
+    let result = care::cmd::run(cli, &settings, care::ui::Ui::terminal(), &mut out)
+        .and_then(|()| out.flush().map_err(care::Error::Output));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,

@@ -207,8 +207,8 @@ pub fn print_incident(w: &mut dyn Write, style: &Style, i: &Incident) -> crate::
     print_incident_io(w, style, i).map_err(crate::Error::Output)
 }
 
-pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> crate::Result<()> {
-    print_bars_io(w, bars).map_err(crate::Error::Output)
+pub fn print_bars(w: &mut dyn Write, bars: &[(String, u64, f64)], width: usize) -> crate::Result<()> {
+    print_bars_io(w, bars, width).map_err(crate::Error::Output)
 }
 
 pub fn print_heatmap(w: &mut dyn Write, rows: &[String], columns: &[String], counts: &[Vec<u64>]) -> crate::Result<()> {
@@ -712,10 +712,10 @@ fn aside(parts: &[String]) -> String {
 }
 
 /// Horizontal bars for people: one line per label, scaled to the widest count.
-fn print_bars_io(w: &mut dyn Write, bars: &[(String, u64, f64)]) -> io::Result<()> {
+fn print_bars_io(w: &mut dyn Write, bars: &[(String, u64, f64)], width: usize) -> io::Result<()> {
     let Some(max) = bars.iter().map(|b| b.1).max().filter(|&m| m > 0) else { return Ok(()) };
     let label_width = bars.iter().map(|b| b.0.chars().count()).max().unwrap_or(0);
-    let room = terminal_width().saturating_sub(label_width + 20).max(10);
+    let room = width.saturating_sub(label_width + 20).max(10);
     for (label, count, share) in bars {
         let eighths = (*count as f64 / max as f64 * room as f64 * 8.0).round() as usize;
         let mut bar = "█".repeat(eighths / 8);
@@ -751,14 +751,14 @@ fn print_heatmap_io(w: &mut dyn Write, rows: &[String], columns: &[String], coun
 }
 
 /// The width to draw charts in: the terminal's own (bash does not export `COLUMNS`), else
-/// `COLUMNS`, else 80.
-pub fn terminal_width() -> usize {
+/// `COLUMNS` (as `Settings` read it), else 80.
+pub fn terminal_width(columns: Option<usize>) -> usize {
     if let Some((terminal_size::Width(w), _)) = terminal_size::terminal_size()
         && w >= 20
     {
         return usize::from(w);
     }
-    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).filter(|&c| c >= 20).unwrap_or(80)
+    columns.unwrap_or(80)
 }
 
 /// A warning on stderr: something the user should know, but the command went on.

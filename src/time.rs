@@ -36,17 +36,9 @@ impl Clock {
         Clock { now, tz }
     }
 
-    /// The real clock, or the instant in `CARE_NOW` (RFC 3339) when it is set.
-    pub fn from_env(tz: Tz) -> Result<Clock, String> {
-        match std::env::var("CARE_NOW") {
-            Ok(text) if !text.trim().is_empty() => {
-                let now = DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
-                    format!("CARE_NOW={text:?} is not an RFC 3339 time ({e}); try 2026-11-22T19:42:00-05:00")
-                })?;
-                Ok(Clock::new(now.with_timezone(&Utc), tz))
-            }
-            _ => Ok(Clock::new(Utc::now(), tz)),
-        }
+    /// The real clock, or the instant `CARE_NOW` gave (read by `Settings`).
+    pub fn real_or(now: Option<DateTime<Utc>>, tz: Tz) -> Clock {
+        Clock::new(now.unwrap_or_else(Utc::now), tz)
     }
 
     /// A clock stopped at an RFC 3339 instant, in a named zone: for tests.
@@ -498,41 +490,131 @@ impl Span {
     }
 }
 
+/// One unit of the duration grammar. `Span` (calendar-aware, in care.yaml and on the
+/// command line) takes minutes to weeks; `Wait` (a process's patience: a lock, a hook, a
+/// query) takes milliseconds to hours. Both are read by `terms`, so `1h30m` means the same
+/// everywhere and there is one place where a number can overflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Unit {
+    Millis,
+    Seconds,
+    Minutes,
+    Hours,
+    Days,
+    Weeks,
+}
+
+/// The duration grammar: an optional sign, then one or more whole numbers each followed by
+/// a unit (`20m`, `1h30m`, `-2h`, `500ms`). A number alone is `bare`'s unit, when the
+/// reading allows one. None for anything else: decimals, exponents, overflowing digits.
+fn terms(input: &str, bare: Option<Unit>) -> Option<(bool, Vec<(i64, Unit)>)> {
+    let s = input.trim().to_ascii_lowercase();
+    let (negative, mut rest) = match s.strip_prefix('-') {
+        Some(r) => (true, r.trim_start()),
+        None => (false, s.strip_prefix('+').unwrap_or(&s).trim_start()),
+    };
+    if rest.is_empty() {
+        return None;
+    }
+    let mut found = Vec::new();
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let n: i64 = rest[..digits].parse().ok()?;
+        rest = rest[digits..].trim_start();
+        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "" if found.is_empty() && rest.is_empty() => bare?,
+            "ms" | "msec" | "millis" => Unit::Millis,
+            "s" | "sec" | "secs" | "second" | "seconds" => Unit::Seconds,
+            "m" | "min" | "mins" | "minute" | "minutes" => Unit::Minutes,
+            "h" | "hr" | "hrs" | "hour" | "hours" => Unit::Hours,
+            "d" | "day" | "days" => Unit::Days,
+            "w" | "wk" | "week" | "weeks" => Unit::Weeks,
+            _ => return None,
+        };
+        found.push((n, unit));
+        rest = rest[unit_len..].trim_start();
+    }
+    Some((negative, found))
+}
+
 impl FromStr for Span {
     type Err = String;
 
     fn from_str(input: &str) -> Result<Span, String> {
         let bad = || format!("cannot read {input:?} as a duration; use e.g. 20m, 2h, 1d, 1w or 1h30m");
-        let s = input.trim().to_ascii_lowercase();
-        let (negative, mut rest) = match s.strip_prefix('-') {
-            Some(r) => (true, r.trim_start()),
-            None => (false, s.strip_prefix('+').unwrap_or(&s).trim_start()),
-        };
-        if rest.is_empty() {
-            return Err(bad());
-        }
+        let (negative, terms) = terms(input, None).ok_or_else(bad)?;
         let mut span = Span::default();
-        while !rest.is_empty() {
-            let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
-            let n: i64 = rest[..digits].parse().map_err(|_| bad())?;
-            rest = rest[digits..].trim_start();
-            let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
-            let n = match &rest[..unit_len] {
-                "m" | "min" | "mins" | "minute" | "minutes" => Span::minutes(n),
-                "h" | "hr" | "hrs" | "hour" | "hours" => Span::minutes(n.checked_mul(60).ok_or_else(bad)?),
-                "d" | "day" | "days" => Span::days(n),
-                "w" | "wk" | "week" | "weeks" => Span::days(n.checked_mul(7).ok_or_else(bad)?),
-                _ => return Err(bad()),
+        for (n, unit) in terms {
+            let (minutes, days) = match unit {
+                Unit::Minutes => (n, 0),
+                Unit::Hours => (n.checked_mul(60).ok_or_else(bad)?, 0),
+                Unit::Days => (0, n),
+                Unit::Weeks => (0, n.checked_mul(7).ok_or_else(bad)?),
+                // A span is kept in minutes: seconds would be silently cut.
+                Unit::Millis | Unit::Seconds => return Err(bad()),
             };
-            span.minutes += n.minutes;
-            span.days += n.days;
-            rest = rest[unit_len..].trim_start();
+            span.minutes = span.minutes.checked_add(minutes).ok_or_else(bad)?;
+            span.days = span.days.checked_add(days).ok_or_else(bad)?;
         }
         // A year-long span is already generous; beyond that, it is a typo.
         if span.days.abs() > 36_600 || span.minutes.abs() > 36_600 * 1440 {
             return Err(bad());
         }
         Ok(if negative { span.negate() } else { span })
+    }
+}
+
+/// How long a process waits for something (a record's lock, a hook, a query): elapsed
+/// time, never negative, at most a day, read by the same grammar as `Span` plus seconds
+/// and milliseconds; a number alone is seconds (`CARE_LOCK_TIMEOUT=10`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait(pub std::time::Duration);
+
+impl Wait {
+    /// The longest wait anything in care accepts: past it, a value is a typo.
+    pub const MAX: std::time::Duration = std::time::Duration::from_secs(86_400);
+}
+
+impl FromStr for Wait {
+    type Err = String;
+
+    fn from_str(input: &str) -> Result<Wait, String> {
+        let bad = || format!("cannot read {input:?} as a length of time; use e.g. 500ms, 10s, 2m or 1h");
+        let (negative, terms) = terms(input, Some(Unit::Seconds)).ok_or_else(bad)?;
+        if negative {
+            return Err(format!("{input:?} is negative; a wait is 0 or more, e.g. 500ms, 10s or 2m"));
+        }
+        let mut millis: u64 = 0;
+        for (n, unit) in terms {
+            let scale: u64 = match unit {
+                Unit::Millis => 1,
+                Unit::Seconds => 1_000,
+                Unit::Minutes => 60_000,
+                Unit::Hours => 3_600_000,
+                Unit::Days | Unit::Weeks => return Err(bad()),
+            };
+            let n = u64::try_from(n).map_err(|_| bad())?;
+            millis = n.checked_mul(scale).and_then(|m| millis.checked_add(m)).ok_or_else(bad)?;
+        }
+        let wait = std::time::Duration::from_millis(millis);
+        if wait > Wait::MAX {
+            return Err(format!("{input:?} is longer than a day; use at most 24h"));
+        }
+        Ok(Wait(wait))
+    }
+}
+
+impl fmt::Display for Wait {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        match ms {
+            0 => f.write_str("0s"),
+            _ if ms.is_multiple_of(3_600_000) => write!(f, "{}h", ms / 3_600_000),
+            _ if ms.is_multiple_of(60_000) => write!(f, "{}m", ms / 60_000),
+            _ if ms.is_multiple_of(1_000) => write!(f, "{}s", ms / 1_000),
+            _ => write!(f, "{ms}ms"),
+        }
     }
 }
 
@@ -722,6 +804,27 @@ mod tests {
         for bad in ["", "m", "5x", "1.5h", "99999999999999999999d"] {
             assert!(bad.parse::<Span>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn waits_read_the_same_grammar_with_seconds_and_refuse_the_absurd() {
+        let w = |t: &str| t.parse::<Wait>().map(|w| w.0).expect(t);
+        use std::time::Duration as D;
+        assert_eq!(w("500ms"), D::from_millis(500));
+        assert_eq!(w("10s"), D::from_secs(10));
+        assert_eq!(w("10"), D::from_secs(10));
+        assert_eq!(w("2m"), D::from_secs(120));
+        assert_eq!(w("1h30m"), D::from_secs(5400));
+        assert_eq!(w(" 0 "), D::ZERO);
+        assert_eq!(w("24h"), Wait::MAX);
+        for bad in ["", "1e30", "-1", "NaN", "nan", "inf", "99999999999999999999", "1.5s", "text", "25h", "1d", "s"] {
+            assert!(bad.parse::<Wait>().is_err(), "{bad}");
+        }
+        for shown in ["0s", "500ms", "10s", "2m", "1h", "90s"] {
+            assert_eq!(shown.parse::<Wait>().expect(shown).to_string(), shown);
+        }
+        // Spans keep whole minutes: seconds are refused, not cut.
+        assert!("30s".parse::<Span>().is_err() && "10".parse::<Span>().is_err());
     }
 
     #[test]

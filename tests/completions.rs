@@ -201,8 +201,16 @@ fn every_man_page_has_examples_environment_and_exit_status() {
         for section in [".SH EXAMPLES", ".SH ENVIRONMENT", ".SH \"EXIT STATUS\"", ".SH \"GLOBAL OPTIONS\""] {
             assert!(page.contains(section), "{path:?} lacks {section}");
         }
-        for name in ["CARE_BOOK", "CARE_NOW", "CARE_STAFF", "CARE_LOCK_TIMEOUT", "CARE_NO_CACHE", "NO_COLOR", "COLUMNS"]
-        {
+        for name in [
+            "CARE_BOOK",
+            "CARE_NOW",
+            "CARE_STAFF",
+            "CARE_LOCK_TIMEOUT",
+            "CARE_HOOK_TIMEOUT",
+            "CARE_NO_CACHE",
+            "NO_COLOR",
+            "COLUMNS",
+        ] {
             assert!(page.contains(name), "{path:?}: ENVIRONMENT lacks {name}");
         }
         assert!(!page.contains(".SH EXTRA"), "{path:?}: the examples are EXAMPLES");

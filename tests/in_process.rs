@@ -20,7 +20,7 @@ fn care(book: &std::path::Path, args: &[&str], stdin: &str) -> Run {
     let cli = Cli::try_parse_from(&argv).expect("a valid command line");
     let (ui, err) = Ui::captured(stdin);
     let mut out = Vec::new();
-    let code = match care::cmd::run(cli, ui, &mut out) {
+    let code = match care::cmd::run(cli, &care::settings::Settings::default(), ui, &mut out) {
         Ok(()) => 0,
         Err(e) => {
             // main prints this line; here the test reads it from the error itself.
@@ -39,7 +39,7 @@ fn new_book() -> tempfile::TempDir {
     let root = dir.path().to_str().expect("utf8").to_string();
     let cli = Cli::try_parse_from(["care", "init", &root, "--timezone", "America/New_York"]).expect("init");
     let (ui, _) = Ui::captured("");
-    care::cmd::run(cli, ui, &mut Vec::new()).expect("init runs");
+    care::cmd::run(cli, &care::settings::Settings::default(), ui, &mut Vec::new()).expect("init runs");
     let added = care(dir.path(), &["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100"], "");
     assert_eq!(added.stdout, "ada-lovelace\n");
     dir

@@ -299,3 +299,55 @@ fn hostile_files_get_a_clear_error_quickly_on_every_reading_command() {
     assert!(out.stdout.contains("outside the book"), "{}", out.stdout);
     assert!(out.stdout.contains("limited to"), "the 50 MB file: {}", out.stdout);
 }
+
+/// Every CARE_ variable swept with values no person means: a value care cannot use is a
+/// usage error before anything is written (a retry must not write twice), an empty one
+/// counts as unset, and no value reaches a panic.
+#[test]
+fn every_setting_is_checked_before_anything_is_written() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.write(".care/hooks/note-added", "#!/bin/sh\ncat > /dev/null\n");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(book.path(".care/hooks/note-added"), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+    }
+    let absurd = ["1e30", "-1", "NaN", "99999999999999999999", "text", "0x10", "1.5s", "25h", "\u{1b}[31m"];
+    for name in ["CARE_NOW", "CARE_LOCK_TIMEOUT", "CARE_HOOK_TIMEOUT", "CARE_NO_CACHE"] {
+        for value in absurd {
+            let before = book.read("customers/ada-lovelace.yaml");
+            let out = book.cmd().env(name, value).args(["note", "ada", "x"]).output().expect("runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name}={value:?}: {stderr}");
+            assert!(stderr.starts_with(&format!("error: {name}")), "{name}={value:?} is named: {stderr}");
+            assert!(!stderr.contains("internal error") && !stderr.contains('\u{1b}'), "{stderr}");
+            assert_eq!(book.read("customers/ada-lovelace.yaml"), before, "{name}={value:?} wrote nothing");
+            // Reports refuse it too, before reading anything.
+            let out = book.cmd().env(name, value).args(["trends", "--by", "staff"]).output().expect("runs");
+            assert_eq!(out.status.code(), Some(2), "{name}={value:?} on a report");
+        }
+        let out = book.cmd().env(name, "").args(["note", "ada", &format!("with {name} empty")]).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{name} empty is unset: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    // The values clap takes as given: a book that is not one, a writer's name.
+    for value in absurd {
+        let out = book.cmd().env("CARE_BOOK", value).current_dir("/").args(["flags"]).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "CARE_BOOK={value:?}: {stderr}");
+        assert!(stderr.contains("is not a care book") && !stderr.contains("internal error"), "{stderr}");
+        let out = book.cmd().env("CARE_STAFF", value).args(["flags"]).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "CARE_STAFF={value:?}");
+    }
+    let notes = book.read("customers/ada-lovelace.yaml");
+    for name in ["CARE_NOW", "CARE_LOCK_TIMEOUT", "CARE_HOOK_TIMEOUT", "CARE_NO_CACHE"] {
+        assert_eq!(notes.matches(&format!("with {name} empty")).count(), 1, "{notes}");
+    }
+    assert!(!notes.contains("text: x\n"), "no refused run wrote its note:\n{notes}");
+    // The documented forms still work, through the one grammar of time.rs.
+    for (name, value) in [("CARE_LOCK_TIMEOUT", "500ms"), ("CARE_LOCK_TIMEOUT", "10"), ("CARE_HOOK_TIMEOUT", "2s")] {
+        let out = book.cmd().env(name, value).args(["flags"]).output().expect("runs");
+        assert_eq!(out.status.code(), Some(0), "{name}={value}");
+    }
+}

@@ -84,7 +84,7 @@ impl Book {
         self.within(&path)?;
         let dir = self.path(".care");
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let _lock = Lock::acquire(&path)?;
+        let _lock = Lock::acquire(&path, self.settings.lock_timeout)?;
         let text = match fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),

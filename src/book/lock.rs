@@ -3,33 +3,6 @@
 
 use super::*;
 
-/// How long a writer waits for a record's lock: `CARE_LOCK_TIMEOUT` (`10s`, `500ms`,
-/// `2m`, or seconds), else 10 seconds — long enough for any real write to finish, short
-/// enough that a cron job behind a stopped process fails instead of hanging.
-pub(super) fn lock_timeout() -> Duration {
-    const DEFAULT: Duration = Duration::from_secs(10);
-    let Some(value) = std::env::var_os("CARE_LOCK_TIMEOUT") else { return DEFAULT };
-    let text = value.to_string_lossy().trim().to_ascii_lowercase();
-    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (text.as_str(), 1.0)
-    };
-    match number.trim().parse::<f64>() {
-        Ok(n) if n >= 0.0 && n.is_finite() => Duration::from_secs_f64((n * scale).min(86_400.0)),
-        _ => {
-            crate::output::warn(&format!(
-                "CARE_LOCK_TIMEOUT={text:?} is not a duration (e.g. 10s, 500ms, 2m); waiting the default 10s"
-            ));
-            DEFAULT
-        }
-    }
-}
-
 /// Who this process is, written into a lock it holds so that a writer left waiting can
 /// name it: pid, host and command line.
 pub(super) fn holder_line() -> String {
@@ -81,10 +54,9 @@ impl Lock {
     }
 
     /// Wait for the lock, like git's `index.lock` or SQLite's busy timeout: after a second
-    /// say on stderr whom we wait for, and give up after the lock timeout.
-    pub(super) fn acquire(path: &Path) -> Result<Lock> {
+    /// say on stderr whom we wait for, and give up after `timeout` (`CARE_LOCK_TIMEOUT`).
+    pub(super) fn acquire(path: &Path, timeout: Duration) -> Result<Lock> {
         let (lock_path, file) = Lock::open(path)?;
-        let timeout = lock_timeout();
         let start = Instant::now();
         let mut told = false;
         loop {

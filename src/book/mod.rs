@@ -41,6 +41,7 @@ use walkdir::WalkDir;
 use crate::error::{Error, Result};
 use crate::model::customer::{self, Pick};
 use crate::model::{Config, Customer, Incident, id};
+use crate::settings::Settings;
 use crate::time::Clock;
 use crate::yaml::{self, Doc};
 
@@ -95,6 +96,8 @@ pub struct Book {
     /// `--rewrite`: an edit that cannot keep a file's own layout may rewrite it in
     /// canonical form; without it such an edit is refused.
     pub rewrite: bool,
+    /// What the environment said, read once at start (timeouts, the cache, the clock).
+    pub settings: Settings,
     /// The root with every link resolved, computed once: what "inside the book" means.
     real_root: OnceLock<PathBuf>,
 }
@@ -132,12 +135,12 @@ pub fn find_root(given: Option<&Path>, start: &Path) -> Result<PathBuf> {
 
 impl Book {
     /// Open the book at `root`: read its settings and set its clock.
-    pub fn open(root: PathBuf) -> Result<Book> {
+    pub fn open(root: PathBuf, settings: &Settings) -> Result<Book> {
         let path = root.join(CONFIG_FILE);
         let text = read_text(&path)?;
         let config: Config = if text.trim().is_empty() { Config::default() } else { yaml::parse(&path, &text)? };
-        let clock = Clock::from_env(config.timezone).map_err(Error::Usage)?;
-        Ok(Book { root, config, clock, rewrite: false, real_root: OnceLock::new() })
+        let clock = Clock::real_or(settings.now, config.timezone);
+        Ok(Book { root, config, clock, rewrite: false, settings: settings.clone(), real_root: OnceLock::new() })
     }
 
     /// Create a new book in `dir`, which may exist but must not hold a book.

@@ -219,11 +219,6 @@ impl Kind {
     }
 }
 
-/// Whether `CARE_NO_CACHE` leaves the index on.
-fn cache_enabled() -> bool {
-    std::env::var_os("CARE_NO_CACHE").is_none_or(|v| v.is_empty() || v == "0")
-}
-
 impl Book {
     /// Run one read-only SQL statement over a fresh mirror of the book.
     pub fn sql(&self, sql: &str) -> Result<Answer> {
@@ -292,7 +287,7 @@ impl Book {
     /// with what could not be read added to `problems`; None when the cache is off
     /// (`CARE_NO_CACHE`) or cannot be kept in the book: the caller then reads the files.
     fn fresh_index(&self, kind: Kind, problems: &mut Vec<Error>) -> Option<PathBuf> {
-        if !cache_enabled() {
+        if !self.settings.cache {
             return None;
         }
         let file = self.root.join(FILE);
@@ -1525,7 +1520,7 @@ impl Book {
         let keys = stat_each(&walked, |(path, _)| path);
         let mut known: Vec<(String, Key, String)> = Vec::new();
         let file = self.root.join(FILE);
-        if cache_enabled() && self.cache_is_ours(&file).is_ok() && file.is_file() {
+        if self.settings.cache && self.cache_is_ours(&file).is_ok() && file.is_file() {
             let _ = open_read_only(&file).and_then(|conn| {
                 let mut stmt = conn.prepare(
                     "SELECT path, size, mtime_ns, ctime_ns, inode, digest FROM files \

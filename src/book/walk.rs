@@ -366,7 +366,7 @@ mod tests {
             file(rel);
         }
         file("incidents/2026/11/odd.yaml/inside.yaml");
-        let book = Book::open(root.to_path_buf()).expect("a book");
+        let book = Book::open(root.to_path_buf(), &crate::settings::Settings::default()).expect("a book");
         (dir, book)
     }
 

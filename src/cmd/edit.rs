@@ -54,7 +54,7 @@ const KEPT: &str = "your version is kept in";
 
 fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer: bool) -> Result<()> {
     loop {
-        run_editor(scratch)?;
+        run_editor(ctx.book.settings.editor.as_deref(), scratch)?;
         let edited = crate::book::read_text(scratch)?;
         if edited == original {
             ctx.ui.say("No changes.");
@@ -106,11 +106,8 @@ fn validate<T: DeserializeOwned>(
     Ok(())
 }
 
-fn run_editor(file: &Path) -> Result<()> {
-    let editor = ["VISUAL", "EDITOR"]
-        .iter()
-        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
-        .unwrap_or_else(|| "vi".to_string());
+fn run_editor(editor: Option<&str>, file: &Path) -> Result<()> {
+    let editor = editor.unwrap_or("vi");
     // Through the shell, so EDITOR may carry arguments ("code -w").
     let status = Command::new("sh")
         .arg("-c")

@@ -43,13 +43,18 @@ pub fn run(args: &Args, out: &mut dyn Write, ui: &Ui) -> Result<()> {
 }
 
 /// Where `care` looks, besides its arguments; the same on every page.
-const ENVIRONMENT: [(&str, &str); 7] = [
+const ENVIRONMENT: [(&str, &str); 8] = [
     ("CARE_BOOK", "The book's folder when -C/--book is not given (else the first folder upwards with care.yaml)."),
     ("CARE_STAFF", "Who is writing, recorded as by: on every entry, when --as is not given (else the login name)."),
     ("CARE_NOW", "An RFC 3339 time that replaces the clock: for tests, reproducible reports and replaying a day."),
-    ("CARE_LOCK_TIMEOUT", "How long a writer waits for a record's lock (10s, 500ms, 2m; default 10s)."),
-    ("CARE_NO_CACHE", "Set to 1 to neither read nor write the report index in the book's .care/cache."),
-    ("NO_COLOR", "When set, no colour, even on a terminal."),
+    ("CARE_LOCK_TIMEOUT", "How long a writer waits for a record's lock (0 to 1h: 10s, 500ms, 2m; default 10s)."),
+    ("CARE_HOOK_TIMEOUT", "How long a hook may run before it is stopped (1ms to 1h: 5s, 500ms; default 5s)."),
+    ("CARE_NO_CACHE", "1 to neither read nor write the report index in the book's .care/cache (0 or unset: use it)."),
+    (
+        "NO_COLOR",
+        "When set, no colour, even on a terminal. Every CARE_ variable is checked before anything is done: \
+      a value care cannot use is a usage error (exit 2); an empty one counts as unset.",
+    ),
     ("COLUMNS", "The width to fit tables and charts to when the terminal's own cannot be read."),
 ];
 

@@ -38,6 +38,7 @@ use crate::cli::{Cli, Command};
 use crate::error::{Error, Result};
 use crate::output::{self, Format, Style};
 use crate::report::query::{Cond, Query};
+use crate::settings::Settings;
 use crate::time::{Tense, TimeError};
 use crate::ui::Ui;
 
@@ -67,11 +68,12 @@ impl Ctx {
     }
 }
 
-/// Run a parsed command line, writing data to `out` and messages through `ui`.
-pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
+/// Run a parsed command line with the settings read at start, writing data to `out` and
+/// messages through `ui`.
+pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
         Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line(), &ui),
-        Command::Demo(args) => return sample_book::run(args, &ui),
+        Command::Demo(args) => return sample_book::run(args, settings, &ui),
         Command::Completions(args) => return completions::run(args, out),
         Command::Man(args) => return man::run(args, out, &ui),
         Command::MergeDriver(args) => return merge_driver::run(args, &ui),
@@ -80,7 +82,7 @@ pub fn run(cli: Cli, ui: Ui, out: &mut dyn Write) -> Result<()> {
     if cli.format == Some(Format::Ics) && !calendar_command(&cli.command) {
         return Err(Error::Usage("--format ics is for `followup due` and `export followups` only".into()));
     }
-    let ctx = context(&cli, ui)?;
+    let ctx = context(&cli, settings, ui)?;
     match &cli.command {
         Command::Init(_) | Command::Demo(_) | Command::Completions(_) | Command::Man(_) | Command::MergeDriver(_) => {
             Ok(())
@@ -128,9 +130,9 @@ fn book_on_command_line() -> bool {
     })
 }
 
-fn context(cli: &Cli, ui: Ui) -> Result<Ctx> {
+fn context(cli: &Cli, settings: &Settings, ui: Ui) -> Result<Ctx> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(std::path::Path::new("."), e))?;
-    let mut book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?)?;
+    let mut book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?, settings)?;
     book.rewrite = cli.rewrite;
     let terminal = ui.out_terminal;
     let style = Style {
@@ -138,30 +140,32 @@ fn context(cli: &Cli, ui: Ui) -> Result<Ctx> {
         header: !cli.no_header,
         raw: cli.raw,
         excel: cli.excel,
-        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        color: terminal && settings.color,
         clock: book.clock,
-        width: (terminal && !cli.wide).then(output::terminal_width),
+        width: (terminal && !cli.wide).then(|| output::terminal_width(settings.columns)),
     };
-    let staff = cli.as_staff.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(login_name);
+    let staff = cli
+        .as_staff
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| settings.login.clone())
+        .unwrap_or_else(account_name);
     Ok(Ctx { book, ui, style, staff: staff.trim().to_string() })
 }
 
-/// The login name: USER or LOGNAME as the shell set them, else the account name of the
-/// process's user id (containers and some cron setups set neither); empty if none.
-fn login_name() -> String {
-    let from_env =
-        ["USER", "LOGNAME", "USERNAME"].iter().find_map(|v| std::env::var(v).ok().filter(|s| !s.trim().is_empty()));
-    from_env.or_else(account_name).unwrap_or_default()
-}
-
+/// When the environment names nobody (containers and some cron setups set neither USER
+/// nor LOGNAME): the account name of the process's user id; empty if none.
 #[cfg(unix)]
-fn account_name() -> Option<String> {
-    uzers::get_current_username().and_then(|n| n.into_string().ok()).filter(|n| !n.trim().is_empty())
+fn account_name() -> String {
+    uzers::get_current_username()
+        .and_then(|n| n.into_string().ok())
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_default()
 }
 
 #[cfg(not(unix))]
-fn account_name() -> Option<String> {
-    None
+fn account_name() -> String {
+    String::new()
 }
 
 /// Report files that could not be read, as they were met; the caller prints what it could

@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::book::{self, Book, CUSTOMERS};
 use crate::error::{Error, Result};
 use crate::model::{Incident, config};
+use crate::settings::Settings;
 use crate::time::Clock;
 use crate::ui::Ui;
 use crate::{sample, yaml};
@@ -58,15 +59,15 @@ struct WithRegion<'a> {
     region: &'a str,
 }
 
-pub fn run(args: &Args, ui: &Ui) -> Result<()> {
+pub fn run(args: &Args, settings: &Settings, ui: &Ui) -> Result<()> {
     if args.customers == 0 && args.incidents > 0 {
         return Err(Error::Usage("incidents need at least one customer".into()));
     }
     let zone = "America/New_York";
-    let mut settings = config::template("Sample Bistro", zone);
-    settings.push_str(&format!("staff: [{}]\n", sample::STAFF.join(", ")));
-    Book::init(&args.dir, &settings)?;
-    let book = Book::open(args.dir.clone())?;
+    let mut care_yaml = config::template("Sample Bistro", zone);
+    care_yaml.push_str(&format!("staff: [{}]\n", sample::STAFF.join(", ")));
+    Book::init(&args.dir, &care_yaml)?;
+    let book = Book::open(args.dir.clone(), settings)?;
     let clock: Clock = book.clock;
     let mut customers = sample::customers(args.customers, args.seed, &clock);
     let ids: Vec<String> = customers.iter().map(|c| c.id.clone()).collect();

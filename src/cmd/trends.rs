@@ -146,7 +146,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         ));
     }
     if let Some(kind) = args.chart {
-        chart(out, kind, &trend, &opts)?;
+        chart(out, kind, &trend, &opts, output::terminal_width(ctx.book.settings.columns))?;
     } else {
         output::print(out, &ctx.style, &trends::rows(&trend, ctx.style.format != Format::Table))?;
     }
@@ -289,7 +289,7 @@ fn control(
             .iter()
             .map(|p| (format!("{}{}", p.label, if p.signal { " !" } else { "" }), p.count, p.count as f64 / total))
             .collect();
-        output::print_bars(out, &bars)?;
+        output::print_bars(out, &bars, output::terminal_width(ctx.book.settings.columns))?;
     } else {
         output::print(out, &ctx.style, &control::rows(&chart, worked.as_ref().map(|_| per)))?;
     }
@@ -306,7 +306,7 @@ fn title(opts: &Options) -> String {
 }
 
 /// Bars, or a heat map when the dimensions are exactly weekday and hour.
-fn chart(out: &mut dyn Write, kind: Chart, trend: &Trend, opts: &Options) -> Result<()> {
+fn chart(out: &mut dyn Write, kind: Chart, trend: &Trend, opts: &Options, width: usize) -> Result<()> {
     let weekday_hour = match opts.dims.as_slice() {
         [Dim::Weekday, Dim::Hour] => Some((0, 1)),
         [Dim::Hour, Dim::Weekday] => Some((1, 0)),
@@ -334,7 +334,7 @@ fn chart(out: &mut dyn Write, kind: Chart, trend: &Trend, opts: &Options) -> Res
         .map(|g| (g.values.iter().map(|v| v.label.as_str()).collect::<Vec<_>>().join(" · "), g.count, g.share))
         .collect();
     match kind {
-        Chart::Term => output::print_bars(out, &bars),
+        Chart::Term => output::print_bars(out, &bars, width),
         Chart::Svg => {
             let bars: Vec<svg::Bar> =
                 bars.into_iter().map(|(label, count, share)| svg::Bar { label, count, share }).collect();

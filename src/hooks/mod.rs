@@ -228,7 +228,7 @@ pub fn deliver(book: &Book, name: &str, payload: &Json, after: &str) -> Delivery
         return Delivery::Failed;
     }
     let input = serde_json::to_vec(payload).unwrap_or_default();
-    match run::run(&path, &book.root, name, &input, run::timeout()) {
+    match run::run(&path, &book.root, name, &input, book.settings.hook_timeout) {
         Ok(()) => Delivery::Delivered,
         Err(how) => {
             warn(&format!("hook {shown} {how}; {after}"));

@@ -69,22 +69,3 @@ fn stdout_to_stderr() -> Stdio {
 fn stdout_to_stderr() -> Stdio {
     Stdio::null()
 }
-
-/// How long a hook may run: `CARE_HOOK_TIMEOUT` (`5s`, `500ms`, or seconds), else 5 s —
-/// enough to hand a message to `sendmail` or `curl`, short enough not to hold up a person.
-pub fn timeout() -> Duration {
-    const DEFAULT: Duration = Duration::from_secs(5);
-    let Ok(text) = std::env::var("CARE_HOOK_TIMEOUT") else { return DEFAULT };
-    let text = text.trim().to_ascii_lowercase();
-    let (number, scale) = match text.strip_suffix("ms") {
-        Some(n) => (n, 0.001),
-        None => (text.strip_suffix('s').unwrap_or(&text), 1.0),
-    };
-    match number.trim().parse::<f64>() {
-        Ok(n) if n.is_finite() && n > 0.0 => Duration::from_secs_f64(n * scale),
-        _ => {
-            crate::output::warn(&format!("CARE_HOOK_TIMEOUT={text:?} is not a duration (e.g. 5s, 500ms); using 5s"));
-            DEFAULT
-        }
-    }
-}

@@ -173,8 +173,13 @@ impl fmt::Display for Error {
             ),
             Error::Ambiguous { what, input, candidates } => {
                 write!(f, "{input:?} matches {} {what}s; be more specific:", candidates.len())?;
-                for c in candidates {
+                // Every candidate, as git lists them, but not a wall of a whole book.
+                const SHOWN: usize = 30;
+                for c in candidates.iter().take(SHOWN) {
                     write!(f, "\n  {c}")?;
+                }
+                if candidates.len() > SHOWN {
+                    write!(f, "\n  … and {} more", candidates.len() - SHOWN)?;
                 }
                 Ok(())
             }

@@ -253,3 +253,23 @@ fn a_flag_from_an_incident_lasts_flag_days() {
     assert_eq!(v["missteps"][0]["incident"], "20261122-k7f3qz");
     book.fails(&["note", "ada", "x", "--incident", "zzz"], 1);
 }
+
+#[test]
+fn names_are_found_without_their_accents_and_an_ambiguous_part_names_every_candidate() {
+    let book = TestBook::new();
+    assert_eq!(book.ok(&["customer", "add", "Müller, Jürgen"]), "muller-jurgen\n");
+    assert_eq!(book.ok(&["customer", "add", "José Núñez"]), "jose-nunez\n");
+    assert_eq!(book.ok(&["customer", "add", "山田 太郎"]), "shan-tian-tai-lang\n");
+    for query in ["jurgen", "JÜRGEN", "müller", "muller jurgen"] {
+        let card = book.ok(&["show", query, "--format", "json"]);
+        assert!(card.contains("\"muller-jurgen\""), "{query}: {card}");
+    }
+    assert!(book.ok(&["show", "山田", "--format", "json"]).contains("\"shan-tian-tai-lang\""));
+    let before = book.read("customers/jose-nunez.yaml");
+    let out = book.fails(&["note", "j", "Prefers the window"], 1);
+    assert!(out.stderr.contains("\"j\" matches 2 customers"), "{}", out.stderr);
+    assert!(out.stderr.contains("jose-nunez") && out.stderr.contains("muller-jurgen"), "{}", out.stderr);
+    assert_eq!(book.read("customers/jose-nunez.yaml"), before, "an ambiguous name writes nothing");
+    book.ok(&["note", "nunez", "Prefers the window"]);
+    assert!(book.read("customers/jose-nunez.yaml").contains("Prefers the window"));
+}

@@ -9,7 +9,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::amount;
+use super::{amount, id};
 use crate::time::Stamp;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -229,10 +229,6 @@ impl Customer {
         self.missteps.iter().any(|e| named(&e.incident)) || self.flags.iter().any(|f| named(&f.incident))
     }
 
-    /// True when `query` (already lowercased) is part of the name, case-insensitively.
-    pub fn name_contains(&self, query: &str) -> bool {
-        self.name.to_lowercase().contains(query)
-    }
 }
 
 /// The result of naming a customer.
@@ -243,21 +239,28 @@ pub enum Pick {
     Many(Vec<usize>),
 }
 
-/// Find the customer `query` names, trying in turn: the exact id; the exact name; the
-/// start of an id; the start of a word in a name; any part of a name (all ignoring case).
-/// The first test that matches anyone decides: one match is the customer, several are
-/// the candidates. So `ada` finds `ada-lovelace` even though `Bob Adams` contains it.
+/// Find the customer `query` names, trying in turn: the exact id; the exact name; a part
+/// of the name or id that starts a word; any part of them. Both sides are folded as ids
+/// are (`jurgen` and `JÜRGEN` find `Jürgen Müller`), and a name's own script still finds
+/// it. The first test that matches anyone decides, and several matches are refused with
+/// every candidate listed, as git refuses an ambiguous revision: `j` must not pick José
+/// when Jürgen also answers to it, since a note would land on the wrong guest.
 pub fn pick(query: &str, customers: &[&Customer]) -> Pick {
-    let q = query.to_lowercase();
-    let tests: [&dyn Fn(&Customer) -> bool; 5] = [
-        &|c| c.id == query,
-        &|c| c.name.to_lowercase() == q,
-        &|c| c.id.starts_with(&q),
-        &|c| c.name.to_lowercase().split(|ch: char| !ch.is_alphanumeric()).any(|w| w.starts_with(&q)),
-        &|c| c.name_contains(&q),
+    let query = query.trim();
+    let (q, raw) = (id::fold(query), query.to_lowercase());
+    let folded: Vec<(String, String)> = customers.iter().map(|c| (id::fold(&c.name), c.id.replace('-', " "))).collect();
+    let starts_word = |hay: &str| !q.is_empty() && (hay.starts_with(&q) || hay.contains(&format!(" {q}")));
+    let tests: [&dyn Fn(usize) -> bool; 4] = [
+        &|i| customers[i].id == query || customers[i].id == raw,
+        &|i| !q.is_empty() && folded[i].0 == q,
+        &|i| starts_word(&folded[i].0) || starts_word(&folded[i].1),
+        &|i| {
+            (!q.is_empty() && (folded[i].0.contains(&q) || folded[i].1.contains(&q)))
+                || (!raw.is_empty() && customers[i].name.to_lowercase().contains(&raw))
+        },
     ];
     for test in tests {
-        let found: Vec<usize> = (0..customers.len()).filter(|&i| test(customers[i])).collect();
+        let found: Vec<usize> = (0..customers.len()).filter(|&i| test(i)).collect();
         match found.len() {
             0 => continue,
             1 => return Pick::One(found[0]),
@@ -310,12 +313,29 @@ flags:
         let all = [&a, &b, &c];
         assert_eq!(pick("bob", &all), Pick::One(1));
         assert_eq!(pick("LOVE", &all), Pick::One(0));
-        assert_eq!(pick("ad", &all), Pick::One(0), "the start of an id comes first");
+        assert_eq!(pick("ad", &all), Pick::Many(vec![0, 1]), "Ada and Adams both start a word with it");
         assert_eq!(pick("ams", &all), Pick::One(1));
-        assert_eq!(pick("a", &all), Pick::Many(vec![0, 2]));
-        assert_eq!(pick("al", &all), Pick::One(2));
+        assert_eq!(pick("a", &all), Pick::Many(vec![0, 1, 2]));
+        assert_eq!(pick("al", &all), Pick::One(2), "an exact id comes first");
         assert_eq!(pick("LOVELACE", &all), Pick::One(0));
+        assert_eq!(pick("ada l", &all), Pick::One(0));
         assert_eq!(pick("zed", &all), Pick::None);
+        assert_eq!(pick("   ", &all), Pick::None);
+    }
+
+    #[test]
+    fn names_are_found_without_their_accents_and_an_ambiguous_part_is_refused() {
+        let mk = |id: &str, name: &str| Customer { id: id.into(), name: name.into(), ..ada() };
+        let (jose, jurgen, yamada) =
+            (mk("jose-nunez", "José Núñez"), mk("muller-jurgen", "Müller, Jürgen"), mk("shan-tian-tai-lang", "山田 太郎"));
+        let all = [&jose, &jurgen, &yamada];
+        for query in ["jurgen", "JÜRGEN", "Jürgen", "muller", "müller, jürgen", "MULLER-JURGEN"] {
+            assert_eq!(pick(query, &all), Pick::One(1), "{query}");
+        }
+        assert_eq!(pick("j", &all), Pick::Many(vec![0, 1]), "José and Jürgen both answer to j");
+        assert_eq!(pick("nunez", &all), Pick::One(0));
+        assert_eq!(pick("山田", &all), Pick::One(2), "a name in its own script finds it");
+        assert_eq!(pick("太郎", &all), Pick::One(2));
     }
 
     #[test]

@@ -51,21 +51,31 @@ pub fn random() -> u64 {
 /// and transliterated to ASCII first, so a name in any script gets a readable id; the
 /// display name stays as typed.
 pub fn slug(name: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let normal: String = name.nfkc().collect();
-    let ascii = deunicode::deunicode_with_tofu(&normal, " ");
-    let mut out = String::new();
-    for c in ascii.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c.to_ascii_lowercase());
-        } else if !out.is_empty() && !out.ends_with('-') && !matches!(c, '\'' | '`') {
-            out.push('-');
-        }
-    }
+    let mut out = fold(name).replace(' ', "-");
     // Leave room for a `-NN` suffix on collision.
     out.truncate(MAX_LEN - 4);
     let out = out.trim_end_matches('-').to_string();
     if out.is_empty() { "customer".to_string() } else { out }
+}
+
+/// Text as ids see it: NFKC, transliterated to ASCII (`Jürgen` → `jurgen`, `山田` →
+/// `shan tian`), lower case, its words separated by one space, apostrophes dropped
+/// (`O'Brien` → `obrien`). Naming a customer folds both sides the same way, so whatever
+/// spelling made the id finds the customer again.
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let normal: String = text.nfkc().collect();
+    let ascii = deunicode::deunicode_with_tofu(&normal, " ");
+    let mut out = String::with_capacity(ascii.len());
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with(' ') && !matches!(c, '\'' | '`') {
+            out.push(' ');
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// `base`, or `base-2`, `base-3`, … : the first that `taken` says is free.

@@ -59,13 +59,16 @@ pub fn staff(current: &OsStr) -> Vec<CompletionCandidate> {
     glance().staff.iter().filter(|s| s.starts_with(typed.as_ref())).map(CompletionCandidate::new).collect()
 }
 
-/// `--by` dimensions: the built-in ones and the book's extra incident fields. clap hands
-/// over only the part after the last comma and puts the rest back in front.
+/// `--by` dimensions: the built-in ones and the book's extra incident fields, less those
+/// the word already names. clap hands over only the part after the last comma and puts
+/// the rest back in front, so the whole word is read from the shell's request (its last).
 pub fn dimensions(current: &OsStr) -> Vec<CompletionCandidate> {
     let typed = current.to_string_lossy();
+    let word = word_at_cursor().unwrap_or_default();
+    let given: Vec<&str> = word.rsplit_once(',').map(|(before, _)| before.split(',').collect()).unwrap_or_default();
     dimension_names(glance())
         .into_iter()
-        .filter(|d| d.starts_with(typed.as_ref()))
+        .filter(|d| d.starts_with(typed.as_ref()) && !given.contains(&d.as_str()))
         .map(CompletionCandidate::new)
         .collect()
 }
@@ -100,9 +103,19 @@ fn filter_values(field: &str, value: &str) -> Vec<String> {
     values.into_iter().filter(|v| v.to_lowercase().starts_with(&value)).collect()
 }
 
+/// The whole word being completed: clap_complete's `_CLAP_COMPLETE_INDEX` among the words
+/// the shell passes after `--`.
+fn word_at_cursor() -> Option<String> {
+    let words: Vec<OsString> = std::env::args_os().skip_while(|a| a != "--").skip(1).collect();
+    let index = std::env::var("_CLAP_COMPLETE_INDEX").ok().and_then(|i| i.parse::<usize>().ok());
+    let word = index.map_or(words.last(), |i| words.get(i))?;
+    Some(word.to_string_lossy().into_owned())
+}
+
 fn dimension_names(glance: &Glance) -> Vec<String> {
+    let builtin = DIMENSIONS.iter().chain(&crate::report::query::COMPUTED);
     let extra = glance.extra_fields.iter().filter(|f| !DIMENSIONS.contains(&f.as_str())).cloned();
-    DIMENSIONS.iter().map(|d| d.to_string()).chain(extra).collect()
+    builtin.map(|d| d.to_string()).chain(extra).collect()
 }
 
 fn candidate(value: &str, help: &str) -> CompletionCandidate {

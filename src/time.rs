@@ -144,13 +144,22 @@ impl Clock {
     /// otherwise; `last`/`next` always mean a day before/after today.
     fn resolve_day(&self, day: Day, time: Option<NaiveTime>, tense: Tense) -> NaiveDate {
         let today = self.today();
-        let now_time = self.now.with_timezone(&self.tz).time();
+        let now_local = self.now.with_timezone(&self.tz).naive_local();
+        let now_time = now_local.time();
+        // A clock time at most a few minutes ahead is now by a watch that runs fast: that
+        // day's occurrence (tomorrow's, typed just before midnight), not yesterday's.
+        let slack = Duration::minutes(FUTURE_SLACK_MINUTES);
+        let near = |d: Option<NaiveDate>| {
+            let gap = d.zip(time).map(|(d, t)| d.and_time(t) - now_local);
+            gap.is_some_and(|gap| gap > Duration::zero() && gap <= slack)
+        };
         // Today's occurrence is already over (for the future) or still to come (for the past).
         let over = time.is_none_or(|t| t < now_time);
-        let to_come = time.is_some_and(|t| t > now_time);
+        let to_come = time.is_some_and(|t| t > now_time) && !near(Some(today));
         match day {
             Day::Date(d) => d,
             Day::Implied => match tense {
+                Tense::Past if near(today.succ_opt()) => today.succ_opt().unwrap_or(today),
                 Tense::Past if to_come => today.pred_opt().unwrap_or(today),
                 Tense::Next if over => today.succ_opt().unwrap_or(today),
                 _ => today,
@@ -782,6 +791,21 @@ mod tests {
             let err = c.read(bad, Tense::Any).expect_err(bad);
             assert!(matches!(err, TimeError::Unreadable(ref m) if m.contains("last fri")), "{bad:?}: {err:?}");
         }
+    }
+
+    #[test]
+    fn a_clock_time_a_few_minutes_ahead_is_a_fast_watch_not_yesterday() {
+        let at =
+            |now: &str, input: &str| clock(now, "America/New_York").read(input, Tense::Past).map(|w| rfc3339(&w.at));
+        let evening = "2026-11-22T19:00:00-05:00";
+        assert_eq!(at(evening, "19:03").as_deref(), Ok("2026-11-22T19:03:00-05:00"), "3 minutes ahead: today");
+        assert_eq!(at(evening, "19:05").as_deref(), Ok("2026-11-22T19:05:00-05:00"), "the slack's edge: today");
+        assert_eq!(at(evening, "19:06").as_deref(), Ok("2026-11-21T19:06:00-05:00"), "past the slack: yesterday's");
+        assert_eq!(at(evening, "sun 19:02").as_deref(), Ok("2026-11-22T19:02:00-05:00"), "today's weekday too");
+        let midnight = "2026-11-22T23:58:00-05:00";
+        assert_eq!(at(midnight, "00:01").as_deref(), Ok("2026-11-23T00:01:00-05:00"), "across midnight");
+        assert_eq!(at(midnight, "23:59").as_deref(), Ok("2026-11-22T23:59:00-05:00"));
+        assert_eq!(at(midnight, "00:30").as_deref(), Ok("2026-11-22T00:30:00-05:00"), "long before: this morning's");
     }
 
     #[test]

@@ -139,6 +139,14 @@ fn completion_offers_the_books_customers_incidents_staff_and_fields() {
     assert_eq!(offered(&book, here, &["care", "followup", "due", "--owner", "j"]), ["joan"]);
     assert!(offered(&book, here, &["care", "trends", "--by", "week"]).contains(&"weekday".to_string()));
     assert_eq!(offered(&book, here, &["care", "trends", "--by", "weekday,ho"]), ["weekday,hour"]);
+    // A dimension already given is not offered again; the computed ones are.
+    let next = offered(&book, here, &["care", "trends", "--by", "weekday,"]);
+    assert!(next.contains(&"weekday,hour".to_string()) && !next.contains(&"weekday,weekday".to_string()), "{next:?}");
+    assert!(next.contains(&"weekday,returned".to_string()), "{next:?}");
+    let fields = offered(&book, here, &["care", "recover", "list", "--where", ""]);
+    for field in ["returned=", "extra_given=", "staff="] {
+        assert!(fields.contains(&field.to_string()), "{field} in {fields:?}");
+    }
     assert_eq!(offered(&book, here, &["care", "trends", "--where", "sta"]), ["staff="]);
     assert_eq!(offered(&book, here, &["care", "trends", "--where", "staff=b"]), ["staff=billy"]);
 }
@@ -217,4 +225,31 @@ fn every_man_page_has_examples_environment_and_exit_status() {
     }
     let due = outside.ok(&["man", "followup", "due"]);
     assert!(due.contains("\\-\\-exit\\-code"), "EXIT STATUS explains 3:\n{due}");
+}
+
+/// troff reads bytes: a page with `—` or `×` in it draws garbage and `groff -ww` warns.
+#[test]
+fn every_man_page_is_plain_ascii_and_clean_under_groff() {
+    let outside = TestBook::bare();
+    outside.ok(&["man", "--dir", "pages"]);
+    let dir = outside.path("pages");
+    let groff = std::process::Command::new("groff").arg("--version").output().is_ok_and(|o| o.status.success());
+    let mut pages = 0;
+    for entry in std::fs::read_dir(&dir).expect("pages") {
+        let path = entry.expect("entry").path();
+        let bytes = std::fs::read(&path).expect("page");
+        assert!(bytes.is_ascii(), "{} has bytes troff cannot read", path.display());
+        if groff {
+            let out = std::process::Command::new("groff")
+                .args(["-man", "-ww", "-z"])
+                .arg(&path)
+                .output()
+                .expect("groff runs");
+            assert!(out.stderr.is_empty(), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+        }
+        pages += 1;
+    }
+    assert!(pages > 30, "{pages} pages");
+    // The escapes still say what the help says.
+    assert!(outside.ok(&["man", "trends"]).contains("\\[u00D7]"), "× is written as troff's escape");
 }

@@ -273,3 +273,13 @@ fn names_are_found_without_their_accents_and_an_ambiguous_part_names_every_candi
     book.ok(&["note", "nunez", "Prefers the window"]);
     assert!(book.read("customers/jose-nunez.yaml").contains("Prefers the window"));
 }
+
+#[test]
+fn json_numbers_are_never_negative_zero() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    for args in [&["show", "ada", "--format", "json"][..], &["customer", "list", "--format", "json"]] {
+        let out = book.ok(args);
+        assert!(!out.contains("-0"), "{args:?}: {out}");
+    }
+}

@@ -104,3 +104,20 @@ fn a_customers_reminder_is_an_event_too_with_a_uid_that_does_not_move() {
     let again: Vec<String> = export().into_iter().map(|e| e.uid).collect();
     assert_eq!(again, first.iter().map(|e| e.uid.clone()).collect::<Vec<_>>());
 }
+
+#[test]
+fn the_calendar_keeps_rfc_5545_to_the_letter_folding_at_75_octets_and_naming_care() {
+    let (book, _) = story();
+    // Long lines of many-byte characters: the crate's own folding let one reach 76 octets.
+    book.ok(&["note", "ada", "--pref", "--critical", &"Ünïcödé allergy notes: 😀 sesame, €-priced ".repeat(8)]);
+    let text = book.ok(&["followup", "due", "--within", "2d", "--format", "ics"]);
+    for line in text.split("\r\n") {
+        assert!(line.len() <= 75, "{} octets: {line:?}", line.len());
+    }
+    assert!(text.lines().any(|l| l.starts_with("PRODID:-//care//care ")), "{text}");
+    assert!(!text.contains("ICALENDAR-RS"), "{text}");
+    let events = events(&text);
+    // The parser leaves RFC 5545's escaped commas as they are.
+    let description = events[0].description.replace("\\,", ",");
+    assert!(description.contains(&"Ünïcödé allergy notes: 😀 sesame, €-priced ".repeat(7)), "{description}");
+}

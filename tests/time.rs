@@ -76,9 +76,10 @@ fn just_after_midnight_a_bare_clock_time_is_last_night() {
     let file = format!("incidents/2026/11/{id}.yaml");
     let v = book.yaml(&file);
     assert_eq!(v["recovery"]["apologized"]["at"], "2026-11-22T23:45:00-05:00");
-    // Past events are never in the future: "today 23:45" is refused, exit 1, with advice.
+    // Past events are never in the future: "today 23:45" is refused, exit 2 (a bad
+    // argument), with advice.
     let out = run(&["recover", "review", id, "--at", "today 23:45"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("already happened") && err.contains("yesterday 23:45"), "{err}");
     assert!(book.yaml(&file)["recovery"]["reviewed"].is_null());

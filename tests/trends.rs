@@ -101,6 +101,10 @@ fn every_dimension_filter_and_option() {
     book.fails(&["trends", "--by", "hour", "--bucket", "7m"], 2);
     book.fails(&["trends", "--by", "staff", "--where", "nonsense"], 2);
     book.fails(&["trends", "--by", "no such dim!"], 2);
+    // A typo of a dimension names the field and lists what there is, not one "(none)" row.
+    let typo = book.fails(&["trends", "--by", "weekday,staf"], 2);
+    assert!(typo.stderr.contains("--by staf: no incident in this book has a field \"staf\""), "{}", typo.stderr);
+    assert!(typo.stderr.contains("staff") && typo.stdout.is_empty(), "{}", typo.stderr);
     book.fails(&["trends", "--by", "staff", "--chart", "--format", "csv"], 2);
 }
 

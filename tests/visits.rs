@@ -25,7 +25,7 @@ fn a_visit_is_stored_on_the_customer_record_and_the_same_visit_twice_is_one() {
         "{text}"
     );
     // The future is refused: a visit already happened.
-    book.fails(&["visit", "ada", "--at", "tomorrow"], 1);
+    book.fails(&["visit", "ada", "--at", "tomorrow"], 2);
     book.fails(&["visit", "ada", "--spend", "-3"], 2);
 }
 

@@ -90,7 +90,21 @@ fn render(command: clap::Command) -> Result<Vec<u8>> {
     if has_version {
         man.render_version_section(&mut page).map_err(Error::Output)?;
     }
-    Ok(page)
+    Ok(ascii_roff(&String::from_utf8_lossy(&page)).into_bytes())
+}
+
+/// troff reads bytes, not UTF-8 (`groff -ww` warns at every `—` and `×` of the help text):
+/// every other character is written as its named Unicode escape, `\[u2014]`.
+fn ascii_roff(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    for c in page.chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\[u{:04X}]", u32::from(c)));
+        }
+    }
+    out
 }
 
 fn man_of(command: clap::Command) -> clap_mangen::Man {

@@ -214,8 +214,9 @@ fn read_time(ctx: &Ctx, option: &str, value: &str, tense: Tense) -> Result<crate
             }
             Ok(when.at)
         }
-        Err(TimeError::Unreadable(e)) => Err(Error::Usage(format!("{option}: {e}"))),
-        Err(TimeError::Refused(e)) => Err(Error::Refused(format!("{option}: {e}"))),
+        // A time care cannot use for this (in the future for what already happened, in a
+        // gap the clocks skip) is a bad argument like an unreadable one: exit 2.
+        Err(TimeError::Unreadable(e) | TimeError::Refused(e)) => Err(Error::Usage(format!("{option}: {e}"))),
     }
 }
 

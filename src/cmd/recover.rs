@@ -284,21 +284,21 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     }
     // A first pass learns every extra field name (the last columns) and picks the
     // incidents listed; the second gives them back oldest first as they are printed.
-    // `--where returned=…` (computed from the customers' visits) and `extra_given=…` are
-    // shown as columns too.
+    // `--where returned=…` (computed from the customers' visits) and `extra_given=…` select
+    // but add no column: the header never depends on the filter.
     let (computed, computed_problems) = super::Computed::asked(ctx, &query, []);
     let tz = ctx.book.clock.tz;
     let (seen, picked, mut problems) = ctx.book.pick_incidents(Seen::default, |seen, incident, fields| {
-        let extras = computed.with(incident, fields);
-        seen.add(&extras);
-        incidents::selected(incident, &extras, &query, tz)
+        seen.add(fields);
+        incidents::selected(incident, &computed.with(incident, fields), &query, tz)
     });
     problems.extend(computed_problems);
     let seen = seen.into_iter().fold(Seen::default(), |mut all, s| {
         all.merge(s);
         all
     });
-    query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let known: Vec<&str> = query::INCIDENT_FIELDS.iter().chain(&query::COMPUTED).copied().collect();
+    query.check("incident", &known, &seen.0)?;
     let base: Vec<String> = incidents::columns(&[]);
     let extra = seen.columns(&base);
     let mut stream = Stream::new(out, &ctx.style, &incidents::columns(&extra))?;

@@ -127,6 +127,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
         seen.merge(s);
     }
     opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    trends::check_dims(&opts.dims, &query::INCIDENT_FIELDS, &seen.0)?;
     let shifts = exposure(ctx, args)?;
     if args.control {
         return control(ctx, args, out, tally, &opts, shifts.as_ref(), &problems);

@@ -228,7 +228,6 @@ impl Customer {
         let named = |i: &Option<String>| i.as_deref() == Some(incident);
         self.missteps.iter().any(|e| named(&e.incident)) || self.flags.iter().any(|f| named(&f.incident))
     }
-
 }
 
 /// The result of naming a customer.
@@ -239,8 +238,9 @@ pub enum Pick {
     Many(Vec<usize>),
 }
 
-/// Find the customer `query` names, trying in turn: the exact id; the exact name; a part
-/// of the name or id that starts a word; any part of them. Both sides are folded as ids
+/// Find the customer `query` names, trying in turn: the exact id; the exact name; whole
+/// words of the name or id (`ada` for Ada Lovelace rather than Bob Adams); a part that
+/// starts a word; any part. Both sides are folded as ids
 /// are (`jurgen` and `JÜRGEN` find `Jürgen Müller`), and a name's own script still finds
 /// it. The first test that matches anyone decides, and several matches are refused with
 /// every candidate listed, as git refuses an ambiguous revision: `j` must not pick José
@@ -250,9 +250,11 @@ pub fn pick(query: &str, customers: &[&Customer]) -> Pick {
     let (q, raw) = (id::fold(query), query.to_lowercase());
     let folded: Vec<(String, String)> = customers.iter().map(|c| (id::fold(&c.name), c.id.replace('-', " "))).collect();
     let starts_word = |hay: &str| !q.is_empty() && (hay.starts_with(&q) || hay.contains(&format!(" {q}")));
-    let tests: [&dyn Fn(usize) -> bool; 4] = [
+    let whole_words = |hay: &str| !q.is_empty() && format!(" {hay} ").contains(&format!(" {q} "));
+    let tests: [&dyn Fn(usize) -> bool; 5] = [
         &|i| customers[i].id == query || customers[i].id == raw,
         &|i| !q.is_empty() && folded[i].0 == q,
+        &|i| whole_words(&folded[i].0) || whole_words(&folded[i].1),
         &|i| starts_word(&folded[i].0) || starts_word(&folded[i].1),
         &|i| {
             (!q.is_empty() && (folded[i].0.contains(&q) || folded[i].1.contains(&q)))
@@ -314,6 +316,7 @@ flags:
         assert_eq!(pick("bob", &all), Pick::One(1));
         assert_eq!(pick("LOVE", &all), Pick::One(0));
         assert_eq!(pick("ad", &all), Pick::Many(vec![0, 1]), "Ada and Adams both start a word with it");
+        assert_eq!(pick("ada", &all), Pick::One(0), "a whole word before the start of one");
         assert_eq!(pick("ams", &all), Pick::One(1));
         assert_eq!(pick("a", &all), Pick::Many(vec![0, 1, 2]));
         assert_eq!(pick("al", &all), Pick::One(2), "an exact id comes first");
@@ -326,8 +329,11 @@ flags:
     #[test]
     fn names_are_found_without_their_accents_and_an_ambiguous_part_is_refused() {
         let mk = |id: &str, name: &str| Customer { id: id.into(), name: name.into(), ..ada() };
-        let (jose, jurgen, yamada) =
-            (mk("jose-nunez", "José Núñez"), mk("muller-jurgen", "Müller, Jürgen"), mk("shan-tian-tai-lang", "山田 太郎"));
+        let (jose, jurgen, yamada) = (
+            mk("jose-nunez", "José Núñez"),
+            mk("muller-jurgen", "Müller, Jürgen"),
+            mk("shan-tian-tai-lang", "山田 太郎"),
+        );
         let all = [&jose, &jurgen, &yamada];
         for query in ["jurgen", "JÜRGEN", "Jürgen", "muller", "müller, jürgen", "MULLER-JURGEN"] {
             assert_eq!(pick(query, &all), Pick::One(1), "{query}");

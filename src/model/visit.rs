@@ -85,7 +85,8 @@ pub fn summary(visits: &[Visit]) -> Summary {
         count: visits.len(),
         first: visits.iter().map(|v| v.at).min(),
         last: visits.iter().map(|v| v.at).max(),
-        spend: visits.iter().filter_map(|v| v.spend).filter(|s| s.is_finite()).sum(),
+        // From +0: std's float sum of nothing is -0.0, which JSON then prints as `-0.0`.
+        spend: visits.iter().filter_map(|v| v.spend).filter(|s| s.is_finite()).fold(0.0, |a, b| a + b),
     }
 }
 
@@ -254,6 +255,7 @@ mod tests {
         assert_eq!((s.count, s.last, s.spend), (2, Some(at("2026-11-01T19:00:00-05:00")), 80.0));
         assert_eq!(s.first, Some(at("2026-10-01T19:00:00-04:00")));
         assert_eq!(summary(&[]), Summary::default());
+        assert!(summary(&[]).spend.is_sign_positive(), "no visits spend +0, never -0");
     }
 
     #[test]

@@ -6,8 +6,10 @@
 //!
 //! Times are written in UTC (`DTSTART:…Z`): exact in every calendar without a VTIMEZONE
 //! block, which a TZID would require; calendars show them in the reader's zone, and
-//! `X-WR-TIMEZONE` names the book's zone for those that honour it. The text rules of the
-//! format (escaping, line folding at 75 octets, CRLF) are left to the icalendar crate.
+//! `X-WR-TIMEZONE` names the book's zone for those that honour it. Escaping and CRLF are
+//! left to the icalendar crate; its folding let a line reach 76 octets and its PRODID named
+//! the crate, so the finished text is folded again here, to the letter of RFC 5545 §3.1
+//! (at most 75 octets a line, never inside a UTF-8 character), with care's own PRODID.
 
 use std::collections::HashMap;
 
@@ -117,7 +119,37 @@ pub fn calendar(name: &str, zone: &str, items: &[Item], customers: &HashMap<Stri
             .description(&description(item, customer));
         cal.push(event.done());
     }
-    cal.done().to_string()
+    refold(&cal.done().to_string())
+}
+
+/// Who made the calendar (RFC 5545 §3.7.3): care, not the library it uses.
+const PRODID: &str = concat!("PRODID:-//care//care ", env!("CARGO_PKG_VERSION"), "//EN");
+
+/// The calendar's content lines unfolded, PRODID set to care's, and folded again: each
+/// physical line at most 75 octets including the leading space of a continuation, cut
+/// only between characters, and never beside a space (readers that trim the lines they
+/// unfold would lose it).
+fn refold(text: &str) -> String {
+    let unfolded = text.replace("\r\n ", "").replace("\r\n\t", "");
+    let mut out = String::with_capacity(unfolded.len() + unfolded.len() / 64);
+    for line in unfolded.split("\r\n").filter(|l| !l.is_empty()) {
+        let line = if line.starts_with("PRODID:") { PRODID } else { line };
+        let mut rest = line;
+        let mut room = 75;
+        while rest.len() > room {
+            let mut cut = rest.floor_char_boundary(room);
+            while cut > 1 && (rest[cut..].starts_with([' ', '\t']) || rest[..cut].ends_with([' ', '\t'])) {
+                cut = rest.floor_char_boundary(cut - 1);
+            }
+            out.push_str(&rest[..cut]);
+            out.push_str("\r\n ");
+            rest = &rest[cut..];
+            room = 74;
+        }
+        out.push_str(rest);
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// What the person calling needs: how to reach them, what nobody may miss, why.
@@ -146,4 +178,22 @@ fn description(item: &Item, c: Option<&Customer>) -> String {
         lines.push(format!("Done {} by {}", crate::time::rfc3339(&d.at), d.by));
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_line_is_at_most_75_octets_and_folds_between_characters() {
+        let long = format!("DESCRIPTION:{}\r\n", "é€😀a".repeat(60));
+        let text = refold(&format!("BEGIN:VCALENDAR\r\nPRODID:ICALENDAR-RS\r\n{long}END:VCALENDAR\r\n"));
+        for line in text.split("\r\n") {
+            assert!(line.len() <= 75, "{} octets: {line}", line.len());
+        }
+        assert!(text.contains(&format!("{PRODID}\r\n")) && !text.contains("ICALENDAR-RS"), "{text}");
+        let back = text.replace("\r\n ", "");
+        assert!(back.contains(long.trim_end()), "unfolding gives the line back");
+        assert!(text.ends_with("END:VCALENDAR\r\n"));
+    }
 }

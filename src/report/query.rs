@@ -195,6 +195,11 @@ pub fn customer_reader(q: &Query) -> fn(&Path, &str) -> Result<(Customer, Extras
 }
 
 /// The fields of an incident a filter can name, besides its extra fields.
+/// The fields worked out from other records on every run (`returned` from the customer's
+/// visits, `extra_given` from the recovery), which `--where` and `--by` may name though no
+/// file holds them.
+pub const COMPUTED: [&str; 2] = ["returned", "extra_given"];
+
 pub const INCIDENT_FIELDS: [&str; 19] = [
     "id",
     "customer",

@@ -31,7 +31,7 @@
 //! bands, text alphabetically); `--sort lift` is lift descending, then the same;
 //! `--sort key` is the natural order alone (for charts over time or over the day).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
 
 use crate::model::Incident;
@@ -93,6 +93,26 @@ impl FromStr for Dim {
             }
         })
     }
+}
+
+/// Refuse a field dimension no incident has (`--by staf`, a typo, counted everything as
+/// one "(none)" row): built in or extra in some incident (`seen`), as `--where` checks.
+pub fn check_dims(dims: &[Dim], builtin: &[&str], seen: &BTreeSet<String>) -> crate::Result<()> {
+    for dim in dims {
+        let Dim::Field(name) = dim else { continue };
+        if builtin.contains(&name.as_str()) || seen.contains(name) {
+            continue;
+        }
+        let mut fields: Vec<&str> = builtin.iter().copied().chain(seen.iter().map(String::as_str)).collect();
+        fields.sort_unstable();
+        fields.dedup();
+        return Err(crate::Error::Usage(format!(
+            "--by {name}: no incident in this book has a field {name:?}; the dimensions are hour, weekday, date, \
+             week, month, staff, owner, product, location, channel, customer, busyness, tag, and the fields: {}",
+            fields.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 impl Dim {

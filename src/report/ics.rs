@@ -137,9 +137,13 @@ fn refold(text: &str) -> String {
         let mut rest = line;
         let mut room = 75;
         while rest.len() > room {
-            let mut cut = rest.floor_char_boundary(room);
+            let mut cut = char_floor(rest, room);
             while cut > 1 && (rest[cut..].starts_with([' ', '\t']) || rest[..cut].ends_with([' ', '\t'])) {
-                cut = rest.floor_char_boundary(cut - 1);
+                cut = char_floor(rest, cut - 1);
+            }
+            if cut == 0 {
+                // Only blanks to cut beside: cut after the first character rather than loop.
+                cut = rest.chars().next().map_or(rest.len(), char::len_utf8);
             }
             out.push_str(&rest[..cut]);
             out.push_str("\r\n ");
@@ -150,6 +154,12 @@ fn refold(text: &str) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// The largest character boundary of `s` at or below `at` (str::floor_char_boundary
+/// is newer than the Rust care supports).
+fn char_floor(s: &str, at: usize) -> usize {
+    (0..=at.min(s.len())).rev().find(|&i| s.is_char_boundary(i)).unwrap_or(0)
 }
 
 /// What the person calling needs: how to reach them, what nobody may miss, why.

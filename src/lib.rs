@@ -22,6 +22,7 @@ pub mod rows;
 pub mod sample;
 pub mod time;
 pub mod ui;
+pub mod web;
 pub mod yaml;
 
 pub use error::{Error, Result};

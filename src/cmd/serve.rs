@@ -9,7 +9,9 @@ use std::path::PathBuf;
 
 use crate::book::Book;
 use crate::cmd::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::model::customer::{self, Customer, Pick};
+use crate::model::id;
 use crate::report::{briefing, followups, page};
 use crate::web::{self, arrivals};
 
@@ -109,9 +111,9 @@ fn render(
     let (names, cut) = arrivals::names(list);
     let notes: Vec<String> = note.into_iter().chain(cut).collect();
     let (mut cards, mut unknown) = (Vec::new(), Vec::new());
-    for name in names {
-        match book.find_customer(name) {
-            Ok((_, c)) => {
+    for (name, found) in names.iter().zip(find_all(book, &names)) {
+        match found {
+            Ok(c) => {
                 let (incidents, _) = book.linked_incidents(&c);
                 cards.push(briefing::card(&c, incidents.iter(), today));
             }
@@ -150,4 +152,31 @@ fn render(
         refresh: args.refresh.max(5),
     };
     Ok(page::html(&p, &ctx.style))
+}
+
+/// The customers a list names, each found as `Book::find_customer` finds one (an id
+/// directly, else `customer::pick`), but with the customers read at most once for the whole
+/// list: 200 names that match no id read every customer 200 times (31 s for a 200-customer
+/// book in a debug build).
+fn find_all(book: &Book, names: &[&str]) -> Vec<Result<Customer>> {
+    let mut all = None;
+    let mut found = Vec::with_capacity(names.len());
+    for name in names {
+        if id::check_customer_id(name).is_ok() && book.customer_path(name).is_file() {
+            found.push(book.find_customer(name).map(|(_, c)| c));
+            continue;
+        }
+        let loaded = all.get_or_insert_with(|| book.customers());
+        let customers: Vec<&Customer> = loaded.records.iter().map(|(_, c)| c).collect();
+        found.push(match customer::pick(name, &customers) {
+            Pick::One(i) => Ok(customers[i].clone()),
+            Pick::Many(many) => Err(Error::Ambiguous {
+                what: "customer",
+                input: name.to_string(),
+                candidates: many.iter().map(|&i| format!("{}  ({})", customers[i].id, customers[i].name)).collect(),
+            }),
+            Pick::None => Err(Error::NotFound(format!("no customer matches {name:?}"))),
+        });
+    }
+    found
 }

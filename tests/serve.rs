@@ -558,3 +558,70 @@ fn a_missing_or_fifo_arrivals_file_warns_and_the_page_still_shows_flags() {
         }
     }
 }
+
+#[test]
+fn a_body_is_never_read_as_a_request() {
+    let book = story();
+    let server = serve(&book, &[]);
+    let addr = &server.addr;
+    let count = |request: String| {
+        let mut s = connect(addr);
+        s.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+        s.write_all(request.as_bytes()).expect("request");
+        let mut statuses = Vec::new();
+        while let Some(a) = answer(&mut s) {
+            statuses.push(a.status);
+        }
+        statuses
+    };
+    // A request hidden in a body, by Content-Length and by a Content-Length that a
+    // Transfer-Encoding overrides: answered once, the hidden one never.
+    let hidden = format!("GET /smuggled HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    let by_length = format!("GET / HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{hidden}", hidden.len());
+    assert_eq!(count(by_length), vec![200]);
+    let both = format!(
+        "GET / HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n{hidden}"
+    );
+    assert!(!count(both).contains(&404), "the hidden request was answered");
+    let expect =
+        format!("POST / HTTP/1.1\r\nHost: {addr}\r\nExpect: 100-continue\r\nContent-Length: 99999999999\r\n\r\n");
+    assert_eq!(count(expect), vec![413], "no 100 Continue for a body that will be refused");
+}
+
+#[test]
+fn hundreds_of_idle_sockets_do_not_take_the_server_down() {
+    let book = story();
+    let server = serve(&book, &[]);
+    let held: Vec<TcpStream> = (0..300).filter_map(|_| TcpStream::connect(&server.addr).ok()).collect();
+    assert!(held.len() >= 256, "{} connections made", held.len());
+    drop(held);
+    let start = Instant::now();
+    // Each closed socket is seen closed: the next request gets a connection and a page.
+    let answered = (0..50).any(|_| {
+        let ok = TcpStream::connect(&server.addr).is_ok_and(|mut s| {
+            let _ = s.set_read_timeout(Some(ANSWER));
+            let _ = write!(s, "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", server.addr);
+            answer(&mut s).is_some_and(|a| a.status == 200)
+        });
+        if !ok {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        ok
+    });
+    assert!(answered, "no page within {:?} after 300 sockets were dropped", start.elapsed());
+}
+
+#[test]
+fn a_token_with_any_characters_works_as_printed_and_paths_lead_nowhere() {
+    let book = story();
+    let token = "a&b=c d+e/f#g?h%i€j";
+    let server = serve(&book, &["--bind", "127.0.0.1", "--token", token]);
+    let (_, query) = server.url.trim_start_matches("http://").split_once('/').expect("path");
+    assert!(!query.contains(' ') && !query.contains('#') && !query.contains('€'), "encoded: {query}");
+    let (status, body) = get(&server.addr, &format!("/{query}"));
+    assert_eq!(status, 200, "the printed URL opens the page: {body}");
+    assert!(body.contains("value=\"a&amp;b=c d+e/f#g?h%i€j\""), "the form keeps it, escaped");
+    for path in ["/../../etc/passwd", "/..%2f..%2fetc%2fpasswd", "//", "/index.html", "/%00"] {
+        assert_eq!(get(&server.addr, &format!("{path}{query}")).0, 404, "{path}");
+    }
+}

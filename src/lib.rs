@@ -23,6 +23,7 @@ pub mod sample;
 pub mod settings;
 pub mod time;
 pub mod ui;
+pub mod web;
 pub mod yaml;
 
 pub use error::{Error, Result};

@@ -15,6 +15,8 @@ pub struct Page<'a> {
     pub cards: &'a [Card],
     /// Arrivals that name no customer (or more than one), with why.
     pub unknown: &'a [String],
+    /// What of the arrivals could not be used: a file that cannot be read, a list cut short.
+    pub notes: &'a [String],
     pub flags: &'a Rows,
     pub due: &'a Rows,
     /// The pasted list, shown back in the form.
@@ -65,6 +67,9 @@ pub fn html(p: &Page, style: &Style) -> String {
         p.refresh
     ));
     h.push_str("<h2>Tonight's arrivals</h2>");
+    for n in p.notes {
+        h.push_str(&format!("<p class=\"flag\">{}</p>", esc(n)));
+    }
     if p.cards.is_empty() && p.unknown.is_empty() {
         h.push_str("<p class=\"muted\">No arrivals listed. Paste names or ids below, one a line.</p>");
     }

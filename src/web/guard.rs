@@ -1,0 +1,217 @@
+//! Who may ask `care serve` for its page: a request must name this server in its `Host`
+//! (loopback names, the address it is bound to, or a `--host` name), so a web page whose
+//! own name a hostile DNS server points at 127.0.0.1 cannot read customers' allergies and
+//! phones through a visitor's browser (DNS rebinding); and, when the server has a token, it
+//! must carry it, compared in constant time. The head must also be of a sane size: hyper
+//! caps the URI and the whole head, this caps the headers themselves.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::{Error, Result};
+
+/// The shortest `--token` accepted: 16 characters leave a guesser nothing to try at the
+/// rate a small page answers.
+pub const MIN_TOKEN: usize = 16;
+/// Headers (names and values) beyond this are refused 431: a browser sends one or two KiB.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// The names the page answers to, and the token it wants.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    hosts: Vec<String>,
+    token: Option<String>,
+}
+
+impl Gate {
+    /// Loopback names always, with `names` (the bound address, the printed one, `--host`).
+    pub fn new(names: impl IntoIterator<Item = String>, token: Option<String>) -> Gate {
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
+        for n in names {
+            let n = host_name(&n);
+            if !n.is_empty() && !hosts.contains(&n) {
+                hosts.push(n);
+            }
+        }
+        Gate { hosts, token }
+    }
+
+    /// Whether a request naming `host` (a `Host` header, with or without its port) is for us.
+    pub fn allows(&self, host: &str) -> bool {
+        self.hosts.contains(&host_name(host))
+    }
+
+    /// Why a request may not have the page, as a status and a short page; None lets it by.
+    fn refuse(&self, req: &Request) -> Option<(StatusCode, &'static str)> {
+        let h = req.headers();
+        let bytes: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+        if bytes > MAX_HEADER_BYTES {
+            return Some((StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "431: the request's headers are too large."));
+        }
+        if h.get_all(header::HOST).iter().count() > 1 {
+            return Some((StatusCode::BAD_REQUEST, "400: the request names its Host more than once."));
+        }
+        // An absolute URI (`GET http://name/`) names the server as Host does; both must be ours.
+        let named = [h.get(header::HOST).map(|v| v.to_str().ok()), req.uri().authority().map(|a| Some(a.as_str()))];
+        if named.iter().all(Option::is_none) {
+            return Some((StatusCode::BAD_REQUEST, "400: the request has no Host header."));
+        }
+        if !named.iter().flatten().all(|n| n.is_some_and(|n| self.allows(n))) {
+            return Some((
+                StatusCode::MISDIRECTED_REQUEST,
+                "421: this page answers only to the names it was started for (localhost, its address); \
+                 to open it by another name, start care serve with --host NAME.",
+            ));
+        }
+        let want = self.token.as_deref()?;
+        match given_token(req) {
+            None => Some((
+                StatusCode::UNAUTHORIZED,
+                "401: this page needs its token (?token=…, printed when care serve started).",
+            )),
+            Some(given) if !same(given.as_bytes(), want.as_bytes()) => {
+                Some((StatusCode::FORBIDDEN, "403: wrong token."))
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+/// The middleware: every route is behind it.
+pub async fn check(State(gate): State<std::sync::Arc<Gate>>, req: Request, next: Next) -> Response {
+    match gate.refuse(&req) {
+        Some((status, why)) => {
+            let mut r = (status, super::message(why)).into_response();
+            if status == StatusCode::UNAUTHORIZED {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+            }
+            r
+        }
+        None => next.run(req).await,
+    }
+}
+
+/// The token a request carries: `?token=` first, else `Authorization: Bearer`.
+fn given_token(req: &Request) -> Option<String> {
+    let query = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri()).ok();
+    let from_query = query.and_then(|q| q.0.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v));
+    from_query.or_else(|| bearer(req.headers()))
+}
+
+fn bearer(h: &HeaderMap) -> Option<String> {
+    let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// Equal, in a time that depends on the lengths only: a wrong guess learns nothing of how
+/// much of it was right. (The length of the token is no secret worth a crate.)
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// A name as compared: without its port or IPv6 brackets, lowercase, no trailing dot.
+fn host_name(host: &str) -> String {
+    let host = host.trim();
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => match host.rsplit_once(':') {
+            // One colon and digits after it is a port; more colons is a bare IPv6 address.
+            Some((name, port)) if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The token the server will want: the one given (at least MIN_TOKEN characters), else a
+/// random one when bound with `--bind`, else none (the loopback page of this machine).
+pub fn token(given: Option<&str>, bound: bool) -> Result<Option<String>> {
+    match given.map(str::trim) {
+        Some(t) if t.chars().count() < MIN_TOKEN => Err(Error::Usage(format!(
+            "--token is {} characters; give at least {MIN_TOKEN} (or leave it out and a random one is made)",
+            t.chars().count()
+        ))),
+        Some(t) => Ok(Some(t.to_string())),
+        None if bound => random_token().map(Some),
+        None => Ok(None),
+    }
+}
+
+/// 128 bits from the operating system's generator, in hex.
+fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Refused(format!("cannot make a token ({e}); give one with --token")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `--host` as given: a name or address, nothing that could not be a `Host`.
+pub fn valid_host(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
+        && !host_name(name).is_empty();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--host {name:?} is not a host name; give the name a phone will use, like care.local or 192.168.1.20"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_is_equality() {
+        assert!(same(b"abcdefghijklmnop", b"abcdefghijklmnop"));
+        assert!(!same(b"abcdefghijklmnop", b"abcdefghijklmnoq"));
+        assert!(!same(b"Abcdefghijklmnop", b"abcdefghijklmnop"));
+        assert!(!same(b"abc", b"abcd"));
+        assert!(same(b"", b""));
+    }
+
+    #[test]
+    fn host_names_are_compared_without_port_case_or_brackets() {
+        let gate = Gate::new(["Care.Local".to_string(), "192.168.1.20".to_string()], None);
+        for ok in [
+            "localhost",
+            "LOCALHOST:8080",
+            "127.0.0.1:1",
+            "[::1]",
+            "[::1]:8080",
+            "::1",
+            "care.local.",
+            "192.168.1.20:80",
+        ] {
+            assert!(gate.allows(ok), "{ok}");
+        }
+        for no in ["evil.example", "localhost.evil.example", "127.0.0.2", "", "[::2]", "care.local:x", "0.0.0.0"] {
+            assert!(!gate.allows(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_short_token_is_a_usage_error_and_a_missing_one_is_made_when_bound() {
+        assert!(matches!(token(Some("s3cret"), true), Err(Error::Usage(_))));
+        assert_eq!(token(Some("0123456789abcdef"), false).ok().flatten().as_deref(), Some("0123456789abcdef"));
+        let made = token(None, true).ok().flatten().unwrap_or_default();
+        assert_eq!(made.len(), 32, "{made}");
+        assert_ne!(Some(made), token(None, true).ok().flatten(), "each start makes its own");
+        assert_eq!(token(None, false).ok().flatten(), None);
+    }
+
+    #[test]
+    fn host_arguments_are_names() {
+        assert!(valid_host("care.local").is_ok() && valid_host("[fe80::1]").is_ok());
+        assert!(valid_host("").is_err() && valid_host("a b").is_err() && valid_host("x/y").is_err());
+    }
+}

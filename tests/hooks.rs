@@ -486,3 +486,18 @@ fn check_reports_tracked_and_linked_hooks_and_is_quiet_about_the_clones_own() {
     assert_eq!(out.code, 1, "{out:?}");
     assert!(out.stdout.contains("git rm --cached .care/hooks/script"), "{}", out.stdout);
 }
+
+#[test]
+fn a_hooks_folder_that_is_a_link_is_reported_once_per_hook_there() {
+    let book = TestBook::new();
+    book.write("tools/note-added", "#!/bin/sh\ntrue\n");
+    set_executable(&book.path("tools/note-added"));
+    std::fs::create_dir_all(book.path(".care")).expect("mkdir");
+    std::os::unix::fs::symlink("../tools", book.path(".care/hooks")).expect("symlink");
+    let out = book.care(&["check", "--format", "csv"]);
+    let hooks: Vec<Vec<String>> =
+        common::csv_rows(&out.stdout).into_iter().filter(|r| r[4].starts_with("hook-")).collect();
+    assert_eq!(hooks.len(), 1, "only the hook that is there: {hooks:?}");
+    assert_eq!((hooks[0][1].as_str(), hooks[0][4].as_str()), (".care/hooks/note-added", "hook-linked"));
+    assert!(hooks[0][5].starts_with(".care/hooks is a link"), "{:?}", hooks[0]);
+}

@@ -274,22 +274,28 @@ pub fn audit(book: &Book) -> Vec<(PathBuf, HookProblem, String)> {
     let mut found = Vec::new();
     for event in EVENTS {
         let file = book.path(&format!(".care/hooks/{event}"));
-        if let Some(link) = book.hook_link(event) {
-            let runs = matches!(book.hook(event), Hook::Runnable { .. });
-            let message = format!(
-                "{link} is a link{}; what runs is whatever it points to when the hook fires. Put the script \
-                 itself in .care/hooks",
-                if runs { " (inside .care/hooks, so the hook runs)" } else { "" }
-            );
-            found.push((file.clone(), HookProblem::Linked, message));
-        }
-        let (path, shown, target) = match book.hook(event) {
-            Hook::Absent => continue,
-            Hook::Refused(why) => {
+        let hook = book.hook(event);
+        let link = book.hook_link(event);
+        let (path, shown, target) = match (hook, link) {
+            (Hook::Absent, _) => continue,
+            (Hook::Refused(why), Some(link)) => {
+                found.push((file, HookProblem::Linked, format!("{link} is a link, and {why}; it does not run")));
+                continue;
+            }
+            (Hook::Refused(why), None) => {
                 found.push((file, HookProblem::Refused, format!("{why}; it does not run")));
                 continue;
             }
-            Hook::Runnable { path, name, target } => (path, name, target),
+            (Hook::Runnable { path, name, target }, link) => {
+                if let Some(link) = link {
+                    let message = format!(
+                        "{link} is a link: what runs is whatever it leads to when the hook fires. Put the script \
+                         itself in .care/hooks"
+                    );
+                    found.push((file.clone(), HookProblem::Linked, message));
+                }
+                (path, name, target)
+            }
         };
         let (problem, why) = match trust::trust(book, &path, &shown, &target) {
             Trust::Runs => continue,

@@ -7,9 +7,8 @@
 //! run, so two cron runs never both notify, and each notice is journalled as it is told.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use super::{Book, Lock, write_atomic};
 use crate::error::{Error, Result};

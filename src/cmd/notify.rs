@@ -4,7 +4,10 @@
 //! each occurrence of a recurring one afresh, and so is a corrective action's check (kind
 //! `verify`) once its window has passed. What is due comes from the same computation
 //! as `followup due`; what was already told lives in the clone's `.care/notify-state`,
-//! never in the shared files.
+//! never in the shared files, each notice recorded as soon as its hook succeeded, so a
+//! killed run tells again at most the one it was telling. A state that does not read back
+//! whole stops the run before any hook (`--reset-state` starts over): never a silent
+//! re-telling of everything.
 
 use std::collections::HashMap;
 use std::io::Write;

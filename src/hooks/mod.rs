@@ -27,7 +27,7 @@ use crate::report::check::HookProblem;
 use crate::report::event::{self, Envelope};
 use crate::time::Stamp;
 use crate::ui::Ui;
-pub use trust::Trust;
+use trust::Trust;
 
 pub const INCIDENT_OPENED: &str = "incident-opened";
 pub const STEP_RECORDED: &str = "step-recorded";

@@ -1,26 +1,55 @@
 //! The `git` program, run as a child process. Never a git library: the user's own git,
 //! with their config, hooks and credentials, is what works on their book, exactly as it
 //! does when they type `git` themselves. Used by `care git setup`, by `care check` (is
-//! the merge driver registered?) and by `git.commit: true`.
+//! the merge driver registered?), by `git.commit: true`, and before a hook runs (is it
+//! the clone's own, or did it come with a pull?). For that last question only a positive
+//! answer counts: `place` and `tracks` keep "git said no" apart from "git could not say".
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Run `git -C DIR ARGS...`; its stdout on success, else a message with git's own words.
 fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
+    ask(dir, args, false).map_err(|failed| failed.message)
+}
+
+/// Why git gave no answer: a message for a person, and git's own words when it spoke
+/// (none when it could not be started at all).
+#[derive(Debug)]
+struct Failed {
+    message: String,
+    said: Option<String>,
+}
+
+/// `run`, keeping what git said apart. `plain`: git speaks untranslated English, so
+/// that what it says can be told apart (`no_repository`), whatever the user's locale.
+fn ask(dir: &Path, args: &[&str], plain: bool) -> Result<String, Failed> {
     let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
+    let mut command = Command::new("git");
+    command.arg("-C").arg(dir).args(args);
+    if plain {
+        command.env("LC_ALL", "C").env("LANGUAGE", "");
+    }
+    let out = command
         .output()
-        .map_err(|e| format!("cannot run git ({e}); is it installed and on PATH?"))?;
+        .map_err(|e| Failed { message: format!("cannot run git ({e}); is it installed and on PATH?"), said: None })?;
     if out.status.success() {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
     }
-    let said = String::from_utf8_lossy(&out.stderr).trim().replace('\n', " ");
-    let said = if said.is_empty() { out.status.to_string() } else { said };
-    Err(format!("`git {}` failed: {said}", args.join(" ")))
+    let said = printable(&String::from_utf8_lossy(&out.stderr));
+    let shown = if said.is_empty() { out.status.to_string() } else { said.clone() };
+    Err(Failed { message: format!("`git {}` failed: {shown}", args.join(" ")), said: Some(said) })
+}
+
+/// Git's words on one line with no control characters (a path in them is anyone's to
+/// choose), and not without end.
+fn printable(said: &str) -> String {
+    let line: String = said.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut line: String = line.chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+    if line.chars().count() > 400 {
+        line = line.chars().take(400).chain(['…']).collect();
+    }
+    line
 }
 
 /// The top folder of the git work tree holding `dir`; `None` when it is in none (or git
@@ -53,10 +82,42 @@ pub fn merge_attribute(dir: &Path, path: &str) -> Option<String> {
     (value != "unspecified" && value != "unset").then_some(value)
 }
 
+/// Where git puts a folder, as far as a hook's safety needs to know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// In the work tree whose top folder is this.
+    Tree(PathBuf),
+    /// Git says, in as many words, that it is in no repository.
+    Outside,
+    /// Git is not there to ask (its message).
+    NoGit(String),
+    /// Git was asked and failed otherwise (dubious ownership, a `.git` file leading
+    /// nowhere, a broken repository): its message, printable.
+    Unknown(String),
+}
+
+/// Where `dir` is, by git's own positive answer: only "not a git repository (or any of
+/// the parent directories)" means outside; any other failure is no answer at all.
+pub fn place(dir: &Path) -> Place {
+    match ask(dir, &["rev-parse", "--show-toplevel"], true) {
+        Ok(top) => Place::Tree(PathBuf::from(top.trim_end_matches(['\n', '\r']))),
+        Err(Failed { said: None, message }) => Place::NoGit(message),
+        Err(Failed { said: Some(said), .. }) if no_repository(&said) => Place::Outside,
+        Err(Failed { message, .. }) => Place::Unknown(message),
+    }
+}
+
+/// Git's (untranslated) words for "no repository here or above". A `.git` file leading
+/// nowhere says "not a git repository: PATH", which is not this: it names a repository.
+fn no_repository(said: &str) -> bool {
+    said.starts_with("fatal: not a git repository (or any ")
+}
+
 /// Whether git tracks `path` (as the book names it, relative to `dir`): a file that came
-/// with a pull. False outside a work tree or without git, where nothing can be pulled.
-pub fn tracked(dir: &Path, path: &str) -> bool {
-    run(dir, &["--literal-pathspecs", "ls-files", "--error-unmatch", "--", path]).is_ok()
+/// with a pull. `Err` with git's words when git could not say.
+pub fn tracks(dir: &Path, path: &str) -> Result<bool, String> {
+    let listed = ask(dir, &["--literal-pathspecs", "ls-files", "-z", "--", path], true).map_err(|f| f.message)?;
+    Ok(!listed.is_empty())
 }
 
 /// Commit exactly `files` (as the book names them: under `root`) with `message`. Other
@@ -101,6 +162,23 @@ mod tests {
         assert_eq!(relative(Path::new("../.."), Path::new("../../customers/ada.yaml")), "customers/ada.yaml");
         assert_eq!(relative(Path::new(""), Path::new("customers/ada.yaml")), "customers/ada.yaml");
         assert_eq!(relative(Path::new("/b"), Path::new("/b/incidents/2026/11/x.yaml")), "incidents/2026/11/x.yaml");
+    }
+
+    #[test]
+    fn only_git_saying_there_is_no_repository_at_all_means_outside() {
+        assert!(no_repository("fatal: not a git repository (or any of the parent directories): .git"));
+        assert!(no_repository("fatal: not a git repository (or any parent up to mount point /mnt)"));
+        assert!(!no_repository("fatal: not a git repository: /nowhere/.git/modules/hooks"));
+        assert!(!no_repository("fatal: detected dubious ownership in repository at '/srv/book'"));
+    }
+
+    #[test]
+    fn what_git_says_is_shown_on_one_line_without_control_characters() {
+        assert_eq!(
+            printable("fatal: detected dubious ownership in repository at '/b\x1b[31m'\nTo add\tan exception"),
+            "fatal: detected dubious ownership in repository at '/b?[31m' To add an exception"
+        );
+        assert_eq!(printable(&"x".repeat(1000)).chars().count(), 401);
     }
 
     #[test]

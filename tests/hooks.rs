@@ -1,7 +1,9 @@
 //! Hooks as a user meets them: a script in `.care/hooks/<event>` hears of each change with
 //! the documented JSON on stdin (docs/hooks.md); a failing or hanging hook never costs the
-//! write; a hook that git tracks (it may have come with a pull) or that leads out of
-//! `.care/hooks` never runs.
+//! write; a hook that git tracks (it may have come with a pull), that sits in a submodule
+//! or a nested repository, or that leads out of `.care/hooks` never runs, and neither does
+//! any hook when git cannot say which is which (not on PATH, dubious ownership, a `.git`
+//! file leading nowhere); `care check` reports each of them.
 
 mod common;
 
@@ -300,4 +302,202 @@ fn a_hook_that_is_not_executable_says_how_to_fix_it() {
     let out = book.care(&["note", "ada", "Wife is ill"]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("chmod +x .care/hooks/note-added"), "{}", out.stderr);
+}
+
+/// `git ARGS` in `dir` with no user or system config of the machine's, as a clone would.
+fn git_in(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A book in git whose `flag-cleared` hook git tracks (as if it came with a pull), with two
+/// flags on Ada, so one command fires the hook twice. The hook leaves `ran` in the book.
+fn tracked_flag_hook() -> TestBook {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.ok(&["flag", "ada", "Recheck every order"]);
+    book.ok(&["flag", "ada", "No calls before 11"]);
+    hook(&book, "flag-cleared", "echo x >> \"$PWD/ran\"");
+    git_in(book.root(), &["init", "-q"]);
+    git_in(book.root(), &["add", "-f", ".care/hooks/flag-cleared"]);
+    book
+}
+
+/// A folder for PATH holding no git: the hooks run by `#!/bin/sh` and need nothing else.
+fn path_without_git() -> tempfile::TempDir {
+    let dir = tempfile::TempDir::new().expect("temp");
+    assert!(!dir.path().join("git").exists());
+    dir
+}
+
+#[test]
+fn a_tracked_hook_never_runs_when_git_is_not_on_the_path_and_care_says_why_once() {
+    let book = tracked_flag_hook();
+    let bin = path_without_git();
+    let out = book.cmd().env("PATH", bin.path()).args(["flag", "--clear", "ada"]).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the write stands: {stderr}");
+    assert!(!book.path("ran").exists(), "a tracked hook ran without git to ask");
+    assert!(stderr.contains("cannot run git"), "names why: {stderr}");
+    assert!(stderr.contains(".git says there is a repository to ask"), "{stderr}");
+    assert_eq!(stderr.matches("no hook runs").count(), 1, "told once for two deliveries: {stderr}");
+    assert!(book.read("customers/ada-lovelace.yaml").contains("cleared_by: joan"));
+}
+
+#[test]
+fn without_git_a_hook_runs_only_where_no_repository_can_be() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    hook(&book, "note-added", "echo x >> \"$PWD/ran\"");
+    let bin = path_without_git();
+    let out = book.cmd().env("PATH", bin.path()).args(["note", "ada", "Wife is ill"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(book.path("ran").exists(), "no .git anywhere above: nothing can have been pulled, so it runs");
+
+    // A .git in the book (even an empty one git itself would pass over) is a repository
+    // nobody could ask.
+    std::fs::remove_file(book.path("ran")).expect("rm");
+    std::fs::create_dir(book.path(".git")).expect("mkdir");
+    let out = book.cmd().env("PATH", bin.path()).args(["note", "ada", "Again"]).output().expect("runs");
+    assert!(out.status.success());
+    assert!(!book.path("ran").exists(), "a .git there, and no git to ask");
+    let out = book.care(&["note", "ada", "With git"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!book.path("ran").exists(), "git says no repository, yet .git is there: {out:?}");
+    assert!(out.stderr.contains("yet") && out.stderr.contains(".git exists"), "{}", out.stderr);
+}
+
+#[test]
+fn a_tracked_hook_never_runs_when_git_distrusts_the_repository() {
+    let book = tracked_flag_hook();
+    // Git's own switch for "this repository belongs to someone else" (its test suite's).
+    let out =
+        book.cmd().env("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1").args(["flag", "--clear", "ada"]).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!book.path("ran").exists(), "a tracked hook ran under dubious ownership");
+    assert!(stderr.contains("dubious ownership"), "git's own words: {stderr}");
+    assert_eq!(stderr.matches("no hook runs").count(), 1, "{stderr}");
+    assert!(!stderr.chars().any(|c| c.is_control() && c != '\n'), "printable: {stderr:?}");
+
+    let out = book.cmd().env("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1").args(["check"]).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("hook-unverified") && stdout.contains(".care/hooks/flag-cleared"), "{stdout}");
+}
+
+#[test]
+fn a_tracked_hook_never_runs_when_the_git_file_leads_nowhere() {
+    let book = tracked_flag_hook();
+    std::fs::rename(book.path(".git"), book.path("moved.git")).expect("mv");
+    book.write(".git", "gitdir: /nowhere/at/all\n");
+    let out = book.care(&["flag", "--clear", "ada"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!book.path("ran").exists(), "a tracked hook ran while git could not find its repository");
+    assert!(out.stderr.contains("not a git repository: /nowhere/at/all"), "{}", out.stderr);
+}
+
+#[test]
+fn a_hook_from_a_submodule_never_runs_after_a_recursive_clone_and_check_reports_it() {
+    let hooks = tempfile::TempDir::new().expect("temp");
+    std::fs::write(hooks.path().join("note-added"), "#!/bin/sh\necho x >> \"$PWD/ran\"\n").expect("write");
+    set_executable(&hooks.path().join("note-added"));
+    git_in(hooks.path(), &["init", "-q"]);
+    git_in(hooks.path(), &["add", "."]);
+    git_in(hooks.path(), &["commit", "-qm", "hooks"]);
+
+    let origin = TestBook::new();
+    origin.add("Ada Lovelace");
+    git_in(origin.root(), &["init", "-q"]);
+    git_in(origin.root(), &["add", "-A"]);
+    let hooks_url = hooks.path().to_str().expect("utf-8 path");
+    git_in(
+        origin.root(),
+        &["-c", "protocol.file.allow=always", "submodule", "add", "-f", "-q", hooks_url, ".care/hooks"],
+    );
+    git_in(origin.root(), &["commit", "-qm", "a book with hooks"]);
+
+    let clone = TestBook::bare();
+    let from = origin.root().to_str().expect("utf-8 path");
+    git_in(clone.root(), &["-c", "protocol.file.allow=always", "clone", "-q", "--recurse-submodules", from, "."]);
+    assert!(clone.path(".care/hooks/note-added").exists(), "the submodule's hook came with the clone");
+
+    let out = clone.care(&["note", "ada", "Wife is ill"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!clone.path("ran").exists(), "a hook from a submodule ran");
+    assert!(out.stderr.contains("inside a submodule or another repository"), "{}", out.stderr);
+    assert!(out.stderr.contains("(.care/hooks/.git)"), "names it within the book: {}", out.stderr);
+
+    let out = clone.care(&["check", "--format", "csv"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    let rows = common::csv_rows(&out.stdout);
+    let hook_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[4].starts_with("hook-")).collect();
+    assert_eq!(hook_rows.len(), 1, "{rows:?}");
+    assert_eq!((hook_rows[0][0].as_str(), hook_rows[0][1].as_str()), ("error", ".care/hooks/note-added"));
+    assert_eq!(hook_rows[0][4], "hook-nested");
+}
+
+#[test]
+fn a_hook_in_a_repository_nested_in_the_book_never_runs_even_outside_git() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    hook(&book, "note-added", "echo x >> \"$PWD/ran\"");
+    git_in(&book.path(".care"), &["init", "-q"]);
+    let out = book.care(&["note", "ada", "Wife is ill"]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(!book.path("ran").exists(), "a hook inside a repository in .care ran");
+    assert!(out.stderr.contains("(.care/.git)"), "{}", out.stderr);
+}
+
+#[test]
+fn check_reports_tracked_and_linked_hooks_and_is_quiet_about_the_clones_own() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    hook(&book, "note-added", "true");
+    hook(&book, "script", "true");
+    std::os::unix::fs::symlink("script", book.path(".care/hooks/flag-raised")).expect("symlink");
+    git_in(book.root(), &["init", "-q"]);
+    let codes = |book: &TestBook| -> Vec<(String, String, String)> {
+        let out = book.care(&["check", "--format", "csv"]);
+        common::csv_rows(&out.stdout)
+            .into_iter()
+            .skip(1)
+            .filter(|r| r[4].starts_with("hook-"))
+            .map(|r| (r[0].clone(), r[1].clone(), r[4].clone()))
+            .collect()
+    };
+    let linked = ("warning".to_string(), ".care/hooks/flag-raised".to_string(), "hook-linked".to_string());
+    assert_eq!(codes(&book), std::slice::from_ref(&linked), "the clone's own untracked hook is no finding");
+
+    git_in(book.root(), &["add", "-f", ".care/hooks/script"]);
+    let tracked = ("error".to_string(), ".care/hooks/flag-raised".to_string(), "hook-tracked".to_string());
+    assert_eq!(codes(&book), [linked, tracked], "the link leads to a tracked file");
+    let out = book.care(&["check"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stdout.contains("git rm --cached .care/hooks/script"), "{}", out.stdout);
+}
+
+#[test]
+fn a_hooks_folder_that_is_a_link_is_reported_once_per_hook_there() {
+    let book = TestBook::new();
+    book.write("tools/note-added", "#!/bin/sh\ntrue\n");
+    set_executable(&book.path("tools/note-added"));
+    std::fs::create_dir_all(book.path(".care")).expect("mkdir");
+    std::os::unix::fs::symlink("../tools", book.path(".care/hooks")).expect("symlink");
+    let out = book.care(&["check", "--format", "csv"]);
+    let hooks: Vec<Vec<String>> =
+        common::csv_rows(&out.stdout).into_iter().filter(|r| r[4].starts_with("hook-")).collect();
+    assert_eq!(hooks.len(), 1, "only the hook that is there: {hooks:?}");
+    assert_eq!((hooks[0][1].as_str(), hooks[0][4].as_str()), (".care/hooks/note-added", "hook-linked"));
+    assert!(hooks[0][5].starts_with(".care/hooks is a link"), "{:?}", hooks[0]);
 }

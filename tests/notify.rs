@@ -256,3 +256,206 @@ fn a_corrective_actions_check_is_told_to_its_owner_once_and_not_after_it_is_veri
     assert_eq!(checks(&book).len(), 1, "verified: nothing more to tell");
     assert!(!book.read(".care/notify-state").contains("action/"), "its state is forgotten");
 }
+
+/// A book with `n` reminders on Ada, all overdue at `LATER`, and a `followup-overdue` hook
+/// that says `start` and `end` on its stdout (care's stderr) around appending its event,
+/// one line, to `log` (outside the book, so a reset of `.care` cannot touch it), pausing
+/// `pause` seconds before it.
+fn reminders_with_slow_hook(n: usize, log: &std::path::Path, pause: &str) -> TestBook {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    for k in 0..n {
+        book.ok(&["remind", "ada", "--due", "2026-11-23 09:00", &format!("Call {k:02}")]);
+    }
+    let script = format!(
+        "#!/bin/sh\necho start\nevent=$(cat)\nsleep {pause}\nprintf '%s\\n' \"$event\" >> '{}'\necho end\n",
+        log.display()
+    );
+    book.write(".care/hooks/followup-overdue", &script);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(book.path(".care/hooks/followup-overdue"), std::fs::Permissions::from_mode(0o755))
+        .expect("chmod");
+    book
+}
+
+const LATER: &str = "2026-11-23T10:00:00-05:00";
+
+/// What the hook was told, one `followup.what` per run of it (`?` for an event cut short:
+/// the hook of a run killed while it was writing the event still ran).
+fn whats(log: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.lines()
+        .map(|l| match serde_json::from_str::<Value>(l) {
+            Ok(n) => n["followup"]["what"].as_str().unwrap_or_default().to_string(),
+            Err(_) => format!("? {l}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_run_killed_anywhere_tells_again_at_most_the_notice_in_flight() {
+    use std::io::BufRead;
+    const NOTICES: usize = 12;
+    const KILLS: usize = 16;
+    let out = tempfile::TempDir::new().expect("temp");
+    let log = out.path().join("told.log");
+    let book = reminders_with_slow_hook(NOTICES, &log, "0.05");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let mut killed = 0;
+    for round in 0..KILLS {
+        let mut child = book
+            .process()
+            .env("CARE_NOW", LATER)
+            .arg("notify")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts");
+        // Killed at varying points: as it starts (before any hook, or while it folds what
+        // the last killed run journalled), while the 1st, 2nd or 3rd hook runs, or just as
+        // one has finished, before or after care recorded it.
+        let (mark, nth) = match round % 4 {
+            0 => ("", 0),
+            1 => ("start", 1 + round % 3),
+            _ => ("end", 1 + round % 3),
+        };
+        let mut seen = 0;
+        let mut lines = std::io::BufReader::new(child.stderr.take().expect("stderr")).lines();
+        while seen < nth {
+            match lines.next() {
+                Some(Ok(line)) if line == mark => seen += 1,
+                Some(Ok(_)) => {}
+                _ => break,
+            }
+        }
+        if child.try_wait().expect("waits").is_none() {
+            child.kill().expect("SIGKILL");
+            killed += 1;
+        }
+        child.wait().expect("reaped");
+        assert!(std::time::Instant::now() < deadline, "the kill loop ran out of time");
+    }
+    let finish = notify_at(&book, LATER, &[]);
+    assert_eq!(finish.code, 0, "{finish:?}");
+    // Finished, a run tells nothing more.
+    let again = notify_at(&book, LATER, &[]);
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(again.stdout.lines().count(), 1, "all told: only the header is printed: {again:?}");
+
+    let told = whats(&log);
+    eprintln!("{} hook runs for {NOTICES} notices and {killed} kills", told.len());
+    let mut distinct: Vec<String> = told.iter().filter(|w| !w.starts_with('?')).cloned().collect();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), NOTICES, "every notice told: {distinct:?}");
+    assert!(
+        told.len() <= NOTICES + killed,
+        "{} hook runs for {NOTICES} notices and {killed} kills: more than one re-telling a kill",
+        told.len()
+    );
+    assert!(killed >= KILLS / 2, "the loop must really kill runs: {killed} of {KILLS}");
+    assert!(!book.path(".care/notify-journal").exists(), "the journal is folded into the state at the end");
+    let state = book.read(".care/notify-state");
+    assert_eq!(state.lines().filter(|l| l.starts_with("customer/ada-lovelace\t")).count(), NOTICES, "{state}");
+}
+
+/// Ada's incident told once, so that `.care/notify-state` holds an entry; the log path.
+fn told_once() -> TestBook {
+    let (book, _, _) = setup();
+    assert_eq!(notify_at(&book, "2026-11-22T20:05:00-05:00", &[]).code, 0);
+    assert_eq!(told(&book).len(), 1);
+    book
+}
+
+/// Run notify on a damaged state or journal: it must stop before any hook, naming the file
+/// and the way out.
+fn refuses(book: &TestBook, file: &str, what: &str) {
+    let before = told(book).len();
+    let out = book
+        .cmd()
+        .env("CARE_NOW", "2026-11-22T20:30:00-05:00")
+        .timeout(std::time::Duration::from_secs(60))
+        .args(["notify", "--within", "1h"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+    assert!(stderr.contains(file), "{what}: names {file}: {stderr}");
+    assert!(stderr.contains("care notify --reset-state"), "{what}: the way out: {stderr}");
+    assert_eq!(told(book).len(), before, "{what}: a hook ran on a damaged state");
+}
+
+#[test]
+fn a_damaged_state_stops_the_run_before_any_hook_and_reset_state_starts_over() {
+    let book = told_once();
+    let state = book.read(".care/notify-state");
+    book.write(".care/notify-state", &state[..state.len() / 2]);
+    refuses(&book, ".care/notify-state", "cut in the middle of a line");
+    let whole_lines: String = state.lines().take(state.lines().count() - 1).map(|l| format!("{l}\n")).collect();
+    book.write(".care/notify-state", &whole_lines);
+    refuses(&book, ".care/notify-state", "cut after a whole line");
+    book.write(".care/notify-state", "");
+    refuses(&book, ".care/notify-state", "empty");
+    book.write(".care/notify-state", "\u{1b}[2Jnot what care wrote\n");
+    refuses(&book, ".care/notify-state", "garbage");
+
+    // --reset-state starts over, says so, and tells what is due again, once.
+    let out = book
+        .cmd()
+        .env("CARE_NOW", "2026-11-22T20:30:00-05:00")
+        .args(["notify", "--within", "1h", "--reset-state"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("removed") && stderr.contains(".care/notify-state"), "says what it did: {stderr}");
+    assert!(stderr.contains("told again"), "{stderr}");
+    let after_reset = told(&book).len();
+    assert_eq!(after_reset, 3, "Ada's told again, Bob's soon for the first time: {:#?}", told(&book));
+    assert_eq!(notify_at(&book, "2026-11-22T20:31:00-05:00", &["--within", "1h"]).code, 0);
+    assert_eq!(told(&book).len(), after_reset, "after the reset, once");
+}
+
+#[test]
+fn a_folder_or_fifo_in_place_of_the_state_stops_the_run_and_reset_state_clears_only_what_is_cares() {
+    let book = told_once();
+    std::fs::remove_file(book.path(".care/notify-state")).expect("rm");
+    std::fs::create_dir(book.path(".care/notify-state")).expect("mkdir");
+    book.write(".care/notify-state/keep", "someone's file");
+    refuses(&book, ".care/notify-state", "a directory");
+    let out = notify_at(&book, "2026-11-22T20:30:00-05:00", &["--reset-state"]);
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("move it out of the way yourself"), "{}", out.stderr);
+    assert_eq!(book.read(".care/notify-state/keep"), "someone's file", "never removed");
+    std::fs::remove_file(book.path(".care/notify-state/keep")).expect("rm");
+    let out = notify_at(&book, "2026-11-22T20:30:00-05:00", &["--reset-state"]);
+    assert_eq!(out.code, 0, "an empty folder goes: {out:?}");
+    assert!(out.stderr.contains("a directory"), "{}", out.stderr);
+    assert!(std::fs::symlink_metadata(book.path(".care/notify-state")).is_ok_and(|m| m.is_file()));
+
+    std::fs::remove_file(book.path(".care/notify-state")).expect("rm");
+    let fifo = std::process::Command::new("mkfifo").arg(book.path(".care/notify-state")).status().expect("mkfifo");
+    assert!(fifo.success());
+    refuses(&book, ".care/notify-state", "a FIFO (never opened: it would block)");
+
+    std::fs::remove_file(book.path(".care/notify-state")).expect("rm");
+    std::os::unix::fs::symlink("/etc/passwd", book.path(".care/notify-state")).expect("symlink");
+    refuses(&book, ".care/notify-state", "a link");
+    assert_eq!(notify_at(&book, "2026-11-22T20:30:00-05:00", &["--reset-state"]).code, 0);
+    assert!(std::fs::symlink_metadata("/etc/passwd").is_ok_and(|m| m.is_file()), "the link, not its target, goes");
+}
+
+#[test]
+fn a_journal_with_a_line_care_did_not_write_stops_the_run_but_a_torn_last_line_does_not() {
+    let book = told_once();
+    let entry = book.read(".care/notify-state").lines().nth(1).expect("an entry").to_string();
+    // A machine that crashed mid-append leaves part of a line: its notice is told again.
+    book.write(".care/notify-journal", &entry[..entry.len() / 2]);
+    let out = notify_at(&book, "2026-11-22T20:06:00-05:00", &[]);
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(told(&book).len(), 1, "the state still knows Ada's notice");
+    assert!(!book.path(".care/notify-journal").exists(), "folded in and gone");
+
+    book.write(".care/notify-journal", &format!("{entry}\nnot an entry\n"));
+    refuses(&book, ".care/notify-journal", "a journal line that is not an entry");
+}

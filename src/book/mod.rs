@@ -74,7 +74,7 @@ use write::*;
 pub use peek::{CustomerName, Glance, IncidentName};
 
 pub use actions::ACTIONS;
-pub use clone::Hook;
+pub use clone::{GitEntries, Hook, NotifyState};
 pub use schema::TABLES as SQL_TABLES;
 pub use sqlite::{Answer as SqlAnswer, Value as SqlValue};
 

@@ -119,6 +119,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if named.iter().zip(&seen).any(|(_, s)| !s.load(Ordering::Relaxed)) {
         late.check(unknown_fields(book, &actions));
     }
+    late.check(hooks(book));
     let late = late.ranked(merge_driver(book));
     let columns: Vec<String> = check::COLUMNS.iter().map(|c| c.to_string()).collect();
     let mut printed = Printed { stream: output::Stream::new(out, &ctx.style, &columns)?, errors: 0, warnings: 0 };
@@ -402,6 +403,11 @@ fn link(customer_file: &std::path::Path, incident: &str) -> u64 {
     customer_file.hash(&mut h);
     incident.hash(&mut h);
     h.finish()
+}
+
+/// The clone's hooks that do not run, or came from elsewhere (`hooks::audit`).
+fn hooks(book: &Book) -> Vec<Finding> {
+    crate::hooks::audit(book).into_iter().map(|(file, problem, message)| check::hook(&file, problem, message)).collect()
 }
 
 /// A book kept in git whose clone cannot merge records field by field: the first

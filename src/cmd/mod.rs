@@ -333,7 +333,7 @@ impl FilterArgs {
 /// Run the clone's hooks for a change just saved (`.care/hooks/<event>`, docs/hooks.md).
 /// Called after the write and after `commit`: a hook that fails or hangs is a warning.
 pub fn emit(ctx: &Ctx, event: crate::hooks::Event) {
-    crate::hooks::emit(&ctx.book, &ctx.staff, &event);
+    crate::hooks::emit(&ctx.book, &ctx.ui, &ctx.staff, &event);
 }
 
 /// `followup due --format ics`: the follow-ups `query` lists, as calendar events. Folded

@@ -4,11 +4,15 @@
 //! each occurrence of a recurring one afresh, and so is a corrective action's check (kind
 //! `verify`) once its window has passed. What is due comes from the same computation
 //! as `followup due`; what was already told lives in the clone's `.care/notify-state`,
-//! never in the shared files.
+//! never in the shared files, each notice recorded as soon as its hook succeeded, so a
+//! killed run tells again at most the one it was telling. A state that does not read back
+//! whole stops the run before any hook (`--reset-state` starts over): never a silent
+//! re-telling of everything.
 
 use std::collections::HashMap;
 use std::io::Write;
 
+use crate::book::NotifyState;
 use crate::cmd::{Ctx, report_problems};
 use crate::error::{Error, Result};
 use crate::hooks::{self, Delivery};
@@ -21,7 +25,7 @@ use crate::output::{self, Cell, Rows};
 use crate::report::event;
 use crate::report::followups::{REMINDER, VERIFY, Window, due_in};
 use crate::report::query::{IncidentView, Query};
-use crate::time::Span;
+use crate::time::{Span, Stamp};
 
 /// Tell the clone's hooks about follow-ups as they fall due (for cron).
 #[derive(Debug, clap::Args)]
@@ -30,6 +34,9 @@ Runs .care/hooks/followup-overdue (and followup-soon with --within) once per fol
 and per customer reminder as it falls due (a recurring reminder again at each occurrence),
 and per corrective action whose effect is due to be verified (kind verify),
 with the event as JSON on stdin (see docs/hooks.md); prints what it told.
+
+What was told is kept in .care/notify-state, each notice recorded as its hook succeeds;
+if that file is damaged, notify stops before any hook: --reset-state starts over.
 
 Examples:
   care notify                          each overdue follow-up, once
@@ -46,7 +53,14 @@ pub struct Args {
     /// Only follow-ups owned by this person (the incident's owner, a reminder's --owner).
     #[arg(long, value_name = "NAME")]
     pub owner: Option<String>,
+    /// Start over: remove the clone's record of what was told (.care/notify-state, damaged
+    /// or not) first, so every notice due now is told again, once.
+    #[arg(long)]
+    pub reset_state: bool,
 }
+
+/// The customers the notices speak of, by id.
+type Customers = HashMap<String, Customer>;
 
 /// A follow-up or reminder due, with the records its notice speaks of.
 struct Found {
@@ -75,6 +89,61 @@ impl Found {
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let book = &ctx.book;
     let now = book.clock.now();
+    let (found, customers, problems) = due(ctx, args, now)?;
+    let (mut held, old) = what_was_told(ctx, args.reset_state)?;
+    let mut told = Vec::new();
+    let mut failed = 0;
+    let mut absent = HashMap::new();
+    let mut rows = Rows::new(&["event", "due", "overdue_by", "incident", "customer", "kind", "count"]);
+    for f in &found {
+        let c = &f.candidate;
+        let Some(notice) = notify::owed(&old, c, now, args.repeat, &book.clock) else { continue };
+        let name = if c.stage == Stage::Overdue { hooks::FOLLOWUP_OVERDUE } else { hooks::FOLLOWUP_SOON };
+        let Some((payload, incident)) = payload(ctx, name, f, &customers, &notice) else { continue };
+        match hooks::deliver(book, &ctx.ui, name, &payload, "it will be tried again on the next run") {
+            Delivery::Delivered => {
+                // Recorded before the next hook runs: a kill from here on tells it no more.
+                held.record(&notify::line(&c.key, &notify::told(c, &notice, now)))?;
+                rows.push(vec![
+                    name.into(),
+                    c.key.due.into(),
+                    Cell::Minutes((now - c.key.due).num_minutes()),
+                    incident.into(),
+                    f.customer().into(),
+                    c.kind.as_str().into(),
+                    Cell::Int(i64::from(notice.count)),
+                ]);
+                told.push((c, notice));
+            }
+            Delivery::Failed => failed += 1,
+            Delivery::Absent => *absent.entry(name).or_insert(0) += 1,
+        }
+    }
+    for (name, n) in absent {
+        ctx.ui.warn(&format!(
+            "no hook .care/hooks/{name}: {n} follow-up(s) or reminder(s) not told; add an executable script there (see docs/hooks.md)"
+        ));
+    }
+    let candidates: Vec<Candidate> = found.iter().map(|f| f.candidate.clone()).collect();
+    let new = notify::render(&notify::after(&old, &candidates, &told, now));
+    if held.state.as_deref() != Some(new.as_str()) || !told.is_empty() {
+        held.save(&new)?;
+    }
+    drop(held);
+    output::print(out, &ctx.style, &rows)?;
+    report_problems(ctx, &problems)?;
+    if failed > 0 {
+        return Err(Error::Refused(format!(
+            "{failed} notice(s) could not be given (see the warnings above); they will be tried again on the next run"
+        )));
+    }
+    Ok(())
+}
+
+/// Every follow-up, reminder and action check due by the end of the window (`--within`),
+/// oldest first, with the customers they speak of, and the files that could not be read.
+fn due(ctx: &Ctx, args: &Args, now: Stamp) -> Result<(Vec<Found>, Customers, Vec<Error>)> {
+    let book = &ctx.book;
     let until = book.clock.add(now, args.within.unwrap_or_default());
     let window = Window { at: now, until, overdue_only: false, policy: None };
     let mut query = Query::default();
@@ -91,7 +160,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         }
     });
     let mut found: Vec<Found> = parts.into_iter().flatten().collect();
-    let mut customers: HashMap<String, Customer> = HashMap::new();
+    let mut customers = Customers::new();
     let (due, mut reminder_problems) = reminders_due(ctx, &window, args.owner.as_deref());
     problems.append(&mut reminder_problems);
     for (customer, due) in due {
@@ -117,69 +186,61 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
-    let (rows, failed) = book.with_notify_state(|text| {
-        let old = notify::parse(text);
-        let mut told = Vec::new();
-        let mut failed = 0;
-        let mut absent = HashMap::new();
-        let mut rows = Rows::new(&["event", "due", "overdue_by", "incident", "customer", "kind", "count"]);
-        for f in &found {
-            let c = &f.candidate;
-            let Some(notice) = notify::owed(&old, c, now, args.repeat, &book.clock) else { continue };
-            let name = if c.stage == Stage::Overdue { hooks::FOLLOWUP_OVERDUE } else { hooks::FOLLOWUP_SOON };
-            let customer = customers.get(f.customer());
-            let (incident, mut extra) = match &f.about {
-                About::Followup(incident) => {
-                    (Some(&**incident), event::followup(c.key.index, &incident.followups[c.key.index], now))
-                }
-                About::Reminder(_, index) => {
-                    let Some(r) = customer.and_then(|cu| cu.reminders.get(*index)) else { continue };
-                    let mut extra = event::reminder_followup(*index, r, c.key.due, now);
-                    extra.extend(event::reminder(*index, r, Some(c.key.due)));
-                    (None, extra)
-                }
-                About::Verify(action, followup) => {
-                    let mut extra = event::followup(0, followup, now);
-                    extra.extend(event::action_check(action));
-                    (None, extra)
-                }
-            };
-            extra.extend(event::notice(notice.count, notice.first));
-            let payload = event::object(&hooks::envelope(book, name, &ctx.staff), customer, incident, extra);
-            match hooks::deliver(book, name, &payload, "it will be tried again on the next run") {
-                Delivery::Delivered => {
-                    rows.push(vec![
-                        name.into(),
-                        c.key.due.into(),
-                        Cell::Minutes((now - c.key.due).num_minutes()),
-                        incident.map_or("", |i| i.id.as_str()).into(),
-                        f.customer().into(),
-                        c.kind.as_str().into(),
-                        Cell::Int(i64::from(notice.count)),
-                    ]);
-                    told.push((c, notice));
-                }
-                Delivery::Failed => failed += 1,
-                Delivery::Absent => *absent.entry(name).or_insert(0) += 1,
-            }
-        }
-        for (name, n) in absent {
-            ctx.ui.warn(&format!(
-                "no hook .care/hooks/{name}: {n} follow-up(s) or reminder(s) not told; add an executable script there (see docs/hooks.md)"
-            ));
-        }
-        let candidates: Vec<Candidate> = found.iter().map(|f| f.candidate.clone()).collect();
-        let new = notify::after(&old, &candidates, &told, now);
-        (Some(notify::render(&new)), (rows, failed))
-    })?;
-    output::print(out, &ctx.style, &rows)?;
-    report_problems(ctx, &problems)?;
-    if failed > 0 {
-        return Err(Error::Refused(format!(
-            "{failed} notice(s) could not be given (see the warnings above); they will be tried again on the next run"
-        )));
+    Ok((found, customers, problems))
+}
+
+/// The clone's notification state, held for the run (reset first with `--reset-state`,
+/// saying what was removed), and what it says was told, with what a killed run journalled
+/// folded in. A state that does not read back whole stops the run here, before any hook.
+fn what_was_told(ctx: &Ctx, reset: bool) -> Result<(NotifyState, notify::State)> {
+    let (mut held, removed) = ctx.book.notify_state(reset)?;
+    for what in &removed {
+        ctx.ui.say(&format!("{what}: every notice due now is told again, once"));
     }
-    Ok(())
+    if reset && removed.is_empty() {
+        ctx.ui.say("there was no notify state to reset: every notice due now is told");
+    }
+    let mut old = match held.state.as_deref() {
+        Some(text) => notify::parse(text).map_err(|why| held.damaged(false, &why))?,
+        None => notify::State::new(),
+    };
+    if let Some(journal) = held.journal.take() {
+        notify::replay(&mut old, &journal).map_err(|why| held.damaged(true, &why))?;
+        held.save(&notify::render(&old))?;
+    }
+    Ok((held, old))
+}
+
+/// The event object for one notice, and the id of the incident it is about ("" for none);
+/// `None` when its reminder is no longer there to speak of.
+fn payload<'f>(
+    ctx: &Ctx,
+    name: &str,
+    f: &'f Found,
+    customers: &Customers,
+    notice: &notify::Notice,
+) -> Option<(serde_json::Value, &'f str)> {
+    let (c, now) = (&f.candidate, ctx.book.clock.now());
+    let customer = customers.get(f.customer());
+    let (incident, mut extra) = match &f.about {
+        About::Followup(incident) => {
+            (Some(&**incident), event::followup(c.key.index, incident.followups.get(c.key.index)?, now))
+        }
+        About::Reminder(_, index) => {
+            let r = customer.and_then(|cu| cu.reminders.get(*index))?;
+            let mut extra = event::reminder_followup(*index, r, c.key.due, now);
+            extra.extend(event::reminder(*index, r, Some(c.key.due)));
+            (None, extra)
+        }
+        About::Verify(action, followup) => {
+            let mut extra = event::followup(0, followup, now);
+            extra.extend(event::action_check(action));
+            (None, extra)
+        }
+    };
+    extra.extend(event::notice(notice.count, notice.first));
+    let payload = event::object(&hooks::envelope(&ctx.book, name, &ctx.staff), customer, incident, extra);
+    Some((payload, incident.map_or("", |i| i.id.as_str())))
 }
 
 /// The customers' reminders pending by the end of the window (and owned by `owner`, as

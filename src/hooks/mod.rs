@@ -3,12 +3,18 @@
 //! stdin (docs/hooks.md). They reach the staff who never open a shell — mail, SMS, chat.
 //!
 //! Two promises shape this module. A shared book never runs code that arrived through a
-//! pull: a hook file git tracks is refused, as is one reached through a link leading out
-//! of `.care/hooks` (`Book::hook`). And a hook never costs a write: it runs after the
-//! write, a failure or a hang (cut off after `CARE_HOOK_TIMEOUT`) is a warning, and
-//! nothing is undone. When no hook file exists, nothing is read or built at all.
+//! pull: a hook runs only when git says positively that it is the clone's own (`trust`:
+//! untracked, in no submodule or nested repository; when git cannot say, nothing runs),
+//! and never when reached through a link leading out of `.care/hooks` (`Book::hook`).
+//! And a hook never costs a write: it runs after the write, a failure or a hang (cut off
+//! after `CARE_HOOK_TIMEOUT`) is a warning, and nothing is undone. When no hook file
+//! exists, nothing is read or built at all. `audit` tells `care check` the same verdicts.
 
 mod run;
+mod trust;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value as Json;
 
@@ -17,9 +23,11 @@ use crate::model::recovery::{Change, Plan};
 use crate::model::reminder;
 use crate::model::visit::Visit;
 use crate::model::{Customer, Entry, Incident, Section};
-use crate::output::warn;
+use crate::report::check::HookProblem;
 use crate::report::event::{self, Envelope};
 use crate::time::Stamp;
+use crate::ui::Ui;
+use trust::Trust;
 
 pub const INCIDENT_OPENED: &str = "incident-opened";
 pub const STEP_RECORDED: &str = "step-recorded";
@@ -31,6 +39,20 @@ pub const FOLLOWUP_OVERDUE: &str = "followup-overdue";
 pub const FOLLOWUP_SOON: &str = "followup-soon";
 pub const VISIT_RECORDED: &str = "visit-recorded";
 pub const REMINDER_ADDED: &str = "reminder-added";
+
+/// Every event a hook may be named after.
+pub const EVENTS: [&str; 10] = [
+    INCIDENT_OPENED,
+    STEP_RECORDED,
+    FOLLOWUP_DONE,
+    FLAG_RAISED,
+    FLAG_CLEARED,
+    NOTE_ADDED,
+    FOLLOWUP_OVERDUE,
+    FOLLOWUP_SOON,
+    VISIT_RECORDED,
+    REMINDER_ADDED,
+];
 
 /// A change a command has just saved, named by ids: the records are read again only when
 /// a hook is there to hear of it, so a book without hooks pays nothing.
@@ -85,13 +107,13 @@ pub enum Delivery {
 }
 
 /// Run the hooks for a change that was saved. Never fails: the write stands.
-pub fn emit(book: &Book, by: &str, event: &Event) {
+pub fn emit(book: &Book, ui: &Ui, by: &str, event: &Event) {
     let names = names(event);
     if names.iter().all(|n| book.hook(n) == Hook::Absent) {
         return;
     }
     for (name, payload) in payloads(book, by, event) {
-        deliver(book, name, &payload, "the change is saved");
+        deliver(book, ui, name, &payload, "the change is saved");
     }
 }
 
@@ -208,31 +230,83 @@ pub fn envelope<'a>(book: &'a Book, name: &'a str, by: &'a str) -> Envelope<'a> 
 }
 
 /// Run the hook for `name` with `payload`, if there is one this clone may run. Every
-/// failure is a warning ending with `after` (what still holds: "the change is saved").
-pub fn deliver(book: &Book, name: &str, payload: &Json, after: &str) -> Delivery {
+/// failure is a warning ending with `after` (what still holds: "the change is saved"),
+/// but git being unable to answer is said once a process: it holds for every hook.
+pub fn deliver(book: &Book, ui: &Ui, name: &str, payload: &Json, after: &str) -> Delivery {
+    static UNKNOWN_TOLD: AtomicBool = AtomicBool::new(false);
     let (path, shown, target) = match book.hook(name) {
         Hook::Absent => return Delivery::Absent,
         Hook::Refused(why) => {
-            warn(&format!("hook not run: {why}; {after}"));
+            ui.warn(&format!("hook not run: {why}; {after}"));
             return Delivery::Failed;
         }
         Hook::Runnable { path, name, target } => (path, name, target),
     };
-    let tracked = |p: &str| crate::git::tracked(&book.root, p);
-    if tracked(&shown) || (target != shown && tracked(&target)) {
-        warn(&format!(
-            "hook not run: {shown} is tracked by git, so it may have come with a pull, and a shared book never \
-             runs code from a pull. If it is yours, untrack it (`git rm --cached {shown}`; .care/ is git-ignored); \
-             {after}"
-        ));
-        return Delivery::Failed;
+    match trust::trust(book, &path, &shown, &target) {
+        Trust::Runs => {}
+        Trust::Tracked(why) | Trust::Nested(why) => {
+            ui.warn(&format!("hook not run: {why}; {after}"));
+            return Delivery::Failed;
+        }
+        Trust::Unknown(why) => {
+            if !UNKNOWN_TOLD.swap(true, Ordering::Relaxed) {
+                ui.warn(&format!(
+                    "no hook runs: git cannot say whether {shown} is the clone's own or came with a pull ({why}); \
+                     once git answers in the book, hooks run again; {after}"
+                ));
+            }
+            return Delivery::Failed;
+        }
     }
     let input = serde_json::to_vec(payload).unwrap_or_default();
     match run::run(&path, &book.root, name, &input, book.settings.hook_timeout) {
         Ok(()) => Delivery::Delivered,
         Err(how) => {
-            warn(&format!("hook {shown} {how}; {after}"));
+            ui.warn(&format!("hook {shown} {how}; {after}"));
             Delivery::Failed
         }
     }
+}
+
+/// What `care check` must say about the clone's hooks: for each hook file, the verdict
+/// that keeps it from running (or the link it is reached through), with its path.
+pub fn audit(book: &Book) -> Vec<(PathBuf, HookProblem, String)> {
+    let mut found = Vec::new();
+    for event in EVENTS {
+        let file = book.path(&format!(".care/hooks/{event}"));
+        let hook = book.hook(event);
+        let link = book.hook_link(event);
+        let (path, shown, target) = match (hook, link) {
+            (Hook::Absent, _) => continue,
+            (Hook::Refused(why), Some(link)) => {
+                found.push((file, HookProblem::Linked, format!("{link} is a link, and {why}; it does not run")));
+                continue;
+            }
+            (Hook::Refused(why), None) => {
+                found.push((file, HookProblem::Refused, format!("{why}; it does not run")));
+                continue;
+            }
+            (Hook::Runnable { path, name, target }, link) => {
+                if let Some(link) = link {
+                    let message = format!(
+                        "{link} is a link: what runs is whatever it leads to when the hook fires. Put the script \
+                         itself in .care/hooks"
+                    );
+                    found.push((file.clone(), HookProblem::Linked, message));
+                }
+                (path, name, target)
+            }
+        };
+        let (problem, why) = match trust::trust(book, &path, &shown, &target) {
+            Trust::Runs => continue,
+            Trust::Tracked(why) => (HookProblem::Tracked, why),
+            Trust::Nested(why) => (HookProblem::Nested, why),
+            Trust::Unknown(why) => (
+                HookProblem::Unverified,
+                format!("git cannot say whether {shown} is the clone's own ({why}), so no hook runs until it can"),
+            ),
+        };
+        found.push((file, problem, format!("{why}; it does not run")));
+    }
+    found
 }

@@ -29,6 +29,9 @@ pub fn run(program: &Path, dir: &Path, event: &str, input: &[u8], timeout: Durat
         });
     }
     let start = Instant::now();
+    // Most hooks hand their message on in a few milliseconds: look soon, then less often,
+    // so a run telling thousands of notices does not wait 10 ms on each.
+    let mut pause = Duration::from_millis(1);
     loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
@@ -37,7 +40,10 @@ pub fn run(program: &Path, dir: &Path, event: &str, input: &[u8], timeout: Durat
                 stop(&mut child);
                 return Err(format!("did not finish within {timeout:.0?} and was stopped"));
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(10));
+            }
             Err(e) => {
                 stop(&mut child);
                 return Err(format!("could not be waited for ({e})"));

@@ -773,6 +773,35 @@ pub fn unknown_field(path: &Path, at: (usize, usize), problem: &str) -> Finding 
     }
 }
 
+/// What keeps one of the clone's hooks (`.care/hooks/<event>`) from being plainly its own,
+/// as `hooks::audit` found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookProblem {
+    /// Git tracks it: it may have come with a pull. It never runs.
+    Tracked,
+    /// It sits in a submodule or a repository nested in the book. It never runs.
+    Nested,
+    /// Git cannot say whether it is the clone's own, so no hook runs.
+    Unverified,
+    /// It is reached through a link.
+    Linked,
+    /// It is no executable file inside `.care/hooks`. It never runs.
+    Refused,
+}
+
+/// The finding for a hook: errors where a hook the clone set up is kept from running, or
+/// arrived from elsewhere; a warning where it only leans on a link or is not runnable.
+pub fn hook(file: &Path, problem: HookProblem, message: String) -> Finding {
+    let (severity, code) = match problem {
+        HookProblem::Tracked => (Severity::Error, "hook-tracked"),
+        HookProblem::Nested => (Severity::Error, "hook-nested"),
+        HookProblem::Unverified => (Severity::Error, "hook-unverified"),
+        HookProblem::Linked => (Severity::Warning, "hook-linked"),
+        HookProblem::Refused => (Severity::Warning, "hook-refused"),
+    };
+    Finding { severity, file: file.to_path_buf(), line: 1, column: 1, code, message }
+}
+
 /// Where an item of a list under `key:` is: the first line after `key:` that holds it
 /// (block style), else the `key:` line itself (`for: [a=b]`).
 fn locate_item(text: &str, key: &str, item: &str) -> (usize, usize) {

@@ -329,51 +329,37 @@ fn recover(i: &mut Incident, rng: &mut Rng, policy: &config::Followup, clock: &C
 /// written this way, so that reading it is measured as well as reading the tool's own
 /// block style.
 pub fn flow_style(record: &Value) -> String {
-    let Value::Mapping(top) = record else { return format!("{}\n", flow(record)) };
+    let Value::Mapping(top) = record else { return format!("{}\n", flow(None, record)) };
     let mut out = String::new();
-    for (key, value) in top {
-        let key = flow(key);
+    for (name, value) in top {
+        let key = flow(None, name);
         match value {
             Value::Mapping(m) if !m.is_empty() && m.values().all(Value::is_mapping) => {
                 out.push_str(&format!("{key}:\n"));
                 for (k, v) in m {
-                    out.push_str(&format!("  {}: {}\n", flow(k), flow(v)));
+                    out.push_str(&format!("  {}: {}\n", flow(None, k), flow(Some(k), v)));
                 }
             }
             Value::Sequence(items) if items.iter().any(Value::is_mapping) => {
                 out.push_str(&format!("{key}:\n"));
                 for item in items {
-                    out.push_str(&format!("- {}\n", flow(item)));
+                    out.push_str(&format!("- {}\n", flow(Some(name), item)));
                 }
             }
-            _ => out.push_str(&format!("{key}: {}\n", flow(value))),
+            _ => out.push_str(&format!("{key}: {}\n", flow(Some(name), value))),
         }
     }
     out
 }
 
-fn flow(value: &Value) -> String {
-    match value {
-        Value::Mapping(m) => {
-            let entries: Vec<String> = m.iter().map(|(k, v)| format!("{}: {}", flow(k), flow(v))).collect();
-            format!("{{{}}}", entries.join(", "))
-        }
-        Value::Sequence(items) => format!("[{}]", items.iter().map(flow).collect::<Vec<_>>().join(", ")),
-        scalar => {
-            // The block writer already quotes what YAML would misread (`'80'`, `'yes'`); a
-            // plain scalar holding what means something inside `{…}` is quoted on top.
-            let text = yaml::to_string(scalar).unwrap_or_default();
-            let text = text.trim_end_matches('\n');
-            let quoted = text.starts_with(['\'', '"']) && !text.contains('\n');
-            let flow_safe = !text.contains(['\n', ',', '[', ']', '{', '}', '#']) && !text.contains(": ");
-            if quoted || flow_safe {
-                text.to_string()
-            } else {
-                // A JSON string is a double-quoted YAML scalar.
-                serde_json::to_string(scalar.as_str().unwrap_or(text)).unwrap_or_default()
-            }
-        }
-    }
+/// A value in flow style, spelled by the tool's own flow writer (which quotes whatever a
+/// YAML reader could misread); `key` is the field it is the value of.
+fn flow(key: Option<&Value>, value: &Value) -> String {
+    let written = match key.and_then(Value::as_str) {
+        Some(key) => yaml::flow_field(key, value),
+        None => yaml::flow(value),
+    };
+    written.unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -213,3 +213,212 @@ fn a_badly_written_choice_is_a_usage_error() {
     }
     assert!(book.path("customers/ada-l.yaml").exists());
 }
+
+/// The codes `care check` reports, with their messages.
+fn findings(book: &TestBook) -> Vec<(String, String)> {
+    let out = book.care(&["check", "--format", "csv"]);
+    common::csv_rows(&out.stdout).into_iter().skip(1).map(|r| (r[4].clone(), r[5].clone())).collect()
+}
+
+/// How many of each kind of entry a customer's file holds, and its every entry's text once
+/// (duplicates show as a count above one).
+fn entries(book: &TestBook, rel: &str) -> std::collections::BTreeMap<String, usize> {
+    let v = book.yaml(rel);
+    let mut counts = std::collections::BTreeMap::new();
+    for list in ["notes", "flags", "missteps", "reminders", "visits"] {
+        for e in v[list].as_sequence().into_iter().flatten() {
+            let said = e["text"].as_str().map_or_else(|| format!("{:?}", e["at"]), str::to_string);
+            *counts.entry(format!("{list}: {said}")).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+#[test]
+fn a_merge_stopped_after_keep_was_written_is_reported_naming_both_and_completed_by_running_it_again() {
+    let (book, incident) = two_adas();
+    let keep_before = entries(&book, "customers/ada-lovelace.yaml");
+    let drop_before = entries(&book, "customers/ada-l.yaml");
+    // Another process holds the incident's lock: the merge writes KEEP, then cannot move the
+    // incident and stops, as a kill there would leave it.
+    let path = book.path(&format!("incidents/2026/11/{incident}.yaml"));
+    assert!(path.exists(), "{path:?}");
+    let lock = path.with_file_name(format!(".{incident}.yaml.lock"));
+    let held = std::fs::File::create(&lock).expect("lock file");
+    held.lock().expect("lock");
+    let out = book
+        .cmd()
+        .env("CARE_LOCK_TIMEOUT", "1s")
+        .args(["customer", "merge", "ada-lovelace", "ada-l", "--prefer", "keep"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    drop(held);
+    assert!(book.path("customers/ada-l.yaml").exists());
+    assert!(book.read("customers/ada-lovelace.yaml").contains("Call about the birthday"), "KEEP was written");
+
+    let found = findings(&book);
+    let stopped: Vec<&(String, String)> = found.iter().filter(|(code, _)| code == "merge-stopped").collect();
+    assert_eq!(stopped.len(), 1, "{found:?}");
+    assert!(stopped[0].1.contains("care customer merge ada-lovelace ada-l"), "{}", stopped[0].1);
+    assert_eq!(book.care(&["check"]).code, 1, "an error, not silence");
+
+    // DROP cannot be merged into a third customer meanwhile: its entries would be in both.
+    book.ok(&["customer", "add", "Ada Byron"]);
+    let elsewhere = book.fails(&["customer", "merge", "ada-byron", "ada-l", "--prefer", "keep"], 1);
+    assert!(elsewhere.stderr.contains("a merge of ada-l into ada-lovelace was stopped"), "{}", elsewhere.stderr);
+
+    // The same merge again (its choices remembered) completes it, adding nothing twice.
+    book.ok(&["customer", "merge", "ada-lovelace", "ada-l"]);
+    assert!(!book.path("customers/ada-l.yaml").exists());
+    let after = entries(&book, "customers/ada-lovelace.yaml");
+    assert!(after.values().all(|&n| n == 1), "nothing doubled: {after:?}");
+    for entry in keep_before.keys().chain(drop_before.keys()) {
+        assert!(after.contains_key(entry), "{entry} kept: {after:?}");
+    }
+    let listed = book.ok(&["recover", "list", "--where", "customer=ada-lovelace", "--format", "csv"]);
+    assert!(listed.contains(&incident), "{listed}");
+    assert!(findings(&book).iter().all(|(code, _)| code != "merge-stopped"));
+    assert!(!book.path(".care/pending/merges/ada-l").exists(), "the journal entry is gone");
+}
+
+#[test]
+fn check_fix_completes_a_stopped_merge_with_the_choices_it_was_begun_with() {
+    let (book, incident) = two_adas();
+    let path = book.path(&format!("incidents/2026/11/{incident}.yaml"));
+    assert!(path.exists(), "{path:?}");
+    let lock = path.with_file_name(format!(".{incident}.yaml.lock"));
+    let held = std::fs::File::create(&lock).expect("lock file");
+    held.lock().expect("lock");
+    let stopped = book
+        .cmd()
+        .env("CARE_LOCK_TIMEOUT", "1s")
+        .args(["customer", "merge", "ada-lovelace", "ada-l", "--prefer", "drop", "--take", "name=keep"])
+        .output()
+        .expect("runs");
+    assert_eq!(stopped.status.code(), Some(1));
+    drop(held);
+    let fixed = book.care(&["check", "--fix"]);
+    assert_eq!(fixed.code, 0, "{fixed:?}");
+    assert!(fixed.stderr.contains("fixed: completed the merge of ada-l into ada-lovelace"), "{}", fixed.stderr);
+    let ada = book.yaml("customers/ada-lovelace.yaml");
+    assert_eq!(ada["name"].as_str(), Some("Ada Lovelace"), "--take name=keep, remembered");
+    assert_eq!(ada["contact"]["email"].as_str(), Some("ada@work.example"), "--prefer drop, remembered");
+    let text = book.read("customers/ada-lovelace.yaml");
+    assert_eq!(text.matches("merged from ada-l: name A. Lovelace").count(), 1, "{text}");
+    assert!(!book.path("customers/ada-l.yaml").exists());
+    assert!(entries(&book, "customers/ada-lovelace.yaml").values().all(|&n| n == 1));
+}
+
+/// A KEEP and a DROP whose merge takes a while: DROP has `n` incidents (each linked by a
+/// misstep and a flag, as `recover open` writes them), notes and reminders; the two
+/// disagree on the name (settled by `--prefer keep`). Written as files, from one made by
+/// `recover open`, to be quick.
+fn a_long_merge(n: usize) -> TestBook {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Grace Hopper", "--id", "grace"]);
+    book.ok(&["customer", "add", "G. Hopper", "--id", "grace-2"]);
+    let first = book.ok(&["recover", "open", "grace-2", "--what", "Cold soup"]).trim().to_string();
+    let (day, random) = first.split_once('-').expect("an incident id");
+    let template = book.read(&format!("incidents/2026/11/{first}.yaml"));
+    let drop = book.read("customers/grace-2.yaml");
+    let (head, links) = drop.split_once("missteps:\n").expect("missteps");
+    let (misstep, flag) = links.split_once("flags:\n").expect("flags");
+    let (mut missteps, mut flags) = (misstep.to_string(), flag.to_string());
+    for k in 1..n {
+        let id = format!("{day}-{:0>6}", format!("m{k}"));
+        book.write(&format!("incidents/2026/11/{id}.yaml"), &template.replace(random, &id[9..]));
+        missteps += &misstep.replace(random, &id[9..]).replace("Cold soup", &format!("Cold soup {k}"));
+        flags += &flag.replace(random, &id[9..]).replace("Cold soup", &format!("Cold soup {k}"));
+    }
+    let mut notes = String::from("notes:\n");
+    let mut reminders = String::from("reminders:\n");
+    for k in 0..40 {
+        notes += &format!("- text: Note {k}\n  at: 2026-11-0{}T12:00:00-05:00\n  by: joan\n", 1 + k % 9);
+        reminders += &format!("- text: Call {k}\n  due: 2026-12-{:02}T09:00:00-05:00\n  by: joan\n", 1 + k % 28);
+    }
+    book.write("customers/grace-2.yaml", &format!("{head}missteps:\n{missteps}flags:\n{flags}{notes}{reminders}"));
+    let keep = book.read("customers/grace.yaml");
+    book.write(
+        "customers/grace.yaml",
+        &format!("{keep}notes:\n- text: Keep's own\n  at: 2026-10-01T12:00:00-04:00\n  by: joan\n"),
+    );
+    let found = findings(&book);
+    assert!(found.iter().all(|(code, _)| code == "missing-deposition"), "a clean book to start: {found:?}");
+    book
+}
+
+#[test]
+fn merges_killed_at_random_moments_are_reported_and_completed_without_losing_or_doubling_anything() {
+    use std::time::{Duration, Instant};
+    const INCIDENTS: usize = 150;
+    let template = a_long_merge(INCIDENTS);
+    let expected = {
+        let mut all = entries(&template, "customers/grace.yaml");
+        all.extend(entries(&template, "customers/grace-2.yaml"));
+        all.insert("notes: merged from grace-2: name G. Hopper".into(), 1);
+        all
+    };
+    assert!(expected.values().all(|&n| n == 1));
+    let merge = ["customer", "merge", "grace", "grace-2", "--prefer", "keep"];
+
+    // How long a whole merge takes here, so that kills land all through it.
+    let timed = TestBook::bare();
+    common::copy_dir(template.root(), timed.root());
+    let start = Instant::now();
+    timed.ok(&merge);
+    let whole = start.elapsed();
+    assert_eq!(entries(&timed, "customers/grace.yaml"), expected);
+
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let (mut reported, mut rounds) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while rounds < 12 && Instant::now() < deadline {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let book = TestBook::bare();
+        common::copy_dir(template.root(), book.root());
+        let mut child = book
+            .process()
+            .args(merge)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        // Kill timing only (a real SIGKILL, anywhere from the start to just past the end).
+        std::thread::sleep(whole.mul_f64((seed % 1000) as f64 / 900.0));
+        let _ = child.kill();
+        let _ = child.wait();
+
+        let drop_left = book.path("customers/grace-2.yaml").exists();
+        let touched = drop_left && entries(&book, "customers/grace.yaml").len() > 1
+            || book.ok(&["recover", "list", "--where", "customer=grace", "--format", "csv"]).lines().count() > 1;
+        let found = findings(&book);
+        let stopped = found.iter().filter(|(code, _)| code == "merge-stopped").count();
+        if drop_left && touched {
+            assert_eq!(stopped, 1, "round {rounds}: a half-done merge must be reported: {found:?}");
+            reported += 1;
+        }
+        assert!(
+            found.iter().all(|(code, _)| code == "missing-deposition" || code == "merge-stopped"),
+            "round {rounds}: {found:?}"
+        );
+        // Then it is completed: by the same merge, or by `check --fix`.
+        if drop_left {
+            if rounds % 2 == 0 || stopped == 0 {
+                book.ok(&merge);
+            } else {
+                book.ok(&["check", "--fix"]);
+            }
+        }
+        assert!(!book.path("customers/grace-2.yaml").exists(), "round {rounds}");
+        assert_eq!(entries(&book, "customers/grace.yaml"), expected, "round {rounds}: every entry once");
+        let moved = book.ok(&["recover", "list", "--where", "customer=grace", "--format", "csv"]).lines().count() - 1;
+        assert_eq!(moved, INCIDENTS, "round {rounds}: every incident moved");
+        assert!(findings(&book).iter().all(|(code, _)| code == "missing-deposition"), "round {rounds}");
+        rounds += 1;
+    }
+    assert!(rounds >= 4, "only {rounds} rounds in the time allowed");
+    eprintln!("{rounds} merges killed at random ({whole:?} each, {INCIDENTS} incidents): {reported} left half done");
+}

@@ -25,7 +25,7 @@
 //! record as the tables `care sql` queries, described by `schema`, and per file the digest
 //! of what reports need, encoded by `index`), `find` resolves
 //! what a person names, `write` and `lock` change files safely, and `pending` journals the
-//! one command that writes two records.
+//! commands that write several records (`recover open`, `customer merge`).
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -63,6 +63,7 @@ mod stream;
 mod walk;
 mod write;
 
+pub use pending::{Merged, PendingMerge, refuse_unsettled};
 pub use read::{decode, read_input, read_text};
 pub use stream::Spill;
 pub use write::{ensure_lines, write_file, write_fresh};

@@ -33,8 +33,8 @@ pub struct Args {
     /// Fail on warnings too.
     #[arg(long)]
     pub strict: bool,
-    /// Complete what an interrupted command left half done (an incident whose customer's
-    /// file lacks its misstep and flag), then check.
+    /// Complete what an interrupted command left half done (a customer merge; an incident
+    /// whose customer's file lacks its misstep and flag), then check.
     #[arg(long)]
     pub fix: bool,
 }
@@ -110,6 +110,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let (customers, incidents) = (cross.customers(), cross.incidents());
     let ending = cross.finish();
     late.check(duplicates(book, &ending));
+    late.check(stopped_merges(book));
     for path in &ending.unknown_links {
         if let Some(Ok(r)) = book.read_text(path).ok().map(|text| read_one::<Customer>(path, &text)) {
             late.check(check::unknown_incidents(&r, |i| ending.knows(i)));
@@ -349,6 +350,7 @@ fn unknown_fields(book: &Book, actions: &[(PathBuf, ActionFacts)]) -> Vec<Findin
 /// of that file and the incident's id (eight bytes a link); only the incidents to link are
 /// held, which is rare.
 fn fix(ctx: &Ctx) -> Result<()> {
+    fix_merges(ctx)?;
     let book = &ctx.book;
     let by = ctx.by()?;
     let mut linked = book.complete_openings(by);
@@ -393,6 +395,34 @@ fn fix(ctx: &Ctx) -> Result<()> {
         ctx.ui.say(&format!("fixed: linked incident {id} to its customer's file (misstep and flag)"));
     }
     Ok(())
+}
+
+/// The customer merges a stopped run left unfinished, each completed with the choices it
+/// was begun with (first, so that the incidents they move are linked after). One that
+/// cannot be completed is said why, and stays a finding.
+fn fix_merges(ctx: &Ctx) -> Result<()> {
+    let (by, now) = (ctx.by()?, ctx.book.clock.now());
+    for (merge, done) in ctx.book.complete_merges(by, now) {
+        match done {
+            Ok(m) => ctx.ui.say(&format!(
+                "fixed: completed the merge of {} into {} ({} changes to its record, {} incidents re-pointed, {} removed)",
+                merge.drop,
+                merge.keep,
+                m.changes,
+                m.incidents,
+                m.drop_file.display()
+            )),
+            Err(e) => ctx.ui.warn(&format!("could not complete the merge of {} into {}: {e}", merge.drop, merge.keep)),
+        }
+    }
+    Ok(())
+}
+
+/// Customer merges begun and not finished (`Book::pending_merges`).
+fn stopped_merges(book: &Book) -> Vec<Finding> {
+    let merges = book.pending_merges();
+    let file = |id: &str| book.customer_file(id).unwrap_or_else(|| book.customer_path(id));
+    merges.iter().map(|m| check::stopped_merge(&file(&m.drop), &m.keep, &m.drop)).collect()
 }
 
 /// A customer's file linking an incident, in eight bytes. Two links sharing a hash (one in

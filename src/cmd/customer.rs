@@ -2,13 +2,13 @@
 //! of the same person (the rules of the join are in `model::merge_customers`).
 
 use std::io::Write;
-use std::path::PathBuf;
 
+use crate::book::refuse_unsettled;
 use crate::cmd::{Ctx, FilterArgs, commit, parse_date, parse_time, report_problems, text_arg};
 use crate::error::{Error, Result};
+use crate::model::Customer;
 use crate::model::customer::Contact;
-use crate::model::merge_customers::{self, Change, Choices, Side};
-use crate::model::{Customer, Entry, Incident, Section};
+use crate::model::merge_customers::{self, Change, Side};
 use crate::report::query;
 use crate::{output, report, yaml};
 
@@ -178,12 +178,13 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
     if keep.id == drop.id {
         return Err(Error::Usage(format!("KEEP and DROP are both {}; name two different customers to merge", keep.id)));
     }
-    let choices = Choices { prefer: args.prefer, take: args.take.clone() };
-    // DROP's text is held from here to its removal, which refuses if it changed meanwhile.
+    // Run again after it was stopped, a merge keeps the choices it was begun with, unless
+    // this run says otherwise.
+    let mut choices = ctx.book.earlier_merge(&keep.id, &drop.id)?.map(|m| m.choices).unwrap_or_default();
+    choices.prefer = args.prefer.or(choices.prefer);
+    choices.take.extend(args.take.iter().cloned());
     let drop_text = ctx.book.read_text(&drop_path)?;
     let drop_doc = yaml::Doc::parse(&drop_path, &drop_text)?;
-    let incidents: Vec<PathBuf> =
-        ctx.book.incidents().records.into_iter().filter(|(_, i)| i.customer == drop.id).map(|(path, _)| path).collect();
     let keep_doc = yaml::Doc::parse(&keep_path, &ctx.book.read_text(&keep_path)?)?;
     let plan = merge_customers::plan(keep_doc.value(), drop_doc.value(), &drop.id, &choices);
     for (field, _) in &args.take {
@@ -209,7 +210,8 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
             let line = format!("{}: conflict {} — {taken}", keep.id, conflict.describe(&keep.id, &drop.id));
             writeln!(out, "{}", output::visible(&line)).map_err(Error::Output)?;
         }
-        for path in &incidents {
+        let incidents = ctx.book.incidents().records.into_iter().filter(|(_, i)| i.customer == drop.id);
+        for (path, _) in incidents {
             let id = path.file_stem().unwrap_or_default().to_string_lossy();
             writeln!(out, "{id}: customer {} -> {}", drop.id, keep.id).map_err(Error::Output)?;
         }
@@ -220,68 +222,17 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
     }
     refuse_unsettled(&plan, &keep.id, &drop.id)?;
 
-    let by = ctx.by()?.to_string();
-    let at = ctx.book.clock.now();
-    // Under KEEP's lock the changes are worked out against KEEP as it is now, not as it was
-    // read above, so an entry added meanwhile is neither lost nor doubled, and a value
-    // changed meanwhile into a conflict still refuses before anything is written.
-    let changes = ctx.book.edit(&keep_path, |_: &Customer, doc| {
-        let plan = merge_customers::plan(doc.value(), drop_doc.value(), &drop.id, &choices);
-        refuse_unsettled(&plan, &keep.id, &drop.id)?;
-        for change in &plan.changes {
-            match change {
-                Change::Push { key, entry } => doc.push(key, entry)?,
-                Change::Set { key, value } => doc.set(key, value)?,
-                Change::SetInMap { key, field, value } => doc.set_in_map(key, field, value)?,
-                Change::Note(text) => doc.push(
-                    Section::Note.key(),
-                    &Entry {
-                        text: text.clone(),
-                        at: Some(at),
-                        by: by.clone(),
-                        incident: None,
-                        critical: false,
-                        retired: None,
-                    },
-                )?,
-            }
-        }
-        Ok(plan.changes.len())
-    })?;
-    let mut written = vec![keep_path.clone()];
-    for path in &incidents {
-        ctx.book.edit(path, |incident: &Incident, doc| {
-            // Re-read under the incident's lock: only an incident still DROP's is moved.
-            if incident.customer == drop.id { doc.set("customer", &keep.id) } else { Ok(()) }
-        })?;
-        written.push(path.clone());
-    }
-    // Last, so that a merge stopped before here leaves DROP whole and can simply be run again.
-    ctx.book.remove_record(&drop_path, &drop_text)?;
-    written.push(drop_path.clone());
-    commit(ctx, &written, &format!("customer merge {} {}", keep.id, drop.id));
+    let merged = ctx.book.merge_customers(&keep.id, &drop.id, &choices, ctx.by()?, ctx.book.clock.now())?;
+    commit(ctx, &merged.written, &format!("customer merge {} {}", keep.id, drop.id));
     ctx.ui.say(&format!(
-        "Merged {} into {}: {changes} changes to its record, {} incidents re-pointed, {} removed.",
+        "Merged {} into {}: {} changes to its record, {} incidents re-pointed, {} removed.",
         drop.id,
         keep.id,
-        incidents.len(),
-        drop_path.display()
+        merged.changes,
+        merged.incidents,
+        merged.drop_file.display()
     ));
     Ok(())
-}
-
-/// The refusal while a conflict is unsettled: every field with both values, and how to settle.
-fn refuse_unsettled(plan: &merge_customers::Plan, keep: &str, drop: &str) -> Result<()> {
-    let open = plan.unresolved();
-    let Some(first) = open.first() else { return Ok(()) };
-    let lines: Vec<String> = open.iter().map(|c| format!("  {}", output::visible(&c.describe(keep, drop)))).collect();
-    Err(Error::Refused(format!(
-        "{keep} and {drop} disagree on {} field(s); nothing was changed:\n{}\nSay which to keep: --prefer keep|drop \
-         for all, or --take FIELD=keep|drop for each (e.g. --take {}=drop); the other value is kept as a note.",
-        open.len(),
-        lines.join("\n"),
-        first.field
-    )))
 }
 
 /// One line of `--dry-run`.

@@ -535,6 +535,24 @@ pub fn duplicate(path: &Path, at: (usize, usize), incident: &str, earlier: &Path
     }
 }
 
+/// A `care customer merge KEEP DROP` that did not finish (its journal entry is still there
+/// and DROP's file too): KEEP may already hold DROP's entries, so each flag, reminder and
+/// visit of DROP would show twice. Told at DROP's file, naming both.
+pub fn stopped_merge(drop_file: &Path, keep: &str, drop: &str) -> Finding {
+    Finding {
+        severity: Severity::Error,
+        file: drop_file.to_path_buf(),
+        line: 1,
+        column: 1,
+        code: "merge-stopped",
+        message: format!(
+            "`care customer merge {keep} {drop}` did not finish (it was stopped, or is running now): {keep} may \
+             already hold {drop}'s entries while {drop} still exists, so they would show twice; run \
+             `care customer merge {keep} {drop}` again or `care check --fix` to complete it"
+        ),
+    }
+}
+
 /// An id in eight bytes, to remember a hundred thousand of them cheaply. A collision (one
 /// in 10^8 at a million ids) is caught where it matters: a duplicate is read again.
 fn hash(s: &str) -> u64 {

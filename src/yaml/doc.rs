@@ -4,6 +4,7 @@
 //! what keeps `git diff` to the lines a command meant to change.
 
 use super::*;
+use emit::flow;
 
 /// One change to a document, kept so it can be replayed on the file's own text.
 #[derive(Debug, Clone)]
@@ -131,11 +132,11 @@ impl Doc {
             return Ok(faithful(text));
         }
         let text = to_string(&self.value)?;
-        // A file already in canonical form (as the tool writes it) keeps its layout anyway.
-        let canonical_before = serde_yaml::from_str::<Value>(&self.text)
-            .ok()
-            .and_then(|v| serde_yaml::to_string(&v).ok())
-            .is_some_and(|c| c == self.text);
+        // A file already in canonical form (as the tool writes it, or wrote it before it
+        // quoted what YAML 1.1 misreads) keeps its layout anyway.
+        let canonical_before = serde_yaml::from_str::<Value>(&self.text).ok().is_some_and(|v| {
+            [emit::to_string(&v).ok(), serde_yaml::to_string(&v).ok()].contains(&Some(self.text.clone()))
+        });
         let loses_comments = self.text.lines().any(|l| l.trim_start().starts_with('#') || l.contains(" #"));
         Ok(Rendered { text, relayout: !canonical_before, loses_comments })
     }
@@ -176,37 +177,8 @@ pub struct Rendered {
 
 /// YAML lines for `value`, each indented by `indent` spaces.
 fn indented(value: &Value, indent: usize) -> Option<Vec<String>> {
-    let text = serde_yaml::to_string(value).ok()?;
+    let text = emit::to_string(value).ok()?;
     Some(text.lines().map(|l| format!("{}{l}", " ".repeat(indent))).collect())
-}
-
-/// `value` on one line in flow style (`{text: a, by: joan}`), the way hand-written records
-/// often hold their entries, so a new entry looks like its neighbours. Like every edit,
-/// the result is verified by parsing it again.
-fn flow(value: &Value) -> Option<String> {
-    Some(match value {
-        Value::Mapping(map) => {
-            let fields: Option<Vec<String>> =
-                map.iter().map(|(k, v)| Some(format!("{}: {}", flow(k)?, flow(v)?))).collect();
-            format!("{{{}}}", fields?.join(", "))
-        }
-        Value::Sequence(items) => format!("[{}]", items.iter().map(flow).collect::<Option<Vec<_>>>()?.join(", ")),
-        Value::String(s) => flow_string(s)?,
-        Value::Tagged(_) => return None,
-        scalar => serde_yaml::to_string(scalar).ok()?.trim_end().to_string(),
-    })
-}
-
-/// A string as a flow scalar: plain when block style would write it plain and it holds
-/// none of flow style's own punctuation, else double-quoted (a JSON string is valid YAML).
-fn flow_string(s: &str) -> Option<String> {
-    let block = serde_yaml::to_string(s).ok()?;
-    let plain = block.strip_suffix('\n') == Some(s)
-        && s.starts_with(char::is_alphanumeric)
-        && !s.contains([',', '[', ']', '{', '}', '#'])
-        && !s.contains(": ")
-        && !s.ends_with(':');
-    if plain { Some(s.to_string()) } else { serde_json::to_string(s).ok() }
 }
 
 /// True when text after `- ` or `key:` opens a flow collection.
@@ -440,7 +412,8 @@ mod tests {
         d.push("roles", &note("r")).expect("push");
         assert_eq!(
             d.render().expect("render"),
-            "id: ada\nroles:\n  - text: one\n  - text: r\n    by: joan\nnotes:\n- text: n\n  by: joan\n"
+            // `n` is a boolean to YAML 1.1, so it is quoted.
+            "id: ada\nroles:\n  - text: one\n  - text: r\n    by: joan\nnotes:\n- text: 'n'\n  by: joan\n"
         );
     }
 

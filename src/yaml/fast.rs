@@ -264,6 +264,9 @@ fn scalar(text: &str, depth: usize) -> Option<Node<'_>> {
 
 /// The text between single quotes, where `''` is one quote.
 fn single_quoted(inner: &str) -> Option<Node<'_>> {
+    if !inner.contains('\'') {
+        return Some(Node::Scalar(Cow::Borrowed(inner), false));
+    }
     if inner.replace("''", "").contains('\'') {
         return None;
     }

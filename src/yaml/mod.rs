@@ -15,7 +15,9 @@
 //! which keeps every field and the key order but not comments or layout.
 //!
 //! One file a job: this one parses (bounded first by `bounds`: size, depth, aliases), `fast`
-//! reads the tool's own plain style without the general parser, and `doc` edits.
+//! reads the tool's own plain style without the general parser, `doc` edits, and `emit`
+//! decides how each string is written (quoted wherever a YAML 1.1 or 1.2 reader could take
+//! it for anything but that string).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -27,9 +29,11 @@ use crate::error::{DataKind, Error, Result};
 
 mod bounds;
 mod doc;
+mod emit;
 mod fast;
 
 pub use doc::{Doc, Rendered};
+pub use emit::{flow, flow_field, plain_is_safe};
 
 pub use bounds::MAX_DEPTH;
 
@@ -387,9 +391,10 @@ fn plain_top_level(text: &str, known: &[&str]) -> Option<BTreeMap<String, String
     Some(fields)
 }
 
-/// Any serialisable value as YAML text (what a fresh record file holds).
+/// Any serialisable value as YAML text (what a fresh record file holds), every string
+/// spelled so that any YAML reader reads it back as that string (`emit`).
 pub fn to_string<T: Serialize>(value: &T) -> Result<String> {
-    serde_yaml::to_string(value).map_err(|e| Error::Refused(format!("cannot write YAML: {e}")))
+    emit::to_string(&to_value(value)?)
 }
 
 pub fn to_value<T: Serialize>(value: &T) -> Result<Value> {

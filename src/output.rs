@@ -85,16 +85,26 @@ fn print_json_io(w: &mut dyn Write, style: &Style, docs: &[Json]) -> io::Result<
 }
 
 fn table(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
+    table_block(w, style, rows, false)
+}
+
+/// A table of `rows`; `later`: a block after the first of a streamed table, whose
+/// expanded records stay a blank line apart from the block before.
+fn table_block(w: &mut dyn Write, style: &Style, rows: &Rows, later: bool) -> io::Result<()> {
     if rows.rows.is_empty() {
         return Ok(());
     }
     // Cut and measured without colour, coloured last, so escape codes never count as width.
-    let plain = Style { color: false, ..*style };
-    let mut cells: Vec<Vec<String>> = rows.rows.iter().map(|r| r.iter().map(|c| human(&plain, c)).collect()).collect();
+    let mut cells = plain_cells(style, rows);
     if let Some(width) = style.width {
         match fit_columns(rows, &cells, width) {
             Some(limits) => cut(&mut cells, &limits),
-            None => return expanded(w, style, rows, &cells, width),
+            None => {
+                if later {
+                    writeln!(w)?;
+                }
+                return expanded(w, style, rows, &cells, width);
+            }
         }
     }
     let mut builder = Builder::new();
@@ -114,6 +124,12 @@ fn table(w: &mut dyn Write, style: &Style, rows: &Rows) -> io::Result<()> {
         writeln!(w, "{}", line.trim_end())?;
     }
     Ok(())
+}
+
+/// Each cell as a table shows it, without colour.
+fn plain_cells(style: &Style, rows: &Rows) -> Vec<Vec<String>> {
+    let plain = Style { color: false, ..*style };
+    rows.rows.iter().map(|r| r.iter().map(|c| human(&plain, c)).collect()).collect()
 }
 
 /// What a blank-style table adds to its columns' own widths: a space before the first
@@ -341,10 +357,19 @@ fn delimited_cell(style: &Style, tsv: bool, c: &Cell) -> String {
     if tsv { s.replace(['\t', '\n', '\r'], " ") } else { s }
 }
 
+/// The rows a streamed table holds before it prints them as one block: its columns'
+/// widths depend on every row, so up to here a table is what `print` gives; a longer
+/// one (`care sql` over millions of rows) is printed block by block, each fitted to its
+/// own rows, rather than held whole.
+pub const TABLE_BLOCK_ROWS: usize = 10_000;
+/// The text a streamed table holds at most before printing its block, for rows of
+/// long texts.
+const TABLE_BLOCK_BYTES: usize = 16 << 20;
+
 /// Rows printed as they are made, for commands that stream a whole book (`export`): the
 /// same bytes `print` gives for the same rows, without holding them. A table is the
-/// exception: its columns' widths depend on every row, so it keeps them and prints at the
-/// end, as `print` does.
+/// exception: its columns' widths depend on every row, so it keeps them and prints them
+/// at the end, as `print` does, up to `TABLE_BLOCK_ROWS` (then a block at a time).
 pub struct Stream<'w> {
     sink: Sink<'w>,
     style: Style,
@@ -362,7 +387,40 @@ enum Sink<'w> {
     Delimited(Box<csv::Writer<&'w mut dyn Write>>, bool),
     Json(&'w mut dyn Write),
     Ndjson(&'w mut dyn Write),
-    Table(&'w mut dyn Write, Rows),
+    Table(&'w mut dyn Write, Held),
+}
+
+/// A streamed table's rows not printed yet.
+struct Held {
+    rows: Rows,
+    /// The text they hold, roughly.
+    bytes: usize,
+    /// Blocks printed already.
+    printed: usize,
+}
+
+impl Held {
+    /// Print the rows held as one block: the header (when asked) only with the first.
+    fn print(&mut self, w: &mut dyn Write, style: &Style) -> io::Result<()> {
+        if self.printed > 0 {
+            table_block(w, &Style { header: false, ..*style }, &self.rows, true)?;
+        } else {
+            table(w, style, &self.rows)?;
+        }
+        self.printed += 1;
+        self.rows.rows.clear();
+        self.bytes = 0;
+        Ok(())
+    }
+}
+
+/// Roughly the text a cell holds, to bound what a streamed table keeps.
+fn cell_bytes(c: &Cell) -> usize {
+    match c {
+        Cell::Text(t) | Cell::Alert(t) => t.len() + 24,
+        Cell::List(l) => l.iter().map(|t| t.len() + 24).sum::<usize>() + 24,
+        _ => 24,
+    }
 }
 
 impl<'w> Stream<'w> {
@@ -386,7 +444,10 @@ impl<'w> Stream<'w> {
             }
             Format::Json => Sink::Json(w),
             Format::Ndjson => Sink::Ndjson(w),
-            Format::Table => Sink::Table(w, Rows { columns: columns.to_vec(), rows: Vec::new() }),
+            Format::Table => Sink::Table(
+                w,
+                Held { rows: Rows { columns: columns.to_vec(), rows: Vec::new() }, bytes: 0, printed: 0 },
+            ),
             Format::Ics => {
                 return Err(io::Error::other("--format ics is only for `followup due` and `export followups`"));
             }
@@ -418,8 +479,12 @@ impl<'w> Stream<'w> {
                 serde_json::to_writer(&mut **w, &object(&self.columns, &row))?;
                 writeln!(w)
             }
-            Sink::Table(_, rows) => {
-                rows.rows.push(row);
+            Sink::Table(w, held) => {
+                held.bytes += row.iter().map(cell_bytes).sum::<usize>();
+                held.rows.rows.push(row);
+                if held.rows.rows.len() >= TABLE_BLOCK_ROWS || held.bytes >= TABLE_BLOCK_BYTES {
+                    held.print(&mut **w, &self.style)?;
+                }
                 Ok(())
             }
         }
@@ -433,9 +498,15 @@ impl<'w> Stream<'w> {
             Sink::Json(w) if rows == 0 => writeln!(w, "[]"),
             Sink::Json(w) => writeln!(w, "\n]"),
             Sink::Ndjson(_) => Ok(()),
-            Sink::Table(w, rows) => table(w, &style, &rows),
+            Sink::Table(w, mut held) => held.print(w, &style),
         };
         done.map_err(crate::Error::Output)
+    }
+
+    /// Whether a long table has been printed in blocks (`TABLE_BLOCK_ROWS`), each fitted
+    /// to its own rows, so the caller can say so.
+    pub fn table_blocks(&self) -> bool {
+        matches!(&self.sink, Sink::Table(_, held) if held.printed > 0)
     }
 }
 

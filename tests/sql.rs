@@ -372,3 +372,132 @@ fn visits_reminders_and_actions_are_tables_too_and_are_never_stale() {
     assert_eq!(answer(&book, "SELECT count(*) FROM actions"), ["0"]);
     assert_eq!(answer(&book, "SELECT count(*) FROM verifications"), ["0"]);
 }
+
+/// Numbers, a null, a blob, formula-looking text, quotes, a line break and a tab: what
+/// every format printed when the whole answer was held before printing, byte for byte,
+/// now that rows are printed as SQLite gives them.
+#[test]
+fn streamed_answers_print_the_same_bytes_in_every_format() {
+    let book = TestBook::new();
+    let query = "SELECT 1 AS n, 2.5 AS r, NULL AS empty, '=1+1' AS formula, 'Zoë, \"quoted\"' AS text \
+                 UNION ALL SELECT -5, 0.125, x'00', 'line\nbreak', 'tab\there'";
+    let expected = [
+        (
+            "csv",
+            "n,r,empty,formula,text\n1,2.5,,'=1+1,\"Zoë, \"\"quoted\"\"\"\n-5,0.125,\"<blob, 1 bytes>\",\"line\nbreak\",tab\there\n",
+        ),
+        (
+            "tsv",
+            "n\tr\tempty\tformula\ttext\n1\t2.5\t\t'=1+1\tZoë, \"quoted\"\n-5\t0.125\t<blob, 1 bytes>\tline break\ttab here\n",
+        ),
+        (
+            "json",
+            "[\n  {\n    \"n\": 1,\n    \"r\": 2.5,\n    \"empty\": null,\n    \"formula\": \"=1+1\",\n    \"text\": \"Zoë, \\\"quoted\\\"\"\n  },\n  {\n    \"n\": -5,\n    \"r\": 0.125,\n    \"empty\": \"<blob, 1 bytes>\",\n    \"formula\": \"line\\nbreak\",\n    \"text\": \"tab\\there\"\n  }\n]\n",
+        ),
+        (
+            "ndjson",
+            "{\"n\":1,\"r\":2.5,\"empty\":null,\"formula\":\"=1+1\",\"text\":\"Zoë, \\\"quoted\\\"\"}\n{\"n\":-5,\"r\":0.125,\"empty\":\"<blob, 1 bytes>\",\"formula\":\"line\\nbreak\",\"text\":\"tab\\there\"}\n",
+        ),
+        (
+            "table",
+            " n    r      empty             formula   text\n 1    2.50                     =1+1      Zoë, \"quoted\"\n -5   0.12   <blob, 1 bytes>   line      tab\\there\n                               break\n",
+        ),
+    ];
+    for (format, want) in expected {
+        assert_eq!(book.ok(&["sql", query, "--format", format]), want, "{format}");
+    }
+    let excel = book.ok(&["sql", query, "--format", "csv", "--excel", "--no-header"]);
+    assert_eq!(
+        excel,
+        "\u{feff}1,2.5,,'=1+1,\"Zoë, \"\"quoted\"\"\"\r\n-5,0.125,\"<blob, 1 bytes>\",\"line\nbreak\",tab\there\r\n"
+    );
+    // No rows: the header alone, `[]`, nothing at all.
+    let none = "SELECT 1 AS a WHERE 0";
+    assert_eq!(book.ok(&["sql", none, "--format", "csv"]), "a\n");
+    assert_eq!(book.ok(&["sql", none, "--format", "json"]), "[]\n");
+    assert_eq!(book.ok(&["sql", none, "--format", "ndjson"]), "");
+    assert_eq!(book.ok(&["sql", none, "--format", "table"]), "");
+}
+
+/// A long answer in every data format is the same rows; a table longer than a block is
+/// printed in blocks, every row once, and says so.
+#[test]
+fn a_long_answer_is_whole_in_every_format_and_a_long_table_comes_in_blocks() {
+    let book = TestBook::new();
+    let query = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 25000) \
+                 SELECT x, 'row ' || x AS t FROM c";
+    let csv = book.ok(&["sql", query, "--format", "csv"]);
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 25_001);
+    assert_eq!(rows[25_000], ["25000", "row 25000"]);
+    let ndjson = book.ok(&["sql", query, "--format", "ndjson"]);
+    assert_eq!(ndjson.lines().count(), 25_000);
+    assert_eq!(ndjson.lines().last(), Some(r#"{"x":25000,"t":"row 25000"}"#));
+    let json: serde_json::Value =
+        serde_json::from_str(&book.ok(&["sql", query, "--format", "json"])).expect("the JSON array parses");
+    assert_eq!(json.as_array().map(Vec::len), Some(25_000));
+    let tsv = book.ok(&["sql", query, "--format", "tsv"]);
+    assert_eq!(tsv.replace('\t', ","), csv);
+
+    let table = book.care(&["sql", query, "--format", "table"]);
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    let lines: Vec<&str> = table.stdout.lines().collect();
+    assert_eq!(lines.len(), 25_001, "one header, every row once");
+    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["x", "t"]);
+    for (n, line) in lines[1..].iter().enumerate() {
+        assert_eq!(
+            line.split_whitespace().collect::<Vec<_>>(),
+            [(n + 1).to_string(), "row".into(), (n + 1).to_string()]
+        );
+    }
+    assert!(table.stderr.contains("blocks of up to 10000 rows"), "{}", table.stderr);
+    // Up to a block, a table is what it always was, and nothing is said.
+    let short = book.care(&["sql", "SELECT 1 AS a", "--format", "table"]);
+    assert_eq!((short.stdout.as_str(), short.stderr.as_str()), (" a\n 1\n", ""));
+}
+
+/// An endless recursive query is stopped at its time limit: exit 1, naming the limit and
+/// how to raise it.
+#[test]
+fn the_time_limit_stops_an_endless_recursive_query() {
+    let book = TestBook::new();
+    let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+    let out = book.fails(&["sql", endless, "--timeout", "1m"], 1);
+    assert_eq!(out.stdout, "");
+    assert!(out.stderr.contains("stopped after running for 1m"), "{}", out.stderr);
+    assert!(out.stderr.contains("--timeout 5m"), "{}", out.stderr);
+}
+
+/// A time limit that is no time, or not a duration, is a usage error before any query.
+#[test]
+fn a_time_limit_must_be_a_duration_of_a_minute_or_more() {
+    let book = TestBook::new();
+    for bad in ["0m", "-5m", "banana", "", "1e30", "99999999999999999999m"] {
+        let out = book.fails(&["sql", "SELECT 1", &format!("--timeout={bad}")], 2);
+        assert!(out.stderr.contains("--timeout"), "{bad}: {}", out.stderr);
+    }
+    assert_eq!(book.ok(&["sql", "SELECT 1 AS a", "--timeout", "2h", "--format", "csv"]), "a\n1\n");
+    assert_eq!(book.ok(&["sql", "SELECT 1 AS a", "--timeout", "1w", "--format", "csv"]), "a\n1\n");
+}
+
+/// A reader that goes away (`| head -1`) ends an endless answer quietly at once.
+#[test]
+fn an_endless_answer_ends_when_its_reader_goes_away() {
+    use std::io::BufRead;
+    let book = TestBook::new();
+    let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c";
+    let mut child = book
+        .process()
+        .args(["sql", endless, "--format", "csv"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    assert_eq!(lines.next().map(Result::ok), Some(Some("x".to_string())));
+    assert_eq!(lines.next().map(Result::ok), Some(Some("1".to_string())));
+    drop(lines);
+    let out = child.wait_with_output().expect("ends");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

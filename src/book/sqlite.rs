@@ -58,11 +58,14 @@ pub enum Value {
     Blob(usize),
 }
 
-/// What a query answered, and what the book could not give it.
+/// What is given each row of a query's answer, with the answer's columns.
+pub type EachRow<'a> = dyn FnMut(&[String], Vec<Value>) -> Result<()> + 'a;
+
+/// What a query answered besides its rows (given one at a time as SQLite makes them, so
+/// a result of millions of rows is never held), and what the book could not give it.
 #[derive(Debug, Default)]
 pub struct Answer {
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<Value>>,
     /// Record files that could not be read: left out of the mirror, to be reported.
     pub problems: Vec<Error>,
     /// Why the mirror was built in memory for this run instead of kept on disk.
@@ -220,27 +223,34 @@ impl Kind {
 }
 
 impl Book {
-    /// Run one read-only SQL statement over a fresh mirror of the book.
-    pub fn sql(&self, sql: &str) -> Result<Answer> {
+    /// Run one read-only SQL statement over a fresh mirror of the book, giving `each` the
+    /// columns and every row as SQLite makes it. The query is stopped once it has spent
+    /// `limit` inside SQLite (the time `each` takes, say a reader of the output that
+    /// paused, is not counted): an endless `WITH RECURSIVE` ends there, exit 1.
+    pub fn sql(&self, sql: &str, limit: Duration, each: &mut EachRow<'_>) -> Result<Answer> {
         let mut answer = Answer::default();
-        let mirror = self.fresh_mirror(&mut answer)?;
-        let asked = match &mirror {
-            Mirror::Memory(conn) => run_query(conn, sql),
-            Mirror::Disk(path) => match ask_file(path, sql) {
-                // Damage the refresh did not read shows only now: rebuild and ask again.
-                Err(Failed::Damaged(_)) => {
+        let mut mirror = self.fresh_mirror(&mut answer)?;
+        let given = std::cell::Cell::new(0usize);
+        let mut counted = |columns: &[String], row: Vec<Value>| {
+            given.set(given.get() + 1);
+            each(columns, row)
+        };
+        let asked = match &mut mirror {
+            Mirror::Memory(conn) => run_query(conn, sql, limit, &mut counted),
+            Mirror::Disk(path) => match ask_file(path, sql, limit, &mut counted) {
+                // Damage the refresh did not read shows only now: rebuild and ask again,
+                // unless rows were already printed (they would be printed twice).
+                Err(Failed::Damaged(_)) if given.get() == 0 => {
                     answer.problems = self.rebuild_with(path, &Kind::ALL, true)?.into_iter().map(|(_, e)| e).collect();
-                    ask_file(path, sql)
+                    ask_file(path, sql, limit, &mut counted)
                 }
                 other => other,
             },
         };
-        let (columns, rows) = asked.map_err(|f| match f {
+        answer.columns = asked.map_err(|f| match f {
             Failed::Query(e) => e,
             Failed::Damaged(e) => sql_error(Path::new(FILE), e),
         })?;
-        answer.columns = columns;
-        answer.rows = rows;
         Ok(answer)
     }
 
@@ -1087,15 +1097,57 @@ fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn ask_file(path: &Path, sql: &str) -> std::result::Result<(Vec<String>, Vec<Vec<Value>>), Failed> {
-    open_read_only(path).map_err(Failed::Damaged).and_then(|c| run_query(&c, sql))
+fn ask_file(
+    path: &Path,
+    sql: &str,
+    limit: Duration,
+    each: &mut EachRow<'_>,
+) -> std::result::Result<Vec<String>, Failed> {
+    let mut conn = open_read_only(path).map_err(Failed::Damaged)?;
+    run_query(&mut conn, sql, limit, each)
+}
+
+/// How many of SQLite's virtual machine steps pass between two looks at the clock: a
+/// look costs tens of nanoseconds, a thousand steps some microseconds.
+const STEPS_PER_LOOK: i32 = 1000;
+
+/// The time a query may still spend inside SQLite, shared with the progress handler that
+/// interrupts it: `until` is set, in nanoseconds from `start`, only while SQLite works on
+/// a row, so the time the caller spends with a row (printing it, waiting for a reader
+/// of the output) is not spent from the limit.
+#[derive(Debug)]
+struct Deadline {
+    start: Instant,
+    until: std::sync::atomic::AtomicU64,
+}
+
+impl Deadline {
+    fn now(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn passed(&self) -> bool {
+        self.now() > self.until.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 /// Run the user's one statement, refusing anything that would write and any other
-/// database (ATTACH would read files outside the book).
-fn run_query(conn: &Connection, sql: &str) -> std::result::Result<(Vec<String>, Vec<Vec<Value>>), Failed> {
+/// database (ATTACH would read files outside the book), giving each row to `each` as it
+/// comes, within `limit` of SQLite's time. Returns the columns.
+fn run_query(
+    conn: &mut Connection,
+    sql: &str,
+    limit: Duration,
+    each: &mut EachRow<'_>,
+) -> std::result::Result<Vec<String>, Failed> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let deadline = std::sync::Arc::new(Deadline { start: Instant::now(), until: u64::MAX.into() });
+    let watch = std::sync::Arc::clone(&deadline);
+    conn.progress_handler(STEPS_PER_LOOK, Some(move || watch.passed())).map_err(Failed::Damaged)?;
     let damaged = |e: rusqlite::Error| match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase | ErrorCode::DatabaseBusy) => Failed::Damaged(e),
+        // Only the progress handler interrupts this connection.
+        Some(ErrorCode::OperationInterrupted) => Failed::Query(timed_out(limit)),
         _ => Failed::Query(query_error(sql, e)),
     };
     conn.set_limit(Limit::SQLITE_LIMIT_ATTACHED, 0).map_err(Failed::Damaged)?;
@@ -1110,9 +1162,15 @@ fn run_query(conn: &Connection, sql: &str) -> std::result::Result<(Vec<String>, 
         ))));
     }
     let columns: Vec<String> = stmt.column_names().map(String::from).collect();
-    let mut rows = Vec::new();
     let mut found = stmt.query([]).map_err(damaged)?;
-    while let Some(row) = found.next().map_err(damaged)? {
+    let mut left = u64::try_from(limit.as_nanos()).unwrap_or(u64::MAX);
+    loop {
+        let began = deadline.now();
+        deadline.until.store(began.saturating_add(left), Relaxed);
+        let next = found.next();
+        deadline.until.store(u64::MAX, Relaxed);
+        left = left.saturating_sub(deadline.now() - began);
+        let Some(row) = next.map_err(damaged)? else { break };
         let mut values = Vec::with_capacity(columns.len());
         for n in 0..columns.len() {
             values.push(match row.get_ref(n).map_err(damaged)? {
@@ -1123,9 +1181,24 @@ fn run_query(conn: &Connection, sql: &str) -> std::result::Result<(Vec<String>, 
                 ValueRef::Blob(b) => Value::Blob(b.len()),
             });
         }
-        rows.push(values);
+        each(&columns, values).map_err(Failed::Query)?;
     }
-    Ok((columns, rows))
+    Ok(columns)
+}
+
+/// A query stopped at its time limit: said with the limit and how to give it longer.
+fn timed_out(limit: Duration) -> Error {
+    let secs = limit.as_secs();
+    let shown = if secs.is_multiple_of(60) {
+        crate::time::human_minutes(i64::try_from(secs / 60).unwrap_or(i64::MAX))
+    } else {
+        format!("{secs}s")
+    };
+    Error::Refused(format!(
+        "the query was stopped after running for {shown}, its time limit (care sql --timeout, default 1m); \
+         if it needs longer, raise the limit, e.g. --timeout 5m. A WITH RECURSIVE that never stops \
+         needs a LIMIT or a condition that ends it"
+    ))
 }
 
 /// A query SQLite would not run, said with where it stopped reading when it tells.

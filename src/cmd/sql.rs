@@ -1,13 +1,16 @@
 //! `care sql`: ask the book your own question in SQL, when the built-in reports do not.
 //! The work (a mirror of every record, fresh on every run, queried read-only) is the
-//! book's; this turns the answer into rows every output format prints.
+//! book's; this turns each row of the answer, as SQLite gives it, into a row printed at
+//! once, so a result of millions of rows is never held, and bounds the query's time.
 
 use std::io::Write;
+use std::time::Duration;
 
 use crate::book::{self, SqlValue};
 use crate::cmd::{Ctx, report_problems};
 use crate::error::{Error, Result};
-use crate::output::{self, Cell, Rows};
+use crate::output::{self, Cell, Rows, Stream};
+use crate::time::Span;
 
 /// Run a read-only SQL query over the book's records (customers, entries, flags, incidents, follow-ups, steps).
 #[derive(Debug, clap::Args)]
@@ -17,11 +20,13 @@ Examples:
   care sql \"SELECT * FROM followups WHERE done_at IS NULL AND due <= '2026-11-25T00:00:00Z'\" --format json
   care sql - < question.sql                 the query from a file
   care sql --schema                         the tables and their columns
+  care sql --timeout 10m - < long.sql       a long question: let it run up to ten minutes
 
 The tables mirror the book's files and are brought up to date on every run, so a hand edit
 or a git pull is always seen. Times are RFC 3339 in UTC; incidents also have opened_local,
-weekday and hour in the book's timezone. Statements that would write are refused. See
-docs/sql.md for the schema and docs/recipes.md for questions answered in SQL.")]
+weekday and hour in the book's timezone. Statements that would write are refused. Rows are
+printed as they come (a table on a terminal in blocks of 10,000 rows, each fitted to its own
+rows). A query still running after --timeout is stopped, exit 1. See docs/sql.md for the schema and docs/recipes.md for questions answered in SQL.")]
 pub struct Args {
     /// One SQL statement (SELECT, WITH …); `-` reads it from stdin.
     #[arg(required_unless_present = "schema")]
@@ -29,6 +34,21 @@ pub struct Args {
     /// Print the tables and their columns (table, column, type, meaning) instead.
     #[arg(long, conflicts_with = "query")]
     pub schema: bool,
+    /// Stop the query when it has run this long (20m, 2h, 1d): exit 1, nothing more
+    /// printed. Time spent waiting for whoever reads the output is not counted.
+    #[arg(long, value_name = "DUR", default_value = "1m", value_parser = timeout)]
+    pub timeout: Duration,
+}
+
+/// `--timeout` in the book's one duration grammar (`Span`): elapsed time, a day being
+/// 24 hours here, since a query's limit has nothing to do with the calendar.
+fn timeout(text: &str) -> std::result::Result<Duration, String> {
+    let span: Span = text.parse()?;
+    let minutes = span.days.saturating_mul(1440).saturating_add(span.minutes);
+    match u64::try_from(minutes) {
+        Ok(m) if m > 0 => Ok(Duration::from_secs(m * 60)),
+        _ => Err(format!("{text:?} is no time to run a query; give one of at least 1m, e.g. --timeout 5m")),
+    }
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
@@ -44,14 +64,38 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     if query.trim().is_empty() {
         return Err(Error::Usage("the query is empty; `care sql --schema` lists what can be asked".into()));
     }
-    let answer = ctx.book.sql(&query)?;
+    // The header is printed with the first row, or at the end for an empty answer.
+    let mut out = Some(out);
+    let mut stream: Option<Stream> = None;
+    let answer = ctx.book.sql(&query, args.timeout, &mut |columns, row| {
+        let printing = match &mut stream {
+            Some(s) => s,
+            None => match out.take() {
+                Some(w) => stream.insert(Stream::new(w, &ctx.style, columns)?),
+                None => return Err(Error::Refused("the output was already given away".into())),
+            },
+        };
+        printing.row(row.into_iter().map(cell).collect())
+    });
+    // A query that failed half-way (its time limit, a closed pipe) leaves its output
+    // unfinished, a JSON array unclosed: what a script reads is not mistaken for a whole
+    // answer.
+    let answer = answer?;
     answer.notes.iter().for_each(|n| ctx.ui.warn(n));
-    let columns: Vec<&str> = answer.columns.iter().map(String::as_str).collect();
-    let mut rows = Rows::new(&columns);
-    for row in answer.rows {
-        rows.push(row.into_iter().map(cell).collect());
+    let stream = match (stream, out.take()) {
+        (Some(s), _) => s,
+        (None, Some(w)) => Stream::new(w, &ctx.style, &answer.columns)?,
+        (None, None) => return Err(Error::Refused("the output was already given away".into())),
+    };
+    let blocks = stream.table_blocks();
+    stream.finish()?;
+    if blocks {
+        ctx.ui.warn(&format!(
+            "a long answer: the table was printed in blocks of up to {} rows, each fitted to its own rows; \
+             --format csv (or tsv, ndjson) prints one layout",
+            output::TABLE_BLOCK_ROWS
+        ));
     }
-    output::print(out, &ctx.style, &rows)?;
     report_problems(ctx, &answer.problems)
 }
 

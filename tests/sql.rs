@@ -462,22 +462,22 @@ fn a_long_answer_is_whole_in_every_format_and_a_long_table_comes_in_blocks() {
 fn the_time_limit_stops_an_endless_recursive_query() {
     let book = TestBook::new();
     let endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
-    let out = book.fails(&["sql", endless, "--timeout", "1m"], 1);
+    let out = book.fails(&["sql", endless, "--timeout", "1500ms"], 1);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.contains("stopped after running for 1m"), "{}", out.stderr);
+    assert!(out.stderr.contains("stopped after running for 1500ms"), "{}", out.stderr);
     assert!(out.stderr.contains("--timeout 5m"), "{}", out.stderr);
 }
 
 /// A time limit that is no time, or not a duration, is a usage error before any query.
 #[test]
-fn a_time_limit_must_be_a_duration_of_a_minute_or_more() {
+fn a_time_limit_must_be_a_duration_up_to_a_day() {
     let book = TestBook::new();
-    for bad in ["0m", "-5m", "banana", "", "1e30", "99999999999999999999m"] {
+    for bad in ["0m", "0", "-5m", "banana", "", "1e30", "99999999999999999999m", "25h", "1w"] {
         let out = book.fails(&["sql", "SELECT 1", &format!("--timeout={bad}")], 2);
         assert!(out.stderr.contains("--timeout"), "{bad}: {}", out.stderr);
     }
     assert_eq!(book.ok(&["sql", "SELECT 1 AS a", "--timeout", "2h", "--format", "csv"]), "a\n1\n");
-    assert_eq!(book.ok(&["sql", "SELECT 1 AS a", "--timeout", "1w", "--format", "csv"]), "a\n1\n");
+    assert_eq!(book.ok(&["sql", "SELECT 1 AS a", "--timeout", "30", "--format", "csv"]), "a\n1\n");
 }
 
 /// A reader that goes away (`| head -1`) ends an endless answer quietly at once.

@@ -1188,12 +1188,7 @@ fn run_query(
 
 /// A query stopped at its time limit: said with the limit and how to give it longer.
 fn timed_out(limit: Duration) -> Error {
-    let secs = limit.as_secs();
-    let shown = if secs.is_multiple_of(60) {
-        crate::time::human_minutes(i64::try_from(secs / 60).unwrap_or(i64::MAX))
-    } else {
-        format!("{secs}s")
-    };
+    let shown = crate::time::Wait(limit);
     Error::Refused(format!(
         "the query was stopped after running for {shown}, its time limit (care sql --timeout, default 1m); \
          if it needs longer, raise the limit, e.g. --timeout 5m. A WITH RECURSIVE that never stops \

@@ -69,7 +69,12 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let (root, settings, style, staff) = (&ctx.book.root, &ctx.book.settings, ctx.style, &ctx.staff);
     server.run(|| {
         // Each worker thread reads the book through its own context.
-        let ctx = Ctx { book: Book::open(root.clone(), settings)?, ui: crate::ui::Ui::terminal(), style, staff: staff.clone() };
+        let ctx = Ctx {
+            book: Book::open(root.clone(), settings)?,
+            ui: crate::ui::Ui::terminal(),
+            style,
+            staff: staff.clone(),
+        };
         let (stdin, token) = (stdin.clone(), token.clone());
         Ok(move |params: &web::Params| {
             let pasted = params.iter().find(|(k, _)| k == "list").map(|(_, v)| v.as_str());

@@ -10,7 +10,7 @@ use crate::book::{self, SqlValue};
 use crate::cmd::{Ctx, report_problems};
 use crate::error::{Error, Result};
 use crate::output::{self, Cell, Rows, Stream};
-use crate::time::Span;
+use crate::time::Wait;
 
 /// Run a read-only SQL query over the book's records (customers, entries, flags, incidents, follow-ups, steps).
 #[derive(Debug, clap::Args)]
@@ -34,20 +34,17 @@ pub struct Args {
     /// Print the tables and their columns (table, column, type, meaning) instead.
     #[arg(long, conflicts_with = "query")]
     pub schema: bool,
-    /// Stop the query when it has run this long (20m, 2h, 1d): exit 1, nothing more
+    /// Stop the query when it has run this long (30s, 20m, 2h; at most 24h): exit 1, nothing more
     /// printed. Time spent waiting for whoever reads the output is not counted.
     #[arg(long, value_name = "DUR", default_value = "1m", value_parser = timeout)]
     pub timeout: Duration,
 }
 
-/// `--timeout` in the book's one duration grammar (`Span`): elapsed time, a day being
-/// 24 hours here, since a query's limit has nothing to do with the calendar.
+/// `--timeout` in care's one grammar for a wait (`time::Wait`: 500ms to 24h).
 fn timeout(text: &str) -> std::result::Result<Duration, String> {
-    let span: Span = text.parse()?;
-    let minutes = span.days.saturating_mul(1440).saturating_add(span.minutes);
-    match u64::try_from(minutes) {
-        Ok(m) if m > 0 => Ok(Duration::from_secs(m * 60)),
-        _ => Err(format!("{text:?} is no time to run a query; give one of at least 1m, e.g. --timeout 5m")),
+    match text.parse::<Wait>()? {
+        Wait(d) if d.is_zero() => Err(format!("{text:?} is no time to run a query; give e.g. --timeout 30s or 5m")),
+        Wait(d) => Ok(d),
     }
 }
 

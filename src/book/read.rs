@@ -14,8 +14,12 @@ pub struct Picked(Picks);
 #[derive(Debug)]
 enum Picks {
     Rows(super::sqlite::PickedRows),
-    Held(Vec<(Incident, Fields)>),
+    /// Without the index: the incidents picked, and each key with the incident's place.
+    Held(Vec<(i64, usize)>, Vec<(Incident, Fields)>),
 }
+
+/// The incidents picked under one key, with their fields.
+type Run<'a> = [(&'a Incident, &'a Fields)];
 
 impl Book {
     /// Read and parse every record of a kind. Broken files are collected, not fatal.
@@ -69,25 +73,46 @@ impl Book {
         init: impl Fn() -> A + Sync,
         pick: impl Fn(&mut A, &Incident, &Fields) -> bool + Sync,
     ) -> (Vec<A>, Picked, Vec<Error>) {
+        self.pick_incidents_keyed(init, |acc, i, f, keys| {
+            if pick(acc, i, f) {
+                keys.push(i.opened.timestamp());
+            }
+        })
+    }
+
+    /// `pick_incidents` with the sort keys `pick` pushes for each incident (none: not
+    /// picked; several: given again at each), for lists in another order than opening:
+    /// `followup due` keys an incident by the second each of its follow-ups is due.
+    pub fn pick_incidents_keyed<A: Send>(
+        &self,
+        init: impl Fn() -> A + Sync,
+        pick: impl Fn(&mut A, &Incident, &Fields, &mut Vec<i64>) + Sync,
+    ) -> (Vec<A>, Picked, Vec<Error>) {
         if let Some((accumulators, rows, problems)) = self.pick_incident_rows(&init, &pick) {
             return (accumulators, Picked(Picks::Rows(rows)), problems);
         }
-        type Part<A> = (A, Vec<(Incident, Fields)>);
+        type Part<A> = (A, Vec<(Vec<i64>, Incident, Fields)>);
         let (parts, problems) = self.fold_incident_files(
             || (init(), Vec::new()),
             |(acc, held): &mut Part<A>, i, f| {
-                if pick(acc, i, f) {
-                    held.push((i.clone(), f.clone()));
+                let mut keys = Vec::new();
+                pick(acc, i, f, &mut keys);
+                if !keys.is_empty() {
+                    held.push((keys, i.clone(), f.clone()));
                 }
             },
         );
-        let (mut accumulators, mut held) = (Vec::new(), Vec::new());
+        let (mut accumulators, mut keys, mut held) = (Vec::new(), Vec::new(), Vec::new());
         for (acc, part) in parts {
             accumulators.push(acc);
-            held.extend(part);
+            for (given, i, f) in part {
+                keys.extend(given.into_iter().map(|k| (k, held.len())));
+                held.push((i, f));
+            }
         }
-        held.sort_by(|(a, _), (b, _)| a.opened.cmp(&b.opened).then(a.id.cmp(&b.id)));
-        (accumulators, Picked(Picks::Held(held)), problems)
+        keys.sort_unstable();
+        keys.dedup();
+        (accumulators, Picked(Picks::Held(keys, held)), problems)
     }
 
     /// Give the incidents picked to `each`, by opening then id, until `each` fails. Each
@@ -98,10 +123,42 @@ impl Book {
         picked: Picked,
         mut each: impl FnMut(&Incident, &Fields) -> Result<()>,
     ) -> Result<Vec<Error>> {
+        // Incidents opened in the same second are put in order of id.
+        self.each_picked_run(picked, &mut |_, run| {
+            run.sort_by(|a, b| a.0.opened.cmp(&b.0.opened).then(a.0.id.cmp(&b.0.id)));
+            run.iter().try_for_each(|(i, f)| each(i, f))
+        })
+    }
+
+    /// Give the incidents picked (`pick_incidents_keyed`) to `each` with their key, keys
+    /// in order (an incident once at each of its keys), those of one key in no particular
+    /// order, until `each` fails; as `each_picked`, each is read again as it is now.
+    pub fn each_picked_keyed(
+        &self,
+        picked: Picked,
+        mut each: impl FnMut(i64, &Incident, &Fields) -> Result<()>,
+    ) -> Result<Vec<Error>> {
+        self.each_picked_run(picked, &mut |key, run| run.iter().try_for_each(|(i, f)| each(key, i, f)))
+    }
+
+    /// The picked incidents a key at a time, keys in order, as (incident, fields) pairs.
+    fn each_picked_run(
+        &self,
+        picked: Picked,
+        each: &mut dyn FnMut(i64, &mut Run<'_>) -> Result<()>,
+    ) -> Result<Vec<Error>> {
+        let mut pairs: Vec<(&Incident, &Fields)> = Vec::new();
         match picked.0 {
-            Picks::Rows(rows) => self.each_picked_row(rows, &mut each),
-            Picks::Held(held) => {
-                held.iter().try_for_each(|(i, f)| each(i, f))?;
+            Picks::Rows(rows) => self.each_picked_row(rows, &mut |key, run| {
+                let mut pairs: Vec<(&Incident, &Fields)> = run.iter().map(|d| (&d.incident, &d.fields)).collect();
+                each(key, &mut pairs)
+            }),
+            Picks::Held(keys, held) => {
+                for run in keys.chunk_by(|a, b| a.0 == b.0) {
+                    pairs.clear();
+                    pairs.extend(run.iter().map(|&(_, n)| (&held[n].0, &held[n].1)));
+                    each(run[0].0, &mut pairs)?;
+                }
                 Ok(Vec::new())
             }
         }

@@ -896,32 +896,41 @@ impl Book {
         }
     }
 
-    /// The incidents `pick` keeps, through the index: each one's opening and row are
-    /// held (sixteen bytes), sorted, and read again when its turn comes. None when the
-    /// index is off or cannot be trusted.
+    /// The incidents `pick` keeps, through the index, under the sort keys it gives each
+    /// (none: not kept; several: listed at each): each key and the incident's row are held
+    /// (sixteen bytes), sorted, and the incident read again when its turn comes. None when
+    /// the index is off or cannot be trusted.
     pub(super) fn pick_incident_rows<A: Send>(
         &self,
         init: &(impl Fn() -> A + Sync),
-        pick: &(impl Fn(&mut A, &Incident, &Fields) -> bool + Sync),
+        pick: &(impl Fn(&mut A, &Incident, &Fields, &mut Vec<i64>) + Sync),
     ) -> Option<(Vec<A>, PickedRows, Vec<Error>)> {
-        let keep = |(acc, keys): &mut (A, Vec<(i64, i64)>), row, i: &Incident, f: &Fields| {
-            if pick(acc, i, f) {
-                keys.push((i.opened.timestamp(), row));
-            }
+        type Part<A> = (A, Vec<(i64, i64)>, Vec<i64>);
+        let keep = |(acc, keys, given): &mut Part<A>, row, i: &Incident, f: &Fields| {
+            given.clear();
+            pick(acc, i, f, given);
+            keys.extend(given.iter().map(|&key| (key, row)));
         };
-        let (parts, conn, problems) = self.fold_incident_rows(&|| (init(), Vec::new()), &keep)?;
-        let (accumulators, keys): (Vec<A>, Vec<_>) = parts.into_iter().unzip();
+        let (parts, conn, problems) = self.fold_incident_rows(&|| (init(), Vec::new(), Vec::new()), &keep)?;
+        let (mut accumulators, mut keys) = (Vec::with_capacity(parts.len()), Vec::with_capacity(parts.len()));
+        for (acc, part, _) in parts {
+            accumulators.push(acc);
+            keys.push(part);
+        }
         let mut keys = concat(keys);
         keys.sort_unstable();
+        // An incident given one key twice (two follow-ups due the same second) is read once.
+        keys.dedup();
         Some((accumulators, PickedRows { conn, keys }, problems))
     }
 
-    /// Give the picked incidents to `each` by opening, then id; stops at `each`'s first
-    /// error. Returns the files that could not be read again.
+    /// Give the picked incidents to `each` a run at a time: the incidents of one key, in
+    /// order of their rows, keys in order; stops at `each`'s first error. Returns the files
+    /// that could not be read again.
     pub(super) fn each_picked_row(
         &self,
         picked: PickedRows,
-        each: &mut dyn FnMut(&Incident, &Fields) -> Result<()>,
+        each: &mut dyn FnMut(i64, &mut [index::Digest]) -> Result<()>,
     ) -> Result<Vec<Error>> {
         let PickedRows { conn, keys } = picked;
         let failed = |e: rusqlite::Error| sql_error(&self.root.join(FILE), e);
@@ -948,12 +957,11 @@ impl Book {
             Ok(self.digest_or_file(&path, &digest, into).map_err(|e| problems.push(e)).is_ok())
         };
         let mut one = index::Digest::empty();
-        // Incidents opened in the same second are put in order of id.
         let mut same: Vec<index::Digest> = Vec::new();
         for run in keys.chunk_by(|a, b| a.0 == b.0) {
-            if let [(_, row)] = run {
+            if let [(key, row)] = run {
                 if read(*row, &mut one)? {
-                    each(&one.incident, &one.fields)?;
+                    each(*key, std::slice::from_mut(&mut one))?;
                 }
                 continue;
             }
@@ -964,10 +972,7 @@ impl Book {
                     same.push(d);
                 }
             }
-            same.sort_by(|a, b| a.incident.opened.cmp(&b.incident.opened).then(a.incident.id.cmp(&b.incident.id)));
-            for d in &same {
-                each(&d.incident, &d.fields)?;
-            }
+            each(run[0].0, &mut same)?;
         }
         drop(stmt);
         Ok(problems)

@@ -1,5 +1,6 @@
 //! `care followup`: what is due (for people and for cron), and marking follow-ups done.
 
+use std::collections::HashMap;
 use std::io::Write;
 
 use crate::cmd::{
@@ -120,36 +121,112 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         return super::print_due_calendar(ctx, &window, &query, out);
     }
     let tz = ctx.book.clock.tz;
-    let (parts, mut problems) = ctx.book.fold_incidents(
-        Default::default,
-        |(found, seen): &mut (Vec<followups::Due>, query::Seen), incident, extras| {
-            seen.add(extras);
-            found.extend(followups::due_in(IncidentView { incident, extras: Some(extras), tz }, &window, &query));
-        },
-    );
-    let mut found = Vec::new();
-    let mut seen = query::Seen::default();
-    for (f, s) in parts {
-        found.extend(f);
-        seen.merge(s);
-    }
-    query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-    let (reminders, with_reminders, reminder_problems) = super::reminders_due(ctx, &window, &query);
-    found.extend(reminders);
-    problems.extend(reminder_problems);
+    // Reminders and corrective actions' checks are few: found whole, and merged in. They
+    // are read first: reading them refreshes the index, which must not wait on the read
+    // transaction the pick below keeps open until its rows are read back.
+    let (mut others, with_reminders, reminder_problems) = super::reminders_due(ctx, &window, &query);
+    let mut problems = reminder_problems;
     let (checks, check_problems) = super::verifications_due(ctx, &window, &query);
-    found.extend(checks.into_iter().map(|(_, d)| d));
+    others.extend(checks.into_iter().map(|(_, d)| d));
     problems.extend(check_problems);
-    let (customers, customer_problems) = super::customers_of(ctx, &found, with_reminders);
+    // First the keys: every incident with something listed, at each second it is due
+    // (a million-incident book with 100,000 due holds 1.6 MB of keys, not the rows);
+    // then each read again in that order and its rows printed as they come.
+    let (parts, picked, pick_problems) =
+        ctx.book.pick_incidents_keyed(query::Seen::default, |seen: &mut query::Seen, incident, extras, keys| {
+            seen.add(extras);
+            let view = IncidentView { incident, extras: Some(extras), tz };
+            keys.extend(followups::due_in(view, &window, &query).iter().map(|d| d.followup.due.timestamp()));
+        });
+    problems.extend(pick_problems);
+    let mut seen = query::Seen::default();
+    parts.into_iter().for_each(|s| seen.merge(s));
+    query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let extra = seen.columns(&followups::columns(&[]));
+    let mut printer = Printer::new(ctx, out, with_reminders, &window, &extra)?;
+    let mut list = followups::InOrder::new(others);
+    let reread = ctx.book.each_picked_keyed(picked, |key, incident, extras| {
+        list.to(Some(key), &mut |d| printer.row(d))?;
+        // An incident is given at each second one of its follow-ups is due: those here.
+        let view = IncidentView { incident, extras: Some(extras), tz };
+        list.extend(followups::due_in(view, &window, &query).into_iter().filter(|d| d.followup.due.timestamp() == key));
+        Ok(())
+    })?;
+    problems.extend(reread);
+    list.to(None, &mut |d| printer.row(d))?;
+    let (listed, customer_problems) = printer.finish()?;
     problems.extend(customer_problems);
-    let base: Vec<String> = followups::COLUMNS.iter().map(|c| c.to_string()).chain(["location".into()]).collect();
-    let rows = followups::rows(found, &customers, &window, &seen.columns(&base));
-    output::print(out, &ctx.style, &rows)?;
     report_problems(ctx, &problems)?;
-    if args.exit_code && !rows.rows.is_empty() {
+    if args.exit_code && listed > 0 {
         return Err(Error::Quiet(FOUND));
     }
     Ok(())
+}
+
+/// Customers looked up at a time for `followup due`'s rows before the oldest are let go.
+const CUSTOMERS_HELD: usize = 4096;
+
+/// `followup due`'s rows printed as they come, each with its customer's name, contact and
+/// what to remember, read by id when needed: the last few thousand are kept, not one per
+/// row (a hundred thousand rows due name nearly as many customers).
+struct Printer<'c, 'w> {
+    ctx: &'c Ctx,
+    stream: output::Stream<'w>,
+    window: &'c Window,
+    extra: &'c [String],
+    /// The customers with reminders due, read already.
+    known: HashMap<String, Customer>,
+    /// Customers read for earlier rows (None: no such customer, or unreadable).
+    recent: HashMap<String, Option<Customer>>,
+    problems: Vec<Error>,
+    listed: usize,
+}
+
+impl<'c, 'w> Printer<'c, 'w> {
+    fn new(
+        ctx: &'c Ctx,
+        out: &'w mut dyn Write,
+        known: Vec<(String, Customer)>,
+        window: &'c Window,
+        extra: &'c [String],
+    ) -> Result<Printer<'c, 'w>> {
+        let stream = output::Stream::new(out, &ctx.style, &followups::columns(extra))?;
+        let known = known.into_iter().collect();
+        Ok(Printer { ctx, stream, window, extra, known, recent: HashMap::new(), problems: Vec::new(), listed: 0 })
+    }
+
+    fn row(&mut self, d: &followups::Due) -> Result<()> {
+        let (window, extra) = (self.window, self.extra);
+        let cells = followups::row(d, self.customer(&d.customer), window, extra);
+        self.listed += 1;
+        self.stream.row(cells)
+    }
+
+    fn customer(&mut self, id: &str) -> Option<&Customer> {
+        if id.is_empty() {
+            return None;
+        }
+        if self.known.contains_key(id) {
+            return self.known.get(id);
+        }
+        if !self.recent.contains_key(id) {
+            if self.recent.len() >= CUSTOMERS_HELD {
+                self.recent.clear();
+            }
+            let found = self.ctx.book.customer_by_id(id).unwrap_or_else(|e| {
+                self.problems.push(e);
+                None
+            });
+            self.recent.insert(id.to_string(), found);
+        }
+        self.recent.get(id).and_then(Option::as_ref)
+    }
+
+    /// The end of the list: how many rows it had, and the customers that could not be read.
+    fn finish(self) -> Result<(usize, Vec<Error>)> {
+        self.stream.finish()?;
+        Ok((self.listed, self.problems))
+    }
 }
 
 fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {

@@ -14,6 +14,7 @@ use std::collections::HashMap;
 
 use std::borrow::Cow;
 
+use crate::error::Result;
 use crate::model::Customer;
 use crate::model::action::Action;
 use crate::model::config::Followup as Policy;
@@ -176,44 +177,109 @@ pub fn verification_due(a: &Action, w: &Window, q: &Query, clock: &Clock) -> Opt
     })
 }
 
+/// The order rows are listed in: oldest first, then by incident and kind (ties keep the
+/// order they were found in).
+pub fn order(a: &Due, b: &Due) -> std::cmp::Ordering {
+    a.followup.due.cmp(&b.followup.due).then(a.incident.cmp(&b.incident)).then(a.followup.kind.cmp(&b.followup.kind))
+}
+
+/// A list of items due put in order as it is printed, holding one second's items at a
+/// time: the incidents' come a second at a time, seconds in order (`Book::each_picked_keyed`),
+/// and the few others (reminders, checks, held whole) are merged in; the items of one
+/// second are sorted by `order` and given to the printer together.
+#[derive(Debug)]
+pub struct InOrder {
+    others: std::iter::Peekable<std::vec::IntoIter<Due>>,
+    second: Vec<Due>,
+    /// The second `second` holds, if any.
+    at: Option<i64>,
+}
+
+fn second_of(d: &Due) -> i64 {
+    d.followup.due.timestamp()
+}
+
+impl InOrder {
+    /// A list with `others` to merge in.
+    pub fn new(mut others: Vec<Due>) -> InOrder {
+        // Stable: ties keep the order they were found in.
+        others.sort_by_key(second_of);
+        InOrder { others: others.into_iter().peekable(), second: Vec::new(), at: None }
+    }
+
+    /// Move on to the incidents' items due in second `key` (None: the end), printing
+    /// first what the second before holds and every other item due before `key`.
+    pub fn to(&mut self, key: Option<i64>, print: &mut dyn FnMut(&Due) -> Result<()>) -> Result<()> {
+        if key.is_some() && key == self.at {
+            return Ok(());
+        }
+        while let Some(d) = self.others.next_if(|d| self.at == Some(second_of(d))) {
+            self.second.push(d);
+        }
+        self.flush(print)?;
+        while let Some(d) = self.others.next_if(|d| key.is_none_or(|k| second_of(d) < k)) {
+            if self.at != Some(second_of(&d)) {
+                self.flush(print)?;
+                self.at = Some(second_of(&d));
+            }
+            self.second.push(d);
+        }
+        self.flush(print)?;
+        self.at = key;
+        Ok(())
+    }
+
+    /// Items of the second `to` moved on to.
+    pub fn extend(&mut self, items: impl IntoIterator<Item = Due>) {
+        self.second.extend(items);
+    }
+
+    fn flush(&mut self, print: &mut dyn FnMut(&Due) -> Result<()>) -> Result<()> {
+        self.second.sort_by(order);
+        self.second.drain(..).try_for_each(|d| print(&d))
+    }
+}
+
+/// The columns of the rows: `COLUMNS`, `location`, then one per name in `extra_columns`.
+pub fn columns(extra_columns: &[String]) -> Vec<String> {
+    COLUMNS.iter().map(|c| c.to_string()).chain(["location".into()]).chain(extra_columns.iter().cloned()).collect()
+}
+
 /// The rows, oldest first, with each customer's name, contact and what to remember, then
 /// `location` and one column per name in `extra_columns`.
 pub fn rows(mut found: Vec<Due>, customers: &HashMap<String, Customer>, w: &Window, extra_columns: &[String]) -> Rows {
-    found.sort_by(|a, b| {
-        a.followup
-            .due
-            .cmp(&b.followup.due)
-            .then(a.incident.cmp(&b.incident))
-            .then(a.followup.kind.cmp(&b.followup.kind))
-    });
-    let mut rows = Rows::new(&COLUMNS);
-    rows.columns.push("location".into());
-    rows.columns.extend(extra_columns.iter().cloned());
-    for d in found {
-        let f = &d.followup;
-        let customer = customers.get(&d.customer);
-        let remember = customer
-            .map(|c| c.critical().iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; "))
-            .unwrap_or_default();
-        let what = match &d.summary {
-            Some(s) => format!("{} — {s}", action(f)),
-            None => action(f),
-        };
-        let mut row = vec![
-            f.due.into(),
-            Cell::Minutes((w.at - f.due).num_minutes()),
-            d.incident.as_str().into(),
-            d.customer.as_str().into(),
-            Cell::opt(customer.map(|c| c.name.as_str())),
-            f.kind.as_str().into(),
-            d.owner.as_str().into(),
-            Cell::opt(customer.map(|c| c.contact.summary())),
-            if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },
-            what.into(),
-            Cell::opt(d.location.as_deref()),
-        ];
-        row.extend(extra_columns.iter().map(|c| Cell::opt(d.extras.get(c).map(String::as_str))));
-        rows.push(row);
+    found.sort_by(order);
+    let mut rows = Rows { columns: columns(extra_columns), rows: Vec::new() };
+    for d in &found {
+        rows.push(row(d, customers.get(&d.customer), w, extra_columns));
     }
     rows
+}
+
+/// One item's row, with its customer's name, contact and what to remember (`customer`:
+/// None when the record is not found).
+pub fn row(d: &Due, customer: Option<&Customer>, w: &Window, extra_columns: &[String]) -> Vec<Cell> {
+    let f = &d.followup;
+    let remember = customer
+        .map(|c| c.critical().iter().map(|e| e.text.as_str()).collect::<Vec<_>>().join("; "))
+        .unwrap_or_default();
+    let what = match &d.summary {
+        Some(s) => format!("{} — {s}", action(f)),
+        None => action(f),
+    };
+    let mut row = vec![
+        f.due.into(),
+        Cell::Minutes((w.at - f.due).num_minutes()),
+        d.incident.as_str().into(),
+        d.customer.as_str().into(),
+        Cell::opt(customer.map(|c| c.name.as_str())),
+        f.kind.as_str().into(),
+        d.owner.as_str().into(),
+        Cell::opt(customer.map(|c| c.contact.summary())),
+        if remember.is_empty() { Cell::Empty } else { Cell::Alert(remember) },
+        what.into(),
+        Cell::opt(d.location.as_deref()),
+    ];
+    row.extend(extra_columns.iter().map(|c| Cell::opt(d.extras.get(c).map(String::as_str))));
+    row
 }

@@ -46,14 +46,15 @@ fn crontab_lines(markdown: &str) -> Vec<(Vec<(String, String)>, String)> {
     found
 }
 
-/// A place for each `/srv/NAME` book the line names: a copy of examples/NAME, else a new book.
-fn books_for(command: &str, home: &Path) -> String {
+/// A place for each `/srv/NAME` book the line names: a copy of examples/NAME, else (or
+/// when `empty`) a new book, with nothing to tell.
+fn books_for(command: &str, home: &Path, empty: bool) -> String {
     let mut command = command.to_string();
     while let Some(at) = command.find("/srv/") {
         let name: String = command[at + 5..].chars().take_while(|c| c.is_alphanumeric() || *c == '-').collect();
         let place = home.join("books").join(&name);
         let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(&name);
-        if example.is_dir() {
+        if example.is_dir() && !empty {
             copy_dir(&example, &place);
         } else {
             let out = Command::new(assert_cmd::cargo::cargo_bin("care"))
@@ -92,7 +93,7 @@ fn every_documented_crontab_line_runs_under_crons_environment() {
         for (settings, line) in crontab_lines(&text).into_iter().filter(|(_, l)| l.contains("care")) {
             let home = tempfile::TempDir::new().expect("temp dir");
             install(home.path());
-            let command = books_for(&line, home.path());
+            let command = books_for(&line, home.path(), false);
             let out = as_cron(&settings, &command, home.path());
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(0), "{page}: {line}\nexit {:?}, stderr:\n{stderr}", out.status);
@@ -103,6 +104,27 @@ fn every_documented_crontab_line_runs_under_crons_environment() {
     assert!(ran >= 4, "the pages show their crontab lines ({ran} found)");
 }
 
+/// With nothing to tell, every line is silent: cron mails whatever a run prints, so a
+/// header or a warning every five minutes would be mail about nothing.
+#[test]
+fn every_documented_crontab_line_is_silent_with_nothing_to_tell() {
+    let mut ran = 0;
+    for page in PAGES {
+        let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(page)).expect(page);
+        for (settings, line) in crontab_lines(&text).into_iter().filter(|(_, l)| l.contains("care")) {
+            let home = tempfile::TempDir::new().expect("temp dir");
+            install(home.path());
+            let command = books_for(&line, home.path(), true);
+            let out = as_cron(&settings, &command, home.path());
+            let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            assert_eq!(out.status.code(), Some(0), "{page}: {line}\nexit {:?}, stderr:\n{stderr}", out.status);
+            assert_eq!((stdout.as_ref(), stderr.as_ref()), ("", ""), "{page}: {line}: cron would mail this");
+            ran += 1;
+        }
+    }
+    assert!(ran >= 9, "the pages show their crontab lines ({ran} found)");
+}
+
 #[test]
 fn the_hotel_line_mails_nina_her_overdue_check_in() {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/recipes.md")).expect("recipes");
@@ -111,7 +133,7 @@ fn the_hotel_line_mails_nina_her_overdue_check_in() {
     assert!(settings.iter().any(|(n, v)| n == "MAILTO" && v.starts_with("nina@")), "{settings:?}");
     let home = tempfile::TempDir::new().expect("temp dir");
     install(home.path());
-    let out = as_cron(&settings, &books_for(&line, home.path()), home.path());
+    let out = as_cron(&settings, &books_for(&line, home.path(), false), home.path());
     assert!(String::from_utf8_lossy(&out.stdout).contains("Margaret Delaney"), "{out:?}");
 }
 

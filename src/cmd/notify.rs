@@ -33,7 +33,8 @@ use crate::time::{Span, Stamp};
 Runs .care/hooks/followup-overdue (and followup-soon with --within) once per follow-up
 and per customer reminder as it falls due (a recurring reminder again at each occurrence),
 and per corrective action whose effect is due to be verified (kind verify),
-with the event as JSON on stdin (see docs/hooks.md); prints what it told.
+with the event as JSON on stdin (see docs/hooks.md); prints what it told,
+and nothing at all (no header) when it told nothing, so its cron line mails only then.
 
 What was told is kept in .care/notify-state, each notice recorded as its hook succeeds;
 if that file is damaged, notify stops before any hook: --reset-state starts over.
@@ -130,7 +131,11 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         held.save(&new)?;
     }
     drop(held);
-    output::print(out, &ctx.style, &rows)?;
+    // Meant for cron: a run that told nothing prints nothing (not even a header), so cron
+    // mails only when something was told; JSON still answers `[]`, a complete document.
+    if !rows.rows.is_empty() || ctx.style.format == output::Format::Json {
+        output::print(out, &ctx.style, &rows)?;
+    }
     report_problems(ctx, &problems)?;
     if failed > 0 {
         return Err(Error::Refused(format!(

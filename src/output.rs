@@ -737,7 +737,7 @@ fn print_incident_io(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Resu
         }
     }
     writeln!(w, "\nSteps")?;
-    for kind in [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close] {
+    for kind in StepKind::ALL {
         match kind.get(i) {
             Some(s) => {
                 let mut about = vec![s.by.clone()];

@@ -7,10 +7,14 @@ use crate::model::recovery::{Change, Plan};
 
 impl Book {
     /// Edit the incident at `path`: `plan_for` makes the plan from the record as it is now,
-    /// and its changes are written as minimal edits of the file. Returns the plan.
+    /// and its changes are written as minimal edits of the file. Returns the plan. A plan
+    /// that would store what `care check` calls an error is refused, nothing written.
     pub fn apply_plan(&self, path: &Path, plan_for: impl FnOnce(&Incident) -> Result<Plan>) -> Result<Plan> {
         self.edit(path, |current: &Incident, doc| {
             let plan = plan_for(current)?;
+            if let Some(why) = plan.refusal(current) {
+                return Err(Error::Usage(why));
+            }
             apply(doc, &plan)?;
             Ok(plan)
         })

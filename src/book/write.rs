@@ -201,6 +201,16 @@ pub(super) fn write_atomic_with(path: &Path, write: impl FnOnce(&mut dyn Write) 
 /// fixed name (`.NAME.yaml.tmp`), as only the lock's holder writes it, so what a killed
 /// writer left is replaced by the next write of the record, found without a listing.
 fn write_record(path: &Path, text: &str) -> Result<()> {
+    // What no reader would take back (`check`'s `too-big`) is never written.
+    if text.len() > yaml::MAX_BYTES {
+        return Err(Error::Usage(format!(
+            "{}: this change would make the record {} bytes, over the 1 MiB ({} bytes) a record may hold; \
+             nothing was written. Keep long texts outside the book and note where they are",
+            path.display(),
+            text.len(),
+            yaml::MAX_BYTES
+        )));
+    }
     write_through(path, &record_temp(path), |w| w.write_all(text.as_bytes()))
 }
 

@@ -31,6 +31,10 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// Every step, in the order of the playbook.
+    pub const ALL: [StepKind; 5] =
+        [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close];
+
     /// The field under `recovery:` that records this step.
     pub fn field(self) -> &'static str {
         match self {
@@ -39,6 +43,17 @@ impl StepKind {
             StepKind::Fix => "fixed",
             StepKind::Extra => "extra",
             StepKind::Close => "closed",
+        }
+    }
+
+    fn slot(self, incident: &mut Incident) -> &mut Option<Step> {
+        let r = &mut incident.recovery;
+        match self {
+            StepKind::Apologize => &mut r.apologized,
+            StepKind::Review => &mut r.reviewed,
+            StepKind::Fix => &mut r.fixed,
+            StepKind::Extra => &mut r.extra,
+            StepKind::Close => &mut r.closed,
         }
     }
 
@@ -75,6 +90,95 @@ pub enum Change {
 pub struct Plan {
     pub changes: Vec<Change>,
     pub warnings: Vec<String>,
+}
+
+/// A time in an incident that cannot be true of it: `care check` reports each as an error,
+/// and every writer refuses a change that would make one (`Plan::refusal`), so what care
+/// writes, `check` accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contradiction {
+    /// `check`'s code for it.
+    pub code: &'static str,
+    /// The key of the time at fault, and the time as written (to point at its line).
+    pub key: &'static str,
+    pub at: Stamp,
+    pub message: String,
+}
+
+/// The contradictions in `incident`: a step, a follow-up's due time or its done time
+/// before the incident was opened.
+pub fn contradictions(incident: &Incident) -> Vec<Contradiction> {
+    let opened = incident.opened;
+    let mut found = Vec::new();
+    for kind in StepKind::ALL {
+        if let Some(step) = kind.get(incident).filter(|s| s.at < opened) {
+            found.push(Contradiction {
+                code: "step-before-opened",
+                key: kind.field(),
+                at: step.at,
+                message: format!(
+                    "`{}` is dated before the incident was opened; correct its time or `opened`",
+                    kind.field()
+                ),
+            });
+        }
+    }
+    for f in &incident.followups {
+        if f.due < opened {
+            found.push(Contradiction {
+                code: "followup-before-opened",
+                key: "due",
+                at: f.due,
+                message: format!(
+                    "the {} follow-up is due before the incident was opened; correct `due` or `opened`",
+                    f.kind
+                ),
+            });
+        }
+        if let Some(done) = f.done.as_ref().filter(|d| d.at < opened) {
+            found.push(Contradiction {
+                code: "followup-before-opened",
+                key: "at",
+                at: done.at,
+                message: format!(
+                    "the {} follow-up is marked done before the incident was opened; correct its `at` or `opened`",
+                    f.kind
+                ),
+            });
+        }
+    }
+    found
+}
+
+impl Plan {
+    /// The incident as it is once the plan is carried out.
+    pub fn applied(&self, incident: &Incident) -> Incident {
+        let mut after = incident.clone();
+        for change in &self.changes {
+            match change {
+                Change::Step(kind, step) => *kind.slot(&mut after) = Some(step.clone()),
+                Change::Done { index, done, missed_by } => {
+                    if let Some(f) = after.followups.get_mut(*index) {
+                        f.done = Some(done.clone());
+                        f.missed_by = missed_by.or(f.missed_by);
+                    }
+                }
+                Change::Schedule(f) => after.followups.push(f.clone()),
+            }
+        }
+        after
+    }
+
+    /// Why the plan may not be written: the first contradiction it would add to
+    /// `incident` (one already there is `check`'s to report, not this change's).
+    pub fn refusal(&self, incident: &Incident) -> Option<String> {
+        let before = contradictions(incident);
+        let after = contradictions(&self.applied(incident));
+        after.into_iter().find(|c| !before.contains(c)).map(|c| {
+            let (at, opened) = (crate::time::rfc3339(&c.at), crate::time::rfc3339(&incident.opened));
+            format!("{}: {} ({at}, opened {opened}); nothing was written", incident.id, c.message)
+        })
+    }
 }
 
 /// What opening an incident writes on its customer's file (the internal follow-up): the
@@ -152,13 +256,6 @@ pub fn step(
             kind.field(),
             clock.show(&before.at),
             if before.by.is_empty() { "someone" } else { &before.by }
-        ));
-    }
-    if step.at < incident.opened {
-        return Err(format!(
-            "{} is before the incident was opened ({}); check --at",
-            clock.show(&step.at),
-            clock.show(&incident.opened)
         ));
     }
     let mut plan = Plan::default();

@@ -641,25 +641,15 @@ pub fn incident_file(config: &Config, r: &Read<Incident>, now: Stamp) -> (Vec<Fi
         }
     }
     steps(&mut f, r);
-    let step_times = [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
-        .into_iter()
-        .filter_map(|k| k.get(i).map(|s| (k.field(), s.at)));
+    let step_times = StepKind::ALL.into_iter().filter_map(|k| k.get(i).map(|s| (k.field(), s.at)));
     let done = i.followups.iter().filter_map(|fu| fu.done.as_ref().map(|d| ("at", d.at)));
     let happened: Vec<(&str, Stamp)> = [("opened", i.opened)].into_iter().chain(step_times).chain(done).collect();
     let scheduled: Vec<(&str, Stamp)> = i.followups.iter().map(|fu| ("due", fu.due)).collect();
     times(&mut f, r, &happened, &scheduled, now);
     missed_by(&mut f, r);
-    for fu in &i.followups {
-        if fu.due < i.opened {
-            let due = crate::time::rfc3339(&fu.due);
-            f.add(
-                E,
-                &r.path,
-                locate(&r.text, "due", Some(&due)),
-                "followup-before-opened",
-                format!("the {} follow-up is due before the incident was opened; correct `due` or `opened`", fu.kind),
-            );
-        }
+    for c in recovery::contradictions(i) {
+        let shown = crate::time::rfc3339(&c.at);
+        f.add(E, &r.path, locate(&r.text, c.key, Some(&shown)), c.code, c.message);
     }
     if i.is_open() && recovery::pending(i).next().is_none() {
         let what = if i.followups.is_empty() {
@@ -912,17 +902,6 @@ fn missed_by(f: &mut Findings, r: &Read<Incident>) {
 /// Steps out of order: before the incident, review before apology, close before fix.
 fn steps(f: &mut Findings, r: &Read<Incident>) {
     let i = &r.record;
-    for kind in [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close] {
-        if kind.get(i).is_some_and(|s| s.at < i.opened) {
-            f.add(
-                Severity::Error,
-                &r.path,
-                locate(&r.text, kind.field(), None),
-                "step-before-opened",
-                format!("`{}` is dated before the incident was opened; correct its time or `opened`", kind.field()),
-            );
-        }
-    }
     let rec = &i.recovery;
     let review_first =
         rec.reviewed.as_ref().is_some_and(|review| rec.apologized.as_ref().is_none_or(|a| a.at > review.at));

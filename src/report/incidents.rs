@@ -29,11 +29,8 @@ pub fn columns(extra_columns: &[String]) -> Vec<String> {
 /// An incident's row, its extras in `extra_columns` last. The list is in order of
 /// opening, then id (`Book::each_picked`).
 pub fn row(i: &Incident, extras: Option<&Extras>, extra_columns: &[String]) -> Vec<Cell> {
-    let steps: Vec<String> = [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close]
-        .into_iter()
-        .filter(|k| k.get(i).is_some())
-        .map(|k| k.field().to_string())
-        .collect();
+    let steps: Vec<String> =
+        StepKind::ALL.into_iter().filter(|k| k.get(i).is_some()).map(|k| k.field().to_string()).collect();
     let mut row = vec![
         i.id.as_str().into(),
         i.opened.into(),

@@ -242,8 +242,8 @@ pub fn human(style: &Style, cell: &Cell) -> String {
         Cell::Alert(s) => alert(style, s),
         Cell::Text(s) => visible(s).into_owned(),
         Cell::Time(t) => style.clock.show(t),
-        // A negative "overdue by" is a follow-up not yet due.
-        Cell::Minutes(m) if *m < 0 => format!("in {}", time::human_minutes(-m)),
+        // A negative "overdue by" is a follow-up not yet due: said so, not as a lateness.
+        Cell::Minutes(m) if *m < 0 => format!("due in {}", time::human_minutes(-m)),
         Cell::Minutes(m) => time::human_minutes(*m),
         Cell::Share(f) => format!("{:.1}%", f * 100.0),
         Cell::Ratio(f) => format!("{f:.2}"),

@@ -279,7 +279,7 @@ fn followup_due_warns_ahead_filters_and_sets_the_exit_code() {
     assert_eq!(due(&book, "2026-11-22T20:02:00-05:00", &[]).len(), 2, "due at the moment itself");
     assert_eq!(due(&book, "2026-11-22T20:02:00-05:00", &["--overdue"]).len(), 1, "not yet overdue");
     let table = ok_at(&book, "2026-11-22T19:50:00-05:00", &["followup", "due", "--within", "15m", "--format", "table"]);
-    assert!(table.stdout.contains("in 12m"), "{}", table.stdout);
+    assert!(table.stdout.contains("due in 12m"), "{}", table.stdout);
 
     let out = at(&book, "2026-11-22T20:05:00-05:00", &["followup", "due", "--exit-code"]);
     assert_eq!(out.code, 3, "something listed");

@@ -154,6 +154,7 @@ fn the_page_shows_the_arrivals_cards_flags_and_follow_ups_due() {
     assert!(body.contains("Entrées mixed up"), "what went wrong before");
     assert!(body.contains("Bob Marley"));
     assert!(body.contains("nobody-here"), "an unknown arrival is said");
+    assert!(!body.contains("care customer") && !body.contains("`care"), "staff at the stand have no shell: {body}");
     assert!(body.contains("+1 555 0100"));
     assert!(body.contains("Follow-ups due") && body.contains("progress"), "the overdue progress follow-up");
 

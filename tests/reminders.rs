@@ -196,3 +196,48 @@ fn followup_done_takes_a_reminders_own_id_to_mark_that_one() {
     let unknown = book.fails(&["followup", "done", "ada-lovelace/zzzzzz"], 1);
     assert!(unknown.stderr.contains("has no reminder \"zzzzzz\""), "{}", unknown.stderr);
 }
+
+/// On 7 December, a birthday of 24 November set today is first due next year: `followup
+/// done lena` does not mark it a year early; naming it does.
+#[test]
+fn a_reminder_a_year_off_is_not_done_by_the_customers_name() {
+    let book = TestBook::new();
+    book.add("Lena Park");
+    let dec7 = "2026-12-07T12:00:00-05:00";
+    at(&book, dec7, &["remind", "lena", "--birthday", "11-24"]);
+    let before = book.read("customers/lena-park.yaml");
+    let out = book.cmd().env("CARE_NOW", dec7).args(["followup", "done", "lena"]).output().expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("not due until 2027-11-24") && stderr.contains("care followup done lena-park/"),
+        "{stderr}"
+    );
+    assert_eq!(book.read("customers/lena-park.yaml"), before, "nothing was written");
+    let id = before.split("- id: ").nth(1).and_then(|r| r.get(..6)).expect("an id").to_string();
+    at(&book, dec7, &["followup", "done", &format!("lena/{id}")]);
+    let after = book.read("customers/lena-park.yaml");
+    assert!(after.contains("- for: 2027-11-24"), "{after}");
+}
+
+/// `followup done CUSTOMER --kind KIND` marks the follow-up of the customer's one incident
+/// with that kind pending; several such incidents are refused, listing them.
+#[test]
+fn followup_done_by_customer_and_kind_finds_their_incident() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    let id = book.ok(&["recover", "open", "ada", "--what", "Cold soup", "--at", "19:00"]).trim().to_string();
+    book.ok(&["recover", "fix", &id, "--at", "19:20"]);
+    let file = format!("incidents/2026/11/{id}.yaml");
+    assert!(book.read(&file).contains("kind: check-in"));
+    let second = book.ok(&["recover", "open", "ada", "--what", "Wrong wine", "--at", "19:30"]).trim().to_string();
+    let out = book.care(&["followup", "done", "ada"]);
+    assert_eq!(out.code, 1, "two incidents pending: which one? {}", out.stderr);
+    assert!(out.stderr.contains(&id) && out.stderr.contains(&second), "{}", out.stderr);
+    let out = book.care(&["followup", "done", "ada", "--kind", "check-in", "Called her"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("Done: check-in follow-up on {id}")), "{}", out.stderr);
+    let out = book.care(&["followup", "done", "ada", "--kind", "check-in"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("no incident with a check-in follow-up pending"), "{}", out.stderr);
+}

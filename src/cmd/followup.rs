@@ -68,8 +68,9 @@ pub struct DueArgs {
 #[derive(Debug, clap::Args)]
 pub struct DoneArgs {
     /// The incident: its id, a unique prefix, or the random part; or a customer, to mark
-    /// their reminder that is due first; or a reminder's own id, CUSTOMER/ID, as `followup
-    /// due` shows it in the incident column.
+    /// their reminder that is due first (up to a week ahead), else (or with --kind) the
+    /// follow-up of their one incident with one pending; or a reminder's own id,
+    /// CUSTOMER/ID, as `followup due` shows it in the incident column.
     #[arg(add = clap_complete::ArgValueCompleter::new(crate::complete::incidents))]
     pub id: String,
     /// What was said.
@@ -245,9 +246,12 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     }
     let (path, incident) = match book.find_incident(&args.id) {
         Ok(found) => found,
-        // Not an incident: a customer whose reminder was done.
+        // Not an incident: a customer, whose reminder or incident's follow-up was done.
         Err(e @ (Error::NotFound(_) | Error::Usage(_))) => match book.find_customer(&args.id) {
-            Ok((path, customer)) => return done_reminder(ctx, &path, &customer, done, None),
+            Ok((path, customer)) => match customers_incident(ctx, &customer, args.kind.as_deref())? {
+                Some(found) => found,
+                None => return done_reminder(ctx, &path, &customer, done, None),
+            },
             Err(_) => return Err(e),
         },
         Err(e) => return Err(e),
@@ -268,6 +272,50 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     report(ctx, &incident, &plan);
     Ok(())
 }
+
+/// The incident whose follow-up `followup done CUSTOMER` means: with `--kind`, the one
+/// incident of the customer's with a follow-up of that kind pending; without, the one
+/// with any pending, when the customer has no reminder due. None: the customer's reminder
+/// is meant. Several incidents are refused, listing them, as an ambiguous name is.
+fn customers_incident(
+    ctx: &Ctx,
+    customer: &Customer,
+    kind: Option<&str>,
+) -> Result<Option<(std::path::PathBuf, Incident)>> {
+    let clock = &ctx.book.clock;
+    let reminder_due = customer
+        .reminders
+        .iter()
+        .any(|r| crate::model::reminder::pending(r, clock.now(), clock).is_some_and(|due| due <= clock.now()));
+    if kind.is_none() && reminder_due {
+        return Ok(None);
+    }
+    let (incidents, _) = ctx.book.linked_incidents(customer);
+    let mut pending: Vec<Incident> =
+        incidents.into_iter().filter(|i| recovery::pending(i).any(|f| kind.is_none_or(|k| f.kind == k))).collect();
+    match pending.len() {
+        0 if kind.is_none() => Ok(None),
+        0 => Err(Error::NotFound(format!(
+            "{} has no incident with a {} follow-up pending; `care followup due --where customer={}` lists theirs",
+            customer.id,
+            kind.unwrap_or_default(),
+            customer.id
+        ))),
+        1 => {
+            let incident = pending.remove(0);
+            let (path, _) = ctx.book.find_incident(&incident.id)?;
+            Ok(Some((path, incident)))
+        }
+        _ => Err(Error::Ambiguous {
+            what: "incident",
+            input: customer.id.clone(),
+            candidates: pending.iter().map(|i| format!("{}  ({})", i.id, i.summary.as_deref().unwrap_or(""))).collect(),
+        }),
+    }
+}
+
+/// How many days ahead a reminder's occurrence may be marked done without naming it.
+const EARLY_DAYS: u64 = 7;
 
 /// Mark the customer's reminder that is due first (or the one with id `which`) as done for
 /// that occurrence; a recurring one is then due at its next occurrence.
@@ -304,6 +352,23 @@ fn done_reminder(
                 )),
             })?;
         let (due, i) = first;
+        // An occurrence up to a week ahead may be done early (the card sent on Monday for
+        // Wednesday); one further off is marked only when the reminder is named: on 7
+        // December, a birthday of 24 November set today is next year's, never done now.
+        if which.is_none() && due.with_timezone(&clock.tz).date_naive() > clock.today() + chrono::Days::new(EARLY_DAYS)
+        {
+            let how = match c.reminders[i].id.as_deref() {
+                Some(id) => format!("name it: care followup done {}/{id}", c.id),
+                None => "give the reminder an id with `care edit` and name it".into(),
+            };
+            return Err(Error::NotFound(format!(
+                "{}'s next reminder \"{}\" is not due until {}; nothing was written. To mark that one done \
+                 ahead of time, {how}",
+                c.id,
+                c.reminders[i].text,
+                clock.show(&due)
+            )));
+        }
         let mut r = c.reminders[i].clone();
         r.done.push(Mark {
             occurrence: due,

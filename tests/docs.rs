@@ -7,7 +7,7 @@
 //! One exception, by name: README's first block builds care and runs this very test
 //! suite (`cargo run`, `cargo test`); running it here would recurse.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 /// The clock every page is run at: the afternoon before the dinner mix-up.
@@ -81,7 +81,12 @@ fn run_at(page: &str, blocks: &[String], now: Option<&str>) -> Run {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     };
     let when = now.unwrap_or("the real clock");
-    assert!(out.status.success(), "{page} at {when}: an example failed\n--- stdout\n{}\n--- stderr\n{}", run.stdout, run.stderr);
+    assert!(
+        out.status.success(),
+        "{page} at {when}: an example failed\n--- stdout\n{}\n--- stderr\n{}",
+        run.stdout,
+        run.stderr
+    );
     run
 }
 
@@ -151,15 +156,9 @@ fn the_recipes_run() {
 
 #[test]
 fn every_page_in_docs_with_commands_runs() {
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
-        .expect("docs/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    pages.sort();
+    let pages = doc_pages();
     assert!(pages.len() >= 4, "guide, recipes, format, architecture: {pages:?}");
-    for page in pages {
-        let name = format!("docs/{}", page.file_name().expect("name").to_string_lossy());
+    for name in pages {
         // The guide and the recipes have their own tests, with what they promise.
         if name == "docs/guide.md" || name == "docs/recipes.md" {
             continue;
@@ -179,19 +178,25 @@ fn every_page_in_docs_with_commands_runs() {
 fn every_page_runs_at_the_real_clock_too() {
     let readme = read("README.md");
     run_at("README.md", &sh_blocks(&readme)[1..], None);
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(root().join("docs"))
-        .expect("docs/")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "md"))
-        .collect();
-    pages.sort();
-    for page in pages {
-        let name = format!("docs/{}", page.file_name().expect("name").to_string_lossy());
+    let pages = doc_pages();
+    for name in pages {
         let blocks = sh_blocks(&read(&name));
         if !blocks.is_empty() {
             run_at(&name, &blocks, None);
         }
     }
+}
+
+/// The pages of docs/, as `docs/NAME.md`, in order.
+fn doc_pages() -> Vec<String> {
+    let mut pages: Vec<String> = std::fs::read_dir(root().join("docs"))
+        .expect("docs/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .map(|p| format!("docs/{}", p.file_name().expect("name").to_string_lossy()))
+        .collect();
+    pages.sort();
+    pages
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -351,7 +351,7 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let (paths, named): (Vec<PathBuf>, Vec<Named>) = customers.records.into_iter().unzip();
     let matcher = Matcher::new(named);
     let by = ctx.by()?.to_string();
-    let plan = booking::Plan::make(records, &columns, &matcher, (&ctx.book.clock, &by, &file), |e| ctx.ui.say(&e))?;
+    let plan = booking::Plan::make(records, &columns, &matcher, &ctx.book.clock, &by, &file, |e| ctx.ui.say(&e))?;
     if plan.refused > 0 {
         return Err(Error::Refused(format!("{} problem(s) in {file} (see above); nothing was imported", plan.refused)));
     }

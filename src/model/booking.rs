@@ -175,31 +175,29 @@ impl Plan {
         rows: impl Iterator<Item = crate::Result<Row>>,
         columns: &Columns,
         matcher: &Matcher,
-        (clock, by, file): (&Clock, &str, &str),
+        clock: &Clock,
+        by: &str,
+        file: &str,
         mut refuse: impl FnMut(String),
     ) -> crate::Result<Plan> {
         let mut plan = Plan::default();
         for row in rows {
             let Row { line, start, cells } = row?;
-            let matched = cells.and_then(|cells| {
+            let planned = cells.and_then(|cells| {
                 columns.visit(&cells, clock, by)?;
                 let [id, email, phone, name] = columns.names(&cells);
-                matcher.find(id, email, phone, name)
+                let found = matcher.find(id, email, phone, name)?;
+                let line = u32::try_from(line).map_err(|_| "the file is too long to import (past line 4294967295)")?;
+                Ok(Planned { start, line, customer: found.map_or(NOBODY, |i| i as u32) })
             });
-            let line32 = u32::try_from(line).map_err(|_| format!("{file}:{line}: the file is too long to import"));
-            match (matched, line32) {
-                (Ok(found), Ok(line)) => {
-                    let customer = found.map_or(NOBODY, |i| i as u32);
-                    plan.unmatched += usize::from(customer == NOBODY);
-                    plan.rows.push(Planned { start, line, customer });
+            match planned {
+                Ok(row) => {
+                    plan.unmatched += usize::from(row.customer == NOBODY);
+                    plan.rows.push(row);
                 }
-                (Err(e), _) => {
+                Err(e) => {
                     plan.refused += 1;
                     refuse(format!("{file}:{line}: {e}"));
-                }
-                (_, Err(e)) => {
-                    plan.refused += 1;
-                    refuse(e);
                 }
             }
         }
@@ -296,7 +294,7 @@ mod tests {
             .enumerate()
             .map(|(n, (d, name))| Ok(Row { line: n as u64 + 2, start: 10 * n as u64, cells: Ok(row(&[d, name])) }));
         let mut refused = Vec::new();
-        let plan = Plan::make(rows, &c, &matcher, (&clock(), "joan", "b.csv"), |e| refused.push(e)).expect("plan");
+        let plan = Plan::make(rows, &c, &matcher, &clock(), "joan", "b.csv", |e| refused.push(e)).expect("plan");
         assert!(refused.is_empty(), "{refused:?}");
         assert_eq!((plan.rows.len(), plan.unmatched), (4, 1));
         assert_eq!(plan.by_customer(), [2, 0, 3], "Ada's row, then Bob's two in the file's order");
@@ -306,7 +304,7 @@ mod tests {
             Ok(Row { line: 3, start: 9, cells: Err("found record with 3 fields".into()) }),
             Ok(Row { line: 5, start: 20, cells: Ok(row(&["", "Ada"])) }),
         ];
-        let plan = Plan::make(bad.into_iter(), &c, &matcher, (&clock(), "joan", "b.csv"), |e| refused.push(e));
+        let plan = Plan::make(bad.into_iter(), &c, &matcher, &clock(), "joan", "b.csv", |e| refused.push(e));
         assert_eq!(plan.expect("plan").refused, 2);
         assert_eq!(refused, ["b.csv:3: found record with 3 fields", "b.csv:5: the date is empty"]);
     }

@@ -93,6 +93,11 @@ impl Ui {
         Ok(Some(line.trim_end_matches(['\n', '\r']).to_string()))
     }
 
+    /// All of stdin copied to `to`, never held (`care import visits -` reads it twice).
+    pub fn copy_input(&self, to: &mut dyn Write) -> io::Result<u64> {
+        io::copy(&mut *self.input.borrow_mut(), to)
+    }
+
     /// All of stdin (`care import customers -`, `care lexicon check -`).
     pub fn read_all(&self) -> io::Result<Vec<u8>> {
         let mut bytes = Vec::new();

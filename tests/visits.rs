@@ -175,3 +175,86 @@ fn a_party_of_nobody_is_refused() {
     assert!(out.stderr.contains("--party"), "{}", out.stderr);
     assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"));
 }
+
+#[test]
+fn rows_after_a_cell_of_several_lines_are_named_by_their_own_lines() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.write(
+        "bookings.csv",
+        "date,name,note\r\n\
+         2026-11-01 19:00,Ada Lovelace,\"allergic to nuts\r\nask the chef\"\r\n\
+         \r\n\
+         2026-11-02 19:00,Zed Nobody,\r\n\
+         2026-11-03 19:00,Ada Lovelace,\"three\nlines\nhere\"\r\n\
+         someday,Ada Lovelace,\r\n",
+    );
+    let out = book.fails(&["import", "visits", "bookings.csv"], 1);
+    assert!(out.stderr.contains("bookings.csv:9: date: "), "{}", out.stderr);
+    assert!(out.stderr.contains("1 problem(s) in bookings.csv"), "{}", out.stderr);
+    assert!(!book.read("customers/ada-lovelace.yaml").contains("visits"), "nothing imported");
+
+    let text = book.read("bookings.csv").replace("someday", "2026-11-04 19:00");
+    book.write("bookings.csv", &text);
+    let out = book.care(&["import", "visits", "bookings.csv"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("bookings.csv:5: no customer matches \"Zed Nobody\""), "{}", out.stderr);
+    let lines: Vec<(String, String)> =
+        csv_rows(&out.stdout)[1..].iter().map(|r| (r[0].clone(), r[3].clone())).collect();
+    let want = [("2", "added"), ("5", "unmatched"), ("6", "added"), ("9", "added")];
+    assert_eq!(lines, want.map(|(l, a)| (l.to_string(), a.to_string())));
+    let ada = book.yaml("customers/ada-lovelace.yaml");
+    assert_eq!(ada["visits"][0]["note"].as_str(), Some("allergic to nuts\r\nask the chef"));
+}
+
+#[test]
+fn a_row_twice_in_one_export_is_one_visit_and_a_re_run_writes_nothing() {
+    let book = TestBook::new();
+    book.add("Ada Lovelace");
+    book.add("Bob Adams");
+    let export = "date,name,location,spend\n\
+                  2026-11-01 19:00,Bob Adams,downtown,10\n\
+                  2026-11-01 19:00,Ada Lovelace,downtown,20\n\
+                  2026-11-01 19:00,Ada Lovelace,uptown,30\n\
+                  2026-11-01 19:00,ada lovelace,downtown,20\n";
+    book.write("bookings.csv", export);
+    let out = book.care(&["import", "visits", "bookings.csv"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let actions: Vec<String> = csv_rows(&out.stdout)[1..].iter().map(|r| r[3].clone()).collect();
+    assert_eq!(actions, ["added", "added", "added", "already there"], "the same time and place twice is one visit");
+    assert!(out.stderr.contains("3 visits added, 1 already there, 0 unmatched"), "{}", out.stderr);
+    assert_eq!(book.yaml("customers/ada-lovelace.yaml")["visits"].as_sequence().map(Vec::len), Some(2));
+
+    let before = std::fs::metadata(book.path("customers/ada-lovelace.yaml")).and_then(|m| m.modified()).expect("mtime");
+    let text = book.read("customers/ada-lovelace.yaml");
+    let again = book.cmd().args(["import", "visits", "-"]).write_stdin(export).output().expect("runs");
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let rows = csv_rows(&String::from_utf8_lossy(&again.stdout));
+    assert!(rows[1..].iter().all(|r| r[3] == "already there"), "{rows:?}");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("Imported -: 0 visits added, 4 already there"));
+    assert_eq!(book.read("customers/ada-lovelace.yaml"), text);
+    let after = std::fs::metadata(book.path("customers/ada-lovelace.yaml")).and_then(|m| m.modified()).expect("mtime");
+    assert_eq!(before, after, "a re-run that adds nothing does not rewrite the file");
+}
+
+#[test]
+fn an_export_of_many_rows_prints_every_row_in_the_files_order() {
+    let book = TestBook::new();
+    let names = ["Ada Lovelace", "Bob Adams", "Cy Young"];
+    names.iter().for_each(|n| drop(book.add(n)));
+    let mut export = String::from("date,name,spend\n");
+    for n in 0..3000 {
+        export.push_str(&format!("2026-{:02}-{:02} 19:{:02},{},{n}\n", 1 + n % 10, 1 + n % 28, n % 60, names[n % 3]));
+    }
+    book.write("bookings.csv", &export);
+    let out = book.ok(&["import", "visits", "bookings.csv", "--format", "csv"]);
+    let rows = csv_rows(&out);
+    assert_eq!(rows.len(), 3001);
+    for (n, row) in rows[1..].iter().enumerate() {
+        assert_eq!(row[0], (n + 2).to_string());
+        assert_eq!(row[1], ["ada-lovelace", "bob-adams", "cy-young"][n % 3]);
+    }
+    let times: std::collections::HashSet<_> = (1..3000).step_by(3).map(|n| (n % 10, n % 28, n % 60)).collect();
+    let bob = book.yaml("customers/bob-adams.yaml");
+    assert_eq!(bob["visits"].as_sequence().map(Vec::len), Some(times.len()), "a visit per time, once");
+}

@@ -24,8 +24,9 @@
 //! `read` parses records (`sqlite` keeps the index in `.care/cache/book.sqlite`: every
 //! record as the tables `care sql` queries, described by `schema`, and per file the digest
 //! of what reports need, encoded by `index`), `find` resolves
-//! what a person names, `write` and `lock` change files safely, and `pending` journals the
-//! commands that write several records (`recover open`, `customer merge`).
+//! what a person names, `write` and `lock` change files safely, `pending` journals the
+//! commands that write several records (`recover open`, `customer merge`), `sheet` reads a
+//! spreadsheet given to import as a stream, and `visits` adds an export's visits.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -58,13 +59,17 @@ mod pending;
 mod plan;
 mod read;
 mod schema;
+mod sheet;
 mod sqlite;
 mod stream;
+mod visits;
 mod walk;
 mod write;
 
+pub use links::Listed;
 pub use pending::{Merged, PendingMerge, refuse_unsettled};
 pub use read::{decode, read_input, read_text};
+pub use sheet::{Records, Sheet};
 pub use stream::Spill;
 pub use write::{ensure_lines, write_file, write_fresh};
 

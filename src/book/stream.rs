@@ -120,21 +120,8 @@ pub struct Spill {
 
 impl Spill {
     pub fn new() -> Result<Spill> {
-        let dir = std::env::temp_dir();
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let mut tries = 0u32;
-        loop {
-            let path = dir.join(format!(".care-spill-{}-{nanos}-{tries}", std::process::id()));
-            match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
-                Ok(file) => {
-                    let removed = fs::remove_file(&path).is_ok();
-                    let path = if removed { PathBuf::new() } else { path };
-                    return Ok(Spill { file: std::io::BufWriter::with_capacity(1 << 16, file), path, len: 0 });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
-                Err(e) => return Err(Error::io(&path, e)),
-            }
-        }
+        let (file, path) = temp_file("spill")?;
+        Ok(Spill { file: std::io::BufWriter::with_capacity(1 << 16, file), path, len: 0 })
     }
 
     /// Set one record aside.
@@ -176,6 +163,26 @@ impl Spill {
     fn error(&self, e: std::io::Error) -> Error {
         let shown = if self.path.as_os_str().is_empty() { std::env::temp_dir() } else { self.path.clone() };
         Error::io(&shown, e)
+    }
+}
+
+/// A new file in the system's temporary folder, open to read and write, removed at once
+/// where the system allows (the path returned is then empty), else left for the caller to
+/// remove when done.
+pub(super) fn temp_file(kind: &str) -> Result<(File, PathBuf)> {
+    let dir = std::env::temp_dir();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let mut tries = 0u32;
+    loop {
+        let path = dir.join(format!(".care-{kind}-{}-{nanos}-{tries}", std::process::id()));
+        match OpenOptions::new().read(true).write(true).create_new(true).open(&path) {
+            Ok(file) => {
+                let removed = fs::remove_file(&path).is_ok();
+                return Ok((file, if removed { PathBuf::new() } else { path }));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => tries += 1,
+            Err(e) => return Err(Error::io(&path, e)),
+        }
     }
 }
 

@@ -31,12 +31,26 @@ impl Book {
     where
         R: DeserializeOwned,
     {
+        self.edit_listed(path, None, edit)
+    }
+
+    /// `edit` for one of many customers written by one command: `listed` (from the
+    /// customers it read) tells which files share a name, instead of a listing per write.
+    pub fn edit_listed<R, T>(
+        &self,
+        path: &Path,
+        listed: Option<&Listed>,
+        edit: impl FnOnce(&R, &mut Doc) -> Result<T>,
+    ) -> Result<T>
+    where
+        R: DeserializeOwned,
+    {
         self.rewritable(path)?;
         let _lock = Lock::acquire(path, self.settings.lock_timeout)?;
         self.sweep_beside(path);
         let text = self.read_text(path)?;
         let record: R = yaml::parse(path, &text)?;
-        self.same_id(path, &text)?;
+        self.same_id(path, &text, listed)?;
         let mut doc = Doc::parse(path, &text)?;
         let out = edit(&record, &mut doc)?;
         let rendered = doc.rendered()?;

@@ -1,4 +1,7 @@
-//! `care import customers FILE.csv`: bring customers in from a spreadsheet.
+//! `care import customers FILE.csv`: bring customers in from a spreadsheet; and `care
+//! import visits FILE.csv`, a booking system's export, whose rules (columns, a row as a
+//! visit, the plan) are in `model::booking` and whose reading and writing are in
+//! `book::Sheet` and `Book::add_visits`: `visits` below only strings them together.
 //!
 //! Every row is checked, and every change planned, before anything is written, so a bad
 //! row (reported with its line number) leaves the book exactly as it was. Re-running an
@@ -13,13 +16,15 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::book::{Listed, Sheet};
 use crate::cmd::{Ctx, commit};
 use crate::error::{Error, Result};
+use crate::model::booking::{self, Action, NOBODY};
 use crate::model::customer::Contact;
 use crate::model::import::{self as rules, Change, Column, EntryColumn, Set};
-use crate::model::visit::Visit;
+use crate::model::visit::{Matcher, Named, Visit};
 use crate::model::{Customer, Entry, Section, id};
-use crate::output::{self, Cell, Rows, unneutralise};
+use crate::output::{self, Cell, Rows, Stream, unneutralise};
 use crate::time::Clock;
 use crate::yaml;
 
@@ -321,196 +326,137 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
 }
 
 /// `care import visits`: each row a visit, matched to a customer by id, email, phone or
-/// exact name. Every row is read and matched before anything is written (a bad date or
-/// amount refuses the file, naming its line); rows that match nobody are listed and
-/// skipped; a visit already on the record (same time and place) is not added again, so a
-/// re-run adds nothing.
+/// exact name. The file is read three times and never held (`book::Sheet`): the first
+/// reading checks and matches every row, so a bad date or amount refuses the file, naming
+/// its line, before anything is written, and keeps sixteen bytes a row
+/// (`booking::Plan`); the second writes each customer's file once, with that customer's
+/// rows read again from where they start; the third prints the result, in the file's
+/// order, as it goes. Rows that match nobody are listed and skipped; a visit already on
+/// the record (same time and place) is not added again, so a re-run adds nothing and
+/// writes nothing. Stdin (`-`) is copied to a temporary file first, to be read again.
 fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let file = args.file.display().to_string();
-    let map = visit_map(&args.map)?;
-    let text = crate::cmd::read_input(&ctx.ui, &args.file)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::Refused(format!("{file}: cannot read the header row: {e}")))?
-        .iter()
-        .map(|h| h.trim().to_lowercase())
-        .collect();
-    let column = |field: &str| headers.iter().position(|h| *h == map[field]);
-    if column("date").is_none() {
-        return Err(Error::Usage(format!(
-            "{file}: no column for the visit's date (looked for {:?}); name it with --map date=COLUMN",
-            map["date"]
-        )));
-    }
-    if ["id", "email", "phone", "name"].iter().all(|f| column(f).is_none()) {
-        return Err(Error::Usage(format!(
-            "{file}: no column names the customer; map one of id, email, phone, name (--map name=Guest)"
-        )));
-    }
-    let existing = ctx.book.customers();
-    crate::cmd::report_problems(ctx, &existing.problems)?;
-    let customers: Vec<&Customer> = existing.records.iter().map(|(_, c)| c).collect();
+    let fields = booking::Fields::parse(&args.map).map_err(Error::Usage)?;
+    let sheet = match args.file.to_str() {
+        Some("-") => Sheet::spool(&args.file, |to| ctx.ui.copy_input(to))?,
+        _ => Sheet::open(&args.file)?,
+    };
+    let mut records = sheet.read()?;
+    let headers = records.headers().map_err(|e| Error::Refused(format!("{file}: cannot read the header row: {e}")))?;
+    let headers: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
+    let columns = fields.columns(&headers, &file, ctx.style.raw).map_err(Error::Usage)?;
+    let customers = ctx.book.customers_named();
+    crate::cmd::report_problems(ctx, &customers.problems)?;
+    let listed = Listed::of(customers.records.iter().map(|(path, _)| path.as_path()));
+    let (paths, named): (Vec<PathBuf>, Vec<Named>) = customers.records.into_iter().unzip();
+    let matcher = Matcher::new(named);
     let by = ctx.by()?.to_string();
-    let clock = &ctx.book.clock;
-    let (mut planned, mut unmatched, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(format!("{file}:{}: {e}", line_at(text, e.position())));
-                continue;
-            }
-        };
-        let line = line_at(text, record.position());
-        let cell = |field: &str| {
-            column(field)
-                .and_then(|i| record.get(i))
-                .map(|c| if ctx.style.raw { c.trim() } else { unneutralise(c.trim()) })
-                .filter(|c| !c.is_empty())
-        };
-        let when = match (cell("date"), cell("time")) {
-            (Some(d), Some(t)) => format!("{d} {t}"),
-            (Some(d), None) => d.to_string(),
-            (None, _) => {
-                errors.push(format!("{file}:{line}: the date is empty"));
-                continue;
-            }
-        };
-        let number = |field: &str| -> std::result::Result<Option<f64>, String> {
-            cell(field)
-                .map(|s| s.trim_start_matches('$').replace(',', "").parse::<f64>())
-                .transpose()
-                .map_err(|_| format!("{field} is not a number"))
-                .and_then(|v| match v {
-                    Some(v) if !v.is_finite() || v < 0.0 => Err(format!("{field} must be zero or more")),
-                    v => Ok(v),
-                })
-        };
-        let visit = clock.parse_time(&when).map_err(|e| format!("date: {e}")).and_then(|at| {
-            Ok(Visit {
-                at,
-                by: by.clone(),
-                spend: number("spend")?,
-                party: cell("party")
-                    .map(|p| p.parse::<u32>().map_err(|_| format!("party {p:?} is not a whole number of people")))
-                    .transpose()?,
-                location: cell("location").map(str::to_string),
-                staff: cell("staff").map(str::to_string),
-                note: cell("note").map(str::to_string),
-            })
-        });
-        let visit = match visit {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(format!("{file}:{line}: {e}"));
-                continue;
-            }
-        };
-        match crate::model::visit::match_customer(&customers, cell("id"), cell("email"), cell("phone"), cell("name")) {
-            Ok(Some(i)) => planned.push((i, line, visit)),
-            Ok(None) => unmatched.push((
-                line,
-                ["id", "email", "phone", "name"].iter().find_map(|f| cell(f)).unwrap_or("").to_string(),
-                visit,
-            )),
-            Err(e) => errors.push(format!("{file}:{line}: {e}")),
-        }
+    let plan = booking::Plan::make(records, &columns, &matcher, &ctx.book.clock, &by, &file, |e| ctx.ui.say(&e))?;
+    if plan.refused > 0 {
+        return Err(Error::Refused(format!("{} problem(s) in {file} (see above); nothing was imported", plan.refused)));
     }
-    if !errors.is_empty() {
-        return Err(refused(&ctx.ui, &errors, &file));
+    let import = Import { ctx, sheet: &sheet, plan: &plan, columns: &columns, by: &by, dry_run: args.dry_run };
+    let (actions, written) = import.write(&paths, &listed)?;
+    for (k, row) in plan.rows.iter().enumerate().filter(|(_, r)| r.customer == NOBODY) {
+        let cells = sheet.record(plan.span(k, sheet.len()))?;
+        let key = columns.key(&cells);
+        ctx.ui.warn(&format!("{file}:{}: no customer matches {key:?}; the visit was not imported", row.line));
     }
-    let mut per_customer: BTreeMap<usize, Vec<(u64, Visit)>> = BTreeMap::new();
-    for (i, line, visit) in planned {
-        per_customer.entry(i).or_default().push((line, visit));
-    }
-    let progress = ctx.ui.err_terminal && per_customer.len() > 1;
-    let mut result = Rows::new(&["line", "customer", "at", "action"]);
-    let mut written = Vec::new();
-    let total = per_customer.len();
-    for (n, (i, visits)) in per_customer.into_iter().enumerate() {
-        if progress {
-            let _ = write!(ctx.ui.err(), "\rimporting visits: {}/{total} customers", n + 1);
-        }
-        let (path, customer) = &existing.records[i];
-        if args.dry_run {
-            let mut kept = customer.visits.clone();
-            for (line, v) in &visits {
-                let action = if kept.iter().any(|k| k.same_as(v)) { "already there" } else { "would add" };
-                kept.push(v.clone());
-                result.push(vec![Cell::Int(*line as i64), customer.id.as_str().into(), v.at.into(), action.into()]);
-            }
-            continue;
-        }
-        let added = ctx.book.edit(path, |current: &Customer, doc| {
-            let mut kept: Vec<Visit> = current.visits.clone();
-            let mut actions = Vec::new();
-            for (_, v) in &visits {
-                if kept.iter().any(|k| k.same_as(v)) {
-                    actions.push("already there");
-                } else {
-                    doc.push("visits", v)?;
-                    kept.push(v.clone());
-                    actions.push("added");
-                }
-            }
-            Ok(actions)
-        })?;
-        if added.contains(&"added") {
-            written.push(path.clone());
-        }
-        for ((line, v), action) in visits.iter().zip(added) {
-            result.push(vec![Cell::Int(*line as i64), customer.id.as_str().into(), v.at.into(), action.into()]);
-        }
-    }
-    if progress {
-        let _ = writeln!(ctx.ui.err());
-    }
-    for (line, key, v) in &unmatched {
-        ctx.ui.warn(&format!("{file}:{line}: no customer matches {key:?}; the visit was not imported"));
-        result.push(vec![Cell::Int(*line as i64), Cell::Empty, v.at.into(), "unmatched".into()]);
-    }
-    result.rows.sort_by_key(|r| match &r[0] {
-        Cell::Int(n) => *n,
-        _ => 0,
-    });
-    let count = |a: &str| result.rows.iter().filter(|r| r[3] == Cell::text(a)).count();
-    let (added, again) = (count("added"), count("already there"));
+    let count = |a: Action| actions.iter().filter(|x| **x == a).count();
+    let (again, unmatched) = (count(Action::AlreadyThere), plan.unmatched);
     if args.dry_run {
-        let (new, again) = (count("would add"), count("already there"));
+        let new = count(Action::WouldAdd);
         ctx.ui.say(&format!(
-            "Dry run of {file}: {new} visits to add, {again} already there, {} unmatched; nothing was written.",
-            unmatched.len()
+            "Dry run of {file}: {new} visits to add, {again} already there, {unmatched} unmatched; nothing was written."
         ));
-        return output::print(out, &ctx.style, &result);
+    } else {
+        let added = count(Action::Added);
+        commit(ctx, &written, &format!("import visits {file}: {added} added"));
+        ctx.ui.say(&format!("Imported {file}: {added} visits added, {again} already there, {unmatched} unmatched."));
     }
-    commit(ctx, &written, &format!("import visits {file}: {added} added"));
-    ctx.ui
-        .say(&format!("Imported {file}: {added} visits added, {again} already there, {} unmatched.", unmatched.len()));
-    output::print(out, &ctx.style, &result)?;
-    Ok(())
+    import.print(out, &matcher, &actions)
 }
 
-/// `--map FIELD=COLUMN` pairs over the defaults (each field's own name), columns compared
-/// as headers are: trimmed, ignoring case.
-fn visit_map(given: &[String]) -> Result<HashMap<&'static str, String>> {
-    let mut map: HashMap<&'static str, String> =
-        crate::model::visit::IMPORT_FIELDS.iter().map(|f| (*f, f.to_string())).collect();
-    for pair in given {
-        let (field, column) = pair
-            .split_once('=')
-            .ok_or_else(|| Error::Usage(format!("--map {pair:?}: write FIELD=COLUMN, e.g. date=Visit Date")))?;
-        let field = field.trim().to_lowercase();
-        let Some(known) = crate::model::visit::IMPORT_FIELDS.iter().find(|f| **f == field) else {
-            return Err(Error::Usage(format!(
-                "--map: unknown field {field:?}; the fields are {}",
-                crate::model::visit::IMPORT_FIELDS.join(", ")
-            )));
-        };
-        map.insert(known, column.trim().to_lowercase());
+/// One import of visits under way, once its plan is made.
+struct Import<'a> {
+    ctx: &'a Ctx,
+    sheet: &'a Sheet,
+    plan: &'a booking::Plan,
+    columns: &'a booking::Columns,
+    by: &'a str,
+    dry_run: bool,
+}
+
+impl Import<'_> {
+    /// The second reading: each customer's rows read again and their new visits written
+    /// to the file at once. What became of each row, and the files written.
+    fn write(&self, paths: &[PathBuf], listed: &Listed) -> Result<(Vec<Action>, Vec<PathBuf>)> {
+        let Import { ctx, sheet, plan, .. } = *self;
+        sheet.unchanged()?;
+        let mut actions = vec![Action::Unmatched; plan.rows.len()];
+        let order = plan.by_customer();
+        let customers: Vec<&[usize]> =
+            order.chunk_by(|a, b| plan.rows[*a].customer == plan.rows[*b].customer).collect();
+        let progress = ctx.ui.err_terminal && customers.len() > 1;
+        let mut written = Vec::new();
+        for (n, rows) in customers.iter().enumerate() {
+            if progress {
+                let _ = write!(ctx.ui.err(), "\rimporting visits: {}/{} customers", n + 1, customers.len());
+            }
+            let visits = rows.iter().map(|&k| self.visit(k)).collect::<Result<Vec<Visit>>>()?;
+            let path = &paths[plan.rows[rows[0]].customer as usize];
+            let fresh = ctx.book.add_visits(path, &visits, listed, self.dry_run)?;
+            for (&k, new) in rows.iter().zip(&fresh) {
+                actions[k] = match (new, self.dry_run) {
+                    (false, _) => Action::AlreadyThere,
+                    (true, true) => Action::WouldAdd,
+                    (true, false) => Action::Added,
+                };
+            }
+            if !self.dry_run && fresh.contains(&true) {
+                written.push(path.clone());
+            }
+        }
+        if progress {
+            let _ = writeln!(ctx.ui.err());
+        }
+        Ok((actions, written))
     }
-    Ok(map)
+
+    /// Row `k`'s visit, read again; it was checked by the first reading, so a row that
+    /// no longer reads is a file changed since.
+    fn visit(&self, k: usize) -> Result<Visit> {
+        let cells = self.sheet.record(self.plan.span(k, self.sheet.len()))?;
+        self.columns.visit(&cells, &self.ctx.book.clock, self.by).map_err(|_| self.sheet.changed())
+    }
+
+    /// The third reading: one row per row of the file, in its order, printed as it goes:
+    /// line, customer, at, action.
+    fn print(&self, out: &mut dyn Write, matcher: &Matcher, actions: &[Action]) -> Result<()> {
+        let Import { ctx, sheet, plan, columns, .. } = *self;
+        let mut stream = Stream::new(out, &ctx.style, &["line", "customer", "at", "action"].map(String::from))?;
+        let mut records = sheet.read()?;
+        records.headers().map_err(|_| sheet.changed())?;
+        for ((row, planned), action) in records.zip(&plan.rows).zip(actions) {
+            let cells = row?.cells.map_err(|_| sheet.changed())?;
+            let at = columns.at(&cells, &ctx.book.clock).map_err(|_| sheet.changed())?;
+            let customer = match planned.customer {
+                NOBODY => Cell::Empty,
+                i => matcher.id(i as usize).into(),
+            };
+            stream.row(vec![Cell::Int(planned.line.into()), customer, at.into(), action.as_str().into()])?;
+        }
+        let blocks = stream.table_blocks();
+        stream.finish()?;
+        if blocks {
+            ctx.ui.warn(&format!(
+                "a long result: the table was printed in blocks of up to {} rows, each fitted to its own rows; \
+                 --format csv (or tsv, ndjson) prints one layout",
+                output::TABLE_BLOCK_ROWS
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Print every problem found, then refuse the whole file.

@@ -3,6 +3,7 @@
 //! without files; `book` reads and writes, `report` turns records into rows.
 
 pub mod action;
+pub mod booking;
 pub mod config;
 pub mod customer;
 pub mod exposure;

@@ -8,6 +8,7 @@
 //! they are written (`book::Sheet`). Pure: the rows are handed in, so every rule here is
 //! tested on rows made in the test.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use csv::StringRecord;
@@ -50,7 +51,7 @@ impl Fields {
     /// the export was written with `--raw`, so a leading `'` is the text's own.
     pub fn columns(&self, headers: &[String], file: &str, raw: bool) -> Result<Columns, String> {
         let at = FIELDS.map(|f| headers.iter().position(|h| *h == self.0[f]));
-        let columns = Columns { at, raw };
+        let columns = Columns { at, raw, times: RefCell::default() };
         if columns.index("date").is_none() {
             return Err(format!(
                 "{file}: no column for the visit's date (looked for {:?}); name it with --map date=COLUMN",
@@ -71,7 +72,15 @@ impl Fields {
 pub struct Columns {
     at: [Option<usize>; FIELDS.len()],
     raw: bool,
+    /// Times already read, by their text: an export repeats a few thousand date-times
+    /// over its rows, each read three times (check, write, print), and reading one by the
+    /// clock's grammar costs more than the rest of the row. Bounded by `TIMES_KEPT`.
+    times: RefCell<HashMap<String, Result<Stamp, String>>>,
 }
+
+/// Times `Columns` keeps read (some 100 bytes each); past this many it starts again. Every
+/// half hour of every day for two years is 35,000.
+const TIMES_KEPT: usize = 1 << 16;
 
 impl Columns {
     fn index(&self, field: &str) -> Option<usize> {
@@ -103,7 +112,16 @@ impl Columns {
             (Some(d), None) => d.to_string(),
             (None, _) => return Err("the date is empty".into()),
         };
-        clock.parse_time(&when).map_err(|e| format!("date: {e}"))
+        if let Some(known) = self.times.borrow().get(&when) {
+            return known.clone();
+        }
+        let at = clock.parse_time(&when).map_err(|e| format!("date: {e}"));
+        let mut times = self.times.borrow_mut();
+        if times.len() >= TIMES_KEPT {
+            times.clear();
+        }
+        times.insert(when, at.clone());
+        at
     }
 
     /// The row as a visit recorded by `by`. Err: what is wrong with it, to refuse the file.

@@ -137,7 +137,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         printed.row(&f)?;
     }
     let Printed { stream, errors, warnings } = printed;
-    stream.finish()?;
+    super::finish_stream(ctx, stream)?;
     if errors + warnings == 0 {
         ctx.ui.say(&format!("The book is clean: {customers} customers, {incidents} incidents."));
         return Ok(());

@@ -131,7 +131,7 @@ fn customers(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
         }
         (None, None) => unreachable!("the output is either streaming or still held"),
     };
-    stream.finish()?;
+    super::finish_stream(ctx, stream)?;
     let problems: Vec<Error> = walk.into_iter().chain(errors).collect();
     report_problems(ctx, &problems)
 }
@@ -209,7 +209,7 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
             return Err(e);
         }
     }
-    stream.finish()?;
+    super::finish_stream(ctx, stream)?;
     report_problems(ctx, &problems)
 }
 

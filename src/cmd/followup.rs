@@ -225,7 +225,7 @@ impl<'c, 'w> Printer<'c, 'w> {
 
     /// The end of the list: how many rows it had, and the customers that could not be read.
     fn finish(self) -> Result<(usize, Vec<Error>)> {
-        self.stream.finish()?;
+        super::finish_stream(self.ctx, self.stream)?;
         Ok((self.listed, self.problems))
     }
 }

@@ -446,16 +446,7 @@ impl Import<'_> {
             };
             stream.row(vec![Cell::Int(planned.line.into()), customer, at.into(), action.as_str().into()])?;
         }
-        let blocks = stream.table_blocks();
-        stream.finish()?;
-        if blocks {
-            ctx.ui.warn(&format!(
-                "a long result: the table was printed in blocks of up to {} rows, each fitted to its own rows; \
-                 --format csv (or tsv, ndjson) prints one layout",
-                output::TABLE_BLOCK_ROWS
-            ));
-        }
-        Ok(())
+        crate::cmd::finish_stream(ctx, stream)
     }
 }
 

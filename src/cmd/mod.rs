@@ -547,3 +547,18 @@ fn returns(ctx: &Ctx) -> (crate::model::visit::Returns, Vec<Error>) {
     problems.extend(unread);
     (returns, problems)
 }
+
+/// End a streamed list, saying on stderr when a long table was printed in blocks (each
+/// fitted to its own rows, as a table must be held to be fitted).
+pub fn finish_stream(ctx: &Ctx, stream: crate::output::Stream) -> Result<()> {
+    let blocks = stream.table_blocks();
+    stream.finish()?;
+    if blocks {
+        ctx.ui.warn(&format!(
+            "a long list: the table was printed in blocks of up to {} rows, each fitted to its own rows; \
+             --format csv (or tsv, ndjson) prints one layout",
+            crate::output::TABLE_BLOCK_ROWS
+        ));
+    }
+    Ok(())
+}

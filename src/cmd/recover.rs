@@ -310,7 +310,7 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
         }
         stream.row(incidents::row(incident, Some(&extras), &extra))
     })?);
-    stream.finish()?;
+    super::finish_stream(ctx, stream)?;
     report_problems(ctx, &problems)
 }
 

@@ -84,15 +84,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         (None, Some(w)) => Stream::new(w, &ctx.style, &answer.columns)?,
         (None, None) => return Err(Error::Refused("the output was already given away".into())),
     };
-    let blocks = stream.table_blocks();
-    stream.finish()?;
-    if blocks {
-        ctx.ui.warn(&format!(
-            "a long answer: the table was printed in blocks of up to {} rows, each fitted to its own rows; \
-             --format csv (or tsv, ndjson) prints one layout",
-            output::TABLE_BLOCK_ROWS
-        ));
-    }
+    super::finish_stream(ctx, stream)?;
     report_problems(ctx, &answer.problems)
 }
 

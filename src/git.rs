@@ -153,6 +153,60 @@ pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
+/// What is wrong with this clone's registered driver, when its program cannot be run
+/// (care moved, reinstalled elsewhere or removed since `care git setup`): every merge of
+/// a record would fail. `None` when it runs, or when no driver is registered.
+pub fn driver_problem(dir: &Path) -> Option<String> {
+    let command = config(dir, "merge.care.driver")?;
+    let program = first_word(&command)?;
+    let runs = if program.contains('/') { is_program(Path::new(&program)) } else { on_path(&program).is_some() };
+    (!runs).then(|| {
+        format!(
+            "this clone's merge driver runs `{program}`, which {}, so every merge of a record will fail",
+            if program.contains('/') { "does not exist (care was moved or reinstalled)" } else { "is not on PATH" }
+        )
+    })
+}
+
+/// The program a shell command line starts with, unquoted as `sh` would (the forms
+/// `shell_quote` writes, and a bare word).
+fn first_word(command: &str) -> Option<String> {
+    let command = command.trim_start();
+    let Some(mut rest) = command.strip_prefix('\'') else {
+        return command.split_whitespace().next().map(str::to_string);
+    };
+    let mut word = String::new();
+    loop {
+        let end = rest.find('\'')?;
+        word.push_str(&rest[..end]);
+        rest = &rest[end + 1..];
+        match rest.strip_prefix("\\''") {
+            Some(more) => {
+                word.push('\'');
+                rest = more;
+            }
+            None => return Some(word),
+        }
+    }
+}
+
+/// Where `sh` would find a program named `name` on PATH.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_program(p))
+}
+
+fn is_program(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.is_file() && meta.permissions().mode() & 0o111 != 0
+    }
+    #[cfg(not(unix))]
+    meta.is_file()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +238,19 @@ mod tests {
     #[test]
     fn a_path_with_quotes_and_spaces_stays_one_shell_word() {
         assert_eq!(shell_quote("/opt/my care/it's"), r"'/opt/my care/it'\''s'");
+    }
+
+    #[test]
+    fn the_program_is_read_back_as_the_shell_reads_it() {
+        let quoted = format!("{} merge-driver %O %A %B %P", shell_quote("/opt/my care/it's/care"));
+        assert_eq!(first_word(&quoted).as_deref(), Some("/opt/my care/it's/care"));
+        assert_eq!(first_word("care merge-driver %O %A %B %P").as_deref(), Some("care"));
+        assert_eq!(first_word("'unclosed"), None);
+    }
+
+    #[test]
+    fn a_driver_whose_program_is_gone_is_a_problem() {
+        assert!(!is_program(Path::new("/nonexistent/care")));
+        assert!(on_path("surely-no-such-program-here").is_none());
     }
 }

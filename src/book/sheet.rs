@@ -44,7 +44,12 @@ pub struct Sheet {
 
 impl Sheet {
     /// The file at `path`; a pipe (not a regular file) is copied first, as `spool` does.
-    pub fn open(path: &Path) -> Result<Sheet> {
+    /// Opening a named pipe waits until something writes to it: `waiting` is called first,
+    /// so the person at the terminal is told why nothing happens.
+    pub fn open(path: &Path, waiting: impl FnOnce()) -> Result<Sheet> {
+        if std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+            waiting();
+        }
         let file = File::open(path).map_err(|e| Error::io(path, e))?;
         let meta = file.metadata().map_err(|e| Error::io(path, e))?;
         if meta.is_file() {
@@ -300,7 +305,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("b.csv");
         fs::write(&path, "h\na\n").expect("write");
-        let sheet = Sheet::open(&path).expect("open");
+        let sheet = Sheet::open(&path, || {}).expect("open");
         assert!(sheet.unchanged().is_ok());
         fs::write(&path, "h\na\nb\n").expect("write");
         assert!(sheet.read().expect_err("changed").to_string().contains("changed while it was being imported"));

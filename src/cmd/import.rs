@@ -339,7 +339,12 @@ fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let fields = booking::Fields::parse(&args.map).map_err(Error::Usage)?;
     let sheet = match args.file.to_str() {
         Some("-") => Sheet::spool(&args.file, |to| ctx.ui.copy_input(to))?,
-        _ => Sheet::open(&args.file)?,
+        _ => Sheet::open(&args.file, || {
+            if ctx.ui.err_terminal {
+                let shown = crate::output::visible(&args.file.display().to_string()).into_owned();
+                ctx.ui.say(&format!("{shown} is a pipe: waiting for what is written to it (Ctrl-C to stop)"));
+            }
+        })?,
     };
     let mut records = sheet.read()?;
     let headers = records.headers().map_err(|e| Error::Refused(format!("{file}: cannot read the header row: {e}")))?;

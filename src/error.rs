@@ -312,7 +312,8 @@ mod tests {
         let none = Error::NoBook("/tmp/x".into());
         assert!(!none.to_string().contains("care init"), "{none}");
         assert!(none.hint().is_some_and(|h| h.contains("care init")));
-        let lock = Error::LockTimeout { lock: "c/.a.lock".into(), holder: None, waited: std::time::Duration::from_secs(2) };
+        let lock =
+            Error::LockTimeout { lock: "c/.a.lock".into(), holder: None, waited: std::time::Duration::from_secs(2) };
         assert!(lock.to_string().ends_with("nothing was changed"), "{lock}");
         assert!(lock.report().contains("\nhint: ") && lock.report().contains("CARE_LOCK_TIMEOUT"));
     }

@@ -5,7 +5,9 @@
 //! --exit-code`, `lexicon check`) adds a fourth, `FOUND`, so that a script can always tell
 //! "something was listed" from "could not look" (a missing book, an unreadable file).
 //! Every failure is one variant here, so the mapping is made in one place and every
-//! message says what is wrong, where, and what to do.
+//! message says what is wrong and where. What to do about it is the error's hint, kept
+//! apart from the message (`Error::hint`, printed as its own `hint: …` line), so that a
+//! script, `care check` or the page can show the fault and the advice each in its place.
 
 use std::fmt;
 use std::io;
@@ -54,6 +56,8 @@ pub enum Error {
     ReadOnly { path: PathBuf, source: io::Error },
     /// Another process held a record's lock for longer than the lock timeout.
     LockTimeout { lock: PathBuf, holder: Option<String>, waited: std::time::Duration },
+    /// Any of the above with advice on what to do about it (see `Error::with_hint`).
+    Hinted { error: Box<Error>, hint: String },
 }
 
 /// The kinds of unreadable record `care check` reports under their own code.
@@ -74,6 +78,8 @@ pub enum DataKind {
     NotUtf8,
     /// git's conflict markers.
     MergeConflict,
+    /// A time that is not RFC 3339 with an offset.
+    BadTime,
 }
 
 impl DataKind {
@@ -87,6 +93,7 @@ impl DataKind {
             DataKind::TooBig => "too-big",
             DataKind::NotUtf8 => "not-utf8",
             DataKind::MergeConflict => "merge-conflict",
+            DataKind::BadTime => "bad-time",
         }
     }
 }
@@ -110,14 +117,62 @@ impl Error {
 
     /// The kind of a `Data` error.
     pub fn data_kind(&self) -> Option<DataKind> {
-        match self {
+        match self.cause() {
             Error::Data { kind, .. } => Some(*kind),
             _ => None,
         }
     }
 
-    pub fn exit_code(&self) -> i32 {
+    /// The same error with advice on what to do: printed after it as `hint: …`.
+    pub fn with_hint(self, hint: impl Into<String>) -> Error {
+        Error::Hinted { error: Box::new(self.cause_owned()), hint: hint.into() }
+    }
+
+    /// The error itself, without the hint wrapped around it: what code branches on.
+    pub fn cause(&self) -> &Error {
         match self {
+            Error::Hinted { error, .. } => error.cause(),
+            other => other,
+        }
+    }
+
+    fn cause_owned(self) -> Error {
+        match self {
+            Error::Hinted { error, .. } => error.cause_owned(),
+            other => other,
+        }
+    }
+
+    /// What to do about it, when care knows: given with `with_hint`, or implied by the kind
+    /// of failure.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Error::Hinted { hint, .. } => Some(hint.clone()),
+            Error::NoBook(_) => Some("create one with `care init`, or name one with -C DIR or CARE_BOOK".into()),
+            Error::ReadOnly { .. } => Some(
+                "ask the book's owner for write access (e.g. `chmod -R u+w` on the book), or work in a copy you own"
+                    .into(),
+            ),
+            Error::LockTimeout { .. } => Some(
+                "if that process is stopped or hung, end it (or resume it with `fg`) and run the command again; \
+                 CARE_LOCK_TIMEOUT (e.g. 60s) waits longer"
+                    .into(),
+            ),
+            Error::Skipped(_) => Some("`care check` lists every problem".into()),
+            _ => None,
+        }
+    }
+
+    /// The message and, on a line of its own, its hint: what a person reads after `error: `.
+    pub fn report(&self) -> String {
+        match self.hint() {
+            Some(hint) => format!("{self}\nhint: {hint}"),
+            None => self.to_string(),
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        match self.cause() {
             Error::Usage(_) => 2,
             Error::Quiet(code) => *code,
             _ => 1,
@@ -128,7 +183,7 @@ impl Error {
     /// out of the book, a dangling link, a FIFO): its path, a stable code for `care check`
     /// and the message without the path, so `check` and the writers say the same thing.
     pub fn file_problem(&self) -> Option<(&Path, &'static str, String)> {
-        match self {
+        match self.cause() {
             Error::Outside { path, target } => Some((
                 path,
                 "link-outside",
@@ -156,7 +211,7 @@ impl Error {
 
     /// True when this is a write to a reader that went away (`care ... | head -1`).
     pub fn is_broken_pipe(&self) -> bool {
-        matches!(self, Error::Output(source) if source.kind() == io::ErrorKind::BrokenPipe)
+        matches!(self.cause(), Error::Output(source) if source.kind() == io::ErrorKind::BrokenPipe)
     }
 }
 
@@ -165,12 +220,9 @@ impl fmt::Display for Error {
         match self {
             Error::Usage(msg) | Error::NotFound(msg) | Error::Refused(msg) => f.write_str(msg),
             Error::Exists(path) => write!(f, "{} already exists; nothing was changed", path.display()),
-            Error::NoBook(start) => write!(
-                f,
-                "no book found in {} or any folder above it (no care.yaml); \
-                 create one with `care init`, or name one with -C DIR or CARE_BOOK",
-                start.display()
-            ),
+            Error::NoBook(start) => {
+                write!(f, "no book found in {} or any folder above it (no care.yaml)", start.display())
+            }
             Error::Ambiguous { what, input, candidates } => {
                 write!(f, "{input:?} matches {} {what}s; be more specific:", candidates.len())?;
                 // Every candidate, as git lists them, but not a wall of a whole book.
@@ -189,6 +241,7 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Output(source) => write!(f, "cannot write the output: {source}"),
             Error::Quiet(_) => Ok(()),
+            Error::Hinted { error, .. } => error.fmt(f),
             Error::Outside { .. } | Error::Dangling { .. } | Error::NotRegular { .. } => {
                 let (path, _, message) = self.file_problem().expect("a file problem");
                 write!(f, "{}: {message}", path.display())
@@ -198,8 +251,7 @@ impl fmt::Display for Error {
                 write!(
                     f,
                     "cannot write in {}: the book (or that folder) is read-only for you ({source}, on {}); \
-                     nothing was changed. Ask the book's owner for write access (e.g. `chmod -R u+w` on the \
-                     book), or work in a copy you own",
+                     nothing was changed",
                     folder.display(),
                     path.display()
                 )
@@ -208,22 +260,61 @@ impl fmt::Display for Error {
                 let by = holder.as_deref().map(|h| format!(", held by {h}")).unwrap_or_default();
                 write!(
                     f,
-                    "gave up after waiting {:.1}s for the lock {}{by}; nothing was changed. If that process \
-                     is stopped or hung, end it (or resume it with `fg`) and run the command again; \
-                     CARE_LOCK_TIMEOUT (e.g. 60s) waits longer",
+                    "gave up after waiting {:.1}s for the lock {}{by}; nothing was changed",
                     waited.as_secs_f64(),
                     lock.display()
                 )
             }
             Error::Skipped(n) => {
                 let (files, were) = if *n == 1 { ("file", "was") } else { ("files", "were") };
-                write!(
-                    f,
-                    "{n} {files} could not be read and {were} skipped (see above); `care check` lists every problem"
-                )
+                write!(f, "{n} {files} could not be read and {were} skipped (see above)")
             }
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hint_is_its_own_line_and_changes_nothing_a_caller_branches_on() {
+        let bare = Error::Usage("--q must lie between 0 and 1, not 7".into());
+        assert_eq!(bare.hint(), None);
+        assert_eq!(bare.report(), "--q must lie between 0 and 1, not 7");
+        let hinted = Error::Usage("--q must lie between 0 and 1, not 7".into()).with_hint("try --q 0.05");
+        assert_eq!(hinted.to_string(), "--q must lie between 0 and 1, not 7");
+        assert_eq!(hinted.report(), "--q must lie between 0 and 1, not 7\nhint: try --q 0.05");
+        assert_eq!(hinted.exit_code(), 2);
+        assert!(matches!(hinted.cause(), Error::Usage(_)));
+        // A second hint replaces the first rather than nesting.
+        let again = hinted.with_hint("try --q 0.1");
+        assert_eq!(again.hint().as_deref(), Some("try --q 0.1"));
+        assert!(matches!(again, Error::Hinted { ref error, .. } if matches!(**error, Error::Usage(_))));
+    }
+
+    #[test]
+    fn kinds_and_statuses_pass_through_a_hint() {
+        let data = Error::data(Path::new("a.yaml"), 3, 4, "x").with_kind(DataKind::TooBig).with_hint("split it");
+        assert_eq!(data.data_kind(), Some(DataKind::TooBig));
+        assert_eq!(data.exit_code(), 1);
+        assert_eq!(Error::Quiet(FOUND).with_hint("h").exit_code(), FOUND);
+        let pipe = Error::Output(io::Error::from(io::ErrorKind::BrokenPipe)).with_hint("h");
+        assert!(pipe.is_broken_pipe());
+        let fifo = Error::NotRegular { path: "c/x.yaml".into(), kind: "FIFO" }.with_hint("h");
+        assert_eq!(fifo.file_problem().map(|p| p.1), Some("not-regular"));
+    }
+
+    #[test]
+    fn the_advice_of_a_typed_failure_is_its_hint_not_its_message() {
+        let none = Error::NoBook("/tmp/x".into());
+        assert!(!none.to_string().contains("care init"), "{none}");
+        assert!(none.hint().is_some_and(|h| h.contains("care init")));
+        let lock =
+            Error::LockTimeout { lock: "c/.a.lock".into(), holder: None, waited: std::time::Duration::from_secs(2) };
+        assert!(lock.to_string().ends_with("nothing was changed"), "{lock}");
+        assert!(lock.report().contains("\nhint: ") && lock.report().contains("CARE_LOCK_TIMEOUT"));
+    }
+}

@@ -36,7 +36,7 @@ fn run() -> ExitCode {
     let settings = match care::settings::Settings::from_env() {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("error: {}", care::output::visible(&e.to_string()));
+            eprintln!("error: {}", care::output::visible(&e.report()));
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
         }
     };
@@ -47,7 +47,8 @@ fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
-        Err(care::Error::Quiet(code)) => {
+        Err(e) if matches!(e.cause(), care::Error::Quiet(_)) => {
+            let code = e.exit_code();
             if out.flush().is_err() {
                 return ExitCode::SUCCESS;
             }
@@ -58,7 +59,7 @@ fn run() -> ExitCode {
             if out.flush().is_err() {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("error: {}", care::output::visible(&e.to_string()));
+            eprintln!("error: {}", care::output::visible(&e.report()));
             ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
         }
     }

@@ -28,7 +28,7 @@ impl Book {
                 other => return other.map(|()| path),
             }
         }
-        Err(Error::Refused("could not find a free action id; try again".into()))
+        Err(Error::Refused("could not find a free action id".into()).with_hint("try again"))
     }
 
     /// Every action of the book, in id order (so by date), and the files that could not be read.
@@ -57,7 +57,7 @@ impl Book {
             .collect();
         match matches.len() {
             1 => Ok(matches.into_iter().next().expect("one")),
-            0 => Err(Error::NotFound(format!("no action {wanted:?}; `care action list` shows them"))),
+            0 => Err(Error::NotFound(format!("no action {wanted:?}")).with_hint("`care action list` shows them")),
             _ => Err(Error::Ambiguous {
                 what: "action",
                 input: wanted.to_string(),

@@ -21,7 +21,9 @@ impl Book {
         if let Some(given) = wanted {
             id::check_customer_id(given).map_err(Error::Usage)?;
             if self.customer_file(given).is_some() {
-                return Err(Error::Refused(format!("customer id {given:?} is taken; choose another with --id")));
+                return Err(
+                    Error::Refused(format!("customer id {given:?} is taken")).with_hint("choose another with --id")
+                );
             }
             customer.id = given.to_string();
             let path = self.customer_path(given);
@@ -37,10 +39,8 @@ impl Book {
                 other => return other.map(|()| path),
             }
         }
-        Err(Error::Refused(format!(
-            "could not find a free id for {:?}; try again or give one with --id",
-            customer.name
-        )))
+        Err(Error::Refused(format!("could not find a free id for {:?}", customer.name))
+            .with_hint("try again, or give one with --id"))
     }
 
     /// Write a new incident under a fresh id (the date it happened, a random part), with a
@@ -61,6 +61,6 @@ impl Book {
                 }
             }
         }
-        Err(Error::Refused("could not find a free incident id; try again".into()))
+        Err(Error::Refused("could not find a free incident id".into()).with_hint("try again"))
     }
 }

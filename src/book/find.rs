@@ -44,9 +44,8 @@ impl Book {
                 } else {
                     String::new()
                 };
-                Err(Error::NotFound(format!(
-                    "no customer matches {query:?}{also}; `care customer list` shows them all, `care customer add` adds one"
-                )))
+                Err(Error::NotFound(format!("no customer matches {query:?}{also}"))
+                    .with_hint("`care customer list` shows them all, `care customer add` adds one"))
             }
         }
     }
@@ -71,7 +70,10 @@ impl Book {
             .collect();
         match found.as_slice() {
             [one] => Ok((one.clone(), self.read(one)?)),
-            [] => Err(Error::NotFound(format!("no incident matches {query:?}; `care recover list` shows them"))),
+            [] => {
+                Err(Error::NotFound(format!("no incident matches {query:?}"))
+                    .with_hint("`care recover list` shows them"))
+            }
             many => Err(Error::Ambiguous {
                 what: "incident",
                 input: query,

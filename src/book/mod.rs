@@ -123,11 +123,8 @@ pub fn find_root(given: Option<&Path>, start: &Path) -> Result<PathBuf> {
         if dir.join(CONFIG_FILE).is_file() {
             return Ok(dir.to_path_buf());
         }
-        return Err(Error::Refused(format!(
-            "{} is not a care book (it has no {CONFIG_FILE}); create one with `care init {}`",
-            dir.display(),
-            dir.display()
-        )));
+        return Err(Error::Refused(format!("{} is not a care book (it has no {CONFIG_FILE})", dir.display()))
+            .with_hint(format!("create one with `care init {}`", dir.display())));
     }
     let mut relative = PathBuf::new();
     for dir in start.ancestors() {

@@ -75,7 +75,7 @@ fn edit_loop(ctx: &Ctx, path: &Path, scratch: &Path, original: &str, is_customer
                 return Ok(());
             }
             Err(e) => {
-                ctx.ui.say(&format!("error: {e}"));
+                ctx.ui.say(&format!("error: {}", e.report()));
                 if !ask(&ctx.ui, "Edit again? [Y/n] ")? {
                     return Err(Error::data(path, 1, 1, "edit abandoned; the record is unchanged"));
                 }

@@ -246,6 +246,9 @@ fn located(path: &Path, text: &str, e: &serde_yaml::Error) -> Error {
         return Error::data(path, line, column, format!("{TOO_MANY_ALIASES}; write the values out instead"))
             .with_kind(DataKind::Aliases);
     }
+    if is_time_error(&message) {
+        return Error::data(path, line, column, message).with_kind(DataKind::BadTime);
+    }
     // Fields with wrong values are not syntax errors: only the parser's own are.
     let syntax = e.location().is_some() && !is_field_error(&message);
     let at_end =
@@ -276,6 +279,20 @@ fn is_field_error(message: &str) -> bool {
         "invalid value",
         "invalid length",
         "unknown variant",
+    ]
+    .iter()
+    .any(|w| message.contains(w))
+}
+
+/// chrono's messages for a time written in another form: told apart here, where the
+/// parser's text is read, so that no caller has to read it again.
+fn is_time_error(message: &str) -> bool {
+    [
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is out of range",
+        "no possible date",
     ]
     .iter()
     .any(|w| message.contains(w))

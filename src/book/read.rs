@@ -1,5 +1,5 @@
 //! Reading records: one by path, or every record of a kind in parallel, and incidents and
-//! customers through the index (`sqlite.rs`) so book-wide reports keep no record in memory
+//! customers through the index (`index/`) so book-wide reports keep no record in memory
 //! and parse only the files that changed.
 
 use std::collections::HashSet;
@@ -13,7 +13,7 @@ pub struct Picked(Picks);
 
 #[derive(Debug)]
 enum Picks {
-    Rows(super::sqlite::PickedRows),
+    Rows(super::index::PickedRows),
     /// Without the index: the incidents picked, and each key with the incident's place.
     Held(Vec<(i64, usize)>, Vec<(Incident, Fields)>),
 }
@@ -48,7 +48,7 @@ impl Book {
     }
 
     /// Fold every incident, as reports see it (`Incident::digest`), into per-core
-    /// accumulators: through the index in `.care/cache` (`sqlite.rs`), made true of every
+    /// accumulators: through the index in `.care/cache` (`index/`), made true of every
     /// file first, else (`CARE_NO_CACHE`, a cache that cannot be kept) by reading every
     /// file. Memory stays small: no incident is kept. An id used twice counts once: the
     /// copy whose file name is the id, the first in path order; other copies are problems.

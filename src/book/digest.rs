@@ -1,5 +1,5 @@
 //! What book-wide reports read of each record, in a compact form the SQLite index
-//! (`sqlite.rs`, `.care/cache/book.sqlite`) keeps per file beside its tables: an
+//! (`index/`, `.care/cache/book.sqlite`) keeps per file beside its tables: an
 //! incident's digest (the deposition fields, whether it is closed, its follow-ups, its
 //! extra fields) and a customer's (the record with its visits folded to their summary),
 //! so `trends`, `followup due`, `customer list` and `winback` decode a few hundred bytes a

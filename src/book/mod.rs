@@ -91,8 +91,9 @@ pub const INCIDENTS: &str = "incidents";
 /// What git must not track in a book: lock, temporary and editor scratch files, the cache.
 pub const IGNORED: [&str; 5] = [".*.lock", ".*.tmp", ".*.tmp-*", ".*.edit-*", ".care/"];
 
-/// A record's top-level scalar fields as text.
-pub type Fields = std::collections::BTreeMap<String, String>;
+pub use crate::model::Extras;
+/// The old name of `Extras`, still used by `cmd/` (to be renamed there, then dropped).
+pub use crate::model::Extras as Fields;
 
 #[derive(Debug)]
 pub struct Book {

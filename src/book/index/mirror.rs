@@ -4,9 +4,14 @@
 use chrono::{SecondsFormat, Utc};
 use rusqlite::{Connection, params};
 
+use std::sync::OnceLock;
+
+use rusqlite::types::Value as SqlValue;
+
 use super::*;
 use crate::book::schema::TABLES;
 use crate::model::customer::Section;
+use crate::model::fields::{self, CUSTOMER, Field, INCIDENT, Shape, Val};
 use crate::time::Stamp;
 
 /// Drop every row read from the file `id`.
@@ -26,16 +31,53 @@ pub(super) fn nonempty(s: &str) -> Option<&str> {
     (!s.is_empty()).then_some(s)
 }
 
-pub(super) fn insert_customer(tx: &Connection, file: i64, c: &Customer, fields: &Fields) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO customers VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![
-        c.id,
-        c.name,
-        c.since.map(|d| d.to_string()),
-        c.contact.email,
-        c.contact.phone,
-        c.lifetime_value,
-        file
-    ])?;
+/// The statement that inserts a record's row: its catalogue's columns, then `file_id`.
+fn insert_sql<R>(table: &str, fields: &'static [Field<R>]) -> String {
+    let marks: Vec<String> = (1..=fields::sql_count(fields) + 1).map(|n| format!("?{n}")).collect();
+    format!("INSERT INTO {table} VALUES ({})", marks.join(", "))
+}
+
+/// A record's row in its table (`sql`, from `insert_sql`), each column as its catalogue
+/// of fields reads it.
+fn insert_record<R>(
+    tx: &Connection,
+    sql: &str,
+    fields: &'static [Field<R>],
+    record: &R,
+    file: i64,
+    tz: chrono_tz::Tz,
+) -> rusqlite::Result<()> {
+    let mut values: Vec<SqlValue> =
+        fields::columns(fields).map(|(col, _, get)| sql_value(get(record), col.shape, tz)).collect();
+    values.push(SqlValue::Integer(file));
+    tx.prepare_cached(sql)?.execute(rusqlite::params_from_iter(values))?;
+    Ok(())
+}
+
+/// A field's value as its column holds it: times in UTC, or a face of the local time.
+fn sql_value(v: Val<'_>, shape: Shape, tz: chrono_tz::Tz) -> SqlValue {
+    let text = |s: String| SqlValue::Text(s);
+    match v {
+        Val::Text(Some(s)) => text(s.to_string()),
+        Val::Percent(Some(n)) => SqlValue::Integer(i64::from(n)),
+        Val::Amount(Some(a)) => SqlValue::Real(a),
+        Val::Date(Some(d)) => text(d.to_string()),
+        Val::Time(Some(t)) => {
+            let local = || t.with_timezone(&tz);
+            text(match shape {
+                Shape::Value => utc(t),
+                Shape::Local => local().format("%Y-%m-%d %H:%M:%S").to_string(),
+                Shape::Weekday => local().format("%a").to_string(),
+                Shape::Hour => local().format("%H").to_string(),
+            })
+        }
+        _ => SqlValue::Null,
+    }
+}
+
+pub(super) fn insert_customer(tx: &Connection, file: i64, c: &Customer, fields: &Extras) -> rusqlite::Result<()> {
+    static SQL: OnceLock<String> = OnceLock::new();
+    insert_record(tx, SQL.get_or_init(|| insert_sql("customers", CUSTOMER)), CUSTOMER, c, file, chrono_tz::UTC)?;
     let mut entry = tx.prepare_cached("INSERT INTO entries VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?;
     for section in Section::ALL {
         for (n, e) in c.entries(section).iter().enumerate() {
@@ -164,33 +206,12 @@ pub(super) fn insert_incident(
     tx: &Connection,
     file: i64,
     i: &Incident,
-    fields: &Fields,
+    fields: &Extras,
     tz: chrono_tz::Tz,
 ) -> rusqlite::Result<()> {
-    let local = i.opened.with_timezone(&tz);
     let r = &i.recovery;
-    tx.prepare_cached(
-        "INSERT INTO incidents VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?
-    .execute(params![
-        i.id,
-        i.customer,
-        utc(&i.opened),
-        local.format("%Y-%m-%d %H:%M:%S").to_string(),
-        local.format("%a").to_string(),
-        local.format("%H").to_string(),
-        i.recorded.as_ref().map(utc),
-        i.staff,
-        i.owner,
-        i.product,
-        i.location,
-        i.channel,
-        i.busyness,
-        i.summary,
-        i.circumstances,
-        r.closed.as_ref().map(|s| utc(&s.at)),
-        file
-    ])?;
+    static SQL: OnceLock<String> = OnceLock::new();
+    insert_record(tx, SQL.get_or_init(|| insert_sql("incidents", INCIDENT)), INCIDENT, i, file, tz)?;
     let mut tag = tx.prepare_cached("INSERT INTO tags VALUES (?1, ?2, ?3)")?;
     for t in &i.tags {
         tag.execute(params![i.id, t, file])?;

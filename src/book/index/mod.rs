@@ -73,8 +73,8 @@ enum Kind {
 
 /// A record as read from its file, with its other top-level fields.
 enum Record {
-    Customer(Box<Customer>, Fields),
-    Incident(Box<Incident>, Fields),
+    Customer(Box<Customer>, Extras),
+    Incident(Box<Incident>, Extras),
     Action(Box<Action>),
 }
 

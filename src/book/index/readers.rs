@@ -143,7 +143,7 @@ impl Book {
     pub(in crate::book) fn fold_incident_digests<A: Send>(
         &self,
         init: &(impl Fn() -> A + Sync),
-        fold: &(impl Fn(&mut A, &Incident, &Fields) + Sync),
+        fold: &(impl Fn(&mut A, &Incident, &Extras) + Sync),
     ) -> Option<(Vec<A>, Vec<Error>)> {
         let (accumulators, _, problems) = self.fold_incident_rows(init, &|acc, _, i, f| fold(acc, i, f))?;
         Some((accumulators, problems))
@@ -155,7 +155,7 @@ impl Book {
     pub(super) fn fold_incident_rows<A: Send>(
         &self,
         init: &(impl Fn() -> A + Sync),
-        fold: &(impl Fn(&mut A, i64, &Incident, &Fields) + Sync),
+        fold: &(impl Fn(&mut A, i64, &Incident, &Extras) + Sync),
     ) -> Option<(Vec<A>, Connection, Vec<Error>)> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Incident, &mut problems)?;
@@ -176,7 +176,7 @@ impl Book {
         &self,
         db: &Path,
         init: &(impl Fn() -> A + Sync),
-        fold: &(impl Fn(&mut A, i64, &Incident, &Fields) + Sync),
+        fold: &(impl Fn(&mut A, i64, &Incident, &Extras) + Sync),
     ) -> rusqlite::Result<(Vec<A>, Connection, Vec<Error>)> {
         let conn = open_read_only(db)?;
         conn.execute_batch("BEGIN")?;
@@ -228,10 +228,10 @@ impl Book {
     pub(in crate::book) fn pick_incident_rows<A: Send>(
         &self,
         init: &(impl Fn() -> A + Sync),
-        pick: &(impl Fn(&mut A, &Incident, &Fields, &mut Vec<i64>) + Sync),
+        pick: &(impl Fn(&mut A, &Incident, &Extras, &mut Vec<i64>) + Sync),
     ) -> Option<(Vec<A>, PickedRows, Vec<Error>)> {
         type Part<A> = (A, Vec<(i64, i64)>, Vec<i64>);
-        let keep = |(acc, keys, given): &mut Part<A>, row, i: &Incident, f: &Fields| {
+        let keep = |(acc, keys, given): &mut Part<A>, row, i: &Incident, f: &Extras| {
             given.clear();
             pick(acc, i, f, given);
             keys.extend(given.iter().map(|&key| (key, row)));
@@ -310,7 +310,7 @@ impl Book {
     pub(in crate::book) fn customer_digests<T: Send>(
         &self,
         reminders: bool,
-        map: &(impl Fn(Customer, Fields) -> Option<T> + Sync),
+        map: &(impl Fn(Customer, Extras) -> Option<T> + Sync),
     ) -> Option<(Vec<T>, Vec<Error>)> {
         let mut problems = Vec::new();
         let db = self.fresh_index(Kind::Customer, &mut problems)?;
@@ -329,7 +329,7 @@ impl Book {
         &self,
         db: &Path,
         reminders: bool,
-        map: &(impl Fn(Customer, Fields) -> Option<T> + Sync),
+        map: &(impl Fn(Customer, Extras) -> Option<T> + Sync),
     ) -> rusqlite::Result<(Vec<T>, Vec<Error>)> {
         // The few customers with reminders are found by a partial index of them, not by a
         // scan of every digest (half a second at a million incidents).
@@ -385,7 +385,7 @@ impl Book {
     /// Every incident's digest as it is now, through the index where it is still true
     /// of a file, else read from the file; the index is read, never written (for shell
     /// completion, which must not change the book's cache).
-    pub(in crate::book) fn peek_incidents(&self) -> Vec<(Incident, Fields)> {
+    pub(in crate::book) fn peek_incidents(&self) -> Vec<(Incident, Extras)> {
         let walked = self.walk_kinds(&[Kind::Incident], &mut Vec::new());
         let keys = stat_each(&walked, |(path, _)| path);
         let mut known: Vec<(String, Key, String)> = Vec::new();

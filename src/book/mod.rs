@@ -21,9 +21,9 @@
 //! - a writer waits for a lock only so long (`CARE_LOCK_TIMEOUT`), saying whom it waits for.
 //!
 //! One file a job: `walk` lists record files, `links` keeps every path inside the book,
-//! `read` parses records (`sqlite` keeps the index in `.care/cache/book.sqlite`: every
+//! `read` parses records (`index` keeps the index in `.care/cache/book.sqlite`: every
 //! record as the tables `care sql` queries, described by `schema`, and per file the digest
-//! of what reports need, encoded by `index`), `find` resolves
+//! of what reports need, encoded by `digest`), `find` resolves
 //! what a person names, `write` and `lock` change files safely, `pending` journals the
 //! commands that write several records (`recover open`, `customer merge`), `sheet` reads a
 //! spreadsheet given to import as a stream, and `visits` adds an export's visits.
@@ -49,6 +49,7 @@ use crate::yaml::{self, Doc};
 mod actions;
 mod clone;
 mod create;
+mod digest;
 mod exposure;
 mod find;
 mod index;
@@ -60,7 +61,6 @@ mod plan;
 mod read;
 mod schema;
 mod sheet;
-mod sqlite;
 mod stream;
 mod visits;
 mod walk;
@@ -81,8 +81,8 @@ pub use peek::{CustomerName, Glance, IncidentName};
 
 pub use actions::ACTIONS;
 pub use clone::{GitEntries, Hook, NotifyState};
+pub use index::{Answer as SqlAnswer, Value as SqlValue};
 pub use schema::TABLES as SQL_TABLES;
-pub use sqlite::{Answer as SqlAnswer, Value as SqlValue};
 
 pub const CONFIG_FILE: &str = "care.yaml";
 pub const CUSTOMERS: &str = "customers";
@@ -91,8 +91,9 @@ pub const INCIDENTS: &str = "incidents";
 /// What git must not track in a book: lock, temporary and editor scratch files, the cache.
 pub const IGNORED: [&str; 5] = [".*.lock", ".*.tmp", ".*.tmp-*", ".*.edit-*", ".care/"];
 
-/// A record's top-level scalar fields as text.
-pub type Fields = std::collections::BTreeMap<String, String>;
+pub use crate::model::Extras;
+/// The old name of `Extras`, still used by `cmd/` (to be renamed there, then dropped).
+pub use crate::model::Extras as Fields;
 
 #[derive(Debug)]
 pub struct Book {

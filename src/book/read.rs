@@ -1,5 +1,5 @@
 //! Reading records: one by path, or every record of a kind in parallel, and incidents and
-//! customers through the index (`sqlite.rs`) so book-wide reports keep no record in memory
+//! customers through the index (`index/`) so book-wide reports keep no record in memory
 //! and parse only the files that changed.
 
 use std::collections::HashSet;
@@ -13,13 +13,13 @@ pub struct Picked(Picks);
 
 #[derive(Debug)]
 enum Picks {
-    Rows(super::sqlite::PickedRows),
+    Rows(super::index::PickedRows),
     /// Without the index: the incidents picked, and each key with the incident's place.
-    Held(Vec<(i64, usize)>, Vec<(Incident, Fields)>),
+    Held(Vec<(i64, usize)>, Vec<(Incident, Extras)>),
 }
 
 /// The incidents picked under one key, with their fields.
-type Run<'a> = [(&'a Incident, &'a Fields)];
+type Run<'a> = [(&'a Incident, &'a Extras)];
 
 impl Book {
     /// Read and parse every record of a kind. Broken files are collected, not fatal.
@@ -48,14 +48,14 @@ impl Book {
     }
 
     /// Fold every incident, as reports see it (`Incident::digest`), into per-core
-    /// accumulators: through the index in `.care/cache` (`sqlite.rs`), made true of every
+    /// accumulators: through the index in `.care/cache` (`index/`), made true of every
     /// file first, else (`CARE_NO_CACHE`, a cache that cannot be kept) by reading every
     /// file. Memory stays small: no incident is kept. An id used twice counts once: the
     /// copy whose file name is the id, the first in path order; other copies are problems.
     pub fn fold_incidents<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
-        fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
+        fold: impl Fn(&mut A, &Incident, &Extras) + Sync,
     ) -> (Vec<A>, Vec<Error>) {
         if let Some(folded) = self.fold_incident_digests(&init, &fold) {
             return folded;
@@ -71,7 +71,7 @@ impl Book {
     pub fn pick_incidents<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
-        pick: impl Fn(&mut A, &Incident, &Fields) -> bool + Sync,
+        pick: impl Fn(&mut A, &Incident, &Extras) -> bool + Sync,
     ) -> (Vec<A>, Picked, Vec<Error>) {
         self.pick_incidents_keyed(init, |acc, i, f, keys| {
             if pick(acc, i, f) {
@@ -86,12 +86,12 @@ impl Book {
     pub fn pick_incidents_keyed<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
-        pick: impl Fn(&mut A, &Incident, &Fields, &mut Vec<i64>) + Sync,
+        pick: impl Fn(&mut A, &Incident, &Extras, &mut Vec<i64>) + Sync,
     ) -> (Vec<A>, Picked, Vec<Error>) {
         if let Some((accumulators, rows, problems)) = self.pick_incident_rows(&init, &pick) {
             return (accumulators, Picked(Picks::Rows(rows)), problems);
         }
-        type Part<A> = (A, Vec<(Vec<i64>, Incident, Fields)>);
+        type Part<A> = (A, Vec<(Vec<i64>, Incident, Extras)>);
         let (parts, problems) = self.fold_incident_files(
             || (init(), Vec::new()),
             |(acc, held): &mut Part<A>, i, f| {
@@ -121,7 +121,7 @@ impl Book {
     pub fn each_picked(
         &self,
         picked: Picked,
-        mut each: impl FnMut(&Incident, &Fields) -> Result<()>,
+        mut each: impl FnMut(&Incident, &Extras) -> Result<()>,
     ) -> Result<Vec<Error>> {
         // Incidents opened in the same second are put in order of id.
         self.each_picked_run(picked, &mut |_, run| {
@@ -136,7 +136,7 @@ impl Book {
     pub fn each_picked_keyed(
         &self,
         picked: Picked,
-        mut each: impl FnMut(i64, &Incident, &Fields) -> Result<()>,
+        mut each: impl FnMut(i64, &Incident, &Extras) -> Result<()>,
     ) -> Result<Vec<Error>> {
         self.each_picked_run(picked, &mut |key, run| run.iter().try_for_each(|(i, f)| each(key, i, f)))
     }
@@ -147,10 +147,10 @@ impl Book {
         picked: Picked,
         each: &mut dyn FnMut(i64, &mut Run<'_>) -> Result<()>,
     ) -> Result<Vec<Error>> {
-        let mut pairs: Vec<(&Incident, &Fields)> = Vec::new();
+        let mut pairs: Vec<(&Incident, &Extras)> = Vec::new();
         match picked.0 {
             Picks::Rows(rows) => self.each_picked_row(rows, &mut |key, run| {
-                let mut pairs: Vec<(&Incident, &Fields)> = run.iter().map(|d| (&d.incident, &d.fields)).collect();
+                let mut pairs: Vec<(&Incident, &Extras)> = run.iter().map(|d| (&d.incident, &d.fields)).collect();
                 each(key, &mut pairs)
             }),
             Picks::Held(keys, held) => {
@@ -173,7 +173,7 @@ impl Book {
     pub fn customers_folded_values<T: Send>(
         &self,
         reminders: bool,
-        map: impl Fn(Customer, Fields) -> Option<T> + Sync,
+        map: impl Fn(Customer, Extras) -> Option<T> + Sync,
     ) -> (Vec<T>, Vec<Error>) {
         if let Some(found) = self.customer_digests(reminders, &map) {
             return found;
@@ -187,7 +187,7 @@ impl Book {
     fn customer_files_map<T: Send>(
         &self,
         reminders: bool,
-        map: impl Fn(Customer, Fields) -> Option<T> + Sync,
+        map: impl Fn(Customer, Extras) -> Option<T> + Sync,
     ) -> Loaded<T> {
         self.load_some(CUSTOMERS, |path, text| {
             if reminders && !text.contains("reminders:") {
@@ -212,12 +212,12 @@ impl Book {
     fn fold_incident_files<A: Send>(
         &self,
         init: impl Fn() -> A + Sync,
-        fold: impl Fn(&mut A, &Incident, &Fields) + Sync,
+        fold: impl Fn(&mut A, &Incident, &Extras) + Sync,
     ) -> (Vec<A>, Vec<Error>) {
         let mut names = SortedHashes::default();
         // Each core's accumulator, what it set aside and its read buffer, kept from batch
         // to batch (so there are as many accumulators as cores, however long the walk).
-        type Core<A> = (A, Vec<(usize, Error)>, Vec<(usize, PathBuf, Incident, Fields)>, Reader);
+        type Core<A> = (A, Vec<(usize, Error)>, Vec<(usize, PathBuf, Incident, Extras)>, Reader);
         let pool: std::sync::Mutex<Vec<Core<A>>> = std::sync::Mutex::new(Vec::new());
         let take = || {
             pool.lock()

@@ -3,6 +3,8 @@
 //! thing, so the three cannot drift apart. Changing it means raising `VERSION`, which makes
 //! every existing mirror rebuild itself.
 
+use crate::model::fields::{self, Field};
+
 /// `PRAGMA user_version` of a mirror made from this schema; any other is rebuilt.
 pub const VERSION: i32 = 6;
 
@@ -26,23 +28,36 @@ const fn c(name: &'static str, kind: &'static str, about: &'static str) -> Colum
 
 const FILE_ID: Column = c("file_id", "INTEGER", "the record file this row was read from (files.id)");
 
+/// A record's columns, as its catalogue of fields gives them (`model::fields`), then
+/// `file_id`.
+const fn record_columns<R, const N: usize>(fields: &[Field<R>]) -> [Column; N] {
+    let mut out = [FILE_ID; N];
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        let mut k = 0;
+        while k < fields[i].sql.len() {
+            let col = &fields[i].sql[k];
+            let about = match col.about {
+                Some(about) => about,
+                None => fields[i].about,
+            };
+            out[n] = c(col.name, col.sql, about);
+            n += 1;
+            k += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+const CUSTOMERS: [Column; fields::sql_count(fields::CUSTOMER) + 1] = record_columns(fields::CUSTOMER);
+const INCIDENTS: [Column; fields::sql_count(fields::INCIDENT) + 1] = record_columns(fields::INCIDENT);
+
 /// Every table, in the order `--schema` lists them. Times are RFC 3339 in UTC
 /// (`2026-11-23T00:42:00Z`), so they sort and compare as text and SQLite's date functions
 /// read them; dates are `YYYY-MM-DD`.
 pub const TABLES: &[Table] = &[
-    Table {
-        name: "customers",
-        about: "one row per customer record",
-        columns: &[
-            c("id", "TEXT", "the customer's id (the file name)"),
-            c("name", "TEXT", "their name"),
-            c("since", "TEXT", "customer since (date)"),
-            c("email", "TEXT", "contact email"),
-            c("phone", "TEXT", "contact phone"),
-            c("lifetime_value", "REAL", "lifetime value"),
-            FILE_ID,
-        ],
-    },
+    Table { name: "customers", about: "one row per customer record", columns: &CUSTOMERS },
     Table {
         name: "entries",
         about: "what the permanent record holds: roles, goals, preferences, notes, missteps",
@@ -85,29 +100,7 @@ pub const TABLES: &[Table] = &[
             FILE_ID,
         ],
     },
-    Table {
-        name: "incidents",
-        about: "one row per incident record: the deposition",
-        columns: &[
-            c("id", "TEXT", "the incident's id"),
-            c("customer", "TEXT", "customers.id"),
-            c("opened", "TEXT", "when the failure happened or was reported (UTC)"),
-            c("opened_local", "TEXT", "the same in the book's timezone, `YYYY-MM-DD HH:MM:SS`"),
-            c("weekday", "TEXT", "Mon … Sun of opened_local, as `trends --by weekday`"),
-            c("hour", "TEXT", "00 … 23 of opened_local, as `trends --by hour`"),
-            c("recorded", "TEXT", "when the deposition was written down (UTC)"),
-            c("staff", "TEXT", "who was on duty"),
-            c("owner", "TEXT", "who took the complaint and owns the follow-ups"),
-            c("product", "TEXT", "product or service"),
-            c("location", "TEXT", "site, store, region"),
-            c("channel", "TEXT", "in-person, phone, email, web, …"),
-            c("busyness", "INTEGER", "% of capacity at the time"),
-            c("summary", "TEXT", "what went wrong"),
-            c("circumstances", "TEXT", "the customer's circumstances"),
-            c("closed", "TEXT", "when it was closed (UTC); NULL while open"),
-            FILE_ID,
-        ],
-    },
+    Table { name: "incidents", about: "one row per incident record: the deposition", columns: &INCIDENTS },
     Table {
         name: "tags",
         about: "an incident's tags, one row each",

@@ -2,7 +2,7 @@
 //! order, streamed in batches so no walk holds the whole book, reporting what cannot be read (a link out of the book, a FIFO, a
 //! folder named like a record) instead of stopping.
 
-use super::index::{Folder, Key};
+use super::digest::{Folder, Key};
 use super::*;
 
 /// A record file with what a `stat` said of it as it was walked (None: it went away).

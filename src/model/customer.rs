@@ -145,21 +145,7 @@ impl Section {
 
 impl Customer {
     /// The top-level fields this struct reads; any other is an extra field (`tier: gold`).
-    pub const FIELDS: [&str; 13] = [
-        "id",
-        "name",
-        "since",
-        "contact",
-        "lifetime_value",
-        "roles",
-        "goals",
-        "preferences",
-        "notes",
-        "missteps",
-        "flags",
-        "visits",
-        "reminders",
-    ];
+    pub const FIELDS: [&str; 13] = super::fields::names(super::fields::CUSTOMER, false);
 
     /// A record with a name and nothing learned yet.
     pub fn new(id: impl Into<String>, name: impl Into<String>) -> Customer {

@@ -120,23 +120,7 @@ impl Incident {
     }
 
     /// The top-level fields this struct reads; any other is an extra field (`region:`).
-    pub const FIELDS: [&str; 15] = [
-        "id",
-        "customer",
-        "opened",
-        "recorded",
-        "staff",
-        "owner",
-        "product",
-        "location",
-        "channel",
-        "busyness",
-        "summary",
-        "circumstances",
-        "tags",
-        "recovery",
-        "followups",
-    ];
+    pub const FIELDS: [&str; 15] = super::fields::names(super::fields::INCIDENT, false);
 
     pub fn is_open(&self) -> bool {
         self.recovery.closed.is_none()

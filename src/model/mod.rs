@@ -7,6 +7,7 @@ pub mod booking;
 pub mod config;
 pub mod customer;
 pub mod exposure;
+pub mod fields;
 pub mod id;
 pub mod import;
 pub mod incident;
@@ -20,6 +21,7 @@ pub mod visit;
 
 pub use config::Config;
 pub use customer::{Customer, Entry, Flag, Section};
+pub use fields::Extras;
 pub use incident::Incident;
 
 /// Money as written in records (`lifetime_value: 12000`, `value: 24`): whole amounts print

@@ -12,6 +12,7 @@
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
+use crate::model::fields::{self, INCIDENT, Val};
 use crate::model::recovery::StepKind;
 use crate::model::{Customer, Incident, Section};
 use crate::report::query::{CustomerView, Extras, IncidentView, Query};
@@ -33,28 +34,11 @@ pub const CUSTOMER_COLUMNS: [&str; 13] = [
     "active_flags",
 ];
 
-pub const INCIDENT_COLUMNS: [&str; 20] = [
-    "id",
-    "customer",
-    "opened",
-    "staff",
-    "owner",
-    "product",
-    "location",
-    "channel",
-    "busyness",
-    "summary",
-    "circumstances",
-    "tags",
-    "apologized",
-    "reviewed",
-    "fixed",
-    "extra",
-    "extra_value",
-    "closed",
-    "minutes_to_fix",
-    "status",
-];
+/// The incident's own fields every list reads (`model::fields`), then its recovery.
+pub const INCIDENT_COLUMNS: [&str; 20] = fields::concat(
+    &fields::names::<_, { fields::listed_count(INCIDENT) }>(INCIDENT, true),
+    &["apologized", "reviewed", "fixed", "extra", "extra_value", "closed", "minutes_to_fix", "status"],
+);
 
 pub const NOTE_COLUMNS: [&str; 9] = ["customer", "name", "kind", "text", "at", "by", "critical", "incident", "retired"];
 
@@ -120,19 +104,8 @@ pub fn incident_row(i: &Incident, extras: &Extras, q: &Query, extra_columns: &[S
     }
     let at = |k: StepKind| Cell::opt(k.get(i).map(|s| s.at));
     let extra = i.recovery.extra.as_ref();
-    let mut row = vec![
-        i.id.as_str().into(),
-        i.customer.as_str().into(),
-        i.opened.into(),
-        Cell::opt(i.staff.as_deref()),
-        Cell::opt(i.owner.as_deref()),
-        Cell::opt(i.product.as_deref()),
-        Cell::opt(i.location.as_deref()),
-        Cell::opt(i.channel.as_deref()),
-        Cell::opt(i.busyness.map(|b| Cell::Int(i64::from(b)))),
-        Cell::opt(i.summary.as_deref()),
-        Cell::opt(i.circumstances.as_deref()),
-        Cell::List(i.tags.clone()),
+    let mut row: Vec<Cell> = INCIDENT.iter().filter(|f| f.listed).map(|f| cell((f.get)(i))).collect();
+    row.extend([
         at(StepKind::Apologize),
         at(StepKind::Review),
         at(StepKind::Fix),
@@ -141,9 +114,22 @@ pub fn incident_row(i: &Incident, extras: &Extras, q: &Query, extra_columns: &[S
         at(StepKind::Close),
         Cell::opt(i.recovery.fixed.as_ref().map(|f| Cell::Minutes((f.at - i.opened).num_minutes()))),
         if i.is_open() { "open" } else { "closed" }.into(),
-    ];
+    ]);
     row.extend(extra_cells(extras, extra_columns));
     Some(row)
+}
+
+/// A field's value as a cell.
+fn cell(v: Val<'_>) -> Cell {
+    match v {
+        Val::Text(s) => Cell::opt(s),
+        Val::Percent(b) => Cell::opt(b.map(|b| Cell::Int(i64::from(b)))),
+        Val::Amount(a) => Cell::opt(a.map(Cell::Amount)),
+        Val::Time(t) => Cell::opt(t.copied()),
+        Val::Date(d) => Cell::opt(d),
+        Val::List(l) => Cell::List(l.to_vec()),
+        Val::Nested => Cell::Empty,
+    }
 }
 
 /// Every entry of a customer record: roles, goals, preferences, notes, missteps.

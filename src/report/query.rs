@@ -18,7 +18,7 @@
 //! core of a book-wide fold.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -30,8 +30,8 @@ use crate::error::{Error, Result};
 use crate::model::{Customer, Incident, Section};
 use crate::time::Stamp;
 
-/// A record's top-level scalar fields the typed record does not name (`region: east`).
-pub type Extras = BTreeMap<String, String>;
+pub use crate::model::Extras;
+use crate::model::fields::{self, INCIDENT, Val};
 
 /// One `--where` condition, parsed and (for a regex) compiled.
 #[derive(Debug, Clone)]
@@ -200,27 +200,11 @@ pub fn customer_reader(q: &Query) -> fn(&Path, &str) -> Result<(Customer, Extras
 /// file holds them.
 pub const COMPUTED: [&str; 2] = ["returned", "extra_given"];
 
-pub const INCIDENT_FIELDS: [&str; 19] = [
-    "id",
-    "customer",
-    "opened",
-    "staff",
-    "owner",
-    "product",
-    "location",
-    "channel",
-    "busyness",
-    "summary",
-    "circumstances",
-    "tags",
-    "tag",
-    "status",
-    "hour",
-    "weekday",
-    "date",
-    "week",
-    "month",
-];
+/// The incident's own fields every list reads (`model::fields`).
+const LISTED: [&str; fields::listed_count(INCIDENT)] = fields::names(INCIDENT, true);
+
+pub const INCIDENT_FIELDS: [&str; 19] =
+    fields::concat(&LISTED, &["tag", "status", "hour", "weekday", "date", "week", "month"]);
 
 /// An incident as filters see it. `hour`, `weekday`, `date`, `week` and `month` are of the
 /// opening in the book's zone, as `trends` groups them.
@@ -238,20 +222,8 @@ impl Subject for IncidentView<'_> {
         let i = self.incident;
         let local = || i.opened.with_timezone(&self.tz);
         match field {
-            "id" => vec![Cow::Borrowed(i.id.as_str())],
-            "customer" => vec![Cow::Borrowed(i.customer.as_str())],
-            "opened" => vec![Cow::Owned(crate::time::rfc3339(&i.opened))],
-            "staff" => opt(&i.staff),
-            "owner" => opt(&i.owner),
-            "product" => opt(&i.product),
-            "location" => opt(&i.location),
-            "channel" => opt(&i.channel),
-            "summary" => opt(&i.summary),
-            "circumstances" => opt(&i.circumstances),
-            "tags" | "tag" => i.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
+            "tag" => i.tags.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
             "status" => vec![Cow::Borrowed(if i.is_open() { "open" } else { "closed" })],
-            // Its number and its band as `trends --by busyness` shows it (95 and 90-99).
-            "busyness" => i.busyness.map_or_else(Vec::new, |b| vec![Cow::Owned(b.to_string()), Cow::Owned(band(b))]),
             "hour" => vec![Cow::Owned(format!("{:02}", local().hour()))],
             "weekday" => vec![Cow::Borrowed(WEEKDAYS[local().weekday().num_days_from_monday() as usize])],
             "date" => vec![Cow::Owned(local().format("%Y-%m-%d").to_string())],
@@ -260,8 +232,25 @@ impl Subject for IncidentView<'_> {
                 vec![Cow::Owned(format!("{}-W{:02}", w.year(), w.week()))]
             }
             "month" => vec![Cow::Owned(local().format("%Y-%m").to_string())],
-            other => self.extras.and_then(|e| e.get(other)).map(|v| Cow::Borrowed(v.as_str())).into_iter().collect(),
+            other => match fields::named(INCIDENT, other).filter(|f| f.listed) {
+                Some(f) => values((f.get)(i)),
+                None => self.extras.and_then(|e| e.get(other)).map(|v| Cow::Borrowed(v.as_str())).into_iter().collect(),
+            },
         }
+    }
+}
+
+/// A field's values as a filter matches them. A percentage is its number and its band as
+/// `trends` shows it (95 and 90-99).
+fn values(v: Val<'_>) -> Vec<Cow<'_, str>> {
+    match v {
+        Val::Text(s) => s.map(Cow::Borrowed).into_iter().collect(),
+        Val::Percent(b) => b.map_or_else(Vec::new, |b| vec![Cow::Owned(b.to_string()), Cow::Owned(band(b))]),
+        Val::Amount(a) => a.map(|a| Cow::Owned(crate::model::amount::show(a))).into_iter().collect(),
+        Val::Time(t) => t.map(|t| Cow::Owned(crate::time::rfc3339(t))).into_iter().collect(),
+        Val::Date(d) => d.map(|d| Cow::Owned(d.to_string())).into_iter().collect(),
+        Val::List(l) => l.iter().map(|t| Cow::Borrowed(t.as_str())).collect(),
+        Val::Nested => Vec::new(),
     }
 }
 

@@ -1,5 +1,5 @@
 //! What book-wide reports read of each record, in a compact form the SQLite index
-//! (`sqlite.rs`, `.care/cache/book.sqlite`) keeps per file beside its tables: an
+//! (`index/`, `.care/cache/book.sqlite`) keeps per file beside its tables: an
 //! incident's digest (the deposition fields, whether it is closed, its follow-ups, its
 //! extra fields) and a customer's (the record with its visits folded to their summary),
 //! so `trends`, `followup due`, `customer list` and `winback` decode a few hundred bytes a
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
-use super::Fields;
+use super::Extras;
 use crate::model::incident::{Done, Followup, Recovery, Step};
 use crate::model::{Customer, Incident};
 use crate::time::Stamp;
@@ -24,7 +24,7 @@ use crate::time::Stamp;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Digest {
     pub incident: Incident,
-    pub fields: Fields,
+    pub fields: Extras,
 }
 
 /// What a `stat` says about a file; any change means the entry is stale. Times are
@@ -147,7 +147,7 @@ pub(super) fn encode(d: &Digest) -> String {
 /// The line of `i.digest()`, made from the record itself (no copy of it is made: the
 /// first build of the index encodes every incident of the book), into one string as it
 /// goes.
-pub(super) fn encode_incident(i: &Incident, fields: &Fields) -> String {
+pub(super) fn encode_incident(i: &Incident, fields: &Extras) -> String {
     let mut out = String::with_capacity(256);
     let o = &mut out;
     push_escaped(o, &i.id);
@@ -253,7 +253,7 @@ impl Digest {
     pub(super) fn empty() -> Digest {
         let epoch = DateTime::from_timestamp(0, 0).unwrap_or_default().fixed_offset();
         let incident = Incident::new(String::new(), String::new(), epoch);
-        Digest { incident, fields: Fields::new() }
+        Digest { incident, fields: Extras::new() }
     }
 }
 
@@ -365,7 +365,7 @@ pub(super) fn decode_into(line: &str, into: &mut Digest) -> Option<()> {
 
 /// A customer's digest: the record with its visits folded into their summary (what lists
 /// read), with its other top-level fields, as JSON.
-pub(super) fn encode_customer(c: &Customer, fields: &Fields) -> Option<String> {
+pub(super) fn encode_customer(c: &Customer, fields: &Extras) -> Option<String> {
     let summary = c.visit_summary();
     let folded = Customer { visits: Vec::new(), folded: None, ..c.clone() };
     let digest = serde_json::json!({
@@ -386,11 +386,11 @@ struct CustomerDigest {
     fi: Option<String>,
     l: Option<String>,
     s: f64,
-    f: Fields,
+    f: Extras,
 }
 
 /// The customer (visits folded) and fields of a digest `encode_customer` wrote.
-pub(super) fn decode_customer(text: &str) -> Option<(Customer, Fields)> {
+pub(super) fn decode_customer(text: &str) -> Option<(Customer, Extras)> {
     let d: CustomerDigest = serde_json::from_str(text).ok()?;
     let stamp = |t: Option<String>| match t {
         Some(t) => untime(&t).map(Some),

@@ -1,0 +1,273 @@
+//! The catalogue of a record's top-level fields, each named once: its name in the file,
+//! its type, what it means, the SQL columns `care sql` gives it and how to read its value.
+//! The typed record (`Incident::FIELDS`), the `--where` fields, the export's columns, the
+//! SQL mirror's schema and its inserts all derive from these lists, and a test holds
+//! docs/format.md's table to them, so a new field is one line here (and its place in the
+//! struct) instead of a hunt through every list that names fields.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::{Customer, Incident};
+use crate::time::Stamp;
+
+/// A record's other top-level scalar fields, as text (`region: east`): kept, filtered on,
+/// listed and mirrored, though the typed record does not name them.
+pub type Extras = BTreeMap<String, String>;
+
+/// A field's value as the lists and the mirror read it, borrowed from the record.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    Text(Option<&'a str>),
+    /// A percentage (`busyness`): filters match it by its number and by its band (`90-99`).
+    Percent(Option<u32>),
+    Amount(Option<f64>),
+    Time(Option<&'a Stamp>),
+    Date(Option<NaiveDate>),
+    List(&'a [String]),
+    /// Structured (recovery, follow-ups, entries): read through its own columns or tables.
+    Nested,
+}
+
+/// Which of a time's faces a SQL column shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The value itself (a time in UTC).
+    Value,
+    /// The time in the book's zone, `YYYY-MM-DD HH:MM:SS`.
+    Local,
+    /// `Mon` … `Sun` of the local time.
+    Weekday,
+    /// `00` … `23` of the local time.
+    Hour,
+}
+
+/// One column of a record's row in the SQL mirror.
+#[derive(Debug)]
+pub struct Col<R: 'static> {
+    pub name: &'static str,
+    /// Its SQL type.
+    pub sql: &'static str,
+    /// Its line in `care sql --schema`; None: the field's own.
+    pub about: Option<&'static str>,
+    pub shape: Shape,
+    /// Its value; None: the field's own.
+    pub get: Option<fn(&R) -> Val<'_>>,
+}
+
+/// One top-level field of a record.
+#[derive(Debug)]
+pub struct Field<R: 'static> {
+    pub name: &'static str,
+    /// Its type, as docs/format.md names it.
+    pub kind: &'static str,
+    pub about: &'static str,
+    /// Whether `--where`, the lists and the export read it (a few are kept for the record
+    /// and the mirror only).
+    pub listed: bool,
+    pub get: fn(&R) -> Val<'_>,
+    pub sql: &'static [Col<R>],
+}
+
+/// A column showing its field's value as it is.
+const fn col<R>(name: &'static str, sql: &'static str) -> Col<R> {
+    Col { name, sql, about: None, shape: Shape::Value, get: None }
+}
+
+const fn face<R>(name: &'static str, about: &'static str, shape: Shape) -> Col<R> {
+    Col { name, sql: "TEXT", about: Some(about), shape, get: None }
+}
+
+const fn own<R>(name: &'static str, sql: &'static str, about: &'static str, get: fn(&R) -> Val<'_>) -> Col<R> {
+    Col { name, sql, about: Some(about), shape: Shape::Value, get: Some(get) }
+}
+
+/// A field read by every list, with one column of its own name.
+const fn f<R>(
+    name: &'static str,
+    kind: &'static str,
+    about: &'static str,
+    get: fn(&R) -> Val<'_>,
+    sql: &'static [Col<R>],
+) -> Field<R> {
+    Field { name, kind, about, listed: true, get, sql }
+}
+
+/// A field kept for the record and the mirror only.
+const fn kept<R>(
+    name: &'static str,
+    kind: &'static str,
+    about: &'static str,
+    get: fn(&R) -> Val<'_>,
+    sql: &'static [Col<R>],
+) -> Field<R> {
+    Field { name, kind, about, listed: false, get, sql }
+}
+
+/// An incident's fields, in the order of its file and of its row in the mirror.
+#[rustfmt::skip]
+pub const INCIDENT: &[Field<Incident>] = &[
+    f("id", "text", "the incident's id", |i| Val::Text(Some(&i.id)), &[col("id", "TEXT")]),
+    f("customer", "text", "customers.id", |i| Val::Text(Some(&i.customer)), &[col("customer", "TEXT")]),
+    f("opened", "time", "when the failure happened or was reported", |i| Val::Time(Some(&i.opened)), &[
+        own("opened", "TEXT", "when the failure happened or was reported (UTC)", |i| Val::Time(Some(&i.opened))),
+        face("opened_local", "the same in the book's timezone, `YYYY-MM-DD HH:MM:SS`", Shape::Local),
+        face("weekday", "Mon … Sun of opened_local, as `trends --by weekday`", Shape::Weekday),
+        face("hour", "00 … 23 of opened_local, as `trends --by hour`", Shape::Hour),
+    ]),
+    kept("recorded", "time", "when the deposition was written down (UTC)", |i| Val::Time(i.recorded.as_ref()), &[col("recorded", "TEXT")]),
+    f("staff", "text", "who was on duty", |i| Val::Text(i.staff.as_deref()), &[col("staff", "TEXT")]),
+    f("owner", "text", "who took the complaint and owns the follow-ups", |i| Val::Text(i.owner.as_deref()), &[col("owner", "TEXT")]),
+    f("product", "text", "product or service", |i| Val::Text(i.product.as_deref()), &[col("product", "TEXT")]),
+    f("location", "text", "site, store, region", |i| Val::Text(i.location.as_deref()), &[col("location", "TEXT")]),
+    f("channel", "text", "in-person, phone, email, web, …", |i| Val::Text(i.channel.as_deref()), &[col("channel", "TEXT")]),
+    f("busyness", "percent", "% of capacity at the time", |i| Val::Percent(i.busyness), &[col("busyness", "INTEGER")]),
+    f("summary", "text", "what went wrong", |i| Val::Text(i.summary.as_deref()), &[col("summary", "TEXT")]),
+    f("circumstances", "text", "the customer's circumstances", |i| Val::Text(i.circumstances.as_deref()), &[col("circumstances", "TEXT")]),
+    f("tags", "list", "words to group by (the `tags` table)", |i| Val::List(&i.tags), &[]),
+    kept("recovery", "mapping", "the steps taken (the `steps` table)", |_| Val::Nested, &[
+        own("closed", "TEXT", "when it was closed (UTC); NULL while open", |i| Val::Time(i.recovery.closed.as_ref().map(|s| &s.at))),
+    ]),
+    kept("followups", "list", "the follow-ups owed and done (the `followups` table)", |_| Val::Nested, &[]),
+];
+
+/// A customer's fields, in the order of their file and of their row in the mirror.
+#[rustfmt::skip]
+pub const CUSTOMER: &[Field<Customer>] = &[
+    f("id", "text", "the customer's id (the file name)", |c| Val::Text(Some(&c.id)), &[col("id", "TEXT")]),
+    f("name", "text", "their name", |c| Val::Text(Some(&c.name)), &[col("name", "TEXT")]),
+    f("since", "date", "customer since (date)", |c| Val::Date(c.since), &[col("since", "TEXT")]),
+    f("contact", "mapping", "how to reach them: `email`, `phone`", |_| Val::Nested, &[
+        own("email", "TEXT", "contact email", |c| Val::Text(c.contact.email.as_deref())),
+        own("phone", "TEXT", "contact phone", |c| Val::Text(c.contact.phone.as_deref())),
+    ]),
+    f("lifetime_value", "amount", "lifetime value", |c| Val::Amount(c.lifetime_value), &[col("lifetime_value", "REAL")]),
+    kept("roles", "list", "entries: what they are (the `entries` table)", |_| Val::Nested, &[]),
+    kept("goals", "list", "entries: what they want to achieve", |_| Val::Nested, &[]),
+    kept("preferences", "list", "entries: what they like and must not get", |_| Val::Nested, &[]),
+    kept("notes", "list", "entries: anything else learned", |_| Val::Nested, &[]),
+    kept("missteps", "list", "entries: what went wrong with them, not to repeat", |_| Val::Nested, &[]),
+    kept("flags", "list", "internal flags (the `flags` table)", |_| Val::Nested, &[]),
+    kept("visits", "list", "each time they came (the `visits` table)", |_| Val::Nested, &[]),
+    kept("reminders", "list", "reminders set on them (the `reminders` table)", |_| Val::Nested, &[]),
+];
+
+/// The names of `fields` (`listed`: only those every list reads), padded to `N` with `""`.
+pub const fn names<R, const N: usize>(fields: &[Field<R>], listed: bool) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if !listed || fields[i].listed {
+            out[n] = fields[i].name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How many of `fields` every list reads.
+pub const fn listed_count<R>(fields: &[Field<R>]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if fields[i].listed {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// How many SQL columns `fields` make.
+pub const fn sql_count<R>(fields: &[Field<R>]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        n += fields[i].sql.len();
+        i += 1;
+    }
+    n
+}
+
+/// `a` then `b`, as one array of `N`.
+pub const fn concat<const N: usize>(a: &[&'static str], b: &[&'static str]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < a.len() {
+        out[i] = a[i];
+        i += 1;
+    }
+    while i - a.len() < b.len() {
+        out[i] = b[i - a.len()];
+        i += 1;
+    }
+    out
+}
+
+/// The field of `fields` named `name`.
+pub fn named<'f, R>(fields: &'f [Field<R>], name: &str) -> Option<&'f Field<R>> {
+    fields.iter().find(|f| f.name == name)
+}
+
+/// Every SQL column of `fields`, in order, with its line and its value's reader.
+pub fn columns<R>(
+    fields: &'static [Field<R>],
+) -> impl Iterator<Item = (&'static Col<R>, &'static str, fn(&R) -> Val<'_>)> {
+    fields.iter().flat_map(|f| f.sql.iter().map(move |c| (c, c.about.unwrap_or(f.about), c.get.unwrap_or(f.get))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rows of the table under `heading` in docs/format.md: (field, type, meaning).
+    fn documented(heading: &str) -> Vec<(String, String, String)> {
+        let doc = include_str!("../../docs/format.md");
+        let start = doc.find(heading).unwrap_or_else(|| panic!("docs/format.md has no {heading:?}"));
+        doc[start..]
+            .lines()
+            .skip_while(|l| !l.starts_with('|'))
+            .take_while(|l| l.starts_with('|'))
+            .skip(2)
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+                (cells[0].trim_matches('`').to_string(), cells[1].to_string(), cells[2].to_string())
+            })
+            .collect()
+    }
+
+    fn catalogued<R>(fields: &[Field<R>]) -> Vec<(String, String, String)> {
+        fields.iter().map(|f| (f.name.to_string(), f.kind.to_string(), f.about.to_string())).collect()
+    }
+
+    #[test]
+    fn the_documented_fields_are_the_catalogue() {
+        assert_eq!(documented("Every field of an incident"), catalogued(INCIDENT));
+        assert_eq!(documented("Every field of a customer"), catalogued(CUSTOMER));
+    }
+
+    #[test]
+    fn names_and_counts_follow_the_catalogue() {
+        let all: [&str; 15] = names(INCIDENT, false);
+        assert_eq!(all.len(), INCIDENT.len());
+        assert_eq!(all[3], "recorded");
+        let listed: [&str; 12] = names(INCIDENT, true);
+        assert_eq!(listed_count(INCIDENT), 12);
+        assert!(!listed.contains(&"recorded") && !listed.contains(&"recovery"));
+        assert_eq!(concat::<3>(&["a"], &["b", "c"]), ["a", "b", "c"]);
+        assert_eq!(sql_count(INCIDENT), columns(INCIDENT).count());
+    }
+
+    #[test]
+    fn every_field_reads_its_own_value() {
+        let opened = chrono::DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("time");
+        let mut i = Incident::new("x", "ada", opened);
+        i.busyness = Some(95);
+        i.staff = Some("billy".into());
+        let get = |name: &str| (named(INCIDENT, name).expect("catalogued").get)(&i);
+        assert_eq!(get("busyness"), Val::Percent(Some(95)));
+        assert_eq!(get("staff"), Val::Text(Some("billy")));
+        assert_eq!(get("owner"), Val::Text(None));
+        assert_eq!(get("opened"), Val::Time(Some(&opened)));
+    }
+}

@@ -21,6 +21,7 @@ pub mod report;
 pub mod rows;
 pub mod sample;
 pub mod settings;
+pub mod text;
 pub mod time;
 pub mod ui;
 pub mod web;

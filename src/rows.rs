@@ -1,10 +1,13 @@
 //! What commands hand to the printer: a result set of stable `snake_case` columns and typed
 //! cells. Kept apart from `output` (which prints them) so the reports that build rows and
-//! the printer that shows them depend on this, and not on each other.
+//! the printer that shows them depend on this, and not on each other. The briefing card,
+//! a document rather than a table, is handed over the same way (`card`).
 
 use chrono::NaiveDate;
 
 use crate::time::Stamp;
+
+pub mod card;
 
 /// One value in a row, typed so each format can print it its own way.
 #[derive(Debug, Clone, PartialEq)]

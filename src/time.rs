@@ -645,7 +645,7 @@ impl fmt::Display for Span {
 
 impl<'de> serde::Deserialize<'de> for Span {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Span, D::Error> {
-        crate::model::text::parsed(d, str::parse)
+        crate::text::parsed(d, str::parse)
     }
 }
 

@@ -18,14 +18,14 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = care::yaml::parse::<care::model::Incident>(path, text);
     let _ = care::yaml::parse::<care::model::Config>(path, text);
     let _ = care::yaml::scalar_fields(path, text);
-    assert!(care::yaml::fast_path_agrees(text), "the fast reader disagrees with serde_yaml on:\n{text}");
+    assert!(care::model::fast_path_agrees(text), "the fast reader disagrees with serde_yaml on:\n{text}");
     let line = text.lines().next().unwrap_or("");
     for in_flow in [
         format!("{HEAD}tags: [{line}]\n"),
         format!("{HEAD}recovery: {{apologized: {{at: 2026-11-22T15:35:00-05:00, note: {line}}}}}\n"),
         format!("{HEAD}recovery:\n  fixed: {{{line}}}\nfollowups:\n- {{kind: check-in, {line}}}\n"),
     ] {
-        assert!(care::yaml::fast_path_agrees(&in_flow), "the fast reader disagrees with serde_yaml on:\n{in_flow}");
+        assert!(care::model::fast_path_agrees(&in_flow), "the fast reader disagrees with serde_yaml on:\n{in_flow}");
     }
 
     let Ok(mut doc) = care::yaml::Doc::parse(path, text) else { return };

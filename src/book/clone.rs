@@ -152,7 +152,7 @@ impl Book {
         self.within(&state_path)?;
         let dir = self.path(".care");
         fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
-        let lock = Lock::acquire(&state_path, self.settings.lock_timeout)?;
+        let lock = Lock::acquire(&state_path, self.settings.lock_timeout, &self.warner)?;
         let mut removed = Vec::new();
         if reset {
             for path in [&state_path, &journal_path] {

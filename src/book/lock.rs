@@ -55,7 +55,7 @@ impl Lock {
 
     /// Wait for the lock, like git's `index.lock` or SQLite's busy timeout: after a second
     /// say on stderr whom we wait for, and give up after `timeout` (`CARE_LOCK_TIMEOUT`).
-    pub(super) fn acquire(path: &Path, timeout: Duration) -> Result<Lock> {
+    pub(super) fn acquire(path: &Path, timeout: Duration, warner: &Warner) -> Result<Lock> {
         let (lock_path, file) = Lock::open(path)?;
         let start = Instant::now();
         let mut told = false;
@@ -72,7 +72,7 @@ impl Lock {
             if !told && waited >= Duration::from_secs(1) {
                 told = true;
                 let by = holder_of(&lock_path).map(|h| format!(", held by {h}")).unwrap_or_default();
-                crate::output::warn(&format!(
+                warner.warn(&format!(
                     "waiting for the lock {}{by}; giving up after {:.0?} (CARE_LOCK_TIMEOUT)",
                     lock_path.display(),
                     timeout

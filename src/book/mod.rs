@@ -44,6 +44,7 @@ use crate::model::customer::{self, Pick};
 use crate::model::{Config, Customer, Incident, id};
 use crate::settings::Settings;
 use crate::time::Clock;
+use crate::ui::Warner;
 use crate::yaml::{self, Doc};
 
 mod actions;
@@ -105,6 +106,9 @@ pub struct Book {
     pub rewrite: bool,
     /// What the environment said, read once at start (timeouts, the cache, the clock).
     pub settings: Settings,
+    /// Where it warns while it works (a lock it waits for, a file it had to rewrite): the
+    /// command's `Ui` (`Ui::warner`), else the process's stderr.
+    pub warner: Warner,
     /// The root with every link resolved, computed once: what "inside the book" means.
     real_root: OnceLock<PathBuf>,
 }
@@ -144,7 +148,15 @@ impl Book {
         let text = read_text(&path)?;
         let config: Config = if text.trim().is_empty() { Config::default() } else { yaml::parse(&path, &text)? };
         let clock = Clock::real_or(settings.now, config.timezone);
-        Ok(Book { root, config, clock, rewrite: false, settings: settings.clone(), real_root: OnceLock::new() })
+        Ok(Book {
+            root,
+            config,
+            clock,
+            rewrite: false,
+            settings: settings.clone(),
+            warner: Warner::stderr(),
+            real_root: OnceLock::new(),
+        })
     }
 
     /// Create a new book in `dir`, which may exist but must not hold a book.

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::model::merge_customers::{self, Change, Choices, Side};
 use crate::model::recovery::{self, Opening};
 use crate::model::{Customer, Entry, Incident, Section, id};
-use crate::output;
+use crate::text::visible;
 use crate::time::Stamp;
 use crate::yaml;
 
@@ -344,7 +344,7 @@ fn apply(doc: &mut yaml::Doc, change: &Change, at: Stamp, by: &str) -> Result<()
 pub fn refuse_unsettled(plan: &merge_customers::Plan, keep: &str, drop: &str) -> Result<()> {
     let open = plan.unresolved();
     let Some(first) = open.first() else { return Ok(()) };
-    let lines: Vec<String> = open.iter().map(|c| format!("  {}", output::visible(&c.describe(keep, drop)))).collect();
+    let lines: Vec<String> = open.iter().map(|c| format!("  {}", visible(&c.describe(keep, drop)))).collect();
     Err(Error::Refused(format!(
         "{keep} and {drop} disagree on {} field(s); nothing was changed:\n{}\nSay which to keep: --prefer keep|drop \
          for all, or --take FIELD=keep|drop for each (e.g. --take {}=drop); the other value is kept as a note.",

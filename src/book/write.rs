@@ -46,7 +46,7 @@ impl Book {
         R: DeserializeOwned,
     {
         self.rewritable(path)?;
-        let _lock = Lock::acquire(path, self.settings.lock_timeout)?;
+        let _lock = Lock::acquire(path, self.settings.lock_timeout, &self.warner)?;
         self.sweep_beside(path);
         let text = self.read_text(path)?;
         let record: R = yaml::parse(path, &text)?;
@@ -64,7 +64,7 @@ impl Book {
             )));
         }
         if rendered.relayout && rendered.loses_comments {
-            crate::output::warn(&format!(
+            self.warner.warn(&format!(
                 "{}: its layout could not be kept, so it was rewritten in canonical form (comments dropped)",
                 path.display()
             ));
@@ -93,7 +93,7 @@ impl Book {
     /// made in an editor must not overwrite a note someone added meanwhile.
     pub fn replace_if_unchanged(&self, path: &Path, old: &str, new: &str) -> Result<()> {
         self.rewritable(path)?;
-        let _lock = Lock::acquire(path, self.settings.lock_timeout)?;
+        let _lock = Lock::acquire(path, self.settings.lock_timeout, &self.warner)?;
         if self.read_text(path)? != old {
             return Err(Error::Refused(format!(
                 "{} changed while you were editing it; nothing was written",
@@ -108,7 +108,7 @@ impl Book {
     /// `expected`: what someone added to it meanwhile must not vanish with it.
     pub fn remove_record(&self, path: &Path, expected: &str) -> Result<()> {
         self.rewritable(path)?;
-        let _lock = Lock::acquire(path, self.settings.lock_timeout)?;
+        let _lock = Lock::acquire(path, self.settings.lock_timeout, &self.warner)?;
         self.sweep_beside(path);
         if self.read_text(path)? != expected {
             return Err(Error::Refused(format!(
@@ -132,7 +132,7 @@ impl Book {
             fs::create_dir_all(dir).map_err(|e| write_error(&dir.join("."), e))?;
         }
         self.within(path)?;
-        let _lock = Lock::acquire(path, self.settings.lock_timeout)?;
+        let _lock = Lock::acquire(path, self.settings.lock_timeout, &self.warner)?;
         self.sweep_beside(path);
         refuse_existing(path)?;
         write_record(path, text)

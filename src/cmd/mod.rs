@@ -134,6 +134,7 @@ fn context(cli: &Cli, settings: &Settings, ui: Ui) -> Result<Ctx> {
     let cwd = std::env::current_dir().map_err(|e| Error::io(std::path::Path::new("."), e))?;
     let mut book = Book::open(book::find_root(cli.book.as_deref(), &cwd)?, settings)?;
     book.rewrite = cli.rewrite;
+    book.warner = ui.warner();
     let terminal = ui.out_terminal;
     let style = Style {
         format: cli.format.unwrap_or(if terminal { Format::Table } else { Format::Csv }),

@@ -259,7 +259,7 @@ pub fn deliver(book: &Book, ui: &Ui, name: &str, payload: &Json, after: &str) ->
         }
     }
     let input = serde_json::to_vec(payload).unwrap_or_default();
-    match run::run(&path, &book.root, name, &input, book.settings.hook_timeout) {
+    match run::run(&path, &book.root, name, &input, book.settings.hook_timeout, ui.for_child()) {
         Ok(()) => Delivery::Delivered,
         Err(how) => {
             ui.warn(&format!("hook {shown} {how}; {after}"));

@@ -11,10 +11,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How a hook ended, in words for a warning; `Ok` when it exited with status 0.
-pub fn run(program: &Path, dir: &Path, event: &str, input: &[u8], timeout: Duration) -> Result<(), String> {
+/// `output`: where its stdout goes (`Ui::for_child`: our stderr).
+pub fn run(
+    program: &Path,
+    dir: &Path,
+    event: &str,
+    input: &[u8],
+    timeout: Duration,
+    output: Stdio,
+) -> Result<(), String> {
     let mut command = Command::new(program);
     command.current_dir(if dir.as_os_str().is_empty() { Path::new(".") } else { dir });
-    command.env("CARE_EVENT", event).stdin(Stdio::piped()).stdout(stdout_to_stderr());
+    command.env("CARE_EVENT", event).stdin(Stdio::piped()).stdout(output);
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -60,18 +68,4 @@ fn stop(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
-}
-
-#[cfg(unix)]
-fn stdout_to_stderr() -> Stdio {
-    use std::os::fd::AsFd;
-    match std::io::stderr().as_fd().try_clone_to_owned() {
-        Ok(fd) => Stdio::from(fd),
-        Err(_) => Stdio::null(),
-    }
-}
-
-#[cfg(not(unix))]
-fn stdout_to_stderr() -> Stdio {
-    Stdio::null()
 }

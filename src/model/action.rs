@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::query::Cond;
+use crate::model::cond::Cond;
 use crate::time::{Clock, Span, Stamp};
 
 /// The window when none was given: long enough for a weekly pattern to show four times.

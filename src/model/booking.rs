@@ -91,7 +91,7 @@ impl Columns {
     /// cell; None when empty or absent.
     pub fn cell<'a>(&self, row: &'a StringRecord, field: &str) -> Option<&'a str> {
         let cell = self.index(field).and_then(|i| row.get(i)).map(str::trim)?;
-        let cell = if self.raw { cell } else { crate::output::unneutralise(cell) };
+        let cell = if self.raw { cell } else { crate::text::unneutralise(cell) };
         Some(cell).filter(|c| !c.is_empty())
     }
 

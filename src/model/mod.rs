@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod booking;
+pub mod cond;
 pub mod config;
 pub mod customer;
 pub mod exposure;
@@ -23,6 +24,12 @@ pub use config::Config;
 pub use customer::{Customer, Entry, Flag, Section};
 pub use fields::Extras;
 pub use incident::Incident;
+
+/// For the fuzz target and tests: the fast YAML reader and serde_yaml agree on `text` read
+/// as either record (see `yaml::fast_path_agrees`).
+pub fn fast_path_agrees(text: &str) -> bool {
+    crate::yaml::fast_path_agrees::<Incident>(text) && crate::yaml::fast_path_agrees::<Customer>(text)
+}
 
 /// Money as written in records (`lifetime_value: 12000`, `value: 24`): whole amounts print
 /// without a decimal point, so a rewrite does not turn `12000` into `12000.0`.
@@ -76,25 +83,8 @@ pub mod text {
         })
     }
 
-    /// A value read from a string by `parse`, with errors placed at the string itself:
-    /// failing inside the visitor lets serde_yaml attach that scalar's line and column.
-    pub fn parsed<'de, D, T, F>(d: D, parse: F) -> Result<T, D::Error>
-    where
-        D: Deserializer<'de>,
-        F: Fn(&str) -> Result<T, String>,
-    {
-        struct V<F>(F);
-        impl<T, F: Fn(&str) -> Result<T, String>> serde::de::Visitor<'_> for V<F> {
-            type Value = T;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
-                (self.0)(s).map_err(E::custom)
-            }
-        }
-        d.deserialize_str(V(parse))
-    }
+    /// Kept below every floor (time reads durations with it too).
+    pub use crate::text::parsed;
 
     pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
         string(d).map(Some)

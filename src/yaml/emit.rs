@@ -423,11 +423,11 @@ mod tests {
                 let back: Value =
                     serde_yaml::from_str(&block).unwrap_or_else(|e| panic!("{round}: {s:?}: {e}\n{block}"));
                 assert_eq!(back, value, "{round}: {s:?}\n{block}");
-                assert!(crate::yaml::fast_path_agrees(&block), "{round}: {s:?}\n{block}");
+                assert!(crate::model::fast_path_agrees(&block), "{round}: {s:?}\n{block}");
                 let line = format!("v: {}\n", flow(&value).expect("flow"));
                 let back: Value = serde_yaml::from_str(&line).unwrap_or_else(|e| panic!("{round}: {s:?}: {e}\n{line}"));
                 assert_eq!(back["v"], value, "{round}: {s:?}\n{line}");
-                assert!(crate::yaml::fast_path_agrees(&line), "{round}: {s:?}\n{line}");
+                assert!(crate::model::fast_path_agrees(&line), "{round}: {s:?}\n{line}");
             }
         }
     }

@@ -160,9 +160,10 @@ mod tests {
     use serde::de::DeserializeOwned;
 
     use super::super::from_str;
+    use crate::model::fast_path_agrees;
     use crate::model::{Customer, Incident};
     use crate::sample::Rng;
-    use crate::yaml::{Value, fast_path_agrees};
+    use crate::yaml::Value;
 
     const HEAD: &str = "id: x\ncustomer: c\nopened: 2026-11-22T19:42:00-05:00\n";
 

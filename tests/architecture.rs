@@ -38,11 +38,6 @@ const FLOORS: &[(&str, u32)] = &[
 /// one job and wants splitting along them.
 const MOST_LINES: usize = 800;
 
-/// Files that are over `MOST_LINES` while their split lands from another branch.
-/// book/sqlite.rs becomes book/index/ on branch `house-index` (issue 25, item 2); once
-/// that is merged, this list must be empty again.
-const SPLIT_ELSEWHERE: &[&str] = &["src/book/sqlite.rs"];
-
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -319,7 +314,7 @@ fn no_file_is_longer_than_a_sitting() {
     let mut wrong = Vec::new();
     for (path, text) in sources(&src()) {
         let lines = lines_before_tests(&text);
-        if lines > MOST_LINES && !SPLIT_ELSEWHERE.contains(&path.as_str()) {
+        if lines > MOST_LINES {
             wrong.push(format!("{path}: {lines} lines before its tests; split it along its jobs"));
         }
     }

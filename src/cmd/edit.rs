@@ -32,9 +32,9 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     } else {
         match book.find_customer(&args.record) {
             Ok((path, _)) => (path, true),
-            Err(Error::NotFound(msg)) => match book.find_incident(&args.record) {
+            Err(e) if matches!(e.cause(), Error::NotFound(_)) => match book.find_incident(&args.record) {
                 Ok((path, _)) => (path, false),
-                Err(_) => return Err(Error::NotFound(msg)),
+                Err(_) => return Err(e),
             },
             Err(e) => return Err(e),
         }

@@ -247,7 +247,7 @@ fn done(ctx: &Ctx, args: &DoneArgs) -> Result<()> {
     let (path, incident) = match book.find_incident(&args.id) {
         Ok(found) => found,
         // Not an incident: a customer, whose reminder or incident's follow-up was done.
-        Err(e @ (Error::NotFound(_) | Error::Usage(_))) => match book.find_customer(&args.id) {
+        Err(e) if matches!(e.cause(), Error::NotFound(_) | Error::Usage(_)) => match book.find_customer(&args.id) {
             Ok((path, customer)) => match customers_incident(ctx, &customer, args.kind.as_deref())? {
                 Some(found) => found,
                 None => return done_reminder(ctx, &path, &customer, done, None),

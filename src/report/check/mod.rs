@@ -59,23 +59,15 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
     if let Some((file, code, message)) = e.file_problem() {
         return Finding { severity: Severity::Error, file: file.to_path_buf(), line: 1, column: 1, code, message };
     }
-    let (file, line, column, message) = match e {
+    let (file, line, column, message) = match e.cause() {
         Error::Data { path, line, column, message, .. } => (path.clone(), *line, *column, message.clone()),
         Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
         other => (PathBuf::new(), 1, 1, other.to_string()),
     };
-    let time_words = [
-        "input contains invalid characters",
-        "premature end of input",
-        "trailing input",
-        "input is out of range",
-        "no possible date",
-    ];
     let code = match e.data_kind() {
         Some(kind) if !matches!(kind, DataKind::Other | DataKind::Syntax) => kind.code(),
         Some(DataKind::Syntax) if !syntax_ok => "syntax",
         _ if !syntax_ok => "unreadable",
-        _ if time_words.iter().any(|w| message.contains(w)) => "bad-time",
         _ => "invalid",
     };
     let hint = match code {
@@ -94,7 +86,7 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
 /// The exposure file (`exposure:` in care.yaml) that `trends --per` and `patterns` would
 /// refuse, said where its problem is: a row of the file, else care.yaml naming it.
 pub fn bad_exposure(e: &Error, config: &Path) -> Finding {
-    let (file, line, column, message) = match e {
+    let (file, line, column, message) = match e.cause() {
         Error::Data { path, line, column, message, .. } => (path.clone(), *line, *column, message.clone()),
         Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
         other => (config.to_path_buf(), 1, 1, other.to_string()),

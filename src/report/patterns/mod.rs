@@ -624,8 +624,8 @@ mod tests {
     use super::*;
     use crate::model::Incident;
     use crate::report::trends::{self, Seen};
-    use crate::time::Clock;
     use crate::sample::Rng;
+    use crate::time::Clock;
     use chrono::DateTime;
     use std::collections::BTreeMap;
 

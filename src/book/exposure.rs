@@ -17,11 +17,8 @@ impl Book {
         if rel.as_os_str().is_empty()
             || !rel.components().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
         {
-            return Err(Error::Refused(format!(
-                "{}: exposure: {} leaves the book; name a file inside it, such as shifts.csv",
-                config.display(),
-                rel.display()
-            )));
+            return Err(Error::Refused(format!("{}: exposure: {} leaves the book", config.display(), rel.display()))
+                .with_hint("name a file inside it, such as shifts.csv"));
         }
         let path = self.root.join(rel);
         let text = self.read_text(&path)?;

@@ -73,8 +73,9 @@ impl Server {
         }
         let host = o.bind.unwrap_or("127.0.0.1");
         let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let listener = TcpListener::bind((bare, o.port))
-            .map_err(|e| Error::Refused(format!("cannot listen on {host}:{}: {e}; try another --port", o.port)))?;
+        let listener = TcpListener::bind((bare, o.port)).map_err(|e| {
+            Error::Refused(format!("cannot listen on {host}:{}: {e}", o.port)).with_hint("try another --port")
+        })?;
         let local = listener.local_addr().map_err(|e| Error::Refused(format!("cannot listen on {host}: {e}")))?;
         let shown = shown_host(local.ip());
         let url = format!("http://{}/", join(&shown, local.port()));

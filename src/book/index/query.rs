@@ -149,20 +149,24 @@ pub(super) fn query_error(sql: &str, e: rusqlite::Error) -> Error {
             let column = sql[start..at].chars().count() + 1;
             let text = sql[start..].lines().next().unwrap_or("");
             Error::Usage(format!(
-                "the query has an error at line {line}, column {column}: {msg}\n  {text}\n  {}^\n{hint}",
+                "the query has an error at line {line}, column {column}: {msg}\n  {text}\n  {}^",
                 " ".repeat(column - 1)
             ))
+            .with_hint(hint)
         }
-        rusqlite::Error::SqlInputError { msg, .. } => Error::Usage(format!("the query has an error: {msg}; {hint}")),
+        rusqlite::Error::SqlInputError { msg, .. } => {
+            Error::Usage(format!("the query has an error: {msg}")).with_hint(hint)
+        }
         rusqlite::Error::MultipleStatement => {
-            Error::Usage("care sql runs one statement at a time; remove what follows the first `;`".into())
+            Error::Usage("care sql runs one statement at a time".into()).with_hint("remove what follows the first `;`")
         }
-        rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("attached databases") => Error::Usage(
-            "care sql reads the book's mirror only: ATTACH of another database is refused; \
-             to combine, export it (`care export sqlite FILE`) and attach that with sqlite3"
-                .into(),
-        ),
-        rusqlite::Error::SqliteFailure(_, Some(msg)) => Error::Usage(format!("the query failed: {msg}; {hint}")),
+        rusqlite::Error::SqliteFailure(_, Some(msg)) if msg.contains("attached databases") => {
+            Error::Usage("care sql reads the book's mirror only: ATTACH of another database is refused".into())
+                .with_hint("to combine, export it (`care export sqlite FILE`) and attach that with sqlite3")
+        }
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => {
+            Error::Usage(format!("the query failed: {msg}")).with_hint(hint)
+        }
         other => Error::Refused(format!("the query failed: {other}")),
     }
 }

@@ -6,6 +6,7 @@ use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, FOUND, Result};
 use crate::model::exposure::Shifts;
 use crate::output::{self, Format};
+use crate::report::computed::Computed;
 use crate::report::control::{self, Window};
 use crate::report::query;
 use crate::report::svg;
@@ -103,20 +104,14 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     }
     let clock = ctx.book.clock;
     // `returned` is computed from the customers' visits, read only when it is asked for.
-    let (computed, mut problems) = super::Computed::asked(ctx, &opts.query, args.by.iter().map(|d| d.name()));
+    let dims = args.by.iter().map(|d| d.name());
+    let (computed, mut problems) = Computed::asked(&opts.query, dims, || ctx.book.visit_returns());
     let (tallies, incident_problems) = ctx.book.fold_incidents(
         Default::default,
         |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
-            let mut with;
-            let fields = if computed.any() {
-                with = fields.clone();
-                computed.add(incident, &mut with);
-                &with
-            } else {
-                fields
-            };
-            seen.add(fields);
-            tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
+            let fields = computed.with(incident, fields);
+            seen.add(&fields);
+            tally.add(Seen { incident, fields: Some(&fields) }, &opts, &clock);
         },
     );
     problems.extend(incident_problems);

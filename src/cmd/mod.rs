@@ -72,9 +72,9 @@ impl Ctx {
 /// messages through `ui`.
 pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
-        Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line(), &ui),
+        Command::Init(args) => return init::run(args, cli.book.as_deref(), cli.book_source.on_command_line, &ui),
         Command::Demo(args) => return sample_book::run(args, settings, &ui),
-        Command::Completions(args) => return completions::run(args, out),
+        Command::Completions(args) => return completions::run(args, settings, out),
         Command::Man(args) => return man::run(args, out, &ui),
         Command::MergeDriver(args) => return merge_driver::run(args, &ui),
         _ => {}
@@ -119,15 +119,6 @@ fn calendar_command(command: &Command) -> bool {
         Command::Export(args) => args.kind == export::Kind::Followups,
         _ => false,
     }
-}
-
-/// Whether the book folder came from `-C`/`--book` rather than from `CARE_BOOK` (clap
-/// merges the two into one value).
-fn book_on_command_line() -> bool {
-    std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| {
-        let a = a.to_string_lossy();
-        a.starts_with("-C") || a == "--book" || a.starts_with("--book=")
-    })
 }
 
 fn context(cli: &Cli, settings: &Settings, ui: Ui) -> Result<Ctx> {

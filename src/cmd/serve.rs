@@ -52,7 +52,13 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let token = web::guard::token(args.token.as_deref(), args.bind.is_some())?;
-    let opts = web::Options { bind: args.bind.as_deref(), port: args.port, hosts: &args.hosts, token: token.clone() };
+    let opts = web::Options {
+        bind: args.bind.as_deref(),
+        port: args.port,
+        hosts: &args.hosts,
+        token: token.clone(),
+        host_name: ctx.book.settings.host.as_deref(),
+    };
     let server = web::Server::bind(&opts)?;
     // `-` is read once, now: stdin has nothing more for a second request.
     let stdin = match &args.arrivals {

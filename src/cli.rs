@@ -165,7 +165,11 @@ pub enum Command {
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
-    Import(cmd::import::Args),
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  care import customers guests.csv --map allergies=pref:critical\n  care import visits bookings.csv --map \"date=Visit Date,name=Guest,spend=Total\"\n  care import customers --help      the columns each kind reads"
+    )]
+    Import(cmd::import::Command),
     /// Validate the whole book: every problem with its file, line and column.
     Check(cmd::check::Args),
     /// Open a customer or incident in your editor; an invalid save is offered back, never kept.

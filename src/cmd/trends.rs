@@ -77,10 +77,11 @@ pub struct Args {
     /// Draw bars (or a weekday × hour heat map) instead of a table: in the terminal (`term`,
     /// the default), or as an SVG document on stdout (`svg`), e.g. for a weekly mail.
     #[arg(long, value_enum, value_name = "KIND", num_args = 0..=1, default_missing_value = "term")]
+    #[arg(conflicts_with = "per")]
     pub chart: Option<Chart>,
     /// With one time dimension (date, week, month): every period with its expected count
     /// and upper control limit (c-chart), and `signal` where the count is above it.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["cumulative", "top"])]
     pub control: bool,
     /// With --control: exit 3 when the latest complete period (or the one in progress,
     /// already) is above its limit; 0 when not. For cron.
@@ -170,9 +171,6 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
             dim.name()
         )));
     }
-    if args.per.is_some() && args.chart.is_some() {
-        return Err(Error::Usage("--chart draws counts; drop --per (or --chart)".into()));
-    }
     if matches!(args.sort, Sort::Lift | Sort::Surprise) && args.by.len() < 2 {
         return Err(Error::Usage("--sort lift and --sort surprise need two or more --by dimensions".into()));
     }
@@ -180,9 +178,6 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
         return Err(Error::Usage(
             "--control charts counts over time: give one --by dimension, date, week or month".into(),
         ));
-    }
-    if args.control && (args.cumulative || args.top.is_some()) {
-        return Err(Error::Usage("--control shows every period in time order; drop --cumulative and --top".into()));
     }
     if args.cumulative && args.by.len() != 1 {
         return Err(Error::Usage("--cumulative is a Pareto of one dimension; give one --by dimension".into()));

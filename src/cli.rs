@@ -33,6 +33,12 @@ CARE_NOW (RFC 3339) replaces the clock; CARE_STAFF names who is writing.";
 #[derive(Debug, Parser)]
 #[command(name = "care", version, after_help = EXAMPLES, max_term_width = 100)]
 pub struct Cli {
+    /// Where `book` came from: `init DIR` takes a relative DIR inside `-C`'s folder, but
+    /// not inside `CARE_BOOK`'s. Declared before `book`, whose value clap's derive takes
+    /// out of the matches (with its source) as it reads it.
+    #[command(flatten)]
+    pub book_source: BookSource,
+
     /// The book's folder (default: CARE_BOOK, else the first folder upwards with care.yaml).
     #[arg(short = 'C', long = "book", value_name = "DIR", global = true, help_heading = GLOBAL, env = "CARE_BOOK", hide_env_values = true)]
     #[arg(value_hint = clap::ValueHint::DirPath)]
@@ -70,6 +76,38 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Whether the book's folder was given as `-C`/`--book` rather than by `CARE_BOOK`: clap
+/// merges the two into one value, and keeps where it came from in the parsed matches
+/// (`value_source`), which is where this is read, so a command line parsed in-process
+/// says it too.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BookSource {
+    pub on_command_line: bool,
+}
+
+impl clap::FromArgMatches for BookSource {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let on_command_line = matches.value_source("book") == Some(clap::parser::ValueSource::CommandLine);
+        Ok(BookSource { on_command_line })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = BookSource::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+/// Declares no argument of its own: it reads the `book` argument's source.
+impl clap::Args for BookSource {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,7 +165,11 @@ pub enum Command {
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
-    Import(cmd::import::Args),
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  care import customers guests.csv --map allergies=pref:critical\n  care import visits bookings.csv --map \"date=Visit Date,name=Guest,spend=Total\"\n  care import customers --help      the columns each kind reads"
+    )]
+    Import(cmd::import::Command),
     /// Validate the whole book: every problem with its file, line and column.
     Check(cmd::check::Args),
     /// Open a customer or incident in your editor; an invalid save is offered back, never kept.

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use clap_complete::engine::CompletionCandidate;
 
 use crate::book::{self, Book, Glance};
+use crate::settings::{Completing, Settings};
 
 /// The grouping dimensions `trends --by` and `--where` know without looking at a book.
 pub const DIMENSIONS: [&str; 13] = [
@@ -106,9 +107,9 @@ fn filter_values(field: &str, value: &str) -> Vec<String> {
 /// The whole word being completed: clap_complete's `_CLAP_COMPLETE_INDEX` among the words
 /// the shell passes after `--`.
 fn word_at_cursor() -> Option<String> {
-    let words: Vec<OsString> = std::env::args_os().skip_while(|a| a != "--").skip(1).collect();
-    let index = std::env::var("_CLAP_COMPLETE_INDEX").ok().and_then(|i| i.parse::<usize>().ok());
-    let word = index.map_or(words.last(), |i| words.get(i))?;
+    let (_, asked) = request()?;
+    let words: Vec<&OsString> = asked.args.iter().skip_while(|a| *a != "--").skip(1).collect();
+    let word = asked.index.map_or(words.last(), |i| words.get(i)).copied()?;
     Some(word.to_string_lossy().into_owned())
 }
 
@@ -138,14 +139,28 @@ fn glance() -> &'static Glance {
 fn book_at_hand() -> Option<&'static Book> {
     static BOOK: OnceLock<Option<Book>> = OnceLock::new();
     BOOK.get_or_init(|| {
-        let given = book_option(std::env::args_os()).or_else(|| std::env::var_os("CARE_BOOK").map(PathBuf::from));
+        let (settings, asked) = request()?;
+        let given = book_option(asked.args.iter().cloned()).or_else(|| settings.book.clone());
         let given = given.filter(|p| !p.as_os_str().is_empty());
         let start = std::env::current_dir().ok()?;
         let root = book::find_root(given.as_deref(), &start).ok()?;
-        // A TAB never prints an error: a bad setting is the command's to report.
-        Book::open(root, &crate::settings::Settings::from_env().unwrap_or_default()).ok()
+        Book::open(root, settings).ok()
     })
     .as_ref()
+}
+
+/// What `main` read for a completion request: the settings (a TAB never prints an error,
+/// so a bad one is left to the command) and the words the shell passed.
+static REQUEST: OnceLock<(Settings, Completing)> = OnceLock::new();
+
+/// Keep what the environment says for the completers, which clap calls with nothing but
+/// the word typed. Called by `main` before a completion request is answered.
+pub fn prepare(settings: Settings, asked: Completing) {
+    let _ = REQUEST.set((settings, asked));
+}
+
+fn request() -> Option<&'static (Settings, Completing)> {
+    REQUEST.get()
 }
 
 /// The `-C DIR` / `--book DIR` among the words being completed (they follow `--`).

@@ -5,6 +5,7 @@
 //! the clone's own, or did it come with a pull?). For that last question only a positive
 //! answer counts: `place` and `tracks` keep "git said no" apart from "git could not say".
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -156,10 +157,10 @@ pub fn shell_quote(text: &str) -> String {
 /// What is wrong with this clone's registered driver, when its program cannot be run
 /// (care moved, reinstalled elsewhere or removed since `care git setup`): every merge of
 /// a record would fail. `None` when it runs, or when no driver is registered.
-pub fn driver_problem(dir: &Path) -> Option<String> {
+pub fn driver_problem(dir: &Path, path: Option<&OsStr>) -> Option<String> {
     let command = config(dir, "merge.care.driver")?;
     let program = first_word(&command)?;
-    let runs = if program.contains('/') { is_program(Path::new(&program)) } else { on_path(&program).is_some() };
+    let runs = if program.contains('/') { is_program(Path::new(&program)) } else { on_path(&program, path).is_some() };
     (!runs).then(|| {
         format!(
             "this clone's merge driver runs `{program}`, which {}, so every merge of a record will fail",
@@ -190,10 +191,10 @@ fn first_word(command: &str) -> Option<String> {
     }
 }
 
-/// Where `sh` would find a program named `name` on PATH.
-pub fn on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(name)).find(|p| is_program(p))
+/// Where `sh` would find a program named `name` on `path` (the PATH care was started
+/// with, `Settings::path`).
+pub fn on_path(name: &str, path: Option<&OsStr>) -> Option<PathBuf> {
+    std::env::split_paths(path?).map(|dir| dir.join(name)).find(|p| is_program(p))
 }
 
 fn is_program(path: &Path) -> bool {
@@ -251,6 +252,7 @@ mod tests {
     #[test]
     fn a_driver_whose_program_is_gone_is_a_problem() {
         assert!(!is_program(Path::new("/nonexistent/care")));
-        assert!(on_path("surely-no-such-program-here").is_none());
+        assert!(on_path("surely-no-such-program-here", Some(OsStr::new("/usr/bin:/bin"))).is_none());
+        assert!(on_path("sh", None).is_none());
     }
 }

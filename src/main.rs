@@ -29,11 +29,15 @@ fn run() -> ExitCode {
     // A shell asking for completions (`COMPLETE=bash care -- …`) is answered before anything
     // else can print; a normal run passes straight through.
     // A shell asking for completions (`COMPLETE` set) is answered, and the process ends.
+    // The environment is read here, once (settings.rs); a TAB never prints an error, so a
+    // bad setting is the command's to report.
+    let settings = care::settings::Settings::from_env();
+    care::complete::prepare(settings.as_ref().cloned().unwrap_or_default(), care::settings::Completing::from_env());
     clap_complete::CompleteEnv::with_factory(<care::cli::Cli as clap::CommandFactory>::command).complete();
     let cli = care::cli::Cli::parse();
     // Every setting is checked before anything is written (a bad CARE_HOOK_TIMEOUT used to
     // be found only after the note was saved, so a retry wrote it twice).
-    let settings = match care::settings::Settings::from_env() {
+    let settings = match settings {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {}", care::output::visible(&e.report()));

@@ -9,6 +9,7 @@
 //! An empty variable counts as unset, as shells and `NO_COLOR` treat it.
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Datelike, Utc};
@@ -35,6 +36,17 @@ pub struct Settings {
     pub login: Option<String>,
     /// The editor of `care edit`: `VISUAL`, else `EDITOR`.
     pub editor: Option<String>,
+    /// `CARE_BOOK`, the book's folder when `-C` does not say (clap reads it for a command;
+    /// a completion request, answered before the command line is parsed, reads it here).
+    pub book: Option<PathBuf>,
+    /// `PATH`, where git's merge driver is looked for (`git::on_path`).
+    pub path: Option<OsString>,
+    /// This machine's name where the system cannot be asked for it: `HOSTNAME`, else
+    /// `COMPUTERNAME` (Windows).
+    pub host: Option<String>,
+    /// How this program was called (the first word of its command line): the completion
+    /// script calls `care` back by that name when it was run by name.
+    pub program: Option<OsString>,
 }
 
 /// Long enough for any real write to finish, short enough that a cron job behind a
@@ -56,14 +68,19 @@ impl Default for Settings {
             columns: None,
             login: None,
             editor: None,
+            book: None,
+            path: None,
+            host: None,
+            program: None,
         }
     }
 }
 
 impl Settings {
-    /// The process's own environment.
+    /// The process's own environment, and the name it was called by.
     pub fn from_env() -> Result<Settings> {
-        Settings::from_vars(|name| std::env::var_os(name))
+        let settings = Settings::from_vars(|name| std::env::var_os(name))?;
+        Ok(Settings { program: std::env::args_os().next(), ..settings })
     }
 
     /// Settings from any source of variables (the environment, or a test's map).
@@ -98,7 +115,27 @@ impl Settings {
         let plain = |name: &str| var(name).and_then(|v| v.into_string().ok()).filter(|s| !s.trim().is_empty());
         settings.login = ["USER", "LOGNAME", "USERNAME"].into_iter().find_map(plain);
         settings.editor = ["VISUAL", "EDITOR"].into_iter().find_map(plain);
+        settings.book = var("CARE_BOOK").filter(|b| !b.is_empty()).map(PathBuf::from);
+        settings.path = var("PATH");
+        settings.host = ["HOSTNAME", "COMPUTERNAME"].into_iter().find_map(plain).map(|h| h.trim().to_string());
         Ok(settings)
+    }
+}
+
+/// A shell asking for completions (`COMPLETE=bash care -- care show ad`): the words it
+/// passes, and clap_complete's `_CLAP_COMPLETE_INDEX`, the one under the cursor. Read by
+/// `main` before the completion is answered, since that happens before any parsing.
+#[derive(Debug, Clone, Default)]
+pub struct Completing {
+    /// The whole command line, the words being completed after its `--`.
+    pub args: Vec<OsString>,
+    pub index: Option<usize>,
+}
+
+impl Completing {
+    pub fn from_env() -> Completing {
+        let index = std::env::var("_CLAP_COMPLETE_INDEX").ok().and_then(|i| i.parse::<usize>().ok());
+        Completing { args: std::env::args_os().collect(), index }
     }
 }
 

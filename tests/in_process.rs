@@ -154,3 +154,21 @@ fn show_reads_names_from_the_uis_stdin() {
     let ids: Vec<&str> = run.stdout.lines().skip(1).map(|l| l.split(',').next().unwrap_or("")).collect();
     assert_eq!(ids, ["ada-lovelace", "grace-hopper"]);
 }
+
+/// `care -C BASE init DIR` makes BASE/DIR, and `care init DIR` makes DIR where it is
+/// (CARE_BOOK is not on the command line): told apart from the parsed command line, not
+/// from the process's own arguments, which in-process are the test runner's.
+#[test]
+fn init_inside_the_book_folder_given_with_dash_c() {
+    let base = tempfile::TempDir::new().expect("temp dir");
+    let root = base.path().to_str().expect("utf8");
+    for argv in [["care", "-C", root, "init", "inner"], ["care", "init", "second", "-C", root]] {
+        let cli = Cli::try_parse_from(argv).expect("init");
+        assert!(cli.book_source.on_command_line);
+        let (ui, _) = Ui::captured("");
+        care::cmd::run(cli, &care::settings::Settings::default(), ui, &mut Vec::new()).expect("init runs");
+    }
+    assert!(base.path().join("inner/care.yaml").is_file() && base.path().join("second/care.yaml").is_file());
+    let cli = Cli::try_parse_from(["care", "init", "x"]).expect("init");
+    assert!(!cli.book_source.on_command_line);
+}

@@ -125,7 +125,7 @@ fn every_goes_with_due_only() {
     let book = TestBook::new();
     book.add("Ada Lovelace");
     let out = book.fails(&["remind", "ada", "--birthday", "03-14", "--every", "2y"], 2);
-    assert!(out.stderr.contains("--every goes with --due"), "{}", out.stderr);
+    assert!(out.stderr.contains("'--birthday <MM-DD>' cannot be used with '--every <EVERY>'"), "{}", out.stderr);
     assert!(!book.read("customers/ada-lovelace.yaml").contains("reminders"));
 }
 

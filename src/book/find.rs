@@ -15,6 +15,29 @@ impl Book {
         files.into_iter().find(|p| p.file_stem().is_some_and(|s| s == id))
     }
 
+    /// The customers with these ids, for the rows of what names them: those `known`
+    /// already, the rest read by id, each once. Only these are read, never the whole book
+    /// (`followup due` and `serve` list a few thousand items among a hundred thousand
+    /// customers). An id with no file is left out; a file that cannot be read is a problem.
+    pub fn customers_by_id<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+        known: impl IntoIterator<Item = (String, Customer)>,
+    ) -> (std::collections::HashMap<String, Customer>, Vec<Error>) {
+        let mut customers: std::collections::HashMap<_, _> = known.into_iter().collect();
+        let mut problems = Vec::new();
+        for id in ids {
+            if !id.is_empty() && !customers.contains_key(id) {
+                match self.customer_by_id(id) {
+                    Ok(Some(c)) => drop(customers.insert(id.to_string(), c)),
+                    Ok(None) => {}
+                    Err(e) => problems.push(e),
+                }
+            }
+        }
+        (customers, problems)
+    }
+
     /// The customer named by `query`: an id, or a unique case-insensitive part of a name.
     /// An id whose file sits where new records go is read without loading the book.
     pub fn find_customer(&self, query: &str) -> Result<(PathBuf, Customer)> {

@@ -8,7 +8,7 @@ use super::*;
 pub(super) fn holder_line() -> String {
     let host = fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(system_host_name)
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "this machine".into());
@@ -23,6 +23,17 @@ pub(super) fn holder_line() -> String {
         command.push('…');
     }
     format!("pid {} on {host}: {command}\n", std::process::id())
+}
+
+/// The machine's name as the system gives it (where `/proc` has none).
+#[cfg(unix)]
+fn system_host_name() -> Option<String> {
+    Some(rustix::system::uname().nodename().to_string_lossy().into_owned())
+}
+
+#[cfg(not(unix))]
+fn system_host_name() -> Option<String> {
+    None
 }
 
 /// What a lock file says about its holder, made safe to print (it is a file in the book,

@@ -1,4 +1,5 @@
-//! Visits added in bulk (`care import visits`): the customers read once for matching, and
+//! Visits read for `returned` (every customer's visit times), and visits added in bulk
+//! (`care import visits`): the customers read once for matching, and
 //! each customer's file then written once with all its new visits, however many rows of
 //! the export name them.
 //!
@@ -14,6 +15,26 @@ impl Book {
     /// read is a problem, as for any reader of the customers.
     pub fn customers_named(&self) -> Loaded<Named> {
         self.load_with(CUSTOMERS, |path, text| yaml::parse::<Customer>(path, text).map(|c| Named::from(&c)))
+    }
+
+    /// Every customer's visit times, for the `returned` of incidents (`visit::Returns`,
+    /// with the book's `returned_days` and clock). Streamed: each customer's visits are
+    /// taken as the record is read, never the record kept, and a record without visits is
+    /// not parsed.
+    pub fn visit_returns(&self) -> (visit::Returns, Vec<Error>) {
+        let mut returns = visit::Returns::new(self.config.returned_days, self.clock.now());
+        let mut unread = Vec::new();
+        let parse = |path: &Path, text: &str| {
+            let has_visits = text.contains("visits:");
+            has_visits.then(|| yaml::parse::<Customer>(path, text)).transpose()
+        };
+        let mut problems = self.each_record(CUSTOMERS, parse, |_, parsed| match parsed {
+            Ok(Some(c)) => returns.add(&c.id, &c.visits),
+            Ok(None) => {}
+            Err(e) => unread.push(e),
+        });
+        problems.extend(unread);
+        (returns, problems)
     }
 
     /// Add to the customer at `path` those of `visits` it does not have yet

@@ -448,7 +448,7 @@ fn merge_driver(book: &Book) -> Option<Finding> {
         "this clone has no merge driver for its records (git config merge.care.driver is not set)"
     } else if git::merge_attribute(&book.root, "customers/x.yaml").as_deref() != Some("care") {
         "its records are not marked `merge=care` in .gitattributes"
-    } else if let Some(problem) = git::driver_problem(&book.root) {
+    } else if let Some(problem) = git::driver_problem(&book.root, book.settings.path.as_deref()) {
         return Some(merge_warning(book, format!("{problem}; run `care git setup` to register this care again")));
     } else {
         return None;

@@ -13,6 +13,7 @@ use clap_complete::env::Shells;
 
 use crate::cli::Cli;
 use crate::error::{Error, Result};
+use crate::settings::Settings;
 
 /// Print a shell completion script on stdout.
 #[derive(Debug, clap::Args)]
@@ -37,7 +38,7 @@ pub struct Args {
     pub fixed: bool,
 }
 
-pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
+pub fn run(args: &Args, settings: &Settings, out: &mut dyn Write) -> Result<()> {
     let mut command = Cli::command();
     let name = command.get_name().to_string();
     // clap_complete panics when its writer fails; written to memory first, a closed pipe
@@ -50,7 +51,9 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
         let shell = shells
             .completer(&args.shell.to_string())
             .ok_or_else(|| Error::Usage(format!("no dynamic completion for {}; try --static", args.shell)))?;
-        shell.write_registration("COMPLETE", &name, &name, &completer(&name), &mut script).map_err(Error::Output)?;
+        shell
+            .write_registration("COMPLETE", &name, &name, &completer(&name, settings.program.as_deref()), &mut script)
+            .map_err(Error::Output)?;
     }
     out.write_all(&script).map_err(Error::Output)?;
     Ok(())
@@ -58,9 +61,8 @@ pub fn run(args: &Args, out: &mut dyn Write) -> Result<()> {
 
 /// The program the script calls back: `care` as found on the PATH when care was run
 /// that way (so a reinstall is picked up), else this very file by its full path.
-fn completer(name: &str) -> String {
-    let argv0 = std::env::args_os().next().unwrap_or_default();
-    if argv0 == name {
+fn completer(name: &str, called: Option<&std::ffi::OsStr>) -> String {
+    if called.is_some_and(|c| c == name) {
         return name.to_string();
     }
     std::env::current_exe().map(|p| p.to_string_lossy().into_owned()).unwrap_or_else(|_| name.to_string())

@@ -2,12 +2,13 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, FilterArgs, flag_rows, parse_time, report_problems};
+use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::output::{Cell, Stream};
-use crate::report::export;
+use crate::report::computed::Computed;
 use crate::report::query::{self, Query, Seen};
+use crate::report::{export, flags, ics};
 use crate::{book, output};
 
 /// What to export.
@@ -53,12 +54,20 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         )));
     }
     if ctx.style.format == output::Format::Ics {
-        return super::print_all_calendar(ctx, out);
+        return calendar(ctx, out);
     }
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     match args.kind {
         Kind::Flags => {
-            let (rows, problems) = flag_rows(ctx, &args.filter, true)?;
+            let (b, today) = (&ctx.book, ctx.book.clock.today());
+            let (rows, problems) = flags::gather(
+                &q,
+                |each| b.each_record(book::CUSTOMERS, query::customer_reader(&q), each),
+                |fold| b.fold_incidents(Default::default, fold),
+                b.clock.tz,
+                today,
+                true,
+            )?;
             output::print(out, &ctx.style, &rows)?;
             report_problems(ctx, &problems)
         }
@@ -141,6 +150,18 @@ fn send(stream: &mut Option<Stream>, rows: Vec<Vec<Cell>>) -> Result<()> {
     rows.into_iter().try_for_each(|row| stream.row(row))
 }
 
+/// `export followups --format ics`: every follow-up, done or not, as calendar events.
+fn calendar(ctx: &Ctx, out: &mut dyn Write) -> Result<()> {
+    let (book, loaded) = (&ctx.book, ctx.book.incidents());
+    let items: Vec<ics::Item> = loaded.records.iter().flat_map(|(_, i)| ics::all(i)).collect();
+    let (customers, mut problems) = book.customers_by_id(items.iter().map(|i| i.customer.as_str()), []);
+    problems.splice(0..0, loaded.problems);
+    let name = book.config.name.as_deref().unwrap_or("care");
+    let text = ics::calendar(&format!("{name} follow-ups"), book.clock.tz.name(), &items, &customers, book.clock.now());
+    output::print_calendar(out, &text)?;
+    report_problems(ctx, &problems)
+}
+
 /// Incidents or their follow-ups, printed as the book is read. The columns end with every
 /// extra field name of the book, so those are found first, in a first pass that keeps
 /// only their names.
@@ -150,17 +171,12 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
     // which these rows show.
     let mut seen = Seen::default();
     // `--where returned=…` and `extra_given=…` select by what is computed, then list it.
-    let (computed, computed_problems) = super::Computed::asked(ctx, q, []);
-    let with_computed = |incident: &crate::model::Incident, extras: &mut crate::book::Fields| {
-        if computed.any() {
-            computed.add(incident, extras);
-        }
-    };
+    let (computed, computed_problems) = Computed::asked(q, [], || ctx.book.visit_returns());
     ctx.book.each_incident(
         query::parse_incident,
         |(i, _)| &i.id,
         |_, (incident, mut extras)| {
-            with_computed(&incident, &mut extras);
+            computed.add(&incident, &mut extras);
             seen.add(&extras);
         },
     );
@@ -174,7 +190,7 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
         query::parse_incident,
         |(i, _)| &i.id,
         |_, (incident, mut extras)| {
-            with_computed(&incident, &mut extras);
+            computed.add(&incident, &mut extras);
             if failed.is_some() || !export::incident_selected(&incident, &extras, q, tz) {
                 return;
             }

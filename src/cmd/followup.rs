@@ -12,7 +12,8 @@ use crate::model::recovery::{self, CUSTOM, Change, Plan};
 use crate::model::{Customer, Incident};
 use crate::output;
 use crate::report::followups::{self, Window};
-use crate::report::query::{self, IncidentView};
+use crate::report::query::{self, IncidentView, Query};
+use crate::report::{due, ics};
 use crate::time::Span;
 
 #[derive(Debug, clap::Subcommand)]
@@ -119,17 +120,19 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         query.conds.push(format!("owner={owner}").parse().map_err(Error::Usage)?);
     }
     if ctx.style.format == output::Format::Ics {
-        return super::print_due_calendar(ctx, &window, &query, out);
+        return calendar(ctx, &window, &query, out);
     }
     let tz = ctx.book.clock.tz;
     // Reminders and corrective actions' checks are few: found whole, and merged in. They
     // are read first: reading them refreshes the index, which must not wait on the read
     // transaction the pick below keeps open until its rows are read back.
-    let (mut others, with_reminders, reminder_problems) = super::reminders_due(ctx, &window, &query);
-    let mut problems = reminder_problems;
-    let (checks, check_problems) = super::verifications_due(ctx, &window, &query);
+    let (book, clock) = (&ctx.book, &ctx.book.clock);
+    let (with_reminders, mut problems) = book.customers_folded_values(true, |c, _| Some(c));
+    let (mut others, with_reminders) = due::reminders(with_reminders, &window, &query, clock);
+    let actions = book.actions();
+    let checks = due::verifications(actions.records.into_iter().map(|(_, a)| a), &window, &query, clock);
     others.extend(checks.into_iter().map(|(_, d)| d));
-    problems.extend(check_problems);
+    problems.extend(actions.problems);
     // First the keys: every incident with something listed, at each second it is due
     // (a million-incident book with 100,000 due holds 1.6 MB of keys, not the rows);
     // then each read again in that order and its rows printed as they come.
@@ -162,6 +165,28 @@ fn due(ctx: &Ctx, args: &DueArgs, out: &mut dyn Write) -> Result<()> {
         return Err(Error::Quiet(FOUND));
     }
     Ok(())
+}
+
+/// `followup due --format ics`: the follow-ups `query` lists, as calendar events, with the
+/// reminders and checks due.
+fn calendar(ctx: &Ctx, window: &Window, query: &Query, out: &mut dyn Write) -> Result<()> {
+    let (book, clock) = (&ctx.book, &ctx.book.clock);
+    let (parts, mut problems) = book.fold_incidents(Vec::new, |items: &mut Vec<ics::Item>, incident, extras| {
+        items.extend(due::incident_events(incident, extras, clock.tz, window, query));
+    });
+    let (with_reminders, reminder_problems) = book.customers_folded_values(true, |c, _| Some(c));
+    problems.extend(reminder_problems);
+    let (reminders, _) = due::reminders(with_reminders, window, query, clock);
+    let actions = book.actions();
+    let checks = due::verifications(actions.records.into_iter().map(|(_, a)| a), window, query, clock);
+    problems.extend(actions.problems);
+    let items = due::events(parts.into_iter().flatten().collect(), &reminders, &checks);
+    let (customers, more) = book.customers_by_id(items.iter().map(|i| i.customer.as_str()), []);
+    problems.extend(more);
+    let name = book.config.name.as_deref().unwrap_or("care");
+    let text = ics::calendar(&format!("{name} follow-ups"), clock.tz.name(), &items, &customers, clock.now());
+    output::print_calendar(out, &text)?;
+    report_problems(ctx, &problems)
 }
 
 /// Customers looked up at a time for `followup due`'s rows before the oldest are let go.

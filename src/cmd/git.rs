@@ -66,7 +66,10 @@ fn setup(ctx: &Ctx) -> Result<()> {
         done.push(format!(".gitignore: now ignores {}", added.join(" ")));
         files.push(ignore);
     }
-    for (key, value) in [("merge.care.name", DRIVER_NAME.to_string()), ("merge.care.driver", driver()?)] {
+    for (key, value) in [
+        ("merge.care.name", DRIVER_NAME.to_string()),
+        ("merge.care.driver", driver(ctx.book.settings.path.as_deref())?),
+    ] {
         let old = git::local_config(&book.root, key);
         if old.as_deref() != Some(value.as_str()) {
             git::set_local_config(&book.root, key, &value).map_err(Error::Refused)?;
@@ -103,11 +106,11 @@ fn setup(ctx: &Ctx) -> Result<()> {
 /// reinstalling it, or moving it to another folder on PATH, then keeps merges working.
 /// Else by absolute path, so merges work even where `care` is not on the PATH git sees;
 /// `care check` says when that path stops pointing anywhere.
-fn driver() -> Result<String> {
+fn driver(path: Option<&std::ffi::OsStr>) -> Result<String> {
     let exe = std::env::current_exe()
         .map_err(|e| Error::Refused(format!("cannot tell where this care program is ({e}); nothing was registered")))?;
     let same = |p: &Path| std::fs::canonicalize(p).ok();
-    let program = match git::on_path("care") {
+    let program = match git::on_path("care", path) {
         Some(found) if same(&found).is_some() && same(&found) == same(&exe) => "care".to_string(),
         _ => git::shell_quote(&exe.to_string_lossy()),
     };

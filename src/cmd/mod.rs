@@ -72,9 +72,9 @@ impl Ctx {
 /// messages through `ui`.
 pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result<()> {
     match &cli.command {
-        Command::Init(args) => return init::run(args, cli.book.as_deref(), book_on_command_line(), &ui),
+        Command::Init(args) => return init::run(args, cli.book.as_deref(), cli.book_source.on_command_line, &ui),
         Command::Demo(args) => return sample_book::run(args, settings, &ui),
-        Command::Completions(args) => return completions::run(args, out),
+        Command::Completions(args) => return completions::run(args, settings, out),
         Command::Man(args) => return man::run(args, out, &ui),
         Command::MergeDriver(args) => return merge_driver::run(args, &ui),
         _ => {}
@@ -119,15 +119,6 @@ fn calendar_command(command: &Command) -> bool {
         Command::Export(args) => args.kind == export::Kind::Followups,
         _ => false,
     }
-}
-
-/// Whether the book folder came from `-C`/`--book` rather than from `CARE_BOOK` (clap
-/// merges the two into one value).
-fn book_on_command_line() -> bool {
-    std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| {
-        let a = a.to_string_lossy();
-        a.starts_with("-C") || a == "--book" || a.starts_with("--book=")
-    })
 }
 
 fn context(cli: &Cli, settings: &Settings, ui: Ui) -> Result<Ctx> {
@@ -254,53 +245,6 @@ pub fn mind_the_words(ctx: &Ctx, note: Option<&str>) {
     }
 }
 
-/// The flags `care flags` and `care export flags` list. A filter on an incident's field
-/// (`location=uptown`) reads the incidents that raised a flag, through the index; a filter
-/// on customer fields alone reads no incident at all.
-/// Returns the rows and the files that could not be read, to report after printing.
-pub fn flag_rows(ctx: &Ctx, filter: &FilterArgs, all: bool) -> Result<(output::Rows, Vec<Error>)> {
-    use crate::report::{flags, query};
-    let q = filter.query(|option, s| parse_time(ctx, option, s))?;
-    // Streamed: every customer's extra field names are noted, only those with flags kept
-    // (a book of a hundred thousand customers may have a handful).
-    let mut seen = query::Seen::default();
-    let (mut customers, mut unread) = (Vec::new(), Vec::new());
-    let mut problems = ctx.book.each_record(book::CUSTOMERS, query::customer_reader(&q), |path, parsed| match parsed {
-        Ok((customer, extras)) => {
-            seen.add(&extras);
-            if !customer.flags.is_empty() {
-                customers.push((path.to_path_buf(), (customer, extras)));
-            }
-        }
-        Err(e) => unread.push(e),
-    });
-    problems.extend(unread);
-    let on_customers = |f: &str| query::CUSTOMER_FIELDS.contains(&f) || seen.0.contains(f);
-    let mut linked = flags::Linked::new();
-    if q.conds.iter().any(|c| !on_customers(&c.field)) {
-        let wanted = flags::raised_by(&customers);
-        let (parts, incident_problems) = ctx.book.fold_incidents(
-            Default::default,
-            |(found, seen): &mut (flags::Linked, query::Seen), incident, extras| {
-                seen.add(extras);
-                if wanted.contains(&incident.id) {
-                    found.insert(incident.id.clone(), (incident.clone(), extras.clone()));
-                }
-            },
-        );
-        for (found, s) in parts {
-            linked.extend(found);
-            seen.merge(s);
-        }
-        problems.extend(incident_problems);
-    }
-    let builtin: Vec<&str> = query::CUSTOMER_FIELDS.iter().chain(&query::INCIDENT_FIELDS).copied().collect();
-    q.check("customer or incident", &builtin, &seen.0)?;
-    let today = ctx.book.clock.today();
-    let rows = flags::list(&customers, &linked, &q, ctx.book.clock.tz, today, all);
-    Ok((rows, problems))
-}
-
 /// The `--where/--since/--until` options, flattened into every list command so that
 /// `--help` reads the same everywhere.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -337,133 +281,6 @@ pub fn emit(ctx: &Ctx, event: crate::hooks::Event) {
     crate::hooks::emit(&ctx.book, &ctx.ui, &ctx.staff, &event);
 }
 
-/// `followup due --format ics`: the follow-ups `query` lists, as calendar events. Folded
-/// here rather than from `followup due`'s rows because an event's UID needs each
-/// follow-up's place in its incident's list, which the rows do not carry.
-pub fn print_due_calendar(
-    ctx: &Ctx,
-    window: &crate::report::followups::Window,
-    query: &Query,
-    out: &mut dyn Write,
-) -> Result<()> {
-    use crate::report::{followups, ics, query::IncidentView};
-    let tz = ctx.book.clock.tz;
-    let (parts, problems) = ctx.book.fold_incidents(Vec::new, |items: &mut Vec<ics::Item>, incident, extras| {
-        for d in followups::due_in(IncidentView { incident, extras: Some(extras), tz }, window, query) {
-            if let Some(n) = incident.followups.iter().position(|f| *f == d.followup) {
-                items.push(ics::Item::new(incident, n, &d.followup));
-            }
-        }
-    });
-    let mut items: Vec<ics::Item> = parts.into_iter().flatten().collect();
-    let (reminders, _, reminder_problems) = reminders_due(ctx, window, query);
-    items.extend(reminders.iter().map(|d| ics::Item::reminder(&d.customer, d.owner.as_str(), &d.followup)));
-    let mut problems = problems;
-    problems.extend(reminder_problems);
-    let (checks, check_problems) = verifications_due(ctx, window, query);
-    items.extend(checks.iter().map(|(a, d)| ics::Item::verification(&a.id, &d.owner, &d.followup)));
-    problems.extend(check_problems);
-    items.sort_by(|a, b| (a.followup.due, &a.uid).cmp(&(b.followup.due, &b.uid)));
-    print_calendar(ctx, items, problems, out)
-}
-
-/// The reminders on customer records that the window and the filter list, with the
-/// customers they belong to: `followup due` shows them beside the incidents' follow-ups,
-/// and its calendar too. Only customers who have reminders are read (from the index).
-pub fn reminders_due(
-    ctx: &Ctx,
-    window: &crate::report::followups::Window,
-    query: &Query,
-) -> (Vec<crate::report::followups::Due>, Vec<(String, crate::model::Customer)>, Vec<Error>) {
-    let (with_reminders, problems) = ctx.book.customers_folded_values(true, |c, _| Some(c));
-    let (mut found, mut customers) = (Vec::new(), Vec::new());
-    for c in with_reminders {
-        let due = crate::report::followups::reminders_due(&c, window, query, &ctx.book.clock);
-        if !due.is_empty() {
-            found.extend(due);
-            customers.push((c.id.clone(), c));
-        }
-    }
-    (found, customers, problems)
-}
-
-/// The customers of the items in `found`, by id, for their rows: those `known` already
-/// (the reminders' own), the rest read by their ids (an action's check has none). Only
-/// these are read, never the whole book: `followup due` and `serve` list a few thousand
-/// items out of a hundred thousand customers.
-pub fn customers_of(
-    ctx: &Ctx,
-    found: &[crate::report::followups::Due],
-    known: Vec<(String, crate::model::Customer)>,
-) -> (std::collections::HashMap<String, crate::model::Customer>, Vec<Error>) {
-    let mut customers: std::collections::HashMap<_, _> = known.into_iter().collect();
-    let mut problems = Vec::new();
-    for d in found {
-        if !d.customer.is_empty() && !customers.contains_key(&d.customer) {
-            match ctx.book.customer_by_id(&d.customer) {
-                Ok(Some(c)) => drop(customers.insert(d.customer.clone(), c)),
-                Ok(None) => {}
-                Err(e) => problems.push(e),
-            }
-        }
-    }
-    (customers, problems)
-}
-
-/// The checks of corrective actions that the window and the filter list (kind `verify`),
-/// each with its action: `followup due`, its calendar, `notify` and `serve` list them
-/// beside the follow-ups.
-pub fn verifications_due(
-    ctx: &Ctx,
-    window: &crate::report::followups::Window,
-    query: &Query,
-) -> (Vec<(crate::model::action::Action, crate::report::followups::Due)>, Vec<Error>) {
-    let actions = ctx.book.actions();
-    let clock = &ctx.book.clock;
-    let due = actions
-        .records
-        .into_iter()
-        .filter_map(|(_, a)| crate::report::followups::verification_due(&a, window, query, clock).map(|d| (a, d)))
-        .collect();
-    (due, actions.problems)
-}
-
-/// `export followups --format ics`: every follow-up, done or not, as calendar events.
-pub fn print_all_calendar(ctx: &Ctx, out: &mut dyn Write) -> Result<()> {
-    let loaded = ctx.book.incidents();
-    let items = loaded.records.iter().flat_map(|(_, i)| crate::report::ics::all(i)).collect();
-    print_calendar(ctx, items, loaded.problems, out)
-}
-
-fn print_calendar(
-    ctx: &Ctx,
-    items: Vec<crate::report::ics::Item>,
-    mut problems: Vec<Error>,
-    out: &mut dyn Write,
-) -> Result<()> {
-    let mut customers = std::collections::HashMap::new();
-    for item in &items {
-        if !customers.contains_key(&item.customer) {
-            match ctx.book.customer_by_id(&item.customer) {
-                Ok(Some(c)) => drop(customers.insert(item.customer.clone(), c)),
-                Ok(None) => {}
-                Err(e) => problems.push(e),
-            }
-        }
-    }
-    let book = &ctx.book;
-    let name = book.config.name.clone().unwrap_or_else(|| "care".into());
-    let text = crate::report::ics::calendar(
-        &format!("{name} follow-ups"),
-        book.clock.tz.name(),
-        &items,
-        &customers,
-        book.clock.now(),
-    );
-    output::print_calendar(out, &text)?;
-    report_problems(ctx, &problems)
-}
-
 /// A file named on the command line, `-` meaning stdin (read through the `Ui`).
 pub fn read_input(ui: &Ui, path: &std::path::Path) -> Result<String> {
     if path == std::path::Path::new("-") {
@@ -471,82 +288,6 @@ pub fn read_input(ui: &Ui, path: &std::path::Path) -> Result<String> {
         return book::decode(path, bytes);
     }
     book::read_input(path)
-}
-
-/// The computed dimensions of incidents (`returned`, `extra_given`) a command was asked
-/// for by its `--where` or `--by`: worked out only then (`returned` reads every
-/// customer's visits), and added to each incident's fields as if the record had them.
-#[derive(Debug)]
-pub struct Computed {
-    returns: Option<crate::model::visit::Returns>,
-    extra_given: bool,
-}
-
-impl Computed {
-    /// What `query` and `dims` name, with the customer files that could not be read.
-    pub fn asked<'a>(
-        ctx: &Ctx,
-        query: &Query,
-        dims: impl IntoIterator<Item = &'a str> + Clone,
-    ) -> (Computed, Vec<Error>) {
-        let wants =
-            |name: &str| query.conds.iter().any(|c| c.field == name) || dims.clone().into_iter().any(|d| d == name);
-        let (returns, problems) = if wants("returned") {
-            let (r, p) = returns(ctx);
-            (Some(r), p)
-        } else {
-            (None, Vec::new())
-        };
-        (Computed { returns, extra_given: wants("extra_given") }, problems)
-    }
-
-    /// Whether any is asked for (else fields are used as they are, without a copy).
-    pub fn any(&self) -> bool {
-        self.returns.is_some() || self.extra_given
-    }
-
-    /// The incident's fields with the dimensions asked for: the fields themselves when
-    /// none is, else a copy with them added.
-    pub fn with<'a>(
-        &self,
-        incident: &crate::model::Incident,
-        fields: &'a book::Fields,
-    ) -> std::borrow::Cow<'a, book::Fields> {
-        if !self.any() {
-            return std::borrow::Cow::Borrowed(fields);
-        }
-        let mut extras = fields.clone();
-        self.add(incident, &mut extras);
-        std::borrow::Cow::Owned(extras)
-    }
-
-    /// Add the dimensions asked for to the incident's fields.
-    pub fn add(&self, incident: &crate::model::Incident, fields: &mut book::Fields) {
-        if let Some(r) = &self.returns {
-            fields.insert("returned".into(), r.of(incident).into());
-        }
-        if self.extra_given {
-            fields.insert("extra_given".into(), incident.extra_given().into());
-        }
-    }
-}
-
-/// Every customer's visit times, for the `returned` of incidents (`model::visit::Returns`).
-fn returns(ctx: &Ctx) -> (crate::model::visit::Returns, Vec<Error>) {
-    let mut returns = crate::model::visit::Returns::new(ctx.book.config.returned_days, ctx.book.clock.now());
-    // Streamed: each customer's visits are taken as the record is read, never the record kept.
-    let mut unread = Vec::new();
-    let parse = |path: &std::path::Path, text: &str| {
-        let has_visits = text.contains("visits:");
-        has_visits.then(|| crate::yaml::parse::<crate::model::Customer>(path, text)).transpose()
-    };
-    let mut problems = ctx.book.each_record(book::CUSTOMERS, parse, |_, parsed| match parsed {
-        Ok(Some(c)) => returns.add(&c.id, &c.visits),
-        Ok(None) => {}
-        Err(e) => unread.push(e),
-    });
-    problems.extend(unread);
-    (returns, problems)
 }
 
 /// End a streamed list, saying on stderr when a long table was printed in blocks (each

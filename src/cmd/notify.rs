@@ -172,8 +172,10 @@ fn due(ctx: &Ctx, args: &Args, now: Stamp) -> Result<(Vec<Found>, Customers, Vec
         found.extend(due);
         customers.insert(customer.id.clone(), customer);
     }
-    let (checks, mut check_problems) = super::verifications_due(ctx, &window, &query);
-    problems.append(&mut check_problems);
+    let actions = book.actions();
+    let checks =
+        crate::report::due::verifications(actions.records.into_iter().map(|(_, a)| a), &window, &query, &book.clock);
+    problems.extend(actions.problems);
     found.extend(checks.into_iter().map(|(action, d)| {
         let key = Key { subject: notify::action_subject(&action.id), index: 0, due: d.followup.due };
         let candidate = Candidate { key, kind: VERIFY.into(), stage: Stage::of(d.followup.due, now) };

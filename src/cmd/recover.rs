@@ -286,7 +286,8 @@ fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {
     // incidents listed; the second gives them back oldest first as they are printed.
     // `--where returned=…` (computed from the customers' visits) and `extra_given=…` select
     // but add no column: the header never depends on the filter.
-    let (computed, computed_problems) = super::Computed::asked(ctx, &query, []);
+    let (computed, computed_problems) =
+        crate::report::computed::Computed::asked(&query, [], || ctx.book.visit_returns());
     let tz = ctx.book.clock.tz;
     let (seen, picked, mut problems) = ctx.book.pick_incidents(Seen::default, |seen, incident, fields| {
         seen.add(fields);

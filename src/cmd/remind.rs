@@ -25,8 +25,9 @@ pub struct Args {
     /// When it is first due: a time to come (tomorrow 10am, in 3w, 2026-12-01).
     #[arg(long, value_name = "WHEN", group = "when")]
     pub due: Option<String>,
-    /// Repeat every so often: 1y, 3w, 10d (calendar days in the book's zone).
-    #[arg(long, value_name = "EVERY")]
+    /// Repeat every so often: 1y, 3w, 10d (calendar days in the book's zone). With --due
+    /// only: a birthday or anniversary comes back every year.
+    #[arg(long, value_name = "EVERY", conflicts_with_all = ["birthday", "anniversary"])]
     pub every: Option<String>,
     /// Who makes the call (shown in followup due's owner column, and --owner selects it).
     #[arg(long, value_name = "NAME")]
@@ -53,9 +54,6 @@ pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
         (_, _, Some(md)) => (yearly("--anniversary", md)?, Some("1y".to_string()), Some("Anniversary")),
         _ => return Err(Error::Usage("say when: --due, --birthday or --anniversary".into())),
     };
-    if args.every.is_some() && args.due.is_none() {
-        return Err(Error::Usage("--every goes with --due; a birthday or anniversary comes back every year".into()));
-    }
     let day = args.birthday.as_deref().or(args.anniversary.as_deref()).and_then(reminder::day_text);
     if let Some(e) = &every {
         e.parse::<Every>().map_err(|e| Error::Usage(format!("--every: {e}")))?;

@@ -12,7 +12,8 @@ use crate::cmd::Ctx;
 use crate::error::{Error, Result};
 use crate::model::customer::{self, Customer, Pick};
 use crate::model::id;
-use crate::report::{briefing, followups, page};
+use crate::report::query::{self, IncidentView, Query};
+use crate::report::{briefing, due, flags, followups, page};
 use crate::web::{self, arrivals};
 
 /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
@@ -51,7 +52,13 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
     let token = web::guard::token(args.token.as_deref(), args.bind.is_some())?;
-    let opts = web::Options { bind: args.bind.as_deref(), port: args.port, hosts: &args.hosts, token: token.clone() };
+    let opts = web::Options {
+        bind: args.bind.as_deref(),
+        port: args.port,
+        hosts: &args.hosts,
+        token: token.clone(),
+        host_name: ctx.book.settings.host.as_deref(),
+    };
     let server = web::Server::bind(&opts)?;
     // `-` is read once, now: stdin has nothing more for a second request.
     let stdin = match &args.arrivals {
@@ -127,21 +134,30 @@ fn render(
     }
     // As `flags` and `followup due` list them: the customers are streamed and only those
     // with flags kept, and only the customers of what is due are read.
-    let (flag_rows, _) = super::flag_rows(ctx, &super::FilterArgs::default(), false)?;
+    let (q, tz) = (Query::default(), book.clock.tz);
+    let (flag_rows, _) = flags::gather(
+        &q,
+        |each| book.each_record(crate::book::CUSTOMERS, query::customer_reader(&q), each),
+        |fold| book.fold_incidents(Default::default, fold),
+        tz,
+        today,
+        false,
+    )?;
     let now = book.clock.now();
     let window = followups::Window { at: now, until: now, overdue_only: false, policy: None };
-    let (q, tz) = (crate::report::query::Query::default(), book.clock.tz);
     let (parts, _) = book.fold_incidents(Vec::new, |found, incident, extras| {
-        let view = crate::report::query::IncidentView { incident, extras: Some(extras), tz };
+        let view = IncidentView { incident, extras: Some(extras), tz };
         found.extend(followups::due_in(view, &window, &q))
     });
     // What `followup due` lists now: the incidents' follow-ups, the customers' reminders
     // and the checks of corrective actions.
     let mut found: Vec<followups::Due> = parts.into_iter().flatten().collect();
-    let (reminders, with_reminders, _) = super::reminders_due(ctx, &window, &q);
+    let (with_reminders, _) = book.customers_folded_values(true, |c, _| Some(c));
+    let (reminders, with_reminders) = due::reminders(with_reminders, &window, &q, &book.clock);
     found.extend(reminders);
-    found.extend(super::verifications_due(ctx, &window, &q).0.into_iter().map(|(_, d)| d));
-    let (by_id, _) = super::customers_of(ctx, &found, with_reminders);
+    let actions = book.actions().records.into_iter().map(|(_, a)| a);
+    found.extend(due::verifications(actions, &window, &q, &book.clock).into_iter().map(|(_, d)| d));
+    let (by_id, _) = book.customers_by_id(found.iter().map(|d| d.customer.as_str()), with_reminders);
     let due = followups::rows(found, &by_id, &window, &[]);
     let title = format!("{} — host stand", book.config.name.as_deref().unwrap_or("care"));
     let p = page::Page {

@@ -6,6 +6,7 @@ use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, FOUND, Result};
 use crate::model::exposure::Shifts;
 use crate::output::{self, Format};
+use crate::report::computed::Computed;
 use crate::report::control::{self, Window};
 use crate::report::query;
 use crate::report::svg;
@@ -76,10 +77,11 @@ pub struct Args {
     /// Draw bars (or a weekday × hour heat map) instead of a table: in the terminal (`term`,
     /// the default), or as an SVG document on stdout (`svg`), e.g. for a weekly mail.
     #[arg(long, value_enum, value_name = "KIND", num_args = 0..=1, default_missing_value = "term")]
+    #[arg(conflicts_with = "per")]
     pub chart: Option<Chart>,
     /// With one time dimension (date, week, month): every period with its expected count
     /// and upper control limit (c-chart), and `signal` where the count is above it.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["cumulative", "top"])]
     pub control: bool,
     /// With --control: exit 3 when the latest complete period (or the one in progress,
     /// already) is above its limit; 0 when not. For cron.
@@ -103,20 +105,14 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     }
     let clock = ctx.book.clock;
     // `returned` is computed from the customers' visits, read only when it is asked for.
-    let (computed, mut problems) = super::Computed::asked(ctx, &opts.query, args.by.iter().map(|d| d.name()));
+    let dims = args.by.iter().map(|d| d.name());
+    let (computed, mut problems) = Computed::asked(&opts.query, dims, || ctx.book.visit_returns());
     let (tallies, incident_problems) = ctx.book.fold_incidents(
         Default::default,
         |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
-            let mut with;
-            let fields = if computed.any() {
-                with = fields.clone();
-                computed.add(incident, &mut with);
-                &with
-            } else {
-                fields
-            };
-            seen.add(fields);
-            tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock);
+            let fields = computed.with(incident, fields);
+            seen.add(&fields);
+            tally.add(Seen { incident, fields: Some(&fields) }, &opts, &clock);
         },
     );
     problems.extend(incident_problems);
@@ -175,9 +171,6 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
             dim.name()
         )));
     }
-    if args.per.is_some() && args.chart.is_some() {
-        return Err(Error::Usage("--chart draws counts; drop --per (or --chart)".into()));
-    }
     if matches!(args.sort, Sort::Lift | Sort::Surprise) && args.by.len() < 2 {
         return Err(Error::Usage("--sort lift and --sort surprise need two or more --by dimensions".into()));
     }
@@ -185,9 +178,6 @@ fn options(ctx: &Ctx, args: &Args) -> Result<Options> {
         return Err(Error::Usage(
             "--control charts counts over time: give one --by dimension, date, week or month".into(),
         ));
-    }
-    if args.control && (args.cumulative || args.top.is_some()) {
-        return Err(Error::Usage("--control shows every period in time order; drop --cumulative and --top".into()));
     }
     if args.cumulative && args.by.len() != 1 {
         return Err(Error::Usage("--cumulative is a Pareto of one dimension; give one --by dimension".into()));

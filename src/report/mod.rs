@@ -4,8 +4,10 @@
 pub mod actions;
 pub mod briefing;
 pub mod check;
+pub mod computed;
 pub mod control;
 pub mod customers;
+pub mod due;
 pub mod event;
 pub mod export;
 pub mod flags;

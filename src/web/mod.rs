@@ -56,6 +56,9 @@ pub struct Options<'a> {
     /// `--host`: more names the page answers to.
     pub hosts: &'a [String],
     pub token: Option<String>,
+    /// The machine's name from the environment (`Settings::host`), for where the system
+    /// cannot be asked.
+    pub host_name: Option<&'a str>,
 }
 
 /// A bound server, not yet answering.
@@ -77,7 +80,8 @@ impl Server {
             Error::Refused(format!("cannot listen on {host}:{}: {e}", o.port)).with_hint("try another --port")
         })?;
         let local = listener.local_addr().map_err(|e| Error::Refused(format!("cannot listen on {host}: {e}")))?;
-        let shown = shown_host(local.ip());
+        let machine_name = || machine_name(o.host_name);
+        let shown = shown_host(local.ip(), machine_name);
         let url = format!("http://{}/", join(&shown, local.port()));
         let name = local.ip().is_unspecified().then(machine_name).flatten();
         let names =
@@ -265,7 +269,7 @@ fn join(host: &str, port: u16) -> String {
 
 /// The host to print for a bound address: itself, or for 0.0.0.0 / :: the machine's own
 /// address on its network (a phone cannot open 0.0.0.0), else its name.
-fn shown_host(ip: IpAddr) -> String {
+fn shown_host(ip: IpAddr, machine_name: impl FnOnce() -> Option<String>) -> String {
     if !ip.is_unspecified() {
         return ip.to_string();
     }
@@ -290,12 +294,12 @@ fn machine_address(v6_too: bool) -> Option<IpAddr> {
 }
 
 #[cfg(unix)]
-fn machine_name() -> Option<String> {
+fn machine_name(_: Option<&str>) -> Option<String> {
     let name = rustix::system::uname().nodename().to_string_lossy().into_owned();
     (!name.is_empty()).then_some(name)
 }
 
 #[cfg(not(unix))]
-fn machine_name() -> Option<String> {
-    std::env::var("COMPUTERNAME").ok().filter(|n| !n.is_empty())
+fn machine_name(from_env: Option<&str>) -> Option<String> {
+    from_env.map(str::to_string)
 }

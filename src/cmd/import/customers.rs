@@ -1,7 +1,4 @@
-//! `care import customers FILE.csv`: bring customers in from a spreadsheet; and `care
-//! import visits FILE.csv`, a booking system's export, whose rules (columns, a row as a
-//! visit, the plan) are in `model::booking` and whose reading and writing are in
-//! `book::Sheet` and `Book::add_visits`: `visits` below only strings them together.
+//! `care import customers FILE.csv`: bring customers in from a spreadsheet.
 //!
 //! Every row is checked, and every change planned, before anything is written, so a bad
 //! row (reported with its line number) leaves the book exactly as it was. Re-running an
@@ -16,23 +13,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::book::{Listed, Sheet};
-use crate::cmd::{Ctx, commit};
+use crate::cmd::{Ctx, commit, read_input, report_problems};
 use crate::error::{Error, Result};
-use crate::model::booking::{self, Action, NOBODY};
 use crate::model::customer::Contact;
 use crate::model::import::{self as rules, Change, Column, EntryColumn, Set};
-use crate::model::visit::{Matcher, Named, Visit};
 use crate::model::{Customer, Entry, Section, id};
-use crate::output::{self, Cell, Rows, Stream, unneutralise};
+use crate::output::{self, Cell, Rows, unneutralise};
 use crate::time::Clock;
 use crate::yaml;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
-    Customers,
-    Visits,
-}
 
 /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
 #[derive(Debug, clap::Args)]
@@ -49,22 +37,12 @@ stored. Entries cannot come from a cell: text in a count column, a `flags` or `c
 column, or a `remember` that differs from the record is refused before anything is written.
 Prints one row per customer: id, action (created, updated, unchanged), line.
 
-Visits (`care import visits`): one visit a row, matched to a customer by id, email, phone
-(digits only) or exact name, in that order; columns named like the fields (date, time, id,
-email, phone, name, spend, party, location, staff, note) or mapped with --map. Rows that
-match nobody are listed (action unmatched) and skipped; a visit already on the record (same
-time and location) is not added again. Prints: line, customer, at, action.
-
 Examples:
   care import customers guests.csv
   care import customers guests.csv --map allergies=pref:critical,club=note
-  care import visits bookings.csv --map \"date=Visit Date,name=Guest,spend=Total\"
   care import customers guests.csv --update --dry-run   what would change: field, old, new
   care import customers guests.csv --update             take the spreadsheet's plain fields")]
 pub struct Args {
-    /// What the spreadsheet holds: customers, or visits (a booking system's export).
-    #[arg(value_enum)]
-    pub kind: Kind,
     /// The CSV file, or `-` for stdin.
     pub file: PathBuf,
     /// For customers already in the book, set the plain fields the spreadsheet fills in
@@ -74,11 +52,10 @@ pub struct Args {
     /// Print what would be created and changed (per customer: field, old, new); write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// For visits: which column fills which field, FIELD=COLUMN, comma-separated or
-    /// repeated (date=Visit Date,name=Guest); unmapped fields read the column of their name.
-    /// For customers: COLUMN=pref|role|goal|note|misstep, with :critical for what nobody may
-    /// miss (allergies=pref:critical): each cell becomes an entry of that kind.
-    #[arg(long, value_name = "FIELD=COLUMN", value_delimiter = ',')]
+    /// COLUMN=pref|role|goal|note|misstep, with :critical for what nobody may miss
+    /// (allergies=pref:critical): each cell becomes an entry of that kind; comma-separated
+    /// or repeated.
+    #[arg(long, value_name = "COLUMN=KIND", value_delimiter = ',')]
     pub map: Vec<String>,
 }
 
@@ -161,8 +138,6 @@ pub fn read_rows(
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
 }
 
-/// The header row alone can refuse a file: a name column is needed, and a column over a
-/// structured field of the record (`flags`, `contact`) could only destroy it.
 /// The line a record starts on, counted from its byte offset: after a CRLF the csv crate
 /// starts the next record at the LF, and its own line count is one short.
 fn line_at(text: &str, p: Option<&csv::Position>) -> u64 {
@@ -170,6 +145,8 @@ fn line_at(text: &str, p: Option<&csv::Position>) -> u64 {
     text.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
 }
 
+/// The header row alone can refuse a file: a name column is needed, and a column over a
+/// structured field of the record (`flags`, `contact`) could only destroy it.
 fn check_headers(headers: &[String], file: &str) -> Result<(), Vec<String>> {
     let mut errors: Vec<String> = headers
         .iter()
@@ -259,13 +236,10 @@ enum Plan {
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
-    if args.kind == Kind::Visits {
-        return visits(ctx, args, out);
-    }
     let mapped: Vec<EntryColumn> =
         args.map.iter().map(|m| rules::entry_column(m)).collect::<std::result::Result<_, _>>().map_err(Error::Usage)?;
     let file = args.file.display().to_string();
-    let text = crate::cmd::read_input(&ctx.ui, &args.file)?;
+    let text = read_input(&ctx.ui, &args.file)?;
     let rows =
         read_rows(&text, &ctx.book.clock, &file, ctx.style.raw, &mapped).map_err(|e| refused(&ctx.ui, &e, &file))?;
     let kept: std::collections::BTreeSet<&str> =
@@ -278,7 +252,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         ));
     }
     let existing = ctx.book.customers();
-    crate::cmd::report_problems(ctx, &existing.problems)?;
+    report_problems(ctx, &existing.problems)?;
     let plans = plan(ctx, args, &rows, &existing.records).map_err(|e| refused(&ctx.ui, &e, &file))?;
     if args.dry_run {
         return dry_run(ctx, &rows, &plans, &existing.records, &file, out);
@@ -323,136 +297,6 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     ctx.ui.say(&format!("Imported {file}: {created} created, {updated} updated, {} unchanged.", count("unchanged")));
     output::print(out, &ctx.style, &result)?;
     Ok(())
-}
-
-/// `care import visits`: each row a visit, matched to a customer by id, email, phone or
-/// exact name. The file is read three times and never held (`book::Sheet`): the first
-/// reading checks and matches every row, so a bad date or amount refuses the file, naming
-/// its line, before anything is written, and keeps sixteen bytes a row
-/// (`booking::Plan`); the second writes each customer's file once, with that customer's
-/// rows read again from where they start; the third prints the result, in the file's
-/// order, as it goes. Rows that match nobody are listed and skipped; a visit already on
-/// the record (same time and place) is not added again, so a re-run adds nothing and
-/// writes nothing. Stdin (`-`) is copied to a temporary file first, to be read again.
-fn visits(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
-    let file = args.file.display().to_string();
-    let fields = booking::Fields::parse(&args.map).map_err(Error::Usage)?;
-    let sheet = match args.file.to_str() {
-        Some("-") => Sheet::spool(&args.file, |to| ctx.ui.copy_input(to))?,
-        _ => Sheet::open(&args.file, || {
-            if ctx.ui.err_terminal {
-                let shown = crate::output::visible(&args.file.display().to_string()).into_owned();
-                ctx.ui.say(&format!("{shown} is a pipe: waiting for what is written to it (Ctrl-C to stop)"));
-            }
-        })?,
-    };
-    let mut records = sheet.read()?;
-    let headers = records.headers().map_err(|e| Error::Refused(format!("{file}: cannot read the header row: {e}")))?;
-    let headers: Vec<String> = headers.iter().map(|h| h.to_lowercase()).collect();
-    let columns = fields.columns(&headers, &file, ctx.style.raw).map_err(Error::Usage)?;
-    let customers = ctx.book.customers_named();
-    crate::cmd::report_problems(ctx, &customers.problems)?;
-    let listed = Listed::of(customers.records.iter().map(|(path, _)| path.as_path()));
-    let (paths, named): (Vec<PathBuf>, Vec<Named>) = customers.records.into_iter().unzip();
-    let matcher = Matcher::new(named);
-    let by = ctx.by()?.to_string();
-    let plan = booking::Plan::make(records, &columns, &matcher, &ctx.book.clock, &by, &file, |e| ctx.ui.say(&e))?;
-    if plan.refused > 0 {
-        return Err(Error::Refused(format!("{} problem(s) in {file} (see above); nothing was imported", plan.refused)));
-    }
-    let import = Import { ctx, sheet: &sheet, plan: &plan, columns: &columns, by: &by, dry_run: args.dry_run };
-    let (actions, written) = import.write(&paths, &listed)?;
-    for (k, row) in plan.rows.iter().enumerate().filter(|(_, r)| r.customer == NOBODY) {
-        let cells = sheet.record(plan.span(k, sheet.len()))?;
-        let key = columns.key(&cells);
-        ctx.ui.warn(&format!("{file}:{}: no customer matches {key:?}; the visit was not imported", row.line));
-    }
-    let count = |a: Action| actions.iter().filter(|x| **x == a).count();
-    let (again, unmatched) = (count(Action::AlreadyThere), plan.unmatched);
-    if args.dry_run {
-        let new = count(Action::WouldAdd);
-        ctx.ui.say(&format!(
-            "Dry run of {file}: {new} visits to add, {again} already there, {unmatched} unmatched; nothing was written."
-        ));
-    } else {
-        let added = count(Action::Added);
-        commit(ctx, &written, &format!("import visits {file}: {added} added"));
-        ctx.ui.say(&format!("Imported {file}: {added} visits added, {again} already there, {unmatched} unmatched."));
-    }
-    import.print(out, &matcher, &actions)
-}
-
-/// One import of visits under way, once its plan is made.
-struct Import<'a> {
-    ctx: &'a Ctx,
-    sheet: &'a Sheet,
-    plan: &'a booking::Plan,
-    columns: &'a booking::Columns,
-    by: &'a str,
-    dry_run: bool,
-}
-
-impl Import<'_> {
-    /// The second reading: each customer's rows read again and their new visits written
-    /// to the file at once. What became of each row, and the files written.
-    fn write(&self, paths: &[PathBuf], listed: &Listed) -> Result<(Vec<Action>, Vec<PathBuf>)> {
-        let Import { ctx, sheet, plan, .. } = *self;
-        sheet.unchanged()?;
-        let mut actions = vec![Action::Unmatched; plan.rows.len()];
-        let order = plan.by_customer();
-        let customers: Vec<&[usize]> =
-            order.chunk_by(|a, b| plan.rows[*a].customer == plan.rows[*b].customer).collect();
-        let progress = ctx.ui.err_terminal && customers.len() > 1;
-        let mut written = Vec::new();
-        for (n, rows) in customers.iter().enumerate() {
-            if progress {
-                let _ = write!(ctx.ui.err(), "\rimporting visits: {}/{} customers", n + 1, customers.len());
-            }
-            let visits = rows.iter().map(|&k| self.visit(k)).collect::<Result<Vec<Visit>>>()?;
-            let path = &paths[plan.rows[rows[0]].customer as usize];
-            let fresh = ctx.book.add_visits(path, &visits, listed, self.dry_run)?;
-            for (&k, new) in rows.iter().zip(&fresh) {
-                actions[k] = match (new, self.dry_run) {
-                    (false, _) => Action::AlreadyThere,
-                    (true, true) => Action::WouldAdd,
-                    (true, false) => Action::Added,
-                };
-            }
-            if !self.dry_run && fresh.contains(&true) {
-                written.push(path.clone());
-            }
-        }
-        if progress {
-            let _ = writeln!(ctx.ui.err());
-        }
-        Ok((actions, written))
-    }
-
-    /// Row `k`'s visit, read again; it was checked by the first reading, so a row that
-    /// no longer reads is a file changed since.
-    fn visit(&self, k: usize) -> Result<Visit> {
-        let cells = self.sheet.record(self.plan.span(k, self.sheet.len()))?;
-        self.columns.visit(&cells, &self.ctx.book.clock, self.by).map_err(|_| self.sheet.changed())
-    }
-
-    /// The third reading: one row per row of the file, in its order, printed as it goes:
-    /// line, customer, at, action.
-    fn print(&self, out: &mut dyn Write, matcher: &Matcher, actions: &[Action]) -> Result<()> {
-        let Import { ctx, sheet, plan, columns, .. } = *self;
-        let mut stream = Stream::new(out, &ctx.style, &["line", "customer", "at", "action"].map(String::from))?;
-        let mut records = sheet.read()?;
-        records.headers().map_err(|_| sheet.changed())?;
-        for ((row, planned), action) in records.zip(&plan.rows).zip(actions) {
-            let cells = row?.cells.map_err(|_| sheet.changed())?;
-            let at = columns.at(&cells, &ctx.book.clock).map_err(|_| sheet.changed())?;
-            let customer = match planned.customer {
-                NOBODY => Cell::Empty,
-                i => matcher.id(i as usize).into(),
-            };
-            stream.row(vec![Cell::Int(planned.line.into()), customer, at.into(), action.as_str().into()])?;
-        }
-        crate::cmd::finish_stream(ctx, stream)
-    }
 }
 
 /// Print every problem found, then refuse the whole file.

@@ -396,6 +396,44 @@ fn writers_refuse_a_customer_that_check_calls_an_error_with_checks_message() {
     assert_eq!(book.read("customers/ada-lovelace.yaml"), record);
 }
 
+/// Writes no longer list `customers/` each time (they remember its sub-folders and links in
+/// `.care/cache/customer-folders`), so a second file with a customer's id made after the
+/// last write, by another program or a `git pull`, must still be refused: in a sub-folder
+/// made since, in one that was already there (the folder's own stat does not move), behind
+/// a link, and as `ID.yml` beside the record; with the cache and without it.
+#[test]
+fn a_duplicate_id_made_after_the_last_write_is_still_refused() {
+    for cache in ["1", "0"] {
+        for case in ["new folder", "folder already there", "link", "yml beside"] {
+            let book = TestBook::new();
+            book.add("Ada Lovelace");
+            book.write("customers/old/README.txt", "customers who moved away\n");
+            let note = |text: &str| {
+                let out = book.cmd().env("CARE_NO_CACHE", cache).args(["note", "ada-lovelace", text]).output();
+                let out = out.expect("runs");
+                (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+            };
+            assert_eq!(note("before").0, Some(0), "{case}");
+            let remembered = book.path(".care/cache/customer-folders").exists();
+            assert_eq!(remembered, cache == "0", "{case}: remembered only with the cache on");
+            let record = book.read("customers/ada-lovelace.yaml");
+            match case {
+                "new folder" => book.write("customers/2025/ada-lovelace.yaml", &record),
+                "folder already there" => book.write("customers/old/ada-lovelace.yaml", &record),
+                "link" => {
+                    book.write("archive/ada-lovelace.yaml", &record);
+                    symlink("../archive", book.path("customers/archive")).expect("symlink");
+                }
+                _ => book.write("customers/ada-lovelace.yml", &record),
+            }
+            let (code, stderr) = note("after");
+            assert_eq!(code, Some(1), "{case}, CARE_NO_CACHE={cache}: {stderr}");
+            assert!(stderr.contains(r#"id "ada-lovelace" is also used by"#), "{case}: {stderr}");
+            assert_eq!(book.read("customers/ada-lovelace.yaml"), record, "{case}: not written");
+        }
+    }
+}
+
 #[test]
 fn a_duplicated_incident_id_is_counted_once_by_trends() {
     let book = TestBook::new();

@@ -26,7 +26,8 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// `CARE_HOOK_TIMEOUT`: how long a hook may run before it is stopped.
     pub hook_timeout: Duration,
-    /// Whether the index in `.care/cache` is used (`CARE_NO_CACHE=1` turns it off).
+    /// Whether the index in `.care/cache` and the list of `customers/`'s sub-folders
+    /// beside it are used (`CARE_NO_CACHE=1` turns both off).
     pub cache: bool,
     /// Colour on a terminal, unless `NO_COLOR` is set.
     pub color: bool,

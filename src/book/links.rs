@@ -77,52 +77,52 @@ impl Book {
     /// its file name, and no other customer file may have that name. Same messages as
     /// `check`, so the two never disagree.
     /// `listed`: the customer files, listed once by a command that writes many of them.
-    pub(super) fn same_id(&self, path: &Path, text: &str, listed: Option<&Listed>) -> Result<()> {
+    /// What it returns, when the check used the remembered sub-folders of `customers/`,
+    /// is for `restamp` once the record is written.
+    pub(super) fn same_id(&self, path: &Path, text: &str, listed: Option<&Listed>) -> Result<Option<Seen>> {
         if !path.starts_with(self.path(CUSTOMERS)) {
-            return Ok(());
+            return Ok(None);
         }
         #[derive(serde::Deserialize)]
         struct Id {
             id: Option<String>,
         }
-        let Some(id) = yaml::parse::<Id>(path, text)?.id else { return Ok(()) };
+        let Some(id) = yaml::parse::<Id>(path, text)?.id else { return Ok(None) };
         let stem = path.file_stem().unwrap_or_default().to_string_lossy();
         let line = text.lines().position(|l| l.starts_with("id:")).map_or(1, |n| n + 1);
         if id != stem {
             return Err(Error::data(path, line, 1, id::mismatch_message(&id, &stem)));
         }
-        let other = match listed {
-            Some(listed) => listed.another(path, &id),
+        let (other, seen) = match listed {
+            Some(listed) => (listed.another(path, &id), None),
             None => self.another_customer_file(path, &id),
         };
         if let Some(other) = other {
             return Err(Error::data(path, line, 1, id::duplicate_message(&id, &other)));
         }
-        Ok(())
+        Ok(seen)
     }
 
-    /// Another file under `customers/` named `id` (`.yaml` or `.yml`), besides `path`. One
-    /// listing of `customers/` (types from the listing, no stat, no path built per file);
-    /// only sub-folders, rare, are walked: a single-record write stays fast on a big book.
-    pub(super) fn another_customer_file(&self, path: &Path, id: &str) -> Option<PathBuf> {
+    /// Another file under `customers/` named `id` (`.yaml` or `.yml`), besides `path`: in
+    /// `customers/` itself by name (a stat each), behind its sub-folders and links by
+    /// walking them (rare, small). Which those are, `customer_folders` knows without
+    /// listing a folder of 100,000 customers each time; with what `restamp` needs.
+    pub(super) fn another_customer_file(&self, path: &Path, id: &str) -> (Option<PathBuf>, Option<Seen>) {
         let dir = self.path(CUSTOMERS);
         let named = |p: &Path| p != path && is_record_name(p.as_os_str()) && stem_bytes(p) == id.as_bytes();
-        let mut found: Vec<PathBuf> = Vec::new();
-        for entry in fs::read_dir(&dir).ok()?.flatten() {
-            let name = entry.file_name();
-            let Ok(kind) = entry.file_type() else { continue };
-            if is_hidden(&name) {
-                continue;
-            }
-            if kind.is_dir() || kind.is_symlink() {
-                let (files, _) = self.walk(&entry.path(), Some(kind), &[]);
-                found.extend(files.into_iter().filter(|p| named(p)));
-            } else if named(&dir.join(&name)) {
-                found.push(dir.join(name));
-            }
+        // A link or a folder of that name is walked below, as the walk would read it.
+        let beside = |p: &PathBuf| {
+            p != path && fs::symlink_metadata(p).is_ok_and(|m| !m.is_dir() && !m.file_type().is_symlink())
+        };
+        let mut found: Vec<PathBuf> =
+            ["yaml", "yml"].iter().map(|ext| dir.join(format!("{id}.{ext}"))).filter(beside).collect();
+        let (folders, seen) = self.customer_folders();
+        for folder in folders {
+            let (files, _) = self.walk(&folder, None, &[]);
+            found.extend(files.into_iter().filter(|p| named(p)));
         }
         found.sort_unstable_by(|a, b| path_order(a, b));
-        found.into_iter().next()
+        (found.into_iter().next(), seen)
     }
 }
 

@@ -24,7 +24,9 @@
 //! `read` parses records (`index` keeps the index in `.care/cache/book.sqlite`: every
 //! record as the tables `care sql` queries, described by `schema`, and per file the digest
 //! of what reports need, encoded by `digest`), `find` resolves
-//! what a person names, `write` and `lock` change files safely, `pending` journals the
+//! what a person names (`folders` remembers `customers/`'s sub-folders and links, so a
+//! write need not list 100,000 customers to refuse a second file with its id),
+//! `write` and `lock` change files safely, `pending` journals the
 //! commands that write several records (`recover open`, `customer merge`), `sheet` reads a
 //! spreadsheet given to import as a stream, and `visits` adds an export's visits.
 
@@ -53,6 +55,7 @@ mod create;
 mod digest;
 mod exposure;
 mod find;
+mod folders;
 mod index;
 mod links;
 mod lock;
@@ -74,6 +77,7 @@ pub use sheet::{Records, Sheet};
 pub use stream::Spill;
 pub use write::{ensure_lines, write_file, write_fresh};
 
+use folders::Seen;
 use lock::*;
 use walk::*;
 use write::*;

@@ -50,7 +50,7 @@ impl Book {
         self.sweep_beside(path);
         let text = self.read_text(path)?;
         let record: R = yaml::parse(path, &text)?;
-        self.same_id(path, &text, listed)?;
+        let seen = self.same_id(path, &text, listed)?;
         let mut doc = Doc::parse(path, &text)?;
         let out = edit(&record, &mut doc)?;
         let rendered = doc.rendered()?;
@@ -70,6 +70,7 @@ impl Book {
             ));
         }
         write_record(path, &rendered.text)?;
+        self.restamp(seen);
         Ok(out)
     }
 

@@ -49,7 +49,10 @@ const ENVIRONMENT: [(&str, &str); 8] = [
     ("CARE_NOW", "An RFC 3339 time that replaces the clock: for tests, reproducible reports and replaying a day."),
     ("CARE_LOCK_TIMEOUT", "How long a writer waits for a record's lock (0 to 1h: 10s, 500ms, 2m; default 10s)."),
     ("CARE_HOOK_TIMEOUT", "How long a hook may run before it is stopped (1ms to 1h: 5s, 500ms; default 5s)."),
-    ("CARE_NO_CACHE", "1 to neither read nor write the report index in the book's .care/cache (0 or unset: use it)."),
+    (
+        "CARE_NO_CACHE",
+        "1 to neither read nor write the report index in the book's .care/cache, nor the list of customers/'s sub-folders that writes keep there (0 or unset: use them).",
+    ),
     (
         "NO_COLOR",
         "When set, no colour, even on a terminal. Every CARE_ variable is checked before anything is done: \

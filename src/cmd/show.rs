@@ -28,7 +28,9 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         match ctx.book.find_customer(q) {
             Ok((path, c)) => customers.push((c, extra_fields(ctx, &path))),
             // One unknown guest must not hide the briefing of the others.
-            Err(e @ (Error::NotFound(_) | Error::Ambiguous { .. })) if queries.len() > 1 => problems.push(e),
+            Err(e) if queries.len() > 1 && matches!(e.cause(), Error::NotFound(_) | Error::Ambiguous { .. }) => {
+                problems.push(e)
+            }
             Err(e) => return Err(e),
         }
     }

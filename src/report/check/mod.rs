@@ -62,7 +62,7 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
     let (file, line, column, message) = match e.cause() {
         Error::Data { path, line, column, message, .. } => (path.clone(), *line, *column, message.clone()),
         Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
-        other => (PathBuf::new(), 1, 1, other.to_string()),
+        other => (PathBuf::new(), 1, 1, with_hint(other, e)),
     };
     let code = match e.data_kind() {
         Some(kind) if !matches!(kind, DataKind::Other | DataKind::Syntax) => kind.code(),
@@ -83,13 +83,21 @@ pub fn unreadable(e: &Error, syntax_ok: bool) -> Finding {
     Finding { severity: Severity::Error, file, line, column, code, message }
 }
 
+/// An error's message with its hint, on one line as a finding's message is.
+fn with_hint(cause: &Error, e: &Error) -> String {
+    match e.hint() {
+        Some(hint) => format!("{cause}; {hint}"),
+        None => cause.to_string(),
+    }
+}
+
 /// The exposure file (`exposure:` in care.yaml) that `trends --per` and `patterns` would
 /// refuse, said where its problem is: a row of the file, else care.yaml naming it.
 pub fn bad_exposure(e: &Error, config: &Path) -> Finding {
     let (file, line, column, message) = match e.cause() {
         Error::Data { path, line, column, message, .. } => (path.clone(), *line, *column, message.clone()),
         Error::Io { path, source } => (path.clone(), 1, 1, source.to_string()),
-        other => (config.to_path_buf(), 1, 1, other.to_string()),
+        other => (config.to_path_buf(), 1, 1, with_hint(other, e)),
     };
     let message = format!("{message}; rates per shift-hour cannot be worked out until it is fixed (docs/format.md)");
     Finding { severity: Severity::Error, file, line, column, code: "bad-exposure", message }

@@ -30,6 +30,13 @@ pub enum Val<'a> {
     Nested,
 }
 
+impl Val<'_> {
+    /// Whether the record leaves the field out (an empty list or text is written down).
+    pub fn is_none(&self) -> bool {
+        matches!(self, Val::Text(None) | Val::Percent(None) | Val::Amount(None) | Val::Time(None) | Val::Date(None))
+    }
+}
+
 /// Which of a time's faces a SQL column shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -105,27 +112,43 @@ const fn kept<R>(
     Field { name, kind, about, listed: false, get, sql }
 }
 
+/// The names of the incident fields other modules name one by one (a playbook rule about
+/// a field, a list in an order of its own): spelled here once, and the catalogue below
+/// uses them, so renaming a field is one edit.
+pub const ID: &str = "id";
+pub const CUSTOMER_ID: &str = "customer";
+pub const OPENED: &str = "opened";
+pub const STAFF: &str = "staff";
+pub const OWNER: &str = "owner";
+pub const PRODUCT: &str = "product";
+pub const LOCATION: &str = "location";
+pub const CHANNEL: &str = "channel";
+pub const BUSYNESS: &str = "busyness";
+pub const SUMMARY: &str = "summary";
+pub const CIRCUMSTANCES: &str = "circumstances";
+pub const TAGS: &str = "tags";
+
 /// An incident's fields, in the order of its file and of its row in the mirror.
 #[rustfmt::skip]
 pub const INCIDENT: &[Field<Incident>] = &[
-    f("id", "text", "the incident's id", |i| Val::Text(Some(&i.id)), &[col("id", "TEXT")]),
-    f("customer", "text", "customers.id", |i| Val::Text(Some(&i.customer)), &[col("customer", "TEXT")]),
-    f("opened", "time", "when the failure happened or was reported", |i| Val::Time(Some(&i.opened)), &[
-        own("opened", "TEXT", "when the failure happened or was reported (UTC)", |i| Val::Time(Some(&i.opened))),
+    f(ID, "text", "the incident's id", |i| Val::Text(Some(&i.id)), &[col(ID, "TEXT")]),
+    f(CUSTOMER_ID, "text", "customers.id", |i| Val::Text(Some(&i.customer)), &[col(CUSTOMER_ID, "TEXT")]),
+    f(OPENED, "time", "when the failure happened or was reported", |i| Val::Time(Some(&i.opened)), &[
+        own(OPENED, "TEXT", "when the failure happened or was reported (UTC)", |i| Val::Time(Some(&i.opened))),
         face("opened_local", "the same in the book's timezone, `YYYY-MM-DD HH:MM:SS`", Shape::Local),
         face("weekday", "Mon … Sun of opened_local, as `trends --by weekday`", Shape::Weekday),
         face("hour", "00 … 23 of opened_local, as `trends --by hour`", Shape::Hour),
     ]),
     kept("recorded", "time", "when the deposition was written down (UTC)", |i| Val::Time(i.recorded.as_ref()), &[col("recorded", "TEXT")]),
-    f("staff", "text", "who was on duty", |i| Val::Text(i.staff.as_deref()), &[col("staff", "TEXT")]),
-    f("owner", "text", "who took the complaint and owns the follow-ups", |i| Val::Text(i.owner.as_deref()), &[col("owner", "TEXT")]),
-    f("product", "text", "product or service", |i| Val::Text(i.product.as_deref()), &[col("product", "TEXT")]),
-    f("location", "text", "site, store, region", |i| Val::Text(i.location.as_deref()), &[col("location", "TEXT")]),
-    f("channel", "text", "in-person, phone, email, web, …", |i| Val::Text(i.channel.as_deref()), &[col("channel", "TEXT")]),
-    f("busyness", "percent", "% of capacity at the time", |i| Val::Percent(i.busyness), &[col("busyness", "INTEGER")]),
-    f("summary", "text", "what went wrong", |i| Val::Text(i.summary.as_deref()), &[col("summary", "TEXT")]),
-    f("circumstances", "text", "the customer's circumstances", |i| Val::Text(i.circumstances.as_deref()), &[col("circumstances", "TEXT")]),
-    f("tags", "list", "words to group by (the `tags` table)", |i| Val::List(&i.tags), &[]),
+    f(STAFF, "text", "who was on duty", |i| Val::Text(i.staff.as_deref()), &[col(STAFF, "TEXT")]),
+    f(OWNER, "text", "who took the complaint and owns the follow-ups", |i| Val::Text(i.owner.as_deref()), &[col(OWNER, "TEXT")]),
+    f(PRODUCT, "text", "product or service", |i| Val::Text(i.product.as_deref()), &[col(PRODUCT, "TEXT")]),
+    f(LOCATION, "text", "site, store, region", |i| Val::Text(i.location.as_deref()), &[col(LOCATION, "TEXT")]),
+    f(CHANNEL, "text", "in-person, phone, email, web, …", |i| Val::Text(i.channel.as_deref()), &[col(CHANNEL, "TEXT")]),
+    f(BUSYNESS, "percent", "% of capacity at the time", |i| Val::Percent(i.busyness), &[col(BUSYNESS, "INTEGER")]),
+    f(SUMMARY, "text", "what went wrong", |i| Val::Text(i.summary.as_deref()), &[col(SUMMARY, "TEXT")]),
+    f(CIRCUMSTANCES, "text", "the customer's circumstances", |i| Val::Text(i.circumstances.as_deref()), &[col(CIRCUMSTANCES, "TEXT")]),
+    f(TAGS, "list", "words to group by (the `tags` table)", |i| Val::List(&i.tags), &[]),
     kept("recovery", "mapping", "the steps taken (the `steps` table)", |_| Val::Nested, &[
         own("closed", "TEXT", "when it was closed (UTC); NULL while open", |i| Val::Time(i.recovery.closed.as_ref().map(|s| &s.at))),
     ]),

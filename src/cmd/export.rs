@@ -151,7 +151,7 @@ fn incidents(ctx: &Ctx, kind: Kind, q: &Query, out: &mut dyn Write) -> Result<()
     let mut seen = Seen::default();
     // `--where returned=…` and `extra_given=…` select by what is computed, then list it.
     let (computed, computed_problems) = super::Computed::asked(ctx, q, []);
-    let with_computed = |incident: &crate::model::Incident, extras: &mut crate::book::Fields| {
+    let with_computed = |incident: &crate::model::Incident, extras: &mut crate::model::Extras| {
         if computed.any() {
             computed.add(incident, extras);
         }

@@ -510,8 +510,8 @@ impl Computed {
     pub fn with<'a>(
         &self,
         incident: &crate::model::Incident,
-        fields: &'a book::Fields,
-    ) -> std::borrow::Cow<'a, book::Fields> {
+        fields: &'a crate::model::Extras,
+    ) -> std::borrow::Cow<'a, crate::model::Extras> {
         if !self.any() {
             return std::borrow::Cow::Borrowed(fields);
         }
@@ -521,7 +521,7 @@ impl Computed {
     }
 
     /// Add the dimensions asked for to the incident's fields.
-    pub fn add(&self, incident: &crate::model::Incident, fields: &mut book::Fields) {
+    pub fn add(&self, incident: &crate::model::Incident, fields: &mut crate::model::Extras) {
         if let Some(r) = &self.returns {
             fields.insert("returned".into(), r.of(incident).into());
         }

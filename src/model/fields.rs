@@ -190,6 +190,71 @@ pub const fn names<R, const N: usize>(fields: &[Field<R>], listed: bool) -> [&'s
     out
 }
 
+/// Whether `field` is a mapping every list reads through its columns (a customer's
+/// `contact`: `email`, `phone`) rather than by its own name.
+const fn through_columns<R>(field: &Field<R>) -> bool {
+    let (kind, mapping) = (field.kind.as_bytes(), b"mapping");
+    if !field.listed || kind.len() != mapping.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < kind.len() {
+        if kind[i] != mapping[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The names `--where` knows `fields` by, in order: each field every list reads, a mapping
+/// by its columns. `N` is `filter_count(fields)`.
+pub const fn filter_names<R, const N: usize>(fields: &[Field<R>]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        let f = &fields[i];
+        if through_columns(f) {
+            let mut c = 0;
+            while c < f.sql.len() {
+                out[n] = f.sql[c].name;
+                n += 1;
+                c += 1;
+            }
+        } else if f.listed {
+            out[n] = f.name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How many names `filter_names` gives.
+pub const fn filter_count<R>(fields: &[Field<R>]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if through_columns(&fields[i]) {
+            n += fields[i].sql.len();
+        } else if fields[i].listed {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// How `--where` reads the field it knows as `name` (one of `filter_names`).
+pub fn filter_get<R>(fields: &'static [Field<R>], name: &str) -> Option<fn(&R) -> Val<'_>> {
+    fields.iter().filter(|f| f.listed).find_map(|f| {
+        if through_columns(f) {
+            f.sql.iter().find(|c| c.name == name).and_then(|c| c.get)
+        } else {
+            (f.name == name).then_some(f.get)
+        }
+    })
+}
+
 /// How many of `fields` every list reads.
 pub const fn listed_count<R>(fields: &[Field<R>]) -> usize {
     let (mut i, mut n) = (0, 0);
@@ -279,6 +344,21 @@ mod tests {
         assert!(!listed.contains(&"recorded") && !listed.contains(&"recovery"));
         assert_eq!(concat::<3>(&["a"], &["b", "c"]), ["a", "b", "c"]);
         assert_eq!(sql_count(INCIDENT), columns(INCIDENT).count());
+    }
+
+    #[test]
+    fn a_listed_mapping_is_filtered_by_its_columns() {
+        let customer: [&str; filter_count(CUSTOMER)] = filter_names(CUSTOMER);
+        assert_eq!(customer, ["id", "name", "since", "email", "phone", "lifetime_value"]);
+        let incident: [&str; filter_count(INCIDENT)] = filter_names(INCIDENT);
+        assert_eq!(incident, names::<_, { listed_count(INCIDENT) }>(INCIDENT, true));
+        let mut c = Customer::new("ada", "Ada");
+        c.contact.phone = Some("555".into());
+        let get = |name: &str| filter_get(CUSTOMER, name).map(|g| g(&c));
+        assert_eq!(get("phone"), Some(Val::Text(Some("555"))));
+        assert_eq!(get("email"), Some(Val::Text(None)));
+        assert_eq!(get("contact"), None, "read through its columns only");
+        assert_eq!(get("notes"), None, "not read by the lists");
     }
 
     #[test]

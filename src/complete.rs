@@ -12,13 +12,10 @@ use std::sync::OnceLock;
 use clap_complete::engine::CompletionCandidate;
 
 use crate::book::{self, Book, Glance};
+use crate::model::fields;
 use crate::settings::{Completing, Settings};
-
-/// The grouping dimensions `trends --by` and `--where` know without looking at a book.
-pub const DIMENSIONS: [&str; 13] = [
-    "hour", "weekday", "date", "week", "month", "staff", "owner", "product", "location", "channel", "customer",
-    "busyness", "tag",
-];
+// The grouping dimensions `trends --by` and `--where` know without looking at a book.
+use crate::report::trends::DIMENSIONS;
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
@@ -93,8 +90,8 @@ pub fn filters(current: &OsStr) -> Vec<CompletionCandidate> {
 
 fn filter_values(field: &str, value: &str) -> Vec<String> {
     let values: Vec<String> = match field {
-        "staff" | "owner" => glance().staff.iter().cloned().collect(),
-        "customer" => {
+        fields::STAFF | fields::OWNER => glance().staff.iter().cloned().collect(),
+        fields::CUSTOMER_ID => {
             book_at_hand().map(|b| b.customer_names().into_iter().map(|c| c.id).collect()).unwrap_or_default()
         }
         "weekday" => WEEKDAYS.iter().map(|d| d.to_string()).collect(),

@@ -15,6 +15,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::Deserialize;
 
 use super::Extras;
+use crate::model::fields::{INCIDENT, Slot, Val};
 use crate::model::incident::{Done, Followup, Recovery, Step};
 use crate::model::{Customer, Incident};
 use crate::time::Stamp;
@@ -92,7 +93,9 @@ impl Folder {
     }
 }
 
-// The digest on one line: tab-separated columns; lists inside a column separated by the
+// The digest on one line: tab-separated columns — the catalogue's digested fields
+// (`model::fields`, those with a `digest` slot) in its order, then the steps, the
+// follow-ups and the extra fields; lists inside a column separated by the
 // ASCII unit (0x1F) and record (0x1E) separators; times as `seconds±offset`. Text is
 // escaped so none of these characters (nor a line break) can appear raw.
 
@@ -150,29 +153,11 @@ pub(super) fn encode(d: &Digest) -> String {
 pub(super) fn encode_incident(i: &Incident, fields: &Extras) -> String {
     let mut out = String::with_capacity(256);
     let o = &mut out;
-    push_escaped(o, &i.id);
-    o.push('\t');
-    push_escaped(o, &i.customer);
-    o.push('\t');
-    push_time(o, &i.opened);
-    for s in [&i.staff, &i.owner, &i.product, &i.location, &i.channel] {
-        o.push('\t');
-        push_opt(o, s);
-    }
-    o.push('\t');
-    if let Some(b) = i.busyness {
-        let _ = write!(o, "{b}");
-    }
-    o.push('\t');
-    push_opt(o, &i.summary);
-    o.push('\t');
-    push_opt(o, &i.circumstances);
-    o.push('\t');
-    for (n, t) in i.tags.iter().enumerate() {
+    for (n, field) in INCIDENT.iter().filter(|f| f.digest.is_some()).enumerate() {
         if n > 0 {
-            o.push(UNIT);
+            o.push('\t');
         }
-        push_escaped(o, t);
+        push_value(o, (field.get)(i));
     }
     o.push('\t');
     let r = &i.recovery;
@@ -215,6 +200,63 @@ pub(super) fn encode_incident(i: &Incident, fields: &Extras) -> String {
         push_escaped(o, v);
     }
     out
+}
+
+/// A field's column: empty when the record leaves it out, a list's items apart by UNIT.
+/// A digested field reads as text, a percentage, a time or a list (its `Slot`).
+fn push_value(out: &mut String, v: Val<'_>) {
+    match v {
+        Val::Text(s) => push_escaped(out, s.unwrap_or_default()),
+        Val::Percent(b) => {
+            if let Some(b) = b {
+                let _ = write!(out, "{b}");
+            }
+        }
+        Val::Time(t) => {
+            if let Some(t) = t {
+                push_time(out, t);
+            }
+        }
+        Val::List(items) => {
+            for (n, t) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(UNIT);
+                }
+                push_escaped(out, t);
+            }
+        }
+        Val::Amount(_) | Val::Date(_) | Val::Nested => {
+            debug_assert!(false, "no digested field reads as {v:?}");
+        }
+    }
+}
+
+/// A column `push_value` wrote, into the record's place for it.
+fn unput(s: &str, slot: Slot<'_>) -> Option<()> {
+    match slot {
+        Slot::Text(into) => unescape_into(s, into),
+        Slot::OptText(into) => unopt_into(s, into),
+        Slot::Percent(into) => {
+            *into = if s.is_empty() { None } else { Some(s.parse().ok()?) };
+            Some(())
+        }
+        Slot::Time(into) => {
+            *into = untime(s)?;
+            Some(())
+        }
+        Slot::List(into) => {
+            let mut n = 0;
+            for t in items(s, UNIT) {
+                if n == into.len() {
+                    into.push(String::new());
+                }
+                unescape_into(t, &mut into[n])?;
+                n += 1;
+            }
+            into.truncate(n);
+            Some(())
+        }
+    }
 }
 
 /// `escape(s)`, appended to `out`.
@@ -297,38 +339,20 @@ fn unopt_into(s: &str, into: &mut Option<String>) -> Option<()> {
 /// for every incident, every run). None, with `into` half-written, when the line is not
 /// a digest.
 pub(super) fn decode_into(line: &str, into: &mut Digest) -> Option<()> {
-    // Taken column by column, without collecting.
+    // Taken column by column, without collecting: the catalogue's digested fields in its
+    // order, then the steps, the follow-ups and the extra fields.
     let mut c = line.split('\t');
-    let mut next = || c.next();
-    let (id, customer, opened, staff, owner) = (next()?, next()?, next()?, next()?, next()?);
-    let (product, location, channel, busyness, summary) = (next()?, next()?, next()?, next()?, next()?);
-    let circumstances = next()?;
-    let (tags, steps, followups, fields) = (next()?, next()?, next()?, next()?);
-    if next().is_some() {
+    let i = &mut into.incident;
+    i.recorded = None;
+    for field in INCIDENT {
+        if let Some(slot) = field.digest {
+            unput(c.next()?, slot(i))?;
+        }
+    }
+    let (steps, followups, fields) = (c.next()?, c.next()?, c.next()?);
+    if c.next().is_some() {
         return None;
     }
-    let i = &mut into.incident;
-    unescape_into(id, &mut i.id)?;
-    unescape_into(customer, &mut i.customer)?;
-    i.opened = untime(opened)?;
-    i.recorded = None;
-    unopt_into(staff, &mut i.staff)?;
-    unopt_into(owner, &mut i.owner)?;
-    unopt_into(product, &mut i.product)?;
-    unopt_into(location, &mut i.location)?;
-    unopt_into(channel, &mut i.channel)?;
-    i.busyness = if busyness.is_empty() { None } else { Some(busyness.parse().ok()?) };
-    unopt_into(summary, &mut i.summary)?;
-    unopt_into(circumstances, &mut i.circumstances)?;
-    let mut n = 0;
-    for t in items(tags, UNIT) {
-        if n == i.tags.len() {
-            i.tags.push(String::new());
-        }
-        unescape_into(t, &mut i.tags[n])?;
-        n += 1;
-    }
-    i.tags.truncate(n);
     let mut steps = steps.split(UNIT);
     let mut step = || unstep(steps.next()?);
     let (apologized, reviewed, fixed, extra, closed) = (step()?, step()?, step()?, step()?, step()?);
@@ -421,6 +445,27 @@ mod tests {
         assert!(!line.contains('\n'));
         assert_eq!(decode(&line), Some(digest));
         assert_eq!(decode("garbage"), None);
+    }
+
+    /// The index keeps digests across versions (`files` rows are re-read only when the file
+    /// changes): the line of a record must stay byte for byte what an older care wrote.
+    #[test]
+    fn the_line_is_byte_for_byte_what_cached_digests_hold() {
+        let text = "id: 20261122-k7f3qz\ncustomer: ada\nopened: 2026-11-22T19:42:00-05:00\n\
+            recorded: 2026-11-22T20:42:00-05:00\nstaff: billy\nowner: joan\nproduct: wine\nlocation: uptown\n\
+            channel: phone\nbusyness: 95\nsummary: \"late\\tcold\"\ncircumstances: a birthday\ntags: [a, b]\n\
+            region: west\nrecovery:\n  apologized: {at: 2026-11-22T20:00:00-05:00, by: joan}\n  \
+            fixed: {at: 2026-11-22T20:30:00-05:00, by: joan}\n\
+            followups:\n- {kind: call, due: 2026-11-23T10:00:00-05:00, how: phone, text: hi, missed_by: 3,\n   \
+            done: {at: 2026-11-23T10:03:00-05:00}}\n";
+        let (incident, fields) =
+            crate::yaml::parse_with_fields::<Incident>(Path::new("t.yaml"), text, &Incident::FIELDS).expect("valid");
+        let line = encode_incident(&incident, &fields);
+        let golden = "20261122-k7f3qz\tada\t1795394520-18000\tbilly\tjoan\twine\tuptown\tphone\t95\tlate\\tcold\ta birthday\ta\u{1f}b\t\
+             1795395600-18000\u{1f}\u{1f}1795397400-18000\u{1f}\u{1f}\tcall\u{1f}1795446000-18000\u{1f}1795446180-18000\u{1f}\
+             phone\u{1f}hi\u{1f}3\tregion\u{1f}west";
+        assert_eq!(line, golden);
+        assert_eq!(decode(golden), Some(Digest { incident: incident.digest(), fields }));
     }
 
     #[test]

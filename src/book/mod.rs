@@ -97,8 +97,6 @@ pub const INCIDENTS: &str = "incidents";
 pub const IGNORED: [&str; 5] = [".*.lock", ".*.tmp", ".*.tmp-*", ".*.edit-*", ".care/"];
 
 pub use crate::model::Extras;
-/// The old name of `Extras`, still used by `cmd/` (to be renamed there, then dropped).
-pub use crate::model::Extras as Fields;
 
 #[derive(Debug)]
 pub struct Book {

@@ -30,6 +30,24 @@ pub enum Val<'a> {
     Nested,
 }
 
+impl Val<'_> {
+    /// Whether the record leaves the field out (an empty list or text is written down).
+    pub fn is_none(&self) -> bool {
+        matches!(self, Val::Text(None) | Val::Percent(None) | Val::Amount(None) | Val::Time(None) | Val::Date(None))
+    }
+}
+
+/// Where a field's value goes, for the readers that fill a record in place (the index's
+/// digest decodes every incident of the book into one reused record on every run).
+#[derive(Debug)]
+pub enum Slot<'a> {
+    Text(&'a mut String),
+    OptText(&'a mut Option<String>),
+    Percent(&'a mut Option<u32>),
+    Time(&'a mut Stamp),
+    List(&'a mut Vec<String>),
+}
+
 /// Which of a time's faces a SQL column shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -68,6 +86,16 @@ pub struct Field<R: 'static> {
     pub listed: bool,
     pub get: fn(&R) -> Val<'_>,
     pub sql: &'static [Col<R>],
+    /// Its place in the record, when the index's digest keeps it (in this order, as one
+    /// column of its line); None: the digest leaves it out.
+    pub digest: Option<fn(&mut R) -> Slot<'_>>,
+}
+
+/// An incident's field, kept by the index's digest at `slot`.
+const fn digested(field: Field<Incident>, slot: fn(&mut Incident) -> Slot<'_>) -> Field<Incident> {
+    let mut f = field;
+    f.digest = Some(slot);
+    f
 }
 
 /// A column showing its field's value as it is.
@@ -91,7 +119,7 @@ const fn f<R>(
     get: fn(&R) -> Val<'_>,
     sql: &'static [Col<R>],
 ) -> Field<R> {
-    Field { name, kind, about, listed: true, get, sql }
+    Field { name, kind, about, listed: true, get, sql, digest: None }
 }
 
 /// A field kept for the record and the mirror only.
@@ -102,30 +130,46 @@ const fn kept<R>(
     get: fn(&R) -> Val<'_>,
     sql: &'static [Col<R>],
 ) -> Field<R> {
-    Field { name, kind, about, listed: false, get, sql }
+    Field { name, kind, about, listed: false, get, sql, digest: None }
 }
+
+/// The names of the incident fields other modules name one by one (a playbook rule about
+/// a field, a list in an order of its own): spelled here once, and the catalogue below
+/// uses them, so renaming a field is one edit.
+pub const ID: &str = "id";
+pub const CUSTOMER_ID: &str = "customer";
+pub const OPENED: &str = "opened";
+pub const STAFF: &str = "staff";
+pub const OWNER: &str = "owner";
+pub const PRODUCT: &str = "product";
+pub const LOCATION: &str = "location";
+pub const CHANNEL: &str = "channel";
+pub const BUSYNESS: &str = "busyness";
+pub const SUMMARY: &str = "summary";
+pub const CIRCUMSTANCES: &str = "circumstances";
+pub const TAGS: &str = "tags";
 
 /// An incident's fields, in the order of its file and of its row in the mirror.
 #[rustfmt::skip]
 pub const INCIDENT: &[Field<Incident>] = &[
-    f("id", "text", "the incident's id", |i| Val::Text(Some(&i.id)), &[col("id", "TEXT")]),
-    f("customer", "text", "customers.id", |i| Val::Text(Some(&i.customer)), &[col("customer", "TEXT")]),
-    f("opened", "time", "when the failure happened or was reported", |i| Val::Time(Some(&i.opened)), &[
-        own("opened", "TEXT", "when the failure happened or was reported (UTC)", |i| Val::Time(Some(&i.opened))),
+    digested(f(ID, "text", "the incident's id", |i| Val::Text(Some(&i.id)), &[col(ID, "TEXT")]), |i| Slot::Text(&mut i.id)),
+    digested(f(CUSTOMER_ID, "text", "customers.id", |i| Val::Text(Some(&i.customer)), &[col(CUSTOMER_ID, "TEXT")]), |i| Slot::Text(&mut i.customer)),
+    digested(f(OPENED, "time", "when the failure happened or was reported", |i| Val::Time(Some(&i.opened)), &[
+        own(OPENED, "TEXT", "when the failure happened or was reported (UTC)", |i| Val::Time(Some(&i.opened))),
         face("opened_local", "the same in the book's timezone, `YYYY-MM-DD HH:MM:SS`", Shape::Local),
         face("weekday", "Mon … Sun of opened_local, as `trends --by weekday`", Shape::Weekday),
         face("hour", "00 … 23 of opened_local, as `trends --by hour`", Shape::Hour),
-    ]),
+    ]), |i| Slot::Time(&mut i.opened)),
     kept("recorded", "time", "when the deposition was written down (UTC)", |i| Val::Time(i.recorded.as_ref()), &[col("recorded", "TEXT")]),
-    f("staff", "text", "who was on duty", |i| Val::Text(i.staff.as_deref()), &[col("staff", "TEXT")]),
-    f("owner", "text", "who took the complaint and owns the follow-ups", |i| Val::Text(i.owner.as_deref()), &[col("owner", "TEXT")]),
-    f("product", "text", "product or service", |i| Val::Text(i.product.as_deref()), &[col("product", "TEXT")]),
-    f("location", "text", "site, store, region", |i| Val::Text(i.location.as_deref()), &[col("location", "TEXT")]),
-    f("channel", "text", "in-person, phone, email, web, …", |i| Val::Text(i.channel.as_deref()), &[col("channel", "TEXT")]),
-    f("busyness", "percent", "% of capacity at the time", |i| Val::Percent(i.busyness), &[col("busyness", "INTEGER")]),
-    f("summary", "text", "what went wrong", |i| Val::Text(i.summary.as_deref()), &[col("summary", "TEXT")]),
-    f("circumstances", "text", "the customer's circumstances", |i| Val::Text(i.circumstances.as_deref()), &[col("circumstances", "TEXT")]),
-    f("tags", "list", "words to group by (the `tags` table)", |i| Val::List(&i.tags), &[]),
+    digested(f(STAFF, "text", "who was on duty", |i| Val::Text(i.staff.as_deref()), &[col(STAFF, "TEXT")]), |i| Slot::OptText(&mut i.staff)),
+    digested(f(OWNER, "text", "who took the complaint and owns the follow-ups", |i| Val::Text(i.owner.as_deref()), &[col(OWNER, "TEXT")]), |i| Slot::OptText(&mut i.owner)),
+    digested(f(PRODUCT, "text", "product or service", |i| Val::Text(i.product.as_deref()), &[col(PRODUCT, "TEXT")]), |i| Slot::OptText(&mut i.product)),
+    digested(f(LOCATION, "text", "site, store, region", |i| Val::Text(i.location.as_deref()), &[col(LOCATION, "TEXT")]), |i| Slot::OptText(&mut i.location)),
+    digested(f(CHANNEL, "text", "in-person, phone, email, web, …", |i| Val::Text(i.channel.as_deref()), &[col(CHANNEL, "TEXT")]), |i| Slot::OptText(&mut i.channel)),
+    digested(f(BUSYNESS, "percent", "% of capacity at the time", |i| Val::Percent(i.busyness), &[col(BUSYNESS, "INTEGER")]), |i| Slot::Percent(&mut i.busyness)),
+    digested(f(SUMMARY, "text", "what went wrong", |i| Val::Text(i.summary.as_deref()), &[col(SUMMARY, "TEXT")]), |i| Slot::OptText(&mut i.summary)),
+    digested(f(CIRCUMSTANCES, "text", "the customer's circumstances", |i| Val::Text(i.circumstances.as_deref()), &[col(CIRCUMSTANCES, "TEXT")]), |i| Slot::OptText(&mut i.circumstances)),
+    digested(f(TAGS, "list", "words to group by (the `tags` table)", |i| Val::List(&i.tags), &[]), |i| Slot::List(&mut i.tags)),
     kept("recovery", "mapping", "the steps taken (the `steps` table)", |_| Val::Nested, &[
         own("closed", "TEXT", "when it was closed (UTC); NULL while open", |i| Val::Time(i.recovery.closed.as_ref().map(|s| &s.at))),
     ]),
@@ -165,6 +209,71 @@ pub const fn names<R, const N: usize>(fields: &[Field<R>], listed: bool) -> [&'s
         i += 1;
     }
     out
+}
+
+/// Whether `field` is a mapping every list reads through its columns (a customer's
+/// `contact`: `email`, `phone`) rather than by its own name.
+const fn through_columns<R>(field: &Field<R>) -> bool {
+    let (kind, mapping) = (field.kind.as_bytes(), b"mapping");
+    if !field.listed || kind.len() != mapping.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < kind.len() {
+        if kind[i] != mapping[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// The names `--where` knows `fields` by, in order: each field every list reads, a mapping
+/// by its columns. `N` is `filter_count(fields)`.
+pub const fn filter_names<R, const N: usize>(fields: &[Field<R>]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        let f = &fields[i];
+        if through_columns(f) {
+            let mut c = 0;
+            while c < f.sql.len() {
+                out[n] = f.sql[c].name;
+                n += 1;
+                c += 1;
+            }
+        } else if f.listed {
+            out[n] = f.name;
+            n += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// How many names `filter_names` gives.
+pub const fn filter_count<R>(fields: &[Field<R>]) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < fields.len() {
+        if through_columns(&fields[i]) {
+            n += fields[i].sql.len();
+        } else if fields[i].listed {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+/// How `--where` reads the field it knows as `name` (one of `filter_names`).
+pub fn filter_get<R>(fields: &'static [Field<R>], name: &str) -> Option<fn(&R) -> Val<'_>> {
+    fields.iter().filter(|f| f.listed).find_map(|f| {
+        if through_columns(f) {
+            f.sql.iter().find(|c| c.name == name).and_then(|c| c.get)
+        } else {
+            (f.name == name).then_some(f.get)
+        }
+    })
 }
 
 /// How many of `fields` every list reads.
@@ -256,6 +365,71 @@ mod tests {
         assert!(!listed.contains(&"recorded") && !listed.contains(&"recovery"));
         assert_eq!(concat::<3>(&["a"], &["b", "c"]), ["a", "b", "c"]);
         assert_eq!(sql_count(INCIDENT), columns(INCIDENT).count());
+    }
+
+    #[test]
+    fn a_listed_mapping_is_filtered_by_its_columns() {
+        let customer: [&str; filter_count(CUSTOMER)] = filter_names(CUSTOMER);
+        assert_eq!(customer, ["id", "name", "since", "email", "phone", "lifetime_value"]);
+        let incident: [&str; filter_count(INCIDENT)] = filter_names(INCIDENT);
+        assert_eq!(incident, names::<_, { listed_count(INCIDENT) }>(INCIDENT, true));
+        let mut c = Customer::new("ada", "Ada");
+        c.contact.phone = Some("555".into());
+        let get = |name: &str| filter_get(CUSTOMER, name).map(|g| g(&c));
+        assert_eq!(get("phone"), Some(Val::Text(Some("555"))));
+        assert_eq!(get("email"), Some(Val::Text(None)));
+        assert_eq!(get("contact"), None, "read through its columns only");
+        assert_eq!(get("notes"), None, "not read by the lists");
+    }
+
+    #[test]
+    fn a_digested_field_is_filled_as_it_reads() {
+        let opened = chrono::DateTime::parse_from_rfc3339("2026-11-22T19:42:00-05:00").expect("time");
+        let mut i = Incident::new("x", "ada", opened);
+        let digested: Vec<&str> = INCIDENT.iter().filter(|f| f.digest.is_some()).map(|f| f.name).collect();
+        assert!(!digested.contains(&"recorded") && digested.contains(&BUSYNESS) && digested.len() == 12);
+        for f in INCIDENT {
+            let Some(slot) = f.digest else { continue };
+            let reads = match (f.get)(&i) {
+                Val::Text(_) => "text",
+                Val::Percent(_) => "percent",
+                Val::Time(_) => "time",
+                Val::List(_) => "list",
+                other => panic!("{}: a digest cannot keep {other:?}", f.name),
+            };
+            // What goes into the slot is what the field then reads: the same member.
+            let later = opened + chrono::Duration::minutes(1);
+            let filled = match slot(&mut i) {
+                Slot::Text(to) => {
+                    *to = f.name.to_string();
+                    "text"
+                }
+                Slot::OptText(to) => {
+                    *to = Some(f.name.to_string());
+                    "text"
+                }
+                Slot::Percent(to) => {
+                    *to = Some(42);
+                    "percent"
+                }
+                Slot::Time(to) => {
+                    *to = later;
+                    "time"
+                }
+                Slot::List(to) => {
+                    *to = vec![f.name.to_string()];
+                    "list"
+                }
+            };
+            assert_eq!(reads, filled, "{}", f.name);
+            match (f.get)(&i) {
+                Val::Text(t) => assert_eq!(t, Some(f.name)),
+                Val::Percent(b) => assert_eq!(b, Some(42)),
+                Val::Time(t) => assert_eq!(t, Some(&later)),
+                Val::List(l) => assert_eq!(l, [f.name]),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

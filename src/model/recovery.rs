@@ -17,6 +17,7 @@
 
 use super::config::Followup as Policy;
 use super::customer::{Entry, Flag};
+use super::fields;
 use super::incident::{Done, Followup, Incident, Step};
 use crate::time::{Clock, Stamp};
 
@@ -388,25 +389,17 @@ pub fn still_to_do(incident: &Incident, clock: &Clock) -> Vec<String> {
     todo
 }
 
+/// The deposition: what the playbook asks to document while memory is fresh, in the
+/// order it asks for them.
+const DEPOSITION: [&str; 5] =
+    [fields::PRODUCT, fields::STAFF, fields::BUSYNESS, fields::LOCATION, fields::CIRCUMSTANCES];
+
 /// Deposition fields not yet documented.
 pub fn missing_deposition(incident: &Incident) -> Vec<&'static str> {
-    let mut missing = Vec::new();
-    if incident.product.is_none() {
-        missing.push("product");
-    }
-    if incident.staff.is_none() {
-        missing.push("staff");
-    }
-    if incident.busyness.is_none() {
-        missing.push("busyness");
-    }
-    if incident.location.is_none() {
-        missing.push("location");
-    }
-    if incident.circumstances.is_none() {
-        missing.push("circumstances");
-    }
-    missing
+    DEPOSITION
+        .into_iter()
+        .filter(|&name| fields::named(fields::INCIDENT, name).is_some_and(|f| (f.get)(incident).is_none()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -500,5 +493,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_deposition_names_catalogued_fields_in_the_playbook_order() {
+        let mut i = incident();
+        use fields::{BUSYNESS, CIRCUMSTANCES, LOCATION, PRODUCT, STAFF};
+        assert_eq!(missing_deposition(&i), [PRODUCT, STAFF, BUSYNESS, LOCATION, CIRCUMSTANCES]);
+        i.busyness = Some(0);
+        i.staff = Some(String::new());
+        assert_eq!(missing_deposition(&i), [PRODUCT, LOCATION, CIRCUMSTANCES], "written down, even as 0 or empty");
     }
 }

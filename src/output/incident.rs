@@ -5,30 +5,47 @@ use std::io::{self, Write};
 
 use crate::model::Incident;
 use crate::model::amount;
+use crate::model::fields::{self, Val};
 use crate::model::recovery::{self, StepKind};
 use crate::time;
 
 use super::card::aside;
 use super::{Style, alert, visible};
 
+/// The fields shown under the incident's first lines, in this order.
+const PAGE: [&str; 9] = [
+    fields::SUMMARY,
+    fields::OWNER,
+    fields::STAFF,
+    fields::PRODUCT,
+    fields::LOCATION,
+    fields::CHANNEL,
+    fields::BUSYNESS,
+    fields::CIRCUMSTANCES,
+    fields::TAGS,
+];
+
+/// A field's value as the page shows it; None: not shown.
+fn shown(v: Val<'_>, style: &Style) -> Option<String> {
+    match v {
+        Val::Text(s) => s.map(str::to_string),
+        Val::Percent(b) => b.map(|b| format!("{b}%")),
+        Val::Amount(a) => a.map(amount::show),
+        Val::Time(t) => t.map(|t| style.clock.show(t)),
+        Val::Date(d) => d.map(|d| d.to_string()),
+        Val::List(l) => (!l.is_empty()).then(|| l.join(", ")),
+        Val::Nested => None,
+    }
+}
+
 /// One incident in full, for a person: the deposition, the steps, the follow-ups.
 pub(super) fn print_incident_io(w: &mut dyn Write, style: &Style, i: &Incident) -> io::Result<()> {
     let status = if i.is_open() { "open" } else { "closed" };
     writeln!(w, "Incident {}  ({status})  customer {}", visible(&i.id), visible(&i.customer))?;
     writeln!(w, "  opened         {}", style.clock.show(&i.opened))?;
-    let fields = [
-        ("summary", i.summary.clone()),
-        ("owner", i.owner.clone()),
-        ("staff", i.staff.clone()),
-        ("product", i.product.clone()),
-        ("location", i.location.clone()),
-        ("channel", i.channel.clone()),
-        ("busyness", i.busyness.map(|b| format!("{b}%"))),
-        ("circumstances", i.circumstances.clone()),
-        ("tags", (!i.tags.is_empty()).then(|| i.tags.join(", "))),
-    ];
-    for (name, value) in fields {
-        if let Some(value) = value {
+    for name in PAGE {
+        let Some(field) = fields::named(fields::INCIDENT, name) else { continue };
+        if let Some(value) = shown((field.get)(i), style) {
             writeln!(w, "  {name:<14} {}", visible(&value))?;
         }
     }

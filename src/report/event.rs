@@ -8,7 +8,7 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::model::incident::{Followup, Step};
 use crate::model::recovery::action;
-use crate::model::{Customer, Entry, Flag, Incident, Section};
+use crate::model::{Customer, Entry, Flag, Incident, Section, fields};
 use crate::time::{Stamp, rfc3339};
 
 /// The version of the shape below; readers should check it.
@@ -63,14 +63,14 @@ pub fn customer(c: &Customer, today: chrono::NaiveDate) -> Json {
 
 pub fn incident(i: &Incident) -> Json {
     json!({
-        "id": i.id,
-        "opened": rfc3339(&i.opened),
-        "summary": i.summary,
-        "owner": i.owner,
-        "staff": i.staff,
-        "product": i.product,
-        "location": i.location,
-        "channel": i.channel,
+        (fields::ID): i.id,
+        (fields::OPENED): rfc3339(&i.opened),
+        (fields::SUMMARY): i.summary,
+        (fields::OWNER): i.owner,
+        (fields::STAFF): i.staff,
+        (fields::PRODUCT): i.product,
+        (fields::LOCATION): i.location,
+        (fields::CHANNEL): i.channel,
         "status": if i.is_open() { "open" } else { "closed" },
     })
 }

@@ -12,27 +12,18 @@
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 
-use crate::model::fields::{self, INCIDENT, Val};
+use crate::model::fields::{self, CUSTOMER, INCIDENT, Val};
 use crate::model::recovery::StepKind;
 use crate::model::{Customer, Incident, Section};
 use crate::report::query::{CustomerView, Extras, IncidentView, Query};
 use crate::rows::Cell;
 
-pub const CUSTOMER_COLUMNS: [&str; 13] = [
-    "id",
-    "name",
-    "since",
-    "email",
-    "phone",
-    "lifetime_value",
-    "remember",
-    "roles",
-    "goals",
-    "preferences",
-    "notes",
-    "missteps",
-    "active_flags",
-];
+/// The customer's own fields as `--where` knows them (`model::fields`), then what the
+/// row works out.
+pub const CUSTOMER_COLUMNS: [&str; CUSTOMER_OWN.len() + 7] =
+    fields::concat(&CUSTOMER_OWN, &["remember", "roles", "goals", "preferences", "notes", "missteps", "active_flags"]);
+
+const CUSTOMER_OWN: [&str; fields::filter_count(CUSTOMER)] = fields::filter_names(CUSTOMER);
 
 /// The incident's own fields every list reads (`model::fields`), then its recovery.
 pub const INCIDENT_COLUMNS: [&str; 20] = fields::concat(
@@ -80,13 +71,9 @@ fn extra_cells<'a>(extras: &'a Extras, columns: &'a [String]) -> impl Iterator<I
 pub fn customer_row(c: &Customer, today: NaiveDate) -> Vec<Cell> {
     let count = |s: Section| Cell::Int(c.current(s).len() as i64);
     let remember: Vec<&str> = c.critical().iter().map(|e| e.text.as_str()).collect();
-    vec![
-        c.id.as_str().into(),
-        c.name.as_str().into(),
-        Cell::opt(c.since),
-        Cell::opt(c.contact.email.as_deref()),
-        Cell::opt(c.contact.phone.as_deref()),
-        Cell::opt(c.lifetime_value.map(Cell::Amount)),
+    let own =
+        CUSTOMER_OWN.iter().map(|name| fields::filter_get(CUSTOMER, name).map_or(Cell::Empty, |get| cell(get(c))));
+    own.chain([
         remember.join("; ").into(),
         count(Section::Role),
         count(Section::Goal),
@@ -94,7 +81,8 @@ pub fn customer_row(c: &Customer, today: NaiveDate) -> Vec<Cell> {
         count(Section::Note),
         count(Section::Misstep),
         Cell::Int(c.active_flags(today).len() as i64),
-    ]
+    ])
+    .collect()
 }
 
 /// An incident's row, if it was opened inside `--since/--until`.

@@ -5,14 +5,17 @@
 use chrono_tz::Tz;
 
 use crate::model::Incident;
+use crate::model::fields::{self, BUSYNESS, CUSTOMER_ID, ID, LOCATION, OPENED, OWNER, PRODUCT, STAFF, SUMMARY};
 use crate::model::recovery::{StepKind, pending};
 use crate::report::query::{Extras, IncidentView, Query};
 use crate::rows::Cell;
 
-pub const COLUMNS: [&str; 12] = [
-    "id", "opened", "customer", "owner", "staff", "product", "location", "busyness", "summary", "steps", "status",
-    "next_due",
-];
+/// The incident's own fields the list shows (named as the catalogue names them), then
+/// what it works out.
+pub const COLUMNS: [&str; 12] = fields::concat(
+    &[ID, OPENED, CUSTOMER_ID, OWNER, STAFF, PRODUCT, LOCATION, BUSYNESS, SUMMARY],
+    &["steps", "status", "next_due"],
+);
 
 /// Whether `recover list` lists this incident: opened within the query's window, and
 /// matching its conditions.

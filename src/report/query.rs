@@ -31,7 +31,7 @@ use crate::model::{Customer, Incident, Section};
 use crate::time::Stamp;
 
 pub use crate::model::Extras;
-use crate::model::fields::{self, INCIDENT, Val};
+use crate::model::fields::{self, CUSTOMER, INCIDENT, Val};
 
 /// A record as a filter sees it: its values for a field name, borrowed where possible.
 pub trait Subject {
@@ -168,8 +168,8 @@ impl Subject for IncidentView<'_> {
                 vec![Cow::Owned(format!("{}-W{:02}", w.year(), w.week()))]
             }
             "month" => vec![Cow::Owned(local().format("%Y-%m").to_string())],
-            other => match fields::named(INCIDENT, other).filter(|f| f.listed) {
-                Some(f) => values((f.get)(i)),
+            other => match fields::filter_get(INCIDENT, other) {
+                Some(get) => values(get(i)),
                 None => self.extras.and_then(|e| e.get(other)).map(|v| Cow::Borrowed(v.as_str())).into_iter().collect(),
             },
         }
@@ -190,11 +190,6 @@ fn values(v: Val<'_>) -> Vec<Cow<'_, str>> {
     }
 }
 
-/// An optional text field's values: none, or the one.
-fn opt(v: &Option<String>) -> Vec<Cow<'_, str>> {
-    v.as_deref().map(Cow::Borrowed).into_iter().collect()
-}
-
 /// A busyness band: `90-99`, and `100` for 100 % and above.
 pub fn band(b: u32) -> String {
     if b >= 100 {
@@ -205,9 +200,12 @@ pub fn band(b: u32) -> String {
     }
 }
 
-/// The fields of a customer a filter can name, besides extra fields. `text` is any text
-/// of the record (id, name, contact, entries, flags): what `--grep` searches.
-pub const CUSTOMER_FIELDS: [&str; 8] = ["id", "customer", "name", "email", "phone", "since", "lifetime_value", "text"];
+/// The fields of a customer a filter can name, besides extra fields: those of the
+/// catalogue (`model::fields`), `customer` (its id, as on the rows about its incidents)
+/// and `text`, any text of the record (id, name, contact, entries, flags): what `--grep`
+/// searches.
+pub const CUSTOMER_FIELDS: [&str; fields::filter_count(CUSTOMER) + 2] =
+    fields::concat(&fields::filter_names::<_, { fields::filter_count(CUSTOMER) }>(CUSTOMER), &["customer", "text"]);
 
 #[derive(Debug, Clone, Copy)]
 pub struct CustomerView<'a> {
@@ -219,14 +217,7 @@ impl Subject for CustomerView<'_> {
     fn values(&self, field: &str) -> Vec<Cow<'_, str>> {
         let c = self.customer;
         match field {
-            "id" | "customer" => vec![Cow::Borrowed(c.id.as_str())],
-            "name" => vec![Cow::Borrowed(c.name.as_str())],
-            "email" => opt(&c.contact.email),
-            "phone" => opt(&c.contact.phone),
-            "since" => c.since.map(|d| Cow::Owned(d.to_string())).into_iter().collect(),
-            "lifetime_value" => {
-                c.lifetime_value.map(|v| Cow::Owned(crate::model::amount::show(v))).into_iter().collect()
-            }
+            "customer" => vec![Cow::Borrowed(c.id.as_str())],
             "text" => {
                 let entries = Section::ALL.iter().flat_map(|&s| c.entries(s)).map(|e| e.text.as_str());
                 let flags = c.flags.iter().map(|f| f.text.as_str());
@@ -239,7 +230,10 @@ impl Subject for CustomerView<'_> {
                     .map(Cow::Borrowed)
                     .collect()
             }
-            other => self.extras.and_then(|e| e.get(other)).map(|v| Cow::Borrowed(v.as_str())).into_iter().collect(),
+            other => match fields::filter_get(CUSTOMER, other) {
+                Some(get) => values(get(c)),
+                None => self.extras.and_then(|e| e.get(other)).map(|v| Cow::Borrowed(v.as_str())).into_iter().collect(),
+            },
         }
     }
 }

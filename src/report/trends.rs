@@ -36,6 +36,7 @@ use std::str::FromStr;
 
 use crate::model::Incident;
 use crate::model::exposure::Shifts;
+use crate::model::fields;
 use crate::report::query::{self, IncidentView, Query};
 use crate::report::stats;
 use crate::rows::{Cell, Rows};
@@ -43,6 +44,24 @@ use crate::time::{Clock, Stamp};
 use chrono::{Datelike, Timelike};
 
 pub const NONE: &str = "(none)";
+
+/// The built-in dimensions' names, in the order `--help`, errors and completion give them;
+/// those of the incident's own fields are the catalogue's (`model::fields`).
+pub const DIMENSIONS: [&str; 13] = [
+    "hour",
+    "weekday",
+    "date",
+    "week",
+    "month",
+    fields::STAFF,
+    fields::OWNER,
+    fields::PRODUCT,
+    fields::LOCATION,
+    fields::CHANNEL,
+    fields::CUSTOMER_ID,
+    fields::BUSYNESS,
+    "tag",
+];
 
 /// One way of grouping incidents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,21 +94,19 @@ impl FromStr for Dim {
             "date" => Dim::Date,
             "week" => Dim::Week,
             "month" => Dim::Month,
-            "staff" => Dim::Staff,
-            "owner" => Dim::Owner,
-            "product" => Dim::Product,
-            "location" => Dim::Location,
-            "channel" => Dim::Channel,
-            "customer" => Dim::Customer,
-            "busyness" => Dim::Busyness,
-            "tag" | "tags" => Dim::Tag,
+            fields::STAFF => Dim::Staff,
+            fields::OWNER => Dim::Owner,
+            fields::PRODUCT => Dim::Product,
+            fields::LOCATION => Dim::Location,
+            fields::CHANNEL => Dim::Channel,
+            fields::CUSTOMER_ID => Dim::Customer,
+            fields::BUSYNESS => Dim::Busyness,
+            "tag" | fields::TAGS => Dim::Tag,
             other if !other.is_empty() && other.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') => {
                 Dim::Field(other.to_string())
             }
             other => {
-                return Err(format!(
-                    "{other:?} is not a dimension; use hour, weekday, date, week, month, staff, owner, product, location, channel, customer, busyness, tag, or a field name"
-                ));
+                return Err(format!("{other:?} is not a dimension; use {}, or a field name", DIMENSIONS.join(", ")));
             }
         })
     }
@@ -107,8 +124,8 @@ pub fn check_dims(dims: &[Dim], builtin: &[&str], seen: &BTreeSet<String>) -> cr
         fields.sort_unstable();
         fields.dedup();
         return Err(crate::Error::Usage(format!(
-            "--by {name}: no incident in this book has a field {name:?}; the dimensions are hour, weekday, date, \
-             week, month, staff, owner, product, location, channel, customer, busyness, tag, and the fields: {}",
+            "--by {name}: no incident in this book has a field {name:?}; the dimensions are {}, and the fields: {}",
+            DIMENSIONS.join(", "),
             fields.join(", ")
         )));
     }
@@ -123,13 +140,13 @@ impl Dim {
             Dim::Date => "date",
             Dim::Week => "week",
             Dim::Month => "month",
-            Dim::Staff => "staff",
-            Dim::Owner => "owner",
-            Dim::Product => "product",
-            Dim::Location => "location",
-            Dim::Channel => "channel",
-            Dim::Customer => "customer",
-            Dim::Busyness => "busyness",
+            Dim::Staff => fields::STAFF,
+            Dim::Owner => fields::OWNER,
+            Dim::Product => fields::PRODUCT,
+            Dim::Location => fields::LOCATION,
+            Dim::Channel => fields::CHANNEL,
+            Dim::Customer => fields::CUSTOMER_ID,
+            Dim::Busyness => fields::BUSYNESS,
             Dim::Tag => "tag",
             Dim::Field(f) => f,
         }
@@ -228,7 +245,7 @@ pub fn measures(dim: &Dim) -> bool {
 
 /// The filter fields a shift has: a condition on any other (`product=wine`) is about
 /// which incidents count, not about who was working, and leaves the exposure whole.
-const SHIFT_FIELDS: [&str; 7] = ["staff", "location", "hour", "weekday", "date", "week", "month"];
+const SHIFT_FIELDS: [&str; 7] = [fields::STAFF, fields::LOCATION, "hour", "weekday", "date", "week", "month"];
 
 /// Exposure per group of `dims` (each a dimension the rota `measures`): the shift-hours,
 /// or covers, of every piece of every shift inside the window, up to `now` (a rota
@@ -663,7 +680,7 @@ mod tests {
             incident("2026-11-18T15:50:00-05:00", "joan", &[]),
             incident("2026-11-19T09:00:00-05:00", "joan", &[]),
         ];
-        let t = run(&data, &opts(&["weekday", "staff"]));
+        let t = run(&data, &opts(&["weekday", fields::STAFF]));
         assert_eq!(t.total, 4);
         let first = &t.groups[0];
         assert_eq!(first.values.iter().map(|v| v.label.as_str()).collect::<Vec<_>>(), ["Wed", "billy"]);
@@ -685,7 +702,7 @@ mod tests {
             incident("2026-11-18T15:50:00-05:00", "joan", &[]),
             incident("2026-11-19T09:00:00-05:00", "joan", &[]),
         ];
-        let mut o = opts(&["weekday", "staff"]);
+        let mut o = opts(&["weekday", fields::STAFF]);
         o.sort = Sort::Surprise;
         let t = run(&data, &o);
         let got: Vec<(&str, &str, Surprise)> = t
@@ -711,7 +728,7 @@ mod tests {
             assert!((s.p - p).abs() < 1e-6 && (s.q - q).abs() < 1e-6, "{s:?}");
         }
         // One dimension: no surprise, but a Pareto column on request, in the rows' order.
-        let mut o = opts(&["staff"]);
+        let mut o = opts(&[fields::STAFF]);
         o.cumulative = true;
         let t = run(&data, &o);
         assert!(t.groups.iter().all(|g| g.surprise.is_none()));
@@ -729,7 +746,7 @@ mod tests {
             incident("2026-11-18T11:50:00-05:00", "joan", &[]),
             incident("2026-11-19T12:00:00-05:00", "joan", &[]),
         ];
-        let o = opts(&["staff", "weekday"]);
+        let o = opts(&[fields::STAFF, "weekday"]);
         let now = clock().now();
         let worked = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::ShiftHour);
         let mut tally = Tally::default();
@@ -772,7 +789,7 @@ mod tests {
         o.bucket = 30;
         let labels: Vec<String> = run(&data, &o).groups.iter().map(|g| g.values[0].label.clone()).collect();
         assert_eq!(labels, ["09:00", "15:30"]);
-        assert_eq!(run(&data, &opts(&["busyness"])).groups[0].values[0].label, "90-99");
+        assert_eq!(run(&data, &opts(&[fields::BUSYNESS])).groups[0].values[0].label, "90-99");
         assert_eq!(run(&data, &opts(&["week"])).groups[0].values[0].label, "2026-W47");
     }
 
@@ -785,7 +802,7 @@ mod tests {
         let t = run(&data, &opts(&["tag"]));
         let got: Vec<(String, u64)> = t.groups.iter().map(|g| (g.values[0].label.clone(), g.count)).collect();
         assert_eq!(got, [("(none)".to_string(), 1), ("kitchen".to_string(), 1), ("wait".to_string(), 1)]);
-        let mut o = opts(&["staff"]);
+        let mut o = opts(&[fields::STAFF]);
         o.query.conds = vec!["weekday=wed".parse().expect("filter")];
         assert_eq!(run(&data, &o).total, 1);
         o.query.conds = vec!["staff~^j".parse().expect("filter")];

@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration};
 
 use crate::model::action::Action;
 use crate::model::recovery::StepKind;
-use crate::model::{Config, Customer, Incident, Section, id, recovery};
+use crate::model::{Config, Customer, Incident, Section, fields, id, recovery};
 use crate::time::Stamp;
 
 use super::tables::{CustomerFacts, ENTRY, IncidentFacts, OPENING};
@@ -77,7 +77,7 @@ pub fn incident_file(config: &Config, r: &Read<Incident>, now: Stamp) -> (Vec<Fi
     let i = &r.record;
     let at_id = locate(&r.text, "id", None);
     let valid_id = own_id(&mut f, &r.path, at_id, &i.id, id::check_incident_id(&i.id));
-    for (key, name) in [("staff", &i.staff), ("owner", &i.owner)] {
+    for (key, name) in [(fields::STAFF, &i.staff), (fields::OWNER, &i.owner)] {
         if let Some(name) = name.as_deref().filter(|n| !known_staff(config, n)) {
             f.add(
                 W,
@@ -91,7 +91,7 @@ pub fn incident_file(config: &Config, r: &Read<Incident>, now: Stamp) -> (Vec<Fi
     steps(&mut f, r);
     let step_times = StepKind::ALL.into_iter().filter_map(|k| k.get(i).map(|s| (k.field(), s.at)));
     let done = i.followups.iter().filter_map(|fu| fu.done.as_ref().map(|d| ("at", d.at)));
-    let happened: Vec<(&str, Stamp)> = [("opened", i.opened)].into_iter().chain(step_times).chain(done).collect();
+    let happened: Vec<(&str, Stamp)> = [(fields::OPENED, i.opened)].into_iter().chain(step_times).chain(done).collect();
     let scheduled: Vec<(&str, Stamp)> = i.followups.iter().map(|fu| ("due", fu.due)).collect();
     times(&mut f, r, &happened, &scheduled, now);
     missed_by(&mut f, r);

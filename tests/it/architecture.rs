@@ -310,6 +310,28 @@ fn only_the_ui_speaks_on_stderr() {
 }
 
 #[test]
+fn the_environment_is_read_once_at_start() {
+    // Every setting is read and checked in settings.rs before anything is written, and
+    // passed down, so a command run in-process sees the settings it is given. The lock's
+    // holder line names this process by its own command line, which no setting replaces.
+    let allowed = ["src/settings.rs", "src/book/lock.rs"];
+    let mut wrong = Vec::new();
+    for (path, text) in sources(&src()) {
+        if allowed.contains(&path.as_str()) {
+            continue;
+        }
+        for (n, line) in code_lines(&text) {
+            for what in ["env::var", "env::args", "env::vars"] {
+                if line.contains(what) {
+                    wrong.push(format!("{path}:{n}: {what}; read it in settings.rs and pass it down"));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "the environment read outside settings.rs:\n{}", wrong.join("\n"));
+}
+
+#[test]
 fn no_file_is_longer_than_a_sitting() {
     let mut wrong = Vec::new();
     for (path, text) in sources(&src()) {
@@ -334,4 +356,6 @@ fn the_reader_sees_what_the_rules_are_about() {
     assert_eq!(module_of("src/book/index/life.rs"), "book");
     assert_eq!(module_of("src/output.rs"), "output");
     assert!(sources(&src()).iter().any(|(p, _)| p == "src/cmd/check.rs"), "the sources are found");
+    let settings = sources(&src()).into_iter().find(|(p, _)| p == "src/settings.rs").expect("settings.rs");
+    assert!(code_lines(&settings.1).iter().any(|(_, l)| l.contains("env::var")), "settings.rs reads the environment");
 }

@@ -2,13 +2,13 @@
 
 use std::io::Write;
 
-use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
+use crate::cmd::{Ctx, FilterArgs, parse_time, print_flags, report_problems};
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::output::{Cell, Stream};
 use crate::report::computed::Computed;
 use crate::report::query::{self, Query, Seen};
-use crate::report::{export, flags, ics};
+use crate::report::{export, ics};
 use crate::{book, output};
 
 /// What to export.
@@ -58,19 +58,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     }
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
     match args.kind {
-        Kind::Flags => {
-            let (b, today) = (&ctx.book, ctx.book.clock.today());
-            let (rows, problems) = flags::gather(
-                &q,
-                |each| b.each_record(book::CUSTOMERS, query::customer_reader(&q), each),
-                |fold| b.fold_incidents(Default::default, fold),
-                b.clock.tz,
-                today,
-                true,
-            )?;
-            output::print(out, &ctx.style, &rows)?;
-            report_problems(ctx, &problems)
-        }
+        Kind::Flags => print_flags(ctx, &q, true, out),
         Kind::Sqlite => sqlite(ctx, args),
         Kind::Customers | Kind::Notes => customers(ctx, args.kind, &q, out),
         Kind::Incidents | Kind::Followups => incidents(ctx, args.kind, &q, out),

@@ -3,11 +3,8 @@
 
 use std::io::Write;
 
-use crate::book;
-use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
+use crate::cmd::{Ctx, FilterArgs, parse_time, print_flags};
 use crate::error::Result;
-use crate::output;
-use crate::report::{flags, query};
 
 /// List the active flags: what the front desk reads at the start of a shift.
 #[derive(Debug, clap::Args)]
@@ -24,15 +21,5 @@ pub struct Args {
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let q = args.filter.query(|option, s| parse_time(ctx, option, s))?;
-    let (b, today) = (&ctx.book, ctx.book.clock.today());
-    let (rows, problems) = flags::gather(
-        &q,
-        |each| b.each_record(book::CUSTOMERS, query::customer_reader(&q), each),
-        |fold| b.fold_incidents(Default::default, fold),
-        b.clock.tz,
-        today,
-        args.all,
-    )?;
-    output::print(out, &ctx.style, &rows)?;
-    report_problems(ctx, &problems)
+    print_flags(ctx, &q, args.all, out)
 }

@@ -290,6 +290,22 @@ pub fn read_input(ui: &Ui, path: &std::path::Path) -> Result<String> {
     book::read_input(path)
 }
 
+/// The flags the customers matching `query` carry (every one ever raised with `all`), as
+/// `care flags` and `care export flags` print them.
+pub fn print_flags(ctx: &Ctx, query: &Query, all: bool, out: &mut dyn Write) -> Result<()> {
+    let b = &ctx.book;
+    let (rows, problems) = crate::report::flags::gather(
+        query,
+        |each| b.each_record(book::CUSTOMERS, crate::report::query::customer_reader(query), each),
+        |fold| b.fold_incidents(Default::default, fold),
+        b.clock.tz,
+        b.clock.today(),
+        all,
+    )?;
+    output::print(out, &ctx.style, &rows)?;
+    report_problems(ctx, &problems)
+}
+
 /// End a streamed list, saying on stderr when a long table was printed in blocks (each
 /// fitted to its own rows, as a table must be held to be fitted).
 pub fn finish_stream(ctx: &Ctx, stream: crate::output::Stream) -> Result<()> {

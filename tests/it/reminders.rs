@@ -214,7 +214,9 @@ fn a_reminder_a_year_off_is_not_done_by_the_customers_name() {
         "{stderr}"
     );
     assert_eq!(book.read("customers/lena-park.yaml"), before, "nothing was written");
-    let id = before.split("- id: ").nth(1).and_then(|r| r.get(..6)).expect("an id").to_string();
+    // An id that reads as a number (`041021`, `4e1021`) is written quoted.
+    let id = before.split("- id: ").nth(1).map(|r| r.trim_start_matches(['\'', '"'])).and_then(|r| r.get(..6));
+    let id = id.expect("an id").to_string();
     at(&book, dec7, &["followup", "done", &format!("lena/{id}")]);
     let after = book.read("customers/lena-park.yaml");
     assert!(after.contains("- for: 2027-11-24"), "{after}");

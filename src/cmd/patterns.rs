@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::report::patterns::{self, Collect, Options};
 use crate::report::query;
-use crate::report::trends::{self, Per, Seen};
+use crate::report::trends::{self, Dim, Per, Seen};
 
 /// Find the patterns behind the failures, without guessing which dimensions to cross.
 #[derive(Debug, clap::Args)]
@@ -44,6 +44,15 @@ pub struct Args {
     /// Ignore the book's exposure file: expect counts from their margins alone.
     #[arg(long)]
     pub no_exposure: bool,
+    /// Only combinations holding this value (repeatable): the question "what about billy?"
+    /// asked of fewer cells, so a smaller excess stands out.
+    #[arg(long, value_name = "DIM=VALUE", value_parser = focus)]
+    pub focus: Vec<(Dim, String)>,
+}
+
+fn focus(s: &str) -> std::result::Result<(Dim, String), String> {
+    let (dim, value) = s.split_once('=').ok_or_else(|| format!("{s:?}: give DIM=VALUE, such as staff=billy"))?;
+    Ok((dim.parse()?, value.trim().to_string()))
 }
 
 pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
@@ -55,6 +64,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         q: args.q,
         min_count: args.min_count,
         exposure: None,
+        focus: args.focus.clone(),
     };
     if !args.no_exposure
         && let Some(shifts) = ctx.book.exposure()?
@@ -76,7 +86,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
         seen.merge(s);
     }
     opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
-    let mut list = patterns::find(found, &opts);
+    let mut list = patterns::find(found, &opts)?;
     if let Some(top) = args.top {
         list.truncate(top);
     }

@@ -14,6 +14,7 @@ pub mod flags;
 pub mod followups;
 pub mod ics;
 pub mod incidents;
+pub mod ipf;
 pub mod page;
 pub mod patterns;
 pub mod query;

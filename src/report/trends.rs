@@ -38,7 +38,7 @@ use crate::model::Incident;
 use crate::model::exposure::Shifts;
 use crate::model::fields;
 use crate::report::query::{self, IncidentView, Query};
-use crate::report::stats;
+use crate::report::{ipf, stats};
 use crate::rows::{Cell, Rows};
 use crate::time::{Clock, Stamp};
 use chrono::{Datelike, Timelike};
@@ -378,8 +378,6 @@ pub struct Trend {
 pub struct Tally {
     total: u64,
     counts: HashMap<Vec<Value>, u64>,
-    /// Per dimension: how many incidents have each value (for shares and lift).
-    margins: Vec<HashMap<Value, u64>>,
 }
 
 impl Tally {
@@ -392,12 +390,6 @@ impl Tally {
         }
         self.total += 1;
         let per_dim: Vec<Vec<Value>> = opts.dims.iter().map(|d| values(d, seen, clock, opts.bucket)).collect();
-        self.margins.resize_with(per_dim.len(), HashMap::new);
-        for (margin, vals) in self.margins.iter_mut().zip(&per_dim) {
-            for v in vals {
-                bump(margin, v);
-            }
-        }
         // This runs for every incident: values are moved, not cloned, when each dimension
         // has one (only tags can have several).
         if per_dim.iter().all(|v| v.len() == 1) {
@@ -415,12 +407,6 @@ impl Tally {
         self.total += other.total;
         for (k, n) in other.counts {
             *self.counts.entry(k).or_default() += n;
-        }
-        self.margins.resize_with(self.margins.len().max(other.margins.len()), HashMap::new);
-        for (mine, theirs) in self.margins.iter_mut().zip(other.margins) {
-            for (v, n) in theirs {
-                *mine.entry(v).or_default() += n;
-            }
         }
     }
 }
@@ -450,32 +436,22 @@ pub fn finish(tally: Tally, opts: &Options) -> Trend {
 /// `finish`, with rates and surprise against exposure when `per` gives each group's
 /// exposure (see the module comment).
 pub fn finish_per(tally: Tally, opts: &Options, per: Option<(Per, HashMap<Vec<Value>, f64>)>) -> Trend {
-    let Tally { total, mut counts, mut margins } = tally;
+    let Tally { total, mut counts } = tally;
     let n = total as f64;
-    let multi = opts.dims.len() >= 2;
     let (unit, exposure) = match per {
         Some((unit, e)) => (Some(unit), Some(e)),
         None => (None, None),
     };
-    margins.resize_with(opts.dims.len(), HashMap::new);
     // Every group worked is a group, incidents or not: a rate of 0 is an answer.
     for key in exposure.iter().flat_map(|e| e.keys()) {
         counts.entry(key.clone()).or_insert(0);
     }
-    let model = exposure.as_ref().map(|e| ExposureModel::new(e, opts.dims.len()));
+    // Computed before `--min-count` and `--top` hide rows, so hiding rows never changes a q.
+    let surprise = if opts.dims.len() >= 2 { surprises(&counts, exposure.as_ref()) } else { HashMap::new() };
     let mut groups: Vec<Group> = counts
         .into_iter()
         .map(|(values, count)| {
-            let expected = match &model {
-                None => Some(values.iter().zip(&margins).fold(n, |acc, (v, m)| acc * m_of(m, v) / n)),
-                Some(model) => model.expected(&values, &margins, n),
-            };
-            let surprise = expected.filter(|_| multi).map(|expected| Surprise {
-                expected,
-                z: stats::z(count, expected),
-                p: stats::poisson_excess(count, expected),
-                q: 1.0,
-            });
+            let surprise = surprise.get(&values).copied();
             let lift = surprise.filter(|s| s.expected > 0.0).map(|s| count as f64 / s.expected);
             let worked = exposure.as_ref().map(|e| e.get(&values).copied().unwrap_or(0.0));
             let rate = unit.zip(worked).and_then(|(u, w)| u.rate(count, w));
@@ -491,64 +467,123 @@ pub fn finish_per(tally: Tally, opts: &Options, per: Option<(Per, HashMap<Vec<Va
             }
         })
         .collect();
-    if multi {
-        // Every cell of the table was a question asked, seen or not; q is computed before
-        // `--min-count` and `--top` hide rows, so hiding rows never changes a q.
-        let cells = margins.iter().map(|m| m.len().max(1)).fold(1usize, usize::saturating_mul);
-        let ps: Vec<f64> = groups.iter().map(|g| g.surprise.map_or(1.0, |s| s.p)).collect();
-        for (g, q) in groups.iter_mut().zip(stats::bh(&ps, cells)) {
-            if let Some(s) = &mut g.surprise {
-                s.q = q;
-            }
-        }
-    }
-    groups.retain(|g| g.count >= opts.min_count);
     groups.sort_by(|a, b| order(opts.sort, a, b));
     if opts.cumulative {
-        let all: u64 = groups.iter().map(|g| g.count).sum();
-        let mut running = 0;
-        for g in &mut groups {
-            running += g.count;
-            g.cumulative = Some(running as f64 / all.max(1) as f64);
-        }
+        pareto(&mut groups);
     }
+    groups.retain(|g| g.count >= opts.min_count);
     if let Some(top) = opts.top {
         groups.truncate(top);
     }
     Trend { dims: opts.dims.clone(), total, groups, per: unit }
 }
 
-fn m_of(margin: &HashMap<Value, u64>, v: &Value) -> f64 {
-    margin.get(v).copied().unwrap_or(0) as f64
+/// The running share of every row in order, over the same total as `share`'s when each
+/// incident is one row (an incident with two tags is two rows: both then count rows).
+fn pareto(groups: &mut [Group]) {
+    let all: u64 = groups.iter().map(|g| g.count).sum();
+    let mut running = 0;
+    for g in groups {
+        running += g.count;
+        g.share = g.count as f64 / all.max(1) as f64;
+        g.cumulative = Some(running as f64 / all.max(1) as f64);
+    }
 }
 
-/// The exposure's own margins, for the Poisson model with exposure.
-struct ExposureModel<'a> {
-    cells: &'a HashMap<Vec<Value>, f64>,
-    total: f64,
-    margins: Vec<HashMap<Value, f64>>,
+/// How surprising each cell of a table of two or more dimensions is, against the
+/// quasi-independence model (`report::ipf`): the cells found at `ipf::HOLD_Q` get their own
+/// term, refitted until the findings are stable. Each cell's expectation comes from the
+/// table's own margins (an incident with two tags is in two cells); with exposure, the
+/// hours worked in a cell are its weight, and a cell where nobody worked has none. q is
+/// Benjamini–Hochberg over the cells that can exist: every combination of the values seen,
+/// or with exposure every cell worked.
+fn surprises(
+    counts: &HashMap<Vec<Value>, u64>,
+    exposure: Option<&HashMap<Vec<Value>, f64>>,
+) -> HashMap<Vec<Value>, Surprise> {
+    let table = Indexed::new(counts, exposure);
+    let weight = |key: &[Value]| exposure.map_or(Some(1.0), |e| e.get(key).copied().filter(|w| *w > 0.0));
+    let cells = match &table.weighted {
+        Some(w) => ipf::Cells::Weighted(w),
+        None => ipf::Cells::Every,
+    };
+    let family = match &table.weighted {
+        Some(w) => w.len(),
+        None => table.levels.iter().map(|l| l.len().max(1)).fold(1usize, usize::saturating_mul),
+    };
+    let keys: Vec<(&Vec<Value>, u64, Vec<u32>, f64)> =
+        counts.iter().filter_map(|(key, &n)| Some((key, n, table.at(key)?, weight(key)?))).collect();
+    let score = |held: &[usize]| {
+        let held: Vec<ipf::Held> = held
+            .iter()
+            .map(|&i| ipf::Held { cell: keys[i].2.clone(), count: keys[i].1 as f64, weight: keys[i].3 })
+            .collect();
+        let model = ipf::fit(&table.observed, &cells, &held);
+        let mut scored: Vec<Surprise> = keys
+            .iter()
+            .map(|(_, n, cell, w)| {
+                let expected = model.expected(cell, *w);
+                Surprise { expected, z: stats::z(*n, expected), p: stats::poisson_excess(*n, expected), q: 1.0 }
+            })
+            .collect();
+        let ps: Vec<f64> = scored.iter().map(|s| s.p).collect();
+        for (s, q) in scored.iter_mut().zip(stats::bh(&ps, family)) {
+            s.q = q;
+        }
+        scored
+    };
+    let found = |scored: &Vec<Surprise>| (0..keys.len()).filter(|&i| scored[i].q <= ipf::HOLD_Q).collect();
+    let scored = ipf::settle(score, found);
+    keys.iter().zip(scored).map(|((key, ..), s)| ((*key).clone(), s)).collect()
 }
 
-impl<'a> ExposureModel<'a> {
-    fn new(cells: &'a HashMap<Vec<Value>, f64>, dims: usize) -> ExposureModel<'a> {
-        let mut margins = vec![HashMap::new(); dims];
-        for (key, e) in cells {
-            for (m, v) in margins.iter_mut().zip(key) {
-                *m.entry(v.clone()).or_insert(0.0) += e;
+/// A table's cells by level number, for the fit: each dimension's values (those with
+/// incidents, or with hours worked), the observed margins over the cells that can hold
+/// incidents, and with exposure the cells worked with their hours.
+struct Indexed {
+    levels: Vec<Vec<Value>>,
+    ids: Vec<HashMap<Value, u32>>,
+    observed: Vec<Vec<f64>>,
+    weighted: Option<Vec<(Vec<u32>, f64)>>,
+}
+
+impl Indexed {
+    fn new(counts: &HashMap<Vec<Value>, u64>, exposure: Option<&HashMap<Vec<Value>, f64>>) -> Indexed {
+        let dims = counts.keys().chain(exposure.iter().flat_map(|e| e.keys())).map(Vec::len).max().unwrap_or(0);
+        let mut table = Indexed {
+            levels: vec![Vec::new(); dims],
+            ids: vec![HashMap::new(); dims],
+            observed: Vec::new(),
+            weighted: None,
+        };
+        let mut keys: Vec<&Vec<Value>> = counts.keys().chain(exposure.iter().flat_map(|e| e.keys())).collect();
+        keys.sort();
+        for key in keys {
+            for ((levels, ids), v) in table.levels.iter_mut().zip(&mut table.ids).zip(key) {
+                if !ids.contains_key(v) {
+                    ids.insert(v.clone(), levels.len() as u32);
+                    levels.push(v.clone());
+                }
             }
         }
-        ExposureModel { cells, total: cells.values().sum(), margins }
+        table.observed = table.levels.iter().map(|l| vec![0.0; l.len()]).collect();
+        let worked = |key: &Vec<Value>| exposure.is_none_or(|e| e.get(key).is_some_and(|w| *w > 0.0));
+        for (key, &n) in counts.iter().filter(|(key, _)| worked(key)) {
+            for ((m, ids), v) in table.observed.iter_mut().zip(&table.ids).zip(key) {
+                m[ids[v] as usize] += n as f64;
+            }
+        }
+        table.weighted = exposure.map(|e| {
+            let mut cells: Vec<(Vec<u32>, f64)> =
+                e.iter().filter(|(_, w)| **w > 0.0).filter_map(|(k, w)| Some((table.at(k)?, *w))).collect();
+            cells.sort_by(|a, b| a.0.cmp(&b.0));
+            cells
+        });
+        table
     }
 
-    /// N × (E_cell ÷ E) × Π (m_v ÷ N) ÷ (E_v ÷ E); None where nothing was worked.
-    fn expected(&self, key: &[Value], counts: &[HashMap<Value, u64>], n: f64) -> Option<f64> {
-        let cell = self.cells.get(key).copied().filter(|e| *e > 0.0 && n > 0.0)?;
-        let mut expected = n * cell / self.total;
-        for ((v, m), em) in key.iter().zip(counts).zip(&self.margins) {
-            let worked = em.get(v).copied().filter(|e| *e > 0.0)?;
-            expected *= (m_of(m, v) / n) / (worked / self.total);
-        }
-        Some(expected)
+    fn at(&self, key: &[Value]) -> Option<Vec<u32>> {
+        key.iter().zip(&self.ids).map(|(v, ids)| ids.get(v).copied()).collect()
     }
 }
 
@@ -738,7 +773,8 @@ mod tests {
     #[test]
     fn rates_and_surprise_against_exposure_by_hand() {
         let text = "date,start,end,staff,location,covers\n\
-                    2026-11-18,10:00,14:00,billy,,40\n2026-11-18,10:00,12:00,joan,,10\n2026-11-19,10:00,14:00,joan,,30\n";
+                    2026-11-18,10:00,14:00,billy,,40\n2026-11-18,10:00,12:00,joan,,10\n\
+                    2026-11-19,10:00,14:00,joan,,30\n2026-11-19,10:00,12:00,billy,,20\n";
         let shifts = crate::model::exposure::parse(std::path::Path::new("s.csv"), text, &clock()).expect("shifts");
         let data = [
             incident("2026-11-18T10:10:00-05:00", "billy", &[]),
@@ -746,7 +782,8 @@ mod tests {
             incident("2026-11-18T11:50:00-05:00", "joan", &[]),
             incident("2026-11-19T12:00:00-05:00", "joan", &[]),
         ];
-        let o = opts(&[fields::STAFF, "weekday"]);
+        let mut o = opts(&[fields::STAFF, "weekday"]);
+        o.min_count = 0;
         let now = clock().now();
         let worked = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::ShiftHour);
         let mut tally = Tally::default();
@@ -755,18 +792,25 @@ mod tests {
         let get = |s: &str, d: &str| {
             t.groups.iter().find(|g| g.values[0].label == s && g.values[1].label == d).expect("group").clone()
         };
-        // N = 4, E = 10 hours; billy 2 incidents in 4 hours, joan 2 in 6; Wed 3 in 6, Thu 1 in 4.
-        // billy·Wed: 4 × 4/10 × (2/4 ÷ 4/10) × (3/4 ÷ 6/10) = 2.5; joan·Wed: 4 × 2/10 ×
-        // (2/4 ÷ 6/10) × (3/4 ÷ 6/10) = 0.8333.
+        let expected = |s: &str, d: &str| get(s, d).surprise.expect("surprise").expected;
+        // Hours: billy Wed 4, Thu 2; joan Wed 2, Thu 4. Incidents: billy 2 (both Wed), joan
+        // 2 (Wed, Thu). The Poisson model with hours as offset, fitted: its counts add up to
+        // every margin (billy·Wed = x, billy·Thu = 2 − x, joan·Wed = 3 − x, joan·Thu = x − 1)
+        // and keep the hours' cross ratio, x (x − 1) = (4·4 ÷ 2·2) (2 − x)(3 − x), so
+        // 3x² − 19x + 24 = 0: x = (19 − √73) ÷ 6 = 1.7427.
         let billy = get("billy", "Wed");
         assert_eq!((billy.exposure, billy.rate), (Some(4.0), Some(50.0)));
-        assert!((billy.surprise.expect("surprise").expected - 2.5).abs() < 1e-9);
-        assert!((get("joan", "Wed").surprise.expect("surprise").expected - 2.5 / 3.0).abs() < 1e-9);
-        assert_eq!(t.groups.len(), 3, "billy never worked a Thursday");
+        let x = (19.0 - 73f64.sqrt()) / 6.0;
+        for (s, d, want) in
+            [("billy", "Wed", x), ("billy", "Thu", 2.0 - x), ("joan", "Wed", 3.0 - x), ("joan", "Thu", x - 1.0)]
+        {
+            assert!((expected(s, d) - want).abs() < 1e-9, "{s}·{d}: {} vs {want}", expected(s, d));
+        }
+        assert_eq!(get("billy", "Thu").count, 0, "a group worked without incidents is a group");
         // Covers are per 100; a filter on a shift field narrows the hours, one on another
         // field (product) does not.
         let covers = exposure(&shifts, &o.dims, 60, &o.query, now, &clock(), Per::Cover);
-        assert_eq!(covers.values().sum::<f64>(), 80.0);
+        assert_eq!(covers.values().sum::<f64>(), 100.0);
         let q = Query {
             conds: vec!["staff=joan".parse().expect("cond"), "product=wine".parse().expect("cond")],
             ..Query::default()

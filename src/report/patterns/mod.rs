@@ -37,8 +37,8 @@
 use std::collections::HashMap;
 
 use crate::report::query::Query;
-use crate::report::stats;
 use crate::report::trends::{Dim, NONE, Value};
+use crate::report::{ipf, stats};
 use crate::rows::{Cell, Rows};
 
 mod collect;
@@ -76,6 +76,8 @@ pub struct Options {
     /// Hours worked by weekday × hour × staff × location (`EXPOSURE_DIMS`, in that order),
     /// from the book's shifts: the baseline of those dimensions (step 5).
     pub exposure: Option<HashMap<Vec<Value>, f64>>,
+    /// `--focus DIM=VALUE`: only cells holding every one of these values (step 6).
+    pub focus: Vec<(Dim, String)>,
 }
 
 /// The dimensions a rota measures, in the order of `Options::exposure`'s keys.
@@ -177,10 +179,14 @@ struct Table {
     cells: HashMap<Key, u64>,
     /// A → B hierarchies: for column A, (B, the B level of each A level).
     coarser: HashMap<usize, (usize, Vec<u32>)>,
-    /// How many cells the search asked about (for Benjamini–Hochberg).
-    tests: usize,
+    /// The combinations of columns crossed, each in column order.
+    combos: Vec<Vec<usize>>,
+    /// Each combination's own margins (`count_combo`).
+    observed: HashMap<Vec<usize>, Vec<Vec<f64>>>,
     /// The hours worked, when the book has shifts (step 5).
     worked: Option<Worked>,
+    /// Each combination's fitted main effects (step 2), once `fit` has run.
+    models: HashMap<Vec<usize>, ipf::Model>,
 }
 
 impl Table {
@@ -201,54 +207,113 @@ impl Table {
         self.coarser.get(&a).is_some_and(|(c, _)| *c == b) || self.coarser.get(&b).is_some_and(|(c, _)| *c == a)
     }
 
-    /// Independence: N × Π share of each value; with shifts, times how concentrated the
-    /// hours worked are in the cell (step 5).
-    fn expected(&self, key: &[Item]) -> f64 {
-        let n = self.n as f64;
-        let independent = key.iter().fold(n, |acc, (c, l)| acc * self.margins[*c][*l as usize] as f64 / n);
-        self.worked.as_ref().map_or(independent, |w| independent * w.factor(key))
+    /// A cell's weight in its combination's fit: how concentrated the hours worked are in
+    /// it (step 5), 1 without shifts.
+    fn weight(&self, key: &[Item]) -> f64 {
+        self.worked.as_ref().map_or(1.0, |w| w.factor(key))
     }
 
-    /// What a cell's count would be given its parent's count (a sub-cell, or the same cell
-    /// one level coarser): the parent's count times the ratio of their expectations. Under
-    /// independence alone that ratio is the extra value's share, `fallback`, used as is.
-    fn given(&self, key: &[Item], parent: &[Item], n_parent: u64, fallback: f64) -> f64 {
-        match &self.worked {
-            None => n_parent as f64 * fallback,
-            Some(_) => {
-                let e = self.expected(parent);
-                if e > 0.0 { n_parent as f64 * self.expected(key) / e } else { n_parent as f64 * fallback }
+    /// The cell's expected count from its combination's fit (step 2): for a cell held out,
+    /// what the rest of its table predicts for it. 0 for a cell of no fitted combination.
+    fn expected(&self, key: &[Item]) -> f64 {
+        let combo: Vec<usize> = key.iter().map(|(c, _)| *c).collect();
+        let levels: Vec<u32> = key.iter().map(|(_, l)| *l).collect();
+        self.models.get(&combo).map_or(0.0, |m| m.expected(&levels, self.weight(key)))
+    }
+
+    /// A cell's expectation and p (step 2): against its own combination's fit, and for a
+    /// three-way cell also against what each two-way finding inside it predicts, whichever
+    /// is the less surprising: a three-way cell is news only beyond the findings it lies in.
+    fn surprise(&self, key: &Key, n: u64, found: &HashMap<&Key, u64>) -> (f64, f64) {
+        let own = self.expected(key);
+        let mut best = (own, stats::poisson_excess(n, own));
+        if key.len() == 3 {
+            for drop in 0..3 {
+                let parent: Key = key.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, x)| *x).collect();
+                if let Some(&n_parent) = found.get(&parent) {
+                    let e = self.given(key, &parent, n_parent);
+                    let p = stats::poisson_excess(n, e);
+                    if p > best.1 {
+                        best = (e, p);
+                    }
+                }
             }
         }
+        best
     }
 
-    /// The cell's count and its expectation among the incidents outside `without` (a
-    /// value that is not in the cell), under independence there; None if unknown.
-    fn outside(&self, key: &[Item], without: Item, within: u64) -> Option<(u64, f64)> {
-        if self.worked.is_some() {
-            // The model's own expectations: the cell's, less its child's with `without`.
-            let child = sorted(&key.iter().copied().chain([without]).collect::<Key>());
-            let expected = self.expected(key) - self.expected(&child);
-            return (expected > 0.0).then_some((self.count(key)?.checked_sub(within)?, expected));
+    /// What a cell's count would be given its parent's count: the parent's count times the
+    /// cell's share of it, as the cell's own combination fits it (a sub-cell: the cell
+    /// against every other value of its extra column, the parent counted along that line,
+    /// where an incident with two tags is twice), or as the ratio of the two expectations
+    /// (the same cell one level coarser).
+    fn given(&self, key: &[Item], parent: &[Item], n_parent: u64) -> f64 {
+        let (n, whole) = match key.iter().position(|x| !parent.contains(x)) {
+            Some(extra) if key.len() == parent.len() + 1 => {
+                let c = key[extra].0;
+                let mut line = key.to_vec();
+                (0..self.margins[c].len() as u32).fold((0, 0.0), |(n, e), l| {
+                    line[extra] = (c, l);
+                    (n + self.cells.get(&line).copied().unwrap_or(0), e + self.expected(&line))
+                })
+            }
+            _ => (n_parent, self.expected(parent)),
+        };
+        if whole > 0.0 { n as f64 * self.expected(key) / whole } else { 0.0 }
+    }
+
+    /// A two-way cell's count and expectation outside one of its three-way children.
+    fn outside(&self, key: &[Item], child: &[Item]) -> Option<(u64, f64)> {
+        let expected = self.expected(key) - self.expected(child);
+        (expected > 0.0).then_some((self.count(key)?.checked_sub(self.count(child)?)?, expected))
+    }
+
+    /// Fit every combination with its `held` cells given their own terms, refitting only
+    /// the combinations whose held cells changed since the last call.
+    fn fit(&mut self, held: &[(Key, u64)], fitted: &mut HashMap<Vec<usize>, Vec<ipf::Held>>) {
+        let mut by_combo: HashMap<Vec<usize>, Vec<ipf::Held>> = HashMap::new();
+        for (key, n) in held {
+            let combo: Vec<usize> = key.iter().map(|(c, _)| *c).collect();
+            let cell = key.iter().map(|(_, l)| *l).collect();
+            by_combo.entry(combo).or_default().push(ipf::Held { cell, count: *n as f64, weight: self.weight(key) });
         }
-        let rest = self.n.checked_sub(self.count(&[without])?)? as f64;
-        if rest <= 0.0 {
-            return None;
-        }
-        let mut expected = rest;
-        for item in key {
-            let both = if self
-                .coarser
-                .get(&without.0)
-                .is_some_and(|(c, map)| *c == item.0 && map[without.1 as usize] == item.1)
-            {
-                self.count(&[without])?
+        for combo in self.combos.clone() {
+            let held = by_combo.remove(&combo).unwrap_or_default();
+            if self.models.contains_key(&combo) && fitted.get(&combo).is_some_and(|h| *h == held) {
+                continue;
+            }
+            let observed = &self.observed[&combo];
+            let measured =
+                self.worked.as_ref().map_or(0, |w| combo.iter().filter(|c| w.margins.contains_key(c)).count());
+            let model = if measured >= 2 {
+                let list = self.every_cell(&combo);
+                ipf::fit(observed, &ipf::Cells::Weighted(&list), &held)
             } else {
-                self.count(&sorted(&[*item, without]))?
+                ipf::fit(observed, &ipf::Cells::Every, &held)
             };
-            expected *= (self.count(&[*item])? - both) as f64 / rest;
+            self.models.insert(combo.clone(), model);
+            fitted.insert(combo, held);
         }
-        Some((self.count(key)?.checked_sub(within)?, expected))
+    }
+
+    /// Every cell of a combination with its weight.
+    fn every_cell(&self, combo: &[usize]) -> Vec<(Vec<u32>, f64)> {
+        let mut out = vec![Vec::new()];
+        for &c in combo {
+            out = out
+                .into_iter()
+                .flat_map(|prefix: Vec<u32>| {
+                    (0..self.margins[c].len() as u32).map(move |l| prefix.iter().copied().chain([l]).collect())
+                })
+                .collect();
+        }
+        out.into_iter()
+            .map(|levels: Vec<u32>| {
+                let key: Key = combo.iter().copied().zip(levels.iter().copied()).collect();
+                let w = self.weight(&key);
+                (levels, w)
+            })
+            .collect()
     }
 }
 
@@ -258,32 +323,69 @@ fn sorted(items: &[Item]) -> Key {
     k
 }
 
+/// A cell found: its count, expectation, p and q.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    n: u64,
+    expected: f64,
+    p: f64,
+    q: f64,
+}
+
 /// Search the collected incidents.
-pub fn find(collect: Collect, opts: &Options) -> Vec<Pattern> {
-    let table = count(collect, opts.exposure.as_ref());
-    let mut tested: Vec<(Key, u64, f64, f64)> = table
+pub fn find(collect: Collect, opts: &Options) -> crate::Result<Vec<Pattern>> {
+    let mut table = count(collect, opts.exposure.as_ref());
+    let focus = focus(&table, &opts.focus)?;
+    let has_focus = |key: &Key| focus.iter().all(|f| key.contains(f));
+    // The family: every cell that can exist (levels that occur) and holds the focus.
+    let occurring = |c: usize| table.margins[c].iter().filter(|&&m| m > 0).count();
+    let tests: usize = table
+        .combos
+        .iter()
+        .filter(|combo| focus.iter().all(|(c, _)| combo.contains(c)))
+        .map(|combo| {
+            combo.iter().filter(|c| !focus.iter().any(|(f, _)| f == *c)).map(|&c| occurring(c)).product::<usize>()
+        })
+        .sum();
+    let tested: Vec<(Key, u64)> = table
         .cells
         .iter()
-        .filter(|(_, n)| **n >= opts.min_count.max(1))
-        .map(|(k, n)| {
-            let e = table.expected(k);
-            (k.clone(), *n, e, stats::poisson_excess(*n, e))
-        })
+        .filter(|(k, n)| **n >= opts.min_count.max(1) && has_focus(k))
+        .map(|(k, n)| (k.clone(), *n))
         .collect();
-    let ps: Vec<f64> = tested.iter().map(|t| t.3).collect();
-    let Some(cutoff) = stats::bh_cutoff(&ps, table.tests, opts.q) else { return Vec::new() };
-    let qs = stats::bh(&ps, table.tests);
-    let mut found: HashMap<Key, (u64, f64, f64, f64)> = HashMap::new();
-    for ((key, n, e, p), q) in tested.drain(..).zip(qs) {
-        if p <= cutoff {
-            found.insert(key, (n, e, p, q));
-        }
-    }
-    let keep = granularity(&table, &found, cutoff);
+    // Step 2: score, hold out the findings, refit, until the findings are stable.
+    let mut fitted = HashMap::new();
+    let score = |held: &[(Key, u64)]| {
+        table.fit(held, &mut fitted);
+        let parents: HashMap<&Key, u64> = held.iter().filter(|(k, _)| k.len() == 2).map(|(k, n)| (k, *n)).collect();
+        let scored: Vec<(f64, f64)> = tested.iter().map(|(k, n)| table.surprise(k, *n, &parents)).collect();
+        let ps: Vec<f64> = scored.iter().map(|s| s.1).collect();
+        let qs = stats::bh(&ps, tests);
+        scored.into_iter().zip(qs).map(|((e, p), q)| (e, p, q)).collect::<Vec<_>>()
+    };
+    let held = |scored: &Vec<(f64, f64, f64)>| {
+        let mut held: Vec<(Key, u64)> =
+            tested.iter().zip(scored).filter(|(_, s)| s.2 <= ipf::HOLD_Q).map(|((k, n), _)| (k.clone(), *n)).collect();
+        held.sort();
+        held
+    };
+    let scored = ipf::settle(score, held);
+    let ps: Vec<f64> = scored.iter().map(|s| s.1).collect();
+    let level = opts.q.max(ipf::HOLD_Q);
+    let found: HashMap<Key, Found> = tested
+        .iter()
+        .zip(&scored)
+        .filter(|(_, s)| s.2 <= level)
+        .map(|((k, n), &(expected, p, q))| (k.clone(), Found { n: *n, expected, p, q }))
+        .collect();
+    // The bar for "explained" (step 3), from the findings at HOLD_Q whatever --q is.
+    let bar = stats::bh_cutoff(&ps, tests, ipf::HOLD_Q).unwrap_or(ipf::HOLD_Q / tests.max(1) as f64);
+    let keep = granularity(&table, &found, bar);
     let mut patterns: Vec<Pattern> = keep
         .into_iter()
+        .filter(|key| found[key].q <= opts.q)
         .map(|key| {
-            let (count, expected, p, q) = found[&key];
+            let Found { n: count, expected, p, q } = found[&key];
             let items = key.iter().map(|(c, l)| (table.columns[*c].clone(), table.values[*c][*l as usize].clone()));
             Pattern { items: items.collect(), count, expected, p, q }
         })
@@ -293,49 +395,103 @@ pub fn find(collect: Collect, opts: &Options) -> Vec<Pattern> {
         let values = |p: &Pattern| p.items.iter().map(|(_, v)| v.clone()).collect::<Vec<Value>>();
         a.p.total_cmp(&b.p).then(z(b).total_cmp(&z(a))).then(b.count.cmp(&a.count)).then(values(a).cmp(&values(b)))
     });
-    patterns
+    Ok(patterns)
 }
 
-/// Step 3 and 4 of the module comment: which findings to show, each once.
-fn granularity(table: &Table, found: &HashMap<Key, (u64, f64, f64, f64)>, cutoff: f64) -> Vec<Key> {
-    let explained = |n: u64, expected: f64| stats::poisson_excess(n, expected) > cutoff;
-    // A three-way cell that one of its two-way sub-cells predicts.
+/// `--focus DIM=VALUE`s as items of the table: an error names a dimension not searched or
+/// a value no incident has.
+fn focus(table: &Table, focus: &[(Dim, String)]) -> crate::Result<Key> {
+    let mut items = Key::new();
+    for (dim, want) in focus {
+        let searched: Vec<&str> = table.combos.iter().flatten().map(|&c| table.columns[c].name()).collect();
+        let Some(c) =
+            table.columns.iter().position(|d| d == dim).filter(|c| table.combos.iter().any(|k| k.contains(c)))
+        else {
+            let mut names = searched;
+            names.sort_unstable();
+            names.dedup();
+            return Err(crate::Error::Usage(format!(
+                "--focus {}: that dimension is not searched in these incidents (one value throughout, too many values, or the same as another); searched: {}",
+                dim.name(),
+                names.join(", ")
+            )));
+        };
+        let norm = |s: &str| {
+            let s = s.trim().to_lowercase();
+            match dim {
+                Dim::Weekday => s.chars().take(3).collect(),
+                Dim::Hour => s.strip_suffix(":00").map_or(s.clone(), str::to_string),
+                _ => s,
+            }
+        };
+        let level = (0..table.values[c].len())
+            .find(|&l| table.margins[c][l] > 0 && norm(&table.values[c][l].label) == norm(want));
+        let Some(l) = level else {
+            let seen: Vec<&str> = table.values[c]
+                .iter()
+                .enumerate()
+                .filter(|(l, _)| table.margins[c][*l] > 0)
+                .map(|(_, v)| v.label.as_str())
+                .collect();
+            return Err(crate::Error::Usage(format!(
+                "--focus {}={want}: no incident searched has that {}; it has: {}",
+                dim.name(),
+                dim.name(),
+                seen.join(", ")
+            )));
+        };
+        if items.iter().any(|(x, _)| *x == c) {
+            return Err(crate::Error::Usage(format!("--focus {}: give each dimension once", dim.name())));
+        }
+        items.push((c, l as u32));
+    }
+    items.sort_unstable();
+    Ok(items)
+}
+
+/// Steps 3 and 4 of the module comment: which findings to show, each once. Decisions
+/// never depend on `--q`: a cell can be explained only by a finding at `HOLD_Q`, or by one
+/// at least as significant as itself.
+fn granularity(table: &Table, found: &HashMap<Key, Found>, bar: f64) -> Vec<Key> {
+    let explained = |n: u64, expected: f64| stats::poisson_excess(n, expected) > bar;
+    let may_explain = |by: &Key, of: &Key| found.get(by).is_some_and(|f| f.q <= found[of].q.max(ipf::HOLD_Q));
+    let sub =
+        |k: &Key, drop: usize| -> Key { k.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, x)| *x).collect() };
+    // A three-way cell that a two-way finding inside it predicts.
     let threes: Vec<&Key> = found
         .keys()
         .filter(|k| k.len() == 3)
         .filter(|k| {
-            (0..3).all(|drop| {
-                let sub: Key = k.iter().enumerate().filter(|(i, _)| *i != drop).map(|(_, x)| *x).collect();
-                let (Some(n_sub), Some(n_v)) = (table.count(&sub), table.count(&[k[drop]])) else { return true };
-                !explained(found[*k].0, table.given(k, &sub, n_sub, n_v as f64 / table.n as f64))
+            !(0..3).any(|drop| {
+                let parent = sub(k, drop);
+                may_explain(&parent, k) && explained(found[*k].n, table.given(k, &parent, found[&parent].n))
             })
         })
         .collect();
-    // A two-way cell that is nothing once a kept three-way child is taken out.
+    // A two-way cell that is nothing outside a three-way child shown.
     let twos = found.keys().filter(|k| k.len() == 2).filter(|k| {
         !threes.iter().any(|child| {
-            let Some(extra) = child.iter().find(|x| !k.contains(x)) else { return false };
-            table.outside(k, *extra, found[*child].0).is_some_and(|(n, e)| explained(n, e))
+            k.iter().all(|x| child.contains(x))
+                && may_explain(child, k)
+                && table.outside(k, child).is_some_and(|(n, e)| explained(n, e))
         })
     });
-    let mut keep: Vec<&Key> = threes.iter().copied().chain(twos).collect();
-    // A cell on a finer level that the same cell on the coarser level predicts.
-    let kept: Vec<Key> = keep.iter().map(|k| (*k).clone()).collect();
-    keep.retain(|k| {
-        !k.iter().any(|&(c, l)| {
-            let Some((b, map)) = table.coarser.get(&c) else { return false };
-            let coarse =
-                sorted(&k.iter().map(|&x| if x == (c, l) { (*b, map[l as usize]) } else { x }).collect::<Vec<_>>());
-            let (Some(n_coarse), Some(n_fine), Some(n_level)) =
-                (table.count(&coarse), table.count(&[(c, l)]), table.count(&[(*b, map[l as usize])]))
-            else {
-                return false;
-            };
-            kept.contains(&coarse)
-                && explained(found[*k].0, table.given(k, &coarse, n_coarse, n_fine as f64 / n_level.max(1) as f64))
+    let shown: Vec<&Key> = threes.iter().copied().chain(twos).collect();
+    // A cell on a finer level that the same cell on the coarser level, shown, predicts.
+    shown
+        .iter()
+        .filter(|k| {
+            !k.iter().any(|&(c, l)| {
+                let Some((b, map)) = table.coarser.get(&c) else { return false };
+                let coarse =
+                    sorted(&k.iter().map(|&x| if x == (c, l) { (*b, map[l as usize]) } else { x }).collect::<Vec<_>>());
+                shown.contains(&&coarse)
+                    && may_explain(&coarse, k)
+                    && explained(found[**k].n, table.given(k, &coarse, found[&coarse].n))
+            })
         })
-    });
-    keep.into_iter().cloned().collect()
+        .map(|k| (*k).clone())
+        .collect()
 }
 
 /// The searched columns in memory, every level filled in: a row before a column's start,
@@ -436,15 +592,18 @@ fn count(collect: Collect, exposure: Option<&HashMap<Vec<Value>, f64>>) -> Table
         margins,
         cells: HashMap::new(),
         coarser,
-        tests: 0,
+        combos: Vec::new(),
+        observed: HashMap::new(),
         worked,
+        models: HashMap::new(),
     };
     for combo in combinations(&usable) {
         if combo.iter().any(|&a| combo.iter().any(|&b| a != b && table.related(a, b))) {
             continue;
         }
-        table.tests += combo.iter().map(|&c| widths[c]).product::<usize>();
-        count_combo(&mut table.cells, &grid, &combo, &widths);
+        let observed = count_combo(&mut table.cells, &grid, &combo, &widths);
+        table.observed.insert(combo.clone(), observed);
+        table.combos.push(combo);
     }
     table
 }
@@ -515,17 +674,22 @@ fn dense(grid: &Grid, combo: &[usize], widths: &[usize]) -> Vec<u64> {
 }
 
 /// Count one combination, then keep the cells seen.
-fn count_combo(cells: &mut HashMap<Key, u64>, grid: &Grid, combo: &[usize], widths: &[usize]) {
+/// Returns the combination's own margins: with the tag column, an incident with two tags is
+/// in two cells, so its margins are not the columns' margins.
+fn count_combo(cells: &mut HashMap<Key, u64>, grid: &Grid, combo: &[usize], widths: &[usize]) -> Vec<Vec<f64>> {
     let w: Vec<usize> = combo.iter().map(|&c| widths[c]).collect();
+    let mut margins: Vec<Vec<f64>> = w.iter().map(|&width| vec![0.0; width]).collect();
     for (i, &n) in dense(grid, combo, widths).iter().enumerate().filter(|(_, n)| **n > 0) {
         let mut rest = i;
         let mut key: Key = vec![(0, 0); combo.len()];
         for (slot, (&c, &width)) in combo.iter().zip(&w).enumerate().rev() {
             key[slot] = (c, (rest % width) as u32);
+            margins[slot][rest % width] += n as f64;
             rest /= width;
         }
         cells.insert(key, n);
     }
+    margins
 }
 
 /// Pairs of columns where one decides the other (step 4 of the module comment). Columns
@@ -678,7 +842,7 @@ mod tests {
     type Extras = BTreeMap<String, String>;
 
     fn search(data: &[(Incident, Extras)]) -> Vec<Vec<String>> {
-        let opts = Options { query: Query::default(), q: 0.05, min_count: 5, exposure: None };
+        let opts = Options { query: Query::default(), q: 0.05, min_count: 5, exposure: None, focus: Vec::new() };
         // Two "cores", to exercise the merge.
         let (a, b) = data.split_at(data.len() / 2);
         let mut parts = [Collect::default(), Collect::default()];
@@ -690,6 +854,7 @@ mod tests {
         let [mut one, two] = parts;
         one.merge(two);
         find(one, &opts)
+            .expect("no focus")
             .iter()
             .map(|p| p.items.iter().map(|(d, v)| format!("{}={}", d.name(), v.label)).collect())
             .collect()
@@ -746,7 +911,7 @@ mod tests {
 
     /// `data` taken in `parts` runs of rows (as on that many cores), merged in order.
     fn collect(data: &[(Incident, Extras)], parts: usize) -> Collect {
-        let opts = Options { query: Query::default(), q: 0.05, min_count: 5, exposure: None };
+        let opts = Options { query: Query::default(), q: 0.05, min_count: 5, exposure: None, focus: Vec::new() };
         let mut all = Collect::default();
         for chunk in data.chunks(data.len().div_ceil(parts)) {
             let mut part = Collect::default();

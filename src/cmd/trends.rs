@@ -37,10 +37,19 @@ With two or more dimensions: expected (if the dimensions were independent), z, p
 one-sided: P(count or more)) and q (Benjamini-Hochberg over every cell of the table) in
 CSV/JSON; the table shows q. Rows with q < 0.05 are unlikely to be chance.
 --control (one --by of date, week or month): every period of the window in time order,
-empty ones too, with expected (the mean of the other complete periods), ucl (expected +
-3 x sqrt(expected), a Poisson c-chart), signal (above ucl) and complete (the period in
-progress, or one --since cuts into, is judged but kept out of the baseline). --exit-code:
-3 when the latest complete period, or the one in progress already, is above its limit.
+empty ones too, with expected (the mean of the other complete periods), lcl and ucl
+(expected -/+ 3 sigma; lcl only where above zero), z (the distance from expected, in
+sigmas), sigma_z, signal and rule (which rule fired, e.g. \"above 3σ\", \"8 below centre\"),
+and complete (the period in progress, or a first one the window cuts into, is judged but
+kept out of the baseline). Sigma is the Poisson's, sqrt(expected), times sigma_z: when the
+counts vary more than a Poisson's (Laney U', said on stderr), the limits widen. Rules
+(Western Electric; --rules 1,2,4 is the default): 1 a point beyond 3 sigma, 2 two of three
+beyond 2 sigma on one side, 3 four of five beyond 1 sigma on one side, 4 eight in a row on
+one side. Rule 3 is left out by default: on weekly counts it adds more false alarms than
+findings. Runs use complete periods only. Limits need --min-periods complete periods
+(default 8). Incidents dated after now are left out, with a warning. --exit-code: 3 when
+the latest complete period signals, or the one in progress is already above a whole
+period's limit.
 With an exposure file (care.yaml `exposure: shifts.csv`, see docs/format.md):
 --per shift-hour (or cover) adds each group's shift_hours (covers) and its rate
 (per_100_shift_hours, per_100_covers), for hour, weekday, date, week, month, staff and location;
@@ -79,12 +88,20 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "KIND", num_args = 0..=1, default_missing_value = "term")]
     #[arg(conflicts_with = "per")]
     pub chart: Option<Chart>,
-    /// With one time dimension (date, week, month): every period with its expected count
-    /// and upper control limit (c-chart), and `signal` where the count is above it.
+    /// With one time dimension (date, week, month): every period with its expected count,
+    /// control limits and the run rules that fired (`signal`, `rule`).
     #[arg(long, conflicts_with_all = ["cumulative", "top"])]
     pub control: bool,
-    /// With --control: exit 3 when the latest complete period (or the one in progress,
-    /// already) is above its limit; 0 when not. For cron.
+    /// With --control: the Western Electric rules to apply, by number (1 beyond 3σ; 2 two of
+    /// three beyond 2σ; 3 four of five beyond 1σ; 4 eight in a row on one side). Default
+    /// 1,2,4: spikes, jumps and shifts, without rule 3's extra false alarms.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', requires = "control")]
+    pub rules: Option<Vec<u8>>,
+    /// With --control: the complete periods needed before limits are drawn (default 8).
+    #[arg(long, value_name = "N", requires = "control")]
+    pub min_periods: Option<usize>,
+    /// With --control: exit 3 when the latest complete period signals (or the one in
+    /// progress is already above a whole period's limit); 0 when not. For cron.
     #[arg(long, requires = "control")]
     pub exit_code: bool,
 }
@@ -102,6 +119,9 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     let opts = options(ctx, args)?;
     if args.chart.is_some() && format_given && ctx.style.format != Format::Table {
         return Err(Error::Usage("--chart draws for people; it cannot be combined with --format csv/tsv/json".into()));
+    }
+    if args.control {
+        return control(ctx, args, out, &opts);
     }
     let clock = ctx.book.clock;
     // `returned` is computed from the customers' visits, read only when it is asked for.
@@ -125,9 +145,6 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
     trends::check_dims(&opts.dims, &query::INCIDENT_FIELDS, &seen.0)?;
     let shifts = exposure(ctx, args)?;
-    if args.control {
-        return control(ctx, args, out, tally, &opts, shifts.as_ref(), &problems);
-    }
     let per = match (args.per, &shifts) {
         (Some(per), Some(shifts)) => {
             let now = ctx.book.clock.now();
@@ -212,52 +229,66 @@ fn exposure(ctx: &Ctx, args: &Args) -> Result<Option<Shifts>> {
     }
 }
 
-/// `--control`: every period of the window with its limits (a u-chart on the book's
-/// shifts when it has them); `--exit-code` answers whether the latest one is out of control.
-fn control(
-    ctx: &Ctx,
-    args: &Args,
-    out: &mut dyn Write,
-    tally: trends::Tally,
-    opts: &Options,
-    shifts: Option<&Shifts>,
-    problems: &[Error],
-) -> Result<()> {
-    let mut key_order = opts.clone();
-    key_order.sort = Sort::Key;
-    key_order.min_count = 1;
-    let trend = trends::finish(tally, &key_order);
-    let dim = &opts.dims[0];
-    let counts: std::collections::HashMap<&str, u64> =
-        trend.groups.iter().map(|g| (g.values[0].label.as_str(), g.count)).collect();
+/// `--control`: every period of the window with its limits and run rules (a u-chart on
+/// the book's shifts when it has them); `--exit-code` answers whether the latest one is
+/// out of control. It counts by day itself, to know the first incident's day and which
+/// incidents are dated after now.
+fn control(ctx: &Ctx, args: &Args, out: &mut dyn Write, opts: &Options) -> Result<()> {
+    let settings = control_settings(args)?;
     let clock = ctx.book.clock;
+    let dims = args.by.iter().map(|d| d.name());
+    let (computed, mut problems) = Computed::asked(&opts.query, dims, || ctx.book.visit_returns());
+    let (tallies, incident_problems) = ctx.book.fold_incidents(
+        Default::default,
+        |(tally, seen): &mut (control::Tally, query::Seen), incident, fields| {
+            let fields = computed.with(incident, fields);
+            seen.add(&fields);
+            tally.add(incident, &fields, &opts.query, &clock);
+        },
+    );
+    problems.extend(incident_problems);
+    let mut tally = control::Tally::default();
+    let mut seen = query::Seen::default();
+    for (t, s) in tallies {
+        tally.merge(t);
+        seen.merge(s);
+    }
+    opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let shifts = exposure(ctx, args)?;
+    if tally.future > 0 {
+        ctx.ui.warn(&format!(
+            "{} incident(s) dated after now are left out of the chart (a wrong clock or a typo in `opened`?)",
+            tally.future
+        ));
+    }
+    let dim = &opts.dims[0];
+    let counts = tally.by_period(dim);
     let local = |t: crate::time::Stamp| t.with_timezone(&clock.tz).naive_local();
     let end = local(opts.query.until.map_or(clock.now(), |u| u.min(clock.now())));
-    let first = trend.groups.iter().filter_map(|g| control::first_day(dim, &g.values[0].label)).min();
-    let start = match (opts.query.since, first) {
-        (Some(since), _) => Some((local(since), true)),
-        (None, Some(day)) => Some((day.and_hms_opt(0, 0, 0).unwrap_or_default(), false)),
-        (None, None) => None,
-    };
+    let start = opts.query.since.map(local).or(tally.first_day());
     let periods = match start {
-        Some((start, start_known)) if start < end => control::periods(dim, Window { start, start_known, end }),
+        Some(start) if start < end => control::periods(dim, Window { start, end }),
         _ => Vec::new(),
     };
     let per = args.per.unwrap_or(Per::ShiftHour);
-    let worked: Option<std::collections::HashMap<String, f64>> = shifts.map(|s| {
+    let worked: Option<std::collections::HashMap<String, f64>> = shifts.as_ref().map(|s| {
         let by_period = trends::exposure(s, &opts.dims, opts.bucket, &opts.query, clock.now(), &clock, per);
         by_period.into_iter().map(|(k, e)| (k[0].label.clone(), e)).collect()
     });
     let exposure = |l: &str| worked.as_ref().map_or(1.0, |w| w.get(l).copied().unwrap_or(0.0));
-    let chart = control::chart(dim, &periods, |l| counts.get(l).copied().unwrap_or(0), exposure);
-    if !chart.has_limits() && !periods.is_empty() {
-        ctx.ui.warn(&format!(
-            "only {} complete period(s) in the window: at least {} are needed for control limits",
+    let chart = control::chart(dim, &periods, |l| counts.get(l).copied().unwrap_or(0), exposure, &settings);
+    match chart.sigma_z {
+        None if !periods.is_empty() => ctx.ui.warn(&format!(
+            "only {} complete period(s) in the window: at least {} are needed for control limits (--min-periods)",
             periods.iter().filter(|(_, complete)| *complete).count(),
-            control::MIN_PERIODS
-        ));
+            settings.min_periods
+        )),
+        // Under half a percent wider is no news (and would read "1.00×").
+        Some(s) if s >= 1.005 => ctx.ui.say(&format!(
+            "note: counts vary {s:.2}× more than a Poisson chart allows: limits widened (Laney U′, sigma_z)"
+        )),
+        _ => {}
     }
-    let total = chart.periods.iter().map(|p| p.count).sum::<u64>().max(1) as f64;
     if args.chart == Some(Chart::Svg) {
         let points: Vec<svg::Point> = chart
             .periods
@@ -266,6 +297,7 @@ fn control(
                 label: p.label.clone(),
                 value: p.count as f64,
                 centre: p.expected,
+                lcl: p.lcl,
                 ucl: p.ucl,
                 signal: p.signal,
                 complete: p.complete,
@@ -275,6 +307,7 @@ fn control(
         let axes = svg::Axes { title: &title, x: dim.name(), y: "incidents" };
         output::print_svg(out, &svg::control(axes, &points))?;
     } else if args.chart.is_some() {
+        let total = chart.periods.iter().map(|p| p.count).sum::<u64>().max(1) as f64;
         let bars: Vec<(String, u64, f64)> = chart
             .periods
             .iter()
@@ -284,11 +317,39 @@ fn control(
     } else {
         output::print(out, &ctx.style, &control::rows(&chart, worked.as_ref().map(|_| per)))?;
     }
-    report_problems(ctx, problems)?;
+    report_problems(ctx, &problems)?;
     if args.exit_code && chart.latest_out_of_control() {
         return Err(Error::Quiet(FOUND));
     }
     Ok(())
+}
+
+/// `--rules` and `--min-periods`, checked.
+fn control_settings(args: &Args) -> Result<control::Settings> {
+    let mut settings = control::Settings::default();
+    if let Some(numbers) = &args.rules {
+        let mut rules = Vec::new();
+        for &n in numbers {
+            let rule = control::Rule::numbered(n).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--rules {n}: the rules are numbered 1 to 4 (1 beyond 3σ, 2 two of three beyond 2σ, 3 four of five beyond 1σ, 4 eight on one side)"
+                ))
+            })?;
+            if !rules.contains(&rule) {
+                rules.push(rule);
+            }
+        }
+        settings.rules = rules;
+    }
+    if let Some(n) = args.min_periods {
+        if n < 2 {
+            return Err(Error::Usage(format!(
+                "--min-periods {n}: limits need at least 2 complete periods (8, the default, is safer)"
+            )));
+        }
+        settings.min_periods = n;
+    }
+    Ok(settings)
 }
 
 /// The heading of a picture: what was counted, by what, so a mailed chart explains itself.

@@ -24,10 +24,12 @@ pub struct Point {
     pub label: String,
     /// The count (or rate) of the period.
     pub value: f64,
-    /// The centre line and upper control limit at this period (None: too few periods).
+    /// The centre line and control limits at this period (None: too few periods; the
+    /// lower limit also where it would be at or below zero).
     pub centre: Option<f64>,
+    pub lcl: Option<f64>,
     pub ucl: Option<f64>,
-    /// Above the limit: drawn red and labelled.
+    /// A rule fired here: drawn red and labelled.
     pub signal: bool,
     /// False for the period in progress (or one `--since` cuts into): drawn hollow.
     pub complete: bool,
@@ -417,9 +419,9 @@ fn right_percent_axis(out: &mut String, plot: &Plot, percent: impl Fn(f64) -> f6
 }
 
 /// A control chart: each period's count (or rate) as a point, joined by a line; the centre
-/// line and the upper control limit as step lines (each period has its own, as the limits
-/// leave the period itself out); points above the limit red and labelled; the period in
-/// progress hollow, as it is judged but not yet whole.
+/// line and the control limits as step lines (each period has its own, as the limits leave
+/// the period itself out; the lower one only where it is above zero); points where a rule
+/// fired red and labelled; the period in progress hollow, as it is judged but not yet whole.
 pub fn control(axes: Axes<'_>, points: &[Point]) -> String {
     let n = points.len().max(1) as f64;
     let slot = (640.0 / n).clamp(6.0, 48.0);
@@ -448,6 +450,7 @@ pub fn control(axes: Axes<'_>, points: &[Point]) -> String {
         &format!(r##"stroke="{GREY}" stroke-dasharray="5 4""##),
     );
     step_line(&mut out, &plot, slot, points, |p| p.ucl, "ucl", &format!(r#"stroke="{RED}" stroke-width="1.5""#));
+    step_line(&mut out, &plot, slot, points, |p| p.lcl, "lcl", &format!(r#"stroke="{RED}" stroke-width="1.5""#));
     let line: Vec<String> =
         points.iter().enumerate().map(|(i, p)| format!("{:.1},{:.1}", x(i), plot.y(p.value))).collect();
     let _ = writeln!(
@@ -483,7 +486,12 @@ fn point(out: &mut String, (x, y, r): (f64, f64, f64), p: &Point) {
         (false, true) => "point",
         (false, false) => "point incomplete",
     };
-    let limit = p.ucl.map(|u| format!(", limit {}", number((u * 10.0).round() / 10.0))).unwrap_or_default();
+    let tenth = |v: f64| number((v * 10.0).round() / 10.0);
+    let limit = match (p.lcl, p.ucl) {
+        (Some(l), Some(u)) => format!(", limits {} to {}", tenth(l), tenth(u)),
+        (None, Some(u)) => format!(", limit {}", tenth(u)),
+        _ => String::new(),
+    };
     let progress = if p.complete { "" } else { ", in progress" };
     let _ = writeln!(
         out,
@@ -544,9 +552,9 @@ fn control_legend(out: &mut String, y: f64) {
         ),
         (
             format!(r#"<line x1="0" y1="{mid:.1}" x2="20" y2="{mid:.1}" stroke="{RED}" stroke-width="1.5"/>"#),
-            "upper control limit",
+            "control limits",
         ),
-        (format!(r#"<circle cx="10" cy="{mid:.1}" r="4" fill="{RED}"/>"#), "above it"),
+        (format!(r#"<circle cx="10" cy="{mid:.1}" r="4" fill="{RED}"/>"#), "a signal"),
         (
             format!(r##"<circle cx="10" cy="{mid:.1}" r="4" fill="#ffffff" stroke="{BLUE}" stroke-width="1.5"/>"##),
             "in progress",
@@ -671,7 +679,7 @@ mod tests {
 
     fn period(label: &str, value: f64, ucl: Option<f64>) -> Point {
         let signal = ucl.is_some_and(|u| value > u);
-        Point { label: label.into(), value, centre: ucl.map(|u| u / 2.0), ucl, signal, complete: true }
+        Point { label: label.into(), value, centre: ucl.map(|u| u / 2.0), lcl: None, ucl, signal, complete: true }
     }
 
     #[test]
@@ -693,6 +701,12 @@ mod tests {
         assert_eq!(svg.matches(r#"class="point incomplete""#).count(), 1);
         assert!(svg.contains(r##"fill="#c0392b">W2: 12</text>"##), "{svg}");
         assert!(!svg.contains("too few complete periods"));
+        // A lower limit above zero is drawn as its own step line, broken where there is none.
+        points[0].lcl = Some(1.0);
+        points[2].lcl = Some(2.0);
+        let svg = control(axes, &points);
+        assert_eq!(polylines(&svg, "lcl").len(), 2, "{svg}");
+        assert!(svg.contains("W1: 3, limits 1 to 10</title>"), "{svg}");
         // Without limits there is no limit line, and the chart says why.
         let bare = control(axes, &[period("W1", 3.0, None), period("W2", 4.0, None)]);
         assert!(polylines(&bare, "ucl").is_empty() && bare.contains("too few complete periods"));

@@ -211,7 +211,7 @@ fn an_empty_book_still_draws_well_formed_pictures() {
     for args in [
         &["trends", "--by", "product", "--cumulative", "--chart", "svg"][..],
         &["trends", "--by", "week", "--control", "--chart", "svg"],
-        &["trends", "--by", "week", "--control", "--since", "2026-10-26", "--chart", "svg"],
+        &["trends", "--by", "week", "--control", "--since", "2026-10-26", "--min-periods", "3", "--chart", "svg"],
     ] {
         let svg = book.ok(args);
         let doc = parse(&svg);
@@ -224,8 +224,10 @@ fn an_empty_book_still_draws_well_formed_pictures() {
             // Three whole weeks and the one in progress, all empty.
             assert_eq!(having(&doc, "point").len(), 4, "{svg}");
             assert_eq!(having(&doc, "incomplete").len(), 1);
-            // Three complete periods make a baseline (of nothing): a limit line at zero.
+            // Three complete periods make a baseline (of nothing) when --min-periods allows
+            // it: a limit line at zero, and no lower one.
             assert_eq!(with_class(&doc, "ucl").len(), 1, "{svg}");
+            assert!(with_class(&doc, "lcl").is_empty(), "{svg}");
             assert!(having(&doc, "signal").is_empty());
         }
     }

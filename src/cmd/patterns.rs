@@ -19,13 +19,19 @@ Examples:
   care patterns --since \"90d ago\" --q 0.01      this quarter, stricter
   care patterns --where location=uptown --format csv
 
+  care patterns --focus staff=billy             only cells with billy: more power
+
 Searches hour, weekday, staff, owner, product, location, channel, busyness (10 % bands),
 tags and the book's own fields, two and three at a time. A cell is listed when its count
 is significantly above what its margins predict (Poisson, one-sided), at a false discovery
-rate (Benjamini-Hochberg q), and only at its own granularity: not also as every sub- or
-super-combination it explains. Dimensions that determine each other (a location always in
-the same region) are a hierarchy and are never crossed. Columns: pattern, count, expected,
-lift, p (CSV/JSON), q, sentence.
+rate (Benjamini-Hochberg q over every cell that can exist), and only at its own
+granularity: not also as every sub- or super-combination it explains. Cells found at
+q 0.05 get their own term and the rest is refitted without them (quasi-independence), so
+one strong pattern does not make its neighbours look significant; a three-way cell counts
+only beyond the two-way findings it lies in. Only a finding hides a cell, and --q never
+changes what is shown below q 0.05. Dimensions that determine each other (a location
+always in the same region) are a hierarchy and are never crossed. Columns: pattern,
+count, expected, lift, p (CSV/JSON), q, sentence.
 With an exposure file (care.yaml `exposure: shifts.csv`), the baseline of weekday, hour,
 staff and location is the hours worked, not independence: a person who simply works most
 Wednesday afternoons is not a Wednesday pattern. --no-exposure compares with margins alone.")]

@@ -33,9 +33,11 @@ customer, busyness (10 % bands), tag, or any other field of the incidents.
 Ordering: --sort count (default) is count descending, lift is lift descending, surprise is
 the p-value ascending (then z), key is the natural order of the values (Mon..Sun, 00..23,
 dates); ties always fall back to that order.
-With two or more dimensions: expected (if the dimensions were independent), z, p (Poisson,
+With two or more dimensions: expected (if the dimensions were independent, with the cells
+found at q 0.05 given their own term so they do not bend the others), z, p (Poisson,
 one-sided: P(count or more)) and q (Benjamini-Hochberg over every cell of the table) in
 CSV/JSON; the table shows q. Rows with q < 0.05 are unlikely to be chance.
+--cumulative runs over every row, before --min-count and --top hide any.
 --control (one --by of date, week or month): every period of the window in time order,
 empty ones too, with expected (the mean of the other complete periods), lcl and ucl
 (expected -/+ 3 sigma; lcl only where above zero), z (the distance from expected, in

@@ -9,21 +9,24 @@
 //! Missing values group under `(none)`.
 //!
 //! With two or more dimensions each group also gets how surprising its count is
-//! (`report::stats`): `expected` (the independence count above), `z` (Pearson residual),
+//! (`report::stats`): `expected` (the independence count above, except that the cells
+//! found at q 0.05 get their own term and the rest of the table is refitted without them,
+//! `report::ipf`, so one strong cell does not bend its neighbours), `z` (Pearson residual),
 //! `p` (one-sided Poisson upper tail: P(X ≥ count)) and `q` (Benjamini–Hochberg over every
 //! cell of the table, the ones never seen included with p = 1). Lift alone ranks noise —
 //! 13 incidents where 4 were expected has a lift of 3 and means little — so `--sort
 //! surprise` orders by p (then z), and q says which rows would survive a false-discovery
 //! rate. With one dimension, `--cumulative` adds the running share of the rows above (a
-//! Pareto column: "these three products are 80 % of the failures").
+//! Pareto column: "these three products are 80 % of the failures"), over every row before
+//! `--min-count` and `--top` hide any.
 //!
 //! With an exposure file (`model::exposure`) and `--per shift-hour` (or `cover`), each group
 //! also gets its exposure (the shift-hours, or covers, worked in it) and a rate, for
 //! dimensions the rota measures (`measures`): when, who and where, not what. Surprise is
 //! then against exposure: the Poisson model with the group's exposure as its offset and
-//! one rate per value of each dimension, `expected = N × (E_cell ÷ E) × Π (share of
-//! incidents ÷ share of exposure) of each value`. With one value per dimension worked
-//! evenly this is the independence count above; a person who simply works more Wednesday
+//! one rate per value of each dimension, fitted (`report::ipf`) so its expected counts add
+//! up to the incidents of every value. With one value per dimension worked evenly this is
+//! the independence count above; a person who simply works more Wednesday
 //! afternoons gets a larger expectation there, not a pattern.
 //!
 //! Ordering, for ties too: `--sort count` (the default) is count descending, then the

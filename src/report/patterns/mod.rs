@@ -9,15 +9,21 @@
 //!    per value (a million incidents in a few MiB); every combination is then counted from
 //!    that table in memory, never by reading the book again. A column with too many values to search
 //!    (an order id) keeps none of them.
-//! 2. Each cell's count is tested against independence (`report::stats`: Poisson upper
-//!    tail), and Benjamini–Hochberg runs over every cell of every combination searched
-//!    (unseen cells included with p = 1): the findings are the cells with q ≤ `--q`. The
-//!    p-value at that cut-off, `p*`, is then the bar for the questions below.
-//! 3. A cell is shown once, at its own granularity. A three-way cell whose count its
-//!    two-way sub-cell already predicts (sub-cell count × the third value's share, p > p*)
-//!    adds nothing and is dropped; a two-way cell that is not significant once one kept
-//!    three-way child is taken out (the rest tested within the incidents outside the
-//!    child's extra value) is only that child, and is dropped for it.
+//! 2. Each cell's count is tested (`report::stats`: Poisson upper tail) against its own
+//!    combination's fit: independence, except that the cells found at `ipf::HOLD_Q` get
+//!    their own term and the rest is refitted without them (`report::ipf`,
+//!    quasi-independence), round after round until nothing new is found, so one strong
+//!    pattern does not make its neighbours look significant. A three-way cell is also
+//!    tested against what each two-way finding inside it predicts (that line's count times
+//!    the cell's fitted share of it), keeping the less surprising: it is news only beyond
+//!    the findings it lies in. Benjamini–Hochberg runs over every cell that can exist
+//!    (values that occur; with `--focus`, only cells holding the focus): the findings are
+//!    the cells with q ≤ `--q`.
+//! 3. A cell is shown once, at its own granularity, and only a finding hides it: a
+//!    three-way cell that a two-way finding inside it predicts (p above `p*`, the BH
+//!    cut-off at `HOLD_Q`); a two-way cell that is ordinary outside a three-way finding
+//!    shown inside it. A cell is hidden only by a finding at `HOLD_Q` or one at least as
+//!    significant as itself, so whatever `--q` asks, what is shown at q ≤ 0.05 is the same.
 //! 4. Dimensions that determine each other are a hierarchy, not a pattern: when each value
 //!    of A maps to a single value of B in at least `HIERARCHY` of incidents, A and B are
 //!    never crossed. If both directions hold (staff who always own their incidents) the
@@ -26,9 +32,9 @@
 //!    is reported at one level.
 //! 5. With the book's shifts (`model::exposure`), the baseline of the dimensions a rota
 //!    measures (weekday, hour, staff, location) is exposure, not independence: a cell's
-//!    expectation is multiplied by how concentrated the hours worked are in it, (E_cell ÷
-//!    E) ÷ Π (E_value ÷ E) over its measured values — the Poisson model with each value's
-//!    own rate and the hours worked as offset. So a person who simply works most
+//!    weight in its combination's fit is how concentrated the hours worked are in it,
+//!    (E_cell ÷ E) ÷ Π (E_value ÷ E) over its measured values, and the fit is the Poisson
+//!    model with each value's own rate and that weight as offset. So a person who simply works most
 //!    Wednesday afternoons, with incidents in proportion, is no pattern there, while a
 //!    person failing three times as often at 15:00 still is. Every step above compares
 //!    cells through these expectations. A cell where nobody worked on the rota (an
@@ -126,6 +132,13 @@ impl Worked {
             }
         }
         Worked { total, margins, cells }
+    }
+
+    /// `factor` where something was worked, and 0 where nothing was: a cell's weight in
+    /// the fit of a combination of two or more measured columns.
+    fn worked(&self, key: &[Item]) -> f64 {
+        let measured: Key = key.iter().filter(|(c, _)| self.margins.contains_key(c)).copied().collect();
+        if self.cells.get(&measured).is_some_and(|e| *e > 0.0) { self.factor(key) } else { 0.0 }
     }
 
     /// How concentrated the hours worked are in a cell's measured values: 1 for a cell
@@ -286,8 +299,18 @@ impl Table {
             let measured =
                 self.worked.as_ref().map_or(0, |w| combo.iter().filter(|c| w.margins.contains_key(c)).count());
             let model = if measured >= 2 {
+                // A cell nobody worked holds nothing by design: its incidents (logged off
+                // shift) leave the margins the fit must match.
                 let list = self.every_cell(&combo);
-                ipf::fit(observed, &ipf::Cells::Weighted(&list), &held)
+                let mut observed = observed.clone();
+                for (levels, _) in list.iter().filter(|(_, w)| *w <= 0.0) {
+                    let key: Key = combo.iter().copied().zip(levels.iter().copied()).collect();
+                    let n = self.cells.get(&key).copied().unwrap_or(0) as f64;
+                    for (m, &l) in observed.iter_mut().zip(levels) {
+                        m[l as usize] -= n;
+                    }
+                }
+                ipf::fit(&observed, &ipf::Cells::Weighted(&list), &held)
             } else {
                 ipf::fit(observed, &ipf::Cells::Every, &held)
             };
@@ -310,7 +333,7 @@ impl Table {
         out.into_iter()
             .map(|levels: Vec<u32>| {
                 let key: Key = combo.iter().copied().zip(levels.iter().copied()).collect();
-                let w = self.weight(&key);
+                let w = self.worked.as_ref().map_or(1.0, |w| w.worked(&key));
                 (levels, w)
             })
             .collect()

@@ -208,6 +208,26 @@ mod tests {
     }
 
     #[test]
+    fn settling_holds_out_what_each_round_finds_until_a_round_finds_nothing_new() {
+        // Round 1 finds cell 1; held out, it frees cell 2, found in round 2; round 3 finds
+        // cell 1 alone again, which is held already: done, with both held.
+        let mut rounds = Vec::new();
+        let last = settle(
+            |held: &[u32]| {
+                rounds.push(held.to_vec());
+                match held {
+                    [] => vec![1],
+                    [1] => vec![1, 2],
+                    _ => vec![1],
+                }
+            },
+            |found: &Vec<u32>| found.clone(),
+        );
+        assert_eq!(rounds, [vec![], vec![1], vec![1, 2]]);
+        assert_eq!(last, [1]);
+    }
+
+    #[test]
     fn listed_cells_with_weights_match_the_every_cell_fit_when_the_weights_are_one() {
         let all: Vec<(Vec<u32>, f64)> = (0..2).flat_map(|i| (0..3).map(move |j| (vec![i, j], 1.0))).collect();
         let held = [Held { cell: vec![1, 2], count: 100.0, weight: 1.0 }];

@@ -41,6 +41,7 @@ mod index;
 mod notify;
 mod output;
 mod patterns;
+mod patterns_years;
 mod pictures;
 mod read_every_file;
 mod recover;

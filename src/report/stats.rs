@@ -62,6 +62,14 @@ pub fn bh_cutoff(ps: &[f64], tests: usize, alpha: f64) -> Option<f64> {
     sorted.iter().enumerate().rev().find(|(rank, p)| **p <= alpha * (*rank + 1) as f64 / m).map(|(_, p)| *p)
 }
 
+/// The p-value BH's step-up procedure rejects at or below, at level `alpha`: α R ÷ m with
+/// R the number rejected (α ÷ m when nothing is: the bar a first finding would have to pass).
+pub fn bh_threshold(ps: &[f64], tests: usize, alpha: f64) -> f64 {
+    let m = tests.max(ps.len()).max(1) as f64;
+    let rejected = bh_cutoff(ps, tests, alpha).map_or(0, |cut| ps.iter().filter(|p| **p <= cut).count());
+    alpha * rejected.max(1) as f64 / m
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +114,8 @@ mod tests {
         assert_eq!(bh_cutoff(&[0.01, 0.04, 0.03, 0.5], 4, 0.05), Some(0.01));
         assert_eq!(bh_cutoff(&[0.01, 0.04, 0.03, 0.5], 4, 0.01), None);
         assert_eq!(bh_cutoff(&[0.02, 0.9], 2, 0.05), Some(0.02));
+        // Two findings of 1e-90 and 1e-80 among 1,000: the bar is 0.05 × 2 ÷ 1000, not 1e-80.
+        close(bh_threshold(&[1e-90, 1e-80, 0.5], 1000, 0.05), 1e-4);
+        close(bh_threshold(&[0.5], 1000, 0.05), 5e-5);
     }
 }

@@ -163,8 +163,10 @@ pub fn find(collect: Collect, opts: &Options) -> crate::Result<Vec<Pattern>> {
         .filter(|(_, s)| s.2 <= level)
         .map(|((k, n), &(expected, p, q))| (k.clone(), Found { n: *n, expected, p, q }))
         .collect();
-    // The bar for "explained" (step 3), from the findings at HOLD_Q whatever --q is.
-    let bar = stats::bh_cutoff(&ps, tests, ipf::HOLD_Q).unwrap_or(ipf::HOLD_Q / tests.max(1) as f64);
+    // The bar for "explained" (step 3): the p a cell needs to be found at HOLD_Q, whatever
+    // --q is (BH's threshold with R findings, α R ÷ m; not the largest p found, which is
+    // astronomically small when every finding is).
+    let bar = stats::bh_threshold(&ps, tests, ipf::HOLD_Q);
     let keep = granularity(&table, &found, bar);
     let mut patterns: Vec<Pattern> = keep
         .into_iter()

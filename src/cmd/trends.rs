@@ -4,11 +4,13 @@ use std::io::Write;
 
 use crate::cmd::{Ctx, FilterArgs, parse_time, report_problems};
 use crate::error::{Error, FOUND, Result};
+use crate::model::Incident;
 use crate::model::exposure::Shifts;
 use crate::output::{self, Format};
 use crate::report::computed::Computed;
 use crate::report::control::{self, Window};
 use crate::report::query;
+use crate::report::query::Extras;
 use crate::report::svg;
 use crate::report::trends::{self, Dim, Options, Per, Seen, Sort, Trend};
 use crate::time::Span;
@@ -127,24 +129,10 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write, format_given: bool) -> R
     }
     let clock = ctx.book.clock;
     // `returned` is computed from the customers' visits, read only when it is asked for.
-    let dims = args.by.iter().map(|d| d.name());
-    let (computed, mut problems) = Computed::asked(&opts.query, dims, || ctx.book.visit_returns());
-    let (tallies, incident_problems) = ctx.book.fold_incidents(
-        Default::default,
-        |(tally, seen): &mut (trends::Tally, query::Seen), incident, fields| {
-            let fields = computed.with(incident, fields);
-            seen.add(&fields);
-            tally.add(Seen { incident, fields: Some(&fields) }, &opts, &clock);
-        },
-    );
-    problems.extend(incident_problems);
-    let mut tally = trends::Tally::default();
-    let mut seen = query::Seen::default();
-    for (t, s) in tallies {
-        tally.merge(t);
-        seen.merge(s);
-    }
-    opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let add = |tally: &mut trends::Tally, incident: &Incident, fields: &Extras| {
+        tally.add(Seen { incident, fields: Some(fields) }, &opts, &clock)
+    };
+    let (tally, seen, problems) = fold(ctx, args, &opts, add, trends::Tally::merge)?;
     trends::check_dims(&opts.dims, &query::INCIDENT_FIELDS, &seen.0)?;
     let shifts = exposure(ctx, args)?;
     let per = match (args.per, &shifts) {
@@ -238,24 +226,10 @@ fn exposure(ctx: &Ctx, args: &Args) -> Result<Option<Shifts>> {
 fn control(ctx: &Ctx, args: &Args, out: &mut dyn Write, opts: &Options) -> Result<()> {
     let settings = control_settings(args)?;
     let clock = ctx.book.clock;
-    let dims = args.by.iter().map(|d| d.name());
-    let (computed, mut problems) = Computed::asked(&opts.query, dims, || ctx.book.visit_returns());
-    let (tallies, incident_problems) = ctx.book.fold_incidents(
-        Default::default,
-        |(tally, seen): &mut (control::Tally, query::Seen), incident, fields| {
-            let fields = computed.with(incident, fields);
-            seen.add(&fields);
-            tally.add(incident, &fields, &opts.query, &clock);
-        },
-    );
-    problems.extend(incident_problems);
-    let mut tally = control::Tally::default();
-    let mut seen = query::Seen::default();
-    for (t, s) in tallies {
-        tally.merge(t);
-        seen.merge(s);
-    }
-    opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    let add = |tally: &mut control::Tally, incident: &Incident, fields: &Extras| {
+        tally.add(incident, fields, &opts.query, &clock)
+    };
+    let (tally, _, problems) = fold(ctx, args, opts, add, control::Tally::merge)?;
     let shifts = exposure(ctx, args)?;
     if tally.future > 0 {
         ctx.ui.warn(&format!(
@@ -352,6 +326,34 @@ fn control_settings(args: &Args) -> Result<control::Settings> {
         settings.min_periods = n;
     }
     Ok(settings)
+}
+
+/// Every incident that passes the filters, with the fields computed for it (`returned`),
+/// added to a `T` on every core and merged; the fields the filters name checked against
+/// those seen.
+fn fold<T: Default + Send>(
+    ctx: &Ctx,
+    args: &Args,
+    opts: &Options,
+    add: impl Fn(&mut T, &Incident, &Extras) + Sync,
+    merge: impl Fn(&mut T, T),
+) -> Result<(T, query::Seen, Vec<Error>)> {
+    let dims = args.by.iter().map(|d| d.name());
+    let (computed, mut problems) = Computed::asked(&opts.query, dims, || ctx.book.visit_returns());
+    let (parts, incident_problems) =
+        ctx.book.fold_incidents(Default::default, |(all, seen): &mut (T, query::Seen), incident, fields| {
+            let fields = computed.with(incident, fields);
+            seen.add(&fields);
+            add(all, incident, &fields);
+        });
+    problems.extend(incident_problems);
+    let (mut all, mut seen) = (T::default(), query::Seen::default());
+    for (part, s) in parts {
+        merge(&mut all, part);
+        seen.merge(s);
+    }
+    opts.query.check("incident", &query::INCIDENT_FIELDS, &seen.0)?;
+    Ok((all, seen, problems))
 }
 
 /// The heading of a picture: what was counted, by what, so a mailed chart explains itself.

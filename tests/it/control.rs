@@ -100,6 +100,13 @@ fn control_needs_one_time_dimension_and_exit_code_needs_control() {
     book.fails(&["trends", "--by", "week", "--min-periods", "3"], 2);
 }
 
+/// `csv` as the book's shifts, named in care.yaml.
+fn use_shifts(book: &TestBook, csv: &str) {
+    book.write("shifts.csv", csv);
+    let config = book.read("care.yaml");
+    book.write("care.yaml", &format!("{config}exposure: shifts.csv\n"));
+}
+
 /// Billy's shifts for the same twelve weeks: Tuesday 09:00–17:00, and `busy` more days
 /// (Wednesday on) in the last week; named in care.yaml.
 fn shifts(book: &TestBook, busy: usize) {
@@ -112,9 +119,7 @@ fn shifts(book: &TestBook, busy: usize) {
             csv.push_str(&format!("{},09:00,17:00,billy,\n", day.format("%Y-%m-%d")));
         }
     }
-    book.write("shifts.csv", &csv);
-    let config = book.read("care.yaml");
-    book.write("care.yaml", &format!("{config}exposure: shifts.csv\n"));
+    use_shifts(book, &csv);
 }
 
 #[test]
@@ -169,9 +174,7 @@ fn eight_hour_shifts(book: &TestBook, weeks: &[(String, f64)]) {
             csv.push_str(&format!("{},09:00,17:00,billy,\n", day.format("%Y-%m-%d")));
         }
     }
-    book.write("shifts.csv", &csv);
-    let config = book.read("care.yaml");
-    book.write("care.yaml", &format!("{config}exposure: shifts.csv\n"));
+    use_shifts(book, &csv);
 }
 
 #[test]

@@ -139,11 +139,12 @@ pub fn find(collect: Collect, opts: &Options) -> crate::Result<Vec<Pattern>> {
         .filter(|(k, n)| **n >= opts.min_count.max(1) && has_focus(k))
         .map(|(k, n)| (k.clone(), *n))
         .collect();
+    let level = opts.q.max(ipf::HOLD_Q);
     // Step 2: score, hold out the findings, refit, until the findings are stable.
     let mut fitted = HashMap::new();
     let score = |held: &[(Key, u64)]| {
         table.fit(held, &mut fitted);
-        let scored: Vec<(f64, f64)> = tested.iter().map(|(k, n)| table.surprise(k, *n)).collect();
+        let scored: Vec<(f64, f64)> = tested.iter().map(|(k, n)| table.surprise(k, *n, level)).collect();
         let ps: Vec<f64> = scored.iter().map(|s| s.1).collect();
         let qs = stats::bh(&ps, tests);
         scored.into_iter().zip(qs).map(|((e, p), q)| (e, p, q)).collect::<Vec<_>>()
@@ -156,7 +157,6 @@ pub fn find(collect: Collect, opts: &Options) -> crate::Result<Vec<Pattern>> {
     };
     let scored = ipf::settle(score, held);
     let ps: Vec<f64> = scored.iter().map(|s| s.1).collect();
-    let level = opts.q.max(ipf::HOLD_Q);
     let found: HashMap<Key, Found> = tested
         .iter()
         .zip(&scored)

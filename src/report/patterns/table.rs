@@ -142,10 +142,12 @@ impl Table {
     /// whichever is the least surprising: a three-way cell is news only where it stands out
     /// from its neighbours along every line, not where a whole line is high (billy worked
     /// in seattle more than chance says: every hour of it is a little high).
-    pub(super) fn surprise(&self, key: &Key, n: u64) -> (f64, f64) {
+    /// A cell whose own p is above `bound` already is never a finding at it, and raising
+    /// its p further moves no q at or below it: its lines are not read.
+    pub(super) fn surprise(&self, key: &Key, n: u64, bound: f64) -> (f64, f64) {
         let own = self.expected(key);
         let mut best = (own, stats::poisson_excess(n, own));
-        if key.len() == 3 {
+        if key.len() == 3 && best.1 <= bound {
             for extra in 0..3 {
                 if let Some(e) = self.beside(key, extra) {
                     let p = stats::poisson_excess(n, e);

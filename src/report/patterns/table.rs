@@ -88,7 +88,6 @@ pub(super) type Key = Vec<Item>;
 
 /// The counted table: columns searched, their levels, margins and every cell's count.
 pub(super) struct Table {
-    pub(super) n: u64,
     pub(super) columns: Vec<Dim>,
     pub(super) values: Vec<Vec<Value>>,
     pub(super) margins: Vec<Vec<u64>>,
@@ -106,19 +105,6 @@ pub(super) struct Table {
 }
 
 impl Table {
-    pub(super) fn count(&self, key: &[Item]) -> Option<u64> {
-        match key {
-            [] => Some(self.n),
-            [(c, l)] => Some(self.margins[*c][*l as usize]),
-            _ => self.cells.get(key).copied().or(Some(0)).filter(|_| self.searched(key)),
-        }
-    }
-
-    /// Whether a cell's columns were crossed (so a missing count means 0).
-    pub(super) fn searched(&self, key: &[Item]) -> bool {
-        key.iter().all(|(a, _)| key.iter().all(|(b, _)| a == b || !self.related(*a, *b)))
-    }
-
     pub(super) fn related(&self, a: usize, b: usize) -> bool {
         self.coarser.get(&a).is_some_and(|(c, _)| *c == b) || self.coarser.get(&b).is_some_and(|(c, _)| *c == a)
     }
@@ -165,6 +151,13 @@ impl Table {
     /// fitted share of theirs. Leaving the cell out keeps its own excess from raising the
     /// bar it is held to.
     fn beside(&self, key: &[Item], extra: usize) -> Option<f64> {
+        let (n, e) = self.rest_of_line(key, extra);
+        (e > 0.0).then(|| n as f64 * self.expected(key) / e)
+    }
+
+    /// The count and expectation, in `key`'s own combination, of the cells that differ from
+    /// it in its `extra` item alone.
+    fn rest_of_line(&self, key: &[Item], extra: usize) -> (u64, f64) {
         let c = key[extra].0;
         let mut line = key.to_vec();
         let (mut n, mut e) = (0, 0.0);
@@ -173,7 +166,7 @@ impl Table {
             n += self.cells.get(&line).copied().unwrap_or(0);
             e += self.expected(&line);
         }
-        (e > 0.0).then(|| n as f64 * self.expected(key) / e)
+        (n, e)
     }
 
     /// What a cell's count would be given its parent's count: the parent's count times the
@@ -196,10 +189,12 @@ impl Table {
         if whole > 0.0 { n as f64 * self.expected(key) / whole } else { 0.0 }
     }
 
-    /// A two-way cell's count and expectation outside one of its three-way children.
+    /// A two-way cell's count and expectation outside one of its three-way children: the
+    /// rest of the child's line through the two-way cell, in the child's own combination.
     pub(super) fn outside(&self, key: &[Item], child: &[Item]) -> Option<(u64, f64)> {
-        let expected = self.expected(key) - self.expected(child);
-        (expected > 0.0).then_some((self.count(key)?.checked_sub(self.count(child)?)?, expected))
+        let extra = child.iter().position(|x| !key.contains(x))?;
+        let (n, e) = self.rest_of_line(child, extra);
+        (e > 0.0).then_some((n, e))
     }
 
     /// Fit every combination with its `held` cells given their own terms, refitting only
@@ -359,7 +354,6 @@ pub(super) fn count(collect: Collect, exposure: Option<&HashMap<Vec<Value>, f64>
     let coarser = hierarchies(&grid, &margins, &mut usable, &widths);
     let worked = exposure.map(|e| Worked::new(e, &dims, &dicts));
     let mut table = Table {
-        n: n as u64,
         columns: dims,
         values: dicts.into_iter().map(|d| d.map_or(Vec::new(), |d| d.values)).collect(),
         margins,

@@ -46,3 +46,25 @@ fn books_without_a_planted_pattern_report_nothing_for_most_seeds() {
     // At q < 0.05 a false finding in a book of pure noise should be rare: at most one of ten.
     assert!(noisy.len() <= 1, "{noisy:?}");
 }
+
+#[test]
+fn focus_names_what_is_wrong_with_it_and_shows_record_text_escaped() {
+    let dir = TestBook::bare();
+    let book = generated(&dir, "gen", "3", "8");
+    let focused =
+        csv_rows(&dir.ok(&["-C", &book, "patterns", "--focus", "weekday=wednesday", "--focus", "hour=15:00"]));
+    assert_eq!(focused[1][0], "weekday=Wed;hour=15;staff=billy", "{focused:?}");
+    assert!(focused[1..].iter().all(|r| r[0].contains("weekday=Wed") && r[0].contains("hour=15")), "{focused:?}");
+    let none = dir.fails(&["-C", &book, "patterns", "--focus", "staff=bi\u{1b}[31mlly"], 2);
+    assert!(none.stderr.contains("no incident searched has that staff; it has:"), "{}", none.stderr);
+    assert!(none.stderr.contains("billy") && none.stderr.contains("\\u{1b}[31m") && !none.stderr.contains('\u{1b}'));
+    let twice = dir.fails(&["-C", &book, "patterns", "--focus", "staff=billy", "--focus", "staff=joan"], 2);
+    assert!(twice.stderr.contains("give each dimension once"), "{}", twice.stderr);
+    let unsearched = dir.fails(&["-C", &book, "patterns", "--focus", "customer=x"], 2);
+    assert!(
+        unsearched.stderr.contains("not searched") && unsearched.stderr.contains("searched: "),
+        "{}",
+        unsearched.stderr
+    );
+    dir.fails(&["-C", &book, "patterns", "--focus", "staff"], 2);
+}

@@ -105,7 +105,7 @@ pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result
         Command::Action(c) => action::run(&ctx, c, out),
         Command::Git(c) => git::run(&ctx, c),
         Command::Notify(args) => notify::run(&ctx, args, out),
-        Command::Serve(args) => serve::run(&ctx, args),
+        Command::Serve(args) => serve::run(&ctx, args, out),
         Command::Visit(args) => visit::run(&ctx, args),
         Command::Remind(args) => remind::run(&ctx, args),
         Command::Winback(args) => winback::run(&ctx, args, out),

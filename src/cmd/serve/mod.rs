@@ -16,8 +16,11 @@ use crate::report::query::{self, IncidentView, Query};
 use crate::report::{briefing, due, flags, followups, page};
 use crate::web::{self, arrivals};
 
+pub mod token;
+
 /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 #[command(after_help = "\
 Examples:
   care serve --arrivals tonight.txt               http://127.0.0.1:8080/ on this machine
@@ -25,6 +28,8 @@ Examples:
   care serve --bind 0.0.0.0 --host care.local     also answer to the name care.local
   care serve --port 0                             any free port; the address is printed on stderr")]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Tonight's arrivals: customer names or ids, one a line (re-read on every refresh).
     #[arg(long, value_name = "FILE")]
     pub arrivals: Option<PathBuf>,
@@ -50,7 +55,18 @@ pub struct Args {
     pub refresh: u32,
 }
 
-pub fn run(ctx: &Ctx, args: &Args) -> Result<()> {
+/// `care serve token …`: the links staff write through.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Links for staff: a secret per person, with which the page writes as them.
+    #[command(subcommand)]
+    Token(token::Command),
+}
+
+pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
+    if let Some(Command::Token(c)) = &args.command {
+        return token::run(ctx, c, out);
+    }
     let token = web::guard::token(args.token.as_deref(), args.bind.is_some())?;
     let opts = web::Options {
         bind: args.bind.as_deref(),

@@ -32,6 +32,10 @@ pub struct Glance {
     pub incidents: Vec<IncidentName>,
     /// `staff:` and `owner:` values, for `--staff`, `--owner`.
     pub staff: BTreeSet<String>,
+    /// The products, locations and channels incidents name, for the page's choices.
+    pub products: BTreeSet<String>,
+    pub locations: BTreeSet<String>,
+    pub channels: BTreeSet<String>,
     /// Top-level fields beyond the standard ones (`region`), for `--by` and `--where`.
     pub extra_fields: BTreeSet<String>,
 }
@@ -58,6 +62,9 @@ impl Book {
         glance.staff.extend(self.config.staff.iter().flatten().cloned());
         for (incident, fields) in self.peek_incidents() {
             glance.staff.extend(incident.staff.iter().chain(&incident.owner).cloned());
+            glance.products.extend(incident.product.iter().cloned());
+            glance.locations.extend(incident.location.iter().cloned());
+            glance.channels.extend(incident.channel.iter().cloned());
             glance.extra_fields.extend(fields.into_keys());
             glance.incidents.push(IncidentName {
                 open: incident.is_open(),

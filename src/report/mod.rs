@@ -12,6 +12,7 @@ pub mod event;
 pub mod export;
 pub mod flags;
 pub mod followups;
+pub mod forms;
 pub mod ics;
 pub mod incidents;
 pub mod ipf;

@@ -24,6 +24,8 @@ pub struct Page<'a> {
     pub token: Option<&'a str>,
     pub incognito: bool,
     pub refresh: u32,
+    /// Who is signed in, when the page takes writes from them.
+    pub who: Option<&'a str>,
 }
 
 /// Text made safe to put in HTML, in content or in a quoted attribute.
@@ -51,16 +53,48 @@ table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1p
 .scroll{overflow-x:auto}textarea{width:100%;max-width:30rem;font:inherit}\
 @media (max-width:40rem){body{font-size:15px;padding:.3rem .5rem}\
 table,tbody,tr{display:block}tr{border-bottom:1px solid #ddd;padding:.3rem 0}td,th{display:inline;border:0;padding:0}\
-td+td::before,th+th::before{content:\" · \";color:#888;font-weight:normal}}";
+td+td::before,th+th::before{content:\" · \";color:#888;font-weight:normal}}\
+nav{font-size:.9rem;margin:.3rem 0}form.write fieldset{border:1px solid #bbb;border-radius:.5rem;margin:.8rem 0;padding:.5rem .8rem}\
+form.write label{display:block;margin:.4rem 0}form.write input:not([type=checkbox]),form.write select,form.write textarea{display:block;width:100%;max-width:30rem;font:inherit;padding:.4rem;box-sizing:border-box}\
+form.write label.check{display:flex;gap:.5rem;align-items:center}button{font:inherit;padding:.5rem 1rem;margin:.3rem 0;min-height:2.75rem}\
+input[type=search]{font:inherit;padding:.4rem;width:100%;max-width:30rem;box-sizing:border-box}\
+.saved{background:#e3f6e3;padding:.4rem .6rem;border-radius:.3rem}.error{background:#fde2e1;color:#8b0000;padding:.4rem .6rem;border-radius:.3rem}";
 
-/// The whole page.
-pub fn html(p: &Page, style: &Style) -> String {
+/// A page's head, opening its body: refreshed every `refresh` seconds when given (a page
+/// with forms is not: a refresh would lose what is being typed).
+pub fn head(title: &str, refresh: Option<u32>) -> String {
     let mut h = String::new();
     h.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">");
     h.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
-    h.push_str(&format!("<meta http-equiv=\"refresh\" content=\"{}\">", p.refresh));
-    h.push_str(&format!("<title>{}</title><style>{CSS}</style></head><body>", esc(p.title)));
+    if let Some(r) = refresh {
+        h.push_str(&format!("<meta http-equiv=\"refresh\" content=\"{r}\">"));
+    }
+    h.push_str(&format!("<title>{}</title><style>{CSS}</style></head><body>", esc(title)));
+    h
+}
+
+/// The search box of every page that finds a customer.
+pub fn search_box(h: &mut String, q: &str) {
+    h.push_str(&format!(
+        "<form class=\"find\" method=\"get\" action=\"/customers\" role=\"search\">\
+         <label>Find a customer <input type=\"search\" name=\"q\" value=\"{}\" autocomplete=\"off\" \
+         placeholder=\"any part of the name\"></label> <button type=\"submit\">Find</button></form>",
+        esc(q)
+    ));
+}
+
+/// The whole page.
+pub fn html(p: &Page, style: &Style) -> String {
+    let mut h = head(p.title, Some(p.refresh));
     h.push_str(&format!("<h1>{}</h1>", esc(p.title)));
+    if let Some(who) = p.who {
+        h.push_str(&format!(
+            "<nav><a href=\"/customers\">Customers</a> · <a href=\"/due\">Due</a> · \
+             <span class=\"muted\">signed in as {}</span></nav>",
+            esc(who)
+        ));
+        search_box(&mut h, "");
+    }
     h.push_str(&format!(
         "<p class=\"muted\">As of {}. Refreshes every {} s.</p>",
         esc(&style.clock.show(&style.clock.now())),
@@ -93,7 +127,7 @@ pub fn html(p: &Page, style: &Style) -> String {
     h
 }
 
-fn card(h: &mut String, c: &Card, incognito: bool, style: &Style) {
+pub fn card(h: &mut String, c: &Card, incognito: bool, style: &Style) {
     h.push_str(&format!(
         "<section class=\"card\"><h3>{} <span class=\"muted\">({})</span></h3>",
         esc(&c.name),
@@ -142,7 +176,7 @@ fn card(h: &mut String, c: &Card, incognito: bool, style: &Style) {
 /// Columns an incognito page leaves out: how to reach people, and money.
 const PRIVATE: [&str; 5] = ["contact", "phone", "email", "lifetime_value", "value"];
 
-fn table(h: &mut String, rows: &Rows, incognito: bool, style: &Style) {
+pub fn table(h: &mut String, rows: &Rows, incognito: bool, style: &Style) {
     if rows.rows.is_empty() {
         h.push_str("<p class=\"muted\">None.</p>");
         return;

@@ -23,11 +23,16 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub struct Gate {
     hosts: Vec<String>,
     token: Option<String>,
+    pub sessions: std::sync::Arc<super::session::Sessions>,
 }
 
 impl Gate {
     /// Loopback names always, with `names` (the bound address, the printed one, `--host`).
-    pub fn new(names: impl IntoIterator<Item = String>, token: Option<String>) -> Gate {
+    pub fn new(
+        names: impl IntoIterator<Item = String>,
+        token: Option<String>,
+        sessions: std::sync::Arc<super::session::Sessions>,
+    ) -> Gate {
         let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1"].map(String::from).to_vec();
         for n in names {
             let n = host_name(&n);
@@ -35,7 +40,7 @@ impl Gate {
                 hosts.push(n);
             }
         }
-        Gate { hosts, token }
+        Gate { hosts, token, sessions }
     }
 
     /// Whether a request naming `host` (a `Host` header, with or without its port) is for us.
@@ -44,7 +49,9 @@ impl Gate {
     }
 
     /// Why a request may not have the page, as a status and a short page; None lets it by.
-    fn refuse(&self, req: &Request) -> Option<(StatusCode, &'static str)> {
+    /// `signed_in`: the request is from a staff member's session or link, which stands in
+    /// for the server's token.
+    fn refuse(&self, req: &Request, signed_in: bool) -> Option<(StatusCode, &'static str)> {
         let h = req.headers();
         let bytes: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
         if bytes > MAX_HEADER_BYTES {
@@ -66,6 +73,10 @@ impl Gate {
             ));
         }
         let want = self.token.as_deref()?;
+        // Opening a link is how a phone without the server's token signs in.
+        if signed_in || req.uri().path() == "/welcome" {
+            return None;
+        }
         match given_token(req) {
             None => Some((
                 StatusCode::UNAUTHORIZED,
@@ -79,9 +90,11 @@ impl Gate {
     }
 }
 
-/// The middleware: every route is behind it.
-pub async fn check(State(gate): State<std::sync::Arc<Gate>>, req: Request, next: Next) -> Response {
-    match gate.refuse(&req) {
+/// The middleware: every route is behind it. It also says who the request is from (a
+/// `session::Who` in the request's extensions), for the routes that write.
+pub async fn check(State(gate): State<std::sync::Arc<Gate>>, mut req: Request, next: Next) -> Response {
+    let who = gate.sessions.who(req.headers());
+    match gate.refuse(&req, who.is_some()) {
         Some((status, why)) => {
             let mut r = (status, super::message(why)).into_response();
             if status == StatusCode::UNAUTHORIZED {
@@ -89,7 +102,12 @@ pub async fn check(State(gate): State<std::sync::Arc<Gate>>, req: Request, next:
             }
             r
         }
-        None => next.run(req).await,
+        None => {
+            if let Some(who) = who {
+                req.extensions_mut().insert(who);
+            }
+            next.run(req).await
+        }
     }
 }
 
@@ -100,10 +118,20 @@ fn given_token(req: &Request) -> Option<String> {
     from_query.or_else(|| bearer(req.headers()))
 }
 
-fn bearer(h: &HeaderMap) -> Option<String> {
+pub fn bearer(h: &HeaderMap) -> Option<String> {
     let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.trim().split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+}
+
+/// Whether a write comes from a page of this server: its `Origin` names the `Host` it was
+/// sent to. A form posted from another site's page says that site; a request without an
+/// `Origin` is not taken from a cookie session (every browser sends one with a POST).
+pub fn same_origin(h: &HeaderMap) -> bool {
+    let (Some(origin), Some(host)) = (h.get(header::ORIGIN), h.get(header::HOST)) else { return false };
+    let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else { return false };
+    let Some((scheme, authority)) = origin.split_once("://") else { return false };
+    matches!(scheme, "http" | "https") && authority.eq_ignore_ascii_case(host.trim())
 }
 
 /// Equal, in a time that depends on the lengths only: a wrong guess learns nothing of how
@@ -181,7 +209,8 @@ mod tests {
 
     #[test]
     fn host_names_are_compared_without_port_case_or_brackets() {
-        let gate = Gate::new(["Care.Local".to_string(), "192.168.1.20".to_string()], None);
+        let sessions = std::sync::Arc::new(super::super::session::Sessions::new(".".into()));
+        let gate = Gate::new(["Care.Local".to_string(), "192.168.1.20".to_string()], None, sessions);
         for ok in [
             "localhost",
             "LOCALHOST:8080",
@@ -207,6 +236,29 @@ mod tests {
         assert_eq!(made.len(), 32, "{made}");
         assert_ne!(Some(made), token(None, true).ok().flatten(), "each start makes its own");
         assert_eq!(token(None, false).ok().flatten(), None);
+    }
+
+    #[test]
+    fn an_origin_must_name_the_host_it_was_sent_to() {
+        let h = |origin: Option<&str>, host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, host.parse().unwrap());
+            if let Some(o) = origin {
+                h.insert(header::ORIGIN, o.parse().unwrap());
+            }
+            h
+        };
+        assert!(same_origin(&h(Some("http://192.168.1.20:8080"), "192.168.1.20:8080")));
+        assert!(same_origin(&h(Some("https://Care.Local"), "care.local")));
+        for (o, host) in [
+            (None, "127.0.0.1:8080"),
+            (Some("null"), "127.0.0.1:8080"),
+            (Some("http://evil.example"), "127.0.0.1:8080"),
+            (Some("http://127.0.0.1:8081"), "127.0.0.1:8080"),
+            (Some("file://127.0.0.1:8080"), "127.0.0.1:8080"),
+        ] {
+            assert!(!same_origin(&h(o, host)), "{o:?} to {host}");
+        }
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! HEAD_LIMIT; a Content-Length over MAX_BODY is answered 413 before anything of the body
 //! is read (no route reads a body); the `Host` must be ours and the token right (`guard`);
 //! every connection is its own task, lives at most CONNECTION_LIMIT and there are at most
-//! MAX_CONNECTIONS of them. Only GET and HEAD are routed (405 otherwise).
+//! MAX_CONNECTIONS of them. Pages answer GET and HEAD; the form endpoints answer POST
+//! (docs/serve.md), and only when the server was started to take writes, from a staff
+//! member's session with its CSRF value and this server's `Origin`, or with their link's
+//! secret as a bearer token (`session`). Any other method is 405.
 //!
 //! The page itself is blocking book I/O, so it is made on worker threads, each with its own
 //! renderer (a command's context is not shared between threads), while the connections
@@ -13,16 +16,19 @@
 
 pub mod arrivals;
 pub mod guard;
+pub mod session;
 
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::extract::{FromRequest, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+
+use session::{Sessions, Who};
 
 use crate::error::{Error, Result};
 
@@ -34,7 +40,7 @@ pub const CONNECTION_LIMIT: Duration = Duration::from_secs(120);
 pub const RENDER_LIMIT: Duration = Duration::from_secs(60);
 /// Connections open at once; past it, new ones are closed at once.
 pub const MAX_CONNECTIONS: usize = 256;
-/// The largest request body announced that is not refused; no route reads one.
+/// The largest request body announced that is not refused: a form of notes is far less.
 pub const MAX_BODY: usize = 16 * 1024;
 /// hyper's read buffer: a head longer than this is refused 431 (hyper's own default).
 pub const MAX_HEAD: usize = 8192 + 4096 * 100;
@@ -42,10 +48,48 @@ pub const MAX_HEAD: usize = 8192 + 4096 * 100;
 pub const WORKERS: usize = 4;
 const QUEUE: usize = 64;
 
-/// What a page is made from: the request's query, decoded (`?list=`, `?token=`).
+/// Decoded `name=value` pairs: a query or a form.
 pub type Params = Vec<(String, String)>;
-/// A page: its status and HTML.
-pub type Page = (u16, String);
+
+/// What a worker is asked to make: a page (GET) or a write (POST).
+#[derive(Debug, Default)]
+pub struct Ask {
+    pub post: bool,
+    /// The path, as sent (`/customers/ada`); percent-decoded by the worker where it reads ids.
+    pub path: String,
+    pub query: Params,
+    /// A POST's form fields.
+    pub form: Params,
+    /// The staff member behind the request, if signed in.
+    pub who: Option<Who>,
+    /// What the session's last write saved, to show once.
+    pub saved: Option<String>,
+}
+
+/// What a worker answers: a page, or after a write the page to go to.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub html: String,
+    /// Where to send the browser (303), with what was saved to show there.
+    pub go: Option<(String, String)>,
+}
+
+impl Reply {
+    pub fn page(status: u16, html: String) -> Reply {
+        Reply { status, html, go: None }
+    }
+}
+
+/// Whether the page takes writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writes {
+    /// Without `--allow write`: the page only shows.
+    Off,
+    /// `--incognito`: a screen guests may see never writes.
+    Incognito,
+    On,
+}
 
 /// Where to listen and whom to answer.
 #[derive(Debug)]
@@ -59,6 +103,9 @@ pub struct Options<'a> {
     /// The machine's name from the environment (`Settings::host`), for where the system
     /// cannot be asked.
     pub host_name: Option<&'a str>,
+    pub writes: Writes,
+    /// The book, whose `.care/serve-tokens` names who may write.
+    pub root: std::path::PathBuf,
 }
 
 /// A bound server, not yet answering.
@@ -67,6 +114,7 @@ pub struct Server {
     listener: TcpListener,
     url: String,
     gate: guard::Gate,
+    writes: Writes,
 }
 
 impl Server {
@@ -86,7 +134,8 @@ impl Server {
         let name = local.ip().is_unspecified().then(machine_name).flatten();
         let names =
             [host.to_string(), local.ip().to_string(), shown].into_iter().chain(name).chain(o.hosts.iter().cloned());
-        Ok(Server { listener, url, gate: guard::Gate::new(names, o.token.clone()) })
+        let sessions = Arc::new(Sessions::new(o.root.clone()));
+        Ok(Server { listener, url, gate: guard::Gate::new(names, o.token.clone(), sessions), writes: o.writes })
     }
 
     /// The address to open: one a phone on the same network can use.
@@ -99,7 +148,7 @@ impl Server {
     pub fn run<M, W>(self, worker: M) -> Result<()>
     where
         M: Fn() -> Result<W> + Sync,
-        W: FnMut(&Params) -> Page,
+        W: FnMut(&Ask) -> Reply,
     {
         let (jobs, queue) = mpsc::sync_channel::<Job>(QUEUE);
         let queue = Mutex::new(queue);
@@ -123,7 +172,7 @@ impl Server {
                 drop(jobs); // the workers already started see the queue closed and end
                 return Err(e);
             }
-            let app = router(Arc::new(self.gate), jobs);
+            let app = router(Arc::new(self.gate), jobs, self.writes);
             listen(self.listener, app)
         })
     }
@@ -131,41 +180,141 @@ impl Server {
 
 /// A page asked for, and where its answer goes.
 struct Job {
-    query: Params,
-    reply: tokio::sync::oneshot::Sender<Page>,
+    ask: Ask,
+    reply: tokio::sync::oneshot::Sender<Reply>,
 }
 
 /// One worker: make pages until the queue closes. A renderer that panics answers 500.
-fn work<W: FnMut(&Params) -> Page>(mut render: W, queue: &Mutex<mpsc::Receiver<Job>>) {
+fn work<W: FnMut(&Ask) -> Reply>(mut render: W, queue: &Mutex<mpsc::Receiver<Job>>) {
     loop {
         let job = match queue.lock() {
             Ok(q) => q.recv(),
             Err(_) => return,
         };
         let Ok(job) = job else { return };
-        let page = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(&job.query)))
-            .unwrap_or_else(|_| (500, message("500: the page could not be made (an internal error; see stderr).").0));
+        let page = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render(&job.ask))).unwrap_or_else(|_| {
+            Reply::page(500, message("500: the page could not be made (an internal error; see stderr).").0)
+        });
         let _ = job.reply.send(page);
     }
 }
 
-/// The routes. Issue 28's forms are more `.route`s here, behind the same guard.
-fn router(gate: Arc<guard::Gate>, jobs: mpsc::SyncSender<Job>) -> Router {
+/// What every handler shares.
+struct App {
+    jobs: mpsc::SyncSender<Job>,
+    sessions: Arc<Sessions>,
+    writes: Writes,
+}
+
+/// The routes (docs/serve.md lists them).
+fn router(gate: Arc<guard::Gate>, jobs: mpsc::SyncSender<Job>, writes: Writes) -> Router {
+    let app = Arc::new(App { jobs, sessions: gate.sessions.clone(), writes });
+    let shows = || get(page).fallback(not_allowed);
+    let takes = || post(write).fallback(post_only);
     Router::new()
-        .route("/", get(page).fallback(not_allowed))
+        .route("/", shows())
+        .route("/welcome", get(welcome).fallback(not_allowed))
+        .route("/signout", post(sign_out).fallback(post_only))
+        .route("/due", shows())
+        .route("/customers", get(page).post(write).fallback(get_or_post))
+        .route("/customers/{id}", shows())
+        .route("/customers/{id}/notes", takes())
+        .route("/customers/{id}/flags", takes())
+        .route("/customers/{id}/flags/clear", takes())
+        .route("/customers/{id}/visits", takes())
+        .route("/customers/{id}/incidents", takes())
+        .route("/incidents/{id}", shows())
+        .route("/incidents/{id}/{step}", takes())
+        .route("/followups/done", takes())
         .fallback(elsewhere)
-        .with_state(Arc::new(jobs))
+        .with_state(app)
         .layer(axum::middleware::from_fn_with_state(gate, guard::check))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(MAX_BODY))
         .layer(axum::middleware::map_response(secure))
 }
 
-/// The page: made by a worker, waited for without holding anything else up.
-async fn page(State(jobs): State<Arc<mpsc::SyncSender<Job>>>, uri: Uri) -> Response {
+/// A page: made by a worker, waited for without holding anything else up.
+async fn page(State(app): State<Arc<App>>, req: Request) -> Response {
     // Bytes that are no UTF-8 once decoded become U+FFFD: the page shows what it got.
-    let query = Query::<Params>::try_from_uri(&uri).map(|q| q.0).unwrap_or_default();
+    let query = Query::<Params>::try_from_uri(req.uri()).map(|q| q.0).unwrap_or_default();
+    let who = req.extensions().get::<Who>().cloned();
+    let saved = who.as_ref().and_then(|w| w.session.as_deref()).and_then(|id| app.sessions.take(id));
+    let ask = Ask { post: false, path: req.uri().path().to_string(), query, form: Vec::new(), who, saved };
+    answer(&app, ask).await
+}
+
+/// A write: refused unless the page takes writes from this person, from this page.
+async fn write(State(app): State<Arc<App>>, req: Request) -> Response {
+    let refuse = |why: &str| (StatusCode::FORBIDDEN, message(why)).into_response();
+    match app.writes {
+        Writes::Off => return refuse("403: this page only shows; start care serve with --allow write to write."),
+        Writes::Incognito => return refuse("403: an incognito page (a screen guests may see) takes no writes."),
+        Writes::On => {}
+    }
+    let Some(who) = req.extensions().get::<Who>().cloned() else {
+        return refuse("403: sign in first: open your own link (care serve token add NAME makes one).");
+    };
+    if who.session.is_some() && !guard::same_origin(req.headers()) {
+        return refuse("403: this form was not sent from this page (its Origin is another site's, or none).");
+    }
+    let path = req.uri().path().to_string();
+    let form = match axum::Form::<Params>::from_request(req, &()).await {
+        Ok(f) => f.0,
+        Err(e) => {
+            let status = e.status();
+            return (status, message(&format!("{}: the form could not be read: {}", status.as_u16(), e.body_text())))
+                .into_response();
+        }
+    };
+    if let Some(want) = &who.csrf {
+        let given = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_bytes()).unwrap_or_default();
+        if !guard::same(given, want.as_bytes()) {
+            return refuse("403: the form's csrf value is missing or not this session's; reload the page and send it again.");
+        }
+    }
+    answer(&app, Ask { post: true, path, query: Vec::new(), form, who: Some(who), saved: None }).await
+}
+
+/// Sign in with a link (`/welcome?key=SECRET`): a session cookie, and on to the page.
+async fn welcome(State(app): State<Arc<App>>, req: Request) -> Response {
+    let query = Query::<Params>::try_from_uri(req.uri()).map(|q| q.0).unwrap_or_default();
+    let key = query.iter().find(|(k, _)| k == "key").map(|(_, v)| v.as_str()).unwrap_or("");
+    let Some((id, _)) = app.sessions.sign_in(key) else {
+        return (StatusCode::FORBIDDEN, message("403: this link is not (or no longer) valid; ask for a new one."))
+            .into_response();
+    };
+    let cookie = session::set_cookie(&id, session::over_tls(req.headers()));
+    see_other("/", Some(cookie))
+}
+
+/// End the session, here and in the browser.
+async fn sign_out(State(app): State<Arc<App>>, req: Request) -> Response {
+    if let Some(id) = req.extensions().get::<Who>().and_then(|w| w.session.clone()) {
+        if !guard::same_origin(req.headers()) {
+            return (StatusCode::FORBIDDEN, message("403: not sent from this page.")).into_response();
+        }
+        app.sessions.sign_out(&id);
+    }
+    see_other("/", Some(session::clear_cookie(session::over_tls(req.headers()))))
+}
+
+/// A 303 to `to`, maybe setting a cookie.
+fn see_other(to: &str, cookie: Option<String>) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// Hand the request to a worker and wait for its answer.
+async fn answer(app: &App, ask: Ask) -> Response {
+    let session = ask.who.as_ref().and_then(|w| w.session.clone());
     let (reply, answer) = tokio::sync::oneshot::channel();
-    match jobs.try_send(Job { query, reply }) {
+    match app.jobs.try_send(Job { ask, reply }) {
         Ok(()) => {}
         Err(mpsc::TrySendError::Full(_)) => {
             return (StatusCode::SERVICE_UNAVAILABLE, message("503: too many pages asked for at once; try again."))
@@ -176,7 +325,15 @@ async fn page(State(jobs): State<Arc<mpsc::SyncSender<Job>>>, uri: Uri) -> Respo
         }
     }
     match tokio::time::timeout(RENDER_LIMIT, answer).await {
-        Ok(Ok((status, html))) => (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Html(html)).into_response(),
+        Ok(Ok(Reply { go: Some((to, saved)), .. })) => {
+            if let Some(id) = session {
+                app.sessions.leave(&id, saved);
+            }
+            see_other(&to, None)
+        }
+        Ok(Ok(Reply { status, html, go: None })) => {
+            (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), Html(html)).into_response()
+        }
         Ok(Err(_)) => (StatusCode::INTERNAL_SERVER_ERROR, message("500: the page could not be made.")).into_response(),
         Err(_) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -186,10 +343,24 @@ async fn page(State(jobs): State<Arc<mpsc::SyncSender<Job>>>, uri: Uri) -> Respo
     }
 }
 
-/// A method no route takes (axum adds the `Allow` header on `/`).
+/// A method a page does not take.
 async fn not_allowed() -> Response {
-    let mut r = (StatusCode::METHOD_NOT_ALLOWED, message("405: this page only answers GET and HEAD.")).into_response();
-    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+    refuse_method("GET, HEAD")
+}
+
+/// A method a form endpoint does not take.
+async fn post_only() -> Response {
+    refuse_method("POST")
+}
+
+async fn get_or_post() -> Response {
+    refuse_method("GET, HEAD, POST")
+}
+
+fn refuse_method(allow: &'static str) -> Response {
+    let text = format!("405: this address takes {allow} only.");
+    let mut r = (StatusCode::METHOD_NOT_ALLOWED, message(&text)).into_response();
+    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     r
 }
 

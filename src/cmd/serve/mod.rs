@@ -1,9 +1,11 @@
-//! `care serve`: a small read-only web page for the host stand (report/page.rs), served
-//! by `web` (hyper and axum) on 127.0.0.1. Bound anywhere else (`--bind`) it answers only
-//! requests carrying its token (`?token=` or `Authorization: Bearer`), since the page shows
-//! customers' allergies, contacts and troubles, and only to the names it was started for
-//! (`--host`). Nothing is ever written: arrivals come from `--arrivals FILE` or a list
-//! pasted into the page's form, re-read on each request.
+//! `care serve`: a small web page for the host stand (report/page.rs), served by `web`
+//! (hyper and axum) on 127.0.0.1. Bound anywhere else (`--bind`) it answers only requests
+//! carrying its token (`?token=` or `Authorization: Bearer`) or a staff member's session,
+//! since the page shows customers' allergies, contacts and troubles, and only to the names
+//! it was started for (`--host`). Arrivals come from `--arrivals FILE` or a list pasted into
+//! the page's form, re-read on each request. With `--allow write`, staff signed in with
+//! their own link (`token.rs`) write from the floor: `pages.rs` shows the forms
+//! (docs/serve.md), `writes.rs` runs each as the command it stands for.
 
 use std::path::PathBuf;
 
@@ -16,7 +18,9 @@ use crate::report::query::{self, IncidentView, Query};
 use crate::report::{briefing, due, flags, followups, page};
 use crate::web::{self, arrivals};
 
+mod pages;
 pub mod token;
+mod writes;
 
 /// A read-only local web page for the host stand: arrivals with their cards, flags, follow-ups due.
 #[derive(Debug, clap::Args)]
@@ -26,7 +30,9 @@ Examples:
   care serve --arrivals tonight.txt               http://127.0.0.1:8080/ on this machine
   care serve --bind 0.0.0.0 --incognito           on the network: a token is printed; no contacts or money
   care serve --bind 0.0.0.0 --host care.local     also answer to the name care.local
-  care serve --port 0                             any free port; the address is printed on stderr")]
+  care serve --port 0                             any free port; the address is printed on stderr
+  care serve token add billy                      billy's link (and a QR code) to write from a phone
+  care serve --bind 0.0.0.0 --allow write         take notes, flags, incidents from signed-in staff")]
 pub struct Args {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -53,6 +59,17 @@ pub struct Args {
     /// Seconds between the page's own refreshes.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     pub refresh: u32,
+    /// `write`: staff signed in with their link (`care serve token add NAME`) may write:
+    /// notes, preferences, flags, visits, incidents and their steps, follow-ups done.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub allow: Option<Allow>,
+}
+
+/// What the page may do besides showing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Allow {
+    /// Take writes from signed-in staff.
+    Write,
 }
 
 /// `care serve token …`: the links staff write through.
@@ -74,7 +91,16 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
         hosts: &args.hosts,
         token: token.clone(),
         host_name: ctx.book.settings.host.as_deref(),
+        writes: match (args.allow, args.incognito) {
+            (None, _) => web::Writes::Off,
+            (Some(Allow::Write), true) => web::Writes::Incognito,
+            (Some(Allow::Write), false) => web::Writes::On,
+        },
+        root: ctx.book.root.clone(),
     };
+    if args.allow.is_some() && args.incognito {
+        ctx.ui.warn("--incognito: the page takes no writes (a screen guests may see); --allow write is ignored");
+    }
     let server = web::Server::bind(&opts)?;
     // `-` is read once, now: stdin has nothing more for a second request.
     let stdin = match &args.arrivals {
@@ -88,7 +114,8 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
         None => None,
     };
     let query = token.as_ref().map(|t| format!("?token={}", encode(t))).unwrap_or_default();
-    ctx.ui.say(&format!("serving {}{query} (read-only; Ctrl-C to stop)", server.url()));
+    let mode = if opts.writes == web::Writes::On { "staff write with their links" } else { "read-only" };
+    ctx.ui.say(&format!("serving {}{query} ({mode}; Ctrl-C to stop)", server.url()));
     let (root, settings, style, staff) = (&ctx.book.root, &ctx.book.settings, ctx.style, &ctx.staff);
     server.run(|| {
         // Each worker thread reads the book through its own context.
@@ -99,7 +126,15 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
             staff: staff.clone(),
         };
         let (stdin, token) = (stdin.clone(), token.clone());
-        Ok(move |params: &web::Params| {
+        let mut choices = pages::Cached::default();
+        Ok(move |ask: &web::Ask| {
+            if ask.post {
+                return writes::write(&ctx, args, &mut choices, ask);
+            }
+            if ask.path != "/" {
+                return pages::page(&ctx, args, &mut choices, ask);
+            }
+            let params = &ask.query;
             let pasted = params.iter().find(|(k, _)| k == "list").map(|(_, v)| v.as_str());
             let (list, note) = match (pasted, &args.arrivals, &stdin) {
                 (Some(l), _, _) => (l.to_string(), None),
@@ -107,9 +142,10 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
                 (None, Some(f), None) => arrivals::read(f).map_or_else(|why| (String::new(), Some(why)), |l| (l, None)),
                 (None, None, None) => (String::new(), None),
             };
-            match render(&ctx, args, token.as_deref(), pasted, &list, note) {
-                Ok(html) => (200, html),
-                Err(e) => (500, web::message(&e.to_string()).0),
+            let who = ask.who.as_ref().map(|w| w.staff.as_str());
+            match render(&ctx, args, token.as_deref(), pasted, &list, note, who) {
+                Ok(html) => web::Reply::page(200, html),
+                Err(e) => web::Reply::page(500, web::message(&e.to_string()).0),
             }
         })
     })
@@ -133,6 +169,7 @@ fn render(
     pasted: Option<&str>,
     list: &str,
     note: Option<String>,
+    who: Option<&str>,
 ) -> Result<String> {
     let book = &ctx.book;
     let today = book.clock.today();
@@ -159,22 +196,7 @@ fn render(
         today,
         false,
     )?;
-    let now = book.clock.now();
-    let window = followups::Window { at: now, until: now, overdue_only: false, policy: None };
-    let (parts, _) = book.fold_incidents(Vec::new, |found, incident, extras| {
-        let view = IncidentView { incident, extras: Some(extras), tz };
-        found.extend(followups::due_in(view, &window, &q))
-    });
-    // What `followup due` lists now: the incidents' follow-ups, the customers' reminders
-    // and the checks of corrective actions.
-    let mut found: Vec<followups::Due> = parts.into_iter().flatten().collect();
-    let (with_reminders, _) = book.customers_folded_values(true, |c, _| Some(c));
-    let (reminders, with_reminders) = due::reminders(with_reminders, &window, &q, &book.clock);
-    found.extend(reminders);
-    let actions = book.actions().records.into_iter().map(|(_, a)| a);
-    found.extend(due::verifications(actions, &window, &q, &book.clock).into_iter().map(|(_, d)| d));
-    let (by_id, _) = book.customers_by_id(found.iter().map(|d| d.customer.as_str()), with_reminders);
-    let due = followups::rows(found, &by_id, &window, &[]);
+    let due = due_rows(book, &q);
     let title = format!("{} — host stand", book.config.name.as_deref().unwrap_or("care"));
     let p = page::Page {
         title: &title,
@@ -187,8 +209,32 @@ fn render(
         token,
         incognito: args.incognito,
         refresh: args.refresh.max(5),
+        who,
     };
     Ok(page::html(&p, &ctx.style))
+}
+
+/// What `followup due` lists now, as rows: the incidents' follow-ups, the customers'
+/// reminders and the checks of corrective actions that `q` selects.
+fn due_rows(book: &Book, q: &Query) -> crate::output::Rows {
+    let tz = book.clock.tz;
+    let now = book.clock.now();
+    let window = followups::Window { at: now, until: now, overdue_only: false, policy: None };
+    let (parts, _) = book.fold_incidents(Vec::new, |found, incident, extras| {
+        let view = IncidentView { incident, extras: Some(extras), tz };
+        found.extend(followups::due_in(view, &window, q))
+    });
+    // What `followup due` lists now: the incidents' follow-ups, the customers' reminders
+    // and the checks of corrective actions.
+    let mut found: Vec<followups::Due> = parts.into_iter().flatten().collect();
+    let (with_reminders, _) = book.customers_folded_values(true, |c, _| Some(c));
+    let (reminders, with_reminders) = due::reminders(with_reminders, &window, q, &book.clock);
+    found.extend(reminders);
+    let actions = book.actions().records.into_iter().map(|(_, a)| a);
+    found.extend(due::verifications(actions, &window, q, &book.clock).into_iter().map(|(_, d)| d));
+    let (by_id, _) = book.customers_by_id(found.iter().map(|d| d.customer.as_str()), with_reminders);
+    let due = followups::rows(found, &by_id, &window, &[]);
+    due
 }
 
 /// The customers a list names, each found as `Book::find_customer` finds one (an id

@@ -49,6 +49,7 @@ mod reminders;
 mod returned;
 mod safety;
 mod serve;
+mod serve_write;
 mod sql;
 mod sql_index;
 mod svg;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of the harness
 
+pub mod http;
+
 use std::path::{Path, PathBuf};
 
 use std::io::BufRead;

@@ -66,6 +66,7 @@ mod read;
 mod schema;
 mod sheet;
 mod stream;
+pub mod tokens;
 mod visits;
 mod walk;
 mod write;

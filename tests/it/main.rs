@@ -49,6 +49,7 @@ mod reminders;
 mod returned;
 mod safety;
 mod serve;
+mod serve_tokens;
 mod sql;
 mod sql_index;
 mod svg;

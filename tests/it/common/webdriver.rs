@@ -380,8 +380,15 @@ impl Drop for Driver {
     }
 }
 
+impl Element {
+    /// An element a script returned (or any WebDriver element reference).
+    pub fn from_json(v: &Value) -> Element {
+        Element(v[ELEMENT].as_str().unwrap_or_else(|| panic!("not an element: {v}")).to_string())
+    }
+}
+
 fn element(v: &Value) -> Element {
-    Element(v[ELEMENT].as_str().unwrap_or_else(|| panic!("not an element: {v}")).to_string())
+    Element::from_json(v)
 }
 
 /// One HTTP/1.1 request to chromedriver on localhost; the reply's status and body. The

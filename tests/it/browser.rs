@@ -178,3 +178,37 @@ fn webdriver_base64_decodes_the_rfc_4648_vectors() {
     assert_eq!(webdriver::base64("Zm9v!"), None, "a character outside the alphabet");
     assert_eq!(webdriver::base64("Zm9vY"), None, "a lone sixth bit group is no byte");
 }
+
+#[test]
+fn webdriver_gives_up_on_a_driver_that_never_answers_or_hangs_up_early() {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    // A stuck chromedriver: it takes the connection and the request, and says nothing.
+    let silent = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = silent.local_addr().expect("port").port();
+    let keep = thread::spawn(move || {
+        let (mut conn, _) = silent.accept().expect("accepts");
+        let mut buf = [0u8; 1024];
+        let _ = conn.read(&mut buf);
+        thread::sleep(Duration::from_millis(1500));
+    });
+    let start = Instant::now();
+    let err =
+        webdriver::http(port, "GET", "/status", None, Duration::from_millis(500)).expect_err("no answer is an error");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    assert!(start.elapsed() < Duration::from_secs(2), "given up at its limit, not later: {:?}", start.elapsed());
+    keep.join().expect("joins");
+
+    // One that dribbles a head and a short body, then hangs up: an error, not a hang or a cut answer.
+    let early = TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = early.local_addr().expect("port").port();
+    let serve = thread::spawn(move || {
+        let (mut conn, _) = early.accept().expect("accepts");
+        let mut buf = [0u8; 1024];
+        let _ = conn.read(&mut buf);
+        let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"value\":");
+    });
+    let err = webdriver::http(port, "GET", "/status", None, LIMIT).expect_err("a cut answer is an error");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidData, "{err}");
+    serve.join().expect("joins");
+}

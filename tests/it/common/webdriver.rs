@@ -24,6 +24,9 @@ pub const LIMIT: Duration = Duration::from_secs(60);
 /// never loads comes back as WebDriver's error (which says so) before the socket gives up.
 const PAGE_LIMIT_MS: u64 = 30_000;
 
+/// One look at `/status` while chromedriver starts: it answers at once when it answers.
+const STATUS_LIMIT: Duration = Duration::from_secs(5);
+
 /// How often waits look again.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -156,7 +159,7 @@ impl Driver {
             if let Ok(Some(status)) = self.child.try_wait() {
                 panic!("chromedriver exited ({status}) before it was ready:\n{}", self.log_tail());
             }
-            if let Ok((200, body)) = http(self.port, "GET", "/status", None)
+            if let Ok((200, body)) = http(self.port, "GET", "/status", None, STATUS_LIMIT)
                 && serde_json::from_str::<Value>(&body).is_ok_and(|v| v["value"]["ready"] == true)
             {
                 return;
@@ -183,7 +186,7 @@ impl Driver {
         // POST must carry a JSON body, even an empty one.
         let body = body.or_else(|| (method == "POST").then(|| json!({})));
         let text = body.as_ref().map(Value::to_string);
-        let (status, reply) = http(self.port, method, &full, text.as_deref()).unwrap_or_else(|e| {
+        let (status, reply) = http(self.port, method, &full, text.as_deref(), LIMIT).unwrap_or_else(|e| {
             panic!("{method} {full}: {e} (chromedriver or the browser is stuck or gone)\n{}", self.log_tail())
         });
         let value: Value =
@@ -392,12 +395,13 @@ fn element(v: &Value) -> Element {
 }
 
 /// One HTTP/1.1 request to chromedriver on localhost; the reply's status and body. The
-/// body is read by its Content-Length (chromedriver always sends one), within LIMIT.
-fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> io::Result<(u16, String)> {
-    let deadline = Instant::now() + LIMIT;
-    let mut s = TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)), Duration::from_secs(5))?;
-    s.set_read_timeout(Some(LIMIT))?;
-    s.set_write_timeout(Some(LIMIT))?;
+/// body is read by its Content-Length (chromedriver always sends one). The whole exchange
+/// gets `limit`, however the other end dribbles its answer: a TimedOut error after that.
+pub fn http(port: u16, method: &str, path: &str, body: Option<&str>, limit: Duration) -> io::Result<(u16, String)> {
+    let deadline = Instant::now() + limit;
+    let left = || deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+    let mut s = TcpStream::connect_timeout(&SocketAddr::from((Ipv4Addr::LOCALHOST, port)), left())?;
+    s.set_write_timeout(Some(left()))?;
     let body = body.unwrap_or("");
     let typ = if body.is_empty() { "" } else { "Content-Type: application/json; charset=utf-8\r\n" };
     write!(
@@ -423,10 +427,17 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> io::Result<(
                 return Ok((status, String::from_utf8_lossy(&raw[end + 4..end + 4 + len]).into_owned()));
             }
         }
-        if Instant::now() > deadline {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, format!("no full answer within {LIMIT:?}")));
+        if Instant::now() >= deadline {
+            return Err(io::Error::new(io::ErrorKind::TimedOut, format!("no full answer within {limit:?}")));
         }
-        match s.read(&mut chunk)? {
+        s.set_read_timeout(Some(left()))?;
+        match s.read(&mut chunk).map_err(|e| match e.kind() {
+            // A read timeout shows as WouldBlock on Unix.
+            io::ErrorKind::WouldBlock => {
+                io::Error::new(io::ErrorKind::TimedOut, format!("no full answer within {limit:?}"))
+            }
+            _ => e,
+        })? {
             0 => return Err(bad("connection closed before a full answer with a Content-Length")),
             n => raw.extend_from_slice(&chunk[..n]),
         }

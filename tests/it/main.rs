@@ -13,6 +13,7 @@ mod actions;
 mod architecture;
 mod book;
 mod browser;
+mod browser_forms;
 mod check_actions;
 mod check_stream;
 mod completions;

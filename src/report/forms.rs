@@ -57,7 +57,9 @@ struct Html<'a> {
 impl<'a> Html<'a> {
     fn new(chrome: &'a Chrome<'a>, heading: &str, sent: Option<&'a Sent<'a>>) -> Html<'a> {
         let mut h = page::head(chrome.title, None);
-        h.push_str("<nav><a href=\"/\">Host stand</a> · <a href=\"/customers\">Customers</a> · <a href=\"/due\">Due</a>");
+        h.push_str(
+            "<nav><a href=\"/\">Host stand</a> · <a href=\"/customers\">Customers</a> · <a href=\"/due\">Due</a>",
+        );
         if let Some(who) = chrome.who {
             h.push_str(&format!(" · <span class=\"muted\">signed in as {}</span>", esc(who)));
         }
@@ -242,7 +244,13 @@ pub fn customer(chrome: &Chrome, card: &Card, choices: &Choices, sent: Option<&S
     p.select("incident", "product", "Product", &choices.products, None);
     p.select("incident", "location", "Location", &choices.locations, None);
     p.select("incident", "channel", "Channel", &choices.channels, None);
-    p.text("incident", "busyness", "Busyness (% of capacity)", "number", " min=\"0\" max=\"1000\" inputmode=\"numeric\"");
+    p.text(
+        "incident",
+        "busyness",
+        "Busyness (% of capacity)",
+        "number",
+        " min=\"0\" max=\"1000\" inputmode=\"numeric\"",
+    );
     p.area("incident", "circumstances", "Circumstances", false);
     p.close("Open the incident");
     p.end()
@@ -290,10 +298,9 @@ pub fn incident(
             page::card(&mut p.h, card, chrome.incognito, style);
             p.h.push_str(&format!("<p><a href=\"/customers/{}\">{}'s page</a></p>", esc(&card.id), esc(&card.name)));
         }
-        None => p.h.push_str(&format!(
-            "<p class=\"flag\">Customer {} is not in the book.</p>",
-            esc(&incident.customer)
-        )),
+        None => {
+            p.h.push_str(&format!("<p class=\"flag\">Customer {} is not in the book.</p>", esc(&incident.customer)))
+        }
     }
     p.h.push_str(&format!("<p><b>What happened:</b> {}</p>", esc(incident.summary.as_deref().unwrap_or(""))));
     if !done.is_empty() {

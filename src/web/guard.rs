@@ -125,9 +125,19 @@ pub fn bearer(h: &HeaderMap) -> Option<String> {
 }
 
 /// Whether a write comes from a page of this server: its `Origin` names the `Host` it was
-/// sent to. A form posted from another site's page says that site; a request without an
-/// `Origin` is not taken from a cookie session (every browser sends one with a POST).
+/// sent to. A form posted from another site's page says that site. Where a browser sends
+/// `Origin: null` (a privacy setting, a sandboxed frame), its `Sec-Fetch-Site`, which no
+/// page can set, must say `same-origin`. A request with neither is not taken from a
+/// cookie session: every current browser sends one of them with a POST.
 pub fn same_origin(h: &HeaderMap) -> bool {
+    let fetched_here = || h.get("sec-fetch-site").is_some_and(|v| v.as_bytes() == b"same-origin");
+    match h.get(header::ORIGIN).map(|o| o.as_bytes()) {
+        None | Some(b"null") => fetched_here(),
+        Some(_) => origin_is_host(h),
+    }
+}
+
+fn origin_is_host(h: &HeaderMap) -> bool {
     let (Some(origin), Some(host)) = (h.get(header::ORIGIN), h.get(header::HOST)) else { return false };
     let (Ok(origin), Ok(host)) = (origin.to_str(), host.to_str()) else { return false };
     let Some((scheme, authority)) = origin.split_once("://") else { return false };
@@ -259,6 +269,14 @@ mod tests {
         ] {
             assert!(!same_origin(&h(o, host)), "{o:?} to {host}");
         }
+        let mut fetched = h(Some("null"), "127.0.0.1:8080");
+        fetched.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(same_origin(&fetched), "a null Origin from this site's own page");
+        fetched.insert("sec-fetch-site", "cross-site".parse().unwrap());
+        assert!(!same_origin(&fetched));
+        let mut other = h(Some("http://evil.example"), "127.0.0.1:8080");
+        other.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(!same_origin(&other), "an Origin that is another site's decides");
     }
 
     #[test]

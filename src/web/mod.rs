@@ -269,7 +269,9 @@ async fn write(State(app): State<Arc<App>>, req: Request) -> Response {
     if let Some(want) = &who.csrf {
         let given = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_bytes()).unwrap_or_default();
         if !guard::same(given, want.as_bytes()) {
-            return refuse("403: the form's csrf value is missing or not this session's; reload the page and send it again.");
+            return refuse(
+                "403: the form's csrf value is missing or not this session's; reload the page and send it again.",
+            );
         }
     }
     answer(&app, Ask { post: true, path, query: Vec::new(), form, who: Some(who), saved: None }).await
@@ -374,14 +376,15 @@ async fn elsewhere(method: Method) -> Response {
 }
 
 /// What every answer carries: never cached (it holds contacts), never framed, never sniffed,
-/// no referrer (the URL may hold the token), nothing loaded from anywhere.
+/// no referrer to another site (the URL may hold the token; to this page it is sent, so a
+/// browser posts a form with its real `Origin`), nothing loaded from anywhere.
 async fn secure(mut r: Response) -> Response {
     let h = r.headers_mut();
     for (k, v) in [
         (header::CACHE_CONTROL, "no-store"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        (header::REFERRER_POLICY, "no-referrer"),
+        (header::REFERRER_POLICY, "same-origin"),
         (
             header::CONTENT_SECURITY_POLICY,
             "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
@@ -445,6 +448,12 @@ fn shown_host(ip: IpAddr, machine_name: impl FnOnce() -> Option<String>) -> Stri
         return ip.to_string();
     }
     machine_address(ip.is_ipv6()).map(|a| a.to_string()).or_else(machine_name).unwrap_or_else(|| "127.0.0.1".into())
+}
+
+/// The host a phone on the network reaches this machine by, as `care serve --bind 0.0.0.0`
+/// prints it: for a link made before the server runs (`care serve token add`).
+pub fn lan_host(host_name: Option<&str>) -> String {
+    shown_host(IpAddr::from([0, 0, 0, 0]), || machine_name(host_name))
 }
 
 /// The address this machine would reach the network from: a UDP socket "connected" to a

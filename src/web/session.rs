@@ -79,13 +79,8 @@ impl Sessions {
         {
             open.remove(&oldest);
         }
-        let session = Session {
-            staff: token.name.clone(),
-            hash: token.hash.clone(),
-            csrf,
-            last: Instant::now(),
-            flash: None,
-        };
+        let session =
+            Session { staff: token.name.clone(), hash: token.hash.clone(), csrf, last: Instant::now(), flash: None };
         open.insert(id.clone(), session);
         Some((id, token.name.clone()))
     }
@@ -147,8 +142,7 @@ fn random() -> Option<String> {
 pub fn cookie(headers: &HeaderMap) -> Option<String> {
     headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|c| {
         let (name, value) = c.trim().split_once('=')?;
-        (name == COOKIE && value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| value.to_string())
+        (name == COOKIE && value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit())).then(|| value.to_string())
     })
 }
 

@@ -66,7 +66,7 @@ fn every_answer_carries_the_security_headers_and_head_has_no_body() {
             "cache-control: no-store",
             "x-content-type-options: nosniff",
             "x-frame-options: deny",
-            "referrer-policy: no-referrer",
+            "referrer-policy: same-origin",
             "content-security-policy: default-src 'none'",
         ] {
             assert!(a.head.contains(h), "{h} in {}", a.head);

@@ -9,9 +9,9 @@ use super::Args;
 use crate::book::Book;
 use crate::cmd::Ctx;
 use crate::model::id;
-use crate::report::forms::{self, Chrome, Choices, Sent};
-use crate::report::query::{Cond, Query};
 use crate::report::briefing;
+use crate::report::forms::{self, Choices, Chrome, Sent};
+use crate::report::query::{Cond, Query};
 use crate::web::{self, Ask, Reply};
 
 /// Customers listed for a search at most: a name typed is a few letters, not a report.

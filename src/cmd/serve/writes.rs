@@ -54,7 +54,11 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
                     };
                     let critical = field("critical").filter(|v| v == "on" || v == "1").map(|_| "--critical".into());
                     let text = field("text").unwrap_or_default();
-                    (vec![Some("note".into()), kind, critical, Some("--".into()), Some(c), Some(text)], "note".into(), back)
+                    (
+                        vec![Some("note".into()), kind, critical, Some("--".into()), Some(c), Some(text)],
+                        "note".into(),
+                        back,
+                    )
                 }
                 ["flags"] => (
                     vec![
@@ -111,7 +115,8 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
         }
         ["followups", "done"] => {
             let id = field("id").unwrap_or_default();
-            let words = vec![Some("followup".into()), Some("done".into()), Some("--".into()), Some(id.clone()), field("note")];
+            let words =
+                vec![Some("followup".into()), Some("done".into()), Some("--".into()), Some(id.clone()), field("note")];
             (words, format!("done-{id}"), Back::Due)
         }
         _ => return not_found(),

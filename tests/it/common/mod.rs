@@ -5,6 +5,7 @@
 #![allow(dead_code)] // each test file uses its own part of the harness
 
 pub mod http;
+pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 

@@ -69,7 +69,8 @@ pub fn head(title: &str, refresh: Option<u32>) -> String {
     if let Some(r) = refresh {
         h.push_str(&format!("<meta http-equiv=\"refresh\" content=\"{r}\">"));
     }
-    h.push_str(&format!("<title>{}</title><style>{CSS}</style></head><body>", esc(title)));
+    h.push_str(&format!("<title>{}</title><style>{CSS}</style>", esc(title)));
+    h.push_str("<script src=\"/app.js\" defer></script></head><body>");
     h
 }
 

@@ -313,6 +313,14 @@ pub fn incident(
     }
     let todo: Vec<StepKind> = StepKind::ALL.into_iter().filter(|k| k.get(incident).is_none()).collect();
     let action = |k: StepKind| format!("/incidents/{}/{}", incident.id, verb(k));
+    // A step sent for but recorded meanwhile (by someone else) keeps its form, and what was
+    // typed in it, beside the refusal.
+    let late = sent
+        .and_then(|s| s.form.strip_prefix("step-"))
+        .and_then(|v| StepKind::ALL.into_iter().find(|&k| verb(k) == v && !todo.contains(&k)));
+    if let Some(k) = late {
+        step_form(&mut p, &format!("step-{}", verb(k)), &action(k), k);
+    }
     match todo.split_first() {
         Some((&next, rest)) => {
             step_form(&mut p, "step", &action(next), next);

@@ -28,10 +28,11 @@ pub struct Page<'a> {
     pub who: Option<&'a str>,
 }
 
-/// Text made safe to put in HTML, in content or in a quoted attribute.
+/// Text made safe to put in HTML, in content or in a quoted attribute; control characters
+/// are written out as on a terminal (`\u{1b}`), so no record's bytes reach a page raw.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in crate::text::visible(s).chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -69,7 +70,8 @@ pub fn head(title: &str, refresh: Option<u32>) -> String {
     if let Some(r) = refresh {
         h.push_str(&format!("<meta http-equiv=\"refresh\" content=\"{r}\">"));
     }
-    h.push_str(&format!("<title>{}</title><style>{CSS}</style></head><body>", esc(title)));
+    h.push_str(&format!("<title>{}</title><style>{CSS}</style>", esc(title)));
+    h.push_str("<script src=\"/app.js\" defer></script></head><body>");
     h
 }
 
@@ -160,8 +162,12 @@ pub fn card(h: &mut String, c: &Card, incognito: bool, style: &Style) {
         }
     };
     let texts = |v: &[crate::report::briefing::Line]| v.iter().map(|l| l.text.clone()).collect::<Vec<_>>();
-    let prefs = texts(&c.preferences);
-    list(h, "Preferences", &prefs.iter().map(String::as_str).collect::<Vec<_>>());
+    for (title, lines) in
+        [("Preferences", &c.preferences), ("Roles", &c.roles), ("Goals", &c.goals), ("Notes", &c.notes)]
+    {
+        let texts = texts(lines);
+        list(h, title, &texts.iter().map(String::as_str).collect::<Vec<_>>());
+    }
     let missteps = texts(&c.missteps);
     list(h, "What went wrong before", &missteps.iter().map(String::as_str).collect::<Vec<_>>());
     let open: Vec<String> = c

@@ -73,8 +73,9 @@ impl Gate {
             ));
         }
         let want = self.token.as_deref()?;
-        // Opening a link is how a phone without the server's token signs in.
-        if signed_in || req.uri().path() == "/welcome" {
+        // Opening a link is how a phone without the server's token signs in; a POST is a
+        // write, refused by its route (403) without a session whatever token it carries.
+        if signed_in || req.uri().path() == "/welcome" || req.method() == axum::http::Method::POST {
             return None;
         }
         match given_token(req) {

@@ -214,6 +214,7 @@ fn router(gate: Arc<guard::Gate>, jobs: mpsc::SyncSender<Job>, writes: Writes) -
     Router::new()
         .route("/", shows())
         .route("/welcome", get(welcome).fallback(not_allowed))
+        .route("/app.js", get(script).fallback(not_allowed))
         .route("/signout", post(sign_out).fallback(post_only))
         .route("/due", shows())
         .route("/customers", get(page).post(write).fallback(get_or_post))
@@ -275,6 +276,13 @@ async fn write(State(app): State<Arc<App>>, req: Request) -> Response {
         }
     }
     answer(&app, Ask { post: true, path, query: Vec::new(), form, who: Some(who), saved: None }).await
+}
+
+/// The page's little script (`app.js`): the forms work without it.
+async fn script() -> Response {
+    let mut r = include_str!("app.js").into_response();
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    r
 }
 
 /// Sign in with a link (`/welcome?key=SECRET`): a session cookie, and on to the page.
@@ -387,7 +395,8 @@ async fn secure(mut r: Response) -> Response {
         (header::REFERRER_POLICY, "same-origin"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
         ),
     ] {
         h.insert(k, HeaderValue::from_static(v));

@@ -517,3 +517,18 @@ fn a_token_with_any_characters_works_as_printed_and_paths_lead_nowhere() {
         assert_eq!(get(&server.addr, &format!("{path}{query}")).0, 404, "{path}");
     }
 }
+
+#[test]
+fn the_page_script_is_its_own_file_and_the_only_script_the_page_may_run() {
+    let book = story();
+    let server = serve(&book, &[]);
+    let addr = &server.addr;
+    let a = raw(addr, format!("GET /app.js HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes());
+    assert_eq!(a.status, 200, "{a:?}");
+    assert!(a.head.contains("content-type: text/javascript"), "{}", a.head);
+    assert!(a.head.contains("script-src 'self'") && !a.head.contains("unsafe-eval"), "{}", a.head);
+    let (_, page) = get(addr, "/");
+    // No inline script for a record's text to break out into: only the file, by its address.
+    assert_eq!(page.matches("<script").count(), 1, "{page}");
+    assert!(page.contains("<script src=\"/app.js\" defer></script>"), "{page}");
+}

@@ -238,8 +238,7 @@ fn due_rows(book: &Book, q: &Query) -> crate::output::Rows {
     let actions = book.actions().records.into_iter().map(|(_, a)| a);
     found.extend(due::verifications(actions, &window, q, &book.clock).into_iter().map(|(_, d)| d));
     let (by_id, _) = book.customers_by_id(found.iter().map(|d| d.customer.as_str()), with_reminders);
-    let due = followups::rows(found, &by_id, &window, &[]);
-    due
+    followups::rows(found, &by_id, &window, &[])
 }
 
 /// The customers a list names, each found as `Book::find_customer` finds one (an id

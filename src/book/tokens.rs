@@ -78,8 +78,9 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Equality whose time depends only on the lengths.
-fn same(a: &[u8], b: &[u8]) -> bool {
+/// Equal, in a time that depends on the lengths only: a wrong guess learns nothing of how
+/// much of it was right (the server's token and a session's CSRF value are compared so too).
+pub fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

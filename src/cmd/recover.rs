@@ -244,7 +244,7 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
         recovery::step(current, kind, step, args.amend, &book.config.followup, book.config.discretion, &book.clock)
             .map_err(Error::Refused)
     })?;
-    commit(ctx, &[path], &format!("recover {} {}", verb(kind), incident.id));
+    commit(ctx, &[path], &format!("recover {} {}", kind.verb(), incident.id));
     super::emit(ctx, crate::hooks::Event::Plan { incident: &incident.id, plan: &warnings });
     for w in &warnings.warnings {
         ctx.ui.warn(w);
@@ -260,17 +260,6 @@ fn record(ctx: &Ctx, kind: StepKind, args: &StepArgs, extra: Option<&ExtraArgs>)
     let then = if scheduled.is_empty() { String::new() } else { format!("; {}", scheduled.join(", ")) };
     ctx.ui.say(&format!("Recorded {} on {}{then}.", kind.field(), incident.id));
     Ok(())
-}
-
-/// The command that records a step, as people type it.
-fn verb(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::Apologize => "apologize",
-        StepKind::Review => "review",
-        StepKind::Fix => "fix",
-        StepKind::Extra => "extra",
-        StepKind::Close => "close",
-    }
 }
 
 fn list(ctx: &Ctx, args: &ListArgs, out: &mut dyn Write) -> Result<()> {

@@ -37,6 +37,18 @@ impl StepKind {
         [StepKind::Apologize, StepKind::Review, StepKind::Fix, StepKind::Extra, StepKind::Close];
 
     /// The field under `recovery:` that records this step.
+    /// The command that records the step, as people type it (`care recover fix`), and
+    /// the page's endpoint for it.
+    pub fn verb(self) -> &'static str {
+        match self {
+            StepKind::Apologize => "apologize",
+            StepKind::Review => "review",
+            StepKind::Fix => "fix",
+            StepKind::Extra => "extra",
+            StepKind::Close => "close",
+        }
+    }
+
     pub fn field(self) -> &'static str {
         match self {
             StepKind::Apologize => "apologized",

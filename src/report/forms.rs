@@ -312,14 +312,14 @@ pub fn incident(
         return p.end();
     }
     let todo: Vec<StepKind> = StepKind::ALL.into_iter().filter(|k| k.get(incident).is_none()).collect();
-    let action = |k: StepKind| format!("/incidents/{}/{}", incident.id, verb(k));
+    let action = |k: StepKind| format!("/incidents/{}/{}", incident.id, k.verb());
     // A step sent for but recorded meanwhile (by someone else) keeps its form, and what was
     // typed in it, beside the refusal.
     let late = sent
         .and_then(|s| s.form.strip_prefix("step-"))
-        .and_then(|v| StepKind::ALL.into_iter().find(|&k| verb(k) == v && !todo.contains(&k)));
+        .and_then(|v| StepKind::ALL.into_iter().find(|&k| k.verb() == v && !todo.contains(&k)));
     if let Some(k) = late {
-        step_form(&mut p, &format!("step-{}", verb(k)), &action(k), k);
+        step_form(&mut p, &format!("step-{}", k.verb()), &action(k), k);
     }
     match todo.split_first() {
         Some((&next, rest)) => {
@@ -327,7 +327,7 @@ pub fn incident(
             if !rest.is_empty() {
                 p.h.push_str("<details><summary>Other steps</summary>");
                 for &k in rest {
-                    step_form(&mut p, &format!("step-{}", verb(k)), &action(k), k);
+                    step_form(&mut p, &format!("step-{}", k.verb()), &action(k), k);
                 }
                 p.h.push_str("</details>");
             }
@@ -335,17 +335,6 @@ pub fn incident(
         None => p.h.push_str("<p class=\"muted\">Every step is recorded.</p>"),
     }
     p.end()
-}
-
-/// A step as its endpoint and the command name it.
-pub fn verb(kind: StepKind) -> &'static str {
-    match kind {
-        StepKind::Apologize => "apologize",
-        StepKind::Review => "review",
-        StepKind::Fix => "fix",
-        StepKind::Extra => "extra",
-        StepKind::Close => "close",
-    }
 }
 
 /// `/due`: what is due for me, then everything due, each with a form to mark it done.

@@ -269,7 +269,7 @@ async fn write(State(app): State<Arc<App>>, req: Request) -> Response {
     };
     if let Some(want) = &who.csrf {
         let given = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_bytes()).unwrap_or_default();
-        if !guard::same(given, want.as_bytes()) {
+        if !crate::book::tokens::same(given, want.as_bytes()) {
             return refuse(
                 "403: the form's csrf value is missing or not this session's; reload the page and send it again.",
             );

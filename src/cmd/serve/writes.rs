@@ -14,7 +14,7 @@ use super::pages::{self, Cached};
 use crate::cli::Cli;
 use crate::cmd::Ctx;
 use crate::model::{id, lexicon, recovery::StepKind};
-use crate::report::forms::{Sent, verb};
+use crate::report::forms::Sent;
 use crate::ui::Ui;
 use crate::web::{self, Ask, Reply};
 
@@ -94,7 +94,7 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
             }
         }
         ["incidents", i, step] if known_incident(ctx, i) => {
-            let Some(kind) = StepKind::ALL.into_iter().find(|k| verb(*k) == *step) else { return not_found() };
+            let Some(kind) = StepKind::ALL.into_iter().find(|k| k.verb() == *step) else { return not_found() };
             let form = step_form(ctx, i, kind);
             let back = Back::Incident(i.to_string());
             let note = field("note");
@@ -199,7 +199,7 @@ fn step_form(ctx: &Ctx, i: &str, kind: StepKind) -> String {
         .find_incident(i)
         .ok()
         .and_then(|(_, incident)| StepKind::ALL.into_iter().find(|k| k.get(&incident).is_none()));
-    if next == Some(kind) { "step".into() } else { format!("step-{}", verb(kind)) }
+    if next == Some(kind) { "step".into() } else { format!("step-{}", kind.verb()) }
 }
 
 /// The lexicon's words on an apology, as `recover apologize` warns them.

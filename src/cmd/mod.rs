@@ -176,7 +176,10 @@ pub fn commit(ctx: &Ctx, files: &[PathBuf], message: &str) {
     if !ctx.book.config.git.commit || files.is_empty() {
         return;
     }
-    if let Err(e) = crate::git::commit(&ctx.book.root, files, message) {
+    // Who wrote it, as a trailer (`git log --format='%(trailers:key=By)'`): on a shared
+    // clone, or through the page, the committer is the machine's account, not the person.
+    let message = if ctx.staff.is_empty() { message.to_string() } else { format!("{message}\n\nBy: {}", ctx.staff) };
+    if let Err(e) = crate::git::commit(&ctx.book.root, files, &message) {
         ctx.ui.warn(&format!("the change is saved but was not committed: {e}; commit it with git yourself"));
     }
 }

@@ -447,6 +447,12 @@ fn shown_host(ip: IpAddr, machine_name: impl FnOnce() -> Option<String>) -> Stri
     machine_address(ip.is_ipv6()).map(|a| a.to_string()).or_else(machine_name).unwrap_or_else(|| "127.0.0.1".into())
 }
 
+/// The host a phone on the network reaches this machine by, as `care serve --bind 0.0.0.0`
+/// prints it: for a link made before the server runs (`care serve token add`).
+pub fn lan_host(host_name: Option<&str>) -> String {
+    shown_host(IpAddr::from([0, 0, 0, 0]), || machine_name(host_name))
+}
+
 /// The address this machine would reach the network from: a UDP socket "connected" to a
 /// documentation address (RFC 5737/3849: nobody's, never routed) is given the source
 /// address of the default route by the kernel. A UDP connect sends nothing.

@@ -77,6 +77,11 @@ pub enum Allow {
 pub enum Command {
     /// Links for staff: a secret per person, with which the page writes as them.
     #[command(subcommand)]
+    #[command(after_help = "\
+Examples:
+  care serve token add billy       billy's link, and a QR code on a terminal
+  care serve token list            who has a link, since when
+  care serve token revoke billy    the link stops working at once")]
     Token(token::Command),
 }
 

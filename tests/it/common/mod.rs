@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod webdriver;
+
 use std::io::BufRead;
 
 use assert_cmd::Command;

@@ -14,10 +14,11 @@ use crate::cmd::Ctx;
 use crate::error::{Error, Result};
 use crate::model::customer::{self, Customer, Pick};
 use crate::model::id;
-use crate::report::query::{self, IncidentView, Query};
-use crate::report::{briefing, due, flags, followups, page};
+use crate::report::query::{IncidentView, Query};
+use crate::report::{briefing, due, followups, page};
 use crate::web::{self, arrivals};
 
+mod lists;
 mod pages;
 pub mod token;
 mod writes;
@@ -118,10 +119,17 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
         }
         None => None,
     };
+    // Read before the address is printed: the first page is as quick as the next.
+    let lists = lists::Shared::new(&ctx.book)?;
     let query = token.as_ref().map(|t| format!("?token={}", encode(t))).unwrap_or_default();
     let mode = if opts.writes == web::Writes::On { "staff write with their links" } else { "read-only" };
     ctx.ui.say(&format!("serving {}{query} ({mode}; Ctrl-C to stop)", server.url()));
     let (root, settings, style, staff) = (&ctx.book.root, &ctx.book.settings, ctx.style, &ctx.staff);
+    let background = Book::open(root.clone(), settings)?;
+    std::thread::spawn({
+        let lists = lists.clone();
+        move || lists.keep_fresh(&background)
+    });
     server.run(|| {
         // Each worker thread reads the book through its own context.
         let ctx = Ctx {
@@ -131,27 +139,15 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn std::io::Write) -> Result<()> {
             staff: staff.clone(),
         };
         let (stdin, token) = (stdin.clone(), token.clone());
-        let mut choices = pages::Cached::default();
+        let lists = lists.clone();
         Ok(move |ask: &web::Ask| {
             if ask.post {
-                return writes::write(&ctx, args, &mut choices, ask);
+                return writes::write(&ctx, args, &lists, ask);
             }
             if ask.path != "/" {
-                return pages::page(&ctx, args, &mut choices, ask);
+                return pages::page(&ctx, args, &lists, ask);
             }
-            let params = &ask.query;
-            let pasted = params.iter().find(|(k, _)| k == "list").map(|(_, v)| v.as_str());
-            let (list, note) = match (pasted, &args.arrivals, &stdin) {
-                (Some(l), _, _) => (l.to_string(), None),
-                (None, _, Some(s)) => (s.clone(), None),
-                (None, Some(f), None) => arrivals::read(f).map_or_else(|why| (String::new(), Some(why)), |l| (l, None)),
-                (None, None, None) => (String::new(), None),
-            };
-            let who = ask.who.as_ref().map(|w| w.staff.as_str());
-            match render(&ctx, args, token.as_deref(), pasted, &list, note, who) {
-                Ok(html) => web::Reply::page(200, html),
-                Err(e) => web::Reply::page(500, web::message(&e.to_string()).0),
-            }
+            web::Reply::page(200, render(&ctx, args, token.as_deref(), stdin.as_deref(), &lists, ask))
         })
     })
 }
@@ -171,14 +167,20 @@ fn render(
     ctx: &Ctx,
     args: &Args,
     token: Option<&str>,
-    pasted: Option<&str>,
-    list: &str,
-    note: Option<String>,
-    who: Option<&str>,
-) -> Result<String> {
+    stdin: Option<&str>,
+    lists: &lists::Shared,
+    ask: &web::Ask,
+) -> String {
+    let pasted = ask.query.iter().find(|(k, _)| k == "list").map(|(_, v)| v.as_str());
+    let (list, note) = match (pasted, &args.arrivals, stdin) {
+        (Some(l), _, _) => (l.to_string(), None),
+        (None, _, Some(s)) => (s.to_string(), None),
+        (None, Some(f), None) => arrivals::read(f).map_or_else(|why| (String::new(), Some(why)), |l| (l, None)),
+        (None, None, None) => (String::new(), None),
+    };
     let book = &ctx.book;
     let today = book.clock.today();
-    let (names, cut) = arrivals::names(list);
+    let (names, cut) = arrivals::names(&list);
     let notes: Vec<String> = note.into_iter().chain(cut).collect();
     let (mut cards, mut unknown) = (Vec::new(), Vec::new());
     for (name, found) in names.iter().zip(find_all(book, &names)) {
@@ -190,33 +192,22 @@ fn render(
             Err(e) => unknown.push(format!("{name}: {e}")),
         }
     }
-    // As `flags` and `followup due` list them: the customers are streamed and only those
-    // with flags kept, and only the customers of what is due are read.
-    let (q, tz) = (Query::default(), book.clock.tz);
-    let (flag_rows, _) = flags::gather(
-        &q,
-        |each| book.each_record(crate::book::CUSTOMERS, query::customer_reader(&q), each),
-        |fold| book.fold_incidents(Default::default, fold),
-        tz,
-        today,
-        false,
-    )?;
-    let due = due_rows(book, &q);
+    let lists = lists.get(book);
     let title = format!("{} — host stand", book.config.name.as_deref().unwrap_or("care"));
     let p = page::Page {
         title: &title,
         cards: &cards,
         unknown: &unknown,
         notes: &notes,
-        flags: &flag_rows,
-        due: &due,
+        flags: &lists.flags,
+        due: &lists.due,
         list: pasted.unwrap_or(""),
         token,
         incognito: args.incognito,
         refresh: args.refresh.max(5),
-        who,
+        who: ask.who.as_ref().map(|w| w.staff.as_str()),
     };
-    Ok(page::html(&p, &ctx.style))
+    page::html(&p, &ctx.style)
 }
 
 /// What `followup due` lists now, as rows: the incidents' follow-ups, the customers'

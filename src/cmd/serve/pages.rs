@@ -1,48 +1,20 @@
 //! The pages of `care serve` beyond the host stand (docs/serve.md): finding a customer, a
 //! customer's card with its forms, an incident with its next step, what is due for me.
-//! Each is read from the book on request; ids in paths are checked as the book checks ids,
-//! so `/customers/..%2F..` names no file.
-
-use std::time::{Duration, Instant};
+//! A card or an incident is read from the book on request; what lists the whole book comes
+//! from `lists`. Ids in paths are checked as the book checks ids, so `/customers/..%2F..`
+//! names no file.
 
 use super::Args;
-use crate::book::Book;
+use super::lists::Shared;
 use crate::cmd::Ctx;
 use crate::model::id;
+use crate::output::{Cell, Rows};
 use crate::report::briefing;
-use crate::report::forms::{self, Choices, Chrome, Sent};
-use crate::report::query::{Cond, Query};
+use crate::report::forms::{self, Chrome, Sent};
 use crate::web::{self, Ask, Reply};
 
 /// Customers listed for a search at most: a name typed is a few letters, not a report.
 pub const MAX_FOUND: usize = 50;
-/// How long the choices offered (staff, products, …) are kept before the book is read again.
-const CHOICES_FOR: Duration = Duration::from_secs(60);
-
-/// The choices the forms offer, read from the book at most once a CHOICES_FOR per worker:
-/// reading every incident for the products would cost a page on a large book.
-#[derive(Debug, Default)]
-pub struct Cached {
-    read: Option<Instant>,
-    choices: Choices,
-}
-
-impl Cached {
-    pub fn get(&mut self, book: &Book) -> &Choices {
-        if self.read.is_none_or(|t| t.elapsed() > CHOICES_FOR) {
-            let glance = book.glance();
-            let listed = book.config.staff.clone();
-            self.choices = Choices {
-                staff: listed.unwrap_or_else(|| glance.staff.into_iter().collect()),
-                products: glance.products.into_iter().collect(),
-                locations: glance.locations.into_iter().collect(),
-                channels: glance.channels.into_iter().collect(),
-            };
-            self.read = Some(Instant::now());
-        }
-        &self.choices
-    }
-}
 
 /// The chrome of a page for this request: who is signed in, and the CSRF value for its
 /// forms when the page takes writes from them.
@@ -58,41 +30,28 @@ pub fn chrome<'a>(ctx: &'a Ctx, args: &Args, ask: &'a Ask) -> Chrome<'a> {
 }
 
 /// A page other than `/`.
-pub fn page(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
+pub fn page(ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask) -> Reply {
     let parts: Vec<&str> = ask.path.trim_start_matches('/').split('/').collect();
     match parts.as_slice() {
-        ["customers"] => search(ctx, args, ask, None),
-        ["customers", id] => customer(ctx, args, choices, ask, id, None),
+        ["customers"] => search(ctx, args, lists, ask, None),
+        ["customers", id] => customer(ctx, args, lists, ask, id, None),
         ["incidents", id] => incident(ctx, args, ask, id, None),
-        ["due"] => due(ctx, args, ask),
+        ["due"] => due(ctx, args, lists, ask),
         _ => Reply::page(404, web::message("404: nothing here; the page is at /").0),
     }
 }
 
 /// `/customers?q=`: every customer whose name or id holds the text, folded as ids are
 /// (accents and case ignored).
-pub fn search(ctx: &Ctx, args: &Args, ask: &Ask, sent: Option<&Sent>) -> Reply {
+pub fn search(ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask, sent: Option<&Sent>) -> Reply {
     let q = ask.query.iter().find(|(k, _)| k == "q").map(|(_, v)| v.as_str()).unwrap_or("");
-    let folded = id::fold(q);
-    let mut found = Vec::new();
-    let mut more = false;
-    if !folded.is_empty() {
-        for c in ctx.book.customer_names() {
-            if id::fold(&c.name).contains(&folded) || c.id.replace('-', " ").contains(&folded) || c.id == q.trim() {
-                if found.len() == MAX_FOUND {
-                    more = true;
-                    break;
-                }
-                found.push((c.id, c.name));
-            }
-        }
-    }
+    let (found, more) = lists.get(&ctx.book).find(q, MAX_FOUND);
     let status = if sent.is_some() { 422 } else { 200 };
     Reply::page(status, forms::search(&chrome(ctx, args, ask), q, &found, more, sent))
 }
 
 /// `/customers/{id}`: the card and its forms; `sent` is a form that comes back.
-pub fn customer(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask, id: &str, sent: Option<&Sent>) -> Reply {
+pub fn customer(ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask, id: &str, sent: Option<&Sent>) -> Reply {
     let book = &ctx.book;
     let found = id::check_customer_id(id)
         .ok()
@@ -104,8 +63,8 @@ pub fn customer(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask, id: &st
     let (incidents, _) = book.linked_incidents(&c);
     let card = briefing::card(&c, incidents.iter(), book.clock.today());
     let status = if sent.is_some_and(|s| !s.confirm) { 422 } else { 200 };
-    let choices = choices.get(book);
-    Reply::page(status, forms::customer(&chrome(ctx, args, ask), &card, choices, sent, &ctx.style))
+    let lists = lists.get(book);
+    Reply::page(status, forms::customer(&chrome(ctx, args, ask), &card, &lists.choices, sent, &ctx.style))
 }
 
 /// `/incidents/{id}`: the customer's card first, the steps done, the next step's form.
@@ -135,15 +94,14 @@ pub fn incident(ctx: &Ctx, args: &Args, ask: &Ask, id: &str, sent: Option<&Sent>
     Reply::page(status, html)
 }
 
-/// `/due`: what is due on incidents I own, then everything due.
-pub fn due(ctx: &Ctx, args: &Args, ask: &Ask) -> Reply {
-    let all = super::due_rows(&ctx.book, &Query::default());
-    let mine = match &ask.who {
-        Some(w) => match format!("owner={}", w.staff).parse::<Cond>() {
-            Ok(cond) => super::due_rows(&ctx.book, &Query { conds: vec![cond], ..Query::default() }),
-            Err(_) => crate::output::Rows::new(&[]),
-        },
-        None => crate::output::Rows::new(&[]),
-    };
-    Reply::page(200, forms::due(&chrome(ctx, args, ask), &mine, &all, None, &ctx.style))
+/// `/due`: what is due on incidents I own (the rows whose owner is me), then everything due.
+pub fn due(ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask) -> Reply {
+    let lists = lists.get(&ctx.book);
+    let all = &lists.due;
+    let mut mine = Rows { columns: all.columns.clone(), rows: Vec::new() };
+    if let (Some(w), Some(owner)) = (&ask.who, all.columns.iter().position(|c| c == "owner")) {
+        let me = |cell: &Cell| matches!(cell, Cell::Text(o) | Cell::Alert(o) if o.eq_ignore_ascii_case(&w.staff));
+        mine.rows = all.rows.iter().filter(|r| r.get(owner).is_some_and(me)).cloned().collect();
+    }
+    Reply::page(200, forms::due(&chrome(ctx, args, ask), &mine, all, None, &ctx.style))
 }

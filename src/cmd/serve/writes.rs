@@ -10,7 +10,8 @@
 use clap::Parser;
 
 use super::Args;
-use super::pages::{self, Cached};
+use super::lists::Shared;
+use super::pages;
 use crate::cli::Cli;
 use crate::cmd::Ctx;
 use crate::model::{id, lexicon, recovery::StepKind};
@@ -19,7 +20,7 @@ use crate::ui::Ui;
 use crate::web::{self, Ask, Reply};
 
 /// A write, answered: the page to go to with what was saved, or the form back with why.
-pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
+pub fn write(ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask) -> Reply {
     let Some(who) = &ask.who else {
         return Reply::page(403, web::message("403: sign in first: open your own link.").0);
     };
@@ -50,7 +51,7 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
                     let kind = match field("kind").as_deref() {
                         None | Some("note") => None,
                         Some(k @ ("pref" | "role" | "goal")) => Some(format!("--{k}")),
-                        Some(other) => return refused(ctx, args, choices, ask, "note", back, kind_error(other)),
+                        Some(other) => return refused(ctx, args, lists, ask, "note", back, kind_error(other)),
                     };
                     let critical = field("critical").filter(|v| v == "on" || v == "1").map(|_| "--critical".into());
                     let text = field("text").unwrap_or_default();
@@ -102,7 +103,7 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
                 let said = warnings(ctx, note.as_deref().unwrap_or(""));
                 if !said.is_empty() {
                     let sent = Sent { form: &form, said, values: &ask.form, confirm: true };
-                    return back.page(ctx, args, choices, ask, &sent);
+                    return back.page(ctx, args, lists, ask, &sent);
                 }
             }
             let mut w = vec![Some("recover".into()), Some((*step).into())];
@@ -124,6 +125,7 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
     let words: Vec<String> = words.into_iter().flatten().collect();
     match run(ctx, &who.staff, &words) {
         Ok((out, said)) => {
+            lists.changed();
             let made = out.lines().next().unwrap_or("").trim().to_string();
             let (to, saved) = match &back {
                 Back::Search => (format!("/customers/{made}"), format!("Added {made}.")),
@@ -136,7 +138,7 @@ pub fn write(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask) -> Reply {
             };
             Reply { status: 303, html: String::new(), go: Some((to, saved)) }
         }
-        Err(why) => refused(ctx, args, choices, ask, &form, back, why),
+        Err(why) => refused(ctx, args, lists, ask, &form, back, why),
     }
 }
 
@@ -149,13 +151,13 @@ enum Back {
 }
 
 impl Back {
-    fn page(&self, ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask, sent: &Sent) -> Reply {
+    fn page(&self, ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask, sent: &Sent) -> Reply {
         match self {
-            Back::Search => pages::search(ctx, args, ask, Some(sent)),
-            Back::Customer(c) => pages::customer(ctx, args, choices, ask, c, Some(sent)),
+            Back::Search => pages::search(ctx, args, lists, ask, Some(sent)),
+            Back::Customer(c) => pages::customer(ctx, args, lists, ask, c, Some(sent)),
             Back::Incident(i) => pages::incident(ctx, args, ask, i, Some(sent)),
             Back::Due => {
-                let mut r = pages::due(ctx, args, ask);
+                let mut r = pages::due(ctx, args, lists, ask);
                 r.status = 422;
                 r.html = r.html.replacen("<h2>", &format!("<p class=\"error\">{}</p><h2>", esc_lines(&sent.said)), 1);
                 r
@@ -169,10 +171,10 @@ fn esc_lines(said: &[String]) -> String {
 }
 
 /// The form back, with the command's words beside it.
-fn refused(ctx: &Ctx, args: &Args, choices: &mut Cached, ask: &Ask, form: &str, back: Back, why: String) -> Reply {
+fn refused(ctx: &Ctx, args: &Args, lists: &Shared, ask: &Ask, form: &str, back: Back, why: String) -> Reply {
     let values: Vec<(String, String)> = ask.form.iter().filter(|(k, _)| k != "csrf").cloned().collect();
     let sent = Sent { form, said: vec![why], values: &values, confirm: false };
-    back.page(ctx, args, choices, ask, &sent)
+    back.page(ctx, args, lists, ask, &sent)
 }
 
 fn kind_error(kind: &str) -> String {

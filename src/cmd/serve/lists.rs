@@ -149,7 +149,10 @@ impl Shared {
             *stale = false;
             drop(stale);
             if let Ok(lists) = Lists::make(book) {
+                let cost = lists.cost;
                 self.store(lists);
+                // A burst of writes never keeps a core busy remaking lists: at most half of one.
+                std::thread::sleep(cost.min(REFRESH));
             }
         }
     }

@@ -117,13 +117,7 @@ pub async fn check(State(gate): State<std::sync::Arc<Gate>>, mut req: Request, n
 fn given_token(req: &Request) -> Option<String> {
     let query = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri()).ok();
     let from_query = query.and_then(|q| q.0.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v));
-    from_query.or_else(|| bearer(req.headers()))
-}
-
-pub fn bearer(h: &HeaderMap) -> Option<String> {
-    let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    from_query.or_else(|| super::session::bearer(req.headers()))
 }
 
 /// Whether a write comes from a page of this server: its `Origin` names the `Host` it was

@@ -90,7 +90,7 @@ impl Sessions {
         if let Some(id) = cookie(headers) {
             return self.by_session(&id);
         }
-        let secret = super::guard::bearer(headers)?;
+        let secret = bearer(headers)?;
         let store = tokens::load(&self.root).ok()?;
         let token = store.by_secret(&secret)?;
         Some(Who { staff: token.name.clone(), csrf: None, session: None })
@@ -129,6 +129,14 @@ impl Sessions {
     pub fn take(&self, id: &str) -> Option<String> {
         self.sessions().get_mut(id)?.flash.take()
     }
+}
+
+/// The token of an `Authorization: Bearer` header: a staff member's secret, or the
+/// server's own token (`guard`).
+pub fn bearer(h: &HeaderMap) -> Option<String> {
+    let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
 /// 128 random bits, as hex.

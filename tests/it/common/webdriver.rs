@@ -309,6 +309,11 @@ impl Driver {
         match self.call("GET", &format!("/element/{}/name", el.0), None) {
             Ok(_) => false,
             Err(e) if e.error == "stale element reference" || e.error == "no such element" => true,
+            // Chromium's words for a node of a page already left, while the next one loads.
+            Err(e) if e.message.contains("does not belong to the document") => true,
+            // Mid-navigation the inspector may answer nothing useful: ask again (the
+            // caller's wait has a deadline, so this cannot hang).
+            Err(e) if e.error == "unknown error" => false,
             Err(e) => panic!("checking an element: {}: {}", e.error, e.message),
         }
     }

@@ -256,3 +256,62 @@ mod tests {
         assert!(on_path("sh", None).is_none());
     }
 }
+
+/// What `purge_history` did, for the person to finish the job elsewhere.
+#[derive(Debug)]
+pub struct Purged {
+    /// The remotes git filter-repo removed (name and URL), so that the old history is
+    /// not pulled back in by accident.
+    pub remotes: Vec<(String, String)>,
+}
+
+/// Rewrite this clone's history without a person (`care forget --purge-history`): every
+/// commit loses `paths` (book-relative), every file and commit message has each `from`
+/// replaced by its `to`, and the reflog is expired, so no old commit stays reachable here.
+/// Done by git filter-repo (the tool git's own documentation recommends for this), which
+/// must be installed; without it nothing is changed and the error says how to get it.
+/// `path`: the PATH to look for it on (`Settings::path`).
+pub fn purge_history(
+    root: &Path,
+    paths: &[String],
+    replace: &[(String, String)],
+    path: Option<&OsStr>,
+) -> Result<Purged, String> {
+    if on_path("git-filter-repo", path).is_none() {
+        return Err("git filter-repo is not installed, so the history was not rewritten (the book itself is \
+                    forgotten); install it (pip install git-filter-repo, or your system's git-filter-repo \
+                    package) and run the command again"
+            .into());
+    }
+    let top = work_tree(root).ok_or_else(|| "the book is not in a git repository: it has no history".to_string())?;
+    let prefix = run(root, &["rev-parse", "--show-prefix"])?.trim_end_matches(['\n', '\r']).to_string();
+    // The replacements as filter-repo reads them: `literal:TEXT==>REPLACEMENT`, one a line;
+    // a text with a line break or the arrow itself cannot be said that way and is skipped
+    // (a name, a phone, an email never hold one).
+    let rules: String = replace
+        .iter()
+        .filter(|(from, to)| !from.is_empty() && !format!("{from}{to}").contains(['\n', '\r']) && !from.contains("==>"))
+        .map(|(from, to)| format!("literal:{from}==>{to}\n"))
+        .collect();
+    // Inside the repository's own folder, never the book: it names the person.
+    let git_dir = run(&top, &["rev-parse", "--absolute-git-dir"])?.trim_end_matches(['\n', '\r']).to_string();
+    let rules_file = Path::new(&git_dir).join("care-purge-rules");
+    std::fs::write(&rules_file, rules).map_err(|e| format!("cannot write the list of what to replace: {e}"))?;
+    let remotes: Vec<(String, String)> = run(&top, &["remote"])?
+        .lines()
+        .filter(|r| !r.is_empty())
+        .map(|r| (r.to_string(), run(&top, &["remote", "get-url", r]).unwrap_or_default().trim().to_string()))
+        .collect();
+    let rules_path = rules_file.to_string_lossy().into_owned();
+    let mut args: Vec<String> = vec!["filter-repo".into(), "--force".into(), "--invert-paths".into()];
+    for p in paths {
+        args.extend(["--path".into(), format!("{prefix}{p}")]);
+    }
+    args.extend(["--replace-text".into(), rules_path.clone(), "--replace-message".into(), rules_path]);
+    let rewritten = run(&top, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let _ = std::fs::remove_file(&rules_file);
+    rewritten?;
+    let left: Vec<String> = run(&top, &["remote"])?.lines().map(str::to_string).collect();
+    let removed = remotes.into_iter().filter(|(name, _)| !left.contains(name)).collect();
+    Ok(Purged { remotes: removed })
+}

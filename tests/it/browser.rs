@@ -86,7 +86,7 @@ fn the_page_in_a_real_browser_at_phone_and_desktop_widths() {
     for (label, size) in [("phone", (390, 844)), ("desktop", (1280, 800))] {
         let profile = tempfile::TempDir::new().expect("profile dir");
         let mut dump = chromium(&bin, profile.path(), size);
-        dump.arg("--dump-dom").arg(&server.1);
+        dump.arg("--dump-dom").arg(&server.url);
         let (ok, dom, err) = bounded(dump);
         assert!(ok, "{label}: chromium --dump-dom failed:\n{err}");
         assert!(dom.contains("Allergic to shellfish"), "{label}: the critical preference is on the page:\n{dom}");
@@ -96,7 +96,7 @@ fn the_page_in_a_real_browser_at_phone_and_desktop_widths() {
 
         let shot = book.path(&format!("{label}.png"));
         let mut picture = chromium(&bin, profile.path(), size);
-        picture.arg(format!("--screenshot={}", shot.display())).arg(&server.1);
+        picture.arg(format!("--screenshot={}", shot.display())).arg(&server.url);
         let (ok, _, err) = bounded(picture);
         assert!(ok, "{label}: chromium --screenshot failed:\n{err}");
         let bytes = std::fs::read(&shot).unwrap_or_else(|e| panic!("{label}: no screenshot ({e}):\n{err}"));
@@ -115,8 +115,8 @@ fn webdriver_sends_the_arrivals_form_and_finds_the_critical_preference() {
     book.add("Bob Marley");
     let server = serve(&book, &[]);
 
-    driver.navigate(&server.1);
-    assert_eq!(driver.current_url(), server.1);
+    driver.navigate(&server.url);
+    assert_eq!(driver.current_url(), server.url);
     assert!(driver.try_find(".card").is_none(), "no arrivals yet, so no card:\n{}", driver.page_source());
     let size = driver.execute("return [window.innerWidth, window.innerHeight]", vec![]);
     assert_eq!(size, serde_json::json!([390, 844]), "the viewport is the phone's");
@@ -129,7 +129,7 @@ fn webdriver_sends_the_arrivals_form_and_finds_the_critical_preference() {
     driver.click(&driver.find_in(&form, "button[type=submit]"));
     driver.wait_until("the page the form asked for", |d| d.is_stale(&form));
     assert!(
-        driver.current_url().starts_with(&format!("{}?list=ada", server.1)),
+        driver.current_url().starts_with(&format!("{}?list=ada", server.url)),
         "a GET with the list: {}",
         driver.current_url()
     );

@@ -138,7 +138,7 @@ fn by_browser(d: &Driver, label: &str, size: (u32, u32)) -> (TestBook, String) {
     // The browser starts on an empty page: its picture is the measure of "nothing shown".
     let blank = d.screenshot().len();
     let server = serve(&book, &["--allow", "write"]);
-    let home = &server.1;
+    let home = &server.url;
 
     // The link signs billy in and leaves the secret out of the address bar.
     d.navigate(&format!("{home}welcome?key={key}"));

@@ -9,8 +9,6 @@ pub mod webdriver;
 
 use std::path::{Path, PathBuf};
 
-use std::io::BufRead;
-
 use assert_cmd::Command;
 use tempfile::TempDir;
 
@@ -143,45 +141,7 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
 /// machine, with a hang still seen well inside CI's limit.
 pub const SERVE_LIMIT: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// `care serve --port 0 ARGS` in the book: the server, killed when dropped, and the
-/// `http://…` address it printed.
-pub struct Server(pub std::process::Child, pub String);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub fn serve(book: &TestBook, args: &[&str]) -> Server {
-    let mut child = book
-        .process()
-        .arg("serve")
-        .args(["--port", "0"])
-        .args(args)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("starts");
-    let stderr = child.stderr.take().expect("stderr");
-    let (tx, rx) = std::sync::mpsc::channel();
-    // The reader keeps draining stderr after the first line, so a later warning from the
-    // server never meets a closed pipe.
-    std::thread::spawn(move || {
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        let _ = tx.send(lines.next().and_then(|l| l.ok()).unwrap_or_default());
-        lines.for_each(drop);
-    });
-    let line = rx.recv_timeout(SERVE_LIMIT).unwrap_or_default();
-    match line.split_whitespace().find(|w| w.starts_with("http://")) {
-        Some(url) => Server(child, url.to_string()),
-        None => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("no address printed within {SERVE_LIMIT:?}: {line:?}")
-        }
-    }
-}
+pub use http::serve;
 
 /// Every `.yaml` file under `dir`, at any depth, sorted; hidden files (`.x.yaml`) left out.
 pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {

@@ -19,6 +19,7 @@ pub mod merge_customers;
 pub mod notify;
 pub mod recovery;
 pub mod reminder;
+pub mod shared;
 pub mod visit;
 
 pub use config::Config;

@@ -184,6 +184,8 @@ pub enum Command {
     /// Share the book between sites through git: `care git setup` on every clone.
     #[command(subcommand, after_help = "Example:\n  care git setup        on every clone of a shared book")]
     Git(cmd::git::Command),
+    /// For cron: commit, pull the other sites' changes, settle what care can, push.
+    Sync(cmd::sync::Args),
     /// Merge one record three ways; git runs it (see `care git setup`).
     #[command(hide = true)]
     MergeDriver(cmd::merge_driver::Args),

@@ -1,13 +1,26 @@
 //! The `git` program, run as a child process. Never a git library: the user's own git,
 //! with their config, hooks and credentials, is what works on their book, exactly as it
 //! does when they type `git` themselves. Used by `care git setup`, by `care check` (is
-//! the merge driver registered?), by `git.commit: true`, and before a hook runs (is it
-//! the clone's own, or did it come with a pull?). For that last question only a positive
-//! answer counts: `place` and `tracks` keep "git said no" apart from "git could not say".
+//! the merge driver registered?), by `git.commit: true`, by `care sync` ([`sync`]), and
+//! before a hook runs (is it the clone's own, or did it come with a pull?). For that last
+//! question only a positive answer counts: `place` and `tracks` keep "git said no" apart
+//! from "git could not say". Every call is bounded in time and never asks anything: cron
+//! runs `care sync` with nobody to type a password or close an editor.
+
+pub mod sync;
 
 use std::ffi::OsStr;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long a git call that stays on this machine may take.
+const LOCAL: Duration = Duration::from_secs(60);
+
+/// How long a call that talks to the remote (fetch, push) or merges may take: a slow
+/// link or a large pull, but never a cron job that hangs for ever on a dead server.
+const NETWORK: Duration = Duration::from_secs(300);
 
 /// Run `git -C DIR ARGS...`; its stdout on success, else a message with git's own words.
 fn run(dir: &Path, args: &[&str]) -> Result<String, String> {
@@ -25,21 +38,92 @@ struct Failed {
 /// `run`, keeping what git said apart. `plain`: git speaks untranslated English, so
 /// that what it says can be told apart (`no_repository`), whatever the user's locale.
 fn ask(dir: &Path, args: &[&str], plain: bool) -> Result<String, Failed> {
+    ask_within(dir, args, plain, LOCAL)
+}
+
+/// `ask` with its own time limit.
+fn ask_within(dir: &Path, args: &[&str], plain: bool, limit: Duration) -> Result<String, Failed> {
     let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
     let mut command = Command::new("git");
     command.arg("-C").arg(dir).args(args);
     if plain {
         command.env("LC_ALL", "C").env("LANGUAGE", "");
     }
-    let out = command
-        .output()
+    // Never a question: no password prompt, no editor for a merge message, nothing read
+    // from our stdin.
+    command.env("GIT_TERMINAL_PROMPT", "0").env("GIT_EDITOR", ":").env("GIT_MERGE_AUTOEDIT", "no").stdin(Stdio::null());
+    let out = bounded(command, limit)
         .map_err(|e| Failed { message: format!("cannot run git ({e}); is it installed and on PATH?"), said: None })?;
-    if out.status.success() {
-        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    let Some((status, stdout, stderr)) = out else {
+        return Err(Failed {
+            message: format!("`git {}` did not finish within {limit:.0?} and was stopped", args.join(" ")),
+            said: None,
+        });
+    };
+    if status.success() {
+        return Ok(String::from_utf8_lossy(&stdout).into_owned());
     }
-    let said = printable(&String::from_utf8_lossy(&out.stderr));
-    let shown = if said.is_empty() { out.status.to_string() } else { said.clone() };
+    let said = printable(&String::from_utf8_lossy(&stderr));
+    let shown = if said.is_empty() { status.to_string() } else { said.clone() };
     Err(Failed { message: format!("`git {}` failed: {shown}", args.join(" ")), said: Some(said) })
+}
+
+type Finished = (std::process::ExitStatus, Vec<u8>, Vec<u8>);
+
+/// Run `command` to its end, or stop it (with everything it started: ssh, a merge driver,
+/// a hook of the user's, all in its process group) after `limit`; `None` then. Its output
+/// is read from threads, so a child that writes a lot never blocks on a full pipe.
+fn bounded(mut command: Command, limit: Duration) -> std::io::Result<Option<Finished>> {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+    }
+    let mut child = command.spawn()?;
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if start.elapsed() < limit => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(20));
+            }
+            Ok(None) => {
+                stop(&mut child);
+                return Ok(None);
+            }
+            Err(e) => {
+                stop(&mut child);
+                return Err(e);
+            }
+        }
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(Some((status, stdout, stderr)))
+}
+
+/// Kill git and everything it started, then reap it.
+fn stop(child: &mut Child) {
+    #[cfg(unix)]
+    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Git's words on one line with no control characters (a path in them is anyone's to
@@ -234,6 +318,20 @@ mod tests {
             "fatal: detected dubious ownership in repository at '/b?[31m' To add an exception"
         );
         assert_eq!(printable(&"x".repeat(1000)).chars().count(), 401);
+    }
+
+    #[test]
+    fn a_child_that_hangs_is_stopped_at_its_limit_with_what_it_started() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "sleep 30 & echo started; sleep 30"]);
+        let start = Instant::now();
+        assert!(bounded(command, Duration::from_millis(200)).expect("sh runs").is_none());
+        // The background sleep held the pipe open too: it was stopped with its group.
+        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo out; echo err >&2; exit 3"]);
+        let (status, out, err) = bounded(command, Duration::from_secs(10)).expect("sh runs").expect("in time");
+        assert_eq!((status.code(), out, err), (Some(3), b"out\n".to_vec(), b"err\n".to_vec()));
     }
 
     #[test]

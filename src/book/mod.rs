@@ -67,6 +67,7 @@ mod schema;
 mod sheet;
 mod stream;
 pub mod tokens;
+mod tombstone;
 mod visits;
 mod walk;
 mod write;

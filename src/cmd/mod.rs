@@ -26,6 +26,7 @@ pub mod sample_book;
 pub mod serve;
 pub mod show;
 pub mod sql;
+pub mod sync;
 pub mod trends;
 pub mod visit;
 pub mod winback;
@@ -104,6 +105,7 @@ pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result
         Command::Sql(args) => sql::run(&ctx, args, out),
         Command::Action(c) => action::run(&ctx, c, out),
         Command::Git(c) => git::run(&ctx, c),
+        Command::Sync(args) => sync::run(&ctx, args),
         Command::Notify(args) => notify::run(&ctx, args, out),
         Command::Serve(args) => serve::run(&ctx, args, out),
         Command::Visit(args) => visit::run(&ctx, args),

@@ -9,6 +9,7 @@ pub mod config;
 pub mod customer;
 pub mod exposure;
 pub mod fields;
+pub mod forgotten;
 pub mod id;
 pub mod import;
 pub mod incident;
@@ -18,6 +19,7 @@ pub mod merge_customers;
 pub mod notify;
 pub mod recovery;
 pub mod reminder;
+pub mod shared;
 pub mod visit;
 
 pub use config::Config;

@@ -43,20 +43,20 @@ fn finished(out: std::process::Output) -> Out {
 }
 
 /// A folder holding the shared remote (`remote.git`) and the sites' clones.
-struct World {
+pub(crate) struct World {
     dir: TempDir,
 }
 
 /// One clone of the book: a site of the business.
-struct Site {
-    path: PathBuf,
+pub(crate) struct Site {
+    pub(crate) path: PathBuf,
     home: PathBuf,
     /// Who writes at this site (`CARE_STAFF`).
     staff: &'static str,
 }
 
 impl World {
-    fn new() -> World {
+    pub(crate) fn new() -> World {
         let world = World { dir: TempDir::new().expect("temp dir") };
         std::fs::create_dir(world.home()).expect("home");
         let out = world.git_in(world.dir.path(), &["init", "-q", "--bare", "-b", "main", "remote.git"]);
@@ -75,7 +75,7 @@ impl World {
     }
 
     /// A new clone of the remote, with its own identity in its own config.
-    fn clone(&self, name: &str) -> Site {
+    pub(crate) fn clone(&self, name: &str) -> Site {
         let out = self.git_in(self.dir.path(), &["clone", "-q", "remote.git", name]);
         assert_eq!(out.code, 0, "{out:?}");
         let site = Site { path: self.dir.path().join(name), home: self.home(), staff: "joan" };
@@ -86,7 +86,7 @@ impl World {
 
     /// Site A starts the shared book: Ada, an incident opened on a busy afternoon, the
     /// merge driver set up and `git.commit: true`, all pushed. Returns site A and the id.
-    fn seed(&self) -> (Site, String) {
+    pub(crate) fn seed(&self) -> (Site, String) {
         let a = self.clone("a");
         a.ok(NOON, &["init", ".", "--name", "Trattoria Sol", "--timezone", "America/New_York"]);
         let config = a.read("care.yaml").replace("commit: false", "commit: true");
@@ -102,7 +102,7 @@ impl World {
 }
 
 /// The morning the book is started.
-const NOON: &str = "2026-11-22T12:00:00-05:00";
+pub(crate) const NOON: &str = "2026-11-22T12:00:00-05:00";
 
 impl Site {
     fn process(&self, program: &str) -> Command {
@@ -113,22 +113,22 @@ impl Site {
     }
 
     /// `care ARGS` at this site, at the given moment, written by the site's staff.
-    fn care(&self, now: &str, args: &[&str]) -> Out {
+    pub(crate) fn care(&self, now: &str, args: &[&str]) -> Out {
         let mut cmd = self.process(assert_cmd::cargo::cargo_bin("care").to_str().expect("utf-8 path"));
         finished(cmd.env("CARE_NOW", now).env("CARE_STAFF", self.staff).args(args).output().expect("care runs"))
     }
 
-    fn ok(&self, now: &str, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, now: &str, args: &[&str]) -> String {
         let out = self.care(now, args);
         assert_eq!(out.code, 0, "care {args:?} at {}:\n{}", self.path.display(), out.stderr);
         out.stdout
     }
 
-    fn git(&self, args: &[&str]) -> Out {
+    pub(crate) fn git(&self, args: &[&str]) -> Out {
         finished(self.process("git").args(args).output().expect("git runs"))
     }
 
-    fn git_ok(&self, args: &[&str]) -> String {
+    pub(crate) fn git_ok(&self, args: &[&str]) -> String {
         let out = self.git(args);
         assert_eq!(out.code, 0, "git {args:?} at {}:\n{}{}", self.path.display(), out.stdout, out.stderr);
         out.stdout
@@ -144,15 +144,15 @@ impl Site {
         self.git_ok(&["push", "-q", "origin", "main"]);
     }
 
-    fn read(&self, rel: &str) -> String {
+    pub(crate) fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
     }
 
-    fn write(&self, rel: &str, text: &str) {
+    pub(crate) fn write(&self, rel: &str, text: &str) {
         std::fs::write(self.path.join(rel), text).expect("write");
     }
 
-    fn yaml(&self, rel: &str) -> serde_yaml::Value {
+    pub(crate) fn yaml(&self, rel: &str) -> serde_yaml::Value {
         serde_yaml::from_str(&self.read(rel)).unwrap_or_else(|e| panic!("{rel} is not valid YAML: {e}"))
     }
 
@@ -183,10 +183,10 @@ fn incident_file(id: &str) -> String {
     format!("incidents/{}/{}/{id}.yaml", &id[0..4], &id[4..6])
 }
 
-const ADA: &str = "customers/ada-lovelace.yaml";
+pub(crate) const ADA: &str = "customers/ada-lovelace.yaml";
 
 /// The texts of a list's entries, in order.
-fn texts(record: &serde_yaml::Value, key: &str) -> Vec<String> {
+pub(crate) fn texts(record: &serde_yaml::Value, key: &str) -> Vec<String> {
     let list = record.get(key).and_then(|v| v.as_sequence()).cloned().unwrap_or_default();
     list.iter().map(|e| e["text"].as_str().unwrap_or_default().to_string()).collect()
 }
@@ -593,7 +593,7 @@ fn two_hundred_interleaved_operations_merged_back_and_forth_lose_and_duplicate_n
 }
 
 /// Both sites set up to share the seeded book, B cloned after A's seed.
-fn two_sites() -> (World, Site, Site, String) {
+pub(crate) fn two_sites() -> (World, Site, Site, String) {
     let world = World::new();
     let (a, id) = world.seed();
     let b = world.clone("b");

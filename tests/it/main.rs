@@ -55,6 +55,7 @@ mod serve_write;
 mod sql;
 mod sql_index;
 mod svg;
+mod sync;
 mod time;
 mod trends;
 mod trust;

@@ -355,6 +355,9 @@ mod tests {
     }
 }
 
+/// How long git filter-repo may take to rewrite this clone's history.
+const REWRITE_LIMIT: Duration = Duration::from_secs(30 * 60);
+
 /// What `purge_history` did, for the person to finish the job elsewhere.
 #[derive(Debug)]
 pub struct Purged {
@@ -406,7 +409,9 @@ pub fn purge_history(
         args.extend(["--path".into(), format!("{prefix}{p}")]);
     }
     args.extend(["--replace-text".into(), rules_path.clone(), "--replace-message".into(), rules_path]);
-    let rewritten = run(&top, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    // Rewriting a long history takes its time; a hang is still cut short.
+    let rewritten = ask_within(&top, &args.iter().map(String::as_str).collect::<Vec<_>>(), false, REWRITE_LIMIT)
+        .map_err(|f| f.message);
     let _ = std::fs::remove_file(&rules_file);
     rewritten?;
     let left: Vec<String> = run(&top, &["remote"])?.lines().map(str::to_string).collect();

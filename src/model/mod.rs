@@ -18,6 +18,7 @@ pub mod merge_customers;
 pub mod notify;
 pub mod recovery;
 pub mod reminder;
+pub mod subject;
 pub mod visit;
 
 pub use config::Config;

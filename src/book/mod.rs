@@ -56,6 +56,7 @@ mod digest;
 mod exposure;
 mod find;
 mod folders;
+mod handover;
 mod index;
 mod links;
 mod lock;
@@ -72,6 +73,7 @@ mod visits;
 mod walk;
 mod write;
 
+pub use handover::write_new_folder;
 pub use links::Listed;
 pub use pending::{Merged, PendingMerge, refuse_unsettled};
 pub use read::{decode, read_input, read_text};

@@ -95,7 +95,7 @@ pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result
         Command::Flags(args) => flags::run(&ctx, args, out),
         Command::Recover(c) => recover::run(&ctx, c, out),
         Command::Followup(c) => followup::run(&ctx, c, out),
-        Command::Export(args) => export::run(&ctx, args, out),
+        Command::Export(args) => export::run(&ctx, args, out, cli.format.is_some()),
         Command::Check(args) => check::run(&ctx, args, out),
         Command::Edit(args) => edit::run(&ctx, args),
         Command::Lexicon(c) => lexicon::run(&ctx, c, out),

@@ -80,6 +80,19 @@ impl Action {
         !self.verified.is_empty()
     }
 
+    /// The conditions of the filter that name this customer (`customer=ID`) or one of
+    /// their incidents (`id=ID`), as written; empty: the action is not about them. A
+    /// condition that does not parse names no one (`check` reports it).
+    pub fn naming(&self, customer: &str, incidents: &[String]) -> Vec<String> {
+        use crate::model::fields;
+        let names = |c: &Cond| match c.field.as_str() {
+            fields::CUSTOMER_ID => c.names(customer),
+            fields::ID => incidents.iter().any(|i| c.names(i)),
+            _ => false,
+        };
+        self.filter.iter().filter(|text| text.parse::<Cond>().is_ok_and(|c| names(&c))).cloned().collect()
+    }
+
     /// Who answers for the check: its owner, else whoever recorded the fix.
     pub fn checker(&self) -> &str {
         self.owner.as_deref().unwrap_or(&self.by)
@@ -111,5 +124,17 @@ mod tests {
         assert_eq!(crate::time::rfc3339(&a.verify_due(&clock)), "2026-11-10T00:00:00-05:00");
         assert_eq!(a.checker(), "billy");
         assert!(a.is_verified());
+    }
+
+    #[test]
+    fn an_action_names_a_customer_or_one_of_their_incidents_never_by_letting_them_through() {
+        let a = action(
+            "id: x\nat: 2026-09-15T00:00:00-04:00\nby: joan\nwhat: W\n\
+             for: [staff=billy, customer=ada-lovelace, 'id~^20261122', customer!=bob, 'broken']\n",
+        );
+        let theirs = vec!["20261122-k7f3qz".to_string()];
+        assert_eq!(a.naming("ada-lovelace", &theirs), ["customer=ada-lovelace", "id~^20261122"]);
+        assert_eq!(a.naming("carol", &[]), Vec::<String>::new(), "customer!=bob lets carol through, naming no one");
+        assert_eq!(a.naming("carol", &theirs), ["id~^20261122"]);
     }
 }

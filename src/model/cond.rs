@@ -63,6 +63,16 @@ impl Cond {
     }
 }
 
+impl Cond {
+    /// Does this condition single out `value` — select it by saying it (`customer=ada`,
+    /// `customer~^ada`), not merely let it through (`customer!=bob`)? What an action's
+    /// filter names, for `export subject`.
+    pub fn names(&self, value: &str) -> bool {
+        let positive = matches!(self.test, Test::Equals(_) | Test::Matches(_));
+        positive && self.accepts(&[Cow::Borrowed(value)])
+    }
+}
+
 /// Equal ignoring case; `want` is already lower case.
 fn same(value: &str, want: &str) -> bool {
     if value.is_ascii() && want.is_ascii() {
@@ -90,6 +100,11 @@ mod tests {
         assert_eq!(c.field, "summary");
         assert!(matches!(c.test, Test::Matches(ref r) if r.as_str() == "a=b"));
         assert!(matches!(cond("location=").test, Test::Equals(ref v) if v.is_empty()));
+        assert!(cond("customer=Ada-Lovelace").names("ada-lovelace"));
+        assert!(cond("customer~^ada").names("ada-lovelace"));
+        assert!(!cond("customer!=bob").names("ada-lovelace"), "letting through is not naming");
+        assert!(!cond("customer!~bob").names("ada-lovelace"));
+        assert!(!cond("customer=ada").names("ada-lovelace"));
         for bad in ["nonsense", "=x", "!=x", "a b=c", "staff~(", ""] {
             let e = bad.parse::<Cond>().expect_err(bad);
             assert!(e.contains("FIELD=VALUE") || e.contains("regex"), "{bad}: {e}");

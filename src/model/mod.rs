@@ -20,6 +20,7 @@ pub mod notify;
 pub mod recovery;
 pub mod reminder;
 pub mod shared;
+pub mod subject;
 pub mod visit;
 
 pub use config::Config;

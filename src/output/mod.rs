@@ -96,6 +96,16 @@ fn print_json_io(w: &mut dyn Write, style: &Style, docs: &[Json]) -> io::Result<
     serde_json::to_writer_pretty(&mut *w, docs)?;
     writeln!(w)
 }
+/// Print one JSON document (`export subject`): indented, or on one line for NDJSON.
+fn print_document_io(w: &mut dyn Write, style: &Style, doc: &Json) -> io::Result<()> {
+    if style.format == Format::Ndjson {
+        serde_json::to_writer(&mut *w, doc)?;
+    } else {
+        serde_json::to_writer_pretty(&mut *w, doc)?;
+    }
+    writeln!(w)
+}
+
 // The printers' public faces: an error writing the output is `Error::Output`, never
 // mistaken for an error reading or writing a record.
 pub fn print(w: &mut dyn Write, style: &Style, rows: &Rows) -> crate::Result<()> {
@@ -108,6 +118,10 @@ pub fn print_calendar(w: &mut dyn Write, text: &str) -> crate::Result<()> {
 
 pub fn print_json(w: &mut dyn Write, style: &Style, docs: &[Json]) -> crate::Result<()> {
     print_json_io(w, style, docs).map_err(crate::Error::Output)
+}
+
+pub fn print_document(w: &mut dyn Write, style: &Style, doc: &Json) -> crate::Result<()> {
+    print_document_io(w, style, doc).map_err(crate::Error::Output)
 }
 
 pub fn print_card(out: &mut dyn Write, style: &Style, card: &Card) -> crate::Result<()> {

@@ -20,6 +20,7 @@ pub mod page;
 pub mod patterns;
 pub mod query;
 pub mod stats;
+pub mod subject;
 pub mod svg;
 pub mod trends;
 pub mod winback;

@@ -28,6 +28,7 @@ mod escapes;
 mod examples;
 mod export_import;
 mod export_stream;
+mod export_subject;
 mod exposure;
 mod filters;
 mod git;

@@ -56,6 +56,7 @@ mod digest;
 mod exposure;
 mod find;
 mod folders;
+mod forgotten;
 mod index;
 mod links;
 mod lock;
@@ -71,6 +72,7 @@ mod visits;
 mod walk;
 mod write;
 
+pub use forgotten::{ForgetPlan, Scrub};
 pub use links::Listed;
 pub use pending::{Merged, PendingMerge, refuse_unsettled};
 pub use read::{decode, read_input, read_text};

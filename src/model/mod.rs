@@ -9,6 +9,7 @@ pub mod config;
 pub mod customer;
 pub mod exposure;
 pub mod fields;
+pub mod forgotten;
 pub mod id;
 pub mod import;
 pub mod incident;

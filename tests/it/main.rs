@@ -30,6 +30,7 @@ mod export_import;
 mod export_stream;
 mod exposure;
 mod filters;
+mod forget;
 mod git;
 mod hard_edges;
 mod help;

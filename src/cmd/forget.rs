@@ -5,11 +5,17 @@
 
 use std::io::Write;
 
+use std::collections::HashMap;
+
 use crate::book::ForgetPlan;
-use crate::cmd::{Ctx, commit, emit, text_arg};
+use crate::cmd::{Ctx, commit, emit, report_problems, text_arg};
 use crate::error::{Error, Result};
 use crate::hooks::Event;
-use crate::output;
+use crate::model::forgotten;
+use crate::output::{self, Cell, Rows};
+
+/// The reason `--due --apply` gives.
+const RETENTION: &str = "retention";
 
 /// Remove a person from the book: their file, visits and reminders; their name, phone and
 /// email from every note and incident; the incidents keep their facts under a pseudonym.
@@ -54,7 +60,7 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let tombstone = ctx.book.tombstone()?;
     let found = ctx.book.find_customer(query);
     if let (Err(_), Some(gone)) = (&found, tombstone.knows_id(query.trim())) {
-        return Err(Error::Refused(format!("{query}: {}; nothing to do", crate::model::forgotten::refusal(gone))));
+        return Err(Error::Refused(format!("{query}: {}; nothing to do", forgotten::refusal(gone))));
     }
     let (path, customer) = found?;
     let plan = ctx.book.plan_forget(&path, &customer, ctx.book.clock.today(), &reason)?;
@@ -106,7 +112,7 @@ fn describe(ctx: &Ctx, plan: &ForgetPlan, out: &mut dyn Write) -> Result<()> {
     }
     lines.push(format!(
         "{}: add {} (salted hashes of the id, email and phone; {}; {})",
-        crate::model::forgotten::FILE,
+        forgotten::FILE,
         plan.pseudonym,
         plan.gone.on,
         plan.gone.reason
@@ -118,6 +124,41 @@ fn describe(ctx: &Ctx, plan: &ForgetPlan, out: &mut dyn Write) -> Result<()> {
     Ok(())
 }
 
-fn due(_ctx: &Ctx, _args: &Args, _out: &mut dyn Write) -> Result<()> {
-    Err(Error::Usage("--due is not built yet".into()))
+/// `--due`: the customers retention says to forget, one row each (nothing when none, for
+/// cron); with `--apply`, each forgotten with the reason "retention".
+fn due(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
+    let Some(inactive) = ctx.book.config.retention.inactive else {
+        return Err(Error::Usage(
+            "care.yaml sets no retention; add e.g. `retention: {inactive: 3y}` to say how long a customer \
+             may go without a visit, entry or incident"
+                .into(),
+        ));
+    };
+    let clock = &ctx.book.clock;
+    let cutoff = inactive.cutoff(clock.today());
+    let (incidents, customers) = (ctx.book.incidents(), ctx.book.customers());
+    report_problems(ctx, &incidents.problems)?;
+    report_problems(ctx, &customers.problems)?;
+    let mut activity: HashMap<&str, forgotten::Incidents> = HashMap::new();
+    for (_, i) in &incidents.records {
+        activity.entry(&i.customer).or_default().add(i.opened.with_timezone(&clock.tz).date_naive(), i.is_open());
+    }
+    let mut rows = Rows::new(&["id", "last_activity"]);
+    let mut due = Vec::new();
+    for (path, c) in &customers.records {
+        let of = activity.get(c.id.as_str()).copied().unwrap_or_default();
+        if let Some(last) = forgotten::retention_due(c, of, cutoff, clock) {
+            rows.push(vec![Cell::text(&c.id), Cell::text(last.to_string())]);
+            due.push((path, c));
+        }
+    }
+    // Nothing at all when nobody is due, whatever the format: cron mails only output.
+    if rows.rows.is_empty() {
+        return Ok(());
+    }
+    for (path, c) in due.into_iter().filter(|_| args.apply) {
+        let plan = ctx.book.plan_forget(path, c, clock.today(), RETENTION)?;
+        forget_one(ctx, &plan)?;
+    }
+    output::print(out, &ctx.style, &rows)
 }

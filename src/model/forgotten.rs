@@ -144,6 +144,42 @@ fn bounded(re: &Regex, text: &mut String, with: &str, touching: impl Fn(char) ->
     true
 }
 
+/// What a customer's incidents say about retention: the day of the latest, and whether
+/// one is still open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Incidents {
+    pub last: Option<NaiveDate>,
+    pub open: bool,
+}
+
+impl Incidents {
+    pub fn add(&mut self, opened: NaiveDate, open: bool) {
+        self.last = self.last.max(Some(opened));
+        self.open |= open;
+    }
+}
+
+/// The customer's last day of activity — a visit, an entry or flag written, an incident —
+/// when it is before `cutoff` and nothing keeps them: an open incident or a reminder still
+/// pending. None: keep them. A record with no dated activity at all counts from `since`;
+/// without that either, nothing says how old it is, and it is kept.
+pub fn retention_due(
+    c: &crate::model::Customer,
+    incidents: Incidents,
+    cutoff: NaiveDate,
+    clock: &crate::time::Clock,
+) -> Option<NaiveDate> {
+    if incidents.open || c.reminders.iter().any(|r| super::reminder::pending(r, clock.now(), clock).is_some()) {
+        return None;
+    }
+    let day = |t: &crate::time::Stamp| t.with_timezone(&clock.tz).date_naive();
+    let entries = super::customer::Section::ALL.iter().flat_map(|&s| c.entries(s)).filter_map(|e| e.at.as_ref());
+    let flags = c.flags.iter().flat_map(|f| [f.raised.as_ref(), f.cleared.as_ref()]).flatten();
+    let visits = c.visit_summary().last;
+    let last = entries.chain(flags).chain(visits.as_ref()).map(day).chain(incidents.last).max().or(c.since)?;
+    (last < cutoff).then_some(last)
+}
+
 /// The refusal every writer gives: the date and the reason, never the person.
 pub fn refusal(gone: &Gone) -> String {
     format!("this person was forgotten on {} ({})", gone.on, crate::text::visible(&gone.reason))
@@ -307,6 +343,27 @@ mod tests {
         assert_eq!(t.problem(), None);
         let other = Tombstone::salted([8; 16]);
         assert_ne!(other.pseudonym("ada-lovelace"), t.pseudonym("ada-lovelace"), "salted per book");
+    }
+
+    #[test]
+    fn retention_counts_from_the_last_activity_and_spares_open_incidents_and_pending_reminders() {
+        let clock = crate::time::Clock::real_or(
+            Some(chrono::DateTime::parse_from_rfc3339("2030-06-01T12:00:00Z").expect("t").into()),
+            chrono_tz::UTC,
+        );
+        let text = "id: ada\nname: Ada\nsince: 2020-01-01\nnotes:\n  - {text: hi, at: 2026-05-01T10:00:00Z}\n";
+        let c: crate::model::Customer = crate::yaml::parse(std::path::Path::new("ada.yaml"), text).expect("yaml");
+        let cutoff = NaiveDate::from_ymd_opt(2027, 6, 1).expect("date");
+        let may = NaiveDate::from_ymd_opt(2026, 5, 1).expect("date");
+        assert_eq!(retention_due(&c, Incidents::default(), cutoff, &clock), Some(may));
+        let mut recent = Incidents::default();
+        recent.add(NaiveDate::from_ymd_opt(2028, 1, 1).expect("date"), false);
+        assert_eq!(retention_due(&c, recent, cutoff, &clock), None, "a later incident is activity");
+        let open = Incidents { last: Some(may), open: true };
+        assert_eq!(retention_due(&c, open, cutoff, &clock), None, "an open incident keeps them");
+        let reminded = format!("{text}reminders:\n  - {{text: call, due: 2031-01-01T10:00:00Z}}\n");
+        let c: crate::model::Customer = crate::yaml::parse(std::path::Path::new("ada.yaml"), &reminded).expect("yaml");
+        assert_eq!(retention_due(&c, Incidents::default(), cutoff, &clock), None, "a pending reminder keeps them");
     }
 
     #[test]

@@ -237,3 +237,59 @@ fn a_forgotten_person_is_refused_by_add_import_and_merge_and_reported_by_check()
     let out = book.fails(&["customer", "add", "Dora"], 1);
     assert!(out.stderr.contains("forgotten.yaml"), "{}", out.stderr);
 }
+
+#[test]
+fn retention_lists_and_forgets_the_inactive_but_keeps_open_incidents_and_pending_reminders() {
+    let book = TestBook::bare();
+    let demo = book.root().join("demo");
+    let out = book.cmd().args(["demo", "demo", "--customers", "20", "--incidents", "40", "--visits", "30"]).output();
+    assert!(out.expect("runs").status.success());
+    let run = |now: &str, args: &[&str]| {
+        let out = book.cmd().current_dir(&demo).env("CARE_NOW", now).args(args).output().expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run("2040-01-01T12:00:00Z", &["forget", "--due"]);
+    assert_eq!(code, Some(2), "no retention set: {err}");
+    assert!(err.contains("retention: {inactive: 3y}"), "{err}");
+    let config = std::fs::read_to_string(demo.join("care.yaml")).expect("config");
+    std::fs::write(demo.join("care.yaml"), config + "retention: {inactive: 3y}\n").expect("write");
+    assert_eq!(run("2027-01-01T12:00:00Z", &["forget", "--due"]), (Some(0), String::new(), String::new()), "silent");
+
+    let customers = |dir: &Path| common::yaml_files(&dir.join("customers")).len();
+    let all = customers(&demo);
+    let ids: Vec<String> = common::yaml_files(&demo.join("customers"))
+        .iter()
+        .map(|p| p.file_stem().expect("stem").to_string_lossy().into_owned())
+        .collect();
+    let (open_one, reminded) = (&ids[0], &ids[1]);
+    let (code, _, err) =
+        run("2027-02-01T12:00:00Z", &["recover", "open", open_one, "--what", "Cold soup", "--at", "2027-01-05"]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, _, err) =
+        run("2027-02-01T12:00:00Z", &["remind", reminded, "--due", "2041-01-01", "Call about the event"]);
+    assert_eq!(code, Some(0), "{err}");
+
+    let (code, listed, err) = run("2040-01-01T12:00:00Z", &["forget", "--due", "--format", "csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    let rows = common::csv_rows(&listed);
+    assert_eq!(rows[0], ["id", "last_activity"]);
+    assert_eq!(rows.len() - 1, all - 2, "every customer but the two kept: {listed}");
+    assert!(!listed.contains(open_one.as_str()) && !listed.contains(reminded.as_str()), "{listed}");
+    assert!(rows[1..].iter().all(|r| r[1].as_str() < "2037-01-01"), "{listed}");
+
+    let before = run("2040-01-01T12:00:00Z", &["trends", "--by", "product", "--format", "csv"]).1;
+    let (code, applied, err) = run("2040-01-01T12:00:00Z", &["forget", "--due", "--apply"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(applied.lines().count(), all - 1, "{applied}");
+    assert_eq!(customers(&demo), 2);
+    let tombstone = std::fs::read_to_string(demo.join("forgotten.yaml")).expect("tombstone");
+    assert_eq!(tombstone.matches("reason: retention").count(), all - 2);
+    assert_eq!(run("2040-01-01T12:00:00Z", &["trends", "--by", "product", "--format", "csv"]).1, before);
+    assert_eq!(run("2040-01-01T12:00:00Z", &["forget", "--due"]), (Some(0), String::new(), String::new()));
+    let (code, found, _) = run("2040-01-01T12:00:00Z", &["check", "--format", "csv"]);
+    assert!(!found.contains("unknown-customer") && !found.contains(",error,"), "{code:?} {found}");
+}

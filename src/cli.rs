@@ -164,6 +164,8 @@ pub enum Command {
     Action(cmd::action::Command),
     /// Flat rows of everything (customers, incidents, notes, followups, flags) for spreadsheets.
     Export(cmd::export::Args),
+    /// Remove a person from every file of the book (incidents keep their facts under a pseudonym).
+    Forget(cmd::forget::Args),
     /// Bring customers in from a spreadsheet (CSV); re-running it does not duplicate.
     #[command(
         subcommand,

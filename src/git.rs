@@ -355,6 +355,11 @@ mod tests {
     }
 }
 
+/// Whether the work tree holding `dir` has nothing uncommitted (tracked or not ignored).
+pub fn clean(dir: &Path) -> Result<bool, String> {
+    Ok(run(dir, &["status", "--porcelain"])?.trim().is_empty())
+}
+
 /// How long git filter-repo may take to rewrite this clone's history.
 const REWRITE_LIMIT: Duration = Duration::from_secs(30 * 60);
 
@@ -367,8 +372,9 @@ pub struct Purged {
 }
 
 /// Rewrite this clone's history without a person (`care forget --purge-history`): every
-/// commit loses `paths` (book-relative), every file and commit message has each `from`
-/// replaced by its `to`, and the reflog is expired, so no old commit stays reachable here.
+/// commit loses `paths` (book-relative), every file and commit message has each match of a
+/// rule's regular expression (Python's syntax) replaced by its replacement, and the reflog
+/// is expired, so no old commit stays reachable here.
 /// Done by git filter-repo (the tool git's own documentation recommends for this), which
 /// must be installed; without it nothing is changed and the error says how to get it.
 /// `path`: the PATH to look for it on (`Settings::path`).
@@ -386,13 +392,13 @@ pub fn purge_history(
     }
     let top = work_tree(root).ok_or_else(|| "the book is not in a git repository: it has no history".to_string())?;
     let prefix = run(root, &["rev-parse", "--show-prefix"])?.trim_end_matches(['\n', '\r']).to_string();
-    // The replacements as filter-repo reads them: `literal:TEXT==>REPLACEMENT`, one a line;
-    // a text with a line break or the arrow itself cannot be said that way and is skipped
-    // (a name, a phone, an email never hold one).
+    // The replacements as filter-repo reads them: `regex:PATTERN==>REPLACEMENT`, one a
+    // line; a rule with a line break or the arrow itself cannot be said that way and is
+    // skipped (the needles of a name, a phone, an email never hold one).
     let rules: String = replace
         .iter()
         .filter(|(from, to)| !from.is_empty() && !format!("{from}{to}").contains(['\n', '\r']) && !from.contains("==>"))
-        .map(|(from, to)| format!("literal:{from}==>{to}\n"))
+        .map(|(from, to)| format!("regex:{from}==>{to}\n"))
         .collect();
     // Inside the repository's own folder, never the book: it names the person.
     let git_dir = run(&top, &["rev-parse", "--absolute-git-dir"])?.trim_end_matches(['\n', '\r']).to_string();

@@ -12,7 +12,12 @@ pub(super) fn holder_line() -> String {
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "this machine".into());
-    let command: Vec<String> = std::env::args().collect();
+    let mut command: Vec<String> = std::env::args().collect();
+    // A forget's arguments name the person it removes: the lock must not keep them.
+    if let Some(at) = command.iter().position(|a| a == "forget") {
+        command.truncate(at + 1);
+        command.push("…".into());
+    }
     let mut command = command.join(" ");
     if command.len() > 200 {
         let mut end = 200;

@@ -55,11 +55,22 @@ pub fn run(ctx: &Ctx, args: &Args, out: &mut dyn Write) -> Result<()> {
     let mut spilled = Spilled { spill: Spill::new()?, bytes: Vec::new(), failed: None };
     let mut late = Found::default();
     let mut cross = Cross::default();
+    let tombstone = book.tombstone().unwrap_or_else(|e| {
+        late.read.push(check::bad_tombstone(&e));
+        Default::default()
+    });
+    cross.pseudonyms = tombstone.forgotten.iter().map(|g| g.pseudonym.clone()).collect();
     let (config, now) = (&book.config, book.clock.now());
     let actions = actions(book, &mut late);
     let walk = book.each_record(
         CUSTOMERS,
-        |path, text| Ok(read_one(path, text).map(|r| check::customer_file(config, &r, now))),
+        |path, text| {
+            Ok(read_one(path, text).map(|r| {
+                let (mut findings, facts) = check::customer_file(config, &r, now);
+                findings.extend(check::forgotten_back(&tombstone, &r));
+                (findings, facts)
+            }))
+        },
         |path, parsed| {
             let mut found = Found::default();
             if let Some((findings, facts)) = found.file(parsed) {

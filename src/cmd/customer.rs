@@ -8,6 +8,7 @@ use crate::cmd::{Ctx, FilterArgs, commit, parse_date, parse_time, report_problem
 use crate::error::{Error, Result};
 use crate::model::Customer;
 use crate::model::customer::Contact;
+use crate::model::forgotten;
 use crate::model::merge_customers::{self, Change, Side};
 use crate::report::query;
 use crate::{output, report, yaml};
@@ -122,6 +123,13 @@ fn add(ctx: &Ctx, args: &AddArgs, out: &mut dyn Write) -> Result<()> {
     if args.value.is_some_and(|v| !v.is_finite() || v < 0.0) {
         return Err(Error::Usage("--value: a lifetime value is a number of zero or more".into()));
     }
+    let tombstone = ctx.book.tombstone()?;
+    let id = args.id.clone().unwrap_or_else(|| crate::model::id::slug(&name));
+    if let Some(gone) = tombstone.knows(Some(&id), args.email.as_deref(), args.phone.as_deref()) {
+        return Err(Error::Refused(format!("{}; nothing was added", forgotten::refusal(gone))).with_hint(
+            "a person who asked to be forgotten is not added again unless they ask for it: see docs/guide.md",
+        ));
+    }
     let mut customer = Customer {
         since: Some(since),
         contact: Contact { email: args.email.clone(), phone: args.phone.clone() },
@@ -177,6 +185,17 @@ fn merge(ctx: &Ctx, args: &MergeArgs, out: &mut dyn Write) -> Result<()> {
     let (drop_path, drop) = ctx.book.find_customer(&args.drop)?;
     if keep.id == drop.id {
         return Err(Error::Usage(format!("KEEP and DROP are both {}; name two different customers to merge", keep.id)));
+    }
+    let tombstone = ctx.book.tombstone()?;
+    for c in [&keep, &drop] {
+        if let Some(gone) = tombstone.knows(Some(&c.id), c.contact.email.as_deref(), c.contact.phone.as_deref()) {
+            return Err(Error::Refused(format!(
+                "{} holds a person the book forgot: {}; nothing was merged",
+                c.id,
+                forgotten::refusal(gone)
+            ))
+            .with_hint("forget that record again (`care forget ID --reason …`) instead of merging it"));
+        }
     }
     // Run again after it was stopped, a merge keeps the choices it was begun with, unless
     // this run says otherwise.

@@ -11,6 +11,7 @@ pub mod export;
 pub mod flag;
 pub mod flags;
 pub mod followup;
+pub mod forget;
 pub mod git;
 pub mod import;
 pub mod init;
@@ -96,6 +97,7 @@ pub fn run(cli: Cli, settings: &Settings, ui: Ui, out: &mut dyn Write) -> Result
         Command::Recover(c) => recover::run(&ctx, c, out),
         Command::Followup(c) => followup::run(&ctx, c, out),
         Command::Export(args) => export::run(&ctx, args, out, cli.format.is_some()),
+        Command::Forget(args) => forget::run(&ctx, args, out),
         Command::Check(args) => check::run(&ctx, args, out),
         Command::Edit(args) => edit::run(&ctx, args),
         Command::Lexicon(c) => lexicon::run(&ctx, c, out),

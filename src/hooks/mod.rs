@@ -39,9 +39,10 @@ pub const FOLLOWUP_OVERDUE: &str = "followup-overdue";
 pub const FOLLOWUP_SOON: &str = "followup-soon";
 pub const VISIT_RECORDED: &str = "visit-recorded";
 pub const REMINDER_ADDED: &str = "reminder-added";
+pub const CUSTOMER_FORGOTTEN: &str = "customer-forgotten";
 
 /// Every event a hook may be named after.
-pub const EVENTS: [&str; 10] = [
+pub const EVENTS: [&str; 11] = [
     INCIDENT_OPENED,
     STEP_RECORDED,
     FOLLOWUP_DONE,
@@ -52,6 +53,7 @@ pub const EVENTS: [&str; 10] = [
     FOLLOWUP_SOON,
     VISIT_RECORDED,
     REMINDER_ADDED,
+    CUSTOMER_FORGOTTEN,
 ];
 
 /// A change a command has just saved, named by ids: the records are read again only when
@@ -94,6 +96,12 @@ pub enum Event<'a> {
         index: usize,
         occurrence: Stamp,
     },
+    /// A customer forgotten (`care forget`): only what the tombstone keeps, never the person.
+    Forgotten {
+        pseudonym: &'a str,
+        on: chrono::NaiveDate,
+        reason: &'a str,
+    },
 }
 
 /// What became of one delivery.
@@ -135,6 +143,7 @@ fn names(event: &Event) -> Vec<&'static str> {
         Event::Visit { .. } => vec![VISIT_RECORDED],
         Event::Reminder { .. } => vec![REMINDER_ADDED],
         Event::ReminderDone { .. } => vec![FOLLOWUP_DONE],
+        Event::Forgotten { .. } => vec![CUSTOMER_FORGOTTEN],
     }
 }
 
@@ -194,6 +203,9 @@ fn payloads(book: &Book, by: &str, event: &Event) -> Vec<(&'static str, Json)> {
             let mut extra = event::reminder_followup(*index, r, *occurrence, now);
             extra.extend(event::reminder(*index, r, reminder::pending(r, now, &book.clock)));
             vec![object(FOLLOWUP_DONE, Some(&c), None, extra)]
+        }
+        Event::Forgotten { pseudonym, on, reason } => {
+            vec![object(CUSTOMER_FORGOTTEN, None, None, event::forgotten(pseudonym, *on, reason))]
         }
     }
 }

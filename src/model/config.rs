@@ -26,6 +26,59 @@ pub struct Config {
     pub git: Git,
     /// A CSV of shifts, relative to the book (`model::exposure`): rates instead of counts.
     pub exposure: Option<std::path::PathBuf>,
+    /// How long a customer may go without a visit, entry or incident before `care forget
+    /// --due` lists them (storage limitation): none by default.
+    pub retention: Retention,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Retention {
+    pub inactive: Option<Inactive>,
+}
+
+/// A span of calendar time as a retention is said: `3y`, `18mo`, `26w`, `400d` (years and
+/// months are calendar months, as a lawyer counts them; `Span` stops at weeks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inactive {
+    pub months: u32,
+    pub days: u32,
+}
+
+impl Inactive {
+    /// The last day of activity that is still recent enough on `today`.
+    pub fn cutoff(self, today: chrono::NaiveDate) -> chrono::NaiveDate {
+        let back = today.checked_sub_months(chrono::Months::new(self.months)).unwrap_or(chrono::NaiveDate::MIN);
+        back.checked_sub_days(chrono::Days::new(self.days.into())).unwrap_or(chrono::NaiveDate::MIN)
+    }
+}
+
+impl std::str::FromStr for Inactive {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Inactive, String> {
+        let bad = || format!("cannot read {s:?} as a retention span; use e.g. 3y, 18mo, 26w or 400d");
+        let t = s.trim().to_ascii_lowercase();
+        let digits = t.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let n: u32 = t[..digits].parse().map_err(|_| bad())?;
+        let (months, days) = match t[digits..].trim() {
+            "y" | "year" | "years" => (n.checked_mul(12).ok_or_else(bad)?, 0),
+            "mo" | "month" | "months" => (n, 0),
+            "w" | "week" | "weeks" => (0, n.checked_mul(7).ok_or_else(bad)?),
+            "d" | "day" | "days" => (0, n),
+            _ => return Err(bad()),
+        };
+        if months == 0 && days == 0 {
+            return Err(format!("{s:?}: a retention of nothing would forget every customer; use e.g. 3y"));
+        }
+        Ok(Inactive { months, days })
+    }
+}
+
+impl<'de> Deserialize<'de> for Inactive {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Inactive, D::Error> {
+        crate::model::text::parsed(d, |s: &str| s.parse())
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -64,6 +117,7 @@ impl Default for Config {
             lexicon: Vec::new(),
             git: Git::default(),
             exposure: None,
+            retention: Retention::default(),
         }
     }
 }
@@ -108,6 +162,9 @@ git:
 # A CSV of shifts (date,start,end,staff,location[,covers]) in this folder: rates per
 # shift-hour in trends and patterns (see docs/format.md).
 # exposure: shifts.csv
+# Customers with no visit, entry or incident for this long are listed by
+# `care forget --due` (and forgotten by `--apply`): 3y, 18mo, 26w, 400d.
+# retention: {{inactive: 3y}}
 "#,
         name = serde_yaml_quote(name),
     )
@@ -133,6 +190,23 @@ mod tests {
         assert_eq!(c.followup.check_in, Span::days(1));
         assert_eq!(c.flag_days, 90);
         assert!(!c.git.commit);
+        assert_eq!(c.retention.inactive, None);
+    }
+
+    #[test]
+    fn a_retention_reads_in_calendar_months_and_days() {
+        let c: Config = crate::yaml::parse(Path::new("care.yaml"), "retention: {inactive: 3y}").expect("valid");
+        let inactive = c.retention.inactive.expect("set");
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date");
+        assert_eq!(inactive.cutoff(day("2028-02-29")), day("2025-02-28"));
+        assert_eq!("18mo".parse::<Inactive>(), Ok(Inactive { months: 18, days: 0 }));
+        assert_eq!("2w".parse::<Inactive>(), Ok(Inactive { months: 0, days: 14 }));
+        for bad in ["3", "3m", "0y", "-1y", "y", "99999999999y"] {
+            assert!(bad.parse::<Inactive>().is_err(), "{bad}");
+        }
+        let err = crate::yaml::parse::<Config>(Path::new("care.yaml"), "retention:\n  inactive: 3 years ago\n")
+            .expect_err("bad");
+        assert!(err.to_string().contains("care.yaml:2:") && err.to_string().contains("3y"), "{err}");
     }
 
     #[test]

@@ -82,6 +82,12 @@ pub fn member(key: &str, value: Json) -> Map<String, Json> {
     m
 }
 
+/// `customer-forgotten`: what the tombstone keeps (the pseudonym the incidents now name,
+/// the day, the reason), never the person.
+pub fn forgotten(pseudonym: &str, on: chrono::NaiveDate, reason: &str) -> Map<String, Json> {
+    member("forgotten", json!({ "pseudonym": pseudonym, "on": on.to_string(), "reason": reason }))
+}
+
 /// `step-recorded`: the step under `recovery:` (`field`) and the follow-ups it scheduled.
 pub fn step(field: &str, s: &Step, scheduled: &[&Followup]) -> Map<String, Json> {
     let mut m = member(

@@ -31,6 +31,7 @@ mod export_stream;
 mod export_subject;
 mod exposure;
 mod filters;
+mod forget;
 mod git;
 mod hard_edges;
 mod help;

@@ -22,7 +22,7 @@ fn documented_error_codes() -> Vec<String> {
 }
 
 /// Codes only the filesystem, git, a hand edit or a kill can produce, never a writer.
-const NOT_WRITTEN: [(&str, &str); 18] = [
+const NOT_WRITTEN: [(&str, &str); 19] = [
     ("syntax", "care renders every record through its YAML emitter"),
     ("too-deep", "care's records nest three levels at most"),
     ("alias-expansion", "care writes no anchors or aliases"),
@@ -41,11 +41,19 @@ const NOT_WRITTEN: [(&str, &str); 18] = [
     ("hook-unverified", "hooks are the clone's own files; care writes none"),
     ("merge-stopped", "only a killed merge leaves it, and check --fix or the merge again completes it"),
     ("duplicate-id", "a record is created only where no file is (tried below with customer add)"),
+    ("bad-tombstone", "care writes forgotten.yaml only through its own serialiser, from a parsed tombstone"),
 ];
 
 /// The codes tried below through the writers.
-const TRIED: [&str; 6] =
-    ["followup-before-opened", "step-before-opened", "absurd-time", "unknown-customer", "bad-id", "too-big"];
+const TRIED: [&str; 7] = [
+    "followup-before-opened",
+    "step-before-opened",
+    "absurd-time",
+    "unknown-customer",
+    "bad-id",
+    "too-big",
+    "forgotten-back",
+];
 
 #[test]
 fn every_error_code_is_either_refused_by_the_writers_or_out_of_their_reach() {
@@ -135,4 +143,26 @@ fn the_other_writable_errors_are_refused_before_anything_is_written() {
     assert!(book.read(customer).starts_with(before.lines().next().unwrap_or("")));
     let check = book.care(&["check"]);
     assert_eq!(check.code, 0, "{}{}", check.stdout, check.stderr);
+}
+
+#[test]
+fn a_forgotten_person_is_not_brought_back_by_any_writer() {
+    let book = TestBook::new();
+    book.ok(&["customer", "add", "Ada Lovelace", "--phone", "+1 555 0100", "--email", "ada@example.com"]);
+    book.add("Bob Byron");
+    book.ok(&["forget", "ada-lovelace", "--reason", "asked"]);
+    book.write("guests.csv", "name,email\nCarla Diaz,carla@example.com\nA. L.,ADA@example.com\n");
+    for args in [
+        &["customer", "add", "Ada Lovelace"][..],
+        &["customer", "add", "A. L.", "--phone", "+1 (555) 0100"],
+        &["import", "customers", "guests.csv"],
+    ] {
+        let before = std::fs::read_dir(book.path("customers")).expect("customers").count();
+        let out = book.care(args);
+        assert_eq!(out.code, 1, "{args:?}: {out:?}");
+        assert!(out.stderr.contains("forgotten"), "{args:?}: {}", out.stderr);
+        assert_eq!(std::fs::read_dir(book.path("customers")).expect("customers").count(), before, "{args:?}");
+    }
+    let out = book.care(&["check"]);
+    assert!(!out.stdout.contains("forgotten-back"), "{}", out.stdout);
 }

@@ -48,7 +48,7 @@ pub use query::{Answer, Value};
 pub use readers::PickedRows;
 use refresh::*;
 
-const FILE: &str = ".care/cache/book.sqlite";
+pub(super) const FILE: &str = ".care/cache/book.sqlite";
 /// A rebuild's temporary file, followed by the process id.
 const TMP: &str = ".book.sqlite.tmp-";
 /// Files read and written at a time: the first build of a big book stays in flat memory.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::cmd::{Ctx, commit, read_input, report_problems};
 use crate::error::{Error, Result};
 use crate::model::customer::Contact;
+use crate::model::forgotten;
 use crate::model::import::{self as rules, Change, Column, EntryColumn, Set};
 use crate::model::{Customer, Entry, Section, id};
 use crate::output::{self, Cell, Rows, unneutralise};
@@ -319,7 +320,15 @@ fn plan(
     let by_name: HashMap<String, &str> = existing.iter().map(|(_, c)| (c.name.to_lowercase(), c.id.as_str())).collect();
     let mut plans = Vec::new();
     let mut errors = Vec::new();
+    let tombstone = ctx.book.tombstone().map_err(|e| vec![e.to_string()])?;
     for row in rows {
+        let c = &row.customer;
+        let id = row.id.clone().unwrap_or_else(|| crate::model::id::slug(&c.name));
+        if let Some(gone) = tombstone.knows(Some(&id), c.contact.email.as_deref(), c.contact.phone.as_deref()) {
+            errors.push(format!("{}:{}: {}", args.file.display(), row.line, forgotten::refusal(gone)));
+            plans.push((String::new(), Plan::Unchanged));
+            continue;
+        }
         let known = match &row.id {
             Some(id) => by_id.get(id.as_str()).copied(),
             None => by_name.get(&row.customer.name.to_lowercase()).map(|id| by_id[id]),

@@ -139,6 +139,38 @@ pub fn duplicate(path: &Path, at: (usize, usize), incident: &str, earlier: &Path
     }
 }
 
+/// A customer file that brings back a person the book forgot (`care forget`): its id, email
+/// or phone is in the tombstone. Told without the person, like every refusal of them.
+pub fn forgotten_back(
+    tombstone: &crate::model::forgotten::Tombstone,
+    r: &Read<crate::model::Customer>,
+) -> Option<Finding> {
+    let c = &r.record;
+    let gone = tombstone.knows(Some(&c.id), c.contact.email.as_deref(), c.contact.phone.as_deref())?;
+    let (line, column) = locate_id(&r.text);
+    Some(Finding {
+        severity: Severity::Error,
+        file: r.path.clone(),
+        line,
+        column,
+        code: "forgotten-back",
+        message: format!(
+            "this file brings back a person the book forgot: {}; remove it (`care forget {}` again, or delete it)",
+            crate::model::forgotten::refusal(gone),
+            c.id
+        ),
+    })
+}
+
+/// `forgotten.yaml` that cannot be read: nothing can be checked against it.
+pub fn bad_tombstone(e: &Error) -> Finding {
+    let (file, line, column) = match e.cause() {
+        Error::Data { path, line, column, .. } => (path.clone(), *line, *column),
+        _ => (PathBuf::from(crate::model::forgotten::FILE), 1, 1),
+    };
+    Finding { severity: Severity::Error, file, line, column, code: "bad-tombstone", message: e.to_string() }
+}
+
 /// A `care customer merge KEEP DROP` that did not finish (its journal entry is still there
 /// and DROP's file too): KEEP may already hold DROP's entries, so each flag, reminder and
 /// visit of DROP would show twice. Told at DROP's file, naming both.

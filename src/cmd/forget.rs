@@ -177,10 +177,15 @@ fn describe(ctx: &Ctx, plan: &ForgetPlan, out: &mut dyn Write) -> Result<()> {
     for s in &plan.scrubs {
         lines.push(format!("{}: {}", ctx.book.in_book(&s.path), s.fields.join(", ")));
     }
+    // A book that never forgot anyone has no salt yet: the real run makes it, and with it
+    // another pseudonym than this dry run could show.
+    let first = ctx.book.tombstone().map(|t| t.salt.is_empty()).unwrap_or(true);
+    let pseudonym =
+        if first { "a new forgotten-… pseudonym (its salt is made then)" } else { plan.pseudonym.as_str() };
     lines.push(format!(
         "{}: add {} (salted hashes of the id, email and phone; {}; {})",
         forgotten::FILE,
-        plan.pseudonym,
+        pseudonym,
         plan.gone.on,
         plan.gone.reason
     ));

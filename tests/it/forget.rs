@@ -148,7 +148,13 @@ fn dry_run_names_every_file_and_field_and_changes_nothing() {
     assert!(out.contains(&format!("{id}.yaml: customer, summary, recovery.apologized.note", id = ids[0])), "{out}");
     assert!(out.contains(&format!("{id}.yaml: customer\n", id = ids[1])), "{out}");
     assert!(out.contains(&format!("{id}.yaml: summary\n", id = ids[2])), "{out}");
-    assert!(out.contains("forgotten.yaml: add forgotten-"), "{out}");
+    assert!(out.contains("forgotten.yaml: add a new forgotten-… pseudonym"), "{out}");
+    // Once the book has its salt, a dry run shows the very pseudonym the run then gives.
+    book.ok(&["forget", "ada-lovelace", "--reason", "asked"]);
+    let dry = book.ok(&["forget", "bob-byron", "--reason", "asked", "--dry-run"]);
+    book.ok(&["forget", "bob-byron", "--reason", "asked"]);
+    let made = book.yaml("forgotten.yaml")["forgotten"][1]["pseudonym"].as_str().expect("pseudonym").to_string();
+    assert!(dry.contains(&format!("forgotten.yaml: add {made} (")), "{made}: {dry}");
 }
 
 #[test]

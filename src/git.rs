@@ -12,7 +12,7 @@ pub mod sync;
 use std::ffi::OsStr;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a git call that stays on this machine may take.
@@ -102,11 +102,11 @@ fn bounded(mut command: Command, limit: Duration) -> std::io::Result<Option<Fini
                 pause = (pause * 2).min(Duration::from_millis(20));
             }
             Ok(None) => {
-                stop(&mut child);
+                crate::process::stop(&mut child);
                 return Ok(None);
             }
             Err(e) => {
-                stop(&mut child);
+                crate::process::stop(&mut child);
                 return Err(e);
             }
         }
@@ -114,16 +114,6 @@ fn bounded(mut command: Command, limit: Duration) -> std::io::Result<Option<Fini
     let stdout = stdout.join().unwrap_or_default();
     let stderr = stderr.join().unwrap_or_default();
     Ok(Some((status, stdout, stderr)))
-}
-
-/// Kill git and everything it started, then reap it.
-fn stop(child: &mut Child) {
-    #[cfg(unix)]
-    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// Git's words on one line with no control characters (a path in them is anyone's to

@@ -17,6 +17,7 @@ pub mod git;
 pub mod hooks;
 pub mod model;
 pub mod output;
+pub mod process;
 pub mod report;
 pub mod rows;
 pub mod sample;

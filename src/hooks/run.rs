@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How a hook ended, in words for a warning; `Ok` when it exited with status 0.
@@ -45,7 +45,7 @@ pub fn run(
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => return Err(format!("failed ({status})")),
             Ok(None) if start.elapsed() >= timeout => {
-                stop(&mut child);
+                crate::process::stop(&mut child);
                 return Err(format!("did not finish within {timeout:.0?} and was stopped"));
             }
             Ok(None) => {
@@ -53,19 +53,9 @@ pub fn run(
                 pause = (pause * 2).min(Duration::from_millis(10));
             }
             Err(e) => {
-                stop(&mut child);
+                crate::process::stop(&mut child);
                 return Err(format!("could not be waited for ({e})"));
             }
         }
     }
-}
-
-/// Kill the hook and everything it started, then reap it.
-fn stop(child: &mut Child) {
-    #[cfg(unix)]
-    if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
-        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
